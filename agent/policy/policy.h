@@ -1,0 +1,48 @@
+#pragma once
+// CONTRACT (owned by the policy/request helper; core relies on these names).
+// Which VMs may do what to which host CPUs.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cpu_set.h"
+#include "power_control.h"
+
+namespace vmpower {
+
+enum class RecordFormat { Dpdk464, Legacy16 };  // per VM; 464 is the default
+
+std::size_t recordSize(RecordFormat f);
+
+struct VmPolicy {
+    std::string name;                    // the rule's label, for logs
+    std::vector<std::string> name_globs;  // match by domain name (fnmatch)
+    std::vector<std::string> uuids;       // or by UUID
+    std::optional<CpuSet> allowed_pcpus;  // nullopt: the pCPUs its vCPUs are pinned to
+    std::set<PowerAction> allowed_actions;  // empty never; default all
+    FrequencyLimits limits;
+    double requests_per_second = 100;    // per channel; 0 = unlimited
+    unsigned burst = 20;
+    bool physical_addressing = false;    // core_type=PHYSICAL allowed
+    bool queries = true;                 // QUERY_* answered
+    bool multi_pcpu = true;              // a vCPU pinned to several pCPUs scales all of them
+    bool shared_pcpus = true;            // pinning overlapping another VM: allowed, arbitrated
+    RecordFormat record_format = RecordFormat::Dpdk464;
+};
+
+class Policy {
+public:
+    explicit Policy(std::vector<VmPolicy> rules) : rules_(std::move(rules)) {}
+    // First rule that matches; nullptr: the VM is denied everything.
+    const VmPolicy* match(std::string_view domain_name, std::string_view uuid) const;
+    const std::vector<VmPolicy>& rules() const { return rules_; }
+
+private:
+    std::vector<VmPolicy> rules_;
+};
+
+}  // namespace vmpower

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Set-up and build on a fresh Debian 12 machine, as root:
+#   Debian packages (build, test, libvirt daemon, QEMU), then two builds:
+#   build/       gcc, the one the tests and the real-VM test use
+#   build-asan/  clang with ASan+UBSan and libFuzzer fuzz targets
+# Safe to run again: every step is idempotent.
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="
+  build-essential g++ clang libclang-rt-14-dev meson ninja-build pkgconf git
+  libvirt-dev libpugixml-dev libxml2-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libedit-dev
+  libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
+  busybox-static cpio gzip kmod diffutils python3
+"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "setup: installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ ! -f build/build.ninja ]; then
+    meson setup build
+fi
+if [ ! -f build-asan/build.ninja ]; then
+    CC=clang CXX=clang++ meson setup build-asan \
+        -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzing=true
+fi
+if [ ! -f build-static-guest/build.ninja ]; then
+    meson setup build-static-guest -Dguest_only=true -Dstatic_guest=true
+fi
+ninja -C build
+ninja -C build-asan
+ninja -C build-static-guest
+
+# The tiny guest image of the real-VM test (Debian kernel + busybox + the
+# static vmpower-guest); downloads the kernel package once.
+scripts/build-guest-image.sh build-static-guest/guest/vmpower-guest data/guest-image
+echo "setup: done"

@@ -1,0 +1,15 @@
+#!/bin/sh
+# run_fuzz.sh TARGET SEED_DIR SECONDS MODE
+# MODE libfuzzer: fuzz for SECONDS from the seed corpus (new inputs go to a
+# scratch dir, never into the source tree). MODE replay: replay the seeds.
+set -eu
+target=$1 seeds=$2 seconds=$3 mode=$4
+if [ "$mode" = libfuzzer ]; then
+    scratch=$(mktemp -d)
+    trap 'rm -rf "$scratch"' EXIT
+    exec_status=0
+    "$target" "$scratch" "$seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 || exec_status=$?
+    exit $exec_status
+fi
+exec "$target" "$seeds"

@@ -1,0 +1,44 @@
+#pragma once
+// A set of CPU numbers, read from and written as a Linux/libvirt cpulist
+// ("0-3,8,10-11"; libvirt's "^N" exclusions are accepted on input).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vmpower {
+
+class CpuSet {
+public:
+    // Highest CPU number accepted from outside input: bounds the memory a
+    // hostile cpulist ("0-4000000000") can make us allocate.
+    static constexpr unsigned kMaxCpu = 8191;
+
+    CpuSet() = default;
+    CpuSet(std::initializer_list<unsigned> cpus);
+
+    // nullopt on any syntax error or a CPU above kMaxCpu.
+    static std::optional<CpuSet> parse(std::string_view cpulist);
+
+    void add(unsigned cpu);
+    void remove(unsigned cpu);
+    bool contains(unsigned cpu) const;
+    bool empty() const;
+    std::size_t count() const;
+    std::vector<unsigned> cpus() const;  // ascending
+    bool intersects(const CpuSet& other) const;
+    bool isSubsetOf(const CpuSet& other) const;
+    CpuSet& operator|=(const CpuSet& other);
+
+    std::string toString() const;  // canonical cpulist, "" when empty
+
+    friend bool operator==(const CpuSet& a, const CpuSet& b);
+
+private:
+    void trim();
+    std::vector<std::uint64_t> words_;  // no trailing zero words
+};
+
+}  // namespace vmpower
