@@ -1,0 +1,347 @@
+#include "domain_xml.h"
+
+#include <sys/un.h>
+
+#include <cstdint>
+#include <limits>
+#include <pugixml.hpp>
+#include <set>
+
+#include "vmpower/protocol.h"
+
+namespace vmpower {
+
+namespace {
+
+constexpr std::string_view kPortPrefix = VMPOWER_PORT_PREFIX;
+// sun_path holds the path and its terminating NUL.
+constexpr std::size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
+// A hostile document could otherwise make us build millions of lines.
+constexpr std::size_t kMaxProblems = 100;
+// Longest piece of outside text quoted in a problem line.
+constexpr std::size_t kMaxQuoted = 160;
+
+// Outside text quoted in a log line: control characters escaped so a crafted
+// name cannot forge extra log lines, and length bounded.
+std::string quoted(std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out = "'";
+    bool cut = text.size() > kMaxQuoted;
+    for (char ch : text.substr(0, kMaxQuoted)) {
+        auto byte = static_cast<unsigned char>(ch);
+        if (byte < 0x20 || byte == 0x7f || ch == '\'' || ch == '\\') {
+            out += "\\x";
+            out += kHex[byte >> 4];
+            out += kHex[byte & 0xf];
+        } else {
+            out += ch;
+        }
+    }
+    out += cut ? "'..." : "'";
+    return out;
+}
+
+std::string_view trimSpace(std::string_view s) {
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!s.empty() && space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && space(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// Decimal digits only (surrounding whitespace allowed, as libvirt's own
+// parser allows); saturates instead of overflowing so "huge" stays huge.
+std::optional<std::uint64_t> parseDecimal(std::string_view text) {
+    text = trimSpace(text);
+    if (text.empty()) return std::nullopt;
+    std::uint64_t value = 0;
+    constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
+    for (char ch : text) {
+        if (ch < '0' || ch > '9') return std::nullopt;
+        auto digit = static_cast<std::uint64_t>(ch - '0');
+        value = value > (kMax - digit) / 10 ? kMax : value * 10 + digit;
+    }
+    return value;
+}
+
+// The N of poweragent.N exactly as a DPDK guest spells it ("%u"): no sign,
+// no spaces, no leading zeros.
+std::optional<unsigned> parseChannelIndex(std::string_view suffix) {
+    if (suffix.empty() || (suffix.size() > 1 && suffix.front() == '0')) return std::nullopt;
+    for (char ch : suffix) {
+        if (ch < '0' || ch > '9') return std::nullopt;
+    }
+    auto value = parseDecimal(suffix);
+    if (!value || *value >= DomainDescription::kMaxVcpus) return std::nullopt;
+    return static_cast<unsigned>(*value);
+}
+
+std::string_view attr(const pugi::xml_node& node, const char* name) {
+    return node.attribute(name).value();
+}
+
+class Problems {
+public:
+    explicit Problems(std::vector<std::string>& out) : out_(out) {}
+
+    void add(std::string line) {
+        if (out_.size() < kMaxProblems) {
+            out_.push_back(std::move(line));
+        } else {
+            ++dropped_;
+        }
+    }
+    void finish() {
+        if (dropped_ > 0) out_.push_back(std::to_string(dropped_) + " more problems not listed");
+    }
+
+private:
+    std::vector<std::string>& out_;
+    std::size_t dropped_ = 0;
+};
+
+std::string requiredText(const pugi::xml_node& domain, const char* element) {
+    pugi::xml_node node = domain.child(element);
+    if (!node) throw DomainXmlError(std::string("domain XML has no <") + element + "> element");
+    std::string text = node.text().get();
+    if (trimSpace(text).empty()) {
+        throw DomainXmlError(std::string("domain XML has an empty <") + element + "> element");
+    }
+    return text;
+}
+
+// The vCPU id attribute of <vcpupin>/<vcpus><vcpu>, checked against the count.
+std::optional<unsigned> vcpuId(std::string_view text, unsigned vcpus_max, const std::string& what,
+                               Problems& problems) {
+    auto id = parseDecimal(text);
+    if (!id) {
+        problems.add(what + " has vCPU id " + quoted(text) + ", not a number; ignored");
+        return std::nullopt;
+    }
+    if (*id >= vcpus_max) {
+        problems.add(what + " names vCPU " + std::to_string(*id) + " but the domain has " +
+                     std::to_string(vcpus_max) + " vCPUs; ignored");
+        return std::nullopt;
+    }
+    return static_cast<unsigned>(*id);
+}
+
+std::optional<CpuSet> cpulist(std::string_view text, const std::string& what, Problems& problems) {
+    auto set = CpuSet::parse(text);
+    if (!set || set->empty()) {
+        problems.add(what + " has cpuset " + quoted(text) + ", not a usable cpulist; ignored");
+        return std::nullopt;
+    }
+    return set;
+}
+
+void readVcpus(const pugi::xml_node& domain, DomainDescription& d, Problems& problems) {
+    d.vcpus_max = 1;  // libvirt's default when <vcpu> is absent
+    d.vcpus_current = 1;
+    pugi::xml_node vcpu = domain.child("vcpu");
+    if (vcpu) {
+        std::string_view text = vcpu.text().get();
+        auto count = parseDecimal(text);
+        if (!count || *count == 0) {
+            problems.add("<vcpu> count " + quoted(text) + " is not a positive number; assuming 1");
+        } else if (*count > DomainDescription::kMaxVcpus) {
+            problems.add("<vcpu> count " + quoted(text) + " is above " +
+                         std::to_string(DomainDescription::kMaxVcpus) + "; using " +
+                         std::to_string(DomainDescription::kMaxVcpus));
+            d.vcpus_max = DomainDescription::kMaxVcpus;
+        } else {
+            d.vcpus_max = static_cast<unsigned>(*count);
+        }
+        d.vcpus_current = d.vcpus_max;
+        if (pugi::xml_attribute current = vcpu.attribute("current")) {
+            auto n = parseDecimal(current.value());
+            if (!n || *n == 0 || *n > d.vcpus_max) {
+                problems.add("<vcpu current=" + quoted(current.value()) + "> is not between 1 and " +
+                             std::to_string(d.vcpus_max) + "; assuming all vCPUs are online");
+            } else {
+                d.vcpus_current = static_cast<unsigned>(*n);
+            }
+        }
+        std::string_view placement = attr(vcpu, "placement");
+        d.placement_auto = placement == "auto";
+        if (!placement.empty() && placement != "auto" && placement != "static") {
+            problems.add("<vcpu placement=" + quoted(placement) + "> is unknown; treated as static");
+        }
+        if (pugi::xml_attribute cpuset = vcpu.attribute("cpuset")) {
+            d.vcpu_cpuset = cpulist(cpuset.value(), "<vcpu>", problems);
+        }
+    }
+
+    // Per-vCPU state: with hot-plug the online vCPUs need not be 0..current-1.
+    std::vector<bool> online(d.vcpus_max, false);
+    bool have_list = false;
+    if (pugi::xml_node vcpus = domain.child("vcpus")) {
+        std::vector<bool> seen(d.vcpus_max, false);
+        for (pugi::xml_node v : vcpus.children("vcpu")) {
+            auto id = vcpuId(attr(v, "id"), d.vcpus_max, "<vcpus><vcpu>", problems);
+            if (!id) continue;
+            if (seen[*id]) {
+                problems.add("<vcpus> lists vCPU " + std::to_string(*id) + " twice; first kept");
+                continue;
+            }
+            seen[*id] = true;
+            if (attr(v, "enabled") == "yes") {
+                online[*id] = true;
+                have_list = true;
+            }
+        }
+        if (!have_list) problems.add("<vcpus> enables no vCPU; using <vcpu current>");
+    }
+    if (have_list) {
+        for (unsigned i = 0; i < d.vcpus_max; ++i) {
+            if (online[i]) d.online_vcpus.push_back(i);
+        }
+        if (d.online_vcpus.size() != d.vcpus_current) {
+            problems.add("<vcpus> enables " + std::to_string(d.online_vcpus.size()) +
+                         " vCPUs but <vcpu current> says " + std::to_string(d.vcpus_current) +
+                         "; using <vcpus>");
+            d.vcpus_current = static_cast<unsigned>(d.online_vcpus.size());
+        }
+    } else {
+        for (unsigned i = 0; i < d.vcpus_current; ++i) d.online_vcpus.push_back(i);
+    }
+}
+
+void readCputune(const pugi::xml_node& domain, DomainDescription& d, Problems& problems) {
+    pugi::xml_node cputune = domain.child("cputune");
+    for (pugi::xml_node pin : cputune.children("vcpupin")) {
+        std::string what = "<vcpupin vcpu=" + quoted(attr(pin, "vcpu")) + ">";
+        auto id = vcpuId(attr(pin, "vcpu"), d.vcpus_max, what, problems);
+        if (!id) continue;
+        auto set = cpulist(attr(pin, "cpuset"), what, problems);
+        if (!set) continue;
+        if (!d.vcpupin.emplace(*id, std::move(*set)).second) {
+            problems.add(what + " appears twice; first kept");
+        }
+    }
+    if (pugi::xml_node pin = cputune.child("emulatorpin")) {
+        d.emulatorpin = cpulist(attr(pin, "cpuset"), "<emulatorpin>", problems);
+    }
+}
+
+// Every <channel> whose virtio name carries our prefix: usable ones go to
+// d.channels, the rest become one problem line each.
+void readChannels(const pugi::xml_node& domain, DomainDescription& d, Problems& problems) {
+    std::map<unsigned, std::string> taken;  // index -> label of the channel holding it
+    for (pugi::xml_node ch : domain.child("devices").children("channel")) {
+        pugi::xml_node target = ch.child("target");
+        std::string_view name = attr(target, "name");
+        if (!name.starts_with(kPortPrefix)) continue;  // qemu-ga, spice, ...
+
+        PowerChannel pc;
+        pc.target_name = name;
+        pc.type = attr(ch, "type");
+        pugi::xml_node source = ch.child("source");
+        pc.source_path = attr(source, "path");
+        pc.source_mode = attr(source, "mode");
+        pc.alias = attr(ch.child("alias"), "name");
+        pc.target_state = attr(target, "state");
+
+        std::string label = "channel " + quoted(name);
+        if (!pc.alias.empty()) label += " (" + quoted(pc.alias) + ")";
+
+        auto index = parseChannelIndex(name.substr(kPortPrefix.size()));
+        if (!index) {
+            problems.add(label + ": index is not a number from 0 to " +
+                         std::to_string(DomainDescription::kMaxVcpus - 1) + "; ignored");
+            continue;
+        }
+        pc.index = *index;
+        if (std::string_view target_type = attr(target, "type"); target_type != "virtio") {
+            problems.add(label + ": target type " + quoted(target_type) +
+                         ", not 'virtio'; ignored");
+            continue;
+        }
+        if (pc.type != "unix") {
+            problems.add(label + ": type " + quoted(pc.type) +
+                         ", not 'unix': vmpowerd connects only to unix sockets; ignored");
+            continue;
+        }
+        if (pc.source_path.empty()) {
+            problems.add(label + ": no socket path in <source path>; ignored");
+            continue;
+        }
+        if (pc.source_path.front() != '/') {
+            problems.add(label + ": socket path " + quoted(pc.source_path) +
+                         " is not absolute; ignored");
+            continue;
+        }
+        if (pc.source_path.size() > kMaxSocketPath) {
+            problems.add(label + ": socket path is " + std::to_string(pc.source_path.size()) +
+                         " bytes, longer than the " + std::to_string(kMaxSocketPath) +
+                         " a unix socket address holds; ignored");
+            continue;
+        }
+        if (pc.source_mode != "bind" && pc.source_mode != "connect" && !pc.source_mode.empty()) {
+            problems.add(label + ": source mode " + quoted(pc.source_mode) +
+                         " is neither 'bind' nor 'connect'; ignored");
+            continue;
+        }
+        auto [it, fresh] = taken.emplace(pc.index, label);
+        if (!fresh) {
+            problems.add(label + ": index " + std::to_string(pc.index) + " already used by " +
+                         it->second + "; ignored");
+            continue;
+        }
+        d.channels.push_back(std::move(pc));
+    }
+}
+
+}  // namespace
+
+DomainDescription parseDomainXml(std::string_view xml) {
+    pugi::xml_document doc;
+    // No DOCTYPE/entity expansion happens in pugixml: nothing external is read.
+    pugi::xml_parse_result parsed =
+        doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+    if (!parsed) {
+        throw DomainXmlError(std::string("domain XML is not well-formed: ") +
+                             parsed.description() + " at byte " + std::to_string(parsed.offset));
+    }
+    pugi::xml_node domain = doc.document_element();
+    if (std::string_view(domain.name()) != "domain") {
+        throw DomainXmlError("domain XML has no <domain> root element (found <" +
+                             std::string(domain.name()).substr(0, kMaxQuoted) + ">)");
+    }
+
+    DomainDescription d;
+    d.name = requiredText(domain, "name");
+    d.uuid = requiredText(domain, "uuid");
+    Problems problems(d.problems);
+
+    if (pugi::xml_attribute id = domain.attribute("id")) {
+        auto n = parseDecimal(id.value());
+        if (n && *n <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+            d.id = static_cast<int>(*n);
+        } else {
+            problems.add("<domain id=" + quoted(id.value()) + "> is not a domain id; ignored");
+        }
+    }
+    readVcpus(domain, d, problems);
+    readCputune(domain, d, problems);
+    readChannels(domain, d, problems);
+    problems.finish();
+    return d;
+}
+
+std::vector<CpuSet> effectiveVcpuPins(const DomainDescription& domain, const CpuSet& host_cpus) {
+    std::vector<CpuSet> pins;
+    pins.reserve(domain.online_vcpus.size());
+    for (unsigned vcpu : domain.online_vcpus) {
+        if (auto pin = domain.vcpupin.find(vcpu); pin != domain.vcpupin.end()) {
+            pins.push_back(pin->second);
+        } else if (domain.vcpu_cpuset) {
+            // Under placement='auto' an old libvirt printed numad's advice here.
+            pins.push_back(*domain.vcpu_cpuset);
+        } else {
+            pins.push_back(host_cpus);
+        }
+    }
+    return pins;
+}
+
+}  // namespace vmpower
