@@ -1,0 +1,113 @@
+#include "agent.h"
+
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "config_reload.h"
+
+namespace vmpower {
+
+Agent::Agent(AgentOptions options, Config config, PowerControl& power)
+    : options_(std::move(options)), config_(std::move(config)), power_(power) {
+    EventLoop::registerDefaultImpl();
+    retries_ = std::make_unique<RetryScheduler>(clock_);
+    epoll_ = std::make_unique<EpollSet>();
+    if (config_.agent.verify_channel_peer) {
+        peers_ = std::make_unique<QemuPidPeerVerifier>(config_.agent.qemu_pid_dir);
+    } else {
+        spdlog::warn("verify_channel_peer is off: channels are not checked against QEMU's pid");
+        peers_ = std::make_unique<TrustingPeerVerifier>();
+    }
+    handler_ = std::make_unique<RequestHandler>(power_, clock_, sharing_, config_.policy);
+    env_ = std::make_unique<ChannelEnv>(ChannelEnv{*epoll_, *retries_, *handler_, *peers_,
+                                                   config_.agent.reply_queue_records});
+    hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
+    registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
+    sharing_.target = registry_.get();
+}
+
+Agent::~Agent() {
+    control_.reset();
+    registry_->removeAll();  // closes channels, releases every VM's requests
+    hypervisor_.reset();
+}
+
+void Agent::start() {
+    if (options_.handle_signals) setUpSignals();
+    if (options_.control_socket) {
+        control_ = std::make_unique<ControlServer>(
+            *epoll_, config_.agent.control_socket,
+            [this](const nlohmann::json& request) { return control(request); });
+    }
+    hypervisor_->start();
+}
+
+void Agent::runUntilStopped() {
+    while (!stopping_) EventLoop::runOnce();
+    spdlog::info("stopping");
+    if (options_.notify_systemd) sd_notify(0, "STOPPING=1");
+}
+
+void Agent::setUpSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    // Signals arrive as readable data in the loop: no work in a handler.
+    signal_fd_.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (!signal_fd_) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+    signal_watch_ = EventLoop::watch(signal_fd_.get(), VIR_EVENT_HANDLE_READABLE, [this](int, int) {
+        signalfd_siginfo info{};
+        while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+            if (info.ssi_signo == SIGHUP) {
+                reload();
+            } else {
+                spdlog::info("signal {}: stopping", strsignal(static_cast<int>(info.ssi_signo)));
+                stopping_ = true;
+            }
+        }
+    });
+}
+
+bool Agent::reload() {
+    if (options_.config_path.empty()) {
+        spdlog::warn("reload: no config file given at start");
+        return false;
+    }
+    ReloadResult r = reloadConfig(options_.config_path, config_);
+    if (!r.ok) return false;
+    handler_->setPolicy(config_.policy);
+    spdlog::set_level(spdlog::level::from_str(config_.agent.log_level));
+    registry_->onPolicyChanged();
+    return true;
+}
+
+void Agent::onConnected() {
+    if (!registry_->reconcile()) return;  // the close callback will retry
+    if (!ready_) {
+        ready_ = true;
+        if (options_.notify_systemd) sd_notify(0, "READY=1\nSTATUS=watching libvirt domains");
+    }
+}
+
+void Agent::onLifecycle(std::string_view uuid, int event, int detail) {
+    registry_->onLifecycle(uuid, event, detail);
+}
+
+void Agent::onTunable(std::string_view uuid,
+                      const std::vector<std::pair<std::string, std::string>>& params) {
+    registry_->onTunable(uuid, params);
+}
+
+void Agent::onDeviceChanged(std::string_view uuid, std::string_view alias) {
+    registry_->onDeviceChanged(uuid, alias);
+}
+
+}  // namespace vmpower

@@ -1,0 +1,212 @@
+#include "channel.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+namespace vmpower {
+
+namespace {
+constexpr std::chrono::milliseconds kFirstBackoff{50};
+constexpr std::chrono::milliseconds kMaxBackoff{5000};
+constexpr int kReadsPerWakeup = 16;  // then let other channels run
+}  // namespace
+
+Channel::Channel(ChannelEnv& env, const GuestIdentity& guest, PowerChannel desc,
+                 RecordFormat format)
+    : env_(env),
+      guest_(guest),
+      desc_(std::move(desc)),
+      assembler_(recordSize(format)),
+      request_state_(env.handler.newChannelState()),
+      replies_(env.reply_queue_records) {}
+
+Channel::~Channel() { close(); }
+
+const char* Channel::stateName(State s) {
+    switch (s) {
+        case State::Connecting: return "connecting";
+        case State::Connected: return "connected";
+        case State::Refused: return "refused";
+        case State::Failed: return "failed";
+        case State::Closed: return "closed";
+    }
+    return "?";
+}
+
+void Channel::open() {
+    if (state_ == State::Connected || state_ == State::Connecting) return;
+    backoff_ = kFirstBackoff;
+    state_ = State::Connecting;
+    tryConnect();
+}
+
+void Channel::close() {
+    if (retry_) env_.retries.cancel(*retry_);
+    retry_.reset();
+    if (token_) env_.epoll.remove(*token_, fd_.get());
+    token_.reset();
+    fd_.reset();
+    replies_.clear();
+    assembler_.reset();
+    if (state_ == State::Connected) {
+        spdlog::info("{}: channel {} closed", guest_.name, desc_.index);
+    }
+    state_ = State::Closed;
+}
+
+void Channel::setRecordFormat(RecordFormat format) {
+    if (recordSize(format) == assembler_.recordSize()) return;
+    assembler_ = RecordAssembler(recordSize(format));
+}
+
+Channel::Stats Channel::stats() const {
+    Stats s = stats_;
+    s.requests = env_.handler.counters(*request_state_);
+    s.replies_sent = replies_.sent();
+    s.replies_dropped = replies_.dropped();
+    return s;
+}
+
+void Channel::noteError(const std::string& msg) {
+    if (msg != stats_.last_error) {
+        spdlog::warn("{}: channel {} ({}): {}", guest_.name, desc_.index, desc_.source_path, msg);
+    }
+    stats_.last_error = msg;
+}
+
+void Channel::tryConnect() {
+    retry_.reset();
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (desc_.source_path.empty() || desc_.source_path.size() >= sizeof addr.sun_path) {
+        state_ = State::Failed;
+        noteError(desc_.source_path.empty()
+                      ? "no socket path"
+                      : "socket path is " + std::to_string(desc_.source_path.size()) +
+                            " bytes, AF_UNIX allows " + std::to_string(sizeof addr.sun_path - 1));
+        return;
+    }
+    std::memcpy(addr.sun_path, desc_.source_path.data(), desc_.source_path.size());
+
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        noteError(std::string("socket: ") + std::strerror(errno));
+        retryLater();
+        return;
+    }
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
+        // ENOENT: QEMU has not bound yet (or the directory is missing);
+        // ECONNREFUSED: stale socket; EAGAIN: backlog full. All transient.
+        noteError(std::string("connect: ") + std::strerror(errno));
+        retryLater();
+        return;
+    }
+    PeerCheck check = env_.peers.verify(fd.get(), guest_.name);
+    if (check.verdict == PeerVerdict::Reject) {
+        state_ = State::Refused;
+        spdlog::error("{}: channel {} ({}) refused: {}", guest_.name, desc_.index,
+                      desc_.source_path, check.why);
+        stats_.last_error = "refused: " + check.why;
+        return;
+    }
+    if (check.verdict == PeerVerdict::Retry) {
+        noteError(check.why);
+        retryLater();
+        return;
+    }
+    fd_ = std::move(fd);
+    interest_ = EPOLLIN | EPOLLRDHUP;
+    token_ = env_.epoll.add(fd_.get(), interest_, *this);
+    state_ = State::Connected;
+    backoff_ = kFirstBackoff;
+    ++stats_.connects;
+    stats_.last_error.clear();
+    spdlog::info("{}: channel {} connected ({})", guest_.name, desc_.index, desc_.source_path);
+}
+
+void Channel::retryLater() {
+    state_ = State::Connecting;
+    retry_ = env_.retries.schedule(backoff_, [this] { tryConnect(); });
+    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+}
+
+void Channel::disconnect(const std::string& why, bool retry) {
+    if (token_) env_.epoll.remove(*token_, fd_.get());
+    token_.reset();
+    fd_.reset();
+    replies_.clear();
+    if (assembler_.pendingBytes() > 0) {
+        ++stats_.partial_dropped;
+        spdlog::debug("{}: channel {}: dropped {} bytes of an incomplete record", guest_.name,
+                      desc_.index, assembler_.pendingBytes());
+    }
+    assembler_.reset();
+    spdlog::info("{}: channel {} disconnected: {}", guest_.name, desc_.index, why);
+    if (retry) {
+        backoff_ = kFirstBackoff;
+        retryLater();
+    } else {
+        state_ = State::Closed;
+    }
+}
+
+void Channel::onEpollEvents(std::uint32_t events) {
+    if (events & EPOLLIN) onReadable();
+    if (state_ != State::Connected) return;
+    if (events & EPOLLOUT) flushReplies();
+    if (state_ != State::Connected) return;
+    // With data still readable, reading goes on until EOF: the last records
+    // still count. A hang-up with nothing left to read ends it here.
+    if ((events & (EPOLLHUP | EPOLLERR)) != 0 && (events & EPOLLIN) == 0) {
+        disconnect("QEMU closed the socket", true);
+        return;
+    }
+    updateInterest();
+}
+
+void Channel::onReadable() {
+    std::array<std::byte, 4096> buf;
+    for (int i = 0; i < kReadsPerWakeup; ++i) {
+        ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            disconnect(std::string("recv: ") + std::strerror(errno), true);
+            return;
+        }
+        if (n == 0) {
+            disconnect("QEMU closed the socket", true);
+            return;
+        }
+        stats_.bytes_in += static_cast<std::uint64_t>(n);
+        assembler_.feed(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)),
+                        [this](std::span<const std::byte> record) {
+                            auto reply = env_.handler.handle(guest_, *request_state_, record);
+                            if (!reply.empty()) replies_.push(std::move(reply));
+                        });
+    }
+    flushReplies();
+    if (state_ == State::Connected) updateInterest();
+}
+
+void Channel::flushReplies() {
+    if (!replies_.flush(fd_.get())) {
+        disconnect(std::string("send: ") + std::strerror(errno), true);
+    }
+}
+
+void Channel::updateInterest() {
+    std::uint32_t want = EPOLLIN | EPOLLRDHUP | (replies_.empty() ? 0U : std::uint32_t{EPOLLOUT});
+    if (want != interest_) {
+        interest_ = want;
+        env_.epoll.modify(*token_, fd_.get(), interest_);
+    }
+}
+
+}  // namespace vmpower

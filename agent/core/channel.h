@@ -1,0 +1,84 @@
+#pragma once
+// One power channel: the host end of a guest's virtio-serial port. QEMU
+// serves the socket; we connect as soon as the domain runs (a DPDK guest's
+// rte_power_init fails unless someone is connected), retry with backoff until
+// it works or the domain stops, reassemble records, answer through a
+// bounded reply queue.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "domain_xml.h"
+#include "epoll_set.h"
+#include "peer_verifier.h"
+#include "policy.h"
+#include "record_assembler.h"
+#include "reply_queue.h"
+#include "request_handler.h"
+#include "retry_scheduler.h"
+
+namespace vmpower {
+
+// What all channels share.
+struct ChannelEnv {
+    EpollSet& epoll;
+    RetryScheduler& retries;
+    RequestHandler& handler;
+    const PeerVerifier& peers;
+    std::size_t reply_queue_records = 64;
+};
+
+class Channel final : public EpollClient {
+public:
+    enum class State { Connecting, Connected, Refused, Failed, Closed };
+
+    Channel(ChannelEnv& env, const GuestIdentity& guest, PowerChannel desc, RecordFormat format);
+    Channel(const Channel&) = delete;
+    Channel& operator=(const Channel&) = delete;
+    ~Channel();
+
+    void open();   // connect now (and keep trying)
+    void close();  // the domain stopped
+
+    State state() const { return state_; }
+    const PowerChannel& description() const { return desc_; }
+    void setRecordFormat(RecordFormat format);
+
+    struct Stats {
+        std::uint64_t connects = 0, bytes_in = 0, partial_dropped = 0;
+        RequestCounters requests;
+        std::uint64_t replies_sent = 0, replies_dropped = 0;
+        std::string last_error;
+    };
+    Stats stats() const;
+
+    static const char* stateName(State s);
+
+private:
+    void tryConnect();
+    void retryLater();
+    void disconnect(const std::string& why, bool retry);
+    void onEpollEvents(std::uint32_t events) override;
+    void onReadable();
+    void flushReplies();
+    void updateInterest();
+    void noteError(const std::string& msg);  // logs when the error changes
+
+    ChannelEnv& env_;
+    const GuestIdentity& guest_;
+    PowerChannel desc_;
+    RecordAssembler assembler_;
+    ChannelRequestStatePtr request_state_;
+    ReplyQueue replies_;
+
+    State state_ = State::Closed;
+    UniqueFd fd_;
+    std::optional<EpollSet::Token> token_;
+    std::optional<RetryScheduler::Id> retry_;
+    std::chrono::milliseconds backoff_{50};
+    std::uint32_t interest_ = 0;
+    Stats stats_;
+};
+
+}  // namespace vmpower

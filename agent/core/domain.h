@@ -1,0 +1,32 @@
+#pragma once
+// A running domain as the agent tracks it: identity, live vCPU map, channels.
+// Pinned in memory (channels keep a reference to its identity).
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channel.h"
+#include "request_handler.h"
+#include "vcpu_map.h"
+
+namespace vmpower {
+
+struct Domain {
+    Domain(std::string name, std::string uuid) {
+        identity.name = std::move(name);
+        identity.uuid = std::move(uuid);
+        identity.vcpus = &vcpus;
+    }
+    Domain(const Domain&) = delete;
+    Domain& operator=(const Domain&) = delete;
+
+    GuestIdentity identity;
+    VcpuMap vcpus;
+    int id = -1;
+    std::vector<std::string> problems;  // from the XML reader, last seen
+    std::map<unsigned, std::unique_ptr<Channel>> channels;  // by poweragent index
+};
+
+}  // namespace vmpower

@@ -1,0 +1,239 @@
+#include "libvirt_hypervisor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace vmpower {
+
+namespace {
+
+constexpr std::chrono::milliseconds kFirstBackoff{250};
+constexpr std::chrono::milliseconds kMaxBackoff{5000};
+
+std::string uuidOf(virDomainPtr dom) {
+    std::array<char, VIR_UUID_STRING_BUFLEN> buf{};
+    if (virDomainGetUUIDString(dom, buf.data()) < 0) return {};
+    return buf.data();
+}
+
+LibvirtHypervisor& self(void* opaque) { return *static_cast<LibvirtHypervisor*>(opaque); }
+
+// Every trampoline catches everything: libvirt callbacks never throw.
+int onLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque) {
+    try {
+        self(opaque).listener().onLifecycle(uuidOf(dom), event, detail);
+    } catch (...) {
+        spdlog::error("lifecycle callback failed");
+    }
+    return 0;
+}
+
+void onTunable(virConnectPtr, virDomainPtr dom, virTypedParameterPtr params, int nparams,
+               void* opaque) {
+    try {
+        std::vector<std::pair<std::string, std::string>> strings;
+        for (int i = 0; i < nparams; ++i) {
+            if (params[i].type == VIR_TYPED_PARAM_STRING && params[i].value.s != nullptr) {
+                strings.emplace_back(params[i].field, params[i].value.s);
+            }
+        }
+        self(opaque).listener().onTunable(uuidOf(dom), strings);
+    } catch (...) {
+        spdlog::error("tunable callback failed");
+    }
+}
+
+void onDevice(virConnectPtr, virDomainPtr dom, const char* alias, void* opaque) {
+    try {
+        self(opaque).listener().onDeviceChanged(uuidOf(dom), alias ? alias : "");
+    } catch (...) {
+        spdlog::error("device callback failed");
+    }
+}
+
+void onClose(virConnectPtr, int reason, void* opaque) { self(opaque).handleClose(reason); }
+
+const char* closeReason(int reason) {
+    switch (reason) {
+        case VIR_CONNECT_CLOSE_REASON_ERROR: return "I/O error";
+        case VIR_CONNECT_CLOSE_REASON_EOF: return "end of file (libvirtd went away)";
+        case VIR_CONNECT_CLOSE_REASON_KEEPALIVE: return "keepalive timeout";
+        case VIR_CONNECT_CLOSE_REASON_CLIENT: return "closed by client";
+        default: return "unknown reason";
+    }
+}
+
+}  // namespace
+
+LibvirtHypervisor::LibvirtHypervisor(std::string uri, RetryScheduler& retries,
+                                     HypervisorListener& listener)
+    : uri_(std::move(uri)), retries_(retries), listener_(listener) {}
+
+LibvirtHypervisor::~LibvirtHypervisor() {
+    if (pending_) retries_.cancel(*pending_);
+    disconnect();
+}
+
+void LibvirtHypervisor::start() { connect(); }
+
+void LibvirtHypervisor::connect() {
+    pending_.reset();
+    ConnectHandle conn(virConnectOpen(uri_.c_str()));
+    if (!conn) {
+        spdlog::warn("cannot connect to {}: {} (retrying in {} ms)", uri_, lastLibvirtError(),
+                     backoff_.count());
+        scheduleReconnect();
+        return;
+    }
+    conn_ = std::move(conn);
+    // Remote drivers only; test:/// answers 1 (unsupported), which is fine.
+    if (virConnectSetKeepAlive(conn_.get(), 5, 3) < 0) {
+        spdlog::warn("keepalive on {}: {}", uri_, lastLibvirtError());
+    }
+    if (virConnectRegisterCloseCallback(conn_.get(), onClose, this, nullptr) == 0) {
+        close_callback_ = true;
+    }
+    struct Sub {
+        int id;
+        virConnectDomainEventGenericCallback cb;
+        const char* what;
+    };
+    const std::array<Sub, 4> subs{{
+        {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(onLifecycle), "lifecycle"},
+        {VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_CALLBACK(onTunable), "tunable"},
+        {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(onDevice), "device-added"},
+        {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(onDevice),
+         "device-removed"},
+    }};
+    for (const auto& sub : subs) {
+        int id = virConnectDomainEventRegisterAny(conn_.get(), nullptr, sub.id, sub.cb, this,
+                                                  nullptr);
+        if (id < 0) {
+            spdlog::warn("{} events unavailable on {}: {}", sub.what, uri_, lastLibvirtError());
+        } else {
+            callback_ids_.push_back(id);
+        }
+    }
+    ++connects_;
+    backoff_ = kFirstBackoff;
+    spdlog::info("connected to {}", uri_);
+    listener_.onConnected();
+}
+
+void LibvirtHypervisor::disconnect() {
+    if (!conn_) return;
+    for (int id : callback_ids_) virConnectDomainEventDeregisterAny(conn_.get(), id);
+    callback_ids_.clear();
+    if (close_callback_) virConnectUnregisterCloseCallback(conn_.get(), onClose);
+    close_callback_ = false;
+    conn_.reset();
+}
+
+void LibvirtHypervisor::handleClose(int reason) noexcept {
+    try {
+        spdlog::warn("connection to {} lost: {}; channels stay open, reconnecting", uri_,
+                     closeReason(reason));
+        // Not from inside libvirt's callback: tear down on the next turn.
+        if (!pending_) {
+            pending_ = retries_.schedule(std::chrono::milliseconds(0), [this] {
+                pending_.reset();
+                disconnect();
+                backoff_ = kFirstBackoff;
+                scheduleReconnect();
+            });
+        }
+    } catch (...) {
+        spdlog::error("close callback failed");
+    }
+}
+
+void LibvirtHypervisor::scheduleReconnect() {
+    pending_ = retries_.schedule(backoff_, [this] { connect(); });
+    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+}
+
+std::optional<DomainSnapshot> LibvirtHypervisor::snapshot(virDomainPtr dom) {
+    DomainSnapshot snap;
+    snap.uuid = uuidOf(dom);
+    const char* name = virDomainGetName(dom);
+    if (snap.uuid.empty() || name == nullptr) return std::nullopt;
+    snap.name = name;
+    LibvirtString xml(virDomainGetXMLDesc(dom, 0));
+    if (!xml) {
+        // Vanished between listing and reading: not an error of ours.
+        spdlog::info("{}: gone while reading its XML: {}", snap.name, lastLibvirtError());
+        return std::nullopt;
+    }
+    snap.xml = xml.get();
+
+    int vcpus = virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE);
+    CpuSet host = hostCpus();
+    auto ncpus = host.empty() ? 0U : host.cpus().back() + 1;
+    if (vcpus > 0 && vcpus <= 4096 && ncpus > 0) {
+        int maplen = VIR_CPU_MAPLEN(static_cast<int>(ncpus));
+        std::vector<unsigned char> maps(static_cast<std::size_t>(vcpus) *
+                                        static_cast<std::size_t>(maplen));
+        int n = virDomainGetVcpuPinInfo(dom, vcpus, maps.data(), maplen, VIR_DOMAIN_AFFECT_LIVE);
+        if (n > 0) {
+            std::vector<CpuSet> pins(static_cast<std::size_t>(n));
+            for (int v = 0; v < n; ++v) {
+                for (unsigned cpu = 0; cpu < ncpus; ++cpu) {
+                    if (VIR_CPU_USABLE(maps.data(), maplen, v, static_cast<int>(cpu))) {
+                        pins[static_cast<std::size_t>(v)].add(cpu);
+                    }
+                }
+            }
+            snap.vcpu_pins = std::move(pins);
+        }
+    }
+    return snap;
+}
+
+std::vector<DomainSnapshot> LibvirtHypervisor::listActive() {
+    if (!conn_) throw std::runtime_error("not connected to " + uri_);
+    virDomainPtr* doms = nullptr;
+    int n = virConnectListAllDomains(conn_.get(), &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0) throw std::runtime_error(lastLibvirtError());
+    std::vector<DomainHandle> owned;
+    for (int i = 0; i < n; ++i) owned.emplace_back(doms[i]);
+    std::free(doms);
+    std::vector<DomainSnapshot> out;
+    for (auto& dom : owned) {
+        if (auto snap = snapshot(dom.get())) out.push_back(std::move(*snap));
+    }
+    return out;
+}
+
+std::optional<DomainSnapshot> LibvirtHypervisor::lookupActive(std::string_view uuid) {
+    if (!conn_) throw std::runtime_error("not connected to " + uri_);
+    DomainHandle dom(virDomainLookupByUUIDString(conn_.get(), std::string(uuid).c_str()));
+    if (!dom) {
+        if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) return std::nullopt;
+        throw std::runtime_error(lastLibvirtError());
+    }
+    int active = virDomainIsActive(dom.get());
+    if (active < 0) {
+        if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) return std::nullopt;
+        throw std::runtime_error(lastLibvirtError());
+    }
+    if (active == 0) return std::nullopt;
+    return snapshot(dom.get());
+}
+
+CpuSet LibvirtHypervisor::hostCpus() {
+    CpuSet set;
+    if (!conn_) return set;
+    unsigned char* map = nullptr;
+    unsigned int online = 0;
+    int n = virNodeGetCPUMap(conn_.get(), &map, &online, 0);
+    if (n <= 0) return set;
+    for (int cpu = 0; cpu < n; ++cpu) {
+        if (VIR_CPU_USED(map, cpu)) set.add(static_cast<unsigned>(cpu));
+    }
+    std::free(map);
+    return set;
+}
+
+}  // namespace vmpower

@@ -1,0 +1,63 @@
+// vmpowerd: wires the agent's libraries; all logic lives in them.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "agent.h"
+#include "config.h"
+#include "control_client.h"
+#include "power_setup.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"vmpowerd: serves KVM guests' CPU frequency requests (DPDK compatible)"};
+    std::string uri = "qemu:///system";
+    std::string config_path = "/etc/vmpower/vmpower.yaml";
+    std::string log_level;
+    bool dump_state = false;
+    app.add_option("-c,--connect", uri, "libvirt URI")->capture_default_str();
+    app.add_option("--config", config_path, "YAML config and policy")->capture_default_str();
+    app.add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides config)");
+    app.add_flag("--dump-state", dump_state, "print the running agent's state (JSON) and exit");
+    CLI11_PARSE(app, argc, argv);
+
+    // stderr: journald takes it under systemd.
+    spdlog::set_default_logger(spdlog::stderr_color_st("vmpowerd"));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+    vmpower::Config config;
+    try {
+        config = vmpower::loadConfig(config_path);
+    } catch (const std::exception& e) {
+        std::cerr << "vmpowerd: " << e.what() << "\n";
+        return 2;
+    }
+    spdlog::set_level(spdlog::level::from_str(log_level.empty() ? config.agent.log_level : log_level));
+
+    if (dump_state) {
+        try {
+            auto answer = vmpower::controlRequest(config.agent.control_socket, {{"cmd", "state"}});
+            std::cout << answer.dump(2) << "\n";
+            return answer.value("ok", false) ? 0 : 1;
+        } catch (const std::exception& e) {
+            std::cerr << "vmpowerd: " << e.what() << "\n";
+            return 2;
+        }
+    }
+
+    try {
+        auto power = vmpower::makeArbiterFor(config.agent);
+        int rc = 0;
+        {
+            vmpower::Agent agent({uri, config_path}, config, *power);
+            agent.start();
+            agent.runUntilStopped();
+        }
+        power->restoreAll();  // give every CPU back as we found it
+        return rc;
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+}

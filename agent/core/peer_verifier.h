@@ -1,0 +1,43 @@
+#pragma once
+// The agent runs as root and connects wherever a domain's XML points, so a
+// crafted XML could aim it at some other host socket (confused deputy).
+// A channel is only used when the process serving it is that domain's QEMU.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace vmpower {
+
+enum class PeerVerdict { Accept, Reject, Retry };
+
+struct PeerCheck {
+    PeerVerdict verdict;
+    std::string why;  // for the log line
+};
+
+class PeerVerifier {
+public:
+    virtual ~PeerVerifier() = default;
+    virtual PeerCheck verify(int connected_fd, std::string_view domain_name) const = 0;
+};
+
+// Compares SO_PEERCRED's pid with the pid libvirt's QEMU driver records for
+// the domain (<pid_dir>/<name>.pid, root-owned). No pid file yet: Retry
+// (QEMU may still be starting).
+class QemuPidPeerVerifier final : public PeerVerifier {
+public:
+    explicit QemuPidPeerVerifier(std::filesystem::path pid_dir) : pid_dir_(std::move(pid_dir)) {}
+    PeerCheck verify(int connected_fd, std::string_view domain_name) const override;
+
+private:
+    std::filesystem::path pid_dir_;
+};
+
+// verify_channel_peer: false (tests on libvirt's test driver play QEMU).
+class TrustingPeerVerifier final : public PeerVerifier {
+public:
+    PeerCheck verify(int, std::string_view) const override { return {PeerVerdict::Accept, {}}; }
+};
+
+}  // namespace vmpower

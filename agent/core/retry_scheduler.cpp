@@ -1,0 +1,48 @@
+#include "retry_scheduler.h"
+
+#include <algorithm>
+
+namespace vmpower {
+
+RetryScheduler::RetryScheduler(const Clock& clock)
+    : clock_(clock), timer_([this] { runDue(); }) {}
+
+RetryScheduler::Id RetryScheduler::schedule(std::chrono::milliseconds delay,
+                                            std::function<void()> fn) {
+    Id id = next_++;
+    auto pos = by_deadline_.emplace(clock_.now() + delay, id);
+    by_id_.emplace(id, Entry{pos, std::move(fn)});
+    rearm();
+    return id;
+}
+
+void RetryScheduler::cancel(Id id) {
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return;
+    by_deadline_.erase(it->second.pos);
+    by_id_.erase(it);
+    rearm();
+}
+
+void RetryScheduler::runDue() {
+    auto now = clock_.now();
+    while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
+        Id id = by_deadline_.begin()->second;
+        by_deadline_.erase(by_deadline_.begin());
+        auto node = by_id_.extract(id);
+        node.mapped().fn();  // may schedule or cancel others
+    }
+    rearm();
+}
+
+void RetryScheduler::rearm() {
+    if (by_deadline_.empty()) {
+        timer_.cancel();
+        return;
+    }
+    auto delay = std::chrono::ceil<std::chrono::milliseconds>(by_deadline_.begin()->first -
+                                                              clock_.now());
+    timer_.arm(std::max(delay, std::chrono::milliseconds(0)));
+}
+
+}  // namespace vmpower
