@@ -2,6 +2,7 @@
 // CONTRACT (owned by the policy/request helper; core relies on these names).
 // Which VMs may do what to which host CPUs.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -16,14 +17,18 @@ namespace vmpower {
 
 enum class RecordFormat { Dpdk464, Legacy16 };  // per VM; 464 is the default
 
-std::size_t recordSize(RecordFormat f);
+std::size_t recordSize(RecordFormat f);  // 464 or 16 bytes
 
 struct VmPolicy {
     std::string name;                    // the rule's label, for logs
     std::vector<std::string> name_globs;  // match by domain name (fnmatch)
-    std::vector<std::string> uuids;       // or by UUID
+    std::vector<std::string> uuids;       // or by UUID (canonical: dashed, lower case)
     std::optional<CpuSet> allowed_pcpus;  // nullopt: the pCPUs its vCPUs are pinned to
-    std::set<PowerAction> allowed_actions;  // empty never; default all
+    // Default all; empty denies every CPU_POWER request (a "deny this VM" rule
+    // placed before a catch-all).
+    std::set<PowerAction> allowed_actions = {PowerAction::ScaleUp,     PowerAction::ScaleDown,
+                                             PowerAction::Max,         PowerAction::Min,
+                                             PowerAction::EnableTurbo, PowerAction::DisableTurbo};
     FrequencyLimits limits;
     double requests_per_second = 100;    // per channel; 0 = unlimited
     unsigned burst = 20;
@@ -37,8 +42,11 @@ struct VmPolicy {
 class Policy {
 public:
     explicit Policy(std::vector<VmPolicy> rules) : rules_(std::move(rules)) {}
-    // First rule that matches; nullptr: the VM is denied everything.
+    // First rule whose name globs or UUIDs match (either is enough);
+    // nullptr: the VM is denied everything.
     const VmPolicy* match(std::string_view domain_name, std::string_view uuid) const;
+    // The framing of the VM's channels: its rule's, Dpdk464 when unmatched.
+    RecordFormat recordFormat(std::string_view domain_name, std::string_view uuid) const;
     const std::vector<VmPolicy>& rules() const { return rules_; }
 
 private:

@@ -3,32 +3,22 @@
 // Turns one whole record from a guest into an action and a reply.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clock.h"
+#include "guest_identity.h"  // GuestIdentity, PcpuSharing
 #include "policy.h"
 #include "power_control.h"
 #include "vcpu_map.h"
 
 namespace vmpower {
 
-// What the request path knows of the VM behind a channel. Identity comes
-// from the channel, never from the record's vm_name.
-struct GuestIdentity {
-    std::string name;
-    std::string uuid;
-    const VcpuMap* vcpus = nullptr;  // live map, owned by the registry
-};
-
-// Answers "does this domain's pinning share pCPUs with another running VM?"
-class PcpuSharing {
-public:
-    virtual ~PcpuSharing() = default;
-    virtual bool sharedWithOtherDomain(std::string_view uuid, const CpuSet& pcpus) const = 0;
-};
+struct DecodedRequest;
 
 // Per-channel request state (rate limiter bucket and counters).
 struct ChannelRequestState;
@@ -37,8 +27,11 @@ struct ChannelRequestStateDeleter {
 };
 using ChannelRequestStatePtr = std::unique_ptr<ChannelRequestState, ChannelRequestStateDeleter>;
 
+// records = acked + nacked + ignored + answered. rate_limited counts the
+// NACKs sent because the channel was over its rate.
 struct RequestCounters {
     std::uint64_t records = 0, acked = 0, nacked = 0, ignored = 0, rate_limited = 0;
+    std::uint64_t answered = 0;  // QUERY_* replied with data
 };
 
 class RequestHandler {
@@ -52,11 +45,19 @@ public:
     RequestCounters counters(const ChannelRequestState& state) const;
 
     // One whole record (recordSize(format) bytes). Returns the reply to
-    // send, or an empty vector when the protocol sends none (CONNECT...).
+    // send, or an empty vector when the protocol sends none (CONNECT, an
+    // unknown command, a record of neither size). A NACK never touches a
+    // CPU. What is answered to what: docs/protocol.md.
     std::vector<std::byte> handle(const GuestIdentity& guest, ChannelRequestState& state,
                                   std::span<const std::byte> record);
 
 private:
+    std::vector<std::byte> refuse(const GuestIdentity& guest, ChannelRequestState& state,
+                                  const DecodedRequest& req, std::span<const std::byte> record,
+                                  std::string_view why);
+    std::vector<std::byte> ignore(const GuestIdentity& guest, ChannelRequestState& state,
+                                  std::string_view why, bool warn);
+
     PowerControl& power_;
     const Clock& clock_;
     const PcpuSharing& sharing_;

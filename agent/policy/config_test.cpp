@@ -1,0 +1,173 @@
+#include "config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace vmpower {
+namespace {
+
+std::string errorOf(std::string_view yaml) {
+    try {
+        parseConfig(yaml, "vmpower.yaml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+TEST(Config, EmptyFileDeniesEveryVm) {
+    Config c = parseConfig("", "f");
+    ASSERT_TRUE(c.policy);
+    EXPECT_TRUE(c.policy->rules().empty());
+    EXPECT_EQ(c.agent.sysfs_root, "/sys");
+}
+
+TEST(Config, EveryKey) {
+    Config c = parseConfig(R"(
+agent:
+  sysfs_root: /tmp/sys
+  state_dir: /tmp/state
+  control_socket: /tmp/s.sock
+  cpufreq_driver: acpi-cpufreq
+  step_khz: 100000
+  verify_channel_peer: false
+  qemu_pid_dir: /tmp/qemu
+  reply_queue_records: 8
+  log_level: debug
+vms:
+  - label: dpdk
+    name: ["dpdk-*", "pktgen"]
+    uuid: 6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e
+    pcpus: 2-5,8
+    commands: [up, down, max, min]
+    floor_khz: 800000
+    ceiling_khz: 2400000
+    rate: 50.5
+    burst: 5
+    physical: true
+    queries: false
+    multi_pcpu: false
+    shared_pcpus: false
+    record_format: legacy-16
+)", "f");
+    EXPECT_EQ(c.agent.sysfs_root, "/tmp/sys");
+    EXPECT_EQ(c.agent.state_dir, "/tmp/state");
+    EXPECT_EQ(c.agent.control_socket, "/tmp/s.sock");
+    EXPECT_EQ(c.agent.cpufreq_driver, "acpi-cpufreq");
+    EXPECT_EQ(c.agent.step_khz, 100000U);
+    EXPECT_FALSE(c.agent.verify_channel_peer);
+    EXPECT_EQ(c.agent.qemu_pid_dir, "/tmp/qemu");
+    EXPECT_EQ(c.agent.reply_queue_records, 8U);
+    EXPECT_EQ(c.agent.log_level, "debug");
+    ASSERT_EQ(c.policy->rules().size(), 1U);
+    const VmPolicy& r = c.policy->rules()[0];
+    EXPECT_EQ(r.name, "dpdk");
+    EXPECT_EQ(r.name_globs, (std::vector<std::string>{"dpdk-*", "pktgen"}));
+    EXPECT_EQ(r.uuids, (std::vector<std::string>{"6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e"}));
+    EXPECT_EQ(r.allowed_pcpus, (CpuSet{2, 3, 4, 5, 8}));
+    EXPECT_EQ(r.allowed_actions, (std::set<PowerAction>{PowerAction::ScaleUp, PowerAction::ScaleDown,
+                                                        PowerAction::Max, PowerAction::Min}));
+    EXPECT_EQ(r.limits.floor_khz, 800000U);
+    EXPECT_EQ(r.limits.ceiling_khz, 2400000U);
+    EXPECT_DOUBLE_EQ(r.requests_per_second, 50.5);
+    EXPECT_EQ(r.burst, 5U);
+    EXPECT_TRUE(r.physical_addressing);
+    EXPECT_FALSE(r.queries);
+    EXPECT_FALSE(r.multi_pcpu);
+    EXPECT_FALSE(r.shared_pcpus);
+    EXPECT_EQ(r.record_format, RecordFormat::Legacy16);
+}
+
+TEST(Config, RuleDefaults) {
+    Config c = parseConfig("vms:\n  - name: \"*\"\n", "f");
+    const VmPolicy& r = c.policy->rules().at(0);
+    EXPECT_EQ(r.name, "vms[0]");
+    EXPECT_FALSE(r.allowed_pcpus);
+    EXPECT_EQ(r.allowed_actions.size(), 6U);
+    EXPECT_EQ(r.record_format, RecordFormat::Dpdk464);
+    EXPECT_NE(c.policy->match("anything", ""), nullptr);
+}
+
+TEST(Config, EmptyCommandListDeniesCpuPower) {
+    Config c = parseConfig("vms:\n  - name: quarantine\n    commands: []\n  - name: \"*\"\n", "f");
+    EXPECT_TRUE(c.policy->match("quarantine", "")->allowed_actions.empty());
+}
+
+struct BadCase {
+    const char* yaml;
+    const char* expected;  // prefix of what() after the file name
+};
+
+class ConfigErrors : public testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigErrors, ReportFileLineColumn) {
+    std::string what = errorOf(GetParam().yaml);
+    EXPECT_EQ(what.rfind(std::string("vmpower.yaml:") + GetParam().expected, 0), 0U) << what;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Config, ConfigErrors,
+    testing::Values(
+        BadCase{"agent:\n  sysfs_rot: /x\n", "2:3: unknown key 'sysfs_rot' in agent"},
+        BadCase{"agnet: {}\n", "1:1: unknown key 'agnet'"},
+        BadCase{"vms:\n  - name: a\n    colour: red\n", "3:5: unknown key 'colour' in vms[0]"},
+        BadCase{"agent:\n  step_khz: fast\n", "2:13: step_khz: expected a non-negative integer"},
+        BadCase{"agent:\n  step_khz: -1\n", "2:13: step_khz"},
+        BadCase{"agent:\n  step_khz: 4294967296\n", "2:13: step_khz"},
+        BadCase{"agent:\n  verify_channel_peer: maybe\n", "2:24: verify_channel_peer: expected true or false"},
+        BadCase{"agent:\n  log_level: loud\n", "2:14: log_level"},
+        BadCase{"agent:\n  reply_queue_records: 0\n", "2:24: reply_queue_records"},
+        BadCase{"agent: [1]\n", "1:8: agent: expected a mapping"},
+        BadCase{"vms:\n  - name: a\n    pcpus: 0-x\n", "3:12: pcpus: '0-x' is not a cpulist"},
+        BadCase{"vms:\n  - name: a\n    pcpus: 3-1\n", "3:12: pcpus"},
+        BadCase{"vms:\n  - name: a\n    pcpus: 0-9000\n", "3:12: pcpus"},
+        BadCase{"vms:\n  - name: a\n    pcpus: \"\"\n", "3:12: pcpus: empty"},
+        BadCase{"vms:\n  - name: a\n    floor_khz: 2000000\n    ceiling_khz: 1000000\n",
+                "3:16: floor_khz 2000000 is above ceiling_khz 1000000"},
+        BadCase{"vms:\n  - name: \"dpdk-[0-9\"\n", "2:11: name: unclosed '['"},
+        BadCase{"vms:\n  - name: [ok, \"bad[\"]\n", "2:17: name: unclosed '['"},
+        BadCase{"vms:\n  - name: \"\"\n", "2:11: name: empty name pattern"},
+        BadCase{"vms:\n  - uuid: 1234\n", "2:11: uuid: '1234' is not a UUID"},
+        BadCase{"vms:\n  - pcpus: 0-3\n", "2:5: vms[0]: needs 'name'"},
+        BadCase{"vms:\n  - name: a\n    commands: [up, sideways]\n", "3:20: commands: unknown command 'sideways'"},
+        BadCase{"vms:\n  - name: a\n    commands: up\n", "3:15: commands: expected a list"},
+        BadCase{"vms:\n  - name: a\n    rate: -3\n", "3:11: rate"},
+        BadCase{"vms:\n  - name: a\n    rate: .nan\n", "3:11: rate"},
+        BadCase{"vms:\n  - name: a\n    burst: 0\n", "3:12: burst: must be at least 1"},
+        BadCase{"vms:\n  - name: a\n    record_format: dpdk-456\n", "3:20: record_format"},
+        BadCase{"vms:\n  - name: a\n    physical: [true]\n", "3:15: physical: expected true or false"},
+        BadCase{"vms:\n  - name: a\n    name: b\n", "3:5: duplicate key 'name' in vms[0]"},
+        BadCase{"vms: {name: a}\n", "1:6: vms: expected a list"},
+        BadCase{"vms:\n  - name: *\n", "2:11: "},              // an alias, not a glob: quote it
+        BadCase{"agent:\n  log_level: [info\n", "2:"},        // yaml-cpp's own parse error
+        BadCase{"- just\n- a list\n", "1:1: the top level: expected a mapping"}));
+
+TEST(Config, LoadReportsTheFileName) {
+    auto dir = std::filesystem::temp_directory_path() / ("vmpower_config_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto file = dir / "vmpower.yaml";
+    std::ofstream(file) << "vms:\n  - name: a\n    bogus: 1\n";
+    try {
+        loadConfig(file);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind(file.string() + ":3:5: unknown key 'bogus'", 0), 0U) << e.what();
+    }
+    EXPECT_THROW(loadConfig(dir / "missing.yaml"), ConfigError);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Config, ShippedDefaultParses) {
+    Config c = loadConfig(VMPOWER_SOURCE_ROOT "/config/vmpower.yaml");
+    ASSERT_FALSE(c.policy->rules().empty());
+    const VmPolicy* any = c.policy->match("some-vm", "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e");
+    ASSERT_NE(any, nullptr);
+    EXPECT_FALSE(any->allowed_pcpus) << "the default scales the pinned pCPUs";
+    EXPECT_FALSE(any->physical_addressing);
+    EXPECT_EQ(any->record_format, RecordFormat::Dpdk464);
+}
+
+}  // namespace
+}  // namespace vmpower

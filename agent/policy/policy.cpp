@@ -1,0 +1,33 @@
+#include "policy.h"
+
+#include <algorithm>
+
+#include "glob_pattern.h"
+#include "uuid.h"
+#include "vmpower/protocol.h"
+
+namespace vmpower {
+
+std::size_t recordSize(RecordFormat f) {
+    return f == RecordFormat::Legacy16 ? VMPOWER_PACKET_V1_SIZE : VMPOWER_PACKET_SIZE;
+}
+
+const VmPolicy* Policy::match(std::string_view domain_name, std::string_view uuid) const {
+    const std::string name(domain_name);
+    const auto canonical = canonicalUuid(uuid);
+    for (const auto& rule : rules_) {
+        bool by_name = std::any_of(rule.name_globs.begin(), rule.name_globs.end(),
+                                   [&](const std::string& g) { return globMatches(g, name); });
+        bool by_uuid = canonical && std::find(rule.uuids.begin(), rule.uuids.end(), *canonical) !=
+                                        rule.uuids.end();
+        if (by_name || by_uuid) return &rule;
+    }
+    return nullptr;
+}
+
+RecordFormat Policy::recordFormat(std::string_view domain_name, std::string_view uuid) const {
+    const VmPolicy* rule = match(domain_name, uuid);
+    return rule ? rule->record_format : RecordFormat::Dpdk464;
+}
+
+}  // namespace vmpower

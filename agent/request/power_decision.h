@@ -1,0 +1,38 @@
+#pragma once
+// Which host CPUs a CPU_POWER request may act on, under the VM's rule.
+
+#include <optional>
+#include <string>
+
+#include "guest_identity.h"
+#include "policy.h"
+#include "power_control.h"
+#include "request_decoder.h"
+
+namespace vmpower {
+
+// Requester.vcpu for core_type PHYSICAL requests: the host CPU with this bit
+// set, so they never share a slot with a vCPU's requests in the arbiter.
+inline constexpr unsigned kPhysicalRequesterBit = 1U << 31;
+
+struct PowerTarget {
+    Requester who;
+    CpuSet pcpus;
+    PowerAction action;
+};
+
+// Either a target or, when refused, why (for the log).
+struct PowerDecision {
+    std::optional<PowerTarget> target;
+    std::string refusal;
+};
+
+// Checks, in order: the command is allowed, core_type is valid (PHYSICAL
+// only with `physical`), resource_id is a vCPU of this VM (or a host CPU),
+// several pCPUs only with `multi_pcpu`, every pCPU within the allowed set
+// (the rule's `pcpus`, or the pCPUs the VM's vCPUs are pinned to), sharing
+// with another running VM only with `shared_pcpus`.
+PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest, const DecodedRequest& req,
+                          const PcpuSharing& sharing);
+
+}  // namespace vmpower

@@ -1,0 +1,33 @@
+#pragma once
+// Replies to QUERY_FREQ_LIST / QUERY_FREQ (88 bytes) and QUERY_CAPS_LIST /
+// QUERY_CAPS (184 bytes), about the querying VM's own vCPUs only.
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "guest_identity.h"
+#include "power_control.h"
+#include "request_decoder.h"
+
+namespace vmpower {
+
+bool isQuery(RequestKind kind);
+
+// The NACK for a query: the size the guest will read (88 or 184) so its
+// stream stays in step, command NACK, only the header echoed.
+std::vector<std::byte> queryNack(RequestKind kind, std::span<const std::byte> request);
+
+struct QueryAnswer {
+    std::vector<std::byte> reply;  // empty when refused
+    std::string refusal;
+};
+
+// num_vcpu is the VM's vCPU count capped at 8 (the reply arrays' size);
+// entry i describes vCPU i through the lowest pCPU it may run on. The single
+// queries fill only [resource_id] and refuse a resource_id outside the arrays.
+QueryAnswer answerQuery(const DecodedRequest& req, std::span<const std::byte> request,
+                        const GuestIdentity& guest, const PowerControl& power);
+
+}  // namespace vmpower

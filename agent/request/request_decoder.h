@@ -1,0 +1,44 @@
+#pragma once
+// One whole record from a guest, read field by field with nothing trusted:
+// every value is checked here or by the caller before it is used.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "policy.h"
+#include "power_control.h"
+
+namespace vmpower {
+
+enum class RequestKind {
+    CpuPower,
+    Connect,
+    PktPolicy,
+    PktPolicyRemove,
+    QueryFreqList,
+    QueryFreq,
+    QueryCapsList,
+    QueryCaps,
+    Unknown,
+};
+
+enum class CoreType { Virtual, Physical, Invalid };
+
+struct DecodedRequest {
+    RecordFormat format = RecordFormat::Dpdk464;
+    RequestKind kind = RequestKind::Unknown;
+    std::uint32_t command = 0;             // as sent
+    std::uint32_t unit = 0;                // as sent (0 for CONNECT: not read)
+    std::optional<PowerAction> action;     // CPU_POWER with unit 1..6
+    std::uint64_t resource_id = 0;         // not range-checked here
+    CoreType core_type = CoreType::Virtual;  // legacy-16 has none: Virtual
+};
+
+// nullopt when the record is neither 464 nor 16 bytes. A CONNECT probe is
+// built by DPDK from uninitialised stack memory: only `command` is read.
+std::optional<DecodedRequest> decodeRecord(std::span<const std::byte> record);
+
+const char* kindName(RequestKind kind);
+
+}  // namespace vmpower

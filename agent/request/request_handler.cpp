@@ -1,0 +1,112 @@
+#include "request_handler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "channel_request_state.h"
+#include "power_decision.h"
+#include "query_answer.h"
+#include "reply_builder.h"
+#include "request_decoder.h"
+
+namespace vmpower {
+
+void ChannelRequestStateDeleter::operator()(ChannelRequestState* s) const { delete s; }
+
+RequestHandler::RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
+                               std::shared_ptr<const Policy> policy)
+    : power_(power), clock_(clock), sharing_(sharing), policy_(std::move(policy)) {
+    if (!policy_) policy_ = std::make_shared<const Policy>(std::vector<VmPolicy>{});
+}
+
+void RequestHandler::setPolicy(std::shared_ptr<const Policy> policy) {
+    if (policy) policy_ = std::move(policy);
+}
+
+ChannelRequestStatePtr RequestHandler::newChannelState() const {
+    return ChannelRequestStatePtr(new ChannelRequestState);
+}
+
+RequestCounters RequestHandler::counters(const ChannelRequestState& state) const {
+    return state.counters;
+}
+
+std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest, ChannelRequestState& state,
+                                              std::span<const std::byte> record) {
+    ++state.counters.records;
+    const auto decoded = decodeRecord(record);
+    if (!decoded) return ignore(guest, state, "record of an unknown size", true);
+    const DecodedRequest& req = *decoded;
+    if (req.kind == RequestKind::Connect) return ignore(guest, state, "CONNECT", false);
+    // We cannot know what size of reply a command we do not know expects,
+    // and a wrong-sized one would put the guest's reads out of step.
+    if (req.kind == RequestKind::Unknown) {
+        return ignore(guest, state, "unknown command " + std::to_string(req.command), true);
+    }
+
+    // Identity is the channel's domain; the record's vm_name is never read.
+    const std::shared_ptr<const Policy> policy = policy_;  // stable across this call
+    const VmPolicy* rule = policy->match(guest.name, guest.uuid);
+    if (!rule) return refuse(guest, state, req, record, "no policy rule matches this VM");
+    if (!state.bucket.take(clock_.now(), rule->requests_per_second, rule->burst)) {
+        ++state.counters.rate_limited;
+        return refuse(guest, state, req, record, "over the channel's rate limit");
+    }
+
+    if (req.kind == RequestKind::PktPolicy || req.kind == RequestKind::PktPolicyRemove) {
+        return refuse(guest, state, req, record, "packet policies are not supported");
+    }
+    if (isQuery(req.kind)) {
+        if (req.format == RecordFormat::Legacy16) {
+            return refuse(guest, state, req, record, "queries do not exist in legacy-16 records");
+        }
+        if (!rule->queries) return refuse(guest, state, req, record, "queries not allowed by the policy");
+        QueryAnswer answer = answerQuery(req, record, guest, power_);
+        if (answer.reply.empty()) return refuse(guest, state, req, record, answer.refusal);
+        ++state.counters.answered;
+        spdlog::debug("vm {}: {} resource_id {} answered", guest.name, kindName(req.kind),
+                      req.resource_id);
+        return std::move(answer.reply);
+    }
+
+    PowerDecision decision = decidePower(*rule, guest, req, sharing_);
+    if (!decision.target) return refuse(guest, state, req, record, decision.refusal);
+    const PowerTarget& t = *decision.target;
+    if (!power_.apply(t.who, t.pcpus, t.action, rule->limits)) {
+        return refuse(guest, state, req, record, "cpufreq refused the change");
+    }
+    ++state.counters.acked;
+    spdlog::debug("vm {}: CPU_POWER unit {} resource_id {} on pCPUs {}: ACK", guest.name, req.unit,
+                  req.resource_id, t.pcpus.toString());
+    return echoReply(record, VMPOWER_CMD_ACK);
+}
+
+std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest, ChannelRequestState& state,
+                                              const DecodedRequest& req, std::span<const std::byte> record,
+                                              std::string_view why) {
+    ++state.counters.nacked;
+    std::uint64_t held = 0;
+    if (state.refusal_log.allow(clock_.now(), held)) {
+        spdlog::warn("vm {}: {} unit {} resource_id {}: NACK, {} ({} similar refusals not logged)",
+                     guest.name, kindName(req.kind), req.unit, req.resource_id, why, held);
+    } else {
+        spdlog::debug("vm {}: {} unit {} resource_id {}: NACK, {}", guest.name, kindName(req.kind),
+                      req.unit, req.resource_id, why);
+    }
+    // A query's NACK has the size of the reply the guest waits for.
+    if (isQuery(req.kind) && req.format == RecordFormat::Dpdk464) return queryNack(req.kind, record);
+    return echoReply(record, VMPOWER_CMD_NACK);
+}
+
+std::vector<std::byte> RequestHandler::ignore(const GuestIdentity& guest, ChannelRequestState& state,
+                                              std::string_view why, bool warn) {
+    ++state.counters.ignored;
+    std::uint64_t held = 0;
+    if (warn && state.refusal_log.allow(clock_.now(), held)) {
+        spdlog::warn("vm {}: {} ignored, no reply ({} similar refusals not logged)", guest.name, why, held);
+    } else {
+        spdlog::debug("vm {}: {} ignored, no reply", guest.name, why);
+    }
+    return {};
+}
+
+}  // namespace vmpower

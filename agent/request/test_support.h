@@ -1,0 +1,129 @@
+#pragma once
+// Fakes and record builders shared by the request path's unit tests.
+
+#include <cstring>
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "request_handler.h"
+#include "vmpower/protocol.h"
+
+namespace vmpower::testing {
+
+struct PowerCall {
+    Requester who;
+    CpuSet pcpus;
+    PowerAction action;
+    FrequencyLimits limits;
+};
+
+// Records every apply(); answers queries from maps. The seam to cpufreq.
+class FakePowerControl final : public PowerControl {
+public:
+    bool apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
+               const FrequencyLimits& limits) override {
+        calls.push_back({who, pcpus, action, limits});
+        return apply_result;
+    }
+    void release(std::string_view uuid) override { released.emplace_back(uuid); }
+    std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override {
+        auto it = khz.find(pcpu);
+        if (it == khz.end()) return std::nullopt;
+        return it->second;
+    }
+    std::vector<std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
+    bool turboCapable(unsigned pcpu) const override { return turbo.contains(pcpu); }
+    bool highPriority(unsigned pcpu) const override { return priority.contains(pcpu); }
+
+    std::vector<PowerCall> calls;
+    std::vector<std::string> released;
+    bool apply_result = true;
+    std::map<unsigned, std::uint32_t> khz;
+    std::set<unsigned> turbo, priority;
+};
+
+class FakeSharing final : public PcpuSharing {
+public:
+    bool sharedWithOtherDomain(std::string_view, const CpuSet& pcpus) const override {
+        return shared.intersects(pcpus);
+    }
+    CpuSet shared;
+};
+
+// A 464-byte record as librte_power builds it: zeroed, then the fields set.
+inline std::vector<std::byte> packet(std::uint32_t command, std::uint32_t unit, std::uint64_t resource_id,
+                                     std::string_view vm_name = "", bool physical = false) {
+    vmpower_packet p;
+    std::memset(&p, 0, sizeof p);
+    p.command = command;
+    p.unit = unit;
+    p.resource_id = resource_id;
+    std::memcpy(p.vm_name, vm_name.data(), std::min<std::size_t>(vm_name.size(), VMPOWER_VM_NAME_LEN));
+    p.core_type = physical;
+    std::vector<std::byte> out(sizeof p);
+    std::memcpy(out.data(), &p, sizeof p);
+    return out;
+}
+
+inline std::vector<std::byte> legacyPacket(std::uint32_t command, std::uint32_t unit, std::uint64_t resource_id) {
+    vmpower_packet_v1 p{resource_id, unit, command};
+    std::vector<std::byte> out(sizeof p);
+    std::memcpy(out.data(), &p, sizeof p);
+    return out;
+}
+
+template <typename T>
+T fieldAt(std::span<const std::byte> bytes, std::size_t offset) {
+    T v;
+    std::memcpy(&v, bytes.data() + offset, sizeof v);
+    return v;
+}
+
+inline std::uint32_t replyCommand(std::span<const std::byte> reply) {
+    return fieldAt<std::uint32_t>(reply, offsetof(vmpower_packet, command));
+}
+
+// A guest "vm1" with vCPU i pinned to pCPU 2+i (4 vCPUs: pCPUs 2-5).
+inline VcpuMap pinnedVcpus(unsigned count = 4) {
+    std::vector<CpuSet> pins;
+    for (unsigned i = 0; i < count; ++i) pins.push_back(CpuSet{2 + i});
+    return VcpuMap(std::move(pins));
+}
+
+inline VmPolicy allowAll(std::string glob = "*") {
+    VmPolicy r;
+    r.name = "test";
+    r.name_globs = {std::move(glob)};
+    return r;
+}
+
+}  // namespace vmpower::testing
+
+namespace vmpower::testing {
+
+inline constexpr const char* kVm1Uuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
+
+// A handler with fakes behind it and one channel of guest "vm1".
+struct HandlerRig {
+    explicit HandlerRig(VmPolicy rule = allowAll())
+        : handler(power, clock, sharing, std::make_shared<const Policy>(std::vector<VmPolicy>{rule})),
+          state(handler.newChannelState()) {}
+
+    std::vector<std::byte> send(std::span<const std::byte> record) {
+        return handler.handle(guest, *state, record);
+    }
+    RequestCounters counters() const { return handler.counters(*state); }
+
+    FakePowerControl power;
+    ManualClock clock;
+    FakeSharing sharing;
+    VcpuMap vcpus = pinnedVcpus();
+    GuestIdentity guest{"vm1", kVm1Uuid, &vcpus};
+    RequestHandler handler;
+    ChannelRequestStatePtr state;
+};
+
+}  // namespace vmpower::testing

@@ -1,0 +1,116 @@
+// libFuzzer target: a guest's byte stream through the channel's reassembly,
+// the record decoder and the policy decision, with a fake PowerControl.
+//
+// Input: byte 0 picks the record format and policy switches, byte 1 the
+// vCPU count; the rest is the stream, cut into reads whose lengths come
+// from the stream itself. Invariants checked: replies have a protocol size,
+// nothing but an ACK reaches PowerControl, only allowed pCPUs are touched,
+// query replies never claim more than 8 vCPUs.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <span>
+
+#include "policy.h"
+#include "record_assembler.h"
+#include "request_handler.h"
+#include "vmpower/protocol.h"
+
+namespace {
+
+using namespace vmpower;
+
+class FakePower final : public PowerControl {
+public:
+    bool apply(const Requester&, const CpuSet& pcpus, PowerAction, const FrequencyLimits&) override {
+        ++applied;
+        last = pcpus;
+        return !fail;
+    }
+    void release(std::string_view) override {}
+    std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override {
+        if (pcpu % 3 == 0) return std::nullopt;
+        return 1000000 + pcpu;
+    }
+    std::vector<std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
+    bool turboCapable(unsigned pcpu) const override { return pcpu % 2 == 0; }
+    bool highPriority(unsigned pcpu) const override { return pcpu == 1; }
+    std::size_t applied = 0;
+    CpuSet last;
+    bool fail = false;
+};
+
+class FakeSharing final : public PcpuSharing {
+public:
+    bool sharedWithOtherDomain(std::string_view, const CpuSet& pcpus) const override {
+        return pcpus.contains(0);
+    }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 2) return 0;
+    const std::uint8_t flags = data[0];
+    const unsigned vcpu_count = data[1] % 20;
+    data += 2;
+    size -= 2;
+
+    VmPolicy rule;
+    rule.name_globs = {"guest-*"};
+    rule.record_format = (flags & 1) ? RecordFormat::Legacy16 : RecordFormat::Dpdk464;
+    rule.physical_addressing = (flags & 2) != 0;
+    rule.multi_pcpu = (flags & 4) != 0;
+    rule.shared_pcpus = (flags & 8) != 0;
+    rule.queries = (flags & 16) != 0;
+    rule.requests_per_second = (flags & 32) ? 5 : 0;
+    rule.burst = 3;
+    if (flags & 64) rule.allowed_pcpus = CpuSet{1, 2, 3, 4, 5, 6, 7, 8};
+    const bool matched = (flags & 128) == 0;
+
+    std::vector<CpuSet> pins;
+    for (unsigned i = 0; i < vcpu_count; ++i) {
+        CpuSet s{i % 12};
+        if (i % 5 == 4) s.add(i % 12 + 1);  // some vCPUs pinned to two pCPUs
+        pins.push_back(s);
+    }
+    VcpuMap vcpus(std::move(pins));
+    const CpuSet allowed = rule.allowed_pcpus ? *rule.allowed_pcpus : vcpus.allPcpus();
+
+    FakePower power;
+    power.fail = (flags & 96) == 96;
+    ManualClock clock;
+    FakeSharing sharing;
+    RequestHandler handler(power, clock, sharing, std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
+    auto state = handler.newChannelState();
+    GuestIdentity guest{matched ? "guest-1" : "other", "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e", &vcpus};
+    RecordAssembler assembler(recordSize(rule.record_format));
+
+    std::span<const std::byte> stream(reinterpret_cast<const std::byte*>(data), size);
+    while (!stream.empty()) {
+        std::size_t len = std::min<std::size_t>(stream.size(), 1 + std::to_integer<std::size_t>(stream[0]) * 4);
+        assembler.feed(stream.first(len), [&](std::span<const std::byte> record) {
+            const std::size_t before = power.applied;
+            auto reply = handler.handle(guest, *state, record);
+            clock.advance(std::chrono::milliseconds(50));
+            const std::size_t n = reply.size();
+            if (n != 0 && n != record.size() && n != VMPOWER_FREQ_LIST_SIZE && n != VMPOWER_CAPS_LIST_SIZE) std::abort();
+            if (n == 0 && power.applied != before) std::abort();
+            if (power.applied != before) {
+                if (!power.last.isSubsetOf(allowed)) std::abort();
+                std::uint32_t cmd;
+                std::memcpy(&cmd, reply.data() + 12, 4);
+                if (!power.fail && cmd != VMPOWER_CMD_ACK) std::abort();
+            }
+            if (n == VMPOWER_FREQ_LIST_SIZE && std::to_integer<unsigned>(reply[80]) > 8) std::abort();
+            if (n == VMPOWER_CAPS_LIST_SIZE && std::to_integer<unsigned>(reply[176]) > 8) std::abort();
+        });
+        stream = stream.subspan(len);
+    }
+    RequestCounters c = handler.counters(*state);
+    if (c.records != c.acked + c.nacked + c.ignored + c.answered) std::abort();
+    assembler.reset();
+    return 0;
+}
