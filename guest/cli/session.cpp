@@ -1,0 +1,139 @@
+#include "session.h"
+
+#include <cstring>
+#include <istream>
+#include <ostream>
+
+namespace vmpower::guest {
+
+constexpr std::string_view kPrompt = "vm_power(guest)> ";
+
+Session::Session(Settings settings, std::ostream& out, std::ostream& err)
+    : settings_(std::move(settings)), out_(out), err_(err)
+{
+}
+
+Channel& Session::channel(unsigned port)
+{
+    auto& slot = channels_[port];
+    // A channel whose open failed is retried on the next command: the
+    // port may have appeared meanwhile.
+    if (!slot || !slot->isOpen()) {
+        vmpower_channel_options opts;
+        vmpower_channel_options_init(&opts);
+        opts.port_dir = settings_.port_dir.empty() ? nullptr : settings_.port_dir.c_str();
+        opts.timeout_ms = settings_.timeout_ms;
+        opts.legacy = settings_.legacy;
+        slot = std::make_unique<Channel>(port, opts);
+    }
+    return *slot;
+}
+
+int Session::report(vmpower_status st, unsigned port, const Channel& ch)
+{
+    if (st == VMPOWER_OK) return kExitAck;
+    if (st == VMPOWER_ERR_NACK) {
+        out_ << "NACK: " << vmpower_strerror(st) << '\n';
+        return kExitNack;
+    }
+    char path[4096];
+    const char* dir = settings_.port_dir.empty() ? nullptr : settings_.port_dir.c_str();
+    if (!vmpower_port_path(port, dir, path, sizeof path)) std::strcpy(path, "(port path too long)");
+    err_ << "vmpower-guest: " << path << ": " << vmpower_strerror(st);
+    if (st == VMPOWER_ERR_TIMEOUT) err_ << " (" << settings_.timeout_ms << " ms)";
+    if (int e = ch.lastErrno(); e != 0 && (st == VMPOWER_ERR_IO || st == VMPOWER_ERR_BUSY))
+        err_ << ": " << std::strerror(e);
+    err_ << '\n';
+    return kExitError;
+}
+
+int Session::setCpuFreq(unsigned core, vmpower_unit unit)
+{
+    // Like DPDK: lcore N talks over port N and names itself as resource N.
+    Channel& ch = channel(core);
+    vmpower_status st = ch.cpuPower(core, unit);
+    if (st == VMPOWER_OK) out_ << "ACK: core " << core << ' ' << unitName(unit) << '\n';
+    return report(st, core, ch);
+}
+
+int Session::queryFreq(const Command& cmd)
+{
+    unsigned port = cmd.core.value_or(settings_.query_all_port);
+    Channel& ch = channel(port);
+    vmpower_freq_list reply{};
+    vmpower_status st = ch.queryFreq(port, !cmd.core, reply);
+    if (st == VMPOWER_OK) {
+        if (cmd.core) {
+            out_ << "core " << *cmd.core << ": " << reply.freq_list[*cmd.core] << " kHz\n";
+        } else {
+            for (unsigned i = 0; i < reply.num_vcpu; ++i)
+                out_ << "core " << i << ": " << reply.freq_list[i] << " kHz\n";
+        }
+    }
+    return report(st, port, ch);
+}
+
+int Session::queryCaps(const Command& cmd)
+{
+    unsigned port = cmd.core.value_or(settings_.query_all_port);
+    Channel& ch = channel(port);
+    vmpower_caps_list reply{};
+    vmpower_status st = ch.queryCaps(port, !cmd.core, reply);
+    auto line = [&](unsigned i) {
+        out_ << "core " << i << ": turbo " << (reply.turbo[i] ? "yes" : "no") << ", priority "
+             << (reply.priority[i] ? "high" : "normal") << '\n';
+    };
+    if (st == VMPOWER_OK) {
+        if (cmd.core) {
+            line(*cmd.core);
+        } else {
+            for (unsigned i = 0; i < reply.num_vcpu; ++i) line(i);
+        }
+    }
+    return report(st, port, ch);
+}
+
+int Session::run(const Command& cmd)
+{
+    switch (cmd.action) {
+    case Action::SetCpuFreq:
+        return setCpuFreq(*cmd.core, cmd.unit);
+    case Action::QueryFreq:
+        return queryFreq(cmd);
+    case Action::QueryCaps:
+        return queryCaps(cmd);
+    case Action::Help:
+        out_ << helpText();
+        return kExitAck;
+    case Action::Quit:
+    case Action::Nothing:
+        return kExitAck;
+    }
+    return kExitError;
+}
+
+int Session::interactive(std::istream& in, bool prompt)
+{
+    int worst = kExitAck;
+    std::string line;
+    for (;;) {
+        if (prompt) out_ << kPrompt << std::flush;
+        if (!std::getline(in, line)) {
+            if (prompt) out_ << '\n';  // end the prompt's line on ^D
+            break;
+        }
+        auto parsed = parseLine(line);
+        if (auto* e = std::get_if<ParseError>(&parsed)) {
+            err_ << "vmpower-guest: " << e->message << '\n';
+            worst = kExitError;
+            continue;
+        }
+        const auto& cmd = std::get<Command>(parsed);
+        if (cmd.action == Action::Quit) break;
+        int status = run(cmd);
+        if (status > worst) worst = status;
+    }
+    return worst;
+}
+
+}  // namespace vmpower::guest
