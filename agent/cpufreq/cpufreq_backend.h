@@ -1,0 +1,45 @@
+#pragma once
+// How one cpufreq driver is told to run a policy at a frequency. The
+// Arbiter decides which frequency; a backend only knows which files to
+// write, in which order. Implementations: UserspaceBackend (acpi-cpufreq,
+// intel_cpufreq), MinMaxBackend (intel_pstate, amd-pstate, cppc_cpufreq).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "topology.h"
+
+namespace vmpower {
+
+// A turbo on/off file. `inverted` for intel_pstate/no_turbo (1 = off).
+// Global knobs (one file for the machine) are shared by every policy.
+struct TurboKnob {
+    std::string file;
+    bool inverted = false;
+    bool global = false;
+};
+
+class CpufreqBackend {
+public:
+    virtual ~CpufreqBackend() = default;
+
+    virtual std::string_view name() const = 0;
+    // Why the policy cannot be driven, or nullopt. Checked before any write.
+    virtual std::optional<std::string> unusable(const CpufreqPolicy& policy) const = 0;
+    // The policy's files prepare()/setFrequency() may write: journaled
+    // before the first write so they can be restored byte for byte.
+    virtual std::vector<std::string> touchedFiles(const CpufreqPolicy& policy) const = 0;
+    // Once before the first setFrequency() (e.g. switch to `userspace`).
+    virtual void prepare(const CpufreqPolicy& policy) = 0;
+    virtual void setFrequency(const CpufreqPolicy& policy, std::uint32_t khz) = 0;
+    virtual std::optional<std::uint32_t> currentFrequency(const CpufreqPolicy& policy) const = 0;
+    // The frequencies a request may choose, ascending, never empty for a
+    // usable policy.
+    virtual std::vector<std::uint32_t> frequencySteps(const CpufreqPolicy& policy) const = 0;
+    virtual std::optional<TurboKnob> turboKnob(const CpufreqPolicy& policy) const = 0;
+};
+
+}  // namespace vmpower

@@ -1,0 +1,34 @@
+#pragma once
+// Builds the Arbiter the agent uses, from its settings.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "arbiter.h"
+
+namespace vmpower {
+
+struct CpufreqOptions {
+    std::filesystem::path sysfs_root = "/sys";
+    std::filesystem::path state_dir = "/var/lib/vmpower";  // holds the restore journal
+    std::string driver_override;                           // "" = read scaling_driver
+    std::uint32_t step_khz = 0;                            // 0 = the driver's frequency list
+    std::filesystem::path proc_root = "/proc";             // where tuned & co. are looked for
+};
+
+// The journal file inside state_dir.
+inline constexpr const char* kCpufreqJournalName = "cpufreq-journal";
+
+// 1. Restores (and deletes) a journal a crashed run left in state_dir.
+// 2. Reads the policy topology and picks the backend from scaling_driver
+//    (or driver_override).
+// 3. Warns about tuned, power-profiles-daemon, thermald.
+// A root without any cpufreq gives an Arbiter that refuses every request
+// (logged). Throws CpufreqError when the sysfs root does not exist, the
+// state directory cannot be created, the driver is not supported, or
+// policies disagree on their driver.
+std::unique_ptr<Arbiter> makeArbiter(const CpufreqOptions& options);
+
+}  // namespace vmpower

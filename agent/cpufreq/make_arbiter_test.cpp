@@ -1,0 +1,110 @@
+#include "make_arbiter.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "cpufreq_error.h"
+#include "sysfs_fixture.h"
+
+using namespace vmpower;
+using vmpower::test::SysfsFixture;
+
+namespace {
+
+CpufreqOptions optionsFor(const SysfsFixture& fx) {
+    CpufreqOptions o;
+    o.sysfs_root = fx.root();
+    o.state_dir = fx.scratch("state");
+    o.proc_root = fx.scratch("proc");
+    return o;
+}
+
+const Requester kA{"aaaaaaaa-0000-0000-0000-000000000001", 1};
+
+}  // namespace
+
+TEST(CpufreqMakeArbiter, CrashJournalIsRestoredAtStart) {
+    SysfsFixture fx("acpi-cpufreq");
+    const auto options = optionsFor(fx);
+    const auto before = fx.snapshot();
+    // A child process applies requests and dies without any cleanup.
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        auto a = makeArbiter(options);
+        bool ok = a->apply(kA, {0, 2}, PowerAction::Max, {}) &&
+                  a->apply(kA, {1}, PowerAction::DisableTurbo, {});
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const auto journal = options.state_dir / kCpufreqJournalName;
+    ASSERT_TRUE(std::filesystem::exists(journal));
+    EXPECT_EQ(fx.changedFiles().size(), 5u);  // 2 governors, 2 setspeeds, boost
+
+    auto a = makeArbiter(options);
+    EXPECT_EQ(fx.snapshot(), before);
+    EXPECT_FALSE(std::filesystem::exists(journal));
+}
+
+TEST(CpufreqMakeArbiter, NoCpufreqConstructsAndRefusesEverything) {
+    vmpower::test::TempDir dir;
+    std::filesystem::create_directories(dir.path() / "sys/devices/system/cpu/cpu0");  // like these hosts
+    CpufreqOptions o;
+    o.sysfs_root = dir.path() / "sys";
+    o.state_dir = dir.path() / "state";
+    o.proc_root = dir.path() / "proc";
+    auto a = makeArbiter(o);
+    EXPECT_FALSE(a->hasCpufreq());
+    for (auto action : {PowerAction::ScaleUp, PowerAction::Max, PowerAction::EnableTurbo}) {
+        EXPECT_FALSE(a->apply(kA, {0}, action, {}));
+    }
+    EXPECT_FALSE(a->currentFrequency(0));
+    EXPECT_TRUE(a->availableFrequencies(0).empty());
+    EXPECT_FALSE(a->turboCapable(0));
+    EXPECT_FALSE(a->highPriority(0));
+    a->release(kA.domain_uuid);
+    EXPECT_TRUE(a->restoreAll());
+    EXPECT_FALSE(std::filesystem::exists(o.state_dir / kCpufreqJournalName));
+}
+
+TEST(CpufreqMakeArbiter, DriverOverride) {
+    SysfsFixture fx("cppc_cpufreq");
+    auto o = optionsFor(fx);
+    o.driver_override = "acpi-cpufreq";  // cppc offers userspace: drive it through setspeed
+    auto a = makeArbiter(o);
+    EXPECT_EQ(a->driver(), "acpi-cpufreq");
+    ASSERT_TRUE(a->apply(kA, {1}, PowerAction::Max, {}));
+    EXPECT_EQ(fx.read("devices/system/cpu/cpufreq/policy0/scaling_setspeed"), "3000000\n");
+}
+
+TEST(CpufreqMakeArbiter, UnusableTreesThrowClearly) {
+    CpufreqOptions missing;
+    missing.sysfs_root = "/nonexistent/sys";
+    EXPECT_THROW(makeArbiter(missing), CpufreqError);
+
+    SysfsFixture fx("intel_pstate");
+    auto o = optionsFor(fx);
+    o.driver_override = "p4-clockmod";
+    try {
+        makeArbiter(o);
+        FAIL();
+    } catch (const CpufreqError& e) {
+        EXPECT_NE(std::string(e.what()).find("p4-clockmod"), std::string::npos);
+    }
+    o.driver_override.clear();
+    fx.write("devices/system/cpu/cpufreq/policy3/scaling_driver", "acpi-cpufreq\n");
+    EXPECT_THROW(makeArbiter(o), CpufreqError);  // mixed drivers
+}
+
+TEST(CpufreqMakeArbiter, WarnsAboutTuned) {
+    SysfsFixture fx("intel_pstate");
+    auto o = optionsFor(fx);
+    std::filesystem::create_directories(o.proc_root / "4242");
+    std::ofstream(o.proc_root / "4242" / "comm") << "tuned\n";
+    EXPECT_NO_THROW(makeArbiter(o));  // a warning, not a failure
+}

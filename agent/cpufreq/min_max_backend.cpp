@@ -1,0 +1,63 @@
+#include "min_max_backend.h"
+
+#include <fmt/format.h>
+
+#include "cpufreq_error.h"
+#include "frequency_steps.h"
+#include "sysfs.h"
+#include "turbo_knob.h"
+
+namespace vmpower {
+
+void writeMinMaxSafely(const Sysfs& sysfs, const std::string& min_file, const std::string& max_file,
+                       std::string_view min_value, std::string_view max_value) {
+    auto new_min = parseKhz(min_value);
+    if (!new_min) throw CpufreqError(fmt::format("{}: refusing to write '{}'", min_file, min_value));
+    // New min above the current max: raise the max first. Otherwise the min
+    // first (new min <= current max, then new max >= new min).
+    if (*new_min > sysfs.readKhz(max_file)) {
+        sysfs.write(max_file, max_value);
+        sysfs.write(min_file, min_value);
+    } else {
+        sysfs.write(min_file, min_value);
+        sysfs.write(max_file, max_value);
+    }
+}
+
+MinMaxBackend::MinMaxBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz)
+    : sysfs_(sysfs), driver_(std::move(driver)), step_khz_(step_khz) {}
+
+std::optional<std::string> MinMaxBackend::unusable(const CpufreqPolicy& policy) const {
+    for (const char* f : {"scaling_min_freq", "scaling_max_freq", "cpuinfo_min_freq", "cpuinfo_max_freq"}) {
+        if (!sysfs_.exists(policy.file(f))) return fmt::format("{} is missing", policy.file(f));
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> MinMaxBackend::touchedFiles(const CpufreqPolicy& policy) const {
+    // The governor is not written; it is recorded because intel_pstate
+    // resets its limits on a governor change, so restore must see it.
+    return {policy.file("scaling_governor"), policy.file("scaling_min_freq"),
+            policy.file("scaling_max_freq")};
+}
+
+void MinMaxBackend::setFrequency(const CpufreqPolicy& policy, std::uint32_t khz) {
+    const std::string value = fmt::format("{}\n", khz);
+    writeMinMaxSafely(sysfs_, policy.file("scaling_min_freq"), policy.file("scaling_max_freq"), value,
+                      value);
+}
+
+std::optional<std::uint32_t> MinMaxBackend::currentFrequency(const CpufreqPolicy& policy) const {
+    auto text = sysfs_.tryRead(policy.file("scaling_cur_freq"));
+    return text ? parseKhz(*text) : std::nullopt;
+}
+
+std::vector<std::uint32_t> MinMaxBackend::frequencySteps(const CpufreqPolicy& policy) const {
+    return vmpower::frequencySteps(sysfs_, policy, step_khz_);
+}
+
+std::optional<TurboKnob> MinMaxBackend::turboKnob(const CpufreqPolicy& policy) const {
+    return findTurboKnob(sysfs_, policy, driver_);
+}
+
+}  // namespace vmpower

@@ -1,0 +1,41 @@
+#pragma once
+// Drivers without `userspace` (intel_pstate and amd-pstate in active mode)
+// and cppc_cpufreq: a frequency is held by pinning scaling_min_freq and
+// scaling_max_freq to it. The governor is left alone (with min == max it
+// has nothing to choose).
+//
+// min <= max holds after every single write: older kernels refuse a write
+// that crosses the other limit, newer ones clamp it silently. Going down
+// the min is written first, going up the max first.
+
+#include "cpufreq_backend.h"
+
+namespace vmpower {
+
+class Sysfs;
+
+class MinMaxBackend final : public CpufreqBackend {
+public:
+    MinMaxBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz);
+
+    std::string_view name() const override { return driver_; }
+    std::optional<std::string> unusable(const CpufreqPolicy& policy) const override;
+    std::vector<std::string> touchedFiles(const CpufreqPolicy& policy) const override;
+    void prepare(const CpufreqPolicy&) override {}
+    void setFrequency(const CpufreqPolicy& policy, std::uint32_t khz) override;
+    std::optional<std::uint32_t> currentFrequency(const CpufreqPolicy& policy) const override;
+    std::vector<std::uint32_t> frequencySteps(const CpufreqPolicy& policy) const override;
+    std::optional<TurboKnob> turboKnob(const CpufreqPolicy& policy) const override;
+
+private:
+    const Sysfs& sysfs_;
+    std::string driver_;
+    std::uint32_t step_khz_;
+};
+
+// Writes a (min, max) pair in an order that keeps min <= max after each
+// write, given the current values. Shared with restore.
+void writeMinMaxSafely(const Sysfs& sysfs, const std::string& min_file, const std::string& max_file,
+                       std::string_view min_value, std::string_view max_value);
+
+}  // namespace vmpower

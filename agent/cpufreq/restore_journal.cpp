@@ -1,0 +1,262 @@
+#include "restore_journal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <optional>
+#include <spdlog/spdlog.h>
+#include <sstream>
+
+#include "cpufreq_error.h"
+#include "min_max_backend.h"
+#include "sysfs.h"
+#include "unique_fd.h"
+
+namespace vmpower {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kHeader = "vmpower-cpufreq-journal 1";
+
+std::string toHex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (char c : bytes) {
+        auto b = static_cast<unsigned char>(c);
+        out += kDigits[b >> 4];
+        out += kDigits[b & 0xf];
+    }
+    return out;
+}
+
+std::optional<std::string> fromHex(std::string_view hex) {
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    if (hex.size() % 2 != 0) return std::nullopt;
+    std::string out;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out += static_cast<char>(hi * 16 + lo);
+    }
+    return out;
+}
+
+// Our own file, but still outside input at start-up: never let it name a
+// path that leaves the sysfs root.
+bool safeRelative(const std::string& file) {
+    const fs::path p(file);
+    if (p.empty() || p.is_absolute()) return false;
+    return std::none_of(p.begin(), p.end(), [](const fs::path& part) { return part == ".."; });
+}
+
+std::optional<std::vector<JournalEntry>> parse(const std::string& text) {
+    std::istringstream in(text);
+    std::string line;
+    if (!std::getline(in, line) || line != kHeader) return std::nullopt;
+    std::vector<JournalEntry> entries;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        std::size_t t1 = line.find('\t');
+        std::size_t t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
+        if (t2 == std::string::npos) return std::nullopt;
+        JournalEntry e{line.substr(0, t1), line.substr(t1 + 1, t2 - t1 - 1), {}};
+        auto bytes = fromHex(std::string_view(line).substr(t2 + 1));
+        if (!bytes || e.group.empty() || !safeRelative(e.file)) return std::nullopt;
+        e.original = std::move(*bytes);
+        entries.push_back(std::move(e));
+    }
+    return entries;
+}
+
+void writeAll(int fd, const std::string& data, const fs::path& p) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw CpufreqError(fmt::format("{}: cannot write: {}", p.string(), std::strerror(errno)));
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+void fsyncDir(const fs::path& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd || ::fsync(fd.get()) != 0) {
+        throw CpufreqError(fmt::format("{}: cannot sync directory: {}", dir.string(), std::strerror(errno)));
+    }
+}
+
+std::string baseName(const std::string& file) { return fs::path(file).filename().string(); }
+std::string dirName(const std::string& file) { return fs::path(file).parent_path().string(); }
+
+bool restoreOne(const Sysfs& sysfs, const JournalEntry& e, bool best_effort) {
+    try {
+        if (sysfs.exists(e.file) && sysfs.readRaw(e.file) == e.original) return true;
+        sysfs.write(e.file, e.original);
+        return true;
+    } catch (const CpufreqError& err) {
+        if (best_effort) {
+            spdlog::debug("cpufreq restore: {} (expected unless the governor was userspace)", err.what());
+            return true;
+        }
+        spdlog::error("cpufreq restore: {}", err.what());
+        return false;
+    }
+}
+
+}  // namespace
+
+bool restoreEntries(const Sysfs& sysfs, const std::vector<JournalEntry>& entries) {
+    auto rank = [](const JournalEntry& e) {
+        const std::string b = baseName(e.file);
+        if (b == "scaling_setspeed") return 0;
+        if (b == "scaling_governor") return 1;
+        if (b == "scaling_min_freq" || b == "scaling_max_freq") return 2;
+        return 3;
+    };
+    std::vector<const JournalEntry*> ordered;
+    for (const auto& e : entries) ordered.push_back(&e);
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [&](const JournalEntry* a, const JournalEntry* b) { return rank(*a) < rank(*b); });
+
+    bool ok = true;
+    std::vector<std::string> pairs_done;  // directories whose min/max went back together
+    for (const JournalEntry* e : ordered) {
+        const int r = rank(*e);
+        if (r != 2) {
+            ok = restoreOne(sysfs, *e, r == 0) && ok;
+            continue;
+        }
+        const std::string dir = dirName(e->file);
+        if (std::find(pairs_done.begin(), pairs_done.end(), dir) != pairs_done.end()) continue;
+        const std::string other_name = baseName(e->file) == "scaling_min_freq" ? "scaling_max_freq"
+                                                                                : "scaling_min_freq";
+        auto other = std::find_if(entries.begin(), entries.end(), [&](const JournalEntry& o) {
+            return dirName(o.file) == dir && baseName(o.file) == other_name;
+        });
+        if (other == entries.end()) {
+            ok = restoreOne(sysfs, *e, false) && ok;
+            continue;
+        }
+        pairs_done.push_back(dir);
+        const JournalEntry& min = other_name == "scaling_max_freq" ? *e : *other;
+        const JournalEntry& max = other_name == "scaling_max_freq" ? *other : *e;
+        try {
+            if (sysfs.readRaw(min.file) != min.original || sysfs.readRaw(max.file) != max.original) {
+                writeMinMaxSafely(sysfs, min.file, max.file, min.original, max.original);
+            }
+        } catch (const CpufreqError& err) {
+            spdlog::error("cpufreq restore: {}", err.what());
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+RestoreJournal::RestoreJournal(const Sysfs& sysfs, fs::path file)
+    : sysfs_(sysfs), file_(std::move(file)) {}
+
+bool RestoreJournal::has(const std::string& group) const {
+    return std::any_of(entries_.begin(), entries_.end(),
+                       [&](const JournalEntry& e) { return e.group == group; });
+}
+
+void RestoreJournal::record(const std::string& group, const std::vector<std::string>& files) {
+    if (has(group)) return;
+    std::vector<JournalEntry> added;
+    for (const auto& f : files) {
+        if (sysfs_.exists(f)) added.push_back({group, f, sysfs_.readRaw(f)});
+    }
+    entries_.insert(entries_.end(), added.begin(), added.end());
+    try {
+        persist();
+    } catch (...) {
+        entries_.resize(entries_.size() - added.size());
+        throw;
+    }
+}
+
+bool RestoreJournal::restore(const std::string& group) {
+    std::vector<JournalEntry> mine;
+    std::vector<JournalEntry> rest;
+    for (auto& e : entries_) (e.group == group ? mine : rest).push_back(std::move(e));
+    entries_ = std::move(rest);
+    const bool ok = restoreEntries(sysfs_, mine);
+    try {
+        persist();
+    } catch (const CpufreqError& err) {
+        spdlog::error("cpufreq: {}", err.what());
+    }
+    return ok;
+}
+
+bool RestoreJournal::restoreAll() {
+    std::vector<std::string> groups;
+    for (const auto& e : entries_) {
+        if (std::find(groups.begin(), groups.end(), e.group) == groups.end()) groups.push_back(e.group);
+    }
+    bool ok = true;
+    for (const auto& g : groups) ok = restore(g) && ok;
+    return ok;
+}
+
+void RestoreJournal::persist() const {
+    std::error_code ec;
+    if (entries_.empty()) {
+        if (fs::remove(file_, ec)) fsyncDir(file_.parent_path());
+        if (ec) throw CpufreqError(fmt::format("{}: cannot remove: {}", file_.string(), ec.message()));
+        return;
+    }
+    std::string text = std::string(kHeader) + "\n";
+    for (const auto& e : entries_) text += fmt::format("{}\t{}\t{}\n", e.group, e.file, toHex(e.original));
+
+    const fs::path tmp = file_.string() + ".tmp";
+    {
+        UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!fd) throw CpufreqError(fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
+        writeAll(fd.get(), text, tmp);
+        if (::fsync(fd.get()) != 0) {
+            throw CpufreqError(fmt::format("{}: cannot sync: {}", tmp.string(), std::strerror(errno)));
+        }
+    }
+    fs::rename(tmp, file_, ec);
+    if (ec) throw CpufreqError(fmt::format("{}: cannot rename to {}: {}", tmp.string(), file_.string(), ec.message()));
+    fsyncDir(file_.parent_path());
+}
+
+std::size_t RestoreJournal::recoverCrashed(const Sysfs& sysfs, const fs::path& file) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return 0;
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto entries = parse(text.str());
+    if (!in || !entries) {
+        const fs::path aside = file.string() + ".corrupt";
+        fs::rename(file, aside, ec);
+        spdlog::error("cpufreq: journal {} cannot be read; moved to {}; cpufreq state of the crashed run "
+                      "was not restored",
+                      file.string(), aside.string());
+        return 0;
+    }
+    RestoreJournal journal(sysfs, file);
+    journal.entries_ = std::move(*entries);
+    const std::size_t n = journal.entries_.size();
+    spdlog::warn("cpufreq: a previous run did not exit cleanly; restoring {} files from {}", n,
+                 file.string());
+    if (!journal.restoreAll()) spdlog::error("cpufreq: some files of the crashed run could not be restored");
+    return n;
+}
+
+}  // namespace vmpower

@@ -1,0 +1,112 @@
+#include "restore_journal.h"
+
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "cpufreq_error.h"
+#include "sysfs.h"
+#include "sysfs_fixture.h"
+
+using namespace vmpower;
+using vmpower::test::SysfsFixture;
+
+namespace {
+
+std::string pol(int n, const char* attr) {
+    return "devices/system/cpu/cpufreq/policy" + std::to_string(n) + "/" + attr;
+}
+
+struct JournalTest : ::testing::Test {
+    SysfsFixture fx{"intel_pstate"};
+    Sysfs sysfs{fx.root()};
+    std::filesystem::path file = fx.scratch("state") / "cpufreq-journal";
+};
+
+}  // namespace
+
+TEST_F(JournalTest, RecordsBeforeAndRestoresByteForByte) {
+    RestoreJournal j(sysfs, file);
+    j.record("policy0", {pol(0, "scaling_min_freq"), pol(0, "scaling_max_freq"), pol(0, "no_such_file")});
+    EXPECT_TRUE(std::filesystem::exists(file));
+    EXPECT_TRUE(j.has("policy0"));
+    EXPECT_EQ(j.entries().size(), 2u);
+    sysfs.write(pol(0, "scaling_min_freq"), "2000000");  // no newline: restore puts the bytes back
+    sysfs.write(pol(0, "scaling_max_freq"), "2000000");
+    j.record("policy0", {pol(0, "scaling_min_freq")});  // already recorded: keeps the originals
+    EXPECT_TRUE(j.restore("policy0"));
+    EXPECT_TRUE(fx.changedFiles().empty());
+    EXPECT_FALSE(std::filesystem::exists(file));  // empty journal is removed
+}
+
+TEST_F(JournalTest, RestoreKeepsMinBelowMax) {
+    // Original 2000000..3000000; current pinned at 1000000: max must go first.
+    fx.write(pol(0, "scaling_min_freq"), "2000000\n");
+    fx.write(pol(0, "scaling_max_freq"), "3000000\n");
+    const auto before = fx.snapshot();
+    RestoreJournal j(sysfs, file);
+    j.record("policy0", {pol(0, "scaling_governor"), pol(0, "scaling_min_freq"), pol(0, "scaling_max_freq")});
+    sysfs.write(pol(0, "scaling_min_freq"), "1000000\n");
+    sysfs.write(pol(0, "scaling_max_freq"), "1000000\n");
+    std::vector<std::string> order;
+    bool crossed = false;
+    sysfs.setWriteObserver([&](const std::string& f, std::string_view) {
+        order.push_back(std::filesystem::path(f).filename().string());
+        crossed = crossed || sysfs.readKhz(pol(0, "scaling_min_freq")) > sysfs.readKhz(pol(0, "scaling_max_freq"));
+    });
+    EXPECT_TRUE(j.restore("policy0"));
+    EXPECT_EQ(order, (std::vector<std::string>{"scaling_max_freq", "scaling_min_freq"}));
+    EXPECT_FALSE(crossed);
+    EXPECT_EQ(fx.snapshot(), before);
+}
+
+TEST_F(JournalTest, SetspeedBeforeGovernor) {
+    SysfsFixture acpi("acpi-cpufreq");
+    Sysfs s(acpi.root());
+    RestoreJournal j(s, file);
+    j.record("policy0", {pol(0, "scaling_governor"), pol(0, "scaling_setspeed")});
+    s.write(pol(0, "scaling_governor"), "userspace\n");
+    s.write(pol(0, "scaling_setspeed"), "1200000\n");
+    std::vector<std::string> order;
+    s.setWriteObserver([&](const std::string& f, std::string_view) {
+        order.push_back(std::filesystem::path(f).filename().string());
+    });
+    EXPECT_TRUE(j.restoreAll());
+    EXPECT_EQ(order, (std::vector<std::string>{"scaling_setspeed", "scaling_governor"}));
+    EXPECT_TRUE(acpi.changedFiles().empty());
+}
+
+TEST_F(JournalTest, CrashedJournalIsRestoredAndDeleted) {
+    {
+        RestoreJournal j(sysfs, file);
+        j.record("policy2", {pol(2, "scaling_min_freq"), pol(2, "scaling_max_freq")});
+        j.record("turbo:x", {"devices/system/cpu/intel_pstate/no_turbo"});
+        sysfs.write(pol(2, "scaling_min_freq"), "4700000\n");
+        sysfs.write("devices/system/cpu/intel_pstate/no_turbo", "1\n");
+        // The journal object goes away without restoring: a crash.
+    }
+    ASSERT_TRUE(std::filesystem::exists(file));
+    EXPECT_EQ(fx.changedFiles().size(), 2u);
+    EXPECT_EQ(RestoreJournal::recoverCrashed(sysfs, file), 3u);
+    EXPECT_TRUE(fx.changedFiles().empty());
+    EXPECT_FALSE(std::filesystem::exists(file));
+    EXPECT_EQ(RestoreJournal::recoverCrashed(sysfs, file), 0u);  // nothing left
+}
+
+TEST_F(JournalTest, CorruptOrHostileJournalIsSetAside) {
+    for (const char* text : {"garbage\n", "vmpower-cpufreq-journal 1\npolicy0\t../../etc/passwd\t30\n",
+                             "vmpower-cpufreq-journal 1\npolicy0\t/etc/passwd\t30\n",
+                             "vmpower-cpufreq-journal 1\npolicy0\tfile\tzz\n", ""}) {
+        std::ofstream(file) << text;
+        EXPECT_EQ(RestoreJournal::recoverCrashed(sysfs, file), 0u) << text;
+        EXPECT_FALSE(std::filesystem::exists(file));
+        EXPECT_TRUE(std::filesystem::exists(file.string() + ".corrupt"));
+        std::filesystem::remove(file.string() + ".corrupt");
+    }
+    EXPECT_TRUE(fx.changedFiles().empty());
+}
+
+TEST_F(JournalTest, UnwritableJournalThrowsAndRecordsNothing) {
+    RestoreJournal j(sysfs, fx.scratch("state") / "missing-dir" / "journal");
+    EXPECT_THROW(j.record("policy0", {pol(0, "scaling_min_freq")}), CpufreqError);
+    EXPECT_FALSE(j.has("policy0"));
+}

@@ -1,0 +1,66 @@
+#include "sysfs.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cpufreq_error.h"
+#include "sysfs_fixture.h"
+
+using namespace vmpower;
+using ::testing::HasSubstr;
+
+namespace {
+const std::string kMax = "devices/system/cpu/cpufreq/policy0/scaling_max_freq";
+const std::string kList = "devices/system/cpu/cpufreq/policy0/scaling_available_frequencies";
+}  // namespace
+
+TEST(CpufreqSysfs, ParsesKhzListsAscendingWithoutDuplicates) {
+    EXPECT_EQ(parseKhzList("3400000 800000 1600000 800000 \n"),
+              (std::vector<std::uint32_t>{800000, 1600000, 3400000}));
+    EXPECT_EQ(parseKhzList(""), std::vector<std::uint32_t>{});
+    EXPECT_FALSE(parseKhzList("800000 fast"));
+    EXPECT_FALSE(parseKhzList("99999999999"));
+    EXPECT_EQ(parseKhz(" 2400000\n"), 2400000u);
+    EXPECT_FALSE(parseKhz("<unsupported>"));
+}
+
+TEST(CpufreqSysfs, ReadsTrimmedAndRaw) {
+    vmpower::test::SysfsFixture fx("acpi-cpufreq");
+    Sysfs sysfs(fx.root());
+    EXPECT_EQ(sysfs.readRaw(kMax), "3400000\n");
+    EXPECT_EQ(sysfs.read(kMax), "3400000");
+    EXPECT_EQ(sysfs.readKhz(kMax), 3400000u);
+    EXPECT_EQ(sysfs.readKhzList(kList).front(), 800000u);
+    EXPECT_EQ(sysfs.readKhzList(kList).size(), 14u);
+}
+
+TEST(CpufreqSysfs, WritesReplaceTheWholeFileAndAreObserved) {
+    vmpower::test::SysfsFixture fx("acpi-cpufreq");
+    Sysfs sysfs(fx.root());
+    std::vector<std::string> seen;
+    sysfs.setWriteObserver([&](const std::string& f, std::string_view v) { seen.push_back(f + "=" + std::string(v)); });
+    sysfs.write(kMax, "800000\n");
+    EXPECT_EQ(fx.read(kMax), "800000\n");
+    EXPECT_EQ(seen, std::vector<std::string>{kMax + "=800000\n"});
+}
+
+TEST(CpufreqSysfs, ErrorsNameTheFile) {
+    vmpower::test::SysfsFixture fx("acpi-cpufreq");
+    Sysfs sysfs(fx.root());
+    try {
+        sysfs.write("devices/system/cpu/cpufreq/policy9/scaling_max_freq", "1\n");
+        FAIL() << "wrote a missing file";
+    } catch (const CpufreqError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("policy9/scaling_max_freq"));
+    }
+    EXPECT_FALSE(sysfs.exists("devices/system/cpu/cpufreq/policy9/scaling_max_freq"));  // not created
+    fx.write(kMax, "lots\n");
+    try {
+        sysfs.readKhz(kMax);
+        FAIL() << "parsed garbage";
+    } catch (const CpufreqError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("policy0/scaling_max_freq"));
+        EXPECT_THAT(e.what(), HasSubstr("lots"));
+    }
+    EXPECT_FALSE(sysfs.tryRead("nope"));
+}

@@ -1,0 +1,43 @@
+#pragma once
+// Which CPUs share one frequency: the kernel's cpufreq policies. CPU N
+// belongs to the policy its devices/system/cpu/cpuN/cpufreq symlink points
+// to (../cpufreq/policyM); the policy's affected_cpus are its online CPUs.
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cpu_set.h"
+
+namespace vmpower {
+
+class Sysfs;
+
+struct CpufreqPolicy {
+    std::string name;  // "policy2": journal group and log name
+    std::string dir;   // relative to the sysfs root, no trailing slash
+    CpuSet cpus;       // affected_cpus
+
+    std::string file(std::string_view attribute) const { return dir + "/" + std::string(attribute); }
+};
+
+class CpufreqTopology {
+public:
+    // Throws CpufreqError on a tree that is present but inconsistent. A
+    // root without any cpufreq gives an empty topology.
+    static CpufreqTopology scan(const Sysfs& sysfs);
+
+    bool empty() const { return policies_.empty(); }
+    const std::vector<CpufreqPolicy>& policies() const { return policies_; }
+    const CpufreqPolicy& policy(std::size_t index) const { return policies_.at(index); }
+    // Index into policies(); nullopt for a CPU without cpufreq.
+    std::optional<std::size_t> policyOf(unsigned cpu) const;
+
+private:
+    std::vector<CpufreqPolicy> policies_;
+    std::map<unsigned, std::size_t> cpu_to_policy_;
+};
+
+}  // namespace vmpower
