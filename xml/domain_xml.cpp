@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <limits>
 #include <pugixml.hpp>
-#include <set>
 
 #include "vmpower/protocol.h"
 
