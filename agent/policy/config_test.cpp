@@ -127,7 +127,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"vms:\n  - name: a\n    floor_khz: 2000000\n    ceiling_khz: 1000000\n",
                 "3:16: floor_khz 2000000 is above ceiling_khz 1000000"},
         BadCase{"vms:\n  - name: \"dpdk-[0-9\"\n", "2:11: name: unclosed '['"},
-        BadCase{"vms:\n  - name: [ok, \"bad[\"]\n", "2:17: name: unclosed '['"},
+        BadCase{"vms:\n  - name: [ok, \"bad[\"]\n", "2:16: name: unclosed '['"},
         BadCase{"vms:\n  - name: \"\"\n", "2:11: name: empty name pattern"},
         BadCase{"vms:\n  - uuid: 1234\n", "2:11: uuid: '1234' is not a UUID"},
         BadCase{"vms:\n  - pcpus: 0-3\n", "2:5: vms[0]: needs 'name'"},
@@ -140,8 +140,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"vms:\n  - name: a\n    physical: [true]\n", "3:15: physical: expected true or false"},
         BadCase{"vms:\n  - name: a\n    name: b\n", "3:5: duplicate key 'name' in vms[0]"},
         BadCase{"vms: {name: a}\n", "1:6: vms: expected a list"},
-        BadCase{"vms:\n  - name: *\n", "2:11: "},              // an alias, not a glob: quote it
-        BadCase{"agent:\n  log_level: [info\n", "2:"},        // yaml-cpp's own parse error
+        BadCase{"vms:\n  - name: *\n", "2:12: "},              // an alias, not a glob: quote it
+        BadCase{"agent:\n  log_level: [info\n", "3:1: end of sequence flow not found"},        // yaml-cpp's own parse error
         BadCase{"- just\n- a list\n", "1:1: the top level: expected a mapping"}));
 
 TEST(Config, LoadReportsTheFileName) {

@@ -157,8 +157,11 @@ TEST(HostileGuest, FloodOverTheRateLimit) {
     auto q = rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0));
     EXPECT_EQ(q.size(), 88U);
     EXPECT_EQ(replyCommand(q), VMPOWER_CMD_NACK);
-    rig.clock.advance(1s);
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
+    rig.clock.advance(1s);  // refills to the burst, no further
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
+    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);
+    rig.clock.advance(100ms);  // one token at 10/s
+    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);
 }
 

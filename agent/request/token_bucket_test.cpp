@@ -31,7 +31,8 @@ TEST(TokenBucket, ZeroRateIsUnlimited) {
 TEST(TokenBucket, ReloadShrinksBurst) {
     ManualClock clock;
     TokenBucket b;
-    EXPECT_TRUE(b.take(clock.now(), 1, 100));
+    EXPECT_TRUE(b.take(clock.now(), 1, 100));  // 99 left
+    EXPECT_TRUE(b.take(clock.now(), 1, 2));    // capped to 2, 1 left
     EXPECT_TRUE(b.take(clock.now(), 1, 2));
     EXPECT_FALSE(b.take(clock.now(), 1, 2));
 }

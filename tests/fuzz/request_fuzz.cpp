@@ -90,7 +90,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::span<const std::byte> stream(reinterpret_cast<const std::byte*>(data), size);
     while (!stream.empty()) {
-        std::size_t len = std::min<std::size_t>(stream.size(), 1 + std::to_integer<std::size_t>(stream[0]) * 4);
+        // A length byte, then that read: 0 = the rest in one read, n = 4n bytes.
+        const std::size_t want = std::to_integer<std::size_t>(stream[0]) * 4;
+        stream = stream.subspan(1);
+        const std::size_t len = want == 0 ? stream.size() : std::min(want, stream.size());
         assembler.feed(stream.first(len), [&](std::span<const std::byte> record) {
             const std::size_t before = power.applied;
             auto reply = handler.handle(guest, *state, record);
