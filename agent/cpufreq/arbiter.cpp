@@ -1,7 +1,8 @@
 #include "arbiter.h"
 
-#include <algorithm>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "cpufreq_error.h"
 
@@ -9,21 +10,31 @@ namespace vmpower {
 
 namespace {
 
-std::string knobGroup(const std::string& file) { return "turbo:" + file; }
+std::string knobGroup(const std::string& file) {
+    return "turbo:" + file;
+}
 
 const char* actionName(PowerAction a) {
     switch (a) {
-        case PowerAction::ScaleUp: return "scale-up";
-        case PowerAction::ScaleDown: return "scale-down";
-        case PowerAction::Max: return "max";
-        case PowerAction::Min: return "min";
-        case PowerAction::EnableTurbo: return "enable-turbo";
-        case PowerAction::DisableTurbo: return "disable-turbo";
+        case PowerAction::ScaleUp:
+            return "scale-up";
+        case PowerAction::ScaleDown:
+            return "scale-down";
+        case PowerAction::Max:
+            return "max";
+        case PowerAction::Min:
+            return "min";
+        case PowerAction::EnableTurbo:
+            return "enable-turbo";
+        case PowerAction::DisableTurbo:
+            return "disable-turbo";
     }
     return "?";
 }
 
-bool isTurbo(PowerAction a) { return a == PowerAction::EnableTurbo || a == PowerAction::DisableTurbo; }
+bool isTurbo(PowerAction a) {
+    return a == PowerAction::EnableTurbo || a == PowerAction::DisableTurbo;
+}
 
 }  // namespace
 
@@ -44,7 +55,8 @@ Arbiter::Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
             states_[i].knob = backend_->turboKnob(p);
         } catch (const CpufreqError& e) {
             // One broken policy must not take the others down: refuse it.
-            spdlog::warn("cpufreq: {} cannot be used, its CPUs will be refused: {}", p.dir, e.what());
+            spdlog::warn("cpufreq: {} cannot be used, its CPUs will be refused: {}", p.dir,
+                         e.what());
             states_[i].steps.clear();
         }
         if (auto text = sysfs_->tryRead(p.file("base_frequency"))) base[i] = parseKhz(*text);
@@ -66,7 +78,9 @@ Arbiter::~Arbiter() {
     }
 }
 
-std::string_view Arbiter::driver() const { return backend_ ? backend_->name() : std::string_view(); }
+std::string_view Arbiter::driver() const {
+    return backend_ ? backend_->name() : std::string_view();
+}
 
 std::optional<std::vector<std::size_t>> Arbiter::resolve(const CpuSet& pcpus) const {
     if (pcpus.empty()) {
@@ -82,7 +96,8 @@ std::optional<std::vector<std::size_t>> Arbiter::resolve(const CpuSet& pcpus) co
             return std::nullopt;
         }
         if (states_[*p].steps.empty()) {
-            spdlog::warn("cpufreq: cpu{} ({}) is not usable; request refused", cpu, topology_.policy(*p).dir);
+            spdlog::warn("cpufreq: cpu{} ({}) is not usable; request refused", cpu,
+                         topology_.policy(*p).dir);
             return std::nullopt;
         }
         if (std::find(out.begin(), out.end(), *p) == out.end()) out.push_back(*p);
@@ -96,7 +111,8 @@ std::optional<std::uint32_t> Arbiter::frequencyOf(std::size_t policy) const {
 }
 
 std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, const HolderKey& key,
-                                                  PowerAction action, const FrequencyLimits& limits) const {
+                                                  PowerAction action,
+                                                  const FrequencyLimits& limits) const {
     std::vector<std::uint32_t> allowed;
     for (std::uint32_t f : states_[policy].steps) {
         if (f >= limits.floor_khz && f <= limits.ceiling_khz) allowed.push_back(f);
@@ -121,17 +137,20 @@ std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, const Hold
             auto it = std::lower_bound(allowed.begin(), allowed.end(), from);
             return it == allowed.begin() ? allowed.front() : *std::prev(it);
         }
-        case PowerAction::Max: return allowed.back();
-        case PowerAction::Min: return allowed.front();
-        default: return std::nullopt;
+        case PowerAction::Max:
+            return allowed.back();
+        case PowerAction::Min:
+            return allowed.front();
+        default:
+            return std::nullopt;
     }
 }
 
 bool Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
                     const FrequencyLimits& limits) {
     if (!backend_) {
-        spdlog::warn("cpufreq: no cpufreq under {}; {} from {} vcpu {} refused", sysfs_->root().string(),
-                     actionName(action), who.domain_uuid, who.vcpu);
+        spdlog::warn("cpufreq: no cpufreq under {}; {} from {} vcpu {} refused",
+                     sysfs_->root().string(), actionName(action), who.domain_uuid, who.vcpu);
         return false;
     }
     if (limits.floor_khz > limits.ceiling_khz) {
@@ -155,7 +174,8 @@ bool Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerAction actio
         Hold h = held == states_[p].holds.end() ? Hold{} : held->second;
         if (isTurbo(action)) {
             if (!states_[p].knob) {
-                spdlog::warn("cpufreq: {} has no turbo switch; {} refused", pol.dir, actionName(action));
+                spdlog::warn("cpufreq: {} has no turbo switch; {} refused", pol.dir,
+                             actionName(action));
                 return false;
             }
             h.turbo = action == PowerAction::EnableTurbo;
@@ -179,12 +199,14 @@ bool Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerAction actio
     } catch (const std::exception& e) {
         // A write failed half way (the tree was validated, so this is the
         // kernel refusing or I/O): put the previous holds back.
-        spdlog::error("cpufreq: {} for {} vcpu {} failed: {}; undoing", actionName(action), who.domain_uuid,
-                      who.vcpu, e.what());
+        spdlog::error("cpufreq: {} for {} vcpu {} failed: {}; undoing", actionName(action),
+                      who.domain_uuid, who.vcpu, e.what());
         for (std::size_t i = 0; i < policies->size(); ++i) {
             auto& holds = states_[(*policies)[i]].holds;
-            if (before[i]) holds[key] = *before[i];
-            else holds.erase(key);
+            if (before[i])
+                holds[key] = *before[i];
+            else
+                holds.erase(key);
         }
         try {
             for (std::size_t p : *policies) reconcile(p);
@@ -257,12 +279,14 @@ void Arbiter::reconcileKnobs() {
 void Arbiter::release(std::string_view domain_uuid) {
     for (std::size_t p = 0; p < states_.size(); ++p) {
         auto& holds = states_[p].holds;
-        const auto n = std::erase_if(holds, [&](const auto& kv) { return kv.first.first == domain_uuid; });
+        const auto n =
+            std::erase_if(holds, [&](const auto& kv) { return kv.first.first == domain_uuid; });
         if (n == 0) continue;
         try {
             reconcile(p);
         } catch (const std::exception& e) {
-            spdlog::error("cpufreq: releasing {} on {}: {}", domain_uuid, topology_.policy(p).dir, e.what());
+            spdlog::error("cpufreq: releasing {} on {}: {}", domain_uuid, topology_.policy(p).dir,
+                          e.what());
         }
     }
     try {

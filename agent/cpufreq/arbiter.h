@@ -38,7 +38,7 @@
 namespace vmpower {
 
 class Arbiter final : public PowerControl {
-public:
+  public:
     // `backend` null: the machine has no cpufreq; every apply() is refused.
     Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
             std::unique_ptr<CpufreqBackend> backend, const std::filesystem::path& journal_file);
@@ -64,7 +64,7 @@ public:
     Sysfs& sysfs() { return *sysfs_; }  // tests observe writes through it
     std::string_view driver() const;
 
-private:
+  private:
     using HolderKey = std::pair<std::string, unsigned>;  // domain uuid, vcpu
     struct Hold {
         std::optional<std::uint32_t> khz;
@@ -82,7 +82,8 @@ private:
 
     std::optional<std::vector<std::size_t>> resolve(const CpuSet& pcpus) const;
     std::optional<std::uint32_t> chooseLevel(std::size_t policy, const HolderKey& key,
-                                             PowerAction action, const FrequencyLimits& limits) const;
+                                             PowerAction action,
+                                             const FrequencyLimits& limits) const;
     void reconcile(std::size_t policy);
     void reconcileKnobs();
     std::optional<std::uint32_t> frequencyOf(std::size_t policy) const;

@@ -65,7 +65,8 @@ TEST(CpufreqArbiter, AcpiActions) {
 
     ASSERT_TRUE(t.apply(kA, {0}, PowerAction::DisableTurbo));
     EXPECT_EQ(t.get(kBoost), "0\n");
-    EXPECT_EQ(t.fx.changedFiles(), (Files{kBoost, pol(0, "scaling_governor"), pol(0, "scaling_setspeed")}));
+    EXPECT_EQ(t.fx.changedFiles(),
+              (Files{kBoost, pol(0, "scaling_governor"), pol(0, "scaling_setspeed")}));
     ASSERT_TRUE(t.apply(kA, {0}, PowerAction::EnableTurbo));
     EXPECT_EQ(t.get(kBoost), "1\n");
 
@@ -127,7 +128,8 @@ TEST(CpufreqArbiter, CppcActionsAndNoTurbo) {
 
 TEST(CpufreqArbiter, ConfiguredStep) {
     ArbiterTest t("intel_pstate", 500000);
-    ASSERT_TRUE(t.apply(kA, {0}, PowerAction::ScaleUp));  // 1123456 -> 1400000 (400000 + 2 * 500000)
+    ASSERT_TRUE(
+        t.apply(kA, {0}, PowerAction::ScaleUp));  // 1123456 -> 1400000 (400000 + 2 * 500000)
     EXPECT_EQ(t.get(pol(0, "scaling_min_freq")), "1400000\n");
 }
 
@@ -253,7 +255,8 @@ TEST(CpufreqArbiter, SetspeedOfAUserspaceGovernorIsKept) {
     t.fx.write(pol(0, "scaling_setspeed"), "2000000\n");
     const auto before = t.fx.snapshot();
     ASSERT_TRUE(t.apply(kA, {0}, PowerAction::Max));
-    EXPECT_EQ(vmpower::test::diffTrees(before, t.fx.snapshot()), (Files{pol(0, "scaling_setspeed")}));
+    EXPECT_EQ(vmpower::test::diffTrees(before, t.fx.snapshot()),
+              (Files{pol(0, "scaling_setspeed")}));
     t.arbiter->release(kA.domain_uuid);
     EXPECT_EQ(t.fx.snapshot(), before);
 }

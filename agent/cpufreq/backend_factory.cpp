@@ -19,10 +19,11 @@ std::unique_ptr<CpufreqBackend> makeBackend(std::string_view driver, const Sysfs
         driver == "cppc_cpufreq") {
         return std::make_unique<MinMaxBackend>(sysfs, name, step_khz);
     }
-    throw CpufreqError(fmt::format(
-        "cpufreq driver '{}' is not supported (supported: acpi-cpufreq, intel_cpufreq, intel_pstate, "
-        "amd-pstate, amd-pstate-epp, cppc_cpufreq)",
-        driver));
+    throw CpufreqError(
+        fmt::format("cpufreq driver '{}' is not supported (supported: acpi-cpufreq, intel_cpufreq, "
+                    "intel_pstate, "
+                    "amd-pstate, amd-pstate-epp, cppc_cpufreq)",
+                    driver));
 }
 
 }  // namespace vmpower

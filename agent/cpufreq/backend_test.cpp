@@ -18,7 +18,8 @@ std::string pol(int n, const char* attr) {
 }
 
 struct Tree {
-    explicit Tree(const char* driver) : fx(driver), sysfs(fx.root()), topo(CpufreqTopology::scan(sysfs)) {}
+    explicit Tree(const char* driver)
+        : fx(driver), sysfs(fx.root()), topo(CpufreqTopology::scan(sysfs)) {}
     const CpufreqPolicy& policyOf(unsigned cpu) const { return topo.policy(*topo.policyOf(cpu)); }
     SysfsFixture fx;
     Sysfs sysfs;
@@ -46,8 +47,10 @@ struct OrderRecorder {
 
 TEST(CpufreqBackend, FactoryPicksByDriverName) {
     Tree t("acpi-cpufreq");
-    EXPECT_NE(dynamic_cast<UserspaceBackend*>(makeBackend("acpi-cpufreq", t.sysfs, 0).get()), nullptr);
-    EXPECT_NE(dynamic_cast<UserspaceBackend*>(makeBackend("intel_cpufreq", t.sysfs, 0).get()), nullptr);
+    EXPECT_NE(dynamic_cast<UserspaceBackend*>(makeBackend("acpi-cpufreq", t.sysfs, 0).get()),
+              nullptr);
+    EXPECT_NE(dynamic_cast<UserspaceBackend*>(makeBackend("intel_cpufreq", t.sysfs, 0).get()),
+              nullptr);
     for (const char* d : {"intel_pstate", "amd-pstate", "amd-pstate-epp", "cppc_cpufreq"}) {
         EXPECT_NE(dynamic_cast<MinMaxBackend*>(makeBackend(d, t.sysfs, 0).get()), nullptr) << d;
     }
@@ -94,7 +97,8 @@ TEST(CpufreqBackend, StepsFromListOrConfiguredStep) {
     EXPECT_EQ(steps.size(), 21u);
     EXPECT_EQ(linearSteps(400000, 4700000, 1000000),
               (std::vector<std::uint32_t>{400000, 1400000, 2400000, 3400000, 4400000, 4700000}));
-    EXPECT_EQ(linearSteps(4294967295u, 4294967295u, 100000), (std::vector<std::uint32_t>{4294967295u}));
+    EXPECT_EQ(linearSteps(4294967295u, 4294967295u, 100000),
+              (std::vector<std::uint32_t>{4294967295u}));
 }
 
 TEST(CpufreqBackend, MinMaxLowersMinFirstAndRaisesMaxFirst) {
@@ -105,10 +109,10 @@ TEST(CpufreqBackend, MinMaxLowersMinFirstAndRaisesMaxFirst) {
     b.setFrequency(p, 2000000);  // from 400000..4700000: below max, min first
     b.setFrequency(p, 3000000);  // above the pinned max: max first
     b.setFrequency(p, 1000000);  // below: min first
-    EXPECT_EQ(rec.writes, (std::vector<std::string>{
-                              "scaling_min_freq=2000000", "scaling_max_freq=2000000",
-                              "scaling_max_freq=3000000", "scaling_min_freq=3000000",
-                              "scaling_min_freq=1000000", "scaling_max_freq=1000000"}));
+    EXPECT_EQ(rec.writes,
+              (std::vector<std::string>{"scaling_min_freq=2000000", "scaling_max_freq=2000000",
+                                        "scaling_max_freq=3000000", "scaling_min_freq=3000000",
+                                        "scaling_min_freq=1000000", "scaling_max_freq=1000000"}));
     EXPECT_FALSE(rec.crossed);
     EXPECT_EQ(t.fx.changedFiles(),
               (std::vector<std::string>{pol(1, "scaling_max_freq"), pol(1, "scaling_min_freq")}));

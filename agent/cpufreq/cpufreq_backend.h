@@ -23,7 +23,7 @@ struct TurboKnob {
 };
 
 class CpufreqBackend {
-public:
+  public:
     virtual ~CpufreqBackend() = default;
 
     virtual std::string_view name() const = 0;

@@ -7,7 +7,7 @@
 namespace vmpower {
 
 class CpufreqError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -1,10 +1,10 @@
 #include "make_arbiter.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <gtest/gtest.h>
 
 #include "cpufreq_error.h"
 #include "sysfs_fixture.h"
@@ -53,7 +53,8 @@ TEST(CpufreqMakeArbiter, CrashJournalIsRestoredAtStart) {
 
 TEST(CpufreqMakeArbiter, NoCpufreqConstructsAndRefusesEverything) {
     vmpower::test::TempDir dir;
-    std::filesystem::create_directories(dir.path() / "sys/devices/system/cpu/cpu0");  // like these hosts
+    std::filesystem::create_directories(dir.path() /
+                                        "sys/devices/system/cpu/cpu0");  // like these hosts
     CpufreqOptions o;
     o.sysfs_root = dir.path() / "sys";
     o.state_dir = dir.path() / "state";

@@ -12,7 +12,8 @@ namespace vmpower {
 void writeMinMaxSafely(const Sysfs& sysfs, const std::string& min_file, const std::string& max_file,
                        std::string_view min_value, std::string_view max_value) {
     auto new_min = parseKhz(min_value);
-    if (!new_min) throw CpufreqError(fmt::format("{}: refusing to write '{}'", min_file, min_value));
+    if (!new_min)
+        throw CpufreqError(fmt::format("{}: refusing to write '{}'", min_file, min_value));
     // New min above the current max: raise the max first. Otherwise the min
     // first (new min <= current max, then new max >= new min).
     if (*new_min > sysfs.readKhz(max_file)) {
@@ -28,7 +29,8 @@ MinMaxBackend::MinMaxBackend(const Sysfs& sysfs, std::string driver, std::uint32
     : sysfs_(sysfs), driver_(std::move(driver)), step_khz_(step_khz) {}
 
 std::optional<std::string> MinMaxBackend::unusable(const CpufreqPolicy& policy) const {
-    for (const char* f : {"scaling_min_freq", "scaling_max_freq", "cpuinfo_min_freq", "cpuinfo_max_freq"}) {
+    for (const char* f :
+         {"scaling_min_freq", "scaling_max_freq", "cpuinfo_min_freq", "cpuinfo_max_freq"}) {
         if (!sysfs_.exists(policy.file(f))) return fmt::format("{} is missing", policy.file(f));
     }
     return std::nullopt;
@@ -43,8 +45,8 @@ std::vector<std::string> MinMaxBackend::touchedFiles(const CpufreqPolicy& policy
 
 void MinMaxBackend::setFrequency(const CpufreqPolicy& policy, std::uint32_t khz) {
     const std::string value = fmt::format("{}\n", khz);
-    writeMinMaxSafely(sysfs_, policy.file("scaling_min_freq"), policy.file("scaling_max_freq"), value,
-                      value);
+    writeMinMaxSafely(sysfs_, policy.file("scaling_min_freq"), policy.file("scaling_max_freq"),
+                      value, value);
 }
 
 std::optional<std::uint32_t> MinMaxBackend::currentFrequency(const CpufreqPolicy& policy) const {

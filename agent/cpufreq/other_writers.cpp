@@ -1,9 +1,10 @@
 #include "other_writers.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <fstream>
-#include <spdlog/spdlog.h>
 #include <string_view>
 
 namespace vmpower {
@@ -17,7 +18,8 @@ namespace {
 constexpr std::array<std::string_view, 3> kWriters = {"tuned", "power-profiles-daemon", "thermald"};
 
 bool isPid(const std::string& name) {
-    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !name.empty() &&
+           std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
@@ -42,9 +44,10 @@ std::vector<std::string> findOtherCpufreqWriters(const fs::path& proc_root) {
 std::vector<std::string> warnAboutOtherCpufreqWriters(const fs::path& proc_root) {
     auto found = findOtherCpufreqWriters(proc_root);
     for (const auto& name : found) {
-        spdlog::warn("cpufreq: {} is running and also writes cpufreq settings; it may undo guests' "
-                     "requests or change what vmpowerd restores (stop it, or keep it off these CPUs)",
-                     name);
+        spdlog::warn(
+            "cpufreq: {} is running and also writes cpufreq settings; it may undo guests' "
+            "requests or change what vmpowerd restores (stop it, or keep it off these CPUs)",
+            name);
     }
     return found;
 }

@@ -1,7 +1,8 @@
 #include "other_writers.h"
 
-#include <fstream>
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "sysfs_fixture.h"
 

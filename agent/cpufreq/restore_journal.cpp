@@ -1,15 +1,15 @@
 #include "restore_journal.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 #include <optional>
-#include <spdlog/spdlog.h>
 #include <sstream>
 
 #include "cpufreq_error.h"
@@ -85,7 +85,9 @@ void writeAll(int fd, const std::string& data, const fs::path& p) {
     while (done < data.size()) {
         ssize_t n = ::write(fd, data.data() + done, data.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw CpufreqError(fmt::format("{}: cannot write: {}", p.string(), std::strerror(errno)));
+        if (n < 0)
+            throw CpufreqError(
+                fmt::format("{}: cannot write: {}", p.string(), std::strerror(errno)));
         done += static_cast<std::size_t>(n);
     }
 }
@@ -93,12 +95,17 @@ void writeAll(int fd, const std::string& data, const fs::path& p) {
 void fsyncDir(const fs::path& dir) {
     UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd || ::fsync(fd.get()) != 0) {
-        throw CpufreqError(fmt::format("{}: cannot sync directory: {}", dir.string(), std::strerror(errno)));
+        throw CpufreqError(
+            fmt::format("{}: cannot sync directory: {}", dir.string(), std::strerror(errno)));
     }
 }
 
-std::string baseName(const std::string& file) { return fs::path(file).filename().string(); }
-std::string dirName(const std::string& file) { return fs::path(file).parent_path().string(); }
+std::string baseName(const std::string& file) {
+    return fs::path(file).filename().string();
+}
+std::string dirName(const std::string& file) {
+    return fs::path(file).parent_path().string();
+}
 
 bool restoreOne(const Sysfs& sysfs, const JournalEntry& e, bool best_effort) {
     try {
@@ -107,7 +114,8 @@ bool restoreOne(const Sysfs& sysfs, const JournalEntry& e, bool best_effort) {
         return true;
     } catch (const CpufreqError& err) {
         if (best_effort) {
-            spdlog::debug("cpufreq restore: {} (expected unless the governor was userspace)", err.what());
+            spdlog::debug("cpufreq restore: {} (expected unless the governor was userspace)",
+                          err.what());
             return true;
         }
         spdlog::error("cpufreq restore: {}", err.what());
@@ -127,8 +135,9 @@ bool restoreEntries(const Sysfs& sysfs, const std::vector<JournalEntry>& entries
     };
     std::vector<const JournalEntry*> ordered;
     for (const auto& e : entries) ordered.push_back(&e);
-    std::stable_sort(ordered.begin(), ordered.end(),
-                     [&](const JournalEntry* a, const JournalEntry* b) { return rank(*a) < rank(*b); });
+    std::stable_sort(
+        ordered.begin(), ordered.end(),
+        [&](const JournalEntry* a, const JournalEntry* b) { return rank(*a) < rank(*b); });
 
     bool ok = true;
     std::vector<std::string> pairs_done;  // directories whose min/max went back together
@@ -140,8 +149,8 @@ bool restoreEntries(const Sysfs& sysfs, const std::vector<JournalEntry>& entries
         }
         const std::string dir = dirName(e->file);
         if (std::find(pairs_done.begin(), pairs_done.end(), dir) != pairs_done.end()) continue;
-        const std::string other_name = baseName(e->file) == "scaling_min_freq" ? "scaling_max_freq"
-                                                                                : "scaling_min_freq";
+        const std::string other_name =
+            baseName(e->file) == "scaling_min_freq" ? "scaling_max_freq" : "scaling_min_freq";
         auto other = std::find_if(entries.begin(), entries.end(), [&](const JournalEntry& o) {
             return dirName(o.file) == dir && baseName(o.file) == other_name;
         });
@@ -153,7 +162,8 @@ bool restoreEntries(const Sysfs& sysfs, const std::vector<JournalEntry>& entries
         const JournalEntry& min = other_name == "scaling_max_freq" ? *e : *other;
         const JournalEntry& max = other_name == "scaling_max_freq" ? *other : *e;
         try {
-            if (sysfs.readRaw(min.file) != min.original || sysfs.readRaw(max.file) != max.original) {
+            if (sysfs.readRaw(min.file) != min.original ||
+                sysfs.readRaw(max.file) != max.original) {
                 writeMinMaxSafely(sysfs, min.file, max.file, min.original, max.original);
             }
         } catch (const CpufreqError& err) {
@@ -204,7 +214,8 @@ bool RestoreJournal::restore(const std::string& group) {
 bool RestoreJournal::restoreAll() {
     std::vector<std::string> groups;
     for (const auto& e : entries_) {
-        if (std::find(groups.begin(), groups.end(), e.group) == groups.end()) groups.push_back(e.group);
+        if (std::find(groups.begin(), groups.end(), e.group) == groups.end())
+            groups.push_back(e.group);
     }
     bool ok = true;
     for (const auto& g : groups) ok = restore(g) && ok;
@@ -215,23 +226,30 @@ void RestoreJournal::persist() const {
     std::error_code ec;
     if (entries_.empty()) {
         if (fs::remove(file_, ec)) fsyncDir(file_.parent_path());
-        if (ec) throw CpufreqError(fmt::format("{}: cannot remove: {}", file_.string(), ec.message()));
+        if (ec)
+            throw CpufreqError(fmt::format("{}: cannot remove: {}", file_.string(), ec.message()));
         return;
     }
     std::string text = std::string(kHeader) + "\n";
-    for (const auto& e : entries_) text += fmt::format("{}\t{}\t{}\n", e.group, e.file, toHex(e.original));
+    for (const auto& e : entries_)
+        text += fmt::format("{}\t{}\t{}\n", e.group, e.file, toHex(e.original));
 
     const fs::path tmp = file_.string() + ".tmp";
     {
         UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        if (!fd) throw CpufreqError(fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
+        if (!fd)
+            throw CpufreqError(
+                fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
         writeAll(fd.get(), text, tmp);
         if (::fsync(fd.get()) != 0) {
-            throw CpufreqError(fmt::format("{}: cannot sync: {}", tmp.string(), std::strerror(errno)));
+            throw CpufreqError(
+                fmt::format("{}: cannot sync: {}", tmp.string(), std::strerror(errno)));
         }
     }
     fs::rename(tmp, file_, ec);
-    if (ec) throw CpufreqError(fmt::format("{}: cannot rename to {}: {}", tmp.string(), file_.string(), ec.message()));
+    if (ec)
+        throw CpufreqError(
+            fmt::format("{}: cannot rename to {}: {}", tmp.string(), file_.string(), ec.message()));
     fsyncDir(file_.parent_path());
 }
 
@@ -245,9 +263,10 @@ std::size_t RestoreJournal::recoverCrashed(const Sysfs& sysfs, const fs::path& f
     if (!in || !entries) {
         const fs::path aside = file.string() + ".corrupt";
         fs::rename(file, aside, ec);
-        spdlog::error("cpufreq: journal {} cannot be read; moved to {}; cpufreq state of the crashed run "
-                      "was not restored",
-                      file.string(), aside.string());
+        spdlog::error(
+            "cpufreq: journal {} cannot be read; moved to {}; cpufreq state of the crashed run "
+            "was not restored",
+            file.string(), aside.string());
         return 0;
     }
     RestoreJournal journal(sysfs, file);
@@ -255,7 +274,8 @@ std::size_t RestoreJournal::recoverCrashed(const Sysfs& sysfs, const fs::path& f
     const std::size_t n = journal.entries_.size();
     spdlog::warn("cpufreq: a previous run did not exit cleanly; restoring {} files from {}", n,
                  file.string());
-    if (!journal.restoreAll()) spdlog::error("cpufreq: some files of the crashed run could not be restored");
+    if (!journal.restoreAll())
+        spdlog::error("cpufreq: some files of the crashed run could not be restored");
     return n;
 }
 

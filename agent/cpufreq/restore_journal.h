@@ -26,7 +26,7 @@ struct JournalEntry {
 };
 
 class RestoreJournal {
-public:
+  public:
     RestoreJournal(const Sysfs& sysfs, std::filesystem::path file);
 
     // Records the current bytes of `files` (missing ones skipped) under
@@ -50,7 +50,7 @@ public:
     // cannot be parsed is renamed to "<file>.corrupt" and logged.
     static std::size_t recoverCrashed(const Sysfs& sysfs, const std::filesystem::path& file);
 
-private:
+  private:
     void persist() const;
 
     const Sysfs& sysfs_;

@@ -1,7 +1,8 @@
 #include "restore_journal.h"
 
-#include <fstream>
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "cpufreq_error.h"
 #include "sysfs.h"
@@ -26,7 +27,8 @@ struct JournalTest : ::testing::Test {
 
 TEST_F(JournalTest, RecordsBeforeAndRestoresByteForByte) {
     RestoreJournal j(sysfs, file);
-    j.record("policy0", {pol(0, "scaling_min_freq"), pol(0, "scaling_max_freq"), pol(0, "no_such_file")});
+    j.record("policy0",
+             {pol(0, "scaling_min_freq"), pol(0, "scaling_max_freq"), pol(0, "no_such_file")});
     EXPECT_TRUE(std::filesystem::exists(file));
     EXPECT_TRUE(j.has("policy0"));
     EXPECT_EQ(j.entries().size(), 2u);
@@ -44,14 +46,16 @@ TEST_F(JournalTest, RestoreKeepsMinBelowMax) {
     fx.write(pol(0, "scaling_max_freq"), "3000000\n");
     const auto before = fx.snapshot();
     RestoreJournal j(sysfs, file);
-    j.record("policy0", {pol(0, "scaling_governor"), pol(0, "scaling_min_freq"), pol(0, "scaling_max_freq")});
+    j.record("policy0",
+             {pol(0, "scaling_governor"), pol(0, "scaling_min_freq"), pol(0, "scaling_max_freq")});
     sysfs.write(pol(0, "scaling_min_freq"), "1000000\n");
     sysfs.write(pol(0, "scaling_max_freq"), "1000000\n");
     std::vector<std::string> order;
     bool crossed = false;
     sysfs.setWriteObserver([&](const std::string& f, std::string_view) {
         order.push_back(std::filesystem::path(f).filename().string());
-        crossed = crossed || sysfs.readKhz(pol(0, "scaling_min_freq")) > sysfs.readKhz(pol(0, "scaling_max_freq"));
+        crossed = crossed || sysfs.readKhz(pol(0, "scaling_min_freq")) >
+                                 sysfs.readKhz(pol(0, "scaling_max_freq"));
     });
     EXPECT_TRUE(j.restore("policy0"));
     EXPECT_EQ(order, (std::vector<std::string>{"scaling_max_freq", "scaling_min_freq"}));
@@ -93,9 +97,10 @@ TEST_F(JournalTest, CrashedJournalIsRestoredAndDeleted) {
 }
 
 TEST_F(JournalTest, CorruptOrHostileJournalIsSetAside) {
-    for (const char* text : {"garbage\n", "vmpower-cpufreq-journal 1\npolicy0\t../../etc/passwd\t30\n",
-                             "vmpower-cpufreq-journal 1\npolicy0\t/etc/passwd\t30\n",
-                             "vmpower-cpufreq-journal 1\npolicy0\tfile\tzz\n", ""}) {
+    for (const char* text :
+         {"garbage\n", "vmpower-cpufreq-journal 1\npolicy0\t../../etc/passwd\t30\n",
+          "vmpower-cpufreq-journal 1\npolicy0\t/etc/passwd\t30\n",
+          "vmpower-cpufreq-journal 1\npolicy0\tfile\tzz\n", ""}) {
         std::ofstream(file) << text;
         EXPECT_EQ(RestoreJournal::recoverCrashed(sysfs, file), 0u) << text;
         EXPECT_FALSE(std::filesystem::exists(file));

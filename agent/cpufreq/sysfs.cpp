@@ -1,13 +1,13 @@
 #include "sysfs.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "cpufreq_error.h"
 #include "unique_fd.h"
@@ -20,7 +20,9 @@ namespace {
     throw CpufreqError(fmt::format("{}: {}: {}", p.string(), what, std::strerror(err)));
 }
 
-bool isSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+bool isSpace(char c) {
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
 
 }  // namespace
 
@@ -79,7 +81,9 @@ std::string Sysfs::readRaw(std::string_view file) const {
     return out;
 }
 
-std::string Sysfs::read(std::string_view file) const { return std::string(trimSysfs(readRaw(file))); }
+std::string Sysfs::read(std::string_view file) const {
+    return std::string(trimSysfs(readRaw(file)));
+}
 
 std::optional<std::string> Sysfs::tryRead(std::string_view file) const {
     if (!exists(file)) return std::nullopt;
@@ -93,14 +97,18 @@ std::optional<std::string> Sysfs::tryRead(std::string_view file) const {
 std::uint32_t Sysfs::readKhz(std::string_view file) const {
     const std::string text = read(file);
     auto v = parseKhz(text);
-    if (!v) throw CpufreqError(fmt::format("{}: not a frequency in kHz: '{}'", path(file).string(), text));
+    if (!v)
+        throw CpufreqError(
+            fmt::format("{}: not a frequency in kHz: '{}'", path(file).string(), text));
     return *v;
 }
 
 std::vector<std::uint32_t> Sysfs::readKhzList(std::string_view file) const {
     const std::string text = read(file);
     auto v = parseKhzList(text);
-    if (!v) throw CpufreqError(fmt::format("{}: not a list of kHz values: '{}'", path(file).string(), text));
+    if (!v)
+        throw CpufreqError(
+            fmt::format("{}: not a list of kHz values: '{}'", path(file).string(), text));
     return *v;
 }
 

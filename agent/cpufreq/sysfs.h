@@ -15,7 +15,7 @@
 namespace vmpower {
 
 class Sysfs {
-public:
+  public:
     // Sees every successful write, in order (tests check write order).
     using WriteObserver = std::function<void(const std::string& file, std::string_view value)>;
 
@@ -37,7 +37,7 @@ public:
 
     void setWriteObserver(WriteObserver observer) { observer_ = std::move(observer); }
 
-private:
+  private:
     std::filesystem::path root_;
     WriteObserver observer_;
 };

@@ -38,7 +38,9 @@ TEST(CpufreqSysfs, WritesReplaceTheWholeFileAndAreObserved) {
     vmpower::test::SysfsFixture fx("acpi-cpufreq");
     Sysfs sysfs(fx.root());
     std::vector<std::string> seen;
-    sysfs.setWriteObserver([&](const std::string& f, std::string_view v) { seen.push_back(f + "=" + std::string(v)); });
+    sysfs.setWriteObserver([&](const std::string& f, std::string_view v) {
+        seen.push_back(f + "=" + std::string(v));
+    });
     sysfs.write(kMax, "800000\n");
     EXPECT_EQ(fx.read(kMax), "800000\n");
     EXPECT_EQ(seen, std::vector<std::string>{kMax + "=800000\n"});
@@ -53,7 +55,8 @@ TEST(CpufreqSysfs, ErrorsNameTheFile) {
     } catch (const CpufreqError& e) {
         EXPECT_THAT(e.what(), HasSubstr("policy9/scaling_max_freq"));
     }
-    EXPECT_FALSE(sysfs.exists("devices/system/cpu/cpufreq/policy9/scaling_max_freq"));  // not created
+    EXPECT_FALSE(
+        sysfs.exists("devices/system/cpu/cpufreq/policy9/scaling_max_freq"));  // not created
     fx.write(kMax, "lots\n");
     try {
         sysfs.readKhz(kMax);

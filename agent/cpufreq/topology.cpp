@@ -1,9 +1,9 @@
 #include "topology.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <fmt/format.h>
 
 #include "cpufreq_error.h"
 #include "sysfs.h"
@@ -21,7 +21,8 @@ std::optional<unsigned> cpuNumber(std::string_view name) {
     name.remove_prefix(3);
     unsigned n = 0;
     auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
-    if (ec != std::errc() || end != name.data() + name.size() || n > CpuSet::kMaxCpu) return std::nullopt;
+    if (ec != std::errc() || end != name.data() + name.size() || n > CpuSet::kMaxCpu)
+        return std::nullopt;
     return n;
 }
 
@@ -34,7 +35,9 @@ CpuSet parseCpuWords(const Sysfs& sysfs, const std::string& file) {
         std::size_t end = text.find(' ', pos);
         if (end == std::string::npos) end = text.size();
         auto cpu = CpuSet::parse(std::string_view(text).substr(pos, end - pos));
-        if (!cpu) throw CpufreqError(fmt::format("{}: not a CPU list: '{}'", sysfs.path(file).string(), text));
+        if (!cpu)
+            throw CpufreqError(
+                fmt::format("{}: not a CPU list: '{}'", sysfs.path(file).string(), text));
         set |= *cpu;
         pos = end + 1;
     }
@@ -53,7 +56,8 @@ CpufreqTopology CpufreqTopology::scan(const Sysfs& sysfs) {
     std::map<unsigned, fs::path> cpus;  // ordered: policies come out in CPU order
     for (const auto& entry : fs::directory_iterator(cpu_root)) {
         auto n = cpuNumber(entry.path().filename().string());
-        if (n && fs::exists(entry.path() / "cpufreq", ec)) cpus.emplace(*n, entry.path() / "cpufreq");
+        if (n && fs::exists(entry.path() / "cpufreq", ec))
+            cpus.emplace(*n, entry.path() / "cpufreq");
     }
 
     std::map<std::string, std::size_t> by_dir;
@@ -61,7 +65,8 @@ CpufreqTopology CpufreqTopology::scan(const Sysfs& sysfs) {
         // Old kernels had a real directory per CPU instead of the symlink;
         // canonical() handles both.
         const fs::path target = fs::canonical(link, ec);
-        if (ec) throw CpufreqError(fmt::format("{}: cannot resolve: {}", link.string(), ec.message()));
+        if (ec)
+            throw CpufreqError(fmt::format("{}: cannot resolve: {}", link.string(), ec.message()));
         const fs::path rel = target.lexically_relative(canonical_root);
         if (rel.empty() || *rel.begin() == "..") {
             throw CpufreqError(fmt::format("{}: points outside the sysfs root", link.string()));
@@ -71,7 +76,7 @@ CpufreqTopology CpufreqTopology::scan(const Sysfs& sysfs) {
             CpufreqPolicy p;
             p.dir = rel.string();
             p.name = target.filename().string() == "cpufreq" ? fmt::format("cpu{}", cpu)
-                                                              : target.filename().string();
+                                                             : target.filename().string();
             p.cpus = parseCpuWords(sysfs, p.file("affected_cpus"));
             topo.policies_.push_back(std::move(p));
         }

@@ -20,11 +20,13 @@ struct CpufreqPolicy {
     std::string dir;   // relative to the sysfs root, no trailing slash
     CpuSet cpus;       // affected_cpus
 
-    std::string file(std::string_view attribute) const { return dir + "/" + std::string(attribute); }
+    std::string file(std::string_view attribute) const {
+        return dir + "/" + std::string(attribute);
+    }
 };
 
 class CpufreqTopology {
-public:
+  public:
     // Throws CpufreqError on a tree that is present but inconsistent. A
     // root without any cpufreq gives an empty topology.
     static CpufreqTopology scan(const Sysfs& sysfs);
@@ -35,7 +37,7 @@ public:
     // Index into policies(); nullopt for a CPU without cpufreq.
     std::optional<std::size_t> policyOf(unsigned cpu) const;
 
-private:
+  private:
     std::vector<CpufreqPolicy> policies_;
     std::map<unsigned, std::size_t> cpu_to_policy_;
 };

@@ -27,7 +27,8 @@ TEST(CpufreqTopology, EveryDriverTreeHasFourCpus) {
     for (const char* driver : {"acpi-cpufreq", "intel_pstate", "amd-pstate", "cppc_cpufreq"}) {
         SysfsFixture fx(driver);
         auto topo = CpufreqTopology::scan(Sysfs(fx.root()));
-        for (unsigned cpu = 0; cpu < 4; ++cpu) EXPECT_TRUE(topo.policyOf(cpu)) << driver << " cpu" << cpu;
+        for (unsigned cpu = 0; cpu < 4; ++cpu)
+            EXPECT_TRUE(topo.policyOf(cpu)) << driver << " cpu" << cpu;
     }
 }
 

@@ -27,7 +27,8 @@ UserspaceBackend::UserspaceBackend(const Sysfs& sysfs, std::string driver, std::
     : sysfs_(sysfs), driver_(std::move(driver)), step_khz_(step_khz) {}
 
 std::optional<std::string> UserspaceBackend::unusable(const CpufreqPolicy& policy) const {
-    for (const char* f : {"scaling_governor", "scaling_setspeed", "cpuinfo_min_freq", "cpuinfo_max_freq"}) {
+    for (const char* f :
+         {"scaling_governor", "scaling_setspeed", "cpuinfo_min_freq", "cpuinfo_max_freq"}) {
         if (!sysfs_.exists(policy.file(f))) return fmt::format("{} is missing", policy.file(f));
     }
     auto governors = sysfs_.tryRead(policy.file("scaling_available_governors"));

@@ -11,7 +11,7 @@ namespace vmpower {
 class Sysfs;
 
 class UserspaceBackend final : public CpufreqBackend {
-public:
+  public:
     UserspaceBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz);
 
     std::string_view name() const override { return driver_; }
@@ -23,7 +23,7 @@ public:
     std::vector<std::uint32_t> frequencySteps(const CpufreqPolicy& policy) const override;
     std::optional<TurboKnob> turboKnob(const CpufreqPolicy& policy) const override;
 
-private:
+  private:
     const Sysfs& sysfs_;
     std::string driver_;
     std::uint32_t step_khz_;

@@ -29,7 +29,8 @@ TempDir::~TempDir() {
 
 TreeSnapshot snapshotTree(const fs::path& root) {
     TreeSnapshot snap;
-    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+         ++it) {
         const std::string rel = it->path().lexically_relative(root).string();
         if (it->is_symlink()) {
             snap[rel] = "-> " + fs::read_symlink(it->path()).string();

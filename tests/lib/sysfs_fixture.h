@@ -16,14 +16,14 @@ std::filesystem::path sysfsFixtureDir(std::string_view driver);
 
 // A fresh directory under $TMPDIR, removed with everything in it.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -38,7 +38,7 @@ std::vector<std::string> diffTrees(const TreeSnapshot& before, const TreeSnapsho
 // A copy of one fixture tree (symlinks kept as symlinks) in a TempDir.
 // `root()` is the sysfs root to hand to the code under test.
 class SysfsFixture {
-public:
+  public:
     explicit SysfsFixture(std::string_view driver);
 
     const std::filesystem::path& root() const { return root_; }
@@ -52,7 +52,7 @@ public:
     // Files changed since construction (relative to the pristine copy).
     std::vector<std::string> changedFiles() const { return diffTrees(pristine_, snapshot()); }
 
-private:
+  private:
     TempDir dir_;
     std::filesystem::path root_;
     TreeSnapshot pristine_;
