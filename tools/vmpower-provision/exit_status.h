@@ -1,0 +1,67 @@
+#pragma once
+// vmpower-provision's exit statuses: one per failure class, so scripts can
+// tell "nothing to do" from "refused" from "broken". Documented in --help and
+// docs/provisioning.md from the table below.
+
+#include <stdexcept>
+#include <string>
+
+namespace vmpower::provision {
+
+enum class ExitStatus : int {
+    Ok = 0,                 // done, or nothing to do; check: complete
+    Internal = 1,           // unexpected error (a bug)
+    Usage = 2,              // bad command line
+    NoConnection = 3,       // cannot connect to libvirt
+    NoSuchDomain = 4,       // unknown domain
+    BadXml = 5,             // malformed XML, not a domain, unreadable or unwritable file
+    DomainRunning = 6,      // the domain runs and --live was not given
+    ChannelCount = 7,       // 0 or more than 64 channels
+    SocketPathTooLong = 8,  // a socket path over 107 bytes (AF_UNIX)
+    PermissionDenied = 9,   // libvirt, the state directory or the socket directory said no
+    SchemaInvalid = 10,     // the edited XML fails libvirt's RelaxNG schema
+    Clash = 11,             // the domain's channels conflict already: fix them first
+    LibvirtRefused = 12,    // libvirt refused the change; the domain is as it was
+    RollbackFailed = 13,    // a live change failed and could not be fully undone
+    CheckMissing = 20,      // check: some power channels are missing
+    CheckClash = 21,        // check: channels clash (wins over CheckMissing)
+};
+
+struct ExitStatusInfo {
+    ExitStatus status;
+    const char* meaning;
+};
+
+inline constexpr ExitStatusInfo kExitStatuses[] = {
+    {ExitStatus::Ok, "success, nothing to do, or (check) every channel present"},
+    {ExitStatus::Internal, "unexpected internal error"},
+    {ExitStatus::Usage, "bad command line"},
+    {ExitStatus::NoConnection, "cannot connect to libvirt"},
+    {ExitStatus::NoSuchDomain, "no such domain"},
+    {ExitStatus::BadXml, "malformed domain XML, or a file cannot be read or written"},
+    {ExitStatus::DomainRunning, "the domain is running: use --live"},
+    {ExitStatus::ChannelCount, "channel count not in 1..64"},
+    {ExitStatus::SocketPathTooLong, "a socket path is longer than 107 bytes"},
+    {ExitStatus::PermissionDenied, "permission denied (libvirt, state or socket directory)"},
+    {ExitStatus::SchemaInvalid, "the edited XML fails libvirt's schema"},
+    {ExitStatus::Clash, "the domain's channels already conflict"},
+    {ExitStatus::LibvirtRefused, "libvirt refused the change; the domain is unchanged"},
+    {ExitStatus::RollbackFailed, "a live change failed and was not fully undone"},
+    {ExitStatus::CheckMissing, "check: power channels missing"},
+    {ExitStatus::CheckClash, "check: channels clash"},
+};
+
+std::string exitStatusTable();  // for --help
+
+// Failures carry the exit status they end the program with.
+class ProvisionError : public std::runtime_error {
+public:
+    ProvisionError(ExitStatus status, const std::string& message)
+        : std::runtime_error(message), status_(status) {}
+    ExitStatus status() const { return status_; }
+
+private:
+    ExitStatus status_;
+};
+
+}  // namespace vmpower::provision

@@ -1,0 +1,69 @@
+#pragma once
+// An in-memory Hypervisor for unit tests: domains by name, scripted failures.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "domain_editor.h"
+#include "exit_status.h"
+#include "hypervisor.h"
+
+namespace vmpower::provision {
+
+class FakeHypervisor : public Hypervisor {
+public:
+    struct Domain {
+        std::string config;
+        bool active = false;
+    };
+    std::map<std::string, Domain> domains;
+    std::vector<std::string> calls;  // "define", "attach <xml>", "detach <xml>", "metadata <xml>"
+    int failAttachAt = -1;           // fail the n-th attach (0-based)
+    bool failDefine = false;
+    bool dropChannelsOnDefine = false;  // a libvirt that silently loses them
+
+    std::string inactiveXml(const std::string& domain) override { return get(domain).config; }
+    std::string liveXml(const std::string& domain) override { return get(domain).config; }
+    bool isActive(const std::string& domain) override { return get(domain).active; }
+
+    void define(const std::string& xml) override {
+        calls.push_back("define");
+        if (failDefine) throw ProvisionError(ExitStatus::LibvirtRefused, "define refused");
+        DomainEditor e(xml);
+        std::string stored = xml;
+        if (dropChannelsOnDefine) {
+            e.removePowerChannels();
+            stored = e.toString();
+        }
+        domains[e.name()].config = stored;
+    }
+    void attachDevice(const std::string& domain, const std::string& xml) override {
+        get(domain);
+        if (failAttachAt >= 0 && attaches++ == failAttachAt) {
+            calls.push_back("attach-failed");
+            throw ProvisionError(ExitStatus::LibvirtRefused, "attach refused");
+        }
+        calls.push_back("attach " + xml);
+    }
+    void detachDevice(const std::string& domain, const std::string& xml) override {
+        get(domain);
+        calls.push_back("detach " + xml);
+    }
+    void setProvisionMetadata(const std::string& domain, const std::string& xml) override {
+        get(domain);
+        calls.push_back("metadata " + xml);
+    }
+
+private:
+    Domain& get(const std::string& name) {
+        auto it = domains.find(name);
+        if (it == domains.end()) {
+            throw ProvisionError(ExitStatus::NoSuchDomain, "domain '" + name + "' not found");
+        }
+        return it->second;
+    }
+    int attaches = 0;
+};
+
+}  // namespace vmpower::provision

@@ -1,0 +1,140 @@
+#include "host_files.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <ctime>
+
+#include "exit_status.h"
+
+namespace vmpower::provision {
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void failErrno(const std::string& what, int err) {
+    const ExitStatus status = (err == EACCES || err == EPERM || err == EROFS)
+                                  ? ExitStatus::PermissionDenied
+                                  : ExitStatus::BadXml;
+    throw ProvisionError(status, what + ": " + std::strerror(err));
+}
+
+// "+N" means a numeric id in qemu.conf.
+bool numericId(const std::string& s, unsigned& out) {
+    if (s.size() < 2 || s[0] != '+') return false;
+    auto [end, ec] = std::from_chars(s.data() + 1, s.data() + s.size(), out);
+    return ec == std::errc() && end == s.data() + s.size();
+}
+
+void makeDirs(const fs::path& dir, mode_t mode) {
+    fs::path partial;
+    for (const fs::path& part : dir) {
+        partial /= part;
+        if (::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) {
+            failErrno("cannot create " + partial.string(), errno);
+        }
+    }
+}
+
+}  // namespace
+
+HostFiles::HostFiles(fs::path stateDir, QemuIdentity qemu, std::ostream& warnings)
+    : stateDir_(std::move(stateDir)), qemu_(std::move(qemu)), warnings_(warnings) {}
+
+void HostFiles::resolveQemu(uid_t& uid, gid_t& gid) const {
+    unsigned id = 0;
+    if (numericId(qemu_.user, id)) {
+        uid = id;
+    } else if (const passwd* pw = ::getpwnam(qemu_.user.c_str())) {
+        uid = pw->pw_uid;
+    } else {
+        throw ProvisionError(ExitStatus::PermissionDenied,
+                             "QEMU user '" + qemu_.user + "' (from qemu.conf) does not exist");
+    }
+    if (numericId(qemu_.group, id)) {
+        gid = id;
+    } else if (const group* gr = ::getgrnam(qemu_.group.c_str())) {
+        gid = gr->gr_gid;
+    } else {
+        throw ProvisionError(ExitStatus::PermissionDenied,
+                             "QEMU group '" + qemu_.group + "' (from qemu.conf) does not exist");
+    }
+}
+
+void HostFiles::ensureSocketDir(const fs::path& dir) {
+    const fs::path norm = dir.lexically_normal();
+    if (norm == "/tmp" || norm.string().rfind("/tmp/", 0) == 0) {
+        warnings_ << "warning: " << norm.string()
+                  << " lies under /tmp, which is emptied at reboot: the domain will not start "
+                     "until the directory is created again\n";
+    }
+    uid_t uid = 0;
+    gid_t gid = 0;
+    resolveQemu(uid, gid);
+    struct stat st {};
+    if (::stat(norm.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            throw ProvisionError(ExitStatus::BadXml, norm.string() + " exists and is not a directory");
+        }
+        const bool qemuWrites = (st.st_uid == uid && (st.st_mode & S_IWUSR)) ||
+                                (st.st_gid == gid && (st.st_mode & S_IWGRP)) ||
+                                (st.st_mode & S_IWOTH) || uid == 0;
+        if (!qemuWrites) {
+            warnings_ << "warning: " << norm.string() << " exists but QEMU (" << qemu_.user << ":"
+                      << qemu_.group << ") may not create sockets in it\n";
+        }
+        return;
+    }
+    if (norm.has_parent_path()) makeDirs(norm.parent_path(), 0755);
+    if (::mkdir(norm.c_str(), 0750) != 0 && errno != EEXIST) {
+        failErrno("cannot create " + norm.string(), errno);
+    }
+    if (::chown(norm.c_str(), uid, gid) != 0) {
+        const int err = errno;
+        ::rmdir(norm.c_str());
+        failErrno("cannot give " + norm.string() + " to " + qemu_.user + ":" + qemu_.group, err);
+    }
+}
+
+fs::path HostFiles::writeBackup(const std::string& domain, const std::string& xml) {
+    makeDirs(stateDir_, 0700);
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    ::gmtime_r(&now, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+    for (unsigned attempt = 0; attempt < 100; ++attempt) {
+        std::string name = domain + "." + stamp;
+        if (attempt > 0) name += "-" + std::to_string(attempt);
+        const fs::path path = stateDir_ / (name + ".xml");
+        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST) continue;
+        if (fd < 0) failErrno("cannot write the backup " + path.string(), errno);
+        std::size_t done = 0;
+        while (done < xml.size()) {
+            ssize_t n = ::write(fd, xml.data() + done, xml.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                const int err = errno;
+                ::close(fd);
+                ::unlink(path.c_str());
+                failErrno("cannot write the backup " + path.string(), err);
+            }
+            done += static_cast<std::size_t>(n);
+        }
+        // The backup must be on disk before libvirt's copy changes.
+        if (::fsync(fd) != 0 || ::close(fd) != 0) {
+            failErrno("cannot sync the backup " + path.string(), errno);
+        }
+        return path;
+    }
+    throw ProvisionError(ExitStatus::Internal, "too many backups of " + domain + " this second");
+}
+
+}  // namespace vmpower::provision

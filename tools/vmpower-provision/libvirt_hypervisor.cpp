@@ -1,0 +1,101 @@
+#include "libvirt_hypervisor.h"
+
+#include <libvirt/virterror.h>
+
+#include <string_view>
+
+#include "domain_editor.h"
+#include "exit_status.h"
+
+namespace vmpower::provision {
+namespace {
+
+// Read the thread's last error right after the failing call: any later
+// libvirt call (virDomainFree included) resets it.
+[[noreturn]] void fail(const std::string& what, ExitStatus fallback = ExitStatus::LibvirtRefused) {
+    const virError* e = virGetLastError();
+    std::string message = what + ": " + (e && e->message ? e->message : "unknown libvirt error");
+    ExitStatus status = fallback;
+    if (e) {
+        switch (e->code) {
+            case VIR_ERR_NO_DOMAIN: status = ExitStatus::NoSuchDomain; break;
+            case VIR_ERR_AUTH_FAILED:
+            case VIR_ERR_AUTH_CANCELLED:
+            case VIR_ERR_AUTH_UNAVAILABLE:
+            case VIR_ERR_ACCESS_DENIED:
+            case VIR_ERR_OPERATION_DENIED: status = ExitStatus::PermissionDenied; break;
+            default: break;
+        }
+    }
+    throw ProvisionError(status, message);
+}
+
+void silence(void*, virErrorPtr) {}  // errors are reported by the caller, once
+
+}  // namespace
+
+LibvirtHypervisor::LibvirtHypervisor(const std::string& uri) {
+    virSetErrorFunc(nullptr, silence);
+    conn_.reset(virConnectOpen(uri.empty() ? nullptr : uri.c_str()));
+    if (!conn_) fail("cannot connect to '" + uri + "'", ExitStatus::NoConnection);
+}
+
+DomainHandle LibvirtHypervisor::lookup(const std::string& domain) {
+    DomainHandle d(virDomainLookupByName(conn_.get(), domain.c_str()));
+    if (!d) fail("domain '" + domain + "'", ExitStatus::NoSuchDomain);
+    return d;
+}
+
+std::string LibvirtHypervisor::xml(const std::string& domain, unsigned flags) {
+    DomainHandle d = lookup(domain);
+    LibvirtString text(virDomainGetXMLDesc(d.get(), flags));
+    if (!text) fail("cannot read the XML of '" + domain + "'");
+    return text.get();
+}
+
+std::string LibvirtHypervisor::inactiveXml(const std::string& domain) {
+    return xml(domain, VIR_DOMAIN_XML_INACTIVE);
+}
+
+std::string LibvirtHypervisor::liveXml(const std::string& domain) { return xml(domain, 0); }
+
+bool LibvirtHypervisor::isActive(const std::string& domain) {
+    DomainHandle d = lookup(domain);
+    int active = virDomainIsActive(d.get());
+    if (active < 0) fail("cannot tell whether '" + domain + "' runs");
+    return active == 1;
+}
+
+void LibvirtHypervisor::define(const std::string& xml) {
+    DomainHandle d(virDomainDefineXML(conn_.get(), xml.c_str()));
+    if (!d) fail("libvirt refused the edited definition");
+}
+
+void LibvirtHypervisor::attachDevice(const std::string& domain, const std::string& deviceXml) {
+    DomainHandle d = lookup(domain);
+    if (virDomainAttachDeviceFlags(d.get(), deviceXml.c_str(),
+                                   VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        fail("cannot hot-plug " + deviceXml);
+    }
+}
+
+void LibvirtHypervisor::detachDevice(const std::string& domain, const std::string& deviceXml) {
+    DomainHandle d = lookup(domain);
+    if (virDomainDetachDeviceFlags(d.get(), deviceXml.c_str(),
+                                   VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        fail("cannot unplug " + deviceXml);
+    }
+}
+
+void LibvirtHypervisor::setProvisionMetadata(const std::string& domain,
+                                             const std::string& elementXml) {
+    DomainHandle d = lookup(domain);
+    const std::string uri(kProvisionNamespace);
+    if (virDomainSetMetadata(d.get(), VIR_DOMAIN_METADATA_ELEMENT,
+                             elementXml.empty() ? nullptr : elementXml.c_str(), "vmpower",
+                             uri.c_str(), VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        fail("cannot set vmpower's metadata on '" + domain + "'");
+    }
+}
+
+}  // namespace vmpower::provision

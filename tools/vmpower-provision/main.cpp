@@ -1,0 +1,15 @@
+// vmpower-provision: wiring only; the logic is in provision_lib (cli.cpp).
+#include <iostream>
+
+#include "cli.h"
+#include "libvirt_hypervisor.h"
+
+int main(int argc, char** argv) {
+    vmpower::provision::CliEnvironment env;
+    env.connect = [](const std::string& uri) -> std::unique_ptr<vmpower::provision::Hypervisor> {
+        return std::make_unique<vmpower::provision::LibvirtHypervisor>(uri);
+    };
+    env.out = &std::cout;
+    env.err = &std::cerr;
+    return vmpower::provision::runCli(argc, argv, env);
+}
