@@ -65,17 +65,23 @@ Config parseConfig(std::string_view yaml, std::string_view name) {
     }
     Config config;
     std::vector<VmPolicy> rules;
-    // An empty file is valid: default agent settings and no rules (every VM denied).
-    if (!root.IsNull()) {
-        r.forEachKey(root, "the top level", {
-            {"agent", [&](const YAML::Node& v) { config.agent = parseAgent(r, v); }},
-            {"vms",
-             [&](const YAML::Node& v) {
-                 if (v.IsNull()) return;
-                 if (!v.IsSequence()) r.fail(v, "vms: expected a list of rules");
-                 for (std::size_t i = 0; i < v.size(); ++i) rules.push_back(parseVmRule(r, v[i], i));
-             }},
-        });
+    try {
+        // An empty file is valid: default agent settings and no rules (every VM denied).
+        if (!root.IsNull()) {
+            r.forEachKey(root, "the top level", {
+                {"agent", [&](const YAML::Node& v) { config.agent = parseAgent(r, v); }},
+                {"vms",
+                 [&](const YAML::Node& v) {
+                     if (v.IsNull()) return;
+                     if (!v.IsSequence()) r.fail(v, "vms: expected a list of rules");
+                     for (std::size_t i = 0; i < v.size(); ++i) rules.push_back(parseVmRule(r, v[i], i));
+                 }},
+            });
+        }
+    } catch (const YAML::Exception& e) {
+        // The readers check types before every access; this is a last guard
+        // so that nothing but a ConfigError leaves the parser.
+        r.fail(e.mark, e.msg);
     }
     config.policy = std::make_shared<const Policy>(std::move(rules));
     return config;

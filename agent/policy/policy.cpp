@@ -12,6 +12,14 @@ std::size_t recordSize(RecordFormat f) {
     return f == RecordFormat::Legacy16 ? VMPOWER_PACKET_V1_SIZE : VMPOWER_PACKET_SIZE;
 }
 
+Policy::Policy(std::vector<VmPolicy> rules) : rules_(std::move(rules)) {
+    for (auto& rule : rules_) {
+        for (auto& uuid : rule.uuids) {
+            if (auto canonical = canonicalUuid(uuid)) uuid = *canonical;
+        }
+    }
+}
+
 const VmPolicy* Policy::match(std::string_view domain_name, std::string_view uuid) const {
     const std::string name(domain_name);
     const auto canonical = canonicalUuid(uuid);

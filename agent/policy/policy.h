@@ -41,7 +41,8 @@ struct VmPolicy {
 
 class Policy {
 public:
-    explicit Policy(std::vector<VmPolicy> rules) : rules_(std::move(rules)) {}
+    // Rules' UUIDs are brought to canonical form here, so hand-built rules match too.
+    explicit Policy(std::vector<VmPolicy> rules);
     // First rule whose name globs or UUIDs match (either is enough);
     // nullptr: the VM is denied everything.
     const VmPolicy* match(std::string_view domain_name, std::string_view uuid) const;

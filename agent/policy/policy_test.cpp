@@ -37,6 +37,11 @@ TEST(Policy, MatchesByUuidCaseAndDashInsensitive) {
     EXPECT_EQ(p.match("x", "not-a-uuid"), nullptr);
 }
 
+TEST(Policy, HandBuiltUuidsAreCanonicalised) {
+    Policy p({rule("one", {}, {"6D1C9B0A2F0E4C559D0E3A1F1B2C3D4E"})});
+    EXPECT_NE(p.match("x", "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e"), nullptr);
+}
+
 TEST(Policy, NameOrUuidIsEnough) {
     Policy p({rule("r", {"web"}, {"6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e"})});
     EXPECT_NE(p.match("web", ""), nullptr);
