@@ -1,5 +1,6 @@
 #include "epoll_set.h"
 
+#include <libvirt/libvirt.h>
 #include <spdlog/spdlog.h>
 
 #include <array>

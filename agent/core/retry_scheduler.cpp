@@ -29,8 +29,10 @@ void RetryScheduler::runDue() {
     while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
         Id id = by_deadline_.begin()->second;
         by_deadline_.erase(by_deadline_.begin());
-        auto node = by_id_.extract(id);
-        node.mapped().fn();  // may schedule or cancel others
+        auto it = by_id_.find(id);
+        std::function<void()> fn = std::move(it->second.fn);
+        by_id_.erase(it);
+        if (fn) fn();  // may schedule or cancel others
     }
     rearm();
 }

@@ -15,25 +15,9 @@
 #include "agent.h"
 #include "config.h"
 #include "libvirt_handles.h"
+#include "sysfs_fixture.h"  // TempDir
 
 namespace vmpower::test {
-
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = "/tmp/vmpower-test-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 inline void writeFile(const std::filesystem::path& p, const std::string& text) {
     std::ofstream(p) << text;

@@ -48,7 +48,7 @@ protected:
                const std::string& vms = "  - name: \"*\"\n") {
         writeFile(dir_.path() / "node.xml", "<node><cpu><mode>host-model</mode></cpu>" + domains +
                                                 "</node>\n");
-        fixture_ = std::make_unique<vmpower::testing::SysfsFixture>("acpi-cpufreq");
+        fixture_ = std::make_unique<SysfsFixture>("acpi-cpufreq");
         Config cfg =
             parseConfig(agentYaml(dir_.path(), fixture_->root(), verify_peer, vms), "test.yaml");
         power_ = makeArbiterFor(cfg.agent);
@@ -72,7 +72,7 @@ protected:
     }
 
     TempDir dir_;
-    std::unique_ptr<vmpower::testing::SysfsFixture> fixture_;
+    std::unique_ptr<SysfsFixture> fixture_;
     std::unique_ptr<Arbiter> power_;
     std::unique_ptr<Agent> agent_;
 };
