@@ -76,7 +76,12 @@ LibvirtHypervisor::~LibvirtHypervisor() {
     disconnect();
 }
 
-void LibvirtHypervisor::start() { connect(); }
+void LibvirtHypervisor::start() {
+    // libvirt prints every error to stderr by default; we log what matters
+    // ourselves, once, with context.
+    virSetErrorFunc(nullptr, [](void*, virErrorPtr) {});
+    connect();
+}
 
 void LibvirtHypervisor::connect() {
     pending_.reset();

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""vmpowerd against a real libvirtd and a real QEMU domain (TCG): channels
+connect on start, vcpupin updates the map, destroy closes, and a libvirtd
+killed with SIGKILL and started again leaves the channels connected and the
+agent in sync. Usage: agent_libvirt_test.py PATH/TO/vmpowerd"""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmptest  # noqa: E402
+
+VMPOWERD = None
+
+
+def channel_states(dom):
+    return [(c["index"], c["state"]) for c in dom["channels"]]
+
+
+class AgentOnRealLibvirt(unittest.TestCase):
+    def setUp(self):
+        vmptest.start_libvirtd()
+        self.scratch = vmptest.Scratch()
+        self.name = "vmptest-agent-%d" % os.getpid()
+        paths = [os.path.join(self.scratch.sock, f"{self.name}.{i}") for i in range(2)]
+        self.dom = vmptest.Domain(self.name, vmptest.domain_xml(self.name, paths, pins=["0", "1"]),
+                                  self.scratch)
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent:
+            rc = self.agent.stop()
+            if rc != 0 or sys.exc_info()[0] is not None:
+                print(self.agent.log_text())
+            self.agent.close()
+        self.dom.cleanup()
+        self.scratch.cleanup()
+
+    def test_zero_touch_lifecycle_pinning_and_libvirtd_restart(self):
+        self.agent = vmptest.Agent(VMPOWERD, self.scratch)
+        before = vmptest.tree_snapshot(self.agent.sysfs)
+        self.assertIsNone(self.agent.domain(self.name))
+
+        # start -> both channels connected, map from the boot-time pinning
+        self.dom.start()
+        d = vmptest.wait_for(
+            lambda: (dom := self.agent.domain(self.name)) and
+            channel_states(dom) == [(0, "connected"), (1, "connected")] and dom,
+            what="both channels connected")
+        self.assertEqual([v["pcpus"] for v in d["vcpus"]], ["0", "1"])
+
+        # live vcpupin -> TUNABLE -> the map follows (full cpuset kept)
+        vmptest.virsh("vcpupin", self.name, "0", "1")
+        vmptest.wait_for(lambda: self.agent.domain(self.name)["vcpus"][0]["pcpus"] == "1",
+                         what="vCPU 0 re-pinned to pCPU 1")
+        vmptest.virsh("vcpupin", self.name, "1", "0-1")
+        vmptest.wait_for(lambda: self.agent.domain(self.name)["vcpus"][1]["pcpus"] == "0-1",
+                         what="vCPU 1 on pCPUs 0-1")
+
+        # libvirtd killed -9 and started again: channels (QEMU's sockets)
+        # stay connected, the agent reconnects and is in sync again.
+        connects = self.agent.state()["libvirt"]["connects"]
+        subprocess.run(["pkill", "-9", "-x", "libvirtd"], check=True)
+        vmptest.wait_for(lambda: not self.agent.state()["libvirt"]["connected"],
+                         what="agent notices libvirtd is gone")
+        d = self.agent.domain(self.name)
+        self.assertEqual(channel_states(d), [(0, "connected"), (1, "connected")])
+        subprocess.run(["libvirtd", "-d"], check=True)
+        vmptest.wait_for(lambda: self.agent.state()["libvirt"]["connects"] > connects,
+                         timeout=30, what="agent reconnected to libvirtd")
+        d = self.agent.domain(self.name)
+        self.assertEqual([(c["state"], c["connects"]) for c in d["channels"]],
+                         [("connected", 1), ("connected", 1)],
+                         "channels must not have been closed by the libvirtd restart")
+        # events are registered again: a new pin arrives
+        vmptest.virsh("vcpupin", self.name, "0", "0")
+        vmptest.wait_for(lambda: self.agent.domain(self.name)["vcpus"][0]["pcpus"] == "0",
+                         what="TUNABLE after reconnect")
+
+        # destroy -> closed and forgotten
+        self.dom.destroy()
+        vmptest.wait_for(lambda: self.agent.domain(self.name) is None, what="domain dropped")
+
+        # start again -> connected again, zero touch
+        self.dom.start()
+        vmptest.wait_for(
+            lambda: (dom := self.agent.domain(self.name)) and
+            channel_states(dom) == [(0, "connected"), (1, "connected")],
+            what="channels connected after restart of the domain")
+
+        # SIGTERM: clean exit, the sysfs tree as we found it
+        self.assertEqual(self.agent.stop(), 0)
+        self.assertEqual(vmptest.tree_snapshot(self.agent.sysfs), before)
+
+    def test_agent_started_after_domain_finds_it(self):
+        self.dom.start()
+        self.agent = vmptest.Agent(VMPOWERD, self.scratch)
+        d = self.agent.domain(self.name)
+        self.assertIsNotNone(d, "reconcile at start must find the running domain")
+        vmptest.wait_for(lambda: channel_states(self.agent.domain(self.name)) ==
+                         [(0, "connected"), (1, "connected")], what="channels connected")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    VMPOWERD = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)

@@ -1,0 +1,181 @@
+"""Helpers for tests against a real libvirtd + QEMU (TCG): a scratch area the
+QEMU user can use, domains that are always cleaned up, a vmpowerd process and
+its control socket."""
+
+import json
+import os
+import pwd
+import grp
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+URI = "qemu:///system"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def virsh(*args, check=True):
+    r = subprocess.run(["virsh", "-q", "-c", URI, *args], capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"virsh {' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def start_libvirtd():
+    subprocess.run([os.path.join(ROOT, "scripts", "libvirtd.sh"), "start"], check=True)
+
+
+def wait_for(pred, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except Exception as e:  # the agent may be between states
+            last = e
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+class Scratch:
+    """/var/lib/vmpower-test/<random>: sockets there must be creatable by
+    the QEMU user (libvirt-qemu:kvm on Debian)."""
+
+    def __init__(self):
+        os.makedirs("/var/lib/vmpower-test", exist_ok=True)
+        self.path = tempfile.mkdtemp(prefix="t-", dir="/var/lib/vmpower-test")
+        os.chmod(self.path, 0o755)
+        self.sock = os.path.join(self.path, "sock")
+        os.mkdir(self.sock)
+        try:
+            os.chown(self.sock, pwd.getpwnam("libvirt-qemu").pw_uid, grp.getgrnam("kvm").gr_gid)
+        except KeyError:
+            raise RuntimeError("no libvirt-qemu user: run scripts/setup.sh (libvirt-daemon-system)")
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def domain_xml(name, channel_paths, pins=None, vcpus=2, extra_os="", extra_devices=""):
+    pin_xml = ""
+    if pins:
+        pin_xml = "<cputune>" + "".join(
+            f"<vcpupin vcpu='{v}' cpuset='{c}'/>" for v, c in enumerate(pins)) + "</cputune>"
+    channels = "".join(
+        f"<channel type='unix'><source mode='bind' path='{p}'/>"
+        f"<target type='virtio' name='virtio.serial.port.poweragent.{i}'/></channel>"
+        for i, p in enumerate(channel_paths))
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <uuid>{uuid.uuid4()}</uuid>
+  <memory unit='MiB'>128</memory>
+  <vcpu placement='static'>{vcpus}</vcpu>
+  {pin_xml}
+  <os><type arch='x86_64' machine='pc'>hvm</type>{extra_os}</os>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='virtio-serial' index='0'/>
+    {channels}
+    {extra_devices}
+  </devices>
+</domain>"""
+
+
+class Domain:
+    def __init__(self, name, xml, scratch):
+        self.name = name
+        path = os.path.join(scratch.path, name + ".xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        virsh("define", path)
+
+    def start(self):
+        virsh("start", self.name)
+
+    def destroy(self):
+        virsh("destroy", self.name)
+
+    def cleanup(self):
+        virsh("destroy", self.name, check=False)
+        virsh("undefine", self.name, check=False)
+
+
+class Agent:
+    """vmpowerd as a process, on a copy of a fixture sysfs tree."""
+
+    def __init__(self, binary, scratch, driver="acpi-cpufreq", extra_vms='  - name: "*"\n'):
+        self.scratch = scratch
+        self.sysfs = os.path.join(scratch.path, "sys")
+        shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "sysfs", driver), self.sysfs,
+                        symlinks=True)
+        self.control = os.path.join(scratch.path, "ctl.sock")
+        self.config = os.path.join(scratch.path, "vmpower.yaml")
+        with open(self.config, "w") as f:
+            f.write(f"agent:\n  sysfs_root: {self.sysfs}\n  state_dir: {scratch.path}/state\n"
+                    f"  control_socket: {self.control}\n  log_level: debug\nvms:\n{extra_vms}")
+        self.log = open(os.path.join(scratch.path, "vmpowerd.log"), "w+")
+        self.proc = subprocess.Popen([binary, "--connect", URI, "--config", self.config],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(lambda: self.state().get("ready"), what="vmpowerd ready")
+
+    def request(self, req):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(self.control)
+            s.sendall((json.dumps(req) + "\n").encode())
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return json.loads(data)
+
+    def state(self):
+        return self.request({"cmd": "state"})
+
+    def domain(self, name):
+        for d in self.state()["domains"]:
+            if d["name"] == name:
+                return d
+        return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def close(self):
+        self.stop()
+        self.log.close()
+
+    def log_text(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+
+def tree_snapshot(root):
+    out = {}
+    for d, dirs, files in os.walk(root):
+        for f in files + dirs:
+            p = os.path.join(d, f)
+            rel = os.path.relpath(p, root)
+            if os.path.islink(p):
+                out[rel] = "-> " + os.readlink(p)
+            elif os.path.isfile(p):
+                with open(p, "rb") as fh:
+                    out[rel] = fh.read()
+    return out
