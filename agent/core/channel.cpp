@@ -35,11 +35,13 @@ const char* Channel::stateName(State s) {
         case State::Refused: return "refused";
         case State::Failed: return "failed";
         case State::Closed: return "closed";
+        case State::Disabled: return "disabled";
     }
     return "?";
 }
 
 void Channel::open() {
+    if (!enabled_) return;
     if (state_ == State::Connected || state_ == State::Connecting) return;
     backoff_ = kFirstBackoff;
     state_ = State::Connecting;
@@ -57,7 +59,20 @@ void Channel::close() {
     if (state_ == State::Connected) {
         spdlog::info("{}: channel {} closed", guest_.name, desc_.index);
     }
-    state_ = State::Closed;
+    state_ = enabled_ ? State::Closed : State::Disabled;
+}
+
+void Channel::setEnabled(bool enabled) {
+    if (enabled == enabled_) return;
+    enabled_ = enabled;
+    spdlog::info("{}: channel {} {} by the operator", guest_.name, desc_.index,
+                 enabled ? "enabled" : "disabled");
+    if (enabled) {
+        state_ = State::Closed;
+        open();
+    } else {
+        close();
+    }
 }
 
 void Channel::setRecordFormat(RecordFormat format) {

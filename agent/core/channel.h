@@ -31,7 +31,7 @@ struct ChannelEnv {
 
 class Channel final : public EpollClient {
 public:
-    enum class State { Connecting, Connected, Refused, Failed, Closed };
+    enum class State { Connecting, Connected, Refused, Failed, Closed, Disabled };
 
     Channel(ChannelEnv& env, const GuestIdentity& guest, PowerChannel desc, RecordFormat format);
     Channel(const Channel&) = delete;
@@ -40,6 +40,10 @@ public:
 
     void open();   // connect now (and keep trying)
     void close();  // the domain stopped
+    // The operator's switch (set-channel-status): a disabled channel is
+    // closed and open() does nothing until it is enabled again.
+    void setEnabled(bool enabled);
+    bool enabled() const { return enabled_; }
 
     State state() const { return state_; }
     const PowerChannel& description() const { return desc_; }
@@ -79,6 +83,7 @@ private:
     std::chrono::milliseconds backoff_{50};
     std::uint32_t interest_ = 0;
     Stats stats_;
+    bool enabled_ = true;
 };
 
 }  // namespace vmpower
