@@ -62,6 +62,8 @@ public:
     void onDeviceChanged(std::string_view uuid, std::string_view alias) override;
 
 private:
+    friend struct ControlCommands;  // the control socket's command table (agent_control.cpp)
+
     // The handler needs the registry's sharing answers and the registry
     // needs the handler: this forwards once both exist.
     struct SharingForwarder final : PcpuSharing {
