@@ -74,6 +74,16 @@ std::set<unsigned> recordedControllers(pugi::xml_node record) {
     return result;
 }
 
+std::set<std::string> recordedChannels(pugi::xml_node record) {
+    std::set<std::string> result;
+    for (pugi::xml_node c = record.first_child(); c; c = c.next_sibling()) {
+        if (c.type() == pugi::node_element && localName(c) == "channel") {
+            result.insert(c.attribute("name").value());
+        }
+    }
+    return result;
+}
+
 std::string prefixOf(pugi::xml_node record) {
     std::string_view name = record.name();
     std::size_t colon = name.find(':');
@@ -306,10 +316,11 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
     pugi::xml_node devices = doc_->devices();
     const layout::Indent indent = layout::forChildrenOf(devices);
 
-    if (!alloc.newControllers.empty()) {
-        pugi::xml_node record = doc_->record(true);
-        const layout::Indent recordIndent = layout::forChildrenOf(record);
-        const std::string controllerTag = prefixOf(record) + "controller";
+    pugi::xml_node record = doc_->record(true);
+    const layout::Indent recordIndent = layout::forChildrenOf(record);
+    const std::string prefix = prefixOf(record);
+    {
+        const std::string controllerTag = prefix + "controller";
         pugi::xml_node after = doc_->lastChild(devices, {"controller", "filesystem", "disk", "emulator"});
         for (unsigned index : alloc.newControllers) {
             pugi::xml_node c = layout::insertChild(devices, after, "controller", indent);
@@ -320,7 +331,6 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
             pugi::xml_node mark = layout::insertChild(record, {}, controllerTag.c_str(), recordIndent);
             mark.append_attribute("index").set_value(index);
         }
-        summary.metadata = layout::serialize(record, doc_->original);
     }
 
     pugi::xml_node after = doc_->lastChild(devices, {"channel", "console", "serial"});
@@ -342,17 +352,37 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
         layout::closeElement(ch, indent);
         summary.devices.push_back({DeviceChange::Type::Channel, layout::serialize(ch)});
         after = ch;
+        pugi::xml_node mark = layout::insertChild(record, {}, (prefix + "channel").c_str(), recordIndent);
+        mark.append_attribute("name").set_value(target.attribute("name").value());
     }
+    summary.metadata = layout::serialize(record, doc_->original);
     return summary;
 }
 
-EditSummary DomainEditor::removePowerChannels() {
+EditSummary DomainEditor::removePowerChannels(bool all) {
     EditSummary summary;
+    pugi::xml_node record = doc_->record(false);
+    const std::set<std::string> recordedNames = recordedChannels(record);
     for (pugi::xml_node channel : doc_->powerChannels()) {
+        if (!all && !recordedNames.count(channel.child("target").attribute("name").value())) continue;
         summary.devices.push_back({DeviceChange::Type::Channel, layout::serialize(channel, doc_->original)});
         layout::removeWithLeadingWhitespace(channel);
     }
-    pugi::xml_node record = doc_->record(false);
+    // Forget the channels that are gone (removed now, or by someone else).
+    std::set<std::string> remaining;
+    for (pugi::xml_node channel : doc_->powerChannels()) {
+        remaining.insert(channel.child("target").attribute("name").value());
+    }
+    bool forgot = false;
+    for (pugi::xml_node m = record.first_child(); m;) {
+        pugi::xml_node next = m.next_sibling();
+        if (m.type() == pugi::node_element && localName(m) == "channel" &&
+            !remaining.count(m.attribute("name").value())) {
+            layout::removeWithLeadingWhitespace(m);
+            forgot = true;
+        }
+        m = next;
+    }
     if (!record) {
         if (!summary.devices.empty()) removeIfEmpty(doc_->domain().child("devices"));
         return summary;
@@ -398,11 +428,32 @@ EditSummary DomainEditor::removePowerChannels() {
         layout::removeWithLeadingWhitespace(record);
         removeIfEmpty(metadata);
         summary.metadata = std::string();
-    } else if (!controllers.empty()) {
+    } else if (!controllers.empty() || forgot) {
         summary.metadata = layout::serialize(record, doc_->original);
     }
     if (!summary.devices.empty()) removeIfEmpty(doc_->domain().child("devices"));
     return summary;
+}
+
+std::string withoutNamespace(std::string_view element) {
+    pugi::xml_document doc;
+    if (!doc.load_buffer(element.data(), element.size(), pugi::parse_default)) return {};
+    std::vector<pugi::xml_node> todo{doc.document_element()};
+    while (!todo.empty()) {
+        pugi::xml_node n = todo.back();
+        todo.pop_back();
+        n.set_name(std::string(localName(n)).c_str());
+        for (pugi::xml_attribute a = n.first_attribute(); a;) {
+            pugi::xml_attribute next = a.next_attribute();
+            std::string_view an = a.name();
+            if (an == "xmlns" || an.substr(0, 6) == "xmlns:") n.remove_attribute(a);
+            a = next;
+        }
+        for (pugi::xml_node c : n.children()) {
+            if (c.type() == pugi::node_element) todo.push_back(c);
+        }
+    }
+    return layout::serialize(doc.document_element());
 }
 
 std::string DomainEditor::toString() const {

@@ -5,10 +5,11 @@
 // sockets. Everything the editor did not add is written back byte for byte
 // (whitespace, comments and order kept); only attribute quoting is normalised.
 //
-// Which controllers vmpower added is recorded in the domain's own metadata
-// (<vmpower:provision xmlns:vmpower='urn:vmpower:provision:1'>), so the record
-// travels with the domain and `remove` never takes out a controller that was
-// there before, even when the state directory is lost.
+// What vmpower added (channels by name, controllers by index) is recorded in
+// the domain's own metadata (<vmpower:provision
+// xmlns:vmpower='urn:vmpower:provision:1'>), so the record travels with the
+// domain and `remove` never takes out what was there before, even when the
+// state directory is lost.
 
 #include <cstddef>
 #include <filesystem>
@@ -71,6 +72,10 @@ struct ChannelCheck {
     bool complete() const { return missing.empty() && clashes.empty(); }
 };
 
+// A metadata element as virDomainSetMetadata wants it: libvirt adds the
+// namespace itself, so declarations and prefixes are taken out.
+std::string withoutNamespace(std::string_view element);
+
 class DomainEditor {
 public:
     // Throws DomainEditError(Malformed) for text that is not a domain.
@@ -88,9 +93,10 @@ public:
     // is left). Throws DomainEditError and leaves the document unchanged on
     // bad requests or existing clashes.
     EditSummary addPowerChannels(const ChannelRequest& request);
-    // Removes every power channel and the controllers vmpower recorded adding,
-    // when nothing else uses them.
-    EditSummary removePowerChannels();
+    // Removes the power channels and controllers vmpower recorded adding
+    // (controllers only when nothing else uses them). `all` also takes the
+    // power channels someone else added (by hand, or an older tool).
+    EditSummary removePowerChannels(bool all = false);
     ChannelCheck check(unsigned wantedCount) const;
 
     std::string toString() const;

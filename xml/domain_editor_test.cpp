@@ -29,6 +29,9 @@ std::string readFile(const fs::path& p) {
 
 std::string corpus(const std::string& name) { return readFile(corpusDir() / name); }
 
+// Not inactive XML (libvirt has not seen it): a virt-install print-xml file.
+fs::path unaddressedFile() { return corpusDir() / "../../../provision/data/virt-install-print-xml-unaddressed.xml"; }
+
 const ChannelRequest kTwoInDir{2, fs::path("/var/lib/vmpower/channels")};
 
 std::size_t count(const std::string& text, const std::string& what) {
@@ -77,13 +80,8 @@ TEST_P(Corpus, AddIsValidIdempotentAndRemovable) {
     EXPECT_EQ(again.toString(), edited);
 
     EditSummary removed = again.removePowerChannels();
-    if (DomainEditor(original).check(1).present.empty()) {
-        EXPECT_EQ(removed.devices.size(), added.devices.size());
-        EXPECT_EQ(again.toString(), original);
-    } else {  // remove also takes the power channels the domain came with
-        EXPECT_GT(removed.devices.size(), added.devices.size());
-        EXPECT_EQ(again.toString().find("poweragent"), std::string::npos);
-    }
+    EXPECT_EQ(removed.devices.size(), added.devices.size());
+    EXPECT_EQ(again.toString(), original);
     EXPECT_EQ(formatIssues(validator().validate(again.toString())), "");
 }
 
@@ -92,6 +90,7 @@ std::vector<std::string> corpusFiles() {
     for (const auto& e : fs::directory_iterator(corpusDir())) {
         if (e.path().extension() == ".xml") files.push_back(e.path().string());
     }
+    files.push_back(unaddressedFile().lexically_normal().string());
     std::sort(files.begin(), files.end());
     return files;
 }
@@ -110,7 +109,9 @@ TEST(DomainEditor, AllocatesAroundQemuGaAndSpice) {
     EXPECT_EQ(e.vcpuCount(), 2u);
     EditSummary s = e.addPowerChannels(kTwoInDir);
     ASSERT_EQ(s.devices.size(), 2u);
-    EXPECT_FALSE(s.metadata.has_value());  // existing controller: no record
+    ASSERT_TRUE(s.metadata.has_value());
+    EXPECT_NE(s.metadata->find("<vmpower:channel name='virtio.serial.port.poweragent.1'/>"),
+              std::string::npos);
     EXPECT_EQ(s.devices[0].xml,
               "<channel type='unix'>\n"
               "      <source mode='bind' path='/var/lib/vmpower/channels/debian12.0'/>\n"
@@ -135,7 +136,10 @@ TEST(DomainEditor, FullControllerGetsANewRecordedController) {
     ASSERT_TRUE(s.metadata.has_value());
     EXPECT_EQ(*s.metadata,
               "<vmpower:provision xmlns:vmpower='urn:vmpower:provision:1'>\n"
-              "      <vmpower:controller index='1'/>\n    </vmpower:provision>");
+              "      <vmpower:controller index='1'/>\n"
+              "      <vmpower:channel name='virtio.serial.port.poweragent.0'/>\n"
+              "      <vmpower:channel name='virtio.serial.port.poweragent.1'/>\n"
+              "    </vmpower:provision>");
     EXPECT_NE(e.toString().find("<uuid>b5e0f7a2-1c39-4d8e-8f6b-2a9c4e7d0f13</uuid>\n  <metadata>"),
               std::string::npos);
 
@@ -179,7 +183,7 @@ TEST(DomainEditor, HonoursPortsAttribute) {
 }
 
 TEST(DomainEditor, LeavesPortsForUnaddressedChannels) {
-    DomainEditor e(corpus("virt-install-print-xml-unaddressed.xml"));
+    DomainEditor e(readFile(unaddressedFile()));
     EditSummary s = e.addPowerChannels(kTwoInDir);
     // libvirt will give the unaddressed qemu-ga channel port 1 of the
     // implicit controller 0.
@@ -231,7 +235,8 @@ TEST(DomainEditor, UnformattedDocumentStaysUnformatted) {
     e.addPowerChannels({1, fs::path("/d")});
     EXPECT_EQ(e.toString(),
               "<domain><name>m</name><metadata><vmpower:provision xmlns:vmpower='urn:vmpower:provision:1'>"
-              "<vmpower:controller index='0'/></vmpower:provision></metadata><devices><emulator>/x</emulator>"
+              "<vmpower:controller index='0'/><vmpower:channel name='virtio.serial.port.poweragent.0'/>"
+              "</vmpower:provision></metadata><devices><emulator>/x</emulator>"
               "<controller type='virtio-serial' index='0'/><channel type='unix'><source mode='bind' "
               "path='/d/m.0'/><target type='virtio' name='virtio.serial.port.poweragent.0'/>"
               "<address type='virtio-serial' controller='0' bus='0' port='1'/></channel></devices></domain>");
@@ -243,7 +248,8 @@ TEST(DomainEditor, RecordFoundWhateverThePrefixAndQuotes) {
     // As libvirt writes metadata back: double quotes; another prefix.
     DomainEditor e(
         "<domain><name>m</name><metadata><p:provision xmlns:p=\"urn:vmpower:provision:1\">"
-        "<p:controller index=\"2\"/></p:provision></metadata><devices>"
+        "<p:controller index=\"2\"/><p:channel name=\"virtio.serial.port.poweragent.0\"/>"
+        "</p:provision></metadata><devices>"
         "<controller type='virtio-serial' index='2'/>"
         "<channel type='unix'><target type='virtio' name='virtio.serial.port.poweragent.0'/>"
         "<address type='virtio-serial' controller='2' bus='0' port='1'/></channel></devices></domain>");
@@ -267,11 +273,27 @@ TEST(DomainEditor, RemoveKeepsARecordedControllerOthersNowUse) {
     EXPECT_NE(later.toString().find("<vmpower:controller index='1'/>"), std::string::npos);
 }
 
-TEST(DomainEditor, NeverRemovesAnUnrecordedController) {
+TEST(DomainEditor, RemovesOnlyWhatItRecorded) {
     DomainEditor e(corpus("partially-provisioned.xml"));
+    e.addPowerChannels({2, std::nullopt});
     EditSummary r = e.removePowerChannels();
+    ASSERT_EQ(r.devices.size(), 1u);  // channel 1; channel 0 was there before
+    EXPECT_NE(r.devices[0].xml.find("poweragent.1"), std::string::npos);
+    EXPECT_EQ(e.toString(), corpus("partially-provisioned.xml"));
+    EXPECT_FALSE(e.removePowerChannels().changed());
+}
+
+TEST(DomainEditor, RemoveAllTakesUnrecordedChannelsButNeverAnUnrecordedController) {
+    DomainEditor e(corpus("partially-provisioned.xml"));
+    EditSummary r = e.removePowerChannels(true);
     ASSERT_EQ(r.devices.size(), 1u);
     EXPECT_NE(e.toString().find("<controller type='virtio-serial' index='0'>"), std::string::npos);
+}
+
+TEST(DomainEditor, WithoutNamespaceForSetMetadata) {
+    EXPECT_EQ(withoutNamespace("<vmpower:provision xmlns:vmpower='urn:vmpower:provision:1'>"
+                               "<vmpower:controller index='1'/></vmpower:provision>"),
+              "<provision><controller index='1'/></provision>");
 }
 
 TEST(DomainEditor, RejectsBadCounts) {
@@ -354,8 +376,8 @@ TEST(DomainEditor, CheckFindsClashesAndEditRefuses) {
         EXPECT_EQ(err.kind(), DomainEditError::Kind::Clash);
     }
     EXPECT_EQ(e.toString(), DomainEditor(clashing).toString());
-    // remove still takes out every power channel, damaged ones included.
-    e.removePowerChannels();
+    // remove --all takes out every power channel, damaged ones included.
+    e.removePowerChannels(true);
     EXPECT_EQ(count(e.toString(), "poweragent"), 0u);
 }
 

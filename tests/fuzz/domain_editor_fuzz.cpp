@@ -20,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!reread.check(3).missing.empty()) std::abort();
         if (reread.addPowerChannels({3, std::nullopt}).changed()) std::abort();
         editor.removePowerChannels();
+        editor.removePowerChannels(true);
         (void)added;
     } catch (const vmpower::DomainEditError&) {
     } catch (const std::invalid_argument&) {

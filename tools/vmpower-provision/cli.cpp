@@ -39,6 +39,7 @@ struct Args {
     bool autoPath = false;
     bool dryRun = false;
     bool live = false;
+    bool all = false;
     std::string input;
     std::optional<std::string> output;
 };
@@ -102,6 +103,7 @@ int runCli(int argc, const char* const* argv, const CliEnvironment& env) {
     addConnectionOptions(remove, a);
     remove->add_flag("--dry-run", a.dryRun, "print a unified diff of the change; change nothing");
     remove->add_flag("--live", a.live, "also unplug from the running domain");
+    remove->add_flag("--all", a.all, "also the power channels vmpower did not add");
 
     CLI::App* check = app.add_subcommand(
         "check", "report present, missing and clashing channels (exit 0, 20 or 21)");
@@ -127,7 +129,7 @@ int runCli(int argc, const char* const* argv, const CliEnvironment& env) {
         std::unique_ptr<Hypervisor> hv = env.connect(a.uri);
         HostFiles files(a.stateDir, readQemuConf(env.qemuConf), err);
         Provisioner p(*hv, files, validator, out, err);
-        DomainOptions o{a.domain, channelOptions(a), a.dryRun, a.live};
+        DomainOptions o{a.domain, channelOptions(a), a.dryRun, a.live, a.all};
         ExitStatus status = *edit ? p.editDomain(o) : *remove ? p.removeDomain(o) : p.checkDomain(o);
         return static_cast<int>(status);
     } catch (const ProvisionError& e) {

@@ -23,6 +23,7 @@ enum class ExitStatus : int {
     Clash = 11,             // the domain's channels conflict already: fix them first
     LibvirtRefused = 12,    // libvirt refused the change; the domain is as it was
     RollbackFailed = 13,    // a live change failed and could not be fully undone
+    LiveNeedsController = 14,  // --live needs a new controller: libvirt cannot hot-plug one
     CheckMissing = 20,      // check: some power channels are missing
     CheckClash = 21,        // check: channels clash (wins over CheckMissing)
 };
@@ -47,6 +48,8 @@ inline constexpr ExitStatusInfo kExitStatuses[] = {
     {ExitStatus::Clash, "the domain's channels already conflict"},
     {ExitStatus::LibvirtRefused, "libvirt refused the change; the domain is unchanged"},
     {ExitStatus::RollbackFailed, "a live change failed and was not fully undone"},
+    {ExitStatus::LiveNeedsController,
+     "--live needs a new virtio-serial controller, which cannot be hot-plugged"},
     {ExitStatus::CheckMissing, "check: power channels missing"},
     {ExitStatus::CheckClash, "check: channels clash"},
 };

@@ -91,8 +91,9 @@ void LibvirtHypervisor::setProvisionMetadata(const std::string& domain,
                                              const std::string& elementXml) {
     DomainHandle d = lookup(domain);
     const std::string uri(kProvisionNamespace);
+    const std::string bare = withoutNamespace(elementXml);
     if (virDomainSetMetadata(d.get(), VIR_DOMAIN_METADATA_ELEMENT,
-                             elementXml.empty() ? nullptr : elementXml.c_str(), "vmpower",
+                             elementXml.empty() ? nullptr : bare.c_str(), "vmpower",
                              uri.c_str(), VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
         fail("cannot set vmpower's metadata on '" + domain + "'");
     }

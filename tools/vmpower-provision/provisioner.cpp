@@ -96,13 +96,16 @@ void Provisioner::restore(const std::string& domain, const std::string& original
 }
 
 void Provisioner::applyLive(const std::string& domain, const std::string& original,
-                            const EditSummary& change, bool adding) {
-    // Adding: controllers before the channels that sit on them; removing:
-    // the other way round.
-    std::vector<DeviceChange> devices = change.devices;
-    std::stable_sort(devices.begin(), devices.end(), [adding](const auto& a, const auto& b) {
-        return adding ? a.type < b.type : a.type > b.type;
-    });
+                            const std::string& edited, const EditSummary& change, bool adding) {
+    // Adding: controllers before the channels that sit on them. Removing:
+    // channels are unplugged; a controller leaves only the definition (its
+    // PCI unplug needs the guest's cooperation, and an idle one is harmless).
+    std::vector<DeviceChange> devices;
+    for (const DeviceChange& d : change.devices) {
+        if (adding || d.type == DeviceChange::Type::Channel) devices.push_back(d);
+    }
+    std::stable_sort(devices.begin(), devices.end(),
+                     [](const auto& a, const auto& b) { return a.type < b.type; });
     std::vector<const DeviceChange*> done;
     try {
         for (const DeviceChange& d : devices) {
@@ -114,6 +117,7 @@ void Provisioner::applyLive(const std::string& domain, const std::string& origin
             done.push_back(&d);
         }
         if (change.metadata) hv_.setProvisionMetadata(domain, *change.metadata);
+        if (!adding) hv_.define(edited);
     } catch (const ProvisionError& e) {
         err_ << "error: " << e.what() << "\nundoing the " << done.size() << " change(s) made\n";
         bool undone = true;
@@ -162,12 +166,21 @@ ExitStatus Provisioner::editDomain(const DomainOptions& o) {
                              o.domain + " is running: give --live to hot-plug the channels too, "
                                         "or shut it down first; nothing changed");
     }
+    if (active && std::any_of(change.devices.begin(), change.devices.end(), [](const auto& d) {
+            return d.type == DeviceChange::Type::Controller;
+        })) {
+        // libvirt (9.0) refuses to hot-plug virtio-serial controllers.
+        throw ProvisionError(ExitStatus::LiveNeedsController,
+                             o.domain + " has no free virtio-serial port and a new controller "
+                                        "cannot be hot-plugged: shut the domain down and run "
+                                        "without --live; nothing changed");
+    }
     if (request.socketDir) files_.ensureSocketDir(*request.socketDir);
     const fs::path backup = files_.writeBackup(o.domain, original);
     err_ << "backup of the original definition: " << backup.string() << "\n";
 
     if (active) {
-        applyLive(o.domain, original, change, true);
+        applyLive(o.domain, original, edited, change, true);
     } else {
         hv_.define(edited);  // atomic: on failure libvirt keeps the old definition
     }
@@ -189,9 +202,10 @@ ExitStatus Provisioner::editDomain(const DomainOptions& o) {
 ExitStatus Provisioner::removeDomain(const DomainOptions& o) {
     const std::string original = hv_.inactiveXml(o.domain);
     DomainEditor editor = editorStep(o.domain, [&] { return DomainEditor(original); });
-    const EditSummary change = editorStep(o.domain, [&] { return editor.removePowerChannels(); });
+    const EditSummary change = editorStep(o.domain, [&] { return editor.removePowerChannels(o.all); });
     if (!change.changed()) {
-        out_ << o.domain << ": no power channels; nothing to do\n";
+        out_ << o.domain << ": no power channels vmpower added"
+             << (o.all ? "" : " (--all takes any)") << "; nothing to do\n";
         return ExitStatus::Ok;
     }
     const std::string edited = validated(editor.toString(), "the edited XML of " + o.domain);
@@ -208,12 +222,14 @@ ExitStatus Provisioner::removeDomain(const DomainOptions& o) {
     const fs::path backup = files_.writeBackup(o.domain, original);
     err_ << "backup of the original definition: " << backup.string() << "\n";
     if (active) {
-        applyLive(o.domain, original, change, false);
+        applyLive(o.domain, original, edited, change, false);
     } else {
         hv_.define(edited);  // atomic: on failure libvirt keeps the old definition
     }
     DomainEditor after(hv_.inactiveXml(o.domain));
-    if (!after.check(1).present.empty() || !after.check(1).extra.empty()) {
+    const EditSummary left = after.removePowerChannels(o.all);
+    if (std::any_of(left.devices.begin(), left.devices.end(),
+                    [](const auto& d) { return d.type == DeviceChange::Type::Channel; })) {
         restore(o.domain, original);
         throw ProvisionError(ExitStatus::LibvirtRefused,
                              "libvirt kept power channels; the original definition was restored");

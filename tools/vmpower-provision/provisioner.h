@@ -30,6 +30,7 @@ struct DomainOptions {
     ChannelOptions channels;
     bool dryRun = false;
     bool live = false;
+    bool all = false;  // remove: also power channels vmpower did not add
 };
 
 class Provisioner {
@@ -44,7 +45,7 @@ public:
 private:
     std::string validated(const std::string& xml, const std::string& what) const;
     void applyLive(const std::string& domain, const std::string& original,
-                   const EditSummary& change, bool adding);
+                   const std::string& edited, const EditSummary& change, bool adding);
     void restore(const std::string& domain, const std::string& original);
 
     Hypervisor& hv_;

@@ -125,31 +125,45 @@ TEST_F(ProvisionerTest, RunningDomainNeedsLive) {
     EXPECT_EQ(hv.domains["debian12"].config, before);
 }
 
-TEST_F(ProvisionerTest, LiveAttachesControllerThenChannelsAndMetadata) {
+TEST_F(ProvisionerTest, LiveRefusesWhenANewControllerIsNeeded) {
     hv.domains["packed"].active = true;
-    // The fake does not apply attaches to the config: make the post-check
-    // see them by defining the edit when the metadata call comes.
     DomainOptions o = opts("packed");
+    o.live = true;
+    try {
+        p.editDomain(o);
+        ADD_FAILURE();
+    } catch (const ProvisionError& e) {
+        EXPECT_EQ(e.status(), ExitStatus::LiveNeedsController);
+    }
+    EXPECT_TRUE(hv.calls.empty());
+    EXPECT_TRUE(backups().empty());
+}
+
+TEST_F(ProvisionerTest, LiveAttachesEachChannel) {
+    hv.domains["debian12"].active = true;
+    DomainOptions o = opts("debian12");
     o.live = true;
     o.channels.autoPath = true;
     try {
         p.editDomain(o);
     } catch (const ProvisionError& e) {
-        // The fake's config has no channels after attach: post-check restores.
+        // The fake does not apply attaches to the config: the post-check
+        // finds no channels and restores the definition.
         EXPECT_EQ(e.status(), ExitStatus::LibvirtRefused);
     }
-    ASSERT_GE(hv.calls.size(), 4u);
-    EXPECT_EQ(hv.calls[0], "attach <controller type='virtio-serial' index='1'/>");
-    EXPECT_EQ(hv.calls[1].rfind("attach <channel type='unix'>", 0), 0u);
-    EXPECT_EQ(hv.calls[2].rfind("attach <channel type='unix'>", 0), 0u);
-    EXPECT_EQ(hv.calls[3].rfind("metadata <vmpower:provision", 0), 0u);
+    ASSERT_EQ(hv.calls.size(), 4u);
+    EXPECT_EQ(hv.calls[0].rfind("attach <channel type='unix'>", 0), 0u);
+    EXPECT_NE(hv.calls[0].find("poweragent.0"), std::string::npos);
+    EXPECT_NE(hv.calls[1].find("poweragent.1"), std::string::npos);
+    EXPECT_EQ(hv.calls[2].rfind("metadata <vmpower:provision", 0), 0u);
+    EXPECT_EQ(hv.calls[3], "define");
 }
 
 TEST_F(ProvisionerTest, FailedLiveAttachIsUndone) {
-    hv.domains["packed"].active = true;
-    hv.failAttachAt = 2;  // the second channel
-    const std::string before = hv.domains["packed"].config;
-    DomainOptions o = opts("packed");
+    hv.domains["debian12"].active = true;
+    hv.failAttachAt = 1;  // the second channel
+    const std::string before = hv.domains["debian12"].config;
+    DomainOptions o = opts("debian12");
     o.live = true;
     try {
         p.editDomain(o);
@@ -157,12 +171,27 @@ TEST_F(ProvisionerTest, FailedLiveAttachIsUndone) {
     } catch (const ProvisionError& e) {
         EXPECT_EQ(e.status(), ExitStatus::LibvirtRefused);
     }
-    ASSERT_EQ(hv.calls.size(), 6u);
-    EXPECT_EQ(hv.calls[2], "attach-failed");
-    EXPECT_EQ(hv.calls[3].rfind("detach <channel", 0), 0u);
-    EXPECT_EQ(hv.calls[4], "detach <controller type='virtio-serial' index='1'/>");
-    EXPECT_EQ(hv.calls[5], "define");
-    EXPECT_EQ(hv.domains["packed"].config, before);
+    ASSERT_EQ(hv.calls.size(), 4u);
+    EXPECT_EQ(hv.calls[1], "attach-failed");
+    EXPECT_EQ(hv.calls[2].rfind("detach <channel", 0), 0u);
+    EXPECT_NE(hv.calls[2].find("poweragent.0"), std::string::npos);
+    EXPECT_EQ(hv.calls[3], "define");
+    EXPECT_EQ(hv.domains["debian12"].config, before);
+}
+
+TEST_F(ProvisionerTest, LiveRemoveUnplugsChannelsAndRedefines) {
+    DomainOptions o = opts("packed");
+    ASSERT_EQ(p.editDomain(o), ExitStatus::Ok);
+    hv.domains["packed"].active = true;
+    hv.calls.clear();
+    o.live = true;
+    EXPECT_EQ(p.removeDomain(o), ExitStatus::Ok);
+    ASSERT_EQ(hv.calls.size(), 4u);
+    EXPECT_EQ(hv.calls[0].rfind("detach <channel", 0), 0u);
+    EXPECT_EQ(hv.calls[1].rfind("detach <channel", 0), 0u);
+    EXPECT_EQ(hv.calls[2], "metadata ");  // the record goes
+    EXPECT_EQ(hv.calls[3], "define");     // the controller leaves the definition only
+    EXPECT_EQ(hv.domains["packed"].config, corpus("full-controller.xml"));
 }
 
 TEST_F(ProvisionerTest, LibvirtLosingChannelsRestoresTheOriginal) {
