@@ -14,28 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reply_stream.h"
 #include "wire.h"
 
 struct vmpower_channel {
     int fd;
     int timeout_ms;
-    bool legacy;
     bool is_socket; /* send(MSG_NOSIGNAL): a closed peer must not kill us */
     int last_errno;
-    uint64_t discarded;
-    size_t fill;
-    uint8_t buf[VMPOWER_PACKET_SIZE]; /* the largest record; one at a time */
-};
-
-/* What the reply we wait for looks like; everything else is discarded. */
-struct pending {
-    uint64_t resource_id;
-    uint32_t unit;
-    uint32_t answer; /* ACK (CPU_POWER), FREQ_LIST or CAPS_LIST */
-    void *out;       /* query reply copied here */
-    size_t out_size;
-    bool done;
-    vmpower_status result;
+    struct vmpower_reply_stream replies; /* survives requests: late replies */
 };
 
 void vmpower_channel_options_init(struct vmpower_channel_options *opts)
@@ -80,7 +67,7 @@ vmpower_status vmpower_channel_open_fd(int fd, const struct vmpower_channel_opti
     struct stat st;
     ch->fd = fd;
     ch->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : VMPOWER_DEFAULT_TIMEOUT_MS;
-    ch->legacy = opts->legacy;
+    ch->replies.legacy = opts->legacy;
     ch->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
     *out = ch;
     return VMPOWER_OK;
@@ -113,7 +100,10 @@ void vmpower_channel_close(struct vmpower_channel *ch)
 
 int vmpower_channel_errno(const struct vmpower_channel *ch) { return ch->last_errno; }
 
-uint64_t vmpower_channel_discarded(const struct vmpower_channel *ch) { return ch->discarded; }
+uint64_t vmpower_channel_discarded(const struct vmpower_channel *ch)
+{
+    return ch->replies.discarded;
+}
 
 static int64_t now_ms(void)
 {
@@ -143,53 +133,14 @@ static vmpower_status io_error(struct vmpower_channel *ch, int err)
     return VMPOWER_ERR_IO;
 }
 
-static bool matches(const struct pending *p, const uint8_t *rec, size_t size)
-{
-    struct vmpower_wire_header h = vmpower_wire_read_header(rec);
-    if (h.resource_id != p->resource_id)
-        return false;
-    if (h.command == VMPOWER_CMD_ACK || h.command == VMPOWER_CMD_NACK)
-        /* An echo of our request: its unit says which one. An ACK answers
-         * only CPU_POWER; a NACK may refuse a query too. */
-        return h.unit == p->unit && (p->answer == VMPOWER_CMD_ACK || h.command == VMPOWER_CMD_NACK);
-    return h.command == p->answer && size == p->out_size;
-}
-
-/* Takes every whole record out of the buffer; stops at the one answering p
- * (NULL: everything buffered is stale). */
-static void consume(struct vmpower_channel *ch, struct pending *p)
-{
-    while (!(p && p->done)) {
-        size_t size = vmpower_wire_frame_size(ch->buf, ch->fill, ch->legacy);
-        if (size == 0 || (size != VMPOWER_WIRE_UNKNOWN && size > ch->fill))
-            return; /* need more bytes */
-        if (size == VMPOWER_WIRE_UNKNOWN) {
-            /* No reply starts like this: drop what we hold, as the host
-             * writes each reply whole, the next read starts a record. */
-            ch->discarded++;
-            ch->fill = 0;
-            return;
-        }
-        if (p && matches(p, ch->buf, size)) {
-            uint32_t cmd = vmpower_wire_read_header(ch->buf).command;
-            p->done = true;
-            p->result = cmd == VMPOWER_CMD_NACK ? VMPOWER_ERR_NACK : VMPOWER_OK;
-            if (p->out && cmd == p->answer)
-                memcpy(p->out, ch->buf, p->out_size);
-        } else {
-            ch->discarded++;
-        }
-        ch->fill -= size;
-        memmove(ch->buf, ch->buf + size, ch->fill);
-    }
-}
-
 /* One read into the buffer: >0 bytes read, 0 nothing now, <0 status. */
 static int read_some(struct vmpower_channel *ch, vmpower_status *st)
 {
-    ssize_t n = read(ch->fd, ch->buf + ch->fill, sizeof ch->buf - ch->fill);
+    size_t space;
+    uint8_t *at = vmpower_stream_space(&ch->replies, &space);
+    ssize_t n = read(ch->fd, at, space);
     if (n > 0) {
-        ch->fill += (size_t)n;
+        vmpower_stream_commit(&ch->replies, (size_t)n);
         return 1;
     }
     if (n == 0) { /* virtio: no data and no host */
@@ -208,8 +159,9 @@ static vmpower_status drain(struct vmpower_channel *ch)
 {
     vmpower_status st = VMPOWER_OK;
     int r;
+    vmpower_stream_consume(&ch->replies, NULL); /* leaves room to read into */
     while ((r = read_some(ch, &st)) > 0)
-        consume(ch, NULL);
+        vmpower_stream_consume(&ch->replies, NULL);
     return r < 0 ? st : VMPOWER_OK;
 }
 
@@ -239,10 +191,10 @@ static vmpower_status write_record(struct vmpower_channel *ch, const uint8_t *re
     return VMPOWER_OK;
 }
 
-static vmpower_status wait_reply(struct vmpower_channel *ch, struct pending *p, int64_t deadline)
+static vmpower_status wait_reply(struct vmpower_channel *ch, struct vmpower_expected *p, int64_t deadline)
 {
     for (;;) {
-        consume(ch, p);
+        vmpower_stream_consume(&ch->replies, p);
         if (p->done)
             return p->result;
         int left = remaining_ms(deadline);
@@ -267,7 +219,7 @@ static vmpower_status wait_reply(struct vmpower_channel *ch, struct pending *p, 
     }
 }
 
-static vmpower_status transact(struct vmpower_channel *ch, uint32_t command, struct pending *p)
+static vmpower_status transact(struct vmpower_channel *ch, uint32_t command, struct vmpower_expected *p)
 {
     if (!ch)
         return VMPOWER_ERR_INVALID;
@@ -279,7 +231,7 @@ static vmpower_status transact(struct vmpower_channel *ch, uint32_t command, str
     if (st != VMPOWER_OK)
         return st;
     uint8_t rec[VMPOWER_PACKET_SIZE];
-    size_t len = vmpower_wire_encode(rec, ch->legacy, p->resource_id, p->unit, command);
+    size_t len = vmpower_wire_encode(rec, ch->replies.legacy, p->resource_id, p->unit, command);
     st = write_record(ch, rec, len, deadline);
     return st == VMPOWER_OK ? wait_reply(ch, p, deadline) : st;
 }
@@ -288,7 +240,7 @@ vmpower_status vmpower_cpu_power(struct vmpower_channel *ch, uint64_t vcpu, enum
 {
     if (unit < VMPOWER_SCALE_UP || unit > VMPOWER_DISABLE_TURBO)
         return VMPOWER_ERR_INVALID;
-    struct pending p = {.resource_id = vcpu, .unit = (uint32_t)unit, .answer = VMPOWER_CMD_ACK};
+    struct vmpower_expected p = {.resource_id = vcpu, .unit = (uint32_t)unit, .answer = VMPOWER_CMD_ACK};
     return transact(ch, VMPOWER_CPU_POWER, &p);
 }
 
@@ -297,10 +249,10 @@ static vmpower_status query(struct vmpower_channel *ch, uint64_t vcpu, bool all,
 {
     if (!ch || !out || (!all && vcpu >= VMPOWER_MAX_VCPU_PER_VM))
         return VMPOWER_ERR_INVALID; /* replies hold 8 vCPUs */
-    if (ch->legacy)
+    if (ch->replies.legacy)
         return VMPOWER_ERR_UNSUPPORTED;
     memset(out, 0, out_size);
-    struct pending p = {
+    struct vmpower_expected p = {
         .resource_id = vcpu, .unit = 0, .answer = answer, .out = out, .out_size = out_size};
     return transact(ch, all ? list : one, &p);
 }
@@ -334,30 +286,4 @@ vmpower_status vmpower_set_cpu_freq(unsigned vcpu, enum vmpower_unit unit,
         st = vmpower_cpu_power(ch, vcpu, unit);
     vmpower_channel_close(ch);
     return st;
-}
-
-const char *vmpower_strerror(vmpower_status status)
-{
-    switch (status) {
-    case VMPOWER_OK:
-        return "ok";
-    case VMPOWER_ERR_NACK:
-        return "the host refused the request (NACK)";
-    case VMPOWER_ERR_TIMEOUT:
-        return "no reply from the host before the timeout";
-    case VMPOWER_ERR_NOT_CONNECTED:
-        return "host side not connected: no power agent serves this channel";
-    case VMPOWER_ERR_NO_PORT:
-        return "no such power channel port (channel not configured for this domain, "
-               "or virtio_console not loaded)";
-    case VMPOWER_ERR_BUSY:
-        return "the port is already open in another process";
-    case VMPOWER_ERR_IO:
-        return "I/O error on the port";
-    case VMPOWER_ERR_INVALID:
-        return "invalid argument";
-    case VMPOWER_ERR_UNSUPPORTED:
-        return "not possible with the legacy 16-byte record format";
-    }
-    return "unknown vmpower status";
 }
