@@ -1,0 +1,278 @@
+#include "commands.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "args.h"
+#include "control_client.h"
+#include "format.h"
+
+#ifndef VMPOWER_VERSION
+#define VMPOWER_VERSION "unknown"
+#endif
+
+namespace vmpower::ctl {
+
+namespace {
+
+using Args = std::vector<std::string>;
+using Printer = std::function<void(std::ostream&, const json&)>;
+
+constexpr unsigned kMaxCpu = 8191;  // as the agent's CpuSet
+
+std::string errorText(const json& answer) {
+    auto it = answer.find("error");
+    return it != answer.end() && it->is_string() ? it->get<std::string>() : "the agent refused";
+}
+
+// Sends one request; prints the answer (JSON or via `print`); 0 or 1.
+int ask(Invocation& inv, const json& request, Printer print) {
+    json answer = inv.agent(request);
+    bool ok = answer.is_object() && answer.value("ok", false);
+    if (inv.json) inv.out << answer.dump(2) << '\n';
+    if (!ok) {
+        inv.err << "vmpowerctl: " << errorText(answer) << '\n';
+        return kExitRefused;
+    }
+    if (!inv.json && print) print(inv.out, answer);
+    return kExitOk;
+}
+
+void printNothing(std::ostream&, const json&) {}
+
+std::string oneOf(const std::string& word, std::initializer_list<std::string_view> choices) {
+    std::string all;
+    for (auto c : choices) {
+        if (word == c) return word;
+        all += all.empty() ? "" : "|";
+        all += c;
+    }
+    throw UsageError("'" + word + "' is not one of " + all);
+}
+
+int showVm(Invocation& inv, const Args& a) {
+    if (a.empty()) return ask(inv, {{"cmd", "state"}}, printState);
+    return ask(inv, {{"cmd", "show-vm"}, {"name", a[0]}}, printDomain);
+}
+
+int state(Invocation& inv, const Args&) { return ask(inv, {{"cmd", "state"}}, printState); }
+
+int listChannels(Invocation& inv, const Args&) {
+    return ask(inv, {{"cmd", "list-channels"}}, printChannels);
+}
+
+int showCpuFreq(Invocation& inv, const Args& a) {
+    unsigned cpu = parseNumber(a[0], kMaxCpu, "a CPU number");
+    return ask(inv, {{"cmd", "show-cpu-freq"}, {"cpu", cpu}}, printCpuFreq);
+}
+
+int setCpuFreq(Invocation& inv, const Args& a) {
+    unsigned cpu = parseNumber(a[0], kMaxCpu, "a CPU number");
+    std::string action = oneOf(a[1], {"up", "down", "min", "max", "enable_turbo", "disable_turbo"});
+    int rc = ask(inv, {{"cmd", "set-cpu-freq"}, {"cpu", cpu}, {"action", action}}, printNothing);
+    if (rc == kExitOk && !inv.json) {
+        inv.out << "CPU " << cpu << ": " << action << " applied\n";
+    }
+    return rc;
+}
+
+int setPcpu(Invocation& inv, const Args& a) {
+    unsigned vcpu = parseNumber(a[1], kMaxCpu, "a vCPU number");
+    int rc = ask(inv, {{"cmd", "set-pcpu"}, {"name", a[0]}, {"vcpu", vcpu}, {"pcpus", a[2]}},
+                 printNothing);
+    if (rc == kExitOk && !inv.json) {
+        inv.out << a[0] << ": vCPU " << vcpu << " pinned to pCPUs " << a[2] << " (live)\n";
+    }
+    return rc;
+}
+
+// DPDK takes a list of channels; "all" asks the agent which there are.
+// nullopt: the agent refused (already reported).
+std::optional<std::vector<unsigned>> channelIndexes(Invocation& inv, const std::string& vm,
+                                                    const std::string& list) {
+    if (auto parsed = parseIndexList(list)) return parsed;
+    json d = inv.agent({{"cmd", "show-vm"}, {"name", vm}});
+    if (!d.is_object() || !d.value("ok", false)) {
+        inv.err << "vmpowerctl: " << errorText(d) << '\n';
+        return std::nullopt;
+    }
+    std::vector<unsigned> out;
+    for (const auto& c : d.value("channels", json::array())) out.push_back(c.value("index", 0U));
+    if (out.empty()) throw UsageError(vm + " has no power channels");
+    return out;
+}
+
+int setChannelStatus(Invocation& inv, const Args& a) {
+    std::string status = a[2] == "enable" ? "enabled" : a[2] == "disable" ? "disabled" : a[2];
+    oneOf(status, {"enabled", "disabled"});
+    auto indexes = channelIndexes(inv, a[0], a[1]);
+    if (!indexes) return kExitRefused;
+    int rc = kExitOk;
+    for (unsigned index : *indexes) {
+        json req = {{"cmd", "set-channel-status"}, {"name", a[0]}, {"index", index}, {"status", status}};
+        int one = ask(inv, req, [&](std::ostream& out, const json& answer) {
+            out << a[0] << ": channel " << index << " " << answer.value("state", "?") << '\n';
+        });
+        rc = std::max(rc, one);
+    }
+    return rc;
+}
+
+int setQuery(Invocation& inv, const Args& a) {
+    std::string action = oneOf(a[1], {"enable", "disable"});
+    return ask(inv, {{"cmd", "set-query"}, {"name", a[0]}, {"action", action}},
+               [](std::ostream& out, const json& answer) {
+                   out << "queries " << (answer.value("queries", false) ? "enabled" : "disabled")
+                       << "; " << answer.value("note", "") << '\n';
+               });
+}
+
+int showPolicy(Invocation& inv, const Args& a) {
+    return ask(inv, {{"cmd", "show-policy"}, {"name", a[0]}}, printPolicy);
+}
+
+int reload(Invocation& inv, const Args&) {
+    return ask(inv, {{"cmd", "reload"}}, [](std::ostream& out, const json&) {
+        out << "config reloaded: the new policy is in force\n";
+    });
+}
+
+int ping(Invocation& inv, const Args&) {
+    return ask(inv, {{"cmd", "ping"}}, [](std::ostream& out, const json&) { out << "vmpowerd is alive\n"; });
+}
+
+int version(Invocation& inv, const Args&) {
+    if (!inv.json) inv.out << "vmpowerctl " << VMPOWER_VERSION << '\n';
+    return ask(inv, {{"cmd", "version"}}, printVersion);
+}
+
+// add_vm, rm_vm, add_channels, remove_channels: DPDK's operator does these by
+// hand; vmpowerd does them from libvirt events. Say so, then show what is
+// tracked (status 0 if the VM is, 1 if not).
+int zeroTouch(Invocation& inv, const std::string& vm, std::string_view why) {
+    if (!inv.json) inv.out << why << "\n\n";
+    return ask(inv, {{"cmd", "show-vm"}, {"name", vm}}, printDomain);
+}
+
+int addVm(Invocation& inv, const Args& a) {
+    return zeroTouch(inv, a[0],
+                     "Nothing to do: vmpowerd adds every running domain by itself (libvirt "
+                     "lifecycle events), with its live vCPU map. Tracked now:");
+}
+
+int rmVm(Invocation& inv, const Args& a) {
+    return zeroTouch(inv, a[0],
+                     "Nothing to do: vmpowerd forgets a domain when it stops. To stop serving a "
+                     "running VM: `set-channel-status VM all disabled`, or a policy rule with "
+                     "`commands: []` and `reload`. Tracked now:");
+}
+
+int addChannels(Invocation& inv, const Args& a) {
+    return zeroTouch(inv, a[0],
+                     "Nothing to do: vmpowerd connects every virtio.serial.port.poweragent.N "
+                     "channel of a running domain (hot-plugged ones too) and retries until QEMU "
+                     "listens. To re-open one you disabled: `set-channel-status VM N enabled`. "
+                     "Tracked now:");
+}
+
+int removeChannels(Invocation& inv, const Args& a) {
+    return zeroTouch(inv, a[0],
+                     "Nothing to do: channels close when the domain stops or the device is "
+                     "unplugged. To close one now and keep it closed: `set-channel-status VM N "
+                     "disabled`. Tracked now:");
+}
+
+int help(Invocation& inv, const Args& a) {
+    if (a.empty()) {
+        printHelp(inv.out);
+        return kExitOk;
+    }
+    const CtlCommand* c = findCommand(a[0]);
+    if (c == nullptr) throw UsageError("no command '" + a[0] + "' (see help)");
+    printUsage(inv.out, *c);
+    inv.out << "  " << c->help << '\n';
+    return kExitOk;
+}
+
+int quit(Invocation&, const Args&) { return kExitOk; }  // the prompt ends on it
+
+constexpr std::size_t kAny = 64;
+
+constexpr std::array<CtlCommand, 18> kCommands{{
+    {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1, showVm},
+    {"show-cpu-freq", "", true, "CPU", "a host CPU's frequency, its steps and the vCPUs pinned to it", 1, 1, showCpuFreq},
+    {"set-cpu-freq", "", true, "CPU up|down|min|max|enable_turbo|disable_turbo",
+     "scale a host CPU as the operator (arbitrated with the VMs' requests)", 2, 2, setCpuFreq},
+    {"set-pcpu", "", true, "VM VCPU CPULIST", "pin a vCPU to host CPUs (live, through libvirt)", 3, 3, setPcpu},
+    {"set-channel-status", "", true, "VM CHANNELS enabled|disabled",
+     "close a channel and keep it closed, or re-open it (CHANNELS: 0, 0-2,5 or all)", 3, 3, setChannelStatus},
+    {"set-query", "", true, "VM enable|disable",
+     "allow or refuse a VM's frequency/capability queries until the next reload", 2, 2, setQuery},
+    {"show-policy", "", false, "VM", "which policy rule matches a VM and what it allows", 1, 1, showPolicy},
+    {"list-channels", "", false, "", "every power channel of every running VM", 0, 0, listChannels},
+    {"state", "dump-state", false, "", "everything vmpowerd tracks: domains, channels, vCPU maps", 0, 0, state},
+    {"reload", "", false, "", "re-read the config file (as SIGHUP); an invalid one is refused", 0, 0, reload},
+    {"version", "", false, "", "vmpowerctl's and vmpowerd's versions, the agent's commands", 0, 0, version},
+    {"ping", "", false, "", "is vmpowerd answering?", 0, 0, ping},
+    {"add-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1, addVm},
+    {"rm-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1, rmVm},
+    {"add-channels", "", true, "VM [CHANNELS]", "(automatic in vmpowerd) shows the VM's channels", 1, kAny, addChannels},
+    {"remove-channels", "", true, "VM [CHANNELS]", "(automatic in vmpowerd) shows the VM's channels", 1, kAny, removeChannels},
+    {"help", "", false, "[COMMAND]", "this list, or one command's usage", 0, 1, help},
+    {"quit", "exit", true, "", "leave the prompt", 0, 0, quit},
+}};
+
+}  // namespace
+
+std::span<const CtlCommand> commandTable() { return kCommands; }
+
+const CtlCommand* findCommand(std::string_view name) {
+    std::string canon = canonicalName(name);
+    for (const auto& c : kCommands) {
+        if (c.name == canon || (!c.alias.empty() && c.alias == canon)) return &c;
+    }
+    return nullptr;
+}
+
+void printUsage(std::ostream& out, const CtlCommand& c) {
+    out << "usage: " << c.name << (c.args.empty() ? "" : " ") << c.args << '\n';
+}
+
+void printHelp(std::ostream& out) {
+    out << "Commands (DPDK vm_power_manager's names with '_' work too, e.g. set_cpu_freq):\n";
+    for (const auto& c : kCommands) {
+        std::string head = std::string(c.name) + (c.args.empty() ? "" : " ") + std::string(c.args);
+        out << "  " << head;
+        out << std::string(head.size() < 50 ? 50 - head.size() : 1, ' ') << c.help << '\n';
+    }
+    out << "Exit status: 0 ok, 1 the agent refused, 2 cannot reach the agent or usage error.\n";
+}
+
+int runCommand(const std::vector<std::string>& words, Invocation& inv) {
+    if (words.empty()) return kExitOk;
+    const CtlCommand* c = findCommand(words[0]);
+    if (c == nullptr) {
+        inv.err << "vmpowerctl: unknown command '" << words[0] << "' (see help)\n";
+        return kExitUsage;
+    }
+    std::vector<std::string> args(words.begin() + 1, words.end());
+    try {
+        if (args.size() < c->min_args || args.size() > c->max_args) {
+            throw UsageError(args.size() < c->min_args ? "missing arguments" : "too many arguments");
+        }
+        return c->run(inv, args);
+    } catch (const UsageError& e) {
+        inv.err << "vmpowerctl: " << c->name << ": " << e.what() << '\n';
+        printUsage(inv.err, *c);
+        return kExitUsage;
+    } catch (const ControlError& e) {
+        inv.err << "vmpowerctl: " << e.what() << '\n';
+        return kExitUnreachable;
+    } catch (const std::exception& e) {  // a malformed answer: not the operator's fault
+        inv.err << "vmpowerctl: " << c->name << ": unexpected answer from vmpowerd: " << e.what() << '\n';
+        return kExitUnreachable;
+    }
+}
+
+}  // namespace vmpower::ctl

@@ -1,0 +1,150 @@
+#include "format.h"
+
+#include <cstdio>
+#include <string>
+
+#include "table.h"
+
+namespace vmpower::ctl {
+
+namespace {
+
+// Any JSON scalar as text; missing -> "-".
+std::string text(const json& obj, const char* key) {
+    if (!obj.is_object()) return "-";
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return "-";
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
+    return it->dump();
+}
+
+std::string joined(const json& obj, const char* key, const char* sep = " ") {
+    if (!obj.is_object() || !obj.contains(key) || !obj[key].is_array()) return "-";
+    std::string out;
+    for (const auto& v : obj[key]) {
+        if (!out.empty()) out += sep;
+        out += v.is_string() ? v.get<std::string>() : v.dump();
+    }
+    return out.empty() ? "(none)" : out;
+}
+
+const json& arrayAt(const json& obj, const char* key) {
+    static const json kEmpty = json::array();
+    if (!obj.is_object()) return kEmpty;
+    auto it = obj.find(key);
+    return it != obj.end() && it->is_array() ? *it : kEmpty;
+}
+
+}  // namespace
+
+std::string khzText(std::uint64_t khz) {
+    char ghz[32];
+    std::snprintf(ghz, sizeof ghz, "%.2f", static_cast<double>(khz) / 1e6);
+    return std::to_string(khz) + " kHz (" + ghz + " GHz)";
+}
+
+void printDomain(std::ostream& out, const json& d) {
+    out << "VM " << text(d, "name") << "  uuid " << text(d, "uuid") << "  id " << text(d, "id")
+        << '\n';
+    Table vcpus({"vCPU", "pCPUs"});
+    for (const auto& v : arrayAt(d, "vcpus")) vcpus.add({text(v, "vcpu"), text(v, "pcpus")});
+    if (vcpus.empty()) {
+        out << "  no vCPU map\n";
+    } else {
+        vcpus.print(out, 2);
+    }
+    Table channels({"Channel", "State", "Connects", "Records", "ACK", "NACK", "Limited",
+                    "Dropped", "Path", "Last error"});
+    for (const auto& c : arrayAt(d, "channels")) {
+        channels.add({text(c, "index"), text(c, "state"), text(c, "connects"), text(c, "records"),
+                      text(c, "acked"), text(c, "nacked"), text(c, "rate_limited"),
+                      text(c, "replies_dropped"), text(c, "path"), text(c, "last_error")});
+    }
+    if (channels.empty()) {
+        out << "  no power channels (virtio.serial.port.poweragent.N) in its XML\n";
+    } else {
+        channels.print(out, 2);
+    }
+    for (const auto& p : arrayAt(d, "problems")) {
+        out << "  problem: " << (p.is_string() ? p.get<std::string>() : p.dump()) << '\n';
+    }
+}
+
+void printState(std::ostream& out, const json& s) {
+    const json lv = s.is_object() && s.contains("libvirt") ? s["libvirt"] : json::object();
+    out << "vmpowerd " << text(s, "version") << ", libvirt " << text(lv, "uri") << " "
+        << (lv.value("connected", false) ? "connected" : "NOT connected") << " ("
+        << text(lv, "connects") << " connect(s)), "
+        << (s.value("ready", false) ? "ready" : "not ready yet") << '\n';
+    const json& domains = arrayAt(s, "domains");
+    out << domains.size() << " running domain(s) tracked\n";
+    for (const auto& d : domains) {
+        out << '\n';
+        printDomain(out, d);
+    }
+}
+
+void printChannels(std::ostream& out, const json& a) {
+    Table t({"VM", "Channel", "State", "Connects", "Records", "ACK", "NACK", "Path", "Last error"});
+    for (const auto& c : arrayAt(a, "channels")) {
+        t.add({text(c, "vm"), text(c, "index"), text(c, "state"), text(c, "connects"),
+               text(c, "records"), text(c, "acked"), text(c, "nacked"), text(c, "path"),
+               text(c, "last_error")});
+    }
+    if (t.empty()) {
+        out << "no power channels (no running domain has a virtio.serial.port.poweragent.N)\n";
+        return;
+    }
+    t.print(out);
+}
+
+void printCpuFreq(std::ostream& out, const json& a) {
+    out << "CPU " << text(a, "cpu") << ": "
+        << (a.contains("khz") && a["khz"].is_number_unsigned() ? khzText(a["khz"].get<std::uint64_t>())
+                                                               : text(a, "khz"))
+        << '\n';
+    out << "  available (kHz): " << joined(a, "available_khz") << '\n';
+    out << "  turbo: " << text(a, "turbo") << '\n';
+    std::string users;
+    for (const auto& u : arrayAt(a, "vcpus")) {
+        users += (users.empty() ? "" : ", ") + text(u, "vm") + " vCPU " + text(u, "vcpu");
+    }
+    out << "  pinned vCPUs: " << (users.empty() ? "(none)" : users) << '\n';
+}
+
+void printPolicy(std::ostream& out, const json& a) {
+    out << "VM " << text(a, "vm") << "  uuid " << text(a, "uuid") << "  "
+        << (a.value("running", false) ? "running" : "not running") << '\n';
+    if (!a.value("matched", false)) {
+        out << "  no rule matches: every request is answered NACK and no CPU is touched\n";
+        return;
+    }
+    const json r = a["rule"];
+    out << "  rule #" << text(a, "rule_index") << " '" << text(r, "label") << "'"
+        << (r.value("override", false) ? " (a set-query override until the next reload)" : "")
+        << '\n';
+    std::string pcpus = r.contains("pcpus") && r["pcpus"].is_string()
+                            ? text(r, "pcpus")
+                            : "the pCPUs its vCPUs are pinned to";
+    if (r.contains("effective_pcpus")) pcpus += " (now: " + text(r, "effective_pcpus") + ")";
+    Table t({"Key", "Value"});
+    t.add({"pcpus", pcpus});
+    t.add({"commands", joined(r, "commands")});
+    t.add({"floor_khz", text(r, "floor_khz")});
+    t.add({"ceiling_khz", text(r, "ceiling_khz")});
+    t.add({"rate", text(r, "rate") + " per second, burst " + text(r, "burst")});
+    t.add({"physical", text(r, "physical")});
+    t.add({"queries", text(r, "queries")});
+    t.add({"multi_pcpu", text(r, "multi_pcpu")});
+    t.add({"shared_pcpus", text(r, "shared_pcpus")});
+    t.add({"record_format", text(r, "record_format")});
+    t.print(out, 2);
+}
+
+void printVersion(std::ostream& out, const json& a) {
+    out << "vmpowerd " << text(a, "version") << '\n';
+    out << "  commands: " << joined(a, "commands") << '\n';
+}
+
+}  // namespace vmpower::ctl
