@@ -178,8 +178,8 @@ int addChannels(Invocation& inv, const Args& a) {
 
 int removeChannels(Invocation& inv, const Args& a) {
     return zeroTouch(inv, a[0],
-                     "Nothing to do: channels close when the domain stops or the device is "
-                     "unplugged. To close one now and keep it closed: `set-channel-status VM N "
+                     "Nothing to do: vmpowerd closes channels when the domain stops or the device "
+                     "is unplugged. To close one now and keep it closed: `set-channel-status VM N "
                      "disabled`. Tracked now:");
 }
 

@@ -29,6 +29,19 @@ std::string joined(const json& obj, const char* key, const char* sep = " ") {
     return out.empty() ? "(none)" : out;
 }
 
+bool flag(const json& obj, const char* key) {
+    if (!obj.is_object()) return false;
+    auto it = obj.find(key);
+    return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
+const json& objectAt(const json& obj, const char* key) {
+    static const json kEmpty = json::object();
+    if (!obj.is_object()) return kEmpty;
+    auto it = obj.find(key);
+    return it != obj.end() && it->is_object() ? *it : kEmpty;
+}
+
 const json& arrayAt(const json& obj, const char* key) {
     static const json kEmpty = json::array();
     if (!obj.is_object()) return kEmpty;
@@ -72,11 +85,11 @@ void printDomain(std::ostream& out, const json& d) {
 }
 
 void printState(std::ostream& out, const json& s) {
-    const json lv = s.is_object() && s.contains("libvirt") ? s["libvirt"] : json::object();
+    const json& lv = objectAt(s, "libvirt");
     out << "vmpowerd " << text(s, "version") << ", libvirt " << text(lv, "uri") << " "
-        << (lv.value("connected", false) ? "connected" : "NOT connected") << " ("
+        << (flag(lv, "connected") ? "connected" : "NOT connected") << " ("
         << text(lv, "connects") << " connect(s)), "
-        << (s.value("ready", false) ? "ready" : "not ready yet") << '\n';
+        << (flag(s, "ready") ? "ready" : "not ready yet") << '\n';
     const json& domains = arrayAt(s, "domains");
     out << domains.size() << " running domain(s) tracked\n";
     for (const auto& d : domains) {
@@ -101,8 +114,9 @@ void printChannels(std::ostream& out, const json& a) {
 
 void printCpuFreq(std::ostream& out, const json& a) {
     out << "CPU " << text(a, "cpu") << ": "
-        << (a.contains("khz") && a["khz"].is_number_unsigned() ? khzText(a["khz"].get<std::uint64_t>())
-                                                               : text(a, "khz"))
+        << (a.is_object() && a.contains("khz") && a["khz"].is_number_integer() && a["khz"] >= 0
+                ? khzText(a["khz"].get<std::uint64_t>())
+                : text(a, "khz"))
         << '\n';
     out << "  available (kHz): " << joined(a, "available_khz") << '\n';
     out << "  turbo: " << text(a, "turbo") << '\n';
@@ -115,14 +129,14 @@ void printCpuFreq(std::ostream& out, const json& a) {
 
 void printPolicy(std::ostream& out, const json& a) {
     out << "VM " << text(a, "vm") << "  uuid " << text(a, "uuid") << "  "
-        << (a.value("running", false) ? "running" : "not running") << '\n';
-    if (!a.value("matched", false)) {
+        << (flag(a, "running") ? "running" : "not running") << '\n';
+    if (!flag(a, "matched")) {
         out << "  no rule matches: every request is answered NACK and no CPU is touched\n";
         return;
     }
-    const json r = a["rule"];
+    const json& r = objectAt(a, "rule");
     out << "  rule #" << text(a, "rule_index") << " '" << text(r, "label") << "'"
-        << (r.value("override", false) ? " (a set-query override until the next reload)" : "")
+        << (flag(r, "override") ? " (a set-query override until the next reload)" : "")
         << '\n';
     std::string pcpus = r.contains("pcpus") && r["pcpus"].is_string()
                             ? text(r, "pcpus")

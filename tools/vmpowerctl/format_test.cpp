@@ -1,0 +1,112 @@
+#include "format.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "table.h"
+
+namespace vmpower::ctl {
+namespace {
+
+template <typename F>
+std::string render(F f, const json& j) {
+    std::ostringstream out;
+    f(out, j);
+    return out.str();
+}
+
+TEST(Table, PadsColumnsAndTrimsTrailingBlanks) {
+    Table t({"A", "Long header"});
+    t.add({"wide cell", "x"});
+    t.add({"y", ""});
+    std::ostringstream out;
+    t.print(out, 2);
+    EXPECT_EQ(out.str(),
+              "  A          Long header\n"
+              "  wide cell  x\n"
+              "  y\n");
+}
+
+TEST(Format, DomainShowsVcpuMapAndChannels) {
+    json d = {{"name", "vm1"},
+              {"uuid", "u1"},
+              {"id", 3},
+              {"vcpus", {{{"vcpu", 0}, {"pcpus", "2-3"}}}},
+              {"channels",
+               {{{"index", 0}, {"state", "connected"}, {"connects", 1}, {"records", 4}, {"acked", 3},
+                 {"nacked", 1}, {"rate_limited", 0}, {"replies_dropped", 0}, {"path", "/p/vm1.0"},
+                 {"last_error", ""}}}},
+              {"problems", {"channel 2 is a pty"}}};
+    EXPECT_EQ(render(printDomain, d),
+              "VM vm1  uuid u1  id 3\n"
+              "  vCPU  pCPUs\n"
+              "  0     2-3\n"
+              "  Channel  State      Connects  Records  ACK  NACK  Limited  Dropped  Path      Last error\n"
+              "  0        connected  1         4        3    1     0        0        /p/vm1.0\n"
+              "  problem: channel 2 is a pty\n");
+}
+
+TEST(Format, MissingFieldsShowAsDashes) {
+    std::string s = render(printDomain, json{{"name", "vm1"}, {"channels", {json::object()}}});
+    EXPECT_NE(s.find("uuid -"), std::string::npos);
+    EXPECT_NE(s.find("no vCPU map"), std::string::npos);
+    EXPECT_NO_THROW(render(printState, json::array()));
+    EXPECT_NO_THROW(render(printPolicy, json{{"matched", true}, {"rule", 7}}));
+    EXPECT_NO_THROW(render(printCpuFreq, json{{"khz", "odd"}}));
+}
+
+TEST(Format, StateSummarisesLibvirtAndEveryDomain) {
+    json s = {{"version", "0.1.0"},
+              {"libvirt", {{"uri", "qemu:///system"}, {"connected", true}, {"connects", 2}}},
+              {"ready", true},
+              {"domains", {{{"name", "a"}}, {{"name", "b"}}}}};
+    std::string out = render(printState, s);
+    EXPECT_NE(out.find("vmpowerd 0.1.0, libvirt qemu:///system connected (2 connect(s)), ready"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("2 running domain(s) tracked"), std::string::npos);
+    EXPECT_NE(out.find("VM a"), std::string::npos);
+    EXPECT_NE(out.find("VM b"), std::string::npos);
+}
+
+TEST(Format, ChannelsTableHasOneRowPerChannel) {
+    json a = {{"channels",
+               {{{"vm", "a"}, {"index", 0}, {"state", "refused"}, {"last_error", "refused: pid 1"}},
+                {{"vm", "b"}, {"index", 1}, {"state", "disabled"}}}}};
+    std::string out = render(printChannels, a);
+    EXPECT_NE(out.find("a   0        refused"), std::string::npos) << out;
+    EXPECT_NE(out.find("refused: pid 1"), std::string::npos);
+    EXPECT_NE(out.find("b   1        disabled"), std::string::npos);
+    EXPECT_NE(render(printChannels, json{{"channels", json::array()}}).find("no power channels"),
+              std::string::npos);
+}
+
+TEST(Format, CpuFreqInKhzAndGhz) {
+    json a = {{"cpu", 2}, {"khz", 2400000}, {"available_khz", {1200000, 2400000}}, {"turbo", false},
+              {"vcpus", {{{"vm", "vm1"}, {"vcpu", 0}}}}};
+    EXPECT_EQ(render(printCpuFreq, a),
+              "CPU 2: 2400000 kHz (2.40 GHz)\n"
+              "  available (kHz): 1200000 2400000\n"
+              "  turbo: no\n"
+              "  pinned vCPUs: vm1 vCPU 0\n");
+}
+
+TEST(Format, PolicyShowsTheRuleOrThatNoneMatches) {
+    json a = {{"vm", "vm1"},        {"uuid", "u1"},     {"running", true},
+              {"matched", true},    {"rule_index", 0},
+              {"rule", {{"label", "default"}, {"override", false}, {"pcpus", nullptr},
+                        {"effective_pcpus", "2-3"}, {"commands", {"up", "down"}},
+                        {"floor_khz", 0}, {"ceiling_khz", 3000000}, {"rate", 100.0},
+                        {"burst", 20}, {"queries", true}, {"record_format", "dpdk-464"}}}};
+    std::string out = render(printPolicy, a);
+    EXPECT_NE(out.find("rule #0 'default'"), std::string::npos) << out;
+    EXPECT_NE(out.find("the pCPUs its vCPUs are pinned to (now: 2-3)"), std::string::npos) << out;
+    EXPECT_NE(out.find("commands       up down"), std::string::npos) << out;
+    EXPECT_NE(out.find("queries        yes"), std::string::npos) << out;
+    std::string none = render(printPolicy, json{{"vm", "x"}, {"matched", false}});
+    EXPECT_NE(none.find("no rule matches"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vmpower::ctl
