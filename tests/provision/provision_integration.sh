@@ -9,13 +9,13 @@
 #   edit-domain online gives what edit-file gave -> remove -> undefine.
 # Then --live on a running TCG domain that sits in its BIOS, and the
 # failure statuses. Everything created is removed, whatever happens.
-# Exit 77 (skip) when not root or libvirtd cannot be started.
+# Fails (never skips) when not root or libvirtd cannot be started.
 set -u
 tool=$1 corpus=$2 libvirtd_sh=$3
 uri=qemu:///system
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-command -v virsh >/dev/null && command -v virt-xml-validate >/dev/null || { echo "SKIP: no libvirt clients"; exit 77; }
-"$libvirtd_sh" start || { echo "SKIP: libvirtd does not start"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "FAIL: needs root (it defines domains on qemu:///system)" >&2; exit 1; }
+command -v virsh >/dev/null && command -v virt-xml-validate >/dev/null || { echo "FAIL: virsh or virt-xml-validate missing: run scripts/setup.sh" >&2; exit 1; }
+"$libvirtd_sh" start || { echo "FAIL: libvirtd does not start" >&2; exit 1; }
 
 work=$(mktemp -d /var/tmp/provtest.XXXXXX)
 sockdir=/run/vmpower-provtest.$$
