@@ -2,7 +2,7 @@
 """vmpowerd against a real libvirtd and a real QEMU domain (TCG): channels
 connect on start, vcpupin updates the map, destroy closes, and a libvirtd
 killed with SIGKILL and started again leaves the channels connected and the
-agent in sync. Usage: agent_libvirt_test.py PATH/TO/vmpowerd"""
+agent in sync. Usage: agent_libvirt_test.py PATH/TO/vmpowerd PATH/TO/vmpower-provision"""
 
 import os
 import subprocess
@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vmptest  # noqa: E402
 
 VMPOWERD = None
+PROVISION = None
 
 
 def channel_states(dom):
@@ -104,8 +105,47 @@ class AgentOnRealLibvirt(unittest.TestCase):
                          [(0, "connected"), (1, "connected")], what="channels connected")
 
 
+class HotplugThroughProvision(unittest.TestCase):
+    """vmpower-provision --live on a running domain: DEVICE_ADDED makes the
+    agent connect the new channels; remove --live, DEVICE_REMOVED, closes."""
+
+    def setUp(self):
+        vmptest.start_libvirtd()
+        self.scratch = vmptest.Scratch()
+        self.name = "vmptest-hotplug-%d" % os.getpid()
+        self.dom = vmptest.Domain(self.name, vmptest.domain_xml(self.name, []), self.scratch)
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent:
+            self.agent.close()
+        self.dom.cleanup()
+        self.scratch.cleanup()
+
+    def provision(self, *args):
+        return subprocess.run([PROVISION, *args, "--state-dir", self.scratch.path + "/prov"],
+                              capture_output=True, text=True)
+
+    def test_live_provision_connects_through_device_added(self):
+        self.dom.start()
+        self.agent = vmptest.Agent(VMPOWERD, self.scratch)
+        self.assertEqual(self.agent.domain(self.name)["channels"], [])
+        r = self.provision("edit-domain", self.name, "--channels", "2", "--live",
+                           "--socket-dir", self.scratch.sock)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        vmptest.wait_for(
+            lambda: channel_states(self.agent.domain(self.name)) ==
+            [(0, "connected"), (1, "connected")],
+            what="hot-plugged channels connected by the agent")
+        r = self.provision("remove", self.name, "--live")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        vmptest.wait_for(lambda: self.agent.domain(self.name)["channels"] == [],
+                         what="hot-unplugged channels closed")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
     VMPOWERD = os.path.abspath(sys.argv.pop(1))
+    PROVISION = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)
