@@ -64,11 +64,16 @@ std::string stringArg(const json& req, const char* key) {
 
 unsigned numberArg(const json& req, const char* key, unsigned max, const char* what) {
     const json& v = requiredArg(req, key);
-    if (!v.is_number_unsigned() || v.get<std::uint64_t>() > max) {
+    // Parsed text gives unsigned numbers, in-process callers signed ones.
+    bool in_range = v.is_number_unsigned() ? v.get<std::uint64_t>() <= max
+                    : v.is_number_integer()
+                        ? v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= std::int64_t{max}
+                        : false;
+    if (!in_range) {
         throw ArgError(std::string("'") + key + "' must be " + what + " (0-" + std::to_string(max) +
                        ")");
     }
-    return v.get<unsigned>();
+    return static_cast<unsigned>(v.get<std::uint64_t>());
 }
 
 unsigned cpuArg(const json& req, const char* key) {

@@ -1,0 +1,342 @@
+// The control commands behind vmpowerctl on an in-process agent (test:///
+// driver, the test plays QEMU), then the real vmpowerctl binary against the
+// agent's control socket while the agent's loop runs.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+
+#include "agent_harness.h"
+#include "fake_qemu.h"
+#include "power_setup.h"
+#include "sysfs_fixture.h"
+#include "vmpower/protocol.h"
+
+extern char** environ;
+
+namespace vmpower::test {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kUuid1 = "11111111-1111-1111-1111-111111111111";
+constexpr const char* kUuid2 = "22222222-2222-2222-2222-222222222222";
+
+std::string channelXml(const std::string& path, unsigned index) {
+    return "<channel type='unix'><source mode='bind' path='" + path +
+           "'/><target type='virtio' name='virtio.serial.port.poweragent." +
+           std::to_string(index) + "'/></channel>\n";
+}
+
+std::string domainXml(const std::string& name, const std::string& uuid, const std::string& devices) {
+    return "<domain type='test'><name>" + name + "</name><uuid>" + uuid +
+           "</uuid><memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os><devices>"
+           "<controller type='virtio-serial' index='0'/>" +
+           devices + "</devices></domain>\n";
+}
+
+// vm1 is matched by its own rule, vm2 by the catch-all, "outsider" by none.
+const std::string kRules =
+    "  - label: lab\n"
+    "    name: vm1\n"
+    "    pcpus: 0-1\n"
+    "    commands: [up, down]\n"
+    "    queries: true\n"
+    "  - label: default\n"
+    "    name: \"vm*\"\n";
+
+class VmpowerctlOnTestDriver : public ::testing::Test {
+protected:
+    void start(const std::string& domains) {
+        writeFile(dir_.path() / "node.xml",
+                  "<node><cpu><mode>host-model</mode></cpu>" + domains + "</node>\n");
+        fixture_ = std::make_unique<SysfsFixture>("acpi-cpufreq");
+        config_path_ = dir_.path() / "vmpower.yaml";
+        writeFile(config_path_, agentYaml(dir_.path(), fixture_->root(), false, kRules));
+        Config cfg = loadConfig(config_path_);
+        power_ = makeArbiterFor(cfg.agent);
+        AgentOptions opts;
+        opts.uri = "test://" + (dir_.path() / "node.xml").string();
+        opts.config_path = config_path_;
+        opts.handle_signals = false;
+        opts.notify_systemd = false;
+        agent_ = std::make_unique<Agent>(opts, cfg, *power_);
+        agent_->start();
+        ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->ready(); }));
+    }
+    void startWithVm1(FakeQemuSocket& q0) {
+        start(domainXml("vm1", kUuid1, channelXml(q0.path(), 0)) +
+              domainXml("vm2", kUuid2, ""));
+        ASSERT_TRUE(accepted(q0));
+    }
+    std::string path(const std::string& leaf) { return (dir_.path() / leaf).string(); }
+    const Channel* channel(const char* uuid, unsigned index) {
+        const Domain* d = agent_->registry().find(uuid);
+        if (d == nullptr) return nullptr;
+        auto it = d->channels.find(index);
+        return it == d->channels.end() ? nullptr : it->second.get();
+    }
+    bool accepted(FakeQemuSocket& s) {
+        return runUntil(*agent_, [&] { return s.poll() || s.connected(); });
+    }
+    json control(const json& request) { return agent_->control(request); }
+    static void expectError(const json& answer, const std::string& part) {
+        EXPECT_EQ(answer["ok"], false) << answer.dump();
+        EXPECT_NE(answer.value("error", "").find(part), std::string::npos) << answer.dump();
+    }
+
+    TempDir dir_;
+    std::filesystem::path config_path_;
+    std::unique_ptr<SysfsFixture> fixture_;
+    std::unique_ptr<Arbiter> power_;
+    std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(VmpowerctlOnTestDriver, DisabledChannelIsClosedAndStaysClosedUntilEnabled) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+
+    json off = control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "disabled"}});
+    ASSERT_EQ(off["ok"], true) << off.dump();
+    EXPECT_EQ(off["state"], "disabled");
+    EXPECT_TRUE(runUntil(*agent_, [&] { return q0.peerClosed(); }));
+    q0.dropConnection();
+
+    // Neither time (retries) nor a libvirt event (a re-read of the XML)
+    // brings it back.
+    agent_->registry().onDeviceChanged(kUuid1, "channel0");
+    runUntil(*agent_, [] { return false; }, std::chrono::milliseconds(300));
+    EXPECT_FALSE(q0.poll());
+    EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Disabled);
+    EXPECT_EQ(control({{"cmd", "list-channels"}})["channels"][0]["state"], "disabled");
+
+    json on = control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "enabled"}});
+    ASSERT_EQ(on["ok"], true) << on.dump();
+    EXPECT_TRUE(accepted(q0));
+    EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected);
+    EXPECT_EQ(channel(kUuid1, 0)->stats().connects, 2u);
+}
+
+TEST_F(VmpowerctlOnTestDriver, ShowPolicyNamesTheMatchingRuleAndWhatItAllows) {
+    FakeQemuSocket q0(path("vm1.0"));
+    start(domainXml("vm1", kUuid1, channelXml(q0.path(), 0)) + domainXml("vm2", kUuid2, "") +
+          domainXml("outsider", "33333333-3333-3333-3333-333333333333", ""));
+
+    json vm1 = control({{"cmd", "show-policy"}, {"name", "vm1"}});
+    ASSERT_EQ(vm1["ok"], true) << vm1.dump();
+    EXPECT_EQ(vm1["running"], true);
+    EXPECT_EQ(vm1["rule_index"], 0);
+    EXPECT_EQ(vm1["rule"]["label"], "lab");
+    EXPECT_EQ(vm1["rule"]["pcpus"], "0-1");
+    EXPECT_EQ(vm1["rule"]["effective_pcpus"], "0-1");
+    EXPECT_EQ(vm1["rule"]["commands"], json({"up", "down"}));
+
+    json vm2 = control({{"cmd", "show-policy"}, {"name", kUuid2}});  // by UUID too
+    EXPECT_EQ(vm2["rule"]["label"], "default");
+    EXPECT_TRUE(vm2["rule"]["pcpus"].is_null());  // its vCPUs' pinning
+
+    json outsider = control({{"cmd", "show-policy"}, {"name", "outsider"}});
+    EXPECT_EQ(outsider["ok"], true);
+    EXPECT_EQ(outsider["matched"], false);
+
+    // A stopped but defined domain: libvirt knows it, the policy answers.
+    auto dom = lookup(*agent_, "vm2");
+    ASSERT_EQ(virDomainDestroy(dom.get()), 0);
+    ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->registry().find(kUuid2) == nullptr; }));
+    json stopped = control({{"cmd", "show-policy"}, {"name", "vm2"}});
+    EXPECT_EQ(stopped["running"], false);
+    EXPECT_EQ(stopped["uuid"], kUuid2);
+    EXPECT_EQ(stopped["rule"]["label"], "default");
+}
+
+TEST_F(VmpowerctlOnTestDriver, SetQueryOverridesThePolicyUntilReload) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+    auto query = [&] {
+        vmpower_packet pkt{};
+        pkt.command = VMPOWER_QUERY_CAPS_LIST;
+        q0.sendRaw(&pkt, sizeof pkt);
+        std::vector<std::byte> got;
+        EXPECT_TRUE(runUntil(*agent_, [&] {
+            auto more = q0.receiveAvailable();
+            got.insert(got.end(), more.begin(), more.end());
+            return got.size() >= VMPOWER_CAPS_LIST_SIZE;
+        }));
+        std::uint32_t command = 0;
+        if (got.size() >= 16) std::memcpy(&command, got.data() + 12, sizeof command);
+        return command;
+    };
+    EXPECT_EQ(query(), std::uint32_t{VMPOWER_CAPS_LIST});
+
+    json off = control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}});
+    ASSERT_EQ(off["ok"], true) << off.dump();
+    EXPECT_EQ(query(), std::uint32_t{VMPOWER_CMD_NACK});
+    json shown = control({{"cmd", "show-policy"}, {"name", "vm1"}});
+    EXPECT_EQ(shown["rule"]["override"], true);
+    EXPECT_EQ(shown["rule"]["queries"], false);
+    EXPECT_EQ(shown["rule"]["pcpus"], "0-1");  // the rest of its rule is kept
+
+    // Enabling again removes the override instead of stacking another.
+    ASSERT_EQ(control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "enable"}})["ok"], true);
+    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["label"], "lab");
+    EXPECT_EQ(query(), std::uint32_t{VMPOWER_CAPS_LIST});
+
+    ASSERT_EQ(control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}})["ok"], true);
+    ASSERT_EQ(control({{"cmd", "reload"}})["ok"], true);
+    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["queries"], true);
+    EXPECT_EQ(query(), std::uint32_t{VMPOWER_CAPS_LIST});
+}
+
+TEST_F(VmpowerctlOnTestDriver, UnknownVmsAndBadArgumentsGetClearErrors) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+    expectError(control({{"cmd", "show-vm"}, {"name", "nope"}}), "no running domain 'nope'");
+    expectError(control({{"cmd", "show-vm"}}), "show-vm: 'name' is required");
+    expectError(control({{"cmd", "show-vm"}, {"name", 7}}), "'name' must be a non-empty string");
+    expectError(control({{"cmd", "set-query"}, {"name", "nope"}, {"action", "enable"}}),
+                "no running domain 'nope'");
+    expectError(control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "on"}}),
+                "'action' must be enable|disable");
+    expectError(control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "off"}}),
+                "'status' must be enabled|disabled");
+    expectError(control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", -1}, {"status", "enabled"}}),
+                "'index' must be a channel index");
+    expectError(control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 5}, {"status", "enabled"}}),
+                "vm1 has no power channel 5");
+    expectError(control({{"cmd", "set-channel-status"}, {"name", "nope"}, {"index", 0}, {"status", "enabled"}}),
+                "no running domain 'nope'");
+    expectError(control({{"cmd", "show-policy"}, {"name", "nope"}}), "no domain 'nope' known to libvirt");
+    expectError(control({{"cmd", "show-cpu-freq"}, {"cpu", "one"}}), "'cpu' must be a CPU number");
+    expectError(control({{"cmd", "set-cpu-freq"}, {"cpu", 0}, {"action", "faster"}}),
+                "'action' must be up|down|min|max|enable_turbo|disable_turbo");
+    expectError(control({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "x"}}),
+                "'pcpus' must be a cpulist");
+    expectError(control({{"cmd", "frobnicate"}}), "unknown command 'frobnicate'");
+    expectError(control(json::array()), "a request is");
+    // Nothing above disturbed the channel.
+    EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected);
+}
+
+TEST_F(VmpowerctlOnTestDriver, VersionAndListChannels) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+    json v = control({{"cmd", "version"}});
+    EXPECT_EQ(v["ok"], true);
+    EXPECT_TRUE(v["version"].is_string());
+    EXPECT_NE(std::find(v["commands"].begin(), v["commands"].end(), "set-channel-status"),
+              v["commands"].end());
+    json l = control({{"cmd", "list-channels"}});
+    ASSERT_EQ(l["channels"].size(), 1u);
+    EXPECT_EQ(l["channels"][0]["vm"], "vm1");
+    EXPECT_EQ(l["channels"][0]["state"], "connected");
+}
+
+// ---- the real binary -------------------------------------------------------
+
+struct CtlRun {
+    int status = -1;
+    std::string out, err;
+};
+
+class VmpowerctlBinary : public VmpowerctlOnTestDriver {
+protected:
+    // Runs vmpowerctl with `args` (and `input` on stdin) while the agent's
+    // loop serves its control socket.
+    CtlRun run(std::vector<std::string> args, const std::string& input = "") {
+        const char* exe = std::getenv("VMPOWERCTL");
+        if (exe == nullptr) {
+            ADD_FAILURE() << "VMPOWERCTL is not set (meson sets it)";
+            return {};
+        }
+        std::filesystem::path out = dir_.path() / "out", err = dir_.path() / "err",
+                              in = dir_.path() / "in";
+        writeFile(in, input);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        args.insert(args.begin(), exe);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        pid_t pid = 0;
+        int rc = posix_spawn(&pid, exe, &fa, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (rc != 0) {
+            ADD_FAILURE() << "spawn " << exe << ": " << std::strerror(rc);
+            return {};
+        }
+        CtlRun r;
+        int wstatus = 0;
+        bool done = runUntil(*agent_, [&] { return ::waitpid(pid, &wstatus, WNOHANG) == pid; },
+                             std::chrono::seconds(20));
+        if (!done) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &wstatus, 0);
+            ADD_FAILURE() << "vmpowerctl did not finish";
+        }
+        r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+        r.out = slurp(out);
+        r.err = slurp(err);
+        return r;
+    }
+    static std::string slurp(const std::filesystem::path& p) {
+        std::ifstream f(p);
+        return std::string(std::istreambuf_iterator<char>(f), {});
+    }
+    std::string socket() { return (dir_.path() / "ctl.sock").string(); }
+};
+
+TEST_F(VmpowerctlBinary, OneShotCommandsAndExitStatuses) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+
+    CtlRun show = run({"--socket", socket(), "show_vm", "vm1"});
+    EXPECT_EQ(show.status, 0) << show.err;
+    EXPECT_NE(show.out.find("VM vm1  uuid " + std::string(kUuid1)), std::string::npos) << show.out;
+    EXPECT_NE(show.out.find("connected"), std::string::npos) << show.out;
+
+    CtlRun json_state = run({"--config", config_path_.string(), "state", "--json"});
+    EXPECT_EQ(json_state.status, 0) << json_state.err;
+    EXPECT_EQ(json::parse(json_state.out)["domains"].size(), 2u);
+
+    CtlRun refused = run({"--socket", socket(), "show-vm", "nope"});
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_NE(refused.err.find("no running domain 'nope'"), std::string::npos) << refused.err;
+
+    CtlRun usage = run({"--socket", socket(), "set-cpu-freq", "0", "faster"});
+    EXPECT_EQ(usage.status, 2);
+    CtlRun unknown = run({"--socket", socket(), "frobnicate"});
+    EXPECT_EQ(unknown.status, 2);
+    CtlRun unreachable = run({"--socket", path("absent.sock"), "state"});
+    EXPECT_EQ(unreachable.status, 2);
+    EXPECT_NE(unreachable.err.find("cannot reach vmpowerd"), std::string::npos) << unreachable.err;
+
+    CtlRun off = run({"--socket", socket(), "set_channel_status", "vm1", "all", "disabled"});
+    EXPECT_EQ(off.status, 0) << off.err;
+    EXPECT_EQ(off.out, "vm1: channel 0 disabled\n");
+    EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Disabled);
+    EXPECT_TRUE(runUntil(*agent_, [&] { return q0.peerClosed(); }));
+
+    CtlRun add = run({"--socket", socket(), "add_vm", "vm1"});
+    EXPECT_EQ(add.status, 0) << add.err;
+    EXPECT_NE(add.out.find("Nothing to do"), std::string::npos) << add.out;
+}
+
+TEST_F(VmpowerctlBinary, PromptReadsCommandsFromAPipe) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+    CtlRun r = run({"--socket", socket()}, "ping\nshow-policy vm1\nquit\nping\n");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("vmpowerd is alive"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("rule #0 'lab'"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace vmpower::test
