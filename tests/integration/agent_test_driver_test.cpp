@@ -150,6 +150,18 @@ TEST_F(AgentOnTestDriver, BadChannelsAreReportedAndOtherDomainsKeepWorking) {
     EXPECT_EQ(channel(kUuid1, 1)->state(), Channel::State::Connecting);  // dir missing: retry
 }
 
+TEST_F(AgentOnTestDriver, ConnectModeChannelIsAProblemNotARetryLoop) {
+    start(domainXml("vm1", kUuid1,
+                    "<channel type='unix'><source mode='connect' path='" + path("c.0") +
+                        "'/><target type='virtio' name='virtio.serial.port.poweragent.0'/>"
+                        "</channel>"));
+    const Domain* d = agent_->registry().find(kUuid1);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->channels.empty());
+    ASSERT_EQ(d->problems.size(), 1u);
+    EXPECT_NE(d->problems[0].find("mode='connect'"), std::string::npos);
+}
+
 TEST_F(AgentOnTestDriver, TunableEventUpdatesTheFullCpuSet) {
     FakeQemuSocket q0(path("vm1.0"));
     start(domainXml("vm1", kUuid1, channelXml(path("vm1.0"), 0)));
