@@ -222,6 +222,19 @@ TEST_F(VmpowerctlOnTestDriver, UnknownVmsAndBadArgumentsGetClearErrors) {
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected);
 }
 
+TEST_F(VmpowerctlOnTestDriver, SetPcpuPinsTheLiveDomain) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+    json r = control({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 1}, {"pcpus", "1"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    auto dom = lookup(*agent_, "vm1");
+    unsigned char maps[2] = {0, 0};
+    ASSERT_EQ(virDomainGetVcpuPinInfo(dom.get(), 2, maps, 1, VIR_DOMAIN_AFFECT_LIVE), 2);
+    EXPECT_EQ(maps[1], 0x02);
+    expectError(control({{"cmd", "set-pcpu"}, {"name", "nope"}, {"vcpu", 0}, {"pcpus", "1"}}), "nope");
+    expectError(control({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 9}, {"pcpus", "1"}}), "vm1");
+}
+
 TEST_F(VmpowerctlOnTestDriver, VersionAndListChannels) {
     FakeQemuSocket q0(path("vm1.0"));
     startWithVm1(q0);

@@ -243,8 +243,12 @@ void printHelp(std::ostream& out) {
     out << "Commands (DPDK vm_power_manager's names with '_' work too, e.g. set_cpu_freq):\n";
     for (const auto& c : kCommands) {
         std::string head = std::string(c.name) + (c.args.empty() ? "" : " ") + std::string(c.args);
+        constexpr std::size_t kColumn = 36;
         out << "  " << head;
-        out << std::string(head.size() < 50 ? 50 - head.size() : 1, ' ') << c.help << '\n';
+        // A long usage gets its own line; the help text stays in its column.
+        out << (head.size() < kColumn ? std::string(kColumn - head.size(), ' ')
+                                      : "\n" + std::string(kColumn + 2, ' '))
+            << c.help << '\n';
     }
     out << "Exit status: 0 ok, 1 the agent refused, 2 cannot reach the agent or usage error.\n";
 }
