@@ -48,10 +48,13 @@ void EpollSet::dispatch() {
     int n = epoll_wait(epfd_.get(), events.data(), static_cast<int>(events.size()), 0);
     if (n < 0 && errno != EINTR) spdlog::error("epoll_wait: {}", std::strerror(errno));
     for (int i = 0; i < n; ++i) {
-        auto it = clients_.find(events[static_cast<std::size_t>(i)].data.u64);
+        // epoll_event is packed on x86_64: copy fields out, never bind refs.
+        const Token token = events[static_cast<std::size_t>(i)].data.u64;
+        const std::uint32_t ready = events[static_cast<std::size_t>(i)].events;
+        auto it = clients_.find(token);
         if (it == clients_.end()) continue;  // removed earlier in this batch
         try {
-            it->second->onEpollEvents(events[static_cast<std::size_t>(i)].events);
+            it->second->onEpollEvents(ready);
         } catch (const std::exception& e) {
             spdlog::error("channel event handler failed: {}", e.what());
         }

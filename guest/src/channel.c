@@ -105,17 +105,19 @@ uint64_t vmpower_channel_discarded(const struct vmpower_channel *ch)
     return ch->replies.discarded;
 }
 
-static int64_t now_ms(void)
+/* Deadlines in microseconds, waits rounded up to whole milliseconds: a
+ * timeout never ends before the time the caller asked for. */
+static int64_t now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int remaining_ms(int64_t deadline)
+static int remaining_ms(int64_t deadline_us)
 {
-    int64_t left = deadline - now_ms();
-    return left > 0 ? (int)left : 0;
+    int64_t left = deadline_us - now_us();
+    return left > 0 ? (int)((left + 999) / 1000) : 0;
 }
 
 /* Virtio ports report POLLHUP while no host process is connected. */
@@ -224,7 +226,7 @@ static vmpower_status transact(struct vmpower_channel *ch, uint32_t command, str
     if (!ch)
         return VMPOWER_ERR_INVALID;
     ch->last_errno = 0;
-    int64_t deadline = now_ms() + ch->timeout_ms;
+    int64_t deadline = now_us() + (int64_t)ch->timeout_ms * 1000;
     if (host_gone(ch))
         return VMPOWER_ERR_NOT_CONNECTED;
     vmpower_status st = drain(ch);
