@@ -25,12 +25,16 @@ using json = nlohmann::json;
 
 // A bad argument: answered {"ok": false, "error": "<cmd>: <what>"}.
 class ArgError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
-json ok() { return {{"ok", true}}; }
-json error(const std::string& msg) { return {{"ok", false}, {"error", msg}}; }
+json ok() {
+    return {{"ok", true}};
+}
+json error(const std::string& msg) {
+    return {{"ok", false}, {"error", msg}};
+}
 
 constexpr std::array<std::pair<std::string_view, PowerAction>, 6> kActions{{
     {"up", PowerAction::ScaleUp},
@@ -80,7 +84,8 @@ unsigned cpuArg(const json& req, const char* key) {
     return numberArg(req, key, CpuSet::kMaxCpu, "a CPU number");
 }
 
-std::string choiceArg(const json& req, const char* key, std::initializer_list<std::string_view> choices) {
+std::string choiceArg(const json& req, const char* key,
+                      std::initializer_list<std::string_view> choices) {
     const json& v = requiredArg(req, key);
     std::string all;
     for (auto c : choices) {
@@ -126,30 +131,33 @@ json domainJson(const Domain& d) {
 // set-query on the same VM replaces them; a reload drops them all.
 constexpr std::string_view kOverridePrefix = "set-query:";
 
-std::string overrideLabel(const std::string& uuid) { return std::string(kOverridePrefix) + uuid; }
+std::string overrideLabel(const std::string& uuid) {
+    return std::string(kOverridePrefix) + uuid;
+}
 
 json ruleJson(const VmPolicy& r, const Domain* d) {
     json commands = json::array();
     for (PowerAction a : r.allowed_actions) commands.push_back(actionName(a));
-    json out = {{"label", r.name},
-                {"override", r.name.starts_with(kOverridePrefix)},
-                {"name", r.name_globs},
-                {"uuid", r.uuids},
-                {"pcpus", r.allowed_pcpus ? json(r.allowed_pcpus->toString()) : json(nullptr)},
-                {"commands", commands},
-                {"floor_khz", r.limits.floor_khz},
-                {"ceiling_khz", r.limits.ceiling_khz},
-                {"rate", r.requests_per_second},
-                {"burst", r.burst},
-                {"physical", r.physical_addressing},
-                {"queries", r.queries},
-                {"multi_pcpu", r.multi_pcpu},
-                {"shared_pcpus", r.shared_pcpus},
-                {"record_format", r.record_format == RecordFormat::Legacy16 ? "legacy-16" : "dpdk-464"}};
+    json out = {
+        {"label", r.name},
+        {"override", r.name.starts_with(kOverridePrefix)},
+        {"name", r.name_globs},
+        {"uuid", r.uuids},
+        {"pcpus", r.allowed_pcpus ? json(r.allowed_pcpus->toString()) : json(nullptr)},
+        {"commands", commands},
+        {"floor_khz", r.limits.floor_khz},
+        {"ceiling_khz", r.limits.ceiling_khz},
+        {"rate", r.requests_per_second},
+        {"burst", r.burst},
+        {"physical", r.physical_addressing},
+        {"queries", r.queries},
+        {"multi_pcpu", r.multi_pcpu},
+        {"shared_pcpus", r.shared_pcpus},
+        {"record_format", r.record_format == RecordFormat::Legacy16 ? "legacy-16" : "dpdk-464"}};
     // What the VM may scale now: the rule's list, or its vCPUs' pinning.
     if (d != nullptr) {
-        out["effective_pcpus"] = r.allowed_pcpus ? r.allowed_pcpus->toString()
-                                                 : d->vcpus.allPcpus().toString();
+        out["effective_pcpus"] =
+            r.allowed_pcpus ? r.allowed_pcpus->toString() : d->vcpus.allPcpus().toString();
     }
     return out;
 }
@@ -217,7 +225,8 @@ struct ControlCommands {
         json users = json::array();
         for (const auto& [uuid, d] : a.registry().domains()) {
             for (std::size_t v = 0; v < d->vcpus.vcpuCount(); ++v) {
-                if (d->vcpus.pcpus(v).contains(cpu)) users.push_back({{"vm", d->identity.name}, {"vcpu", v}});
+                if (d->vcpus.pcpus(v).contains(cpu))
+                    users.push_back({{"vm", d->identity.name}, {"vcpu", v}});
             }
         }
         return {{"ok", true},
@@ -230,12 +239,16 @@ struct ControlCommands {
 
     static json setCpuFreq(Agent& a, const json& req) {
         unsigned cpu = cpuArg(req, "cpu");
-        std::string name = choiceArg(req, "action", {"up", "down", "min", "max", "enable_turbo", "disable_turbo"});
-        auto it = std::find_if(kActions.begin(), kActions.end(), [&](const auto& p) { return p.first == name; });
+        std::string name =
+            choiceArg(req, "action", {"up", "down", "min", "max", "enable_turbo", "disable_turbo"});
+        auto it = std::find_if(kActions.begin(), kActions.end(),
+                               [&](const auto& p) { return p.first == name; });
         // The operator holds requests like a VM does, so arbitration still
         // protects the VMs on that CPU.
         bool done = a.power_.apply(Requester{"operator", cpu}, CpuSet{cpu}, it->second, {});
-        return done ? ok() : error("CPU " + std::to_string(cpu) + ": cpufreq refused (see the agent's log)");
+        return done ? ok()
+                    : error("CPU " + std::to_string(cpu) +
+                            ": cpufreq refused (see the agent's log)");
     }
 
     static json setPcpu(Agent& a, const json& req) {
@@ -247,7 +260,8 @@ struct ControlCommands {
         DomainHandle dom(virDomainLookupByName(a.hypervisor().connection(), name.c_str()));
         if (!dom) return error(name + ": " + lastLibvirtError());
         std::vector<unsigned char> map(set->cpus().back() / 8 + 1, 0);
-        for (unsigned c : set->cpus()) map[c / 8] = static_cast<unsigned char>(map[c / 8] | (1U << (c % 8)));
+        for (unsigned c : set->cpus())
+            map[c / 8] = static_cast<unsigned char>(map[c / 8] | (1U << (c % 8)));
         // virDomainPinVcpu acts on the live domain (the test driver has no
         // ...Flags variant); the persistent config stays the admin's.
         if (virDomainPinVcpu(dom.get(), vcpu, map.data(), static_cast<int>(map.size())) < 0) {
@@ -309,7 +323,9 @@ struct ControlCommands {
         if (d == nullptr) {  // a defined, stopped domain is a fair question too
             if (!a.hypervisor().connected()) return error("not connected to libvirt");
             DomainHandle dom(virDomainLookupByName(a.hypervisor().connection(), name.c_str()));
-            if (!dom) dom = DomainHandle(virDomainLookupByUUIDString(a.hypervisor().connection(), name.c_str()));
+            if (!dom)
+                dom = DomainHandle(
+                    virDomainLookupByUUIDString(a.hypervisor().connection(), name.c_str()));
             if (!dom) return error("no domain '" + name + "' known to libvirt");
             std::array<char, VIR_UUID_STRING_BUFLEN> buf{};
             if (virDomainGetUUIDString(dom.get(), buf.data()) == 0) uuid = buf.data();
@@ -317,7 +333,10 @@ struct ControlCommands {
         }
         const Policy& policy = a.handler_->policy();
         const VmPolicy* rule = policy.match(vm, uuid);
-        json out = {{"ok", true}, {"vm", vm}, {"uuid", uuid}, {"running", d != nullptr},
+        json out = {{"ok", true},
+                    {"vm", vm},
+                    {"uuid", uuid},
+                    {"running", d != nullptr},
                     {"matched", rule != nullptr}};
         if (rule == nullptr) {
             out["note"] = "no rule matches: every request is answered NACK and no CPU is touched";
@@ -329,7 +348,8 @@ struct ControlCommands {
     }
 
     static json reload(Agent& a, const json&) {
-        return a.reload() ? ok() : error("config not reloaded (see the agent's log); old policy kept");
+        return a.reload() ? ok()
+                          : error("config not reloaded (see the agent's log); old policy kept");
     }
 
     static constexpr std::array<Command, 12> kTable{{
@@ -369,9 +389,10 @@ json Agent::state() const {
     for (const auto& [uuid, d] : registry_->domains()) domains.push_back(domainJson(*d));
     return {{"ok", true},
             {"version", VMPOWER_VERSION},
-            {"libvirt", {{"uri", hypervisor_->uri()},
-                         {"connected", hypervisor_->connected()},
-                         {"connects", hypervisor_->connectCount()}}},
+            {"libvirt",
+             {{"uri", hypervisor_->uri()},
+              {"connected", hypervisor_->connected()},
+              {"connects", hypervisor_->connectCount()}}},
             {"ready", ready_},
             {"domains", domains}};
 }

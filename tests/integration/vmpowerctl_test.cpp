@@ -2,11 +2,10 @@
 // driver, the test plays QEMU), then the real vmpowerctl binary against the
 // agent's control socket while the agent's loop runs.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstring>
 #include <memory>
@@ -29,11 +28,12 @@ constexpr const char* kUuid2 = "22222222-2222-2222-2222-222222222222";
 
 std::string channelXml(const std::string& path, unsigned index) {
     return "<channel type='unix'><source mode='bind' path='" + path +
-           "'/><target type='virtio' name='virtio.serial.port.poweragent." +
-           std::to_string(index) + "'/></channel>\n";
+           "'/><target type='virtio' name='virtio.serial.port.poweragent." + std::to_string(index) +
+           "'/></channel>\n";
 }
 
-std::string domainXml(const std::string& name, const std::string& uuid, const std::string& devices) {
+std::string domainXml(const std::string& name, const std::string& uuid,
+                      const std::string& devices) {
     return "<domain type='test'><name>" + name + "</name><uuid>" + uuid +
            "</uuid><memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os><devices>"
            "<controller type='virtio-serial' index='0'/>" +
@@ -51,7 +51,7 @@ const std::string kRules =
     "    name: \"vm*\"\n";
 
 class VmpowerctlOnTestDriver : public ::testing::Test {
-protected:
+  protected:
     void start(const std::string& domains) {
         writeFile(dir_.path() / "node.xml",
                   "<node><cpu><mode>host-model</mode></cpu>" + domains + "</node>\n");
@@ -70,8 +70,7 @@ protected:
         ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->ready(); }));
     }
     void startWithVm1(FakeQemuSocket& q0) {
-        start(domainXml("vm1", kUuid1, channelXml(q0.path(), 0)) +
-              domainXml("vm2", kUuid2, ""));
+        start(domainXml("vm1", kUuid1, channelXml(q0.path(), 0)) + domainXml("vm2", kUuid2, ""));
         ASSERT_TRUE(accepted(q0));
     }
     std::string path(const std::string& leaf) { return (dir_.path() / leaf).string(); }
@@ -101,7 +100,8 @@ TEST_F(VmpowerctlOnTestDriver, DisabledChannelIsClosedAndStaysClosedUntilEnabled
     FakeQemuSocket q0(path("vm1.0"));
     startWithVm1(q0);
 
-    json off = control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "disabled"}});
+    json off = control(
+        {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "disabled"}});
     ASSERT_EQ(off["ok"], true) << off.dump();
     EXPECT_EQ(off["state"], "disabled");
     EXPECT_TRUE(runUntil(*agent_, [&] { return q0.peerClosed(); }));
@@ -110,12 +110,14 @@ TEST_F(VmpowerctlOnTestDriver, DisabledChannelIsClosedAndStaysClosedUntilEnabled
     // Neither time (retries) nor a libvirt event (a re-read of the XML)
     // brings it back.
     agent_->registry().onDeviceChanged(kUuid1, "channel0");
-    runUntil(*agent_, [] { return false; }, std::chrono::milliseconds(300));
+    runUntil(
+        *agent_, [] { return false; }, std::chrono::milliseconds(300));
     EXPECT_FALSE(q0.poll());
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Disabled);
     EXPECT_EQ(control({{"cmd", "list-channels"}})["channels"][0]["state"], "disabled");
 
-    json on = control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "enabled"}});
+    json on = control(
+        {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "enabled"}});
     ASSERT_EQ(on["ok"], true) << on.dump();
     EXPECT_TRUE(accepted(q0));
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected);
@@ -202,15 +204,23 @@ TEST_F(VmpowerctlOnTestDriver, UnknownVmsAndBadArgumentsGetClearErrors) {
                 "no running domain 'nope'");
     expectError(control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "on"}}),
                 "'action' must be enable|disable");
-    expectError(control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "off"}}),
-                "'status' must be enabled|disabled");
-    expectError(control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", -1}, {"status", "enabled"}}),
-                "'index' must be a channel index");
-    expectError(control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 5}, {"status", "enabled"}}),
-                "vm1 has no power channel 5");
-    expectError(control({{"cmd", "set-channel-status"}, {"name", "nope"}, {"index", 0}, {"status", "enabled"}}),
-                "no running domain 'nope'");
-    expectError(control({{"cmd", "show-policy"}, {"name", "nope"}}), "no domain 'nope' known to libvirt");
+    expectError(
+        control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "off"}}),
+        "'status' must be enabled|disabled");
+    expectError(
+        control(
+            {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", -1}, {"status", "enabled"}}),
+        "'index' must be a channel index");
+    expectError(
+        control(
+            {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 5}, {"status", "enabled"}}),
+        "vm1 has no power channel 5");
+    expectError(
+        control(
+            {{"cmd", "set-channel-status"}, {"name", "nope"}, {"index", 0}, {"status", "enabled"}}),
+        "no running domain 'nope'");
+    expectError(control({{"cmd", "show-policy"}, {"name", "nope"}}),
+                "no domain 'nope' known to libvirt");
     expectError(control({{"cmd", "show-cpu-freq"}, {"cpu", "one"}}), "'cpu' must be a CPU number");
     expectError(control({{"cmd", "set-cpu-freq"}, {"cpu", 0}, {"action", "faster"}}),
                 "'action' must be up|down|min|max|enable_turbo|disable_turbo");
@@ -231,8 +241,10 @@ TEST_F(VmpowerctlOnTestDriver, SetPcpuPinsTheLiveDomain) {
     unsigned char maps[2] = {0, 0};
     ASSERT_EQ(virDomainGetVcpuPinInfo(dom.get(), 2, maps, 1, VIR_DOMAIN_AFFECT_LIVE), 2);
     EXPECT_EQ(maps[1], 0x02);
-    expectError(control({{"cmd", "set-pcpu"}, {"name", "nope"}, {"vcpu", 0}, {"pcpus", "1"}}), "nope");
-    expectError(control({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 9}, {"pcpus", "1"}}), "vm1");
+    expectError(control({{"cmd", "set-pcpu"}, {"name", "nope"}, {"vcpu", 0}, {"pcpus", "1"}}),
+                "nope");
+    expectError(control({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 9}, {"pcpus", "1"}}),
+                "vm1");
 }
 
 TEST_F(VmpowerctlOnTestDriver, VersionAndListChannels) {
@@ -257,7 +269,7 @@ struct CtlRun {
 };
 
 class VmpowerctlBinary : public VmpowerctlOnTestDriver {
-protected:
+  protected:
     // Runs vmpowerctl with `args` (and `input` on stdin) while the agent's
     // loop serves its control socket.
     CtlRun run(std::vector<std::string> args, const std::string& input = "") {
@@ -287,8 +299,9 @@ protected:
         }
         CtlRun r;
         int wstatus = 0;
-        bool done = runUntil(*agent_, [&] { return ::waitpid(pid, &wstatus, WNOHANG) == pid; },
-                             std::chrono::seconds(20));
+        bool done = runUntil(
+            *agent_, [&] { return ::waitpid(pid, &wstatus, WNOHANG) == pid; },
+            std::chrono::seconds(20));
         if (!done) {
             ::kill(pid, SIGKILL);
             ::waitpid(pid, &wstatus, 0);

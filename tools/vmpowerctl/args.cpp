@@ -37,7 +37,8 @@ std::optional<std::vector<unsigned>> parseIndexList(std::string_view word) {
                           ? lo
                           : parseNumber(part.substr(dash + 1), kMaxChannelIndex, what);
         if (hi < lo) throw UsageError("channel range '" + std::string(part) + "' runs backwards");
-        if (hi - lo > 4096) throw UsageError("channel range '" + std::string(part) + "' is too long");
+        if (hi - lo > 4096)
+            throw UsageError("channel range '" + std::string(part) + "' is too long");
         for (unsigned i = lo; i <= hi; ++i) out.insert(i);
     }
     if (out.empty()) throw UsageError("empty channel list (say 0, 0-3,5 or all)");

@@ -16,7 +16,8 @@ TEST(ParseNumber, RefusesWhatIsNotANumberWithTheRange) {
             parseNumber(bad, 10, "a CPU number");
             ADD_FAILURE() << bad;
         } catch (const UsageError& e) {
-            EXPECT_NE(std::string(e.what()).find("a CPU number (0-10)"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("a CPU number (0-10)"), std::string::npos)
+                << e.what();
         }
     }
 }
@@ -36,7 +37,8 @@ TEST(ParseIndexList, RefusesMalformedLists) {
 TEST(SplitWords, SplitsOnBlanksAndKeepsQuotedWords) {
     EXPECT_EQ(splitWords("  set-pcpu  vm1\t0 2-3 "),
               (std::vector<std::string>{"set-pcpu", "vm1", "0", "2-3"}));
-    EXPECT_EQ(splitWords("show-vm 'my vm' \"\""), (std::vector<std::string>{"show-vm", "my vm", ""}));
+    EXPECT_EQ(splitWords("show-vm 'my vm' \"\""),
+              (std::vector<std::string>{"show-vm", "my vm", ""}));
     EXPECT_TRUE(splitWords("   ").empty());
     EXPECT_THROW(splitWords("show-vm 'oops"), UsageError);
 }

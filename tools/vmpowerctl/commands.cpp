@@ -56,7 +56,9 @@ int showVm(Invocation& inv, const Args& a) {
     return ask(inv, {{"cmd", "show-vm"}, {"name", a[0]}}, printDomain);
 }
 
-int state(Invocation& inv, const Args&) { return ask(inv, {{"cmd", "state"}}, printState); }
+int state(Invocation& inv, const Args&) {
+    return ask(inv, {{"cmd", "state"}}, printState);
+}
 
 int listChannels(Invocation& inv, const Args&) {
     return ask(inv, {{"cmd", "list-channels"}}, printChannels);
@@ -110,7 +112,8 @@ int setChannelStatus(Invocation& inv, const Args& a) {
     if (!indexes) return kExitRefused;
     int rc = kExitOk;
     for (unsigned index : *indexes) {
-        json req = {{"cmd", "set-channel-status"}, {"name", a[0]}, {"index", index}, {"status", status}};
+        json req = {
+            {"cmd", "set-channel-status"}, {"name", a[0]}, {"index", index}, {"status", status}};
         int one = ask(inv, req, [&](std::ostream& out, const json& answer) {
             out << a[0] << ": channel " << index << " " << answer.value("state", "?") << '\n';
         });
@@ -139,7 +142,8 @@ int reload(Invocation& inv, const Args&) {
 }
 
 int ping(Invocation& inv, const Args&) {
-    return ask(inv, {{"cmd", "ping"}}, [](std::ostream& out, const json&) { out << "vmpowerd is alive\n"; });
+    return ask(inv, {{"cmd", "ping"}},
+               [](std::ostream& out, const json&) { out << "vmpowerd is alive\n"; });
 }
 
 int version(Invocation& inv, const Args&) {
@@ -195,37 +199,51 @@ int help(Invocation& inv, const Args& a) {
     return kExitOk;
 }
 
-int quit(Invocation&, const Args&) { return kExitOk; }  // the prompt ends on it
+int quit(Invocation&, const Args&) {
+    return kExitOk;
+}  // the prompt ends on it
 
 constexpr std::size_t kAny = 64;
 
 constexpr std::array<CtlCommand, 18> kCommands{{
-    {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1, showVm},
-    {"show-cpu-freq", "", true, "CPU", "a host CPU's frequency, its steps and the vCPUs pinned to it", 1, 1, showCpuFreq},
+    {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1,
+     showVm},
+    {"show-cpu-freq", "", true, "CPU",
+     "a host CPU's frequency, its steps and the vCPUs pinned to it", 1, 1, showCpuFreq},
     {"set-cpu-freq", "", true, "CPU up|down|min|max|enable_turbo|disable_turbo",
      "scale a host CPU as the operator (arbitrated with the VMs' requests)", 2, 2, setCpuFreq},
-    {"set-pcpu", "", true, "VM VCPU CPULIST", "pin a vCPU to host CPUs (live, through libvirt)", 3, 3, setPcpu},
+    {"set-pcpu", "", true, "VM VCPU CPULIST", "pin a vCPU to host CPUs (live, through libvirt)", 3,
+     3, setPcpu},
     {"set-channel-status", "", true, "VM CHANNELS enabled|disabled",
-     "close a channel and keep it closed, or re-open it (CHANNELS: 0, 0-2,5 or all)", 3, 3, setChannelStatus},
+     "close a channel and keep it closed, or re-open it (CHANNELS: 0, 0-2,5 or all)", 3, 3,
+     setChannelStatus},
     {"set-query", "", true, "VM enable|disable",
      "allow or refuse a VM's frequency/capability queries until the next reload", 2, 2, setQuery},
-    {"show-policy", "", false, "VM", "which policy rule matches a VM and what it allows", 1, 1, showPolicy},
+    {"show-policy", "", false, "VM", "which policy rule matches a VM and what it allows", 1, 1,
+     showPolicy},
     {"list-channels", "", false, "", "every power channel of every running VM", 0, 0, listChannels},
-    {"state", "dump-state", false, "", "everything vmpowerd tracks: domains, channels, vCPU maps", 0, 0, state},
-    {"reload", "", false, "", "re-read the config file (as SIGHUP); an invalid one is refused", 0, 0, reload},
-    {"version", "", false, "", "vmpowerctl's and vmpowerd's versions, the agent's commands", 0, 0, version},
+    {"state", "dump-state", false, "", "everything vmpowerd tracks: domains, channels, vCPU maps",
+     0, 0, state},
+    {"reload", "", false, "", "re-read the config file (as SIGHUP); an invalid one is refused", 0,
+     0, reload},
+    {"version", "", false, "", "vmpowerctl's and vmpowerd's versions, the agent's commands", 0, 0,
+     version},
     {"ping", "", false, "", "is vmpowerd answering?", 0, 0, ping},
     {"add-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1, addVm},
     {"rm-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1, rmVm},
-    {"add-channels", "", true, "VM [CHANNELS]", "(automatic in vmpowerd) shows the VM's channels", 1, kAny, addChannels},
-    {"remove-channels", "", true, "VM [CHANNELS]", "(automatic in vmpowerd) shows the VM's channels", 1, kAny, removeChannels},
+    {"add-channels", "", true, "VM [CHANNELS]", "(automatic in vmpowerd) shows the VM's channels",
+     1, kAny, addChannels},
+    {"remove-channels", "", true, "VM [CHANNELS]",
+     "(automatic in vmpowerd) shows the VM's channels", 1, kAny, removeChannels},
     {"help", "", false, "[COMMAND]", "this list, or one command's usage", 0, 1, help},
     {"quit", "exit", true, "", "leave the prompt", 0, 0, quit},
 }};
 
 }  // namespace
 
-std::span<const CtlCommand> commandTable() { return kCommands; }
+std::span<const CtlCommand> commandTable() {
+    return kCommands;
+}
 
 const CtlCommand* findCommand(std::string_view name) {
     std::string canon = canonicalName(name);
@@ -263,7 +281,8 @@ int runCommand(const std::vector<std::string>& words, Invocation& inv) {
     std::vector<std::string> args(words.begin() + 1, words.end());
     try {
         if (args.size() < c->min_args || args.size() > c->max_args) {
-            throw UsageError(args.size() < c->min_args ? "missing arguments" : "too many arguments");
+            throw UsageError(args.size() < c->min_args ? "missing arguments"
+                                                       : "too many arguments");
         }
         return c->run(inv, args);
     } catch (const UsageError& e) {
@@ -274,7 +293,8 @@ int runCommand(const std::vector<std::string>& words, Invocation& inv) {
         inv.err << "vmpowerctl: " << e.what() << '\n';
         return kExitUnreachable;
     } catch (const std::exception& e) {  // a malformed answer: not the operator's fault
-        inv.err << "vmpowerctl: " << c->name << ": unexpected answer from vmpowerd: " << e.what() << '\n';
+        inv.err << "vmpowerctl: " << c->name << ": unexpected answer from vmpowerd: " << e.what()
+                << '\n';
         return kExitUnreachable;
     }
 }

@@ -4,13 +4,12 @@
 // DPDK vm_power_manager's names (set_cpu_freq, ...) are accepted as aliases.
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace vmpower::ctl {
 

@@ -15,7 +15,7 @@ namespace {
 using json = nlohmann::json;
 
 class FakeAgent {
-public:
+  public:
     std::map<std::string, json> answers;  // by cmd; default {"ok": true}
     std::vector<json> requests;
     bool unreachable = false;
@@ -41,7 +41,7 @@ const json kVm = {{"ok", true},
                   {"problems", json::array()}};
 
 class Commands : public ::testing::Test {
-protected:
+  protected:
     int run(std::vector<std::string> words, bool as_json = false) {
         out_.str("");
         err_.str("");
@@ -53,8 +53,9 @@ protected:
 };
 
 TEST_F(Commands, EveryDpdkNameIsAccepted) {
-    for (const char* n : {"add_vm", "rm_vm", "add_channels", "remove_channels", "set_channel_status",
-                          "set_pcpu", "show_vm", "show_cpu_freq", "set_cpu_freq", "set_query", "quit"}) {
+    for (const char* n :
+         {"add_vm", "rm_vm", "add_channels", "remove_channels", "set_channel_status", "set_pcpu",
+          "show_vm", "show_cpu_freq", "set_cpu_freq", "set_query", "quit"}) {
         const CtlCommand* c = findCommand(n);
         ASSERT_NE(c, nullptr) << n;
         EXPECT_TRUE(c->dpdk) << n;
@@ -73,9 +74,12 @@ TEST_F(Commands, SendsTheAgentsRequests) {
         {{"show-vm", "vm1"}, {{"cmd", "show-vm"}, {"name", "vm1"}}},
         {{"show_vm"}, {{"cmd", "state"}}},
         {{"show_cpu_freq", "7"}, {{"cmd", "show-cpu-freq"}, {"cpu", 7}}},
-        {{"set_cpu_freq", "7", "enable_turbo"}, {{"cmd", "set-cpu-freq"}, {"cpu", 7}, {"action", "enable_turbo"}}},
-        {{"set-pcpu", "vm1", "1", "2-3,5"}, {{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 1}, {"pcpus", "2-3,5"}}},
-        {{"set_query", "vm1", "disable"}, {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}}},
+        {{"set_cpu_freq", "7", "enable_turbo"},
+         {{"cmd", "set-cpu-freq"}, {"cpu", 7}, {"action", "enable_turbo"}}},
+        {{"set-pcpu", "vm1", "1", "2-3,5"},
+         {{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 1}, {"pcpus", "2-3,5"}}},
+        {{"set_query", "vm1", "disable"},
+         {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}}},
         {{"show-policy", "vm1"}, {{"cmd", "show-policy"}, {"name", "vm1"}}},
         {{"list-channels"}, {{"cmd", "list-channels"}}},
         {{"dump-state"}, {{"cmd", "state"}}},

@@ -9,7 +9,7 @@
 namespace vmpower::ctl {
 
 class EditLineReader final : public LineReader {
-public:
+  public:
     EditLineReader();
     ~EditLineReader() override;
     EditLineReader(const EditLineReader&) = delete;
@@ -17,7 +17,7 @@ public:
 
     std::optional<std::string> read(const char* prompt) override;
 
-private:
+  private:
     std::filesystem::path history_;
 };
 

@@ -67,8 +67,8 @@ void printDomain(std::ostream& out, const json& d) {
     } else {
         vcpus.print(out, 2);
     }
-    Table channels({"Channel", "State", "Connects", "Records", "ACK", "NACK", "Limited",
-                    "Dropped", "Path", "Last error"});
+    Table channels({"Channel", "State", "Connects", "Records", "ACK", "NACK", "Limited", "Dropped",
+                    "Path", "Last error"});
     for (const auto& c : arrayAt(d, "channels")) {
         channels.add({text(c, "index"), text(c, "state"), text(c, "connects"), text(c, "records"),
                       text(c, "acked"), text(c, "nacked"), text(c, "rate_limited"),
@@ -87,9 +87,8 @@ void printDomain(std::ostream& out, const json& d) {
 void printState(std::ostream& out, const json& s) {
     const json& lv = objectAt(s, "libvirt");
     out << "vmpowerd " << text(s, "version") << ", libvirt " << text(lv, "uri") << " "
-        << (flag(lv, "connected") ? "connected" : "NOT connected") << " ("
-        << text(lv, "connects") << " connect(s)), "
-        << (flag(s, "ready") ? "ready" : "not ready yet") << '\n';
+        << (flag(lv, "connected") ? "connected" : "NOT connected") << " (" << text(lv, "connects")
+        << " connect(s)), " << (flag(s, "ready") ? "ready" : "not ready yet") << '\n';
     const json& domains = arrayAt(s, "domains");
     out << domains.size() << " running domain(s) tracked\n";
     for (const auto& d : domains) {
@@ -136,8 +135,7 @@ void printPolicy(std::ostream& out, const json& a) {
     }
     const json& r = objectAt(a, "rule");
     out << "  rule #" << text(a, "rule_index") << " '" << text(r, "label") << "'"
-        << (flag(r, "override") ? " (a set-query override until the next reload)" : "")
-        << '\n';
+        << (flag(r, "override") ? " (a set-query override until the next reload)" : "") << '\n';
     std::string pcpus = r.contains("pcpus") && r["pcpus"].is_string()
                             ? text(r, "pcpus")
                             : "the pCPUs its vCPUs are pinned to";

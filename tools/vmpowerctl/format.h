@@ -2,20 +2,19 @@
 // Human-readable views of the agent's JSON answers. Fields an older or newer
 // agent does not send are shown as "-", never an exception.
 
-#include <ostream>
-
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 namespace vmpower::ctl {
 
 using json = nlohmann::json;
 
-void printDomain(std::ostream& out, const json& domain);   // show-vm
-void printState(std::ostream& out, const json& state);     // state
-void printChannels(std::ostream& out, const json& answer); // list-channels
-void printCpuFreq(std::ostream& out, const json& answer);  // show-cpu-freq
-void printPolicy(std::ostream& out, const json& answer);   // show-policy
-void printVersion(std::ostream& out, const json& answer);  // version
+void printDomain(std::ostream& out, const json& domain);    // show-vm
+void printState(std::ostream& out, const json& state);      // state
+void printChannels(std::ostream& out, const json& answer);  // list-channels
+void printCpuFreq(std::ostream& out, const json& answer);   // show-cpu-freq
+void printPolicy(std::ostream& out, const json& answer);    // show-policy
+void printVersion(std::ostream& out, const json& answer);   // version
 
 // 2400000 -> "2400000 kHz (2.40 GHz)".
 std::string khzText(std::uint64_t khz);

@@ -34,15 +34,23 @@ TEST(Format, DomainShowsVcpuMapAndChannels) {
               {"id", 3},
               {"vcpus", {{{"vcpu", 0}, {"pcpus", "2-3"}}}},
               {"channels",
-               {{{"index", 0}, {"state", "connected"}, {"connects", 1}, {"records", 4}, {"acked", 3},
-                 {"nacked", 1}, {"rate_limited", 0}, {"replies_dropped", 0}, {"path", "/p/vm1.0"},
+               {{{"index", 0},
+                 {"state", "connected"},
+                 {"connects", 1},
+                 {"records", 4},
+                 {"acked", 3},
+                 {"nacked", 1},
+                 {"rate_limited", 0},
+                 {"replies_dropped", 0},
+                 {"path", "/p/vm1.0"},
                  {"last_error", ""}}}},
               {"problems", {"channel 2 is a pty"}}};
     EXPECT_EQ(render(printDomain, d),
               "VM vm1  uuid u1  id 3\n"
               "  vCPU  pCPUs\n"
               "  0     2-3\n"
-              "  Channel  State      Connects  Records  ACK  NACK  Limited  Dropped  Path      Last error\n"
+              "  Channel  State      Connects  Records  ACK  NACK  Limited  Dropped  Path      "
+              "Last error\n"
               "  0        connected  1         4        3    1     0        0        /p/vm1.0\n"
               "  problem: channel 2 is a pty\n");
 }
@@ -83,7 +91,10 @@ TEST(Format, ChannelsTableHasOneRowPerChannel) {
 }
 
 TEST(Format, CpuFreqInKhzAndGhz) {
-    json a = {{"cpu", 2}, {"khz", 2400000}, {"available_khz", {1200000, 2400000}}, {"turbo", false},
+    json a = {{"cpu", 2},
+              {"khz", 2400000},
+              {"available_khz", {1200000, 2400000}},
+              {"turbo", false},
               {"vcpus", {{{"vm", "vm1"}, {"vcpu", 0}}}}};
     EXPECT_EQ(render(printCpuFreq, a),
               "CPU 2: 2400000 kHz (2.40 GHz)\n"
@@ -93,12 +104,23 @@ TEST(Format, CpuFreqInKhzAndGhz) {
 }
 
 TEST(Format, PolicyShowsTheRuleOrThatNoneMatches) {
-    json a = {{"vm", "vm1"},        {"uuid", "u1"},     {"running", true},
-              {"matched", true},    {"rule_index", 0},
-              {"rule", {{"label", "default"}, {"override", false}, {"pcpus", nullptr},
-                        {"effective_pcpus", "2-3"}, {"commands", {"up", "down"}},
-                        {"floor_khz", 0}, {"ceiling_khz", 3000000}, {"rate", 100.0},
-                        {"burst", 20}, {"queries", true}, {"record_format", "dpdk-464"}}}};
+    json a = {{"vm", "vm1"},
+              {"uuid", "u1"},
+              {"running", true},
+              {"matched", true},
+              {"rule_index", 0},
+              {"rule",
+               {{"label", "default"},
+                {"override", false},
+                {"pcpus", nullptr},
+                {"effective_pcpus", "2-3"},
+                {"commands", {"up", "down"}},
+                {"floor_khz", 0},
+                {"ceiling_khz", 3000000},
+                {"rate", 100.0},
+                {"burst", 20},
+                {"queries", true},
+                {"record_format", "dpdk-464"}}}};
     std::string out = render(printPolicy, a);
     EXPECT_NE(out.find("rule #0 'default'"), std::string::npos) << out;
     EXPECT_NE(out.find("the pCPUs its vCPUs are pinned to (now: 2-3)"), std::string::npos) << out;

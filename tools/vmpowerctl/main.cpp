@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <sstream>
 
@@ -22,10 +21,12 @@ int main(int argc, char** argv) {
     double timeout_s = 5;
     std::vector<std::string> words;
     app.add_option("--socket", socket, "vmpowerd's control socket (default: from the config)");
-    auto* config_opt = app.add_option("--config", config, "vmpowerd's config file, to find the socket")
-                           ->capture_default_str();
+    auto* config_opt =
+        app.add_option("--config", config, "vmpowerd's config file, to find the socket")
+            ->capture_default_str();
     app.add_flag("--json", json, "print the agent's answers as JSON");
-    app.add_option("--timeout", timeout_s, "seconds to wait for an answer")->capture_default_str()
+    app.add_option("--timeout", timeout_s, "seconds to wait for an answer")
+        ->capture_default_str()
         ->check(CLI::Range(0.1, 3600.0));
     app.add_option("command", words, "COMMAND [ARGS...]; see the list below");
     std::ostringstream footer;
@@ -40,8 +41,9 @@ int main(int argc, char** argv) {
 
     SocketChoice where;
     try {
-        where = findControlSocket(socket.empty() ? std::nullopt : std::optional<std::filesystem::path>(socket),
-                                  config, config_opt->count() > 0);
+        where = findControlSocket(
+            socket.empty() ? std::nullopt : std::optional<std::filesystem::path>(socket), config,
+            config_opt->count() > 0);
     } catch (const UsageError& e) {
         std::cerr << "vmpowerctl: " << e.what() << "\n";
         return kExitUsage;

@@ -11,7 +11,7 @@
 namespace vmpower::ctl {
 
 class LineReader {
-public:
+  public:
     virtual ~LineReader() = default;
     // nullopt at end of input.
     virtual std::optional<std::string> read(const char* prompt) = 0;
@@ -19,11 +19,11 @@ public:
 
 // Plain lines, no prompt (stdin is not a terminal: `vmpowerctl < script`).
 class StreamLineReader final : public LineReader {
-public:
+  public:
     explicit StreamLineReader(std::istream& in) : in_(in) {}
     std::optional<std::string> read(const char* prompt) override;
 
-private:
+  private:
     std::istream& in_;
 };
 

@@ -11,7 +11,7 @@ namespace vmpower::ctl {
 namespace {
 
 class SocketPath : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         char tmpl[] = "/tmp/vmpowerctl-test-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -49,7 +49,8 @@ TEST_F(SocketPath, AnAbsentConfigNamedByTheOperatorIsAnError) {
 
 TEST_F(SocketPath, AnInvalidPolicyStillTellsWhereTheSocketIsWithAWarning) {
     // The agent keeps its old policy when a reload fails: reaching it must work.
-    auto cfg = write("agent:\n  control_socket: /tmp/b.sock\nvms:\n  - name: x\n    bogus_key: 1\n");
+    auto cfg =
+        write("agent:\n  control_socket: /tmp/b.sock\nvms:\n  - name: x\n    bogus_key: 1\n");
     auto c = findControlSocket(std::nullopt, cfg, true);
     EXPECT_EQ(c.socket, "/tmp/b.sock");
     EXPECT_NE(c.warning.find("vmpower.yaml:"), std::string::npos) << c.warning;

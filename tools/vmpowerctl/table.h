@@ -8,14 +8,14 @@
 namespace vmpower::ctl {
 
 class Table {
-public:
+  public:
     explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
     void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
     bool empty() const { return rows_.empty(); }
     // Each line indented by `indent` spaces; trailing blanks trimmed.
     void print(std::ostream& out, std::size_t indent = 0) const;
 
-private:
+  private:
     std::vector<std::string> header_;
     std::vector<std::vector<std::string>> rows_;
 };
