@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "agent.h"
+#include "power_action.h"
 #include "libvirt_handles.h"
 
 #ifndef VMPOWER_VERSION
@@ -34,22 +35,6 @@ json ok() {
 }
 json error(const std::string& msg) {
     return {{"ok", false}, {"error", msg}};
-}
-
-constexpr std::array<std::pair<std::string_view, PowerAction>, 6> kActions{{
-    {"up", PowerAction::ScaleUp},
-    {"down", PowerAction::ScaleDown},
-    {"max", PowerAction::Max},
-    {"min", PowerAction::Min},
-    {"enable_turbo", PowerAction::EnableTurbo},
-    {"disable_turbo", PowerAction::DisableTurbo},
-}};
-
-std::string_view actionName(PowerAction a) {
-    for (const auto& [name, action] : kActions) {
-        if (action == a) return name;
-    }
-    return "?";
 }
 
 const json& requiredArg(const json& req, const char* key) {
@@ -137,7 +122,7 @@ std::string overrideLabel(const std::string& uuid) {
 
 json ruleJson(const VmPolicy& r, const Domain* d) {
     json commands = json::array();
-    for (PowerAction a : r.allowed_actions) commands.push_back(actionName(a));
+    for (PowerAction a : r.allowed_actions) commands.push_back(powerActionName(a));
     json out = {
         {"label", r.name},
         {"override", r.name.starts_with(kOverridePrefix)},
@@ -241,11 +226,10 @@ struct ControlCommands {
         unsigned cpu = cpuArg(req, "cpu");
         std::string name =
             choiceArg(req, "action", {"up", "down", "min", "max", "enable_turbo", "disable_turbo"});
-        auto it = std::find_if(kActions.begin(), kActions.end(),
-                               [&](const auto& p) { return p.first == name; });
+        auto action = parsePowerAction(name);  // choiceArg checked the word
         // The operator holds requests like a VM does, so arbitration still
         // protects the VMs on that CPU.
-        bool done = a.power_.apply(Requester{"operator", cpu}, CpuSet{cpu}, it->second, {});
+        bool done = a.power_.apply(Requester{"operator", cpu}, CpuSet{cpu}, *action, {});
         return done ? ok()
                     : error("CPU " + std::to_string(cpu) +
                             ": cpufreq refused (see the agent's log)");

@@ -4,6 +4,8 @@
 #include <sys/un.h>
 
 #include <array>
+#include <functional>
+#include <random>
 #include <cerrno>
 #include <cstring>
 
@@ -24,7 +26,8 @@ Channel::Channel(ChannelEnv& env, const GuestIdentity& guest, PowerChannel desc,
       desc_(std::move(desc)),
       assembler_(recordSize(format)),
       request_state_(env.handler.newChannelState()),
-      replies_(env.reply_queue_records) {}
+      replies_(env.reply_queue_records),
+      jitter_rng_(static_cast<std::uint_fast32_t>(std::hash<std::string>{}(desc_.source_path))) {}
 
 Channel::~Channel() { close(); }
 
@@ -147,7 +150,11 @@ void Channel::tryConnect() {
 
 void Channel::retryLater() {
     state_ = State::Connecting;
-    retry_ = env_.retries.schedule(backoff_, [this] { tryConnect(); });
+    // +-20% jitter: channels that failed together (a domain's, or all of them
+    // after a host event) must not keep retrying in the same loop turn.
+    auto jitter = std::uniform_int_distribution<long>(-backoff_.count() / 5, backoff_.count() / 5);
+    auto delay = backoff_ + std::chrono::milliseconds(jitter(jitter_rng_));
+    retry_ = env_.retries.schedule(delay, [this] { tryConnect(); });
     backoff_ = std::min(backoff_ * 2, kMaxBackoff);
 }
 
@@ -203,7 +210,16 @@ void Channel::onReadable() {
         assembler_.feed(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)),
                         [this](std::span<const std::byte> record) {
                             auto reply = env_.handler.handle(guest_, *request_state_, record);
-                            if (!reply.empty()) replies_.push(std::move(reply));
+                            if (reply.empty()) return;
+                            // One read can hold more records than the queue:
+                            // before a push would drop a reply, hand what the
+                            // socket takes to it, so only a guest that does
+                            // not read loses replies. A hard error shows again
+                            // at flushReplies() below, outside the assembler.
+                            if (replies_.size() >= env_.reply_queue_records) {
+                                (void)replies_.flush(fd_.get());
+                            }
+                            replies_.push(std::move(reply));
                         });
     }
     flushReplies();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "domain_xml.h"
@@ -81,6 +82,7 @@ private:
     std::optional<EpollSet::Token> token_;
     std::optional<RetryScheduler::Id> retry_;
     std::chrono::milliseconds backoff_{50};
+    std::minstd_rand jitter_rng_;
     std::uint32_t interest_ = 0;
     Stats stats_;
     bool enabled_ = true;

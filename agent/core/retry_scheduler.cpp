@@ -25,8 +25,14 @@ void RetryScheduler::cancel(Id id) {
 }
 
 void RetryScheduler::runDue() {
+    // A bounded batch per loop turn: when thousands of channels fall due at
+    // once (libvirtd restart, host reboot), guests' requests still get turns
+    // in between; the rest run on the next turn (re-armed at 0 ms below).
+    constexpr int kMaxPerTurn = 32;
     auto now = clock_.now();
-    while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
+    for (int ran = 0; ran < kMaxPerTurn && !by_deadline_.empty() &&
+                      by_deadline_.begin()->first <= now;
+         ++ran) {
         Id id = by_deadline_.begin()->second;
         by_deadline_.erase(by_deadline_.begin());
         auto it = by_id_.find(id);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "cpufreq_error.h"
+#include "power_action.h"
 
 namespace vmpower {
 
@@ -12,24 +13,6 @@ namespace {
 
 std::string knobGroup(const std::string& file) {
     return "turbo:" + file;
-}
-
-const char* actionName(PowerAction a) {
-    switch (a) {
-        case PowerAction::ScaleUp:
-            return "scale-up";
-        case PowerAction::ScaleDown:
-            return "scale-down";
-        case PowerAction::Max:
-            return "max";
-        case PowerAction::Min:
-            return "min";
-        case PowerAction::EnableTurbo:
-            return "enable-turbo";
-        case PowerAction::DisableTurbo:
-            return "disable-turbo";
-    }
-    return "?";
 }
 
 bool isTurbo(PowerAction a) {
@@ -150,7 +133,7 @@ bool Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerAction actio
                     const FrequencyLimits& limits) {
     if (!backend_) {
         spdlog::warn("cpufreq: no cpufreq under {}; {} from {} vcpu {} refused",
-                     sysfs_->root().string(), actionName(action), who.domain_uuid, who.vcpu);
+                     sysfs_->root().string(), powerActionName(action), who.domain_uuid, who.vcpu);
         return false;
     }
     if (limits.floor_khz > limits.ceiling_khz) {
@@ -175,7 +158,7 @@ bool Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerAction actio
         if (isTurbo(action)) {
             if (!states_[p].knob) {
                 spdlog::warn("cpufreq: {} has no turbo switch; {} refused", pol.dir,
-                             actionName(action));
+                             powerActionName(action));
                 return false;
             }
             h.turbo = action == PowerAction::EnableTurbo;
@@ -199,7 +182,7 @@ bool Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerAction actio
     } catch (const std::exception& e) {
         // A write failed half way (the tree was validated, so this is the
         // kernel refusing or I/O): put the previous holds back.
-        spdlog::error("cpufreq: {} for {} vcpu {} failed: {}; undoing", actionName(action),
+        spdlog::error("cpufreq: {} for {} vcpu {} failed: {}; undoing", powerActionName(action),
                       who.domain_uuid, who.vcpu, e.what());
         for (std::size_t i = 0; i < policies->size(); ++i) {
             auto& holds = states_[(*policies)[i]].holds;

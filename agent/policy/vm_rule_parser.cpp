@@ -6,34 +6,21 @@
 #include <utility>
 
 #include "glob_pattern.h"
+#include "power_action.h"
 #include "uuid.h"
 
 namespace vmpower {
 
 namespace {
 
-constexpr std::array<std::pair<const char*, PowerAction>, 6> kCommands = {{
-    {"up", PowerAction::ScaleUp},
-    {"down", PowerAction::ScaleDown},
-    {"max", PowerAction::Max},
-    {"min", PowerAction::Min},
-    {"enable_turbo", PowerAction::EnableTurbo},
-    {"disable_turbo", PowerAction::DisableTurbo},
-}};
-
 std::set<PowerAction> parseCommands(const YamlReader& r, const YAML::Node& n) {
     if (!n.IsSequence()) r.fail(n, "commands: expected a list (up, down, min, max, enable_turbo, disable_turbo)");
     std::set<PowerAction> out;
     for (const auto& item : n) {
         std::string word = r.string(item, "commands");
-        bool found = false;
-        for (const auto& [name, action] : kCommands) {
-            if (word == name) {
-                out.insert(action);
-                found = true;
-            }
-        }
-        if (!found) {
+        auto action = parsePowerAction(word);
+        if (action) out.insert(*action);
+        if (!action) {
             r.fail(item, "commands: unknown command '" + word +
                              "' (known: up, down, min, max, enable_turbo, disable_turbo)");
         }

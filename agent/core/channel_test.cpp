@@ -1,0 +1,110 @@
+// Channel: a read that brings more records than the reply queue holds must
+// not drop replies a reading guest would get (the queue only bounds what a
+// guest that does not read leaves behind).
+#include "channel.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "clock.h"
+#include "test_support.h"
+#include "unique_fd.h"
+
+namespace vmpower {
+namespace {
+
+constexpr std::size_t kQueue = 8;
+
+class ChannelTest : public ::testing::Test {
+protected:
+    ChannelTest() {
+        EventLoop::registerDefaultImpl();
+        char tmpl[] = "/tmp/vmpower-channel-XXXXXX";
+        dir_ = ::mkdtemp(tmpl);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, (dir_ / "ch.0").c_str(), sizeof addr.sun_path - 1);
+        listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        EXPECT_EQ(::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        EXPECT_EQ(::listen(listen_.get(), 1), 0);
+        VmPolicy rule;
+        rule.name_globs = {"vm"};
+        rule.requests_per_second = 0;  // unlimited
+        handler_ = std::make_unique<RequestHandler>(
+            power_, clock_, sharing_, std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
+        env_ = std::make_unique<ChannelEnv>(ChannelEnv{epoll_, retries_, *handler_, peers_, kQueue});
+        vcpus_ = VcpuMap({*CpuSet::parse("1")});
+        guest_.name = "vm";
+        guest_.uuid = "11111111-1111-1111-1111-111111111111";
+        guest_.vcpus = &vcpus_;
+    }
+    ~ChannelTest() override { std::filesystem::remove_all(dir_); }
+
+    // Loop turns (each bounded by a 10 ms tick) until pred() or ~5 s.
+    template <typename Pred>
+    bool turnUntil(Pred pred) {
+        EventLoop::Timer tick([] {});
+        for (int i = 0; i < 500 && !pred(); ++i) {
+            tick.arm(std::chrono::milliseconds(10));
+            EventLoop::runOnce();
+        }
+        return pred();
+    }
+
+    std::filesystem::path dir_;
+    UniqueFd listen_;
+    SteadyClock clock_;
+    EpollSet epoll_;
+    RetryScheduler retries_{clock_};
+    testing::FakePowerControl power_;
+    testing::FakeSharing sharing_;
+    TrustingPeerVerifier peers_;
+    std::unique_ptr<RequestHandler> handler_;
+    std::unique_ptr<ChannelEnv> env_;
+    VcpuMap vcpus_;
+    GuestIdentity guest_;
+};
+
+TEST_F(ChannelTest, ManyRecordsInOneReadAreAllAnsweredToAReadingGuest) {
+    PowerChannel desc;
+    desc.index = 0;
+    desc.type = "unix";
+    desc.source_path = (dir_ / "ch.0").string();
+    Channel ch(*env_, guest_, desc, RecordFormat::Dpdk464);
+    ch.open();
+    ASSERT_EQ(ch.state(), Channel::State::Connected);
+    UniqueFd qemu(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    ASSERT_TRUE(qemu.valid());
+
+    // Five times the queue in one write: one wakeup reads them all.
+    constexpr std::size_t kRecords = 5 * kQueue;
+    std::vector<std::byte> all;
+    for (std::size_t i = 0; i < kRecords; ++i) {
+        auto rec = testing::packet(VMPOWER_CPU_POWER, VMPOWER_SCALE_MAX, 0, "n" + std::to_string(i));
+        all.insert(all.end(), rec.begin(), rec.end());
+    }
+    ASSERT_EQ(::send(qemu.get(), all.data(), all.size(), MSG_NOSIGNAL), static_cast<ssize_t>(all.size()));
+    ASSERT_TRUE(turnUntil([&] { return ch.stats().requests.records == kRecords; }));
+
+    // The socket had room for every reply: none dropped, all in order.
+    std::vector<std::byte> got(all.size());
+    std::size_t have = 0;
+    ASSERT_TRUE(turnUntil([&] {
+        ssize_t n = ::recv(qemu.get(), got.data() + have, got.size() - have, MSG_DONTWAIT);
+        if (n > 0) have += static_cast<std::size_t>(n);
+        return have == got.size();
+    }));
+    EXPECT_EQ(ch.stats().replies_dropped, 0u);
+    EXPECT_EQ(ch.stats().replies_sent, kRecords);
+    EXPECT_EQ(got, all) << "each ACK is its request echoed";
+}
+
+}  // namespace
+}  // namespace vmpower

@@ -1,0 +1,65 @@
+#include "retry_scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace vmpower {
+namespace {
+
+class RetrySchedulerTest : public ::testing::Test {
+protected:
+    void SetUp() override { EventLoop::registerDefaultImpl(); }
+    ManualClock clock_;
+};
+
+TEST_F(RetrySchedulerTest, RunsInDeadlineOrderAndHonoursCancel) {
+    RetryScheduler s(clock_);
+    std::vector<int> ran;
+    s.schedule(std::chrono::milliseconds(30), [&] { ran.push_back(3); });
+    auto id = s.schedule(std::chrono::milliseconds(20), [&] { ran.push_back(2); });
+    s.schedule(std::chrono::milliseconds(10), [&] { ran.push_back(1); });
+    s.cancel(id);
+    s.cancel(id);  // twice is harmless
+    clock_.advance(std::chrono::milliseconds(100));
+    for (int i = 0; i < 10 && s.pending() > 0; ++i) EventLoop::runOnce();
+    EXPECT_EQ(ran, (std::vector<int>{1, 3}));
+}
+
+TEST_F(RetrySchedulerTest, NothingRunsBeforeItsDeadline) {
+    RetryScheduler s(clock_);
+    int ran = 0;
+    s.schedule(std::chrono::milliseconds(50), [&] { ++ran; });
+    // The libvirt timer fires (real time) but the clock has not reached it.
+    EventLoop::Timer tick([] {});
+    tick.arm(std::chrono::milliseconds(60));
+    EventLoop::runOnce();
+    EventLoop::runOnce();
+    EXPECT_EQ(ran, 0);
+    EXPECT_EQ(s.pending(), 1u);
+}
+
+TEST_F(RetrySchedulerTest, ManyDueAtOnceRunInBoundedBatchesPerTurn) {
+    RetryScheduler s(clock_);
+    int ran = 0;
+    for (int i = 0; i < 100; ++i) s.schedule(std::chrono::milliseconds(0), [&] { ++ran; });
+    EventLoop::runOnce();
+    EXPECT_GT(ran, 0);
+    EXPECT_LE(ran, 32);  // one turn never runs them all
+    for (int i = 0; i < 10 && s.pending() > 0; ++i) EventLoop::runOnce();
+    EXPECT_EQ(ran, 100);
+}
+
+TEST_F(RetrySchedulerTest, ACallbackMayScheduleAnother) {
+    RetryScheduler s(clock_);
+    int ran = 0;
+    s.schedule(std::chrono::milliseconds(0), [&] {
+        ++ran;
+        s.schedule(std::chrono::milliseconds(0), [&] { ++ran; });
+    });
+    for (int i = 0; i < 10 && (s.pending() > 0 || ran < 2); ++i) EventLoop::runOnce();
+    EXPECT_EQ(ran, 2);
+}
+
+}  // namespace
+}  // namespace vmpower
