@@ -110,7 +110,8 @@ class Domain:
 class Agent:
     """vmpowerd as a process, on a copy of a fixture sysfs tree."""
 
-    def __init__(self, binary, scratch, driver="acpi-cpufreq", extra_vms='  - name: "*"\n'):
+    def __init__(self, binary, scratch, driver="acpi-cpufreq", extra_vms='  - name: "*"\n',
+                 uri=URI):
         self.scratch = scratch
         self.sysfs = os.path.join(scratch.path, "sys")
         shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "sysfs", driver), self.sysfs,
@@ -121,7 +122,7 @@ class Agent:
             f.write(f"agent:\n  sysfs_root: {self.sysfs}\n  state_dir: {scratch.path}/state\n"
                     f"  control_socket: {self.control}\n  log_level: debug\nvms:\n{extra_vms}")
         self.log = open(os.path.join(scratch.path, "vmpowerd.log"), "w+")
-        self.proc = subprocess.Popen([binary, "--connect", URI, "--config", self.config],
+        self.proc = subprocess.Popen([binary, "--connect", uri, "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: self.state().get("ready"), what="vmpowerd ready")
 
