@@ -25,7 +25,6 @@ constexpr std::size_t kQueue = 8;
 class ChannelTest : public ::testing::Test {
 protected:
     ChannelTest() {
-        EventLoop::registerDefaultImpl();
         char tmpl[] = "/tmp/vmpower-channel-XXXXXX";
         dir_ = ::mkdtemp(tmpl);
         sockaddr_un addr{};
@@ -58,6 +57,8 @@ protected:
         return pred();
     }
 
+    // Before any member that watches an fd (libvirt's loop must exist).
+    bool loop_ = (EventLoop::registerDefaultImpl(), true);
     std::filesystem::path dir_;
     UniqueFd listen_;
     SteadyClock clock_;

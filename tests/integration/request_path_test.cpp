@@ -906,10 +906,17 @@ TEST_F(RequestPath, HostileGuestsGetNowhereAndOtherChannelsKeepBeingServed) {
         int small = 4096;
         ASSERT_EQ(::setsockopt(q("deaf", 0).fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
         constexpr std::uint64_t kRequests = 5000;
-        const Bytes one = cpuPower(0, VMPOWER_SCALE_MAX);
+        // vm_name is echoed, never read: it numbers the requests, so the
+        // replies that get through show which ones were dropped.
+        auto numbered = [](std::uint64_t i) {
+            return withVmName(cpuPower(0, VMPOWER_SCALE_MAX), "req-" + std::to_string(i));
+        };
         Bytes many;
         many.reserve(kRequests * kRecord);
-        for (std::uint64_t i = 0; i < kRequests; ++i) many.insert(many.end(), one.begin(), one.end());
+        for (std::uint64_t i = 0; i < kRequests; ++i) {
+            const Bytes one = numbered(i);
+            many.insert(many.end(), one.begin(), one.end());
+        }
         ASSERT_TRUE(q("deaf", 0).sendAll(*agent_, many));
         ASSERT_TRUE(runUntil(*agent_, [&] { return channel("deaf", 0).stats().requests.records == kRequests; },
                              30s));
@@ -920,14 +927,26 @@ TEST_F(RequestPath, HostileGuestsGetNowhereAndOtherChannelsKeepBeingServed) {
         EXPECT_EQ(fixture_->read(setspeed2), "3400000\n");
         bystanderServed("a guest that never reads");  // the loop is not wedged
 
-        // When it finally reads: whole ACKs only, oldest dropped first.
+        // When it finally reads: whole ACKs only, in order, the oldest
+        // dropped first: whatever reached the socket before it filled, then
+        // the newest reply_queue_records (64) replies.
         const std::uint64_t expected = kRequests - stats.replies_dropped;
+        ASSERT_GE(expected, 64u);
         Bytes got = receive(q("deaf", 0), expected * kRecord, 30s);
         ASSERT_EQ(got.size(), expected * kRecord);
+        std::vector<std::uint64_t> seq;
         for (std::uint64_t i = 0; i < expected; ++i) {
             const Bytes rec(got.begin() + static_cast<std::ptrdiff_t>(i * kRecord),
                             got.begin() + static_cast<std::ptrdiff_t>((i + 1) * kRecord));
-            ASSERT_EQ(rec, one) << "record " << i;
+            const std::string name(reinterpret_cast<const char*>(rec.data()) + 16);
+            ASSERT_EQ(name.rfind("req-", 0), 0u) << "record " << i;
+            seq.push_back(std::stoull(name.substr(4)));
+            ASSERT_EQ(hex(rec), hex(numbered(seq.back()))) << "record " << i;
+        }
+        const std::uint64_t through_socket = expected - 64;
+        for (std::uint64_t i = 0; i < expected; ++i) {
+            const std::uint64_t want = i < through_socket ? i : kRequests - (expected - i);
+            ASSERT_EQ(seq[i], want) << "reply " << i << " of " << expected << " received";
         }
         stats = channel("deaf", 0).stats();
         EXPECT_EQ(stats.replies_sent + stats.replies_dropped, kRequests);
