@@ -108,8 +108,13 @@ json domainJson(const Domain& d) {
     }
     json channels = json::array();
     for (const auto& [index, ch] : d.channels) channels.push_back(channelJson(*ch));
-    return {{"name", d.identity.name}, {"uuid", d.identity.uuid}, {"id", d.id},
-            {"vcpus", vcpus},          {"channels", channels},    {"problems", d.problems}};
+    return {{"name", d.identity.name},
+            {"uuid", d.identity.uuid},
+            {"id", d.id},
+            {"vcpus", vcpus},
+            {"emulator_pcpus", d.emulator_pcpus.toString()},
+            {"channels", channels},
+            {"problems", d.problems}};
 }
 
 // set-query's runtime overrides are rules placed first, labelled so the next

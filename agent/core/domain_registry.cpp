@@ -71,6 +71,10 @@ void DomainRegistry::onTunable(
         Domain& d = *it->second;
         static constexpr std::string_view kPin = "cputune.vcpupin";
         for (const auto& [key, value] : params) {
+            if (key == "cputune.emulatorpin") {
+                if (auto set = CpuSet::parse(value)) d.emulator_pcpus = *set;
+                continue;
+            }
             if (!key.starts_with(kPin)) continue;
             std::string_view num = std::string_view(key).substr(kPin.size());
             unsigned vcpu = 0;
@@ -150,6 +154,7 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     }
     d.identity.name = snap.name;  // a rename is possible while defined
     d.id = desc.id;
+    d.emulator_pcpus = desc.emulatorpin.value_or(CpuSet{});
     if (desc.problems != d.problems) {
         for (const auto& p : desc.problems) spdlog::warn("{}: {}", snap.name, p);
         d.problems = desc.problems;

@@ -169,6 +169,7 @@ TEST_F(AgentOnTestDriver, TunableEventUpdatesTheFullCpuSet) {
     agent_->registry().onTunable(kUuid1, {{"cputune.vcpupin1", "2-3,5"}, {"cputune.emulatorpin", "0"}});
     const Domain* d = agent_->registry().find(kUuid1);
     EXPECT_EQ(d->vcpus.pcpus(1).toString(), "2-3,5");
+    EXPECT_EQ(d->emulator_pcpus.toString(), "0");
     agent_->registry().onTunable(kUuid1, {{"cputune.vcpupin0", "garbage"}});
     EXPECT_FALSE(d->vcpus.pcpus(0).empty());  // unchanged
     EXPECT_NE(d->vcpus.pcpus(0).toString(), "");
