@@ -258,8 +258,9 @@ protected:
         agent_ = std::make_unique<Agent>(opts, cfg, *power_);
         agent_->start();
         ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->ready(); }));
-        for (auto& [key, end] : qemu_) {
-            ASSERT_TRUE(runUntil(*agent_, [&] { return end->accept(); })) << key << " not connected";
+        for (auto& entry : qemu_) {
+            QemuEnd& end = *entry.second;  // clang: no lambda capture of a structured binding
+            ASSERT_TRUE(runUntil(*agent_, [&] { return end.accept(); })) << entry.first << " not connected";
         }
         // The pinning the test relies on is the agent's live map.
         for (const Vm& vm : vms) {
