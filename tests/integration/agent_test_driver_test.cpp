@@ -15,21 +15,6 @@
 namespace vmpower::test {
 namespace {
 
-std::string channelXml(const std::string& path, unsigned index, const std::string& type = "unix") {
-    return "<channel type='" + type + "'><source mode='bind' path='" + path +
-           "'/><target type='virtio' name='virtio.serial.port.poweragent." +
-           std::to_string(index) + "'/></channel>\n";
-}
-
-std::string domainXml(const std::string& name, const std::string& uuid, const std::string& devices,
-                      unsigned vcpus = 2) {
-    return "<domain type='test'><name>" + name + "</name><uuid>" + uuid +
-           "</uuid><memory>1048576</memory><vcpu>" + std::to_string(vcpus) +
-           "</vcpu><os><type>hvm</type></os><devices>"
-           "<controller type='virtio-serial' index='0'/>" +
-           devices + "</devices></domain>\n";
-}
-
 constexpr const char* kUuid1 = "11111111-1111-1111-1111-111111111111";
 constexpr const char* kUuid2 = "22222222-2222-2222-2222-222222222222";
 
@@ -42,39 +27,12 @@ std::size_t openFds() {
     return n;
 }
 
-class AgentOnTestDriver : public ::testing::Test {
+class AgentOnTestDriver : public AgentTestDriverFixture {
 protected:
     void start(const std::string& domains, bool verify_peer = false,
                const std::string& vms = "  - name: \"*\"\n") {
-        writeFile(dir_.path() / "node.xml", "<node><cpu><mode>host-model</mode></cpu>" + domains +
-                                                "</node>\n");
-        fixture_ = std::make_unique<SysfsFixture>("acpi-cpufreq");
-        Config cfg =
-            parseConfig(agentYaml(dir_.path(), fixture_->root(), verify_peer, vms), "test.yaml");
-        power_ = makeArbiterFor(cfg.agent);
-        AgentOptions opts;
-        opts.uri = "test://" + (dir_.path() / "node.xml").string();
-        opts.handle_signals = false;
-        opts.notify_systemd = false;
-        agent_ = std::make_unique<Agent>(opts, cfg, *power_);
-        agent_->start();
-        ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->ready(); }));
+        startAgent(domains, vms, verify_peer);
     }
-    std::string path(const std::string& leaf) { return (dir_.path() / leaf).string(); }
-    const Channel* channel(const char* uuid, unsigned index) {
-        const Domain* d = agent_->registry().find(uuid);
-        if (d == nullptr) return nullptr;
-        auto it = d->channels.find(index);
-        return it == d->channels.end() ? nullptr : it->second.get();
-    }
-    bool accepted(FakeQemuSocket& s) {
-        return runUntil(*agent_, [&] { return s.poll() || s.connected(); });
-    }
-
-    TempDir dir_;
-    std::unique_ptr<SysfsFixture> fixture_;
-    std::unique_ptr<Arbiter> power_;
-    std::unique_ptr<Agent> agent_;
 };
 
 TEST_F(AgentOnTestDriver, ConnectsEveryChannelOfARunningDomainAtStart) {

@@ -26,20 +26,6 @@ using json = nlohmann::json;
 constexpr const char* kUuid1 = "11111111-1111-1111-1111-111111111111";
 constexpr const char* kUuid2 = "22222222-2222-2222-2222-222222222222";
 
-std::string channelXml(const std::string& path, unsigned index) {
-    return "<channel type='unix'><source mode='bind' path='" + path +
-           "'/><target type='virtio' name='virtio.serial.port.poweragent." + std::to_string(index) +
-           "'/></channel>\n";
-}
-
-std::string domainXml(const std::string& name, const std::string& uuid,
-                      const std::string& devices) {
-    return "<domain type='test'><name>" + name + "</name><uuid>" + uuid +
-           "</uuid><memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os><devices>"
-           "<controller type='virtio-serial' index='0'/>" +
-           devices + "</devices></domain>\n";
-}
-
 // vm1 is matched by its own rule, vm2 by the catch-all, "outsider" by none.
 const std::string kRules =
     "  - label: lab\n"
@@ -50,38 +36,12 @@ const std::string kRules =
     "  - label: default\n"
     "    name: \"vm*\"\n";
 
-class VmpowerctlOnTestDriver : public ::testing::Test {
+class VmpowerctlOnTestDriver : public AgentTestDriverFixture {
   protected:
-    void start(const std::string& domains) {
-        writeFile(dir_.path() / "node.xml",
-                  "<node><cpu><mode>host-model</mode></cpu>" + domains + "</node>\n");
-        fixture_ = std::make_unique<SysfsFixture>("acpi-cpufreq");
-        config_path_ = dir_.path() / "vmpower.yaml";
-        writeFile(config_path_, agentYaml(dir_.path(), fixture_->root(), false, kRules));
-        Config cfg = loadConfig(config_path_);
-        power_ = makeArbiterFor(cfg.agent);
-        AgentOptions opts;
-        opts.uri = "test://" + (dir_.path() / "node.xml").string();
-        opts.config_path = config_path_;
-        opts.handle_signals = false;
-        opts.notify_systemd = false;
-        agent_ = std::make_unique<Agent>(opts, cfg, *power_);
-        agent_->start();
-        ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->ready(); }));
-    }
+    void start(const std::string& domains) { startAgent(domains, kRules); }
     void startWithVm1(FakeQemuSocket& q0) {
         start(domainXml("vm1", kUuid1, channelXml(q0.path(), 0)) + domainXml("vm2", kUuid2, ""));
         ASSERT_TRUE(accepted(q0));
-    }
-    std::string path(const std::string& leaf) { return (dir_.path() / leaf).string(); }
-    const Channel* channel(const char* uuid, unsigned index) {
-        const Domain* d = agent_->registry().find(uuid);
-        if (d == nullptr) return nullptr;
-        auto it = d->channels.find(index);
-        return it == d->channels.end() ? nullptr : it->second.get();
-    }
-    bool accepted(FakeQemuSocket& s) {
-        return runUntil(*agent_, [&] { return s.poll() || s.connected(); });
     }
     json control(const json& request) { return agent_->control(request); }
     static void expectError(const json& answer, const std::string& part) {
@@ -89,11 +49,6 @@ class VmpowerctlOnTestDriver : public ::testing::Test {
         EXPECT_NE(answer.value("error", "").find(part), std::string::npos) << answer.dump();
     }
 
-    TempDir dir_;
-    std::filesystem::path config_path_;
-    std::unique_ptr<SysfsFixture> fixture_;
-    std::unique_ptr<Arbiter> power_;
-    std::unique_ptr<Agent> agent_;
 };
 
 TEST_F(VmpowerctlOnTestDriver, DisabledChannelIsClosedAndStaysClosedUntilEnabled) {
