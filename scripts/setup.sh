@@ -33,7 +33,7 @@ if [ ! -f build/build.ninja ]; then
 fi
 if [ ! -f build-asan/build.ninja ]; then
     CC=clang CXX=clang++ meson setup build-asan \
-        -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzing=true
+        -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzing=true -Doptimization=1
 fi
 if [ ! -f build-static-guest/build.ninja ]; then
     meson setup build-static-guest -Dguest_only=true -Dstatic_guest=true
