@@ -35,6 +35,7 @@ public:
         return true;
     }
     void release(std::string_view) override {}
+    void releaseVcpuOutside(std::string_view, unsigned, const CpuSet&) override {}
     std::optional<std::uint32_t> currentFrequency(unsigned) const override { return 2000000; }
     std::vector<std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
     bool turboCapable(unsigned) const override { return false; }

@@ -92,6 +92,8 @@ void DomainRegistry::onTunable(
             VcpuMap updated = d.vcpus;
             updated.setPcpus(vcpu, *set);
             setVcpuMap(d, std::move(updated));
+            // Its requests on CPUs it left no longer speak for it.
+            power_.releaseVcpuOutside(d.identity.uuid, vcpu, *set);
         }
     } catch (const std::exception& e) {
         spdlog::error("tunable event for {}: {}", uuid, e.what());

@@ -259,24 +259,37 @@ void Arbiter::reconcileKnobs() {
     }
 }
 
-void Arbiter::release(std::string_view domain_uuid) {
+template <typename HoldPred, typename PolicyPred>
+void Arbiter::releaseWhere(std::string_view what, HoldPred drop, PolicyPred in_policy) {
     for (std::size_t p = 0; p < states_.size(); ++p) {
-        auto& holds = states_[p].holds;
-        const auto n =
-            std::erase_if(holds, [&](const auto& kv) { return kv.first.first == domain_uuid; });
-        if (n == 0) continue;
+        if (!in_policy(p)) continue;
+        if (std::erase_if(states_[p].holds, drop) == 0) continue;
         try {
             reconcile(p);
         } catch (const std::exception& e) {
-            spdlog::error("cpufreq: releasing {} on {}: {}", domain_uuid, topology_.policy(p).dir,
+            spdlog::error("cpufreq: releasing {} on {}: {}", what, topology_.policy(p).dir,
                           e.what());
         }
     }
     try {
         reconcileKnobs();
     } catch (const std::exception& e) {
-        spdlog::error("cpufreq: releasing {}: turbo: {}", domain_uuid, e.what());
+        spdlog::error("cpufreq: releasing {}: turbo: {}", what, e.what());
     }
+}
+
+void Arbiter::release(std::string_view domain_uuid) {
+    releaseWhere(
+        domain_uuid, [&](const auto& kv) { return kv.first.first == domain_uuid; },
+        [](std::size_t) { return true; });
+}
+
+void Arbiter::releaseVcpuOutside(std::string_view domain_uuid, unsigned vcpu,
+                                 const CpuSet& pinned) {
+    releaseWhere(
+        domain_uuid,
+        [&](const auto& kv) { return kv.first.first == domain_uuid && kv.first.second == vcpu; },
+        [&](std::size_t p) { return !topology_.policy(p).cpus.intersects(pinned); });
 }
 
 bool Arbiter::restoreAll() {

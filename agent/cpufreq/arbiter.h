@@ -49,6 +49,8 @@ class Arbiter final : public PowerControl {
     bool apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
                const FrequencyLimits& limits) override;
     void release(std::string_view domain_uuid) override;
+    void releaseVcpuOutside(std::string_view domain_uuid, unsigned vcpu,
+                            const CpuSet& pinned) override;
 
     std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override;
     std::vector<std::uint32_t> availableFrequencies(unsigned pcpu) const override;  // ascending
@@ -86,6 +88,10 @@ class Arbiter final : public PowerControl {
                                              const FrequencyLimits& limits) const;
     void reconcile(std::size_t policy);
     void reconcileKnobs();
+    // Drops the holds `drop` selects in the policies `in_policy` selects,
+    // then re-applies what is left (restoring policies nobody holds).
+    template <typename HoldPred, typename PolicyPred>
+    void releaseWhere(std::string_view what, HoldPred drop, PolicyPred in_policy);
     std::optional<std::uint32_t> frequencyOf(std::size_t policy) const;
 
     std::unique_ptr<Sysfs> sysfs_;

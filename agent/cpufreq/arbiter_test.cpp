@@ -273,3 +273,22 @@ TEST(CpufreqArbiter, HighPriorityCoresHaveAHigherBaseFrequency) {
     EXPECT_FALSE(a->highPriority(0));
     EXPECT_FALSE(a->highPriority(9));
 }
+
+// --- a re-pinned vCPU lets go of the CPUs it left ---
+
+TEST(CpufreqArbiter, RepinnedVcpuReleasesOnlyThePoliciesItLeft) {
+    ArbiterTest t("acpi-cpufreq");
+    const Requester a1{kA.domain_uuid, 1};
+    ASSERT_TRUE(t.apply(kA, {0}, PowerAction::Max));  // vCPU 0 on pCPU 0
+    ASSERT_TRUE(t.apply(a1, {1}, PowerAction::Max));  // vCPU 1 on pCPU 1
+    auto held = t.fx.changedFiles();
+    ASSERT_EQ(held, (Files{pol(0, "scaling_governor"), pol(0, "scaling_setspeed"),
+                           pol(1, "scaling_governor"), pol(1, "scaling_setspeed")}));
+    // vCPU 1 still runs on pCPU 1 (among others): nothing changes.
+    t.arbiter->releaseVcpuOutside(kA.domain_uuid, 1, CpuSet{1, 2});
+    EXPECT_EQ(t.fx.changedFiles(), held);
+    // vCPU 1 moved to pCPU 0: policy1 is given back, vCPU 0's hold on policy0 stays.
+    t.arbiter->releaseVcpuOutside(kA.domain_uuid, 1, CpuSet{0});
+    EXPECT_EQ(t.fx.changedFiles(), (Files{pol(0, "scaling_governor"), pol(0, "scaling_setspeed")}));
+    EXPECT_EQ(t.get(pol(0, "scaling_setspeed")), "3400000\n");
+}

@@ -42,6 +42,11 @@ public:
     // any more go back to the state recorded before we first touched them.
     virtual void release(std::string_view domain_uuid) = 0;
 
+    // A vCPU was re-pinned: its holds on CPUs outside `pinned` (whole policy
+    // domains it no longer runs on) are dropped, as if released.
+    virtual void releaseVcpuOutside(std::string_view domain_uuid, unsigned vcpu,
+                                    const CpuSet& pinned) = 0;
+
     // For queries. nullopt / empty when the CPU has no cpufreq.
     virtual std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const = 0;
     virtual std::vector<std::uint32_t> availableFrequencies(unsigned pcpu) const = 0;

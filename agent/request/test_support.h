@@ -29,6 +29,9 @@ public:
         return apply_result;
     }
     void release(std::string_view uuid) override { released.emplace_back(uuid); }
+    void releaseVcpuOutside(std::string_view uuid, unsigned, const CpuSet&) override {
+        released.emplace_back(uuid);
+    }
     std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override {
         auto it = khz.find(pcpu);
         if (it == khz.end()) return std::nullopt;

@@ -32,6 +32,7 @@ public:
         return !fail;
     }
     void release(std::string_view) override {}
+    void releaseVcpuOutside(std::string_view, unsigned, const CpuSet&) override {}
     std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override {
         if (pcpu % 3 == 0) return std::nullopt;
         return 1000000 + pcpu;
