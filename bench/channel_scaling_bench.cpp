@@ -13,12 +13,11 @@
 // (--collect-atstart=no --toggle-collect='*measuredRoundTrips*').
 //
 // Method and results: bench/README.md.
+#include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-
-#include <benchmark/benchmark.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -46,15 +45,17 @@ constexpr unsigned kChannelsPerDomain = 30;  // one virtio-serial controller's p
 
 // QEMU's side of one chardev: listens, accepts the agent.
 class QemuEnd {
-public:
+  public:
     explicit QemuEnd(const std::filesystem::path& path) {
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         const std::string p = path.string();
-        if (p.size() >= sizeof addr.sun_path) throw std::runtime_error("socket path too long: " + p);
+        if (p.size() >= sizeof addr.sun_path)
+            throw std::runtime_error("socket path too long: " + p);
         std::memcpy(addr.sun_path, p.data(), p.size());
         listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        if (!listen_ || ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+        if (!listen_ ||
+            ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
             ::listen(listen_.get(), 4) < 0) {
             throw std::runtime_error("listen " + p + ": " + std::strerror(errno));
         }
@@ -66,7 +67,7 @@ public:
     }
     int fd() const { return conn_.get(); }
 
-private:
+  private:
     UniqueFd listen_;
     UniqueFd conn_;
 };
@@ -133,15 +134,19 @@ struct Env {
         heartbeat = std::make_unique<EventLoop::Timer>([this] { heartbeat->arm(100ms); });
         heartbeat->arm(100ms);
         agent->start();
-        if (!test::runUntil(*agent, [&] { return agent->ready(); }, 60s)) {
+        if (!test::runUntil(
+                *agent, [&] { return agent->ready(); }, 60s)) {
             throw std::runtime_error("agent not ready");
         }
         // The agent connected synchronously while reconciling; accept them all.
-        bool all = test::runUntil(*agent, [&] {
-            bool ok = true;
-            for (auto& q : qemu) ok = q->accept() && ok;
-            return ok;
-        }, 60s);
+        bool all = test::runUntil(
+            *agent,
+            [&] {
+                bool ok = true;
+                for (auto& q : qemu) ok = q->accept() && ok;
+                return ok;
+            },
+            60s);
         if (!all) throw std::runtime_error("not every channel connected");
 
         auto dom = test::lookup(*agent, "d0");
@@ -215,7 +220,8 @@ Env& envFor(unsigned n, unsigned missing_pct) {
             // state, not the first seconds' burst of 50 ms retries.
             const char* w = std::getenv("VMPOWER_BENCH_BACKOFF_WARMUP_MS");
             auto warm = std::chrono::milliseconds(w ? std::atoi(w) : 6500);
-            test::runUntil(*g_env->agent, [] { return false; }, warm);
+            test::runUntil(
+                *g_env->agent, [] { return false; }, warm);
         }
     }
     return *g_env;
@@ -251,7 +257,9 @@ void BM_RoundTrip(benchmark::State& st) {
     }
     if (us.empty()) return;
     std::sort(us.begin(), us.end());
-    auto pct = [&](double p) { return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))]; };
+    auto pct = [&](double p) {
+        return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))];
+    };
     st.counters["channels"] = env->n;
     st.counters["in_backoff"] = env->missing;
     st.counters["turns_per_rt"] = static_cast<double>(turns) / static_cast<double>(us.size());
@@ -405,7 +413,8 @@ int main(int argc, char** argv) {
         unsigned missing = argc >= 5 ? static_cast<unsigned>(std::atoi(argv[4])) : 0;
         auto& env = vmpower::bench::envFor(n, missing);
         unsigned bad = vmpower::bench::measuredRoundTrips(env, count);
-        std::printf("channels=%u in_backoff=%u roundtrips=%u failed=%u\n", n, env.missing, count, bad);
+        std::printf("channels=%u in_backoff=%u roundtrips=%u failed=%u\n", n, env.missing, count,
+                    bad);
         vmpower::bench::g_env.reset();
         return bad == 0 ? 0 : 1;
     }

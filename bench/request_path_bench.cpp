@@ -23,14 +23,14 @@ namespace {
 constexpr const char* kUuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
 
 class NoSharing final : public PcpuSharing {
-public:
+  public:
     bool sharedWithOtherDomain(std::string_view, const CpuSet&) const override { return false; }
 };
 
 // Answers like the Arbiter but touches nothing: isolates the decision from
 // the sysfs writes.
 class NullPower final : public PowerControl {
-public:
+  public:
     bool apply(const Requester&, const CpuSet&, PowerAction, const FrequencyLimits&) override {
         return true;
     }
@@ -42,7 +42,8 @@ public:
     bool highPriority(unsigned) const override { return false; }
 };
 
-std::vector<std::byte> record(std::uint32_t command, std::uint32_t unit, std::uint64_t resource_id) {
+std::vector<std::byte> record(std::uint32_t command, std::uint32_t unit,
+                              std::uint64_t resource_id) {
     vmpower_packet p;
     std::memset(&p, 0, sizeof p);
     p.command = command;

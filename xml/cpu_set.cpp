@@ -72,7 +72,9 @@ bool CpuSet::contains(unsigned cpu) const {
     return word < words_.size() && (words_[word] >> (cpu % 64) & 1U) != 0;
 }
 
-bool CpuSet::empty() const { return words_.empty(); }
+bool CpuSet::empty() const {
+    return words_.empty();
+}
 
 std::size_t CpuSet::count() const {
     std::size_t n = 0;
@@ -126,7 +128,9 @@ std::string CpuSet::toString() const {
     return out;
 }
 
-bool operator==(const CpuSet& a, const CpuSet& b) { return a.words_ == b.words_; }
+bool operator==(const CpuSet& a, const CpuSet& b) {
+    return a.words_ == b.words_;
+}
 
 void CpuSet::trim() {
     while (!words_.empty() && words_.back() == 0) words_.pop_back();

@@ -11,7 +11,7 @@
 namespace vmpower {
 
 class CpuSet {
-public:
+  public:
     // Highest CPU number accepted from outside input: bounds the memory a
     // hostile cpulist ("0-4000000000") can make us allocate.
     static constexpr unsigned kMaxCpu = 8191;
@@ -36,7 +36,7 @@ public:
 
     friend bool operator==(const CpuSet& a, const CpuSet& b);
 
-private:
+  private:
     void trim();
     std::vector<std::uint64_t> words_;  // no trailing zero words
 };

@@ -18,7 +18,8 @@ TEST(CpuSet, AcceptsLibvirtExclusionAndSysfsNewline) {
 }
 
 TEST(CpuSet, RejectsGarbageAndHugeNumbers) {
-    for (const char* bad : {"a", "1-", "-1", "3-1", "1,,2", "99999", "0-4000000000", "^1-2", "1 2"}) {
+    for (const char* bad :
+         {"a", "1-", "-1", "3-1", "1,,2", "99999", "0-4000000000", "^1-2", "1 2"}) {
         EXPECT_FALSE(CpuSet::parse(bad)) << bad;
     }
 }

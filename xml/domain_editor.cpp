@@ -1,11 +1,10 @@
 #include "domain_editor.h"
 
-#include <pugixml.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <pugixml.hpp>
 #include <set>
 
 #include "domain_editor_layout.h"
@@ -52,7 +51,8 @@ pugi::xml_node findRecord(pugi::xml_node domain) {
             if (e.type() != pugi::node_element || localName(e) != "provision") continue;
             for (pugi::xml_attribute a : e.attributes()) {
                 std::string_view an = a.name();
-                if ((an == "xmlns" || an.substr(0, 6) == "xmlns:") && a.value() == kProvisionNamespace) {
+                if ((an == "xmlns" || an.substr(0, 6) == "xmlns:") &&
+                    a.value() == kProvisionNamespace) {
                     return e;
                 }
             }
@@ -155,12 +155,12 @@ struct DomainEditor::Document {
         if (r || !create) return r;
         pugi::xml_node metadata = domain().child("metadata");
         if (!metadata) {
-            pugi::xml_node after = lastChild(domain(), {"description", "title", "genid", "uuid", "name"});
-            metadata = layout::insertChild(domain(), after, "metadata",
-                                           layout::forChildrenOf(domain()));
+            pugi::xml_node after =
+                lastChild(domain(), {"description", "title", "genid", "uuid", "name"});
+            metadata =
+                layout::insertChild(domain(), after, "metadata", layout::forChildrenOf(domain()));
         }
-        r = layout::insertChild(metadata, {}, "vmpower:provision",
-                                layout::forChildrenOf(metadata));
+        r = layout::insertChild(metadata, {}, "vmpower:provision", layout::forChildrenOf(metadata));
         r.append_attribute("xmlns:vmpower").set_value(std::string(kProvisionNamespace).c_str());
         return r;
     }
@@ -202,15 +202,17 @@ DomainEditor::DomainEditor(std::string_view text) : doc_(std::make_unique<Docume
     }
     doc_->tail = std::string(text.substr(last + 1));
     doc_->original = std::string(text);
-    vcpuCount();          // validates <vcpu>
-    doc_->inventory();    // validates the virtio-serial numbers
+    vcpuCount();        // validates <vcpu>
+    doc_->inventory();  // validates the virtio-serial numbers
 }
 
 DomainEditor::~DomainEditor() = default;
 DomainEditor::DomainEditor(DomainEditor&&) noexcept = default;
 DomainEditor& DomainEditor::operator=(DomainEditor&&) noexcept = default;
 
-std::string DomainEditor::name() const { return doc_->domain().child_value("name"); }
+std::string DomainEditor::name() const {
+    return doc_->domain().child_value("name");
+}
 
 unsigned DomainEditor::vcpuCount() const {
     pugi::xml_node vcpu = doc_->domain().child("vcpu");
@@ -258,7 +260,8 @@ ChannelCheck DomainEditor::check(unsigned wantedCount) const {
         }
         pugi::xml_node source = c.child("source");
         if (source && std::strcmp(source.attribute("mode").value(), "bind") != 0) {
-            result.clashes.push_back(who + " must have <source mode='bind'>: QEMU listens, vmpowerd connects");
+            result.clashes.push_back(
+                who + " must have <source mode='bind'>: QEMU listens, vmpowerd connects");
         }
         found.insert(*n);
         if (*n >= wantedCount) result.extra.push_back(*n);
@@ -271,9 +274,10 @@ ChannelCheck DomainEditor::check(unsigned wantedCount) const {
 
 EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
     if (request.count == 0 || request.count > kMaxPowerChannels) {
-        throw DomainEditError(Kind::TooManyChannels,
-                              std::to_string(request.count) + " channels requested; between 1 and " +
-                                  std::to_string(kMaxPowerChannels) + " are allowed");
+        throw DomainEditError(Kind::TooManyChannels, std::to_string(request.count) +
+                                                         " channels requested; between 1 and " +
+                                                         std::to_string(kMaxPowerChannels) +
+                                                         " are allowed");
     }
     const std::string domainName = name();
     if (domainName.empty()) throw DomainEditError(Kind::Malformed, "the domain has no <name>");
@@ -296,13 +300,14 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
     std::vector<std::string> paths;
     for (unsigned n : before.missing) {
         if (!request.socketDir) break;
-        std::string path =
-            (*request.socketDir / (domainName + "." + std::to_string(n))).lexically_normal().string();
+        std::string path = (*request.socketDir / (domainName + "." + std::to_string(n)))
+                               .lexically_normal()
+                               .string();
         if (path.size() > kMaxSocketPathBytes) {
-            throw DomainEditError(Kind::SocketPathTooLong,
-                                  "socket path '" + path + "' is " + std::to_string(path.size()) +
-                                      " bytes; AF_UNIX allows " +
-                                      std::to_string(kMaxSocketPathBytes));
+            throw DomainEditError(Kind::SocketPathTooLong, "socket path '" + path + "' is " +
+                                                               std::to_string(path.size()) +
+                                                               " bytes; AF_UNIX allows " +
+                                                               std::to_string(kMaxSocketPathBytes));
         }
         paths.push_back(path);
     }
@@ -321,14 +326,16 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
     const std::string prefix = prefixOf(record);
     {
         const std::string controllerTag = prefix + "controller";
-        pugi::xml_node after = doc_->lastChild(devices, {"controller", "filesystem", "disk", "emulator"});
+        pugi::xml_node after =
+            doc_->lastChild(devices, {"controller", "filesystem", "disk", "emulator"});
         for (unsigned index : alloc.newControllers) {
             pugi::xml_node c = layout::insertChild(devices, after, "controller", indent);
             c.append_attribute("type").set_value("virtio-serial");
             c.append_attribute("index").set_value(index);
             summary.devices.push_back({DeviceChange::Type::Controller, layout::serialize(c)});
             after = c;
-            pugi::xml_node mark = layout::insertChild(record, {}, controllerTag.c_str(), recordIndent);
+            pugi::xml_node mark =
+                layout::insertChild(record, {}, controllerTag.c_str(), recordIndent);
             mark.append_attribute("index").set_value(index);
         }
     }
@@ -343,7 +350,8 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
         if (request.socketDir) source.append_attribute("path").set_value(paths[i].c_str());
         pugi::xml_node target = layout::appendNested(ch, "target", indent);
         target.append_attribute("type").set_value("virtio");
-        target.append_attribute("name").set_value((std::string(kPortPrefix) + std::to_string(n)).c_str());
+        target.append_attribute("name").set_value(
+            (std::string(kPortPrefix) + std::to_string(n)).c_str());
         pugi::xml_node address = layout::appendNested(ch, "address", indent);
         address.append_attribute("type").set_value("virtio-serial");
         address.append_attribute("controller").set_value(alloc.addresses[i].controller);
@@ -352,7 +360,8 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
         layout::closeElement(ch, indent);
         summary.devices.push_back({DeviceChange::Type::Channel, layout::serialize(ch)});
         after = ch;
-        pugi::xml_node mark = layout::insertChild(record, {}, (prefix + "channel").c_str(), recordIndent);
+        pugi::xml_node mark =
+            layout::insertChild(record, {}, (prefix + "channel").c_str(), recordIndent);
         mark.append_attribute("name").set_value(target.attribute("name").value());
     }
     summary.metadata = layout::serialize(record, doc_->original);
@@ -364,8 +373,10 @@ EditSummary DomainEditor::removePowerChannels(bool all) {
     pugi::xml_node record = doc_->record(false);
     const std::set<std::string> recordedNames = recordedChannels(record);
     for (pugi::xml_node channel : doc_->powerChannels()) {
-        if (!all && !recordedNames.count(channel.child("target").attribute("name").value())) continue;
-        summary.devices.push_back({DeviceChange::Type::Channel, layout::serialize(channel, doc_->original)});
+        if (!all && !recordedNames.count(channel.child("target").attribute("name").value()))
+            continue;
+        summary.devices.push_back(
+            {DeviceChange::Type::Channel, layout::serialize(channel, doc_->original)});
         layout::removeWithLeadingWhitespace(channel);
     }
     // Forget the channels that are gone (removed now, or by someone else).
@@ -405,7 +416,8 @@ EditSummary DomainEditor::removePowerChannels(bool all) {
             (index == 0 && inv.unaddressedChannels > 0);
         if (controller && used) continue;  // someone else's devices now live on it: keep both
         if (controller) {
-            controllers.push_back({DeviceChange::Type::Controller, layout::serialize(controller, doc_->original)});
+            controllers.push_back(
+                {DeviceChange::Type::Controller, layout::serialize(controller, doc_->original)});
             layout::removeWithLeadingWhitespace(controller);
         }
         for (pugi::xml_node m = record.first_child(); m;) {

@@ -27,7 +27,7 @@ inline constexpr std::size_t kMaxSocketPathBytes = 107;  // sun_path minus the N
 inline constexpr std::string_view kProvisionNamespace = "urn:vmpower:provision:1";
 
 class DomainEditError : public std::runtime_error {
-public:
+  public:
     enum class Kind {
         Malformed,          // not XML, or not a <domain> we can edit
         TooManyChannels,    // 0 or more than kMaxPowerChannels
@@ -38,7 +38,7 @@ public:
         : std::runtime_error(message), kind_(kind) {}
     Kind kind() const { return kind_; }
 
-private:
+  private:
     Kind kind_;
 };
 
@@ -56,8 +56,8 @@ struct DeviceChange {
 };
 
 struct EditSummary {
-    std::vector<DeviceChange> devices;    // controllers first, then channels
-    std::vector<unsigned> keptChannels;   // wanted channels already present
+    std::vector<DeviceChange> devices;   // controllers first, then channels
+    std::vector<unsigned> keptChannels;  // wanted channels already present
     // The complete vmpower metadata element after the change, or "" when it
     // was removed; nullopt when the metadata did not change.
     std::optional<std::string> metadata;
@@ -65,10 +65,10 @@ struct EditSummary {
 };
 
 struct ChannelCheck {
-    std::vector<unsigned> present;      // wanted, and a well-formed power channel
-    std::vector<unsigned> missing;      // wanted, absent
-    std::vector<unsigned> extra;        // power channels numbered >= the wanted count
-    std::vector<std::string> clashes;   // human-readable, one problem each
+    std::vector<unsigned> present;     // wanted, and a well-formed power channel
+    std::vector<unsigned> missing;     // wanted, absent
+    std::vector<unsigned> extra;       // power channels numbered >= the wanted count
+    std::vector<std::string> clashes;  // human-readable, one problem each
     bool complete() const { return missing.empty() && clashes.empty(); }
 };
 
@@ -77,7 +77,7 @@ struct ChannelCheck {
 std::string withoutNamespace(std::string_view element);
 
 class DomainEditor {
-public:
+  public:
     // Throws DomainEditError(Malformed) for text that is not a domain.
     explicit DomainEditor(std::string_view xml);
     ~DomainEditor();
@@ -101,7 +101,7 @@ public:
 
     std::string toString() const;
 
-private:
+  private:
     struct Document;
     std::unique_ptr<Document> doc_;
 };

@@ -1,6 +1,5 @@
 #include "domain_editor_layout.h"
 
-
 namespace vmpower::layout {
 namespace {
 
@@ -128,15 +127,32 @@ char quoteOf(pugi::xml_node element, std::string_view original) {
 void escape(std::string& out, std::string_view text, char quote) {
     for (char c : text) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '\'': out += quote == '\'' ? "&apos;" : "'"; break;
-            case '"': out += quote == '"' ? "&quot;" : "\""; break;
-            case '\n': out += quote ? "&#10;" : "\n"; break;
-            case '\r': out += quote ? "&#13;" : "\r"; break;
-            case '\t': out += quote ? "&#9;" : "\t"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '\'':
+                out += quote == '\'' ? "&apos;" : "'";
+                break;
+            case '"':
+                out += quote == '"' ? "&quot;" : "\"";
+                break;
+            case '\n':
+                out += quote ? "&#10;" : "\n";
+                break;
+            case '\r':
+                out += quote ? "&#13;" : "\r";
+                break;
+            case '\t':
+                out += quote ? "&#9;" : "\t";
+                break;
+            default:
+                out += c;
         }
     }
 }
@@ -163,23 +179,33 @@ void write(std::string& out, pugi::xml_node n, std::string_view original) {
                 out += "/>";
             } else {
                 out += '>';
-                for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) write(out, c, original);
+                for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling())
+                    write(out, c, original);
                 out += "</";
                 out += n.name();
                 out += '>';
             }
             break;
         }
-        case pugi::node_pcdata: escape(out, n.value(), 0); break;
-        case pugi::node_cdata: out += "<![CDATA[" + std::string(n.value()) + "]]>"; break;
-        case pugi::node_comment: out += "<!--" + std::string(n.value()) + "-->"; break;
+        case pugi::node_pcdata:
+            escape(out, n.value(), 0);
+            break;
+        case pugi::node_cdata:
+            out += "<![CDATA[" + std::string(n.value()) + "]]>";
+            break;
+        case pugi::node_comment:
+            out += "<!--" + std::string(n.value()) + "-->";
+            break;
         case pugi::node_pi:
             out += "<?" + std::string(n.name());
             if (*n.value()) out += " " + std::string(n.value());
             out += "?>";
             break;
-        case pugi::node_doctype: out += "<!DOCTYPE " + std::string(n.value()) + ">"; break;
-        default: break;
+        case pugi::node_doctype:
+            out += "<!DOCTYPE " + std::string(n.value()) + ">";
+            break;
+        default:
+            break;
     }
 }
 

@@ -4,7 +4,6 @@
 // whitespace its insertion added, so add-then-remove gives the input back.
 
 #include <pugixml.hpp>
-
 #include <string>
 #include <string_view>
 

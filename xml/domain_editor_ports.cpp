@@ -67,7 +67,8 @@ Inventory take(pugi::xml_node devices) {
     for (pugi::xml_node d = devices.first_child(); d; d = d.next_sibling()) {
         if (d.type() != pugi::node_element) continue;
         std::string_view name = d.name();
-        if (name == "controller" && std::string_view(d.attribute("type").value()) == "virtio-serial") {
+        if (name == "controller" &&
+            std::string_view(d.attribute("type").value()) == "virtio-serial") {
             Controller c;
             c.index = decimalAttribute(d, "index").value_or(0);
             c.ports = decimalAttribute(d, "ports").value_or(kDefaultPorts);
@@ -101,16 +102,15 @@ Inventory take(pugi::xml_node devices) {
     for (const PortUse& u : inv.used) {
         auto [it, fresh] = seen.emplace(std::make_pair(u.controller, u.port), &u);
         if (!fresh) {
-            inv.problems.push_back(it->second->owner + " and " + u.owner +
-                                   " both use virtio-serial controller " +
-                                   std::to_string(u.controller) + " port " +
-                                   std::to_string(u.port));
+            inv.problems.push_back(
+                it->second->owner + " and " + u.owner + " both use virtio-serial controller " +
+                std::to_string(u.controller) + " port " + std::to_string(u.port));
         }
         for (const Controller& c : inv.controllers) {
             if (c.index == u.controller && u.port >= c.ports) {
                 inv.problems.push_back(u.owner + " uses port " + std::to_string(u.port) +
-                                       " but virtio-serial controller " +
-                                       std::to_string(c.index) + " has ports 0.." +
+                                       " but virtio-serial controller " + std::to_string(c.index) +
+                                       " has ports 0.." +
                                        std::to_string(c.ports == 0 ? 0 : c.ports - 1));
             }
         }

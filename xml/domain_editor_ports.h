@@ -2,9 +2,8 @@
 // The virtio-serial side of a domain: its controllers, the ports in use, and
 // allocation of free ports the way libvirt would accept them.
 
-#include <pugixml.hpp>
-
 #include <optional>
+#include <pugixml.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,8 +34,8 @@ struct Address {
 struct Inventory {
     std::vector<Controller> controllers;  // by index, implicit ones included
     std::vector<PortUse> used;
-    unsigned unaddressedChannels = 0;     // libvirt picks their ports at define
-    std::vector<std::string> problems;    // ports out of range, clashes
+    unsigned unaddressedChannels = 0;   // libvirt picks their ports at define
+    std::vector<std::string> problems;  // ports out of range, clashes
 
     bool hasController(unsigned index) const;
     bool portInUse(unsigned controller, unsigned port) const;

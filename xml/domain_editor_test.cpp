@@ -27,10 +27,14 @@ std::string readFile(const fs::path& p) {
     return s.str();
 }
 
-std::string corpus(const std::string& name) { return readFile(corpusDir() / name); }
+std::string corpus(const std::string& name) {
+    return readFile(corpusDir() / name);
+}
 
 // Not inactive XML (libvirt has not seen it): a virt-install print-xml file.
-fs::path unaddressedFile() { return corpusDir() / "../../../provision/data/virt-install-print-xml-unaddressed.xml"; }
+fs::path unaddressedFile() {
+    return corpusDir() / "../../../provision/data/virt-install-print-xml-unaddressed.xml";
+}
 
 const ChannelRequest kTwoInDir{2, fs::path("/var/lib/vmpower/channels")};
 
@@ -230,16 +234,20 @@ TEST(DomainEditor, EscapesSocketPaths) {
 }
 
 TEST(DomainEditor, UnformattedDocumentStaysUnformatted) {
-    const std::string in = "<domain><name>m</name><devices><emulator>/x</emulator></devices></domain>";
+    const std::string in =
+        "<domain><name>m</name><devices><emulator>/x</emulator></devices></domain>";
     DomainEditor e(in);
     e.addPowerChannels({1, fs::path("/d")});
-    EXPECT_EQ(e.toString(),
-              "<domain><name>m</name><metadata><vmpower:provision xmlns:vmpower='urn:vmpower:provision:1'>"
-              "<vmpower:controller index='0'/><vmpower:channel name='virtio.serial.port.poweragent.0'/>"
-              "</vmpower:provision></metadata><devices><emulator>/x</emulator>"
-              "<controller type='virtio-serial' index='0'/><channel type='unix'><source mode='bind' "
-              "path='/d/m.0'/><target type='virtio' name='virtio.serial.port.poweragent.0'/>"
-              "<address type='virtio-serial' controller='0' bus='0' port='1'/></channel></devices></domain>");
+    EXPECT_EQ(
+        e.toString(),
+        "<domain><name>m</name><metadata><vmpower:provision "
+        "xmlns:vmpower='urn:vmpower:provision:1'>"
+        "<vmpower:controller index='0'/><vmpower:channel name='virtio.serial.port.poweragent.0'/>"
+        "</vmpower:provision></metadata><devices><emulator>/x</emulator>"
+        "<controller type='virtio-serial' index='0'/><channel type='unix'><source mode='bind' "
+        "path='/d/m.0'/><target type='virtio' name='virtio.serial.port.poweragent.0'/>"
+        "<address type='virtio-serial' controller='0' bus='0' "
+        "port='1'/></channel></devices></domain>");
     e.removePowerChannels();
     EXPECT_EQ(e.toString(), in);
 }
@@ -252,7 +260,8 @@ TEST(DomainEditor, RecordFoundWhateverThePrefixAndQuotes) {
         "</p:provision></metadata><devices>"
         "<controller type='virtio-serial' index='2'/>"
         "<channel type='unix'><target type='virtio' name='virtio.serial.port.poweragent.0'/>"
-        "<address type='virtio-serial' controller='2' bus='0' port='1'/></channel></devices></domain>");
+        "<address type='virtio-serial' controller='2' bus='0' "
+        "port='1'/></channel></devices></domain>");
     EditSummary r = e.removePowerChannels();
     EXPECT_EQ(r.devices.size(), 2u);
     EXPECT_EQ(e.toString(), "<domain><name>m</name></domain>");
@@ -263,13 +272,15 @@ TEST(DomainEditor, RemoveKeepsARecordedControllerOthersNowUse) {
     e.addPowerChannels(kTwoInDir);
     std::string xml = e.toString();
     const std::string anchor = "    <input type='mouse'";
-    xml.insert(xml.find(anchor),
-               "    <channel type='pty'>\n      <target type='virtio' name='org.example.late.0'/>\n"
-               "      <address type='virtio-serial' controller='1' bus='0' port='5'/>\n    </channel>\n");
+    xml.insert(
+        xml.find(anchor),
+        "    <channel type='pty'>\n      <target type='virtio' name='org.example.late.0'/>\n"
+        "      <address type='virtio-serial' controller='1' bus='0' port='5'/>\n    </channel>\n");
     DomainEditor later(xml);
     EditSummary r = later.removePowerChannels();
     EXPECT_EQ(r.devices.size(), 2u);  // the two channels only
-    EXPECT_NE(later.toString().find("<controller type='virtio-serial' index='1'/>"), std::string::npos);
+    EXPECT_NE(later.toString().find("<controller type='virtio-serial' index='1'/>"),
+              std::string::npos);
     EXPECT_NE(later.toString().find("<vmpower:controller index='1'/>"), std::string::npos);
 }
 
@@ -315,7 +326,8 @@ TEST(DomainEditor, RejectsLongSocketPaths) {
     DomainEditor e(corpus("virt-install-i440fx-no-channels.xml"));
     const std::string before = e.toString();
     // "/" + 98 chars + "/web01.0" is 107 bytes and fits; 99 chars give 108.
-    EXPECT_NO_THROW(DomainEditor(before).addPowerChannels({1, fs::path("/" + std::string(98, 'd'))}));
+    EXPECT_NO_THROW(
+        DomainEditor(before).addPowerChannels({1, fs::path("/" + std::string(98, 'd'))}));
     try {
         e.addPowerChannels({2, fs::path("/" + std::string(99, 'd'))});
         ADD_FAILURE();
@@ -326,9 +338,10 @@ TEST(DomainEditor, RejectsLongSocketPaths) {
 }
 
 TEST(DomainEditor, RejectsWhatIsNotADomain) {
-    for (const char* text : {"", "<domain>", "<vm/>", "<domain/><domain/>", "text<domain/>",
-                             "<domain><vcpu>many</vcpu></domain>",
-                             "<domain><devices><controller type='virtio-serial' index='x'/></devices></domain>"}) {
+    for (const char* text :
+         {"", "<domain>", "<vm/>", "<domain/><domain/>", "text<domain/>",
+          "<domain><vcpu>many</vcpu></domain>",
+          "<domain><devices><controller type='virtio-serial' index='x'/></devices></domain>"}) {
         try {
             DomainEditor e(text);
             ADD_FAILURE() << text;
@@ -349,9 +362,12 @@ TEST(DomainEditor, CheckFindsClashesAndEditRefuses) {
         "<channel type='unix'><source mode='connect' path='/x'/>"
         "<target type='virtio' name='virtio.serial.port.poweragent.1'/>"
         "<address type='virtio-serial' controller='0' bus='0' port='1'/></channel>"
-        "<channel type='unix'><target type='virtio' name='virtio.serial.port.poweragent.1'/></channel>"
-        "<channel type='unix'><target type='virtio' name='virtio.serial.port.poweragent.x'/></channel>"
-        "<channel type='unix'><target type='guestfwd' name='virtio.serial.port.poweragent.2'/></channel>"
+        "<channel type='unix'><target type='virtio' "
+        "name='virtio.serial.port.poweragent.1'/></channel>"
+        "<channel type='unix'><target type='virtio' "
+        "name='virtio.serial.port.poweragent.x'/></channel>"
+        "<channel type='unix'><target type='guestfwd' "
+        "name='virtio.serial.port.poweragent.2'/></channel>"
         "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
         "<address type='virtio-serial' controller='0' bus='0' port='31'/></channel>"
         "</devices></domain>";
@@ -364,7 +380,8 @@ TEST(DomainEditor, CheckFindsClashesAndEditRefuses) {
     for (const auto& s : c.clashes) all += s + "\n";
     EXPECT_NE(all.find("type='pty'"), std::string::npos) << all;
     EXPECT_NE(all.find("both use virtio-serial controller 0 port 1"), std::string::npos) << all;
-    EXPECT_NE(all.find("two channels are named 'virtio.serial.port.poweragent.1'"), std::string::npos);
+    EXPECT_NE(all.find("two channels are named 'virtio.serial.port.poweragent.1'"),
+              std::string::npos);
     EXPECT_NE(all.find("no vCPU number"), std::string::npos) << all;
     EXPECT_NE(all.find("mode='bind'"), std::string::npos) << all;
     EXPECT_NE(all.find("target type='guestfwd'"), std::string::npos) << all;

@@ -79,7 +79,7 @@ std::string_view attr(const pugi::xml_node& node, const char* name) {
 }
 
 class Problems {
-public:
+  public:
     explicit Problems(std::vector<std::string>& out) : out_(out) {}
 
     void add(std::string line) {
@@ -93,7 +93,7 @@ public:
         if (dropped_ > 0) out_.push_back(std::to_string(dropped_) + " more problems not listed");
     }
 
-private:
+  private:
     std::vector<std::string>& out_;
     std::size_t dropped_ = 0;
 };
@@ -154,8 +154,9 @@ void readVcpus(const pugi::xml_node& domain, DomainDescription& d, Problems& pro
         if (pugi::xml_attribute current = vcpu.attribute("current")) {
             auto n = parseDecimal(current.value());
             if (!n || *n == 0 || *n > d.vcpus_max) {
-                problems.add("<vcpu current=" + quoted(current.value()) + "> is not between 1 and " +
-                             std::to_string(d.vcpus_max) + "; assuming all vCPUs are online");
+                problems.add("<vcpu current=" + quoted(current.value()) +
+                             "> is not between 1 and " + std::to_string(d.vcpus_max) +
+                             "; assuming all vCPUs are online");
             } else {
                 d.vcpus_current = static_cast<unsigned>(*n);
             }
@@ -163,7 +164,8 @@ void readVcpus(const pugi::xml_node& domain, DomainDescription& d, Problems& pro
         std::string_view placement = attr(vcpu, "placement");
         d.placement_auto = placement == "auto";
         if (!placement.empty() && placement != "auto" && placement != "static") {
-            problems.add("<vcpu placement=" + quoted(placement) + "> is unknown; treated as static");
+            problems.add("<vcpu placement=" + quoted(placement) +
+                         "> is unknown; treated as static");
         }
         if (pugi::xml_attribute cpuset = vcpu.attribute("cpuset")) {
             d.vcpu_cpuset = cpulist(cpuset.value(), "<vcpu>", problems);
@@ -298,8 +300,8 @@ DomainDescription parseDomainXml(std::string_view xml) {
     pugi::xml_parse_result parsed =
         doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
     if (!parsed) {
-        throw DomainXmlError(std::string("domain XML is not well-formed: ") +
-                             parsed.description() + " at byte " + std::to_string(parsed.offset));
+        throw DomainXmlError(std::string("domain XML is not well-formed: ") + parsed.description() +
+                             " at byte " + std::to_string(parsed.offset));
     }
     pugi::xml_node domain = doc.document_element();
     if (std::string_view(domain.name()) != "domain") {

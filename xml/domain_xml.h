@@ -18,18 +18,18 @@ namespace vmpower {
 // The document cannot describe a domain at all: not XML, or no <domain>,
 // <name> or <uuid>. Anything less serious lands in DomainDescription::problems.
 class DomainXmlError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 struct PowerChannel {
-    unsigned index = 0;         // N of virtio.serial.port.poweragent.N (the guest lcore)
-    std::string target_name;    // the full virtio port name
-    std::string type;           // always "unix" in DomainDescription::channels
-    std::string source_path;    // absolute, fits sun_path
-    std::string source_mode;    // "bind" (QEMU listens), "connect", or "" when absent
-    std::string alias;          // e.g. "channel1"; DEVICE_ADDED/REMOVED name this
-    std::string target_state;   // "connected", "disconnected" or "" (inactive XML)
+    unsigned index = 0;        // N of virtio.serial.port.poweragent.N (the guest lcore)
+    std::string target_name;   // the full virtio port name
+    std::string type;          // always "unix" in DomainDescription::channels
+    std::string source_path;   // absolute, fits sun_path
+    std::string source_mode;   // "bind" (QEMU listens), "connect", or "" when absent
+    std::string alias;         // e.g. "channel1"; DEVICE_ADDED/REMOVED name this
+    std::string target_state;  // "connected", "disconnected" or "" (inactive XML)
 };
 
 struct DomainDescription {
@@ -45,9 +45,9 @@ struct DomainDescription {
     // The ids of the online vCPUs, ascending; size() == vcpus_current. Without
     // a <vcpus> element these are 0..current-1; with one they may have gaps.
     std::vector<unsigned> online_vcpus;
-    std::optional<CpuSet> vcpu_cpuset;  // <vcpu cpuset=...>
-    bool placement_auto = false;        // <vcpu placement='auto'> (numad)
-    std::map<unsigned, CpuSet> vcpupin; // vCPU id -> <cputune><vcpupin cpuset>
+    std::optional<CpuSet> vcpu_cpuset;   // <vcpu cpuset=...>
+    bool placement_auto = false;         // <vcpu placement='auto'> (numad)
+    std::map<unsigned, CpuSet> vcpupin;  // vCPU id -> <cputune><vcpupin cpuset>
     std::optional<CpuSet> emulatorpin;
     // Only usable ones: type unix, virtio target, valid unique index, absolute
     // path that fits a unix socket address. Document order.

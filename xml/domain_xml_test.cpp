@@ -34,14 +34,16 @@ DomainDescription parseLive(const std::string& file) {
 
 // A minimal domain around the given elements.
 std::string domainXml(const std::string& body, const std::string& attrs = "") {
-    return "<domain type='kvm'" + attrs + "><name>t</name>"
-           "<uuid>00000000-0000-4000-8000-000000000001</uuid>" + body + "</domain>";
+    return "<domain type='kvm'" + attrs +
+           "><name>t</name>"
+           "<uuid>00000000-0000-4000-8000-000000000001</uuid>" +
+           body + "</domain>";
 }
 
 std::string channelXml(const std::string& type, const std::string& name, const std::string& source,
                        const std::string& alias = "") {
-    std::string xml = "<channel type='" + type + "'>" + source + "<target type='virtio' name='" +
-                      name + "'/>";
+    std::string xml =
+        "<channel type='" + type + "'>" + source + "<target type='virtio' name='" + name + "'/>";
     if (!alias.empty()) xml += "<alias name='" + alias + "'/>";
     return xml + "</channel>";
 }
@@ -52,7 +54,8 @@ std::vector<std::string> pinStrings(const std::vector<CpuSet>& pins) {
     return out;
 }
 
-bool anyProblemContains(const DomainDescription& d, const std::string& a, const std::string& b = "") {
+bool anyProblemContains(const DomainDescription& d, const std::string& a,
+                        const std::string& b = "") {
     return std::any_of(d.problems.begin(), d.problems.end(), [&](const std::string& p) {
         return p.find(a) != std::string::npos && p.find(b) != std::string::npos;
     });
@@ -97,8 +100,7 @@ TEST(DomainXmlCorpus, Debian12DefaultHasGeneratedPathsAndNoPinning) {
     EXPECT_EQ(c1.alias, "channel3");
     EXPECT_EQ(c1.target_state, "disconnected");
 
-    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)),
-              (std::vector<std::string>{"0-7", "0-7"}));
+    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)), (std::vector<std::string>{"0-7", "0-7"}));
 }
 
 TEST(DomainXmlCorpus, DpdkCpusetAppliesToEveryVcpu) {
@@ -116,8 +118,7 @@ TEST(DomainXmlCorpus, DpdkCpusetAppliesToEveryVcpu) {
         EXPECT_EQ(d.channels[i].source_mode, "bind");
     }
     EXPECT_EQ(d.channels[3].target_state, "disconnected");
-    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)),
-              (std::vector<std::string>(4, "2-4,6-7")));
+    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)), (std::vector<std::string>(4, "2-4,6-7")));
 }
 
 TEST(DomainXmlCorpus, DpdkCputunePinsEachVcpu) {
@@ -149,8 +150,7 @@ TEST(DomainXmlCorpus, NumadAutoWithHotpluggedVcpus) {
     EXPECT_EQ(d.online_vcpus, (std::vector<unsigned>{0, 2}));
     ASSERT_EQ(d.channels.size(), 2u);
     EXPECT_EQ(d.channels[1].index, 2u);
-    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)),
-              (std::vector<std::string>{"0-7", "0-7"}));
+    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)), (std::vector<std::string>{"0-7", "0-7"}));
 }
 
 TEST(DomainXmlCorpus, SixtyFourChannelsOverThreeControllers) {
@@ -161,8 +161,10 @@ TEST(DomainXmlCorpus, SixtyFourChannelsOverThreeControllers) {
     for (unsigned i = 0; i < 64; ++i) {
         const PowerChannel& c = d.channels[i];
         EXPECT_EQ(c.index, i);
-        EXPECT_EQ(c.source_path, "/var/lib/libvirt/qemu/channel/target/domain-17-many-chan/"
-                                 "virtio.serial.port.poweragent." + std::to_string(i));
+        EXPECT_EQ(c.source_path,
+                  "/var/lib/libvirt/qemu/channel/target/domain-17-many-chan/"
+                  "virtio.serial.port.poweragent." +
+                      std::to_string(i));
         EXPECT_EQ(c.alias, "channel" + std::to_string(i + 1));
         EXPECT_EQ(c.target_state, i < 8 ? "connected" : "disconnected");
     }
@@ -291,7 +293,8 @@ TEST(DomainXmlVcpus, AbsurdCountIsClamped) {
     EXPECT_EQ(d.vcpus_current, DomainDescription::kMaxVcpus);
     EXPECT_TRUE(anyProblemContains(d, "99999999", "4096"));
 
-    d = parseDomainXml(domainXml("<vcpu current='123456789012345678901234567890'>"
+    d =
+        parseDomainXml(domainXml("<vcpu current='123456789012345678901234567890'>"
                                  "123456789012345678901234567890</vcpu>"));
     EXPECT_EQ(d.vcpus_max, DomainDescription::kMaxVcpus);
     EXPECT_EQ(d.vcpus_current, DomainDescription::kMaxVcpus);
@@ -349,16 +352,15 @@ TEST(DomainXmlPinning, VcpupinBeyondCountIsAProblem) {
 }
 
 TEST(DomainXmlPinning, BadCpulistsAreProblems) {
-    DomainDescription d = parseDomainXml(domainXml(
-        "<vcpu cpuset='1-x'>3</vcpu><cputune><vcpupin vcpu='0' cpuset='0-4000000000'/>"
-        "<vcpupin vcpu='1' cpuset=''/><vcpupin vcpu='x' cpuset='1'/><vcpupin cpuset='1'/>"
-        "<vcpupin vcpu='2' cpuset='^0'/><emulatorpin cpuset='9-1'/></cputune>"));
+    DomainDescription d = parseDomainXml(
+        domainXml("<vcpu cpuset='1-x'>3</vcpu><cputune><vcpupin vcpu='0' cpuset='0-4000000000'/>"
+                  "<vcpupin vcpu='1' cpuset=''/><vcpupin vcpu='x' cpuset='1'/><vcpupin cpuset='1'/>"
+                  "<vcpupin vcpu='2' cpuset='^0'/><emulatorpin cpuset='9-1'/></cputune>"));
     EXPECT_FALSE(d.vcpu_cpuset);
     EXPECT_TRUE(d.vcpupin.empty());
     EXPECT_FALSE(d.emulatorpin);
     EXPECT_EQ(d.problems.size(), 7u) << allProblems(d);
-    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)),
-              (std::vector<std::string>(3, "0-7")));
+    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)), (std::vector<std::string>(3, "0-7")));
 }
 
 TEST(DomainXmlPinning, DuplicateVcpupinKeepsFirst) {
@@ -370,9 +372,9 @@ TEST(DomainXmlPinning, DuplicateVcpupinKeepsFirst) {
 }
 
 TEST(DomainXmlPinning, VcpupinBeatsCpusetBeatsHost) {
-    DomainDescription d = parseDomainXml(domainXml(
-        "<vcpu cpuset='4-5' current='3'>4</vcpu><cputune><vcpupin vcpu='1' cpuset='0,2'/>"
-        "</cputune>"));
+    DomainDescription d = parseDomainXml(
+        domainXml("<vcpu cpuset='4-5' current='3'>4</vcpu><cputune><vcpupin vcpu='1' cpuset='0,2'/>"
+                  "</cputune>"));
     EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)),
               (std::vector<std::string>{"4-5", "0,2", "4-5"}));
     d = parseDomainXml(domainXml("<vcpu current='2'>4</vcpu>"));
@@ -381,15 +383,13 @@ TEST(DomainXmlPinning, VcpupinBeatsCpusetBeatsHost) {
 }
 
 TEST(DomainXmlPinning, PlacementAutoUsesCpusetWhenGiven) {
-    DomainDescription d = parseDomainXml(domainXml(
-        "<vcpu placement='auto' cpuset='8-11'>2</vcpu>"
-        "<numatune><memory mode='strict' placement='auto'/></numatune>"));
+    DomainDescription d =
+        parseDomainXml(domainXml("<vcpu placement='auto' cpuset='8-11'>2</vcpu>"
+                                 "<numatune><memory mode='strict' placement='auto'/></numatune>"));
     EXPECT_TRUE(d.placement_auto);
-    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)),
-              (std::vector<std::string>{"8-11", "8-11"}));
+    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)), (std::vector<std::string>{"8-11", "8-11"}));
     d = parseDomainXml(domainXml("<vcpu placement='auto'>2</vcpu>"));
-    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)),
-              (std::vector<std::string>{"0-7", "0-7"}));
+    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)), (std::vector<std::string>{"0-7", "0-7"}));
 }
 
 TEST(DomainXmlPinning, PinsFollowOnlineVcpuIds) {
@@ -398,8 +398,7 @@ TEST(DomainXmlPinning, PinsFollowOnlineVcpuIds) {
         "<vcpu id='2' enabled='no'/><vcpu id='3' enabled='yes'/></vcpus>"
         "<cputune><vcpupin vcpu='0' cpuset='0'/><vcpupin vcpu='3' cpuset='3'/></cputune>"));
     EXPECT_EQ(d.online_vcpus, (std::vector<unsigned>{1, 3}));
-    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)),
-              (std::vector<std::string>{"0-7", "3"}));
+    EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)), (std::vector<std::string>{"0-7", "3"}));
 }
 
 // ---- channels ------------------------------------------------------------------
@@ -419,8 +418,8 @@ TEST(DomainXmlChannels, OtherChannelsAreIgnoredSilently) {
 TEST(DomainXmlChannels, BadIndexesAreProblems) {
     std::string devices;
     int n = 0;
-    for (std::string suffix : {"", "x", "-1", "+1", " 1", "1 ", "01", "4096", "99999999999999999999",
-                               "1.5", "0x1"}) {
+    for (std::string suffix :
+         {"", "x", "-1", "+1", " 1", "1 ", "01", "4096", "99999999999999999999", "1.5", "0x1"}) {
         devices += channelXml("unix", "virtio.serial.port.poweragent." + suffix,
                               "<source mode='bind' path='/run/p" + std::to_string(n) + "'/>",
                               "channel" + std::to_string(n));
@@ -453,12 +452,17 @@ TEST(DomainXmlChannels, UnusableSourcesAreProblems) {
         "<devices>" + channelXml("unix", name + "0", "", "channel0") +
         channelXml("unix", name + "1", "<source mode='bind' path=''/>", "channel1") +
         channelXml("unix", name + "2", "<source mode='bind' path='run/relative'/>", "channel2") +
-        channelXml("unix", name + "3", "<source mode='bind' path='" + long_path + "'/>", "channel3") +
+        channelXml("unix", name + "3", "<source mode='bind' path='" + long_path + "'/>",
+                   "channel3") +
         channelXml("unix", name + "4", "<source mode='listen' path='/run/p4'/>", "channel4") +
-        channelXml("tcp", name + "5", "<source mode='bind' host='0.0.0.0' service='4555'/>", "channel5") +
-        channelXml("unix", name + "6", "<source mode='bind' path='" + long_path.substr(1) + "/'/>") +
+        channelXml("tcp", name + "5", "<source mode='bind' host='0.0.0.0' service='4555'/>",
+                   "channel5") +
+        channelXml("unix", name + "6",
+                   "<source mode='bind' path='" + long_path.substr(1) + "/'/>") +
         "<channel type='unix'><source mode='bind' path='/run/p7'/>"
-        "<target type='guestfwd' name='" + name + "7'/><alias name='channel7'/></channel>"
+        "<target type='guestfwd' name='" +
+        name +
+        "7'/><alias name='channel7'/></channel>"
         "</devices>"));
     EXPECT_TRUE(d.channels.empty());
     ASSERT_EQ(d.problems.size(), 8u) << allProblems(d);
@@ -473,22 +477,22 @@ TEST(DomainXmlChannels, UnusableSourcesAreProblems) {
 
 TEST(DomainXmlChannels, PathOfExactlySunPathLimitIsUsable) {
     std::string path = "/" + std::string(106, 'p');
-    DomainDescription d = parseDomainXml(domainXml(
-        "<devices>" +
-        channelXml("unix", "virtio.serial.port.poweragent.0",
-                   "<source mode='bind' path='" + path + "'/>") +
-        "</devices>"));
+    DomainDescription d =
+        parseDomainXml(domainXml("<devices>" +
+                                 channelXml("unix", "virtio.serial.port.poweragent.0",
+                                            "<source mode='bind' path='" + path + "'/>") +
+                                 "</devices>"));
     ASSERT_EQ(d.channels.size(), 1u) << allProblems(d);
     EXPECT_EQ(d.channels[0].source_path, path);
 }
 
 TEST(DomainXmlChannels, DuplicateIndexKeepsFirstUsable) {
     const std::string name = "virtio.serial.port.poweragent.3";
-    DomainDescription d = parseDomainXml(domainXml(
-        "<devices>" + channelXml("pty", name, "", "channel0") +
-        channelXml("unix", name, "<source mode='bind' path='/run/a'/>", "channel1") +
-        channelXml("unix", name, "<source mode='bind' path='/run/b'/>", "channel2") +
-        "</devices>"));
+    DomainDescription d = parseDomainXml(
+        domainXml("<devices>" + channelXml("pty", name, "", "channel0") +
+                  channelXml("unix", name, "<source mode='bind' path='/run/a'/>", "channel1") +
+                  channelXml("unix", name, "<source mode='bind' path='/run/b'/>", "channel2") +
+                  "</devices>"));
     ASSERT_EQ(d.channels.size(), 1u);
     EXPECT_EQ(d.channels[0].source_path, "/run/a");
     EXPECT_EQ(d.problems.size(), 2u);
@@ -496,10 +500,11 @@ TEST(DomainXmlChannels, DuplicateIndexKeepsFirstUsable) {
 }
 
 TEST(DomainXmlChannels, ProblemLinesCannotForgeLogLines) {
-    DomainDescription d = parseDomainXml(domainXml(
-        "<devices>" +
-        channelXml("pty", "virtio.serial.port.poweragent.1", "", "evil&#10;INFO all good&#13;&apos;") +
-        "</devices>"));
+    DomainDescription d =
+        parseDomainXml(domainXml("<devices>" +
+                                 channelXml("pty", "virtio.serial.port.poweragent.1", "",
+                                            "evil&#10;INFO all good&#13;&apos;") +
+                                 "</devices>"));
     ASSERT_EQ(d.problems.size(), 1u);
     EXPECT_EQ(d.problems[0].find('\n'), std::string::npos);
     EXPECT_EQ(d.problems[0].find('\r'), std::string::npos);
@@ -517,11 +522,11 @@ TEST(DomainXmlChannels, ProblemsAreCapped) {
 }
 
 TEST(DomainXmlChannels, Utf8AliasesAndPathsSurvive) {
-    DomainDescription d = parseDomainXml(
-        "<domain id='2'><name>ゲスト</name><uuid>u</uuid><devices>" +
-        channelXml("unix", "virtio.serial.port.poweragent.0",
-                   "<source mode='bind' path='/run/ゲスト/p.0'/>", "ua-ünï") +
-        "</devices></domain>");
+    DomainDescription d =
+        parseDomainXml("<domain id='2'><name>ゲスト</name><uuid>u</uuid><devices>" +
+                       channelXml("unix", "virtio.serial.port.poweragent.0",
+                                  "<source mode='bind' path='/run/ゲスト/p.0'/>", "ua-ünï") +
+                       "</devices></domain>");
     EXPECT_EQ(d.name, "ゲスト");
     ASSERT_EQ(d.channels.size(), 1u);
     EXPECT_EQ(d.channels[0].source_path, "/run/ゲスト/p.0");
@@ -530,12 +535,11 @@ TEST(DomainXmlChannels, Utf8AliasesAndPathsSurvive) {
 
 TEST(DomainXmlChannels, DoctypeEntitiesAreNotExpanded) {
     // pugixml ignores DTDs: no entity from a DOCTYPE can inject a path.
-    std::string xml =
-        "<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY p '/etc/shadow'>]>" +
-        domainXml("<devices>" +
-                  channelXml("unix", "virtio.serial.port.poweragent.0",
-                             "<source mode='bind' path='&p;'/>") +
-                  "</devices>");
+    std::string xml = "<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY p '/etc/shadow'>]>" +
+                      domainXml("<devices>" +
+                                channelXml("unix", "virtio.serial.port.poweragent.0",
+                                           "<source mode='bind' path='&p;'/>") +
+                                "</devices>");
     DomainDescription d;
     try {
         d = parseDomainXml(xml);

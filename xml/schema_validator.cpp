@@ -40,8 +40,8 @@ SchemaIssue toIssue(const xmlError* e) {
     const auto* node = static_cast<const xmlNode*>(e->node);
     if (node && node->type == XML_ELEMENT_NODE) {
         if (issue.line == 0) issue.line = static_cast<int>(xmlGetLineNo(node));
-        issue.message = "<" + std::string(reinterpret_cast<const char*>(node->name)) + ">: " +
-                        issue.message;
+        issue.message =
+            "<" + std::string(reinterpret_cast<const char*>(node->name)) + ">: " + issue.message;
     }
     return issue;
 }
@@ -54,7 +54,7 @@ void ignoreGeneric(void*, const char*, ...) {}
 
 // Silences libxml2's global fallback handlers for one scope (this thread).
 class QuietLibxml {
-public:
+  public:
     explicit QuietLibxml(std::vector<SchemaIssue>* sink) {
         xmlSetGenericErrorFunc(nullptr, ignoreGeneric);
         xmlSetStructuredErrorFunc(sink, collect);
@@ -100,7 +100,8 @@ std::vector<SchemaIssue> SchemaValidator::validate(std::string_view xml) const {
     if (!ctxt) return {{0, "out of memory creating an XML parser"}};
     // No network, no entity expansion from outside: the text is untrusted.
     DocPtr doc(xmlCtxtReadMemory(ctxt.get(), xml.data(), static_cast<int>(xml.size()), "domain.xml",
-                                 nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+                                 nullptr,
+                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
     if (!doc) {
         if (issues.empty()) {
             const xmlError* e = xmlCtxtGetLastError(ctxt.get());

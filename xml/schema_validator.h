@@ -17,7 +17,7 @@ struct SchemaIssue {
 };
 
 class SchemaValidator {
-public:
+  public:
     static constexpr const char* kLibvirtDomainSchema = "/usr/share/libvirt/schemas/domain.rng";
 
     // Loads and compiles the schema; throws SchemaLoadError when it cannot.
@@ -29,13 +29,13 @@ public:
     // Empty when `xml` is well-formed and valid.
     std::vector<SchemaIssue> validate(std::string_view xml) const;
 
-private:
+  private:
     struct Compiled;
     std::unique_ptr<Compiled> compiled_;
 };
 
 class SchemaLoadError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -23,7 +23,8 @@ TEST(SchemaValidator, AcceptsAMinimalDomain) {
 TEST(SchemaValidator, ReportsSchemaErrorsWithLines) {
     auto issues = validator().validate(
         "<domain type='qemu'>\n<name>x</name>\n<memory>65536</memory>\n<os><type>hvm</type></os>\n"
-        "<devices>\n<channel type='unix'>\n<target type='nonsense'/>\n</channel>\n</devices>\n</domain>");
+        "<devices>\n<channel type='unix'>\n<target "
+        "type='nonsense'/>\n</channel>\n</devices>\n</domain>");
     ASSERT_FALSE(issues.empty());
     bool lined = false;
     for (const auto& i : issues) lined = lined || i.line > 0;

@@ -45,7 +45,8 @@ nlohmann::json controlRequest(const std::filesystem::path& socket, const nlohman
         pollfd p{s.fd, POLLIN, 0};
         int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
         if (r == 0) throw ControlError("vmpowerd did not answer in time");
-        if (r < 0 && errno != EINTR) throw ControlError(std::string("poll: ") + std::strerror(errno));
+        if (r < 0 && errno != EINTR)
+            throw ControlError(std::string("poll: ") + std::strerror(errno));
         ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
         if (n <= 0) throw ControlError("vmpowerd closed the control connection");
         in.append(buf, static_cast<std::size_t>(n));

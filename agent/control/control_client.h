@@ -3,14 +3,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace vmpower {
 
 class ControlError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

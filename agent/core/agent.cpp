@@ -1,12 +1,11 @@
 #include "agent.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 
 #include <csignal>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 #include "config_reload.h"
 
@@ -24,8 +23,8 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         peers_ = std::make_unique<TrustingPeerVerifier>();
     }
     handler_ = std::make_unique<RequestHandler>(power_, clock_, sharing_, config_.policy);
-    env_ = std::make_unique<ChannelEnv>(ChannelEnv{*epoll_, *retries_, *handler_, *peers_,
-                                                   config_.agent.reply_queue_records});
+    env_ = std::make_unique<ChannelEnv>(
+        ChannelEnv{*epoll_, *retries_, *handler_, *peers_, config_.agent.reply_queue_records});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
     sharing_.target = registry_.get();

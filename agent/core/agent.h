@@ -6,10 +6,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "clock.h"
 #include "config.h"
@@ -32,14 +31,14 @@ struct AgentOptions {
 };
 
 class Agent final : public HypervisorListener {
-public:
+  public:
     // EventLoop::registerDefaultImpl() must have run (the constructor does it).
     Agent(AgentOptions options, Config config, PowerControl& power);
     ~Agent();
     Agent(const Agent&) = delete;
     Agent& operator=(const Agent&) = delete;
 
-    void start();     // connect to libvirt, open the control socket
+    void start();  // connect to libvirt, open the control socket
     void runUntilStopped();
     void runOnce() { EventLoop::runOnce(); }
     void stop() { stopping_ = true; }
@@ -61,7 +60,7 @@ public:
                    const std::vector<std::pair<std::string, std::string>>& params) override;
     void onDeviceChanged(std::string_view uuid, std::string_view alias) override;
 
-private:
+  private:
     friend struct ControlCommands;  // the control socket's command table (agent_control.cpp)
 
     // The handler needs the registry's sharing answers and the registry

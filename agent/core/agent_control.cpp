@@ -11,8 +11,8 @@
 #include <string_view>
 
 #include "agent.h"
-#include "power_action.h"
 #include "libvirt_handles.h"
+#include "power_action.h"
 
 #ifndef VMPOWER_VERSION
 #define VMPOWER_VERSION "unknown"  // meson passes the project's version

@@ -1,15 +1,14 @@
 #include "channel.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <array>
-#include <functional>
-#include <random>
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
+#include <functional>
+#include <random>
 
 namespace vmpower {
 
@@ -29,16 +28,24 @@ Channel::Channel(ChannelEnv& env, const GuestIdentity& guest, PowerChannel desc,
       replies_(env.reply_queue_records),
       jitter_rng_(static_cast<std::uint_fast32_t>(std::hash<std::string>{}(desc_.source_path))) {}
 
-Channel::~Channel() { close(); }
+Channel::~Channel() {
+    close();
+}
 
 const char* Channel::stateName(State s) {
     switch (s) {
-        case State::Connecting: return "connecting";
-        case State::Connected: return "connected";
-        case State::Refused: return "refused";
-        case State::Failed: return "failed";
-        case State::Closed: return "closed";
-        case State::Disabled: return "disabled";
+        case State::Connecting:
+            return "connecting";
+        case State::Connected:
+            return "connected";
+        case State::Refused:
+            return "refused";
+        case State::Failed:
+            return "failed";
+        case State::Closed:
+            return "closed";
+        case State::Disabled:
+            return "disabled";
     }
     return "?";
 }

@@ -31,7 +31,7 @@ struct ChannelEnv {
 };
 
 class Channel final : public EpollClient {
-public:
+  public:
     enum class State { Connecting, Connected, Refused, Failed, Closed, Disabled };
 
     Channel(ChannelEnv& env, const GuestIdentity& guest, PowerChannel desc, RecordFormat format);
@@ -60,7 +60,7 @@ public:
 
     static const char* stateName(State s);
 
-private:
+  private:
     void tryConnect();
     void retryLater();
     void disconnect(const std::string& why, bool retry);

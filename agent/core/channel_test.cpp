@@ -23,7 +23,7 @@ namespace {
 constexpr std::size_t kQueue = 8;
 
 class ChannelTest : public ::testing::Test {
-protected:
+  protected:
     ChannelTest() {
         char tmpl[] = "/tmp/vmpower-channel-XXXXXX";
         dir_ = ::mkdtemp(tmpl);
@@ -38,7 +38,8 @@ protected:
         rule.requests_per_second = 0;  // unlimited
         handler_ = std::make_unique<RequestHandler>(
             power_, clock_, sharing_, std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
-        env_ = std::make_unique<ChannelEnv>(ChannelEnv{epoll_, retries_, *handler_, peers_, kQueue});
+        env_ =
+            std::make_unique<ChannelEnv>(ChannelEnv{epoll_, retries_, *handler_, peers_, kQueue});
         vcpus_ = VcpuMap({*CpuSet::parse("1")});
         guest_.name = "vm";
         guest_.uuid = "11111111-1111-1111-1111-111111111111";
@@ -88,10 +89,12 @@ TEST_F(ChannelTest, ManyRecordsInOneReadAreAllAnsweredToAReadingGuest) {
     constexpr std::size_t kRecords = 5 * kQueue;
     std::vector<std::byte> all;
     for (std::size_t i = 0; i < kRecords; ++i) {
-        auto rec = testing::packet(VMPOWER_CPU_POWER, VMPOWER_SCALE_MAX, 0, "n" + std::to_string(i));
+        auto rec =
+            testing::packet(VMPOWER_CPU_POWER, VMPOWER_SCALE_MAX, 0, "n" + std::to_string(i));
         all.insert(all.end(), rec.begin(), rec.end());
     }
-    ASSERT_EQ(::send(qemu.get(), all.data(), all.size(), MSG_NOSIGNAL), static_cast<ssize_t>(all.size()));
+    ASSERT_EQ(::send(qemu.get(), all.data(), all.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(all.size()));
     ASSERT_TRUE(turnUntil([&] { return ch.stats().requests.records == kRecords; }));
 
     // The socket had room for every reply: none dropped, all in order.

@@ -1,6 +1,7 @@
 #include "control_server.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,8 +11,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
-
 namespace vmpower {
 
 namespace {
@@ -20,7 +19,7 @@ constexpr std::size_t kMaxLine = 64 * 1024;
 }  // namespace
 
 class ControlServer::Client final : public EpollClient {
-public:
+  public:
     Client(ControlServer& server, UniqueFd fd) : server_(server), fd_(std::move(fd)) {
         token_ = server_.epoll_.add(fd_.get(), EPOLLIN | EPOLLRDHUP, *this);
     }
@@ -55,7 +54,7 @@ public:
         }
     }
 
-private:
+  private:
     void handleLine(const std::string& line) {
         nlohmann::json response;
         try {

@@ -3,12 +3,11 @@
 // (vmpowerctl, vmpowerd --dump-state). Root-only (mode 0600), few clients,
 // bounded input: it must not become a way to starve the guests' channels.
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <functional>
 #include <list>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "epoll_set.h"
@@ -17,7 +16,7 @@
 namespace vmpower {
 
 class ControlServer final : public EpollClient {
-public:
+  public:
     using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
     ControlServer(EpollSet& epoll, std::filesystem::path path, Handler handler);
     ~ControlServer();
@@ -26,7 +25,7 @@ public:
 
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     class Client;
     void onEpollEvents(std::uint32_t events) override;
     void drop(Client* client);

@@ -26,7 +26,7 @@ struct Domain {
     VcpuMap vcpus;
     CpuSet emulator_pcpus;  // QEMU's own threads; empty when not pinned
     int id = -1;
-    std::vector<std::string> problems;  // from the XML reader, last seen
+    std::vector<std::string> problems;                      // from the XML reader, last seen
     std::map<unsigned, std::unique_ptr<Channel>> channels;  // by poweragent index
 };
 

@@ -12,7 +12,9 @@ namespace vmpower {
 DomainRegistry::DomainRegistry(ChannelEnv& env, DomainSource& source, PowerControl& power)
     : env_(env), source_(source), power_(power) {}
 
-DomainRegistry::~DomainRegistry() { removeAll(); }
+DomainRegistry::~DomainRegistry() {
+    removeAll();
+}
 
 const Domain* DomainRegistry::find(std::string_view uuid) const {
     auto it = domains_.find(uuid);

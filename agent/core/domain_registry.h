@@ -18,7 +18,7 @@
 namespace vmpower {
 
 class DomainRegistry final : public PcpuSharing {
-public:
+  public:
     DomainRegistry(ChannelEnv& env, DomainSource& source, PowerControl& power);
     ~DomainRegistry() override;
 
@@ -43,7 +43,7 @@ public:
 
     bool sharedWithOtherDomain(std::string_view uuid, const CpuSet& pcpus) const override;
 
-private:
+  private:
     void refresh(std::string_view uuid);
     void sync(const DomainSnapshot& snap);
     void remove(std::string_view uuid, const char* why);

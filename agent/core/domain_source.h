@@ -22,7 +22,7 @@ struct DomainSnapshot {
 };
 
 class DomainSource {
-public:
+  public:
     virtual ~DomainSource() = default;
     // Running (or paused) domains. Throws std::runtime_error when libvirt
     // cannot answer (connection lost).

@@ -13,8 +13,8 @@ namespace vmpower {
 
 EpollSet::EpollSet() : epfd_(epoll_create1(EPOLL_CLOEXEC)) {
     if (!epfd_) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
-    watch_ = EventLoop::watch(epfd_.get(), VIR_EVENT_HANDLE_READABLE,
-                              [this](int, int) { dispatch(); });
+    watch_ =
+        EventLoop::watch(epfd_.get(), VIR_EVENT_HANDLE_READABLE, [this](int, int) { dispatch(); });
 }
 
 EpollSet::Token EpollSet::add(int fd, std::uint32_t events, EpollClient& client) {

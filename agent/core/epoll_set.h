@@ -14,15 +14,15 @@
 namespace vmpower {
 
 class EpollClient {
-public:
+  public:
     virtual void onEpollEvents(std::uint32_t events) = 0;
 
-protected:
+  protected:
     ~EpollClient() = default;
 };
 
 class EpollSet {
-public:
+  public:
     EpollSet();
     EpollSet(const EpollSet&) = delete;
     EpollSet& operator=(const EpollSet&) = delete;
@@ -37,7 +37,7 @@ public:
 
     void dispatch();  // drains ready events; called by the loop
 
-private:
+  private:
     UniqueFd epfd_;
     EventLoop::Watch watch_;
     std::unordered_map<Token, EpollClient*> clients_;

@@ -26,7 +26,9 @@ void onHandle(int /*watch*/, int fd, int events, void* opaque) {
     }
 }
 
-void freeWatchSlot(void* opaque) { delete static_cast<WatchSlot*>(opaque); }
+void freeWatchSlot(void* opaque) {
+    delete static_cast<WatchSlot*>(opaque);
+}
 
 }  // namespace
 
@@ -34,8 +36,7 @@ void EventLoop::registerDefaultImpl() {
     // Once per process: libvirt keeps using it for the life of the process.
     static const bool registered = [] {
         if (virEventRegisterDefaultImpl() < 0) {
-            throw std::runtime_error("cannot register libvirt's event loop: " +
-                                     lastLibvirtError());
+            throw std::runtime_error("cannot register libvirt's event loop: " + lastLibvirtError());
         }
         return true;
     }();
@@ -92,7 +93,9 @@ void onTimeout(int timer, void* opaque) {
     }
 }
 
-void freeTimerSlot(void* opaque) { delete static_cast<TimerSlot*>(opaque); }
+void freeTimerSlot(void* opaque) {
+    delete static_cast<TimerSlot*>(opaque);
+}
 
 }  // namespace
 
@@ -119,7 +122,9 @@ void EventLoop::Timer::cancel() {
     virEventUpdateTimeout(id_, -1);
 }
 
-bool EventLoop::Timer::armed() const { return slot_->armed; }
+bool EventLoop::Timer::armed() const {
+    return slot_->armed;
+}
 
 void EventLoop::runOnce() {
     if (virEventRunDefaultImpl() < 0) {

@@ -12,7 +12,7 @@ namespace vmpower {
 struct TimerSlot;
 
 class EventLoop {
-public:
+  public:
     // Must run before the first virConnectOpen (libvirt's rule).
     static void registerDefaultImpl();
 
@@ -21,7 +21,7 @@ public:
 
     // A watched fd; unwatched when destroyed.
     class Watch {
-    public:
+      public:
         Watch() = default;
         explicit Watch(int id) : id_(id) {}
         Watch(Watch&& o) noexcept : id_(o.id_) { o.id_ = -1; }
@@ -33,13 +33,13 @@ public:
         void setEvents(int libvirt_events);
         bool active() const { return id_ >= 0; }
 
-    private:
+      private:
         int id_ = -1;
     };
 
     // A one-shot timer that can be re-armed; removed when destroyed.
     class Timer {
-    public:
+      public:
         explicit Timer(TimerCallback cb);
         Timer(const Timer&) = delete;
         Timer& operator=(const Timer&) = delete;
@@ -48,7 +48,7 @@ public:
         void cancel();
         bool armed() const;
 
-    private:
+      private:
         TimerSlot* slot_;  // owned by libvirt's loop until its free callback runs
         int id_ = -1;
     };

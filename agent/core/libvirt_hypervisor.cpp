@@ -18,7 +18,9 @@ std::string uuidOf(virDomainPtr dom) {
     return buf.data();
 }
 
-LibvirtHypervisor& self(void* opaque) { return *static_cast<LibvirtHypervisor*>(opaque); }
+LibvirtHypervisor& self(void* opaque) {
+    return *static_cast<LibvirtHypervisor*>(opaque);
+}
 
 // Every trampoline catches everything: libvirt callbacks never throw.
 int onLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque) {
@@ -53,15 +55,22 @@ void onDevice(virConnectPtr, virDomainPtr dom, const char* alias, void* opaque) 
     }
 }
 
-void onClose(virConnectPtr, int reason, void* opaque) { self(opaque).handleClose(reason); }
+void onClose(virConnectPtr, int reason, void* opaque) {
+    self(opaque).handleClose(reason);
+}
 
 const char* closeReason(int reason) {
     switch (reason) {
-        case VIR_CONNECT_CLOSE_REASON_ERROR: return "I/O error";
-        case VIR_CONNECT_CLOSE_REASON_EOF: return "end of file (libvirtd went away)";
-        case VIR_CONNECT_CLOSE_REASON_KEEPALIVE: return "keepalive timeout";
-        case VIR_CONNECT_CLOSE_REASON_CLIENT: return "closed by client";
-        default: return "unknown reason";
+        case VIR_CONNECT_CLOSE_REASON_ERROR:
+            return "I/O error";
+        case VIR_CONNECT_CLOSE_REASON_EOF:
+            return "end of file (libvirtd went away)";
+        case VIR_CONNECT_CLOSE_REASON_KEEPALIVE:
+            return "keepalive timeout";
+        case VIR_CONNECT_CLOSE_REASON_CLIENT:
+            return "closed by client";
+        default:
+            return "unknown reason";
     }
 }
 
@@ -109,12 +118,11 @@ void LibvirtHypervisor::connect() {
         {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(onLifecycle), "lifecycle"},
         {VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_CALLBACK(onTunable), "tunable"},
         {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(onDevice), "device-added"},
-        {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(onDevice),
-         "device-removed"},
+        {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(onDevice), "device-removed"},
     }};
     for (const auto& sub : subs) {
-        int id = virConnectDomainEventRegisterAny(conn_.get(), nullptr, sub.id, sub.cb, this,
-                                                  nullptr);
+        int id =
+            virConnectDomainEventRegisterAny(conn_.get(), nullptr, sub.id, sub.cb, this, nullptr);
         if (id < 0) {
             spdlog::warn("{} events unavailable on {}: {}", sub.what, uri_, lastLibvirtError());
         } else {

@@ -18,19 +18,19 @@
 namespace vmpower {
 
 class HypervisorListener {
-public:
+  public:
     virtual void onConnected() = 0;  // after every (re)connect: reconcile
     virtual void onLifecycle(std::string_view uuid, int event, int detail) = 0;
     virtual void onTunable(std::string_view uuid,
                            const std::vector<std::pair<std::string, std::string>>& params) = 0;
     virtual void onDeviceChanged(std::string_view uuid, std::string_view alias) = 0;
 
-protected:
+  protected:
     ~HypervisorListener() = default;
 };
 
 class LibvirtHypervisor final : public DomainSource {
-public:
+  public:
     LibvirtHypervisor(std::string uri, RetryScheduler& retries, HypervisorListener& listener);
     ~LibvirtHypervisor() override;
     LibvirtHypervisor(const LibvirtHypervisor&) = delete;
@@ -50,7 +50,7 @@ public:
     void handleClose(int reason) noexcept;
     HypervisorListener& listener() { return listener_; }
 
-private:
+  private:
     void connect();
     void disconnect();
     void scheduleReconnect();

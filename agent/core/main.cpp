@@ -1,8 +1,8 @@
 // vmpowerd: wires the agent's libraries; all logic lives in them.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "agent.h"
@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
         std::cerr << "vmpowerd: " << e.what() << "\n";
         return 2;
     }
-    spdlog::set_level(spdlog::level::from_str(log_level.empty() ? config.agent.log_level : log_level));
+    spdlog::set_level(
+        spdlog::level::from_str(log_level.empty() ? config.agent.log_level : log_level));
 
     if (dump_state) {
         try {

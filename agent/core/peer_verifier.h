@@ -17,7 +17,7 @@ struct PeerCheck {
 };
 
 class PeerVerifier {
-public:
+  public:
     virtual ~PeerVerifier() = default;
     virtual PeerCheck verify(int connected_fd, std::string_view domain_name) const = 0;
 };
@@ -26,17 +26,17 @@ public:
 // the domain (<pid_dir>/<name>.pid, root-owned). No pid file yet: Retry
 // (QEMU may still be starting).
 class QemuPidPeerVerifier final : public PeerVerifier {
-public:
+  public:
     explicit QemuPidPeerVerifier(std::filesystem::path pid_dir) : pid_dir_(std::move(pid_dir)) {}
     PeerCheck verify(int connected_fd, std::string_view domain_name) const override;
 
-private:
+  private:
     std::filesystem::path pid_dir_;
 };
 
 // verify_channel_peer: false (tests on libvirt's test driver play QEMU).
 class TrustingPeerVerifier final : public PeerVerifier {
-public:
+  public:
     PeerCheck verify(int, std::string_view) const override { return {PeerVerdict::Accept, {}}; }
 };
 

@@ -14,7 +14,7 @@
 namespace vmpower {
 
 class ReplyQueue {
-public:
+  public:
     explicit ReplyQueue(std::size_t max_records) : max_records_(max_records ? max_records : 1) {}
 
     void push(std::vector<std::byte> record);
@@ -28,7 +28,7 @@ public:
     bool flush(int fd);
     void clear();
 
-private:
+  private:
     std::size_t max_records_;
     std::deque<std::vector<std::byte>> records_;
     std::size_t head_offset_ = 0;  // bytes of records_.front() already written

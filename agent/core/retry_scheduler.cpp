@@ -4,8 +4,7 @@
 
 namespace vmpower {
 
-RetryScheduler::RetryScheduler(const Clock& clock)
-    : clock_(clock), timer_([this] { runDue(); }) {}
+RetryScheduler::RetryScheduler(const Clock& clock) : clock_(clock), timer_([this] { runDue(); }) {}
 
 RetryScheduler::Id RetryScheduler::schedule(std::chrono::milliseconds delay,
                                             std::function<void()> fn) {
@@ -30,9 +29,8 @@ void RetryScheduler::runDue() {
     // in between; the rest run on the next turn (re-armed at 0 ms below).
     constexpr int kMaxPerTurn = 32;
     auto now = clock_.now();
-    for (int ran = 0; ran < kMaxPerTurn && !by_deadline_.empty() &&
-                      by_deadline_.begin()->first <= now;
-         ++ran) {
+    for (int ran = 0;
+         ran < kMaxPerTurn && !by_deadline_.empty() && by_deadline_.begin()->first <= now; ++ran) {
         Id id = by_deadline_.begin()->second;
         by_deadline_.erase(by_deadline_.begin());
         auto it = by_id_.find(id);
@@ -48,8 +46,8 @@ void RetryScheduler::rearm() {
         timer_.cancel();
         return;
     }
-    auto delay = std::chrono::ceil<std::chrono::milliseconds>(by_deadline_.begin()->first -
-                                                              clock_.now());
+    auto delay =
+        std::chrono::ceil<std::chrono::milliseconds>(by_deadline_.begin()->first - clock_.now());
     timer_.arm(std::max(delay, std::chrono::milliseconds(0)));
 }
 

@@ -16,7 +16,7 @@
 namespace vmpower {
 
 class RetryScheduler {
-public:
+  public:
     using Id = std::uint64_t;
     explicit RetryScheduler(const Clock& clock);
 
@@ -24,7 +24,7 @@ public:
     void cancel(Id id);  // unknown / already run ids are ignored
     std::size_t pending() const { return by_id_.size(); }
 
-private:
+  private:
     void runDue();
     void rearm();
 

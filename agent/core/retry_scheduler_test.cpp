@@ -8,7 +8,7 @@ namespace vmpower {
 namespace {
 
 class RetrySchedulerTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { EventLoop::registerDefaultImpl(); }
     ManualClock clock_;
 };

@@ -10,7 +10,7 @@
 namespace vmpower {
 
 class VcpuMap {
-public:
+  public:
     VcpuMap() = default;
     explicit VcpuMap(std::vector<CpuSet> pins) : pins_(std::move(pins)) {}
 
@@ -32,7 +32,7 @@ public:
     }
     friend bool operator==(const VcpuMap&, const VcpuMap&) = default;
 
-private:
+  private:
     std::vector<CpuSet> pins_;
 };
 

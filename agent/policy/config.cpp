@@ -26,30 +26,38 @@ std::filesystem::path path(const YamlReader& r, const YAML::Node& v, const std::
 
 AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
     AgentSettings a;
-    r.forEachKey(node, "agent", {
-        {"sysfs_root", [&](const YAML::Node& v) { a.sysfs_root = path(r, v, "sysfs_root"); }},
-        {"state_dir", [&](const YAML::Node& v) { a.state_dir = path(r, v, "state_dir"); }},
-        {"control_socket", [&](const YAML::Node& v) { a.control_socket = path(r, v, "control_socket"); }},
-        {"cpufreq_driver", [&](const YAML::Node& v) { a.cpufreq_driver = r.string(v, "cpufreq_driver"); }},
-        {"step_khz", [&](const YAML::Node& v) { a.step_khz = r.u32(v, "step_khz"); }},
-        {"verify_channel_peer",
-         [&](const YAML::Node& v) { a.verify_channel_peer = r.boolean(v, "verify_channel_peer"); }},
-        {"qemu_pid_dir", [&](const YAML::Node& v) { a.qemu_pid_dir = path(r, v, "qemu_pid_dir"); }},
-        {"reply_queue_records",
-         [&](const YAML::Node& v) {
-             a.reply_queue_records = r.u32(v, "reply_queue_records");
-             if (a.reply_queue_records == 0) r.fail(v, "reply_queue_records: must be at least 1");
-         }},
-        {"log_level",
-         [&](const YAML::Node& v) {
-             a.log_level = r.string(v, "log_level");
-             for (const char* level : kLogLevels) {
-                 if (a.log_level == level) return;
-             }
-             r.fail(v, "log_level: '" + a.log_level +
-                           "' is not one of trace, debug, info, warn, error, critical, off");
-         }},
-    });
+    r.forEachKey(
+        node, "agent",
+        {
+            {"sysfs_root", [&](const YAML::Node& v) { a.sysfs_root = path(r, v, "sysfs_root"); }},
+            {"state_dir", [&](const YAML::Node& v) { a.state_dir = path(r, v, "state_dir"); }},
+            {"control_socket",
+             [&](const YAML::Node& v) { a.control_socket = path(r, v, "control_socket"); }},
+            {"cpufreq_driver",
+             [&](const YAML::Node& v) { a.cpufreq_driver = r.string(v, "cpufreq_driver"); }},
+            {"step_khz", [&](const YAML::Node& v) { a.step_khz = r.u32(v, "step_khz"); }},
+            {"verify_channel_peer",
+             [&](const YAML::Node& v) {
+                 a.verify_channel_peer = r.boolean(v, "verify_channel_peer");
+             }},
+            {"qemu_pid_dir",
+             [&](const YAML::Node& v) { a.qemu_pid_dir = path(r, v, "qemu_pid_dir"); }},
+            {"reply_queue_records",
+             [&](const YAML::Node& v) {
+                 a.reply_queue_records = r.u32(v, "reply_queue_records");
+                 if (a.reply_queue_records == 0)
+                     r.fail(v, "reply_queue_records: must be at least 1");
+             }},
+            {"log_level",
+             [&](const YAML::Node& v) {
+                 a.log_level = r.string(v, "log_level");
+                 for (const char* level : kLogLevels) {
+                     if (a.log_level == level) return;
+                 }
+                 r.fail(v, "log_level: '" + a.log_level +
+                               "' is not one of trace, debug, info, warn, error, critical, off");
+             }},
+        });
     return a;
 }
 
@@ -68,15 +76,18 @@ Config parseConfig(std::string_view yaml, std::string_view name) {
     try {
         // An empty file is valid: default agent settings and no rules (every VM denied).
         if (!root.IsNull()) {
-            r.forEachKey(root, "the top level", {
-                {"agent", [&](const YAML::Node& v) { config.agent = parseAgent(r, v); }},
-                {"vms",
-                 [&](const YAML::Node& v) {
-                     if (v.IsNull()) return;
-                     if (!v.IsSequence()) r.fail(v, "vms: expected a list of rules");
-                     for (std::size_t i = 0; i < v.size(); ++i) rules.push_back(parseVmRule(r, v[i], i));
-                 }},
-            });
+            r.forEachKey(
+                root, "the top level",
+                {
+                    {"agent", [&](const YAML::Node& v) { config.agent = parseAgent(r, v); }},
+                    {"vms",
+                     [&](const YAML::Node& v) {
+                         if (v.IsNull()) return;
+                         if (!v.IsSequence()) r.fail(v, "vms: expected a list of rules");
+                         for (std::size_t i = 0; i < v.size(); ++i)
+                             rules.push_back(parseVmRule(r, v[i], i));
+                     }},
+                });
         }
     } catch (const YAML::Exception& e) {
         // The readers check types before every access; this is a last guard
@@ -92,7 +103,8 @@ Config loadConfig(const std::filesystem::path& file) {
     std::error_code ec;
     auto size = std::filesystem::file_size(file, ec);
     if (ec) throw ConfigError(name + ":1:1: cannot read: " + ec.message());
-    if (size > kMaxConfigBytes) throw ConfigError(name + ":1:1: larger than 1 MiB; not a config file");
+    if (size > kMaxConfigBytes)
+        throw ConfigError(name + ":1:1: larger than 1 MiB; not a config file");
     std::ifstream in(file, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();

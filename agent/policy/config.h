@@ -18,7 +18,7 @@ namespace vmpower {
 // Thrown for an unreadable or invalid file. what() starts with
 // "FILE:LINE:COLUMN: " so an operator can go straight to the mistake.
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -26,9 +26,9 @@ struct AgentSettings {
     std::filesystem::path sysfs_root = "/sys";
     std::filesystem::path state_dir = "/var/lib/vmpower";
     std::filesystem::path control_socket = "/run/vmpower/vmpowerd.sock";
-    std::string cpufreq_driver;          // "" = read scaling_driver
-    std::uint32_t step_khz = 0;          // 0 = use the available-frequency list
-    bool verify_channel_peer = true;     // SO_PEERCRED must be the domain's QEMU
+    std::string cpufreq_driver;       // "" = read scaling_driver
+    std::uint32_t step_khz = 0;       // 0 = use the available-frequency list
+    bool verify_channel_peer = true;  // SO_PEERCRED must be the domain's QEMU
     std::filesystem::path qemu_pid_dir = "/run/libvirt/qemu";
     std::size_t reply_queue_records = 64;  // per channel, oldest dropped first
     std::string log_level = "info";
@@ -39,7 +39,7 @@ struct Config {
     std::shared_ptr<const Policy> policy;
 };
 
-Config loadConfig(const std::filesystem::path& file);             // throws ConfigError
+Config loadConfig(const std::filesystem::path& file);              // throws ConfigError
 Config parseConfig(std::string_view yaml, std::string_view name);  // name is used in errors
 
 }  // namespace vmpower

@@ -9,9 +9,10 @@ namespace vmpower {
 namespace {
 
 class ConfigReload : public testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() / ("vmpower_reload_test_" + std::to_string(::getpid()));
+        dir_ = std::filesystem::temp_directory_path() /
+               ("vmpower_reload_test_" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir_);
         file_ = dir_ / "vmpower.yaml";
     }

@@ -51,7 +51,8 @@ vms:
     multi_pcpu: false
     shared_pcpus: false
     record_format: legacy-16
-)", "f");
+)",
+                           "f");
     EXPECT_EQ(c.agent.sysfs_root, "/tmp/sys");
     EXPECT_EQ(c.agent.state_dir, "/tmp/state");
     EXPECT_EQ(c.agent.control_socket, "/tmp/s.sock");
@@ -67,8 +68,9 @@ vms:
     EXPECT_EQ(r.name_globs, (std::vector<std::string>{"dpdk-*", "pktgen"}));
     EXPECT_EQ(r.uuids, (std::vector<std::string>{"6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e"}));
     EXPECT_EQ(r.allowed_pcpus, (CpuSet{2, 3, 4, 5, 8}));
-    EXPECT_EQ(r.allowed_actions, (std::set<PowerAction>{PowerAction::ScaleUp, PowerAction::ScaleDown,
-                                                        PowerAction::Max, PowerAction::Min}));
+    EXPECT_EQ(r.allowed_actions,
+              (std::set<PowerAction>{PowerAction::ScaleUp, PowerAction::ScaleDown, PowerAction::Max,
+                                     PowerAction::Min}));
     EXPECT_EQ(r.limits.floor_khz, 800000U);
     EXPECT_EQ(r.limits.ceiling_khz, 2400000U);
     EXPECT_DOUBLE_EQ(r.requests_per_second, 50.5);
@@ -116,7 +118,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"agent:\n  step_khz: fast\n", "2:13: step_khz: expected a non-negative integer"},
         BadCase{"agent:\n  step_khz: -1\n", "2:13: step_khz"},
         BadCase{"agent:\n  step_khz: 4294967296\n", "2:13: step_khz"},
-        BadCase{"agent:\n  verify_channel_peer: maybe\n", "2:24: verify_channel_peer: expected true or false"},
+        BadCase{"agent:\n  verify_channel_peer: maybe\n",
+                "2:24: verify_channel_peer: expected true or false"},
         BadCase{"agent:\n  log_level: loud\n", "2:14: log_level"},
         BadCase{"agent:\n  reply_queue_records: 0\n", "2:24: reply_queue_records"},
         BadCase{"agent: [1]\n", "1:8: agent: expected a mapping"},
@@ -131,21 +134,25 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"vms:\n  - name: \"\"\n", "2:11: name: empty name pattern"},
         BadCase{"vms:\n  - uuid: 1234\n", "2:11: uuid: '1234' is not a UUID"},
         BadCase{"vms:\n  - pcpus: 0-3\n", "2:5: vms[0]: needs 'name'"},
-        BadCase{"vms:\n  - name: a\n    commands: [up, sideways]\n", "3:20: commands: unknown command 'sideways'"},
+        BadCase{"vms:\n  - name: a\n    commands: [up, sideways]\n",
+                "3:20: commands: unknown command 'sideways'"},
         BadCase{"vms:\n  - name: a\n    commands: up\n", "3:15: commands: expected a list"},
         BadCase{"vms:\n  - name: a\n    rate: -3\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    rate: .nan\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    burst: 0\n", "3:12: burst: must be at least 1"},
         BadCase{"vms:\n  - name: a\n    record_format: dpdk-456\n", "3:20: record_format"},
-        BadCase{"vms:\n  - name: a\n    physical: [true]\n", "3:15: physical: expected true or false"},
+        BadCase{"vms:\n  - name: a\n    physical: [true]\n",
+                "3:15: physical: expected true or false"},
         BadCase{"vms:\n  - name: a\n    name: b\n", "3:5: duplicate key 'name' in vms[0]"},
         BadCase{"vms: {name: a}\n", "1:6: vms: expected a list"},
-        BadCase{"vms:\n  - name: *\n", "2:12: "},              // an alias, not a glob: quote it
-        BadCase{"agent:\n  log_level: [info\n", "3:1: end of sequence flow not found"},        // yaml-cpp's own parse error
+        BadCase{"vms:\n  - name: *\n", "2:12: "},  // an alias, not a glob: quote it
+        BadCase{"agent:\n  log_level: [info\n",
+                "3:1: end of sequence flow not found"},  // yaml-cpp's own parse error
         BadCase{"- just\n- a list\n", "1:1: the top level: expected a mapping"}));
 
 TEST(Config, LoadReportsTheFileName) {
-    auto dir = std::filesystem::temp_directory_path() / ("vmpower_config_test_" + std::to_string(::getpid()));
+    auto dir = std::filesystem::temp_directory_path() /
+               ("vmpower_config_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     auto file = dir / "vmpower.yaml";
     std::ofstream(file) << "vms:\n  - name: a\n    bogus: 1\n";
@@ -153,7 +160,8 @@ TEST(Config, LoadReportsTheFileName) {
         loadConfig(file);
         FAIL() << "no error";
     } catch (const ConfigError& e) {
-        EXPECT_EQ(std::string(e.what()).rfind(file.string() + ":3:5: unknown key 'bogus'", 0), 0U) << e.what();
+        EXPECT_EQ(std::string(e.what()).rfind(file.string() + ":3:5: unknown key 'bogus'", 0), 0U)
+            << e.what();
     }
     EXPECT_THROW(loadConfig(dir / "missing.yaml"), ConfigError);
     std::filesystem::remove_all(dir);

@@ -20,7 +20,7 @@ enum class RecordFormat { Dpdk464, Legacy16 };  // per VM; 464 is the default
 std::size_t recordSize(RecordFormat f);  // 464 or 16 bytes
 
 struct VmPolicy {
-    std::string name;                    // the rule's label, for logs
+    std::string name;                     // the rule's label, for logs
     std::vector<std::string> name_globs;  // match by domain name (fnmatch)
     std::vector<std::string> uuids;       // or by UUID (canonical: dashed, lower case)
     std::optional<CpuSet> allowed_pcpus;  // nullopt: the pCPUs its vCPUs are pinned to
@@ -30,17 +30,17 @@ struct VmPolicy {
                                              PowerAction::Max,         PowerAction::Min,
                                              PowerAction::EnableTurbo, PowerAction::DisableTurbo};
     FrequencyLimits limits;
-    double requests_per_second = 100;    // per channel; 0 = unlimited
+    double requests_per_second = 100;  // per channel; 0 = unlimited
     unsigned burst = 20;
-    bool physical_addressing = false;    // core_type=PHYSICAL allowed
-    bool queries = true;                 // QUERY_* answered
-    bool multi_pcpu = true;              // a vCPU pinned to several pCPUs scales all of them
-    bool shared_pcpus = true;            // pinning overlapping another VM: allowed, arbitrated
+    bool physical_addressing = false;  // core_type=PHYSICAL allowed
+    bool queries = true;               // QUERY_* answered
+    bool multi_pcpu = true;            // a vCPU pinned to several pCPUs scales all of them
+    bool shared_pcpus = true;          // pinning overlapping another VM: allowed, arbitrated
     RecordFormat record_format = RecordFormat::Dpdk464;
 };
 
 class Policy {
-public:
+  public:
     // Rules' UUIDs are brought to canonical form here, so hand-built rules match too.
     explicit Policy(std::vector<VmPolicy> rules);
     // First rule whose name globs or UUIDs match (either is enough);
@@ -50,7 +50,7 @@ public:
     RecordFormat recordFormat(std::string_view domain_name, std::string_view uuid) const;
     const std::vector<VmPolicy>& rules() const { return rules_; }
 
-private:
+  private:
     std::vector<VmPolicy> rules_;
 };
 

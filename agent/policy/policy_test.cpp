@@ -8,7 +8,8 @@
 namespace vmpower {
 namespace {
 
-VmPolicy rule(std::string label, std::vector<std::string> globs, std::vector<std::string> uuids = {}) {
+VmPolicy rule(std::string label, std::vector<std::string> globs,
+              std::vector<std::string> uuids = {}) {
     VmPolicy r;
     r.name = std::move(label);
     r.name_globs = std::move(globs);
@@ -77,7 +78,8 @@ TEST(GlobPattern, RejectsWhatFnmatchWouldTakeLiterally) {
 }
 
 TEST(Uuid, Canonical) {
-    EXPECT_EQ(canonicalUuid("6D1C9B0A2F0E4C559D0E3A1F1B2C3D4E"), "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e");
+    EXPECT_EQ(canonicalUuid("6D1C9B0A2F0E4C559D0E3A1F1B2C3D4E"),
+              "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e");
     EXPECT_FALSE(canonicalUuid("6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4"));
     EXPECT_FALSE(canonicalUuid("6d1c9b0a2-f0e-4c55-9d0e-3a1f1b2c3d4e"));
     EXPECT_FALSE(canonicalUuid("6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4g"));

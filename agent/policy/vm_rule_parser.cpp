@@ -14,7 +14,8 @@ namespace vmpower {
 namespace {
 
 std::set<PowerAction> parseCommands(const YamlReader& r, const YAML::Node& n) {
-    if (!n.IsSequence()) r.fail(n, "commands: expected a list (up, down, min, max, enable_turbo, disable_turbo)");
+    if (!n.IsSequence())
+        r.fail(n, "commands: expected a list (up, down, min, max, enable_turbo, disable_turbo)");
     std::set<PowerAction> out;
     for (const auto& item : n) {
         std::string word = r.string(item, "commands");
@@ -36,70 +37,77 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
     rule.name = where;
     // Marks, not Nodes: assigning a yaml-cpp Node rebinds the tree it came from.
     YAML::Mark floor_mark = YAML::Mark::null_mark(), ceiling_mark = YAML::Mark::null_mark();
-    r.forEachKey(node, where, {
-        {"label", [&](const YAML::Node& v) { rule.name = r.string(v, "label"); }},
-        {"name",
-         [&](const YAML::Node& v) {
-             rule.name_globs = r.stringList(v, "name");
-             // Point at the bad item when a list is given.
-             for (std::size_t i = 0; i < rule.name_globs.size(); ++i) {
-                 if (auto err = globError(rule.name_globs[i])) {
-                     r.fail(v.IsSequence() ? v[i] : v, "name: " + *err);
+    r.forEachKey(
+        node, where,
+        {
+            {"label", [&](const YAML::Node& v) { rule.name = r.string(v, "label"); }},
+            {"name",
+             [&](const YAML::Node& v) {
+                 rule.name_globs = r.stringList(v, "name");
+                 // Point at the bad item when a list is given.
+                 for (std::size_t i = 0; i < rule.name_globs.size(); ++i) {
+                     if (auto err = globError(rule.name_globs[i])) {
+                         r.fail(v.IsSequence() ? v[i] : v, "name: " + *err);
+                     }
                  }
-             }
-         }},
-        {"uuid",
-         [&](const YAML::Node& v) {
-             for (const auto& text : r.stringList(v, "uuid")) {
-                 auto uuid = canonicalUuid(text);
-                 if (!uuid) r.fail(v, "uuid: '" + text + "' is not a UUID");
-                 rule.uuids.push_back(*uuid);
-             }
-         }},
-        {"pcpus",
-         [&](const YAML::Node& v) {
-             std::string text = r.string(v, "pcpus");
-             auto set = CpuSet::parse(text);
-             if (!set) {
-                 r.fail(v, "pcpus: '" + text + "' is not a cpulist (like 0-3,8) of CPUs up to " +
-                               std::to_string(CpuSet::kMaxCpu));
-             }
-             if (set->empty()) r.fail(v, "pcpus: empty; leave it out to mean the pinned pCPUs");
-             rule.allowed_pcpus = *set;
-         }},
-        {"commands", [&](const YAML::Node& v) { rule.allowed_actions = parseCommands(r, v); }},
-        {"floor_khz",
-         [&](const YAML::Node& v) {
-             floor_mark = v.Mark();
-             rule.limits.floor_khz = r.u32(v, "floor_khz");
-         }},
-        {"ceiling_khz",
-         [&](const YAML::Node& v) {
-             ceiling_mark = v.Mark();
-             rule.limits.ceiling_khz = r.u32(v, "ceiling_khz");
-         }},
-        {"rate", [&](const YAML::Node& v) { rule.requests_per_second = r.nonNegative(v, "rate"); }},
-        {"burst",
-         [&](const YAML::Node& v) {
-             rule.burst = r.u32(v, "burst");
-             if (rule.burst == 0) r.fail(v, "burst: must be at least 1");
-         }},
-        {"physical", [&](const YAML::Node& v) { rule.physical_addressing = r.boolean(v, "physical"); }},
-        {"queries", [&](const YAML::Node& v) { rule.queries = r.boolean(v, "queries"); }},
-        {"multi_pcpu", [&](const YAML::Node& v) { rule.multi_pcpu = r.boolean(v, "multi_pcpu"); }},
-        {"shared_pcpus", [&](const YAML::Node& v) { rule.shared_pcpus = r.boolean(v, "shared_pcpus"); }},
-        {"record_format",
-         [&](const YAML::Node& v) {
-             std::string f = r.string(v, "record_format");
-             if (f == "dpdk-464") {
-                 rule.record_format = RecordFormat::Dpdk464;
-             } else if (f == "legacy-16") {
-                 rule.record_format = RecordFormat::Legacy16;
-             } else {
-                 r.fail(v, "record_format: '" + f + "' is not dpdk-464 or legacy-16");
-             }
-         }},
-    });
+             }},
+            {"uuid",
+             [&](const YAML::Node& v) {
+                 for (const auto& text : r.stringList(v, "uuid")) {
+                     auto uuid = canonicalUuid(text);
+                     if (!uuid) r.fail(v, "uuid: '" + text + "' is not a UUID");
+                     rule.uuids.push_back(*uuid);
+                 }
+             }},
+            {"pcpus",
+             [&](const YAML::Node& v) {
+                 std::string text = r.string(v, "pcpus");
+                 auto set = CpuSet::parse(text);
+                 if (!set) {
+                     r.fail(v, "pcpus: '" + text +
+                                   "' is not a cpulist (like 0-3,8) of CPUs up to " +
+                                   std::to_string(CpuSet::kMaxCpu));
+                 }
+                 if (set->empty()) r.fail(v, "pcpus: empty; leave it out to mean the pinned pCPUs");
+                 rule.allowed_pcpus = *set;
+             }},
+            {"commands", [&](const YAML::Node& v) { rule.allowed_actions = parseCommands(r, v); }},
+            {"floor_khz",
+             [&](const YAML::Node& v) {
+                 floor_mark = v.Mark();
+                 rule.limits.floor_khz = r.u32(v, "floor_khz");
+             }},
+            {"ceiling_khz",
+             [&](const YAML::Node& v) {
+                 ceiling_mark = v.Mark();
+                 rule.limits.ceiling_khz = r.u32(v, "ceiling_khz");
+             }},
+            {"rate",
+             [&](const YAML::Node& v) { rule.requests_per_second = r.nonNegative(v, "rate"); }},
+            {"burst",
+             [&](const YAML::Node& v) {
+                 rule.burst = r.u32(v, "burst");
+                 if (rule.burst == 0) r.fail(v, "burst: must be at least 1");
+             }},
+            {"physical",
+             [&](const YAML::Node& v) { rule.physical_addressing = r.boolean(v, "physical"); }},
+            {"queries", [&](const YAML::Node& v) { rule.queries = r.boolean(v, "queries"); }},
+            {"multi_pcpu",
+             [&](const YAML::Node& v) { rule.multi_pcpu = r.boolean(v, "multi_pcpu"); }},
+            {"shared_pcpus",
+             [&](const YAML::Node& v) { rule.shared_pcpus = r.boolean(v, "shared_pcpus"); }},
+            {"record_format",
+             [&](const YAML::Node& v) {
+                 std::string f = r.string(v, "record_format");
+                 if (f == "dpdk-464") {
+                     rule.record_format = RecordFormat::Dpdk464;
+                 } else if (f == "legacy-16") {
+                     rule.record_format = RecordFormat::Legacy16;
+                 } else {
+                     r.fail(v, "record_format: '" + f + "' is not dpdk-464 or legacy-16");
+                 }
+             }},
+        });
     if (rule.name_globs.empty() && rule.uuids.empty()) {
         r.fail(node, where + ": needs 'name' (glob) or 'uuid' to say which VMs it matches");
     }

@@ -13,7 +13,7 @@
 namespace vmpower {
 
 class YamlReader {
-public:
+  public:
     explicit YamlReader(std::string file) : file_(std::move(file)) {}
 
     [[noreturn]] void fail(const YAML::Mark& at, const std::string& message) const;
@@ -34,7 +34,7 @@ public:
     void forEachKey(const YAML::Node& map, const std::string& where,
                     const std::map<std::string, KeyHandler>& handlers) const;
 
-private:
+  private:
     std::string file_;
 };
 

@@ -30,7 +30,7 @@ struct FrequencyLimits {
 };
 
 class PowerControl {
-public:
+  public:
     virtual ~PowerControl() = default;
 
     // Applies `action` for `who` on every CPU in `pcpus` (each CPU's whole

@@ -16,7 +16,8 @@ std::vector<std::byte> fromHex(std::string_view hex) {
             ++i;
             continue;
         }
-        out.push_back(static_cast<std::byte>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+        out.push_back(
+            static_cast<std::byte>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
         i += 2;
     }
     return out;

@@ -19,7 +19,7 @@ struct GuestIdentity {
 
 // Answers "does this domain's pinning share pCPUs with another running VM?"
 class PcpuSharing {
-public:
+  public:
     virtual ~PcpuSharing() = default;
     virtual bool sharedWithOtherDomain(std::string_view uuid, const CpuSet& pcpus) const = 0;
 };

@@ -79,8 +79,9 @@ TEST(HostileGuest, UnknownUnitIsNacked) {
 
 TEST(HostileGuest, ResourceIdAtOrBeyondVcpuCount) {
     HandlerRig rig;  // 4 vCPUs
-    for (std::uint64_t id : {std::uint64_t{4}, std::uint64_t{255}, std::uint64_t{1} << 32,
-                             (std::uint64_t{1} << 32) + 1, std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+    for (std::uint64_t id :
+         {std::uint64_t{4}, std::uint64_t{255}, std::uint64_t{1} << 32,
+          (std::uint64_t{1} << 32) + 1, std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
         EXPECT_EQ(replyCommand(rig.send(packet(VMPOWER_CPU_POWER, 1, id))), VMPOWER_CMD_NACK) << id;
         auto q = rig.send(packet(VMPOWER_QUERY_FREQ, 0, id));
         EXPECT_EQ(q.size(), 88U);
@@ -95,7 +96,8 @@ TEST(HostileGuest, ResourceIdAtOrBeyondVcpuCount) {
 TEST(HostileGuest, PhysicalWithoutPermission) {
     HandlerRig rig;  // physical: false (the default)
     for (std::uint64_t cpu : {0U, 2U, 3U, 63U}) {
-        EXPECT_EQ(replyCommand(rig.send(packet(VMPOWER_CPU_POWER, 3, cpu, "", true))), VMPOWER_CMD_NACK);
+        EXPECT_EQ(replyCommand(rig.send(packet(VMPOWER_CPU_POWER, 3, cpu, "", true))),
+                  VMPOWER_CMD_NACK);
     }
     EXPECT_TRUE(rig.power.calls.empty());
 }
@@ -108,7 +110,8 @@ TEST(HostileGuest, CoreTypeGarbageByte) {
     req[offsetof(vmpower_packet, core_type)] = std::byte{0x42};
     auto reply = rig.send(req);
     EXPECT_EQ(replyCommand(reply), VMPOWER_CMD_NACK);
-    EXPECT_EQ(reply[offsetof(vmpower_packet, core_type)], std::byte{0x42}) << "echoed, never loaded as bool";
+    EXPECT_EQ(reply[offsetof(vmpower_packet, core_type)], std::byte{0x42})
+        << "echoed, never loaded as bool";
     EXPECT_TRUE(rig.power.calls.empty());
 }
 
@@ -173,11 +176,13 @@ TEST(HostileGuest, OtherChannelsKeepBeingServedDuringAFlood) {
     for (int i = 0; i < 100; ++i) rig.send(packet(1, 1, 0));
     // The VM's other channel (another lcore), and another VM, have buckets of their own.
     auto other_channel = rig.handler.newChannelState();
-    EXPECT_EQ(replyCommand(rig.handler.handle(rig.guest, *other_channel, packet(1, 1, 1))), VMPOWER_CMD_ACK);
+    EXPECT_EQ(replyCommand(rig.handler.handle(rig.guest, *other_channel, packet(1, 1, 1))),
+              VMPOWER_CMD_ACK);
     VcpuMap vm2_vcpus({CpuSet{8}});
     GuestIdentity vm2{"vm2", "11111111-2222-3333-4444-555555555555", &vm2_vcpus};
     auto vm2_channel = rig.handler.newChannelState();
-    EXPECT_EQ(replyCommand(rig.handler.handle(vm2, *vm2_channel, packet(1, 1, 0))), VMPOWER_CMD_ACK);
+    EXPECT_EQ(replyCommand(rig.handler.handle(vm2, *vm2_channel, packet(1, 1, 0))),
+              VMPOWER_CMD_ACK);
     EXPECT_EQ(rig.power.calls.back().pcpus, CpuSet{8});
 }
 

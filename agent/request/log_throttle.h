@@ -11,13 +11,13 @@ namespace vmpower {
 
 // At most one log line per `interval`; counts the lines it held back.
 class LogThrottle {
-public:
+  public:
     explicit LogThrottle(std::chrono::seconds interval) : interval_(interval) {}
     // True when a line may be logged now; `suppressed` then says how many
     // were held back since the last one.
     bool allow(Clock::TimePoint now, std::uint64_t& suppressed);
 
-private:
+  private:
     std::chrono::seconds interval_;
     Clock::TimePoint last_{};
     bool started_ = false;

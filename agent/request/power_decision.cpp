@@ -4,24 +4,30 @@ namespace vmpower {
 
 namespace {
 
-PowerDecision refuse(std::string why) { return PowerDecision{std::nullopt, std::move(why)}; }
+PowerDecision refuse(std::string why) {
+    return PowerDecision{std::nullopt, std::move(why)};
+}
 
 }  // namespace
 
-PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest, const DecodedRequest& req,
-                          const PcpuSharing& sharing) {
+PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest,
+                          const DecodedRequest& req, const PcpuSharing& sharing) {
     if (!req.action) return refuse("unknown unit " + std::to_string(req.unit));
-    if (!rule.allowed_actions.contains(*req.action)) return refuse("command not allowed by the policy");
+    if (!rule.allowed_actions.contains(*req.action))
+        return refuse("command not allowed by the policy");
     static const VcpuMap kNoVcpus;
     const VcpuMap& vcpus = guest.vcpus ? *guest.vcpus : kNoVcpus;
     // resource_id is a u64 from the guest: compare before narrowing it.
     const std::uint64_t id = req.resource_id;
     PowerTarget target{Requester{guest.uuid, 0}, CpuSet{}, *req.action};
     switch (req.core_type) {
-        case CoreType::Invalid: return refuse("core_type is neither VIRTUAL nor PHYSICAL");
+        case CoreType::Invalid:
+            return refuse("core_type is neither VIRTUAL nor PHYSICAL");
         case CoreType::Physical:
-            if (!rule.physical_addressing) return refuse("core_type PHYSICAL not allowed by the policy");
-            if (id > CpuSet::kMaxCpu) return refuse("host CPU " + std::to_string(id) + " out of range");
+            if (!rule.physical_addressing)
+                return refuse("core_type PHYSICAL not allowed by the policy");
+            if (id > CpuSet::kMaxCpu)
+                return refuse("host CPU " + std::to_string(id) + " out of range");
             target.pcpus.add(static_cast<unsigned>(id));
             target.who.vcpu = kPhysicalRequesterBit | static_cast<unsigned>(id);
             break;
@@ -32,7 +38,8 @@ PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest, cons
             }
             target.pcpus = vcpus.pcpus(static_cast<std::size_t>(id));
             target.who.vcpu = static_cast<unsigned>(id);
-            if (target.pcpus.empty()) return refuse("vCPU " + std::to_string(id) + " has no known pCPU");
+            if (target.pcpus.empty())
+                return refuse("vCPU " + std::to_string(id) + " has no known pCPU");
             if (target.pcpus.count() > 1 && !rule.multi_pcpu) {
                 return refuse("vCPU " + std::to_string(id) + " is pinned to several pCPUs (" +
                               target.pcpus.toString() + ") and multi_pcpu is off");
@@ -41,10 +48,12 @@ PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest, cons
     }
     const CpuSet allowed = rule.allowed_pcpus ? *rule.allowed_pcpus : vcpus.allPcpus();
     if (!target.pcpus.isSubsetOf(allowed)) {
-        return refuse("pCPUs " + target.pcpus.toString() + " not within the allowed " + allowed.toString());
+        return refuse("pCPUs " + target.pcpus.toString() + " not within the allowed " +
+                      allowed.toString());
     }
     if (!rule.shared_pcpus && sharing.sharedWithOtherDomain(guest.uuid, target.pcpus)) {
-        return refuse("pCPUs " + target.pcpus.toString() + " shared with another VM and shared_pcpus is off");
+        return refuse("pCPUs " + target.pcpus.toString() +
+                      " shared with another VM and shared_pcpus is off");
     }
     return PowerDecision{std::move(target), {}};
 }

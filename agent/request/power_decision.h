@@ -32,7 +32,7 @@ struct PowerDecision {
 // several pCPUs only with `multi_pcpu`, every pCPU within the allowed set
 // (the rule's `pcpus`, or the pCPUs the VM's vCPUs are pinned to), sharing
 // with another running VM only with `shared_pcpus`.
-PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest, const DecodedRequest& req,
-                          const PcpuSharing& sharing);
+PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest,
+                          const DecodedRequest& req, const PcpuSharing& sharing);
 
 }  // namespace vmpower

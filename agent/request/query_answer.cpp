@@ -28,13 +28,15 @@ QueryAnswer answerQuery(const DecodedRequest& req, std::span<const std::byte> re
                         const GuestIdentity& guest, const PowerControl& power) {
     const std::size_t vcpu_count = guest.vcpus ? guest.vcpus->vcpuCount() : 0;
     PerVcpu values;
-    values.num_vcpu = static_cast<std::uint8_t>(std::min<std::size_t>(vcpu_count, VMPOWER_MAX_VCPU_PER_VM));
+    values.num_vcpu =
+        static_cast<std::uint8_t>(std::min<std::size_t>(vcpu_count, VMPOWER_MAX_VCPU_PER_VM));
     std::size_t first = 0;
     std::size_t last = values.num_vcpu;
     if (req.kind == RequestKind::QueryFreq || req.kind == RequestKind::QueryCaps) {
         if (req.resource_id >= values.num_vcpu) {
-            return {{}, "vCPU " + std::to_string(req.resource_id) + " out of range (the reply holds " +
-                            std::to_string(values.num_vcpu) + ")"};
+            return {{},
+                    "vCPU " + std::to_string(req.resource_id) + " out of range (the reply holds " +
+                        std::to_string(values.num_vcpu) + ")"};
         }
         first = static_cast<std::size_t>(req.resource_id);
         last = first + 1;

@@ -11,7 +11,7 @@
 namespace vmpower {
 
 class RecordAssembler {
-public:
+  public:
     explicit RecordAssembler(std::size_t record_size);
     std::size_t recordSize() const { return record_size_; }
     // Calls on_record once per completed record, in order.
@@ -20,7 +20,7 @@ public:
     std::size_t pendingBytes() const { return fill_; }  // of an incomplete record
     void reset() { fill_ = 0; }
 
-private:
+  private:
     std::size_t record_size_;
     std::vector<std::byte> partial_;
     std::size_t fill_ = 0;

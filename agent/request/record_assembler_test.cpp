@@ -61,8 +61,9 @@ TEST(RecordAssembler, ThreeRecordsInOneRead) {
     a.feed(bytes, c.fn());
     ASSERT_EQ(c.records.size(), 3U);
     for (std::size_t i = 0; i < 3; ++i) {
-        EXPECT_EQ(c.records[i], std::vector<std::byte>(bytes.begin() + static_cast<long>(i * 464),
-                                                       bytes.begin() + static_cast<long>((i + 1) * 464)));
+        EXPECT_EQ(c.records[i],
+                  std::vector<std::byte>(bytes.begin() + static_cast<long>(i * 464),
+                                         bytes.begin() + static_cast<long>((i + 1) * 464)));
     }
 }
 

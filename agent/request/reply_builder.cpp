@@ -44,7 +44,8 @@ std::vector<std::byte> echoReply(std::span<const std::byte> request, std::uint32
         // t_boost_status.
         using P = vmpower_packet;
         copyRange(out, request, 0, offsetof(P, num_vcpu) + sizeof(P::num_vcpu));
-        copyRange(out, request, offsetof(P, timer_policy), offsetof(P, core_type) + sizeof(P::core_type));
+        copyRange(out, request, offsetof(P, timer_policy),
+                  offsetof(P, core_type) + sizeof(P::core_type));
         copyRange(out, request, offsetof(P, workload),
                   offsetof(P, t_boost_status) + sizeof(P::t_boost_status));
     }
@@ -52,8 +53,8 @@ std::vector<std::byte> echoReply(std::span<const std::byte> request, std::uint32
     return out;
 }
 
-std::vector<std::byte> freqListReply(std::span<const std::byte> request, std::uint32_t reply_command,
-                                     const PerVcpu& values) {
+std::vector<std::byte> freqListReply(std::span<const std::byte> request,
+                                     std::uint32_t reply_command, const PerVcpu& values) {
     auto out = headerReply<vmpower_freq_list>(request, reply_command);
     for (std::size_t i = 0; i < VMPOWER_MAX_VCPU_PER_VM; ++i) {
         auto khz = static_cast<std::uint32_t>(std::min<std::uint64_t>(values.a[i], UINT32_MAX));
@@ -64,8 +65,8 @@ std::vector<std::byte> freqListReply(std::span<const std::byte> request, std::ui
     return out;
 }
 
-std::vector<std::byte> capsListReply(std::span<const std::byte> request, std::uint32_t reply_command,
-                                     const PerVcpu& values) {
+std::vector<std::byte> capsListReply(std::span<const std::byte> request,
+                                     std::uint32_t reply_command, const PerVcpu& values) {
     auto out = headerReply<vmpower_caps_list>(request, reply_command);
     for (std::size_t i = 0; i < VMPOWER_MAX_VCPU_PER_VM; ++i) {
         put(out, offsetof(vmpower_caps_list, turbo) + i * sizeof(std::uint64_t), values.a[i]);

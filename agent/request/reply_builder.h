@@ -18,7 +18,7 @@ namespace vmpower {
 std::vector<std::byte> echoReply(std::span<const std::byte> request, std::uint32_t reply_command);
 
 struct PerVcpu {
-    std::uint8_t num_vcpu = 0;  // at most VMPOWER_MAX_VCPU_PER_VM
+    std::uint8_t num_vcpu = 0;                               // at most VMPOWER_MAX_VCPU_PER_VM
     std::array<std::uint64_t, VMPOWER_MAX_VCPU_PER_VM> a{};  // freq_list or turbo
     std::array<std::uint64_t, VMPOWER_MAX_VCPU_PER_VM> b{};  // priority (caps only)
 };
@@ -26,10 +26,10 @@ struct PerVcpu {
 // 88 bytes: command `reply_command` (FREQ_LIST, or NACK to refuse in the size
 // the guest reads), resource_id, unit and vm_name echoed from the 464-byte
 // request, freq_list from values.a (kHz).
-std::vector<std::byte> freqListReply(std::span<const std::byte> request, std::uint32_t reply_command,
-                                     const PerVcpu& values);
+std::vector<std::byte> freqListReply(std::span<const std::byte> request,
+                                     std::uint32_t reply_command, const PerVcpu& values);
 // 184 bytes: as above with turbo = values.a, priority = values.b.
-std::vector<std::byte> capsListReply(std::span<const std::byte> request, std::uint32_t reply_command,
-                                     const PerVcpu& values);
+std::vector<std::byte> capsListReply(std::span<const std::byte> request,
+                                     std::uint32_t reply_command, const PerVcpu& values);
 
 }  // namespace vmpower

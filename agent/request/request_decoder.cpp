@@ -18,27 +18,43 @@ T readAt(std::span<const std::byte> record, std::size_t offset) {
 
 RequestKind kindOf(std::uint32_t command) {
     switch (command) {
-        case VMPOWER_CPU_POWER: return RequestKind::CpuPower;
-        case VMPOWER_CPU_POWER_CONNECT: return RequestKind::Connect;
-        case VMPOWER_PKT_POLICY: return RequestKind::PktPolicy;
-        case VMPOWER_PKT_POLICY_REMOVE: return RequestKind::PktPolicyRemove;
-        case VMPOWER_QUERY_FREQ_LIST: return RequestKind::QueryFreqList;
-        case VMPOWER_QUERY_FREQ: return RequestKind::QueryFreq;
-        case VMPOWER_QUERY_CAPS_LIST: return RequestKind::QueryCapsList;
-        case VMPOWER_QUERY_CAPS: return RequestKind::QueryCaps;
-        default: return RequestKind::Unknown;
+        case VMPOWER_CPU_POWER:
+            return RequestKind::CpuPower;
+        case VMPOWER_CPU_POWER_CONNECT:
+            return RequestKind::Connect;
+        case VMPOWER_PKT_POLICY:
+            return RequestKind::PktPolicy;
+        case VMPOWER_PKT_POLICY_REMOVE:
+            return RequestKind::PktPolicyRemove;
+        case VMPOWER_QUERY_FREQ_LIST:
+            return RequestKind::QueryFreqList;
+        case VMPOWER_QUERY_FREQ:
+            return RequestKind::QueryFreq;
+        case VMPOWER_QUERY_CAPS_LIST:
+            return RequestKind::QueryCapsList;
+        case VMPOWER_QUERY_CAPS:
+            return RequestKind::QueryCaps;
+        default:
+            return RequestKind::Unknown;
     }
 }
 
 std::optional<PowerAction> actionOf(std::uint32_t unit) {
     switch (unit) {
-        case VMPOWER_SCALE_UP: return PowerAction::ScaleUp;
-        case VMPOWER_SCALE_DOWN: return PowerAction::ScaleDown;
-        case VMPOWER_SCALE_MAX: return PowerAction::Max;
-        case VMPOWER_SCALE_MIN: return PowerAction::Min;
-        case VMPOWER_ENABLE_TURBO: return PowerAction::EnableTurbo;
-        case VMPOWER_DISABLE_TURBO: return PowerAction::DisableTurbo;
-        default: return std::nullopt;
+        case VMPOWER_SCALE_UP:
+            return PowerAction::ScaleUp;
+        case VMPOWER_SCALE_DOWN:
+            return PowerAction::ScaleDown;
+        case VMPOWER_SCALE_MAX:
+            return PowerAction::Max;
+        case VMPOWER_SCALE_MIN:
+            return PowerAction::Min;
+        case VMPOWER_ENABLE_TURBO:
+            return PowerAction::EnableTurbo;
+        case VMPOWER_DISABLE_TURBO:
+            return PowerAction::DisableTurbo;
+        default:
+            return std::nullopt;
     }
 }
 
@@ -74,15 +90,24 @@ std::optional<DecodedRequest> decodeRecord(std::span<const std::byte> record) {
 
 const char* kindName(RequestKind kind) {
     switch (kind) {
-        case RequestKind::CpuPower: return "CPU_POWER";
-        case RequestKind::Connect: return "CONNECT";
-        case RequestKind::PktPolicy: return "PKT_POLICY";
-        case RequestKind::PktPolicyRemove: return "PKT_POLICY_REMOVE";
-        case RequestKind::QueryFreqList: return "QUERY_FREQ_LIST";
-        case RequestKind::QueryFreq: return "QUERY_FREQ";
-        case RequestKind::QueryCapsList: return "QUERY_CAPS_LIST";
-        case RequestKind::QueryCaps: return "QUERY_CAPS";
-        case RequestKind::Unknown: break;
+        case RequestKind::CpuPower:
+            return "CPU_POWER";
+        case RequestKind::Connect:
+            return "CONNECT";
+        case RequestKind::PktPolicy:
+            return "PKT_POLICY";
+        case RequestKind::PktPolicyRemove:
+            return "PKT_POLICY_REMOVE";
+        case RequestKind::QueryFreqList:
+            return "QUERY_FREQ_LIST";
+        case RequestKind::QueryFreq:
+            return "QUERY_FREQ";
+        case RequestKind::QueryCapsList:
+            return "QUERY_CAPS_LIST";
+        case RequestKind::QueryCaps:
+            return "QUERY_CAPS";
+        case RequestKind::Unknown:
+            break;
     }
     return "unknown command";
 }

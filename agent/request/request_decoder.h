@@ -28,10 +28,10 @@ enum class CoreType { Virtual, Physical, Invalid };
 struct DecodedRequest {
     RecordFormat format = RecordFormat::Dpdk464;
     RequestKind kind = RequestKind::Unknown;
-    std::uint32_t command = 0;             // as sent
-    std::uint32_t unit = 0;                // as sent (0 for CONNECT: not read)
-    std::optional<PowerAction> action;     // CPU_POWER with unit 1..6
-    std::uint64_t resource_id = 0;         // not range-checked here
+    std::uint32_t command = 0;               // as sent
+    std::uint32_t unit = 0;                  // as sent (0 for CONNECT: not read)
+    std::optional<PowerAction> action;       // CPU_POWER with unit 1..6
+    std::uint64_t resource_id = 0;           // not range-checked here
     CoreType core_type = CoreType::Virtual;  // legacy-16 has none: Virtual
 };
 

@@ -10,7 +10,9 @@
 
 namespace vmpower {
 
-void ChannelRequestStateDeleter::operator()(ChannelRequestState* s) const { delete s; }
+void ChannelRequestStateDeleter::operator()(ChannelRequestState* s) const {
+    delete s;
+}
 
 RequestHandler::RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
                                std::shared_ptr<const Policy> policy)
@@ -30,7 +32,8 @@ RequestCounters RequestHandler::counters(const ChannelRequestState& state) const
     return state.counters;
 }
 
-std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest, ChannelRequestState& state,
+std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
+                                              ChannelRequestState& state,
                                               std::span<const std::byte> record) {
     ++state.counters.records;
     const auto decoded = decodeRecord(record);
@@ -59,7 +62,8 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest, Channe
         if (req.format == RecordFormat::Legacy16) {
             return refuse(guest, state, req, record, "queries do not exist in legacy-16 records");
         }
-        if (!rule->queries) return refuse(guest, state, req, record, "queries not allowed by the policy");
+        if (!rule->queries)
+            return refuse(guest, state, req, record, "queries not allowed by the policy");
         QueryAnswer answer = answerQuery(req, record, guest, power_);
         if (answer.reply.empty()) return refuse(guest, state, req, record, answer.refusal);
         ++state.counters.answered;
@@ -80,8 +84,9 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest, Channe
     return echoReply(record, VMPOWER_CMD_ACK);
 }
 
-std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest, ChannelRequestState& state,
-                                              const DecodedRequest& req, std::span<const std::byte> record,
+std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest,
+                                              ChannelRequestState& state, const DecodedRequest& req,
+                                              std::span<const std::byte> record,
                                               std::string_view why) {
     ++state.counters.nacked;
     std::uint64_t held = 0;
@@ -93,16 +98,19 @@ std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest, Channe
                       req.unit, req.resource_id, why);
     }
     // A query's NACK has the size of the reply the guest waits for.
-    if (isQuery(req.kind) && req.format == RecordFormat::Dpdk464) return queryNack(req.kind, record);
+    if (isQuery(req.kind) && req.format == RecordFormat::Dpdk464)
+        return queryNack(req.kind, record);
     return echoReply(record, VMPOWER_CMD_NACK);
 }
 
-std::vector<std::byte> RequestHandler::ignore(const GuestIdentity& guest, ChannelRequestState& state,
-                                              std::string_view why, bool warn) {
+std::vector<std::byte> RequestHandler::ignore(const GuestIdentity& guest,
+                                              ChannelRequestState& state, std::string_view why,
+                                              bool warn) {
     ++state.counters.ignored;
     std::uint64_t held = 0;
     if (warn && state.refusal_log.allow(clock_.now(), held)) {
-        spdlog::warn("vm {}: {} ignored, no reply ({} similar refusals not logged)", guest.name, why, held);
+        spdlog::warn("vm {}: {} ignored, no reply ({} similar refusals not logged)", guest.name,
+                     why, held);
     } else {
         spdlog::debug("vm {}: {} ignored, no reply", guest.name, why);
     }

@@ -35,7 +35,7 @@ struct RequestCounters {
 };
 
 class RequestHandler {
-public:
+  public:
     RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
                    std::shared_ptr<const Policy> policy);
     void setPolicy(std::shared_ptr<const Policy> policy);  // SIGHUP reload
@@ -51,7 +51,7 @@ public:
     std::vector<std::byte> handle(const GuestIdentity& guest, ChannelRequestState& state,
                                   std::span<const std::byte> record);
 
-private:
+  private:
     std::vector<std::byte> refuse(const GuestIdentity& guest, ChannelRequestState& state,
                                   const DecodedRequest& req, std::span<const std::byte> record,
                                   std::string_view why);

@@ -92,7 +92,8 @@ TEST(RequestHandler, VcpuPinnedToSeveralPcpus) {
 TEST(RequestHandler, SharedPcpus) {
     HandlerRig rig;
     rig.sharing.shared = CpuSet{2};
-    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK) << "default: allowed, arbitrated";
+    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK)
+        << "default: allowed, arbitrated";
     VmPolicy exclusive = allowAll();
     exclusive.shared_pcpus = false;
     rig.handler.setPolicy(std::make_shared<const Policy>(std::vector<VmPolicy>{exclusive}));
@@ -117,7 +118,8 @@ TEST(RequestHandler, PhysicalWithPermission) {
     EXPECT_EQ(rig.power.calls[0].who.vcpu, kPhysicalRequesterBit | 5U);
     // Still only within the VM's pCPUs (2-5 pinned).
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 9, "", true))), VMPOWER_CMD_NACK);
-    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, std::uint64_t{1} << 40, "", true))), VMPOWER_CMD_NACK);
+    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, std::uint64_t{1} << 40, "", true))),
+              VMPOWER_CMD_NACK);
     rule.allowed_pcpus = CpuSet::parse("0-15");
     rig.handler.setPolicy(std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 9, "", true))), VMPOWER_CMD_ACK);
@@ -158,7 +160,8 @@ TEST(RequestHandler, QueryListCappedAtEightVcpus) {
     for (unsigned p = 0; p < 16; ++p) rig.power.khz[p] = 1000 * (p + 1);
     auto r = rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0));
     EXPECT_EQ(fieldAt<std::uint8_t>(r, 80), 8U);
-    for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(fieldAt<std::uint32_t>(r, 48 + 4 * i), 1000 * (i + 3));
+    for (std::size_t i = 0; i < 8; ++i)
+        EXPECT_EQ(fieldAt<std::uint32_t>(r, 48 + 4 * i), 1000 * (i + 3));
     auto one = rig.send(packet(VMPOWER_QUERY_FREQ, 0, 9));
     EXPECT_EQ(one.size(), 88U);
     EXPECT_EQ(replyCommand(one), VMPOWER_CMD_NACK) << "vCPU 9 has no slot in an 8-entry reply";
@@ -172,7 +175,8 @@ TEST(RequestHandler, QueryFreqFillsOnlyItsSlot) {
     EXPECT_EQ(replyCommand(r), VMPOWER_FREQ_LIST);
     EXPECT_EQ(fieldAt<std::uint64_t>(r, 0), 2U);
     EXPECT_EQ(fieldAt<std::uint8_t>(r, 80), 4U);
-    for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(fieldAt<std::uint32_t>(r, 48 + 4 * i), i == 2 ? 3U : 0U);
+    for (std::size_t i = 0; i < 8; ++i)
+        EXPECT_EQ(fieldAt<std::uint32_t>(r, 48 + 4 * i), i == 2 ? 3U : 0U);
     auto out = rig.send(packet(VMPOWER_QUERY_FREQ, 0, 4));
     EXPECT_EQ(out.size(), 88U);
     EXPECT_EQ(replyCommand(out), VMPOWER_CMD_NACK);
@@ -202,12 +206,15 @@ TEST(RequestHandler, QueriesNotAllowedNackInTheReplySize) {
     rule.queries = false;
     HandlerRig rig(rule);
     rig.power.khz = {{2, 1000000}};
-    for (auto [cmd, size] : {std::pair{VMPOWER_QUERY_FREQ_LIST, 88U}, {VMPOWER_QUERY_FREQ, 88U},
-                             {VMPOWER_QUERY_CAPS_LIST, 184U}, {VMPOWER_QUERY_CAPS, 184U}}) {
+    for (auto [cmd, size] : {std::pair{VMPOWER_QUERY_FREQ_LIST, 88U},
+                             {VMPOWER_QUERY_FREQ, 88U},
+                             {VMPOWER_QUERY_CAPS_LIST, 184U},
+                             {VMPOWER_QUERY_CAPS, 184U}}) {
         auto r = rig.send(packet(cmd, 0, 0, "vm1"));
         ASSERT_EQ(r.size(), size) << cmd;
         EXPECT_EQ(replyCommand(r), VMPOWER_CMD_NACK);
-        for (std::size_t i = 48; i < size; ++i) ASSERT_EQ(r[i], std::byte{0}) << "no data in a NACK";
+        for (std::size_t i = 48; i < size; ++i)
+            ASSERT_EQ(r[i], std::byte{0}) << "no data in a NACK";
     }
 }
 
@@ -250,10 +257,10 @@ TEST(RequestHandler, VcpuWithoutKnownPinning) {
 
 TEST(RequestHandler, CountersAddUp) {
     HandlerRig rig;
-    rig.send(packet(1, 1, 0));                        // acked
-    rig.send(packet(1, 99, 0));                       // nacked
+    rig.send(packet(1, 1, 0));                          // acked
+    rig.send(packet(1, 99, 0));                         // nacked
     rig.send(packet(VMPOWER_CPU_POWER_CONNECT, 0, 0));  // ignored
-    rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0));  // answered
+    rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0));    // answered
     RequestCounters c = rig.counters();
     EXPECT_EQ(c.records, 4U);
     EXPECT_EQ(c.acked, 1U);

@@ -22,7 +22,7 @@ struct PowerCall {
 
 // Records every apply(); answers queries from maps. The seam to cpufreq.
 class FakePowerControl final : public PowerControl {
-public:
+  public:
     bool apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
                const FrequencyLimits& limits) override {
         calls.push_back({who, pcpus, action, limits});
@@ -49,7 +49,7 @@ public:
 };
 
 class FakeSharing final : public PcpuSharing {
-public:
+  public:
     bool sharedWithOtherDomain(std::string_view, const CpuSet& pcpus) const override {
         return shared.intersects(pcpus);
     }
@@ -57,21 +57,24 @@ public:
 };
 
 // A 464-byte record as librte_power builds it: zeroed, then the fields set.
-inline std::vector<std::byte> packet(std::uint32_t command, std::uint32_t unit, std::uint64_t resource_id,
-                                     std::string_view vm_name = "", bool physical = false) {
+inline std::vector<std::byte> packet(std::uint32_t command, std::uint32_t unit,
+                                     std::uint64_t resource_id, std::string_view vm_name = "",
+                                     bool physical = false) {
     vmpower_packet p;
     std::memset(&p, 0, sizeof p);
     p.command = command;
     p.unit = unit;
     p.resource_id = resource_id;
-    std::memcpy(p.vm_name, vm_name.data(), std::min<std::size_t>(vm_name.size(), VMPOWER_VM_NAME_LEN));
+    std::memcpy(p.vm_name, vm_name.data(),
+                std::min<std::size_t>(vm_name.size(), VMPOWER_VM_NAME_LEN));
     p.core_type = physical;
     std::vector<std::byte> out(sizeof p);
     std::memcpy(out.data(), &p, sizeof p);
     return out;
 }
 
-inline std::vector<std::byte> legacyPacket(std::uint32_t command, std::uint32_t unit, std::uint64_t resource_id) {
+inline std::vector<std::byte> legacyPacket(std::uint32_t command, std::uint32_t unit,
+                                           std::uint64_t resource_id) {
     vmpower_packet_v1 p{resource_id, unit, command};
     std::vector<std::byte> out(sizeof p);
     std::memcpy(out.data(), &p, sizeof p);
@@ -112,7 +115,8 @@ inline constexpr const char* kVm1Uuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
 // A handler with fakes behind it and one channel of guest "vm1".
 struct HandlerRig {
     explicit HandlerRig(VmPolicy rule = allowAll())
-        : handler(power, clock, sharing, std::make_shared<const Policy>(std::vector<VmPolicy>{rule})),
+        : handler(power, clock, sharing,
+                  std::make_shared<const Policy>(std::vector<VmPolicy>{rule})),
           state(handler.newChannelState()) {}
 
     std::vector<std::byte> send(std::span<const std::byte> record) {

@@ -7,12 +7,12 @@
 namespace vmpower {
 
 class TokenBucket {
-public:
+  public:
     // True (and one token spent) when a request may go ahead. rate <= 0:
     // unlimited. A new bucket starts full.
     bool take(Clock::TimePoint now, double rate, unsigned burst);
 
-private:
+  private:
     double tokens_ = 0;
     Clock::TimePoint last_{};
     bool started_ = false;

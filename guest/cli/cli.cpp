@@ -14,13 +14,13 @@
 namespace vmpower::guest {
 
 int runCli(int argc, const char* const* argv, std::istream& in, std::ostream& out,
-           std::ostream& err, bool stdin_is_tty)
-{
-    CLI::App app{"Ask the host for CPU frequency changes over the vmpower (DPDK KVM-VM) "
-                 "virtio-serial power channels.\nWith no command, reads commands "
-                 "(see 'help') at the vm_power(guest)> prompt or from standard input.\n"
-                 "Exit status: 0 ACK, 1 NACK, 2 error.",
-                 "vmpower-guest"};
+           std::ostream& err, bool stdin_is_tty) {
+    CLI::App app{
+        "Ask the host for CPU frequency changes over the vmpower (DPDK KVM-VM) "
+        "virtio-serial power channels.\nWith no command, reads commands "
+        "(see 'help') at the vm_power(guest)> prompt or from standard input.\n"
+        "Exit status: 0 ACK, 1 NACK, 2 error.",
+        "vmpower-guest"};
     Settings settings;
     app.add_option("--port-dir", settings.port_dir,
                    "directory of the virtio.serial.port.poweragent.N ports (default: "
@@ -29,14 +29,14 @@ int runCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
         ->capture_default_str()
         ->check(CLI::Range(1, 3600 * 1000));
     app.add_flag("--legacy", settings.legacy, "send 16-byte records (DPDK 1.8-17.08 hosts)");
-    app.add_option("--query-port", settings.query_all_port,
-                   "port that 'all' queries go through")
+    app.add_option("--query-port", settings.query_all_port, "port that 'all' queries go through")
         ->capture_default_str();
     app.fallthrough();  // global options may follow the subcommand too
 
     std::string core, what;
-    auto* set = app.add_subcommand("set-cpu-freq", "scale one core: up|down|min|max|"
-                                                   "enable_turbo|disable_turbo");
+    auto* set = app.add_subcommand("set-cpu-freq",
+                                   "scale one core: up|down|min|max|"
+                                   "enable_turbo|disable_turbo");
     set->add_option("core", core, "guest core (vCPU) number")->required();
     set->add_option("action", what, "up|down|min|max|enable_turbo|disable_turbo")->required();
     auto* qfreq = app.add_subcommand("query-freq", "frequency of a core, or of all cores");

@@ -21,20 +21,18 @@ struct Outcome {
     std::string out, err;
 };
 
-Outcome run(std::vector<std::string> args, const std::string& input = "", bool tty = false)
-{
+Outcome run(std::vector<std::string> args, const std::string& input = "", bool tty = false) {
     std::vector<const char*> argv{"vmpower-guest"};
     for (const auto& a : args) argv.push_back(a.c_str());
     std::istringstream in(input);
     std::ostringstream out, err;
-    int status = vmpower::guest::runCli(static_cast<int>(argv.size()), argv.data(), in, out, err,
-                                        tty);
+    int status =
+        vmpower::guest::runCli(static_cast<int>(argv.size()), argv.data(), in, out, err, tty);
     return {status, out.str(), err.str()};
 }
 
 // Answers `n` requests with `command` (ACK/NACK) in a thread.
-std::thread answer(FakeHost& host, int n, std::uint32_t command)
-{
+std::thread answer(FakeHost& host, int n, std::uint32_t command) {
     return std::thread([&host, n, command] {
         for (int i = 0; i < n; ++i) {
             auto req = host.read(VMPOWER_PACKET_SIZE);
@@ -44,8 +42,7 @@ std::thread answer(FakeHost& host, int n, std::uint32_t command)
     });
 }
 
-TEST(CliTest, AckIsExit0)
-{
+TEST(CliTest, AckIsExit0) {
     FakeHost host;
     auto t = answer(host, 1, VMPOWER_CMD_ACK);
     Outcome r = run({"set-cpu-freq", "0", "down", "--port-dir", host.portDir()});
@@ -54,8 +51,7 @@ TEST(CliTest, AckIsExit0)
     EXPECT_EQ(r.out, "ACK: core 0 down\n");
 }
 
-TEST(CliTest, NackIsExit1)
-{
+TEST(CliTest, NackIsExit1) {
     FakeHost host(1);
     auto t = answer(host, 1, VMPOWER_CMD_NACK);
     Outcome r = run({"--port-dir", host.portDir(), "set-cpu-freq", "1", "max"});
@@ -64,10 +60,10 @@ TEST(CliTest, NackIsExit1)
     EXPECT_NE(r.out.find("NACK"), std::string::npos);
 }
 
-TEST(CliTest, ErrorsAreExit2WithAMessage)
-{
+TEST(CliTest, ErrorsAreExit2WithAMessage) {
     FakeHost host;
-    Outcome r = run({"set-cpu-freq", "0", "up", "--port-dir", host.portDir(), "--timeout-ms", "50"});
+    Outcome r =
+        run({"set-cpu-freq", "0", "up", "--port-dir", host.portDir(), "--timeout-ms", "50"});
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.err.find("no reply from the host before the timeout (50 ms)"), std::string::npos)
         << r.err;
@@ -79,8 +75,7 @@ TEST(CliTest, ErrorsAreExit2WithAMessage)
         << r.err;
 }
 
-TEST(CliTest, HostGoneBetweenCommands)
-{
+TEST(CliTest, HostGoneBetweenCommands) {
     // A pty cannot be opened once its master is gone, unlike a virtio port:
     // hang up while the session holds the port open.
     FakeHost host;
@@ -98,8 +93,7 @@ TEST(CliTest, HostGoneBetweenCommands)
     EXPECT_NE(r.err.find("host side not connected"), std::string::npos) << r.err;
 }
 
-TEST(CliTest, UsageErrorsAreExit2)
-{
+TEST(CliTest, UsageErrorsAreExit2) {
     EXPECT_EQ(run({"set-cpu-freq", "0"}).status, 2);
     EXPECT_EQ(run({"set-cpu-freq", "0", "sideways"}).status, 2);
     EXPECT_EQ(run({"query-freq", "x"}).status, 2);
@@ -110,8 +104,7 @@ TEST(CliTest, UsageErrorsAreExit2)
     EXPECT_NE(help.out.find("set-cpu-freq"), std::string::npos);
 }
 
-TEST(CliTest, QueryFreqAll)
-{
+TEST(CliTest, QueryFreqAll) {
     FakeHost host;
     std::thread t([&] {
         ASSERT_TRUE(host.read(VMPOWER_PACKET_SIZE));
@@ -123,8 +116,7 @@ TEST(CliTest, QueryFreqAll)
     EXPECT_EQ(r.out, "core 0: 2000000 kHz\ncore 1: 2000001 kHz\n");
 }
 
-TEST(CliTest, CommandsOnStdinReturnTheWorstStatus)
-{
+TEST(CliTest, CommandsOnStdinReturnTheWorstStatus) {
     FakeHost host;
     std::thread t([&] {
         auto a = host.read(VMPOWER_PACKET_SIZE);
@@ -135,18 +127,16 @@ TEST(CliTest, CommandsOnStdinReturnTheWorstStatus)
         host.write(echo(*b, VMPOWER_CMD_NACK));
     });
     Outcome r = run({"--port-dir", host.portDir()},
-                "set_cpu_freq 0 down\n\nset_cpu_freq 0 up\nquit\nset_cpu_freq 0 max\n");
+                    "set_cpu_freq 0 down\n\nset_cpu_freq 0 up\nquit\nset_cpu_freq 0 max\n");
     t.join();
     EXPECT_EQ(r.status, 1) << r.err;
     EXPECT_EQ(r.out, "ACK: core 0 down\nNACK: the host refused the request (NACK)\n");
 }
 
-TEST(CliTest, PromptAndHelpOnATerminal)
-{
+TEST(CliTest, PromptAndHelpOnATerminal) {
     Outcome r = run({}, "help\nbogus\n", true);
     EXPECT_EQ(r.status, 2);
-    EXPECT_EQ(r.out.rfind("vm_power(guest)> commands:\n  set_cpu_freq {core_num}", 0), 0u)
-        << r.out;
+    EXPECT_EQ(r.out.rfind("vm_power(guest)> commands:\n  set_cpu_freq {core_num}", 0), 0u) << r.out;
     EXPECT_NE(r.err.find("unknown command 'bogus'"), std::string::npos);
 }
 

@@ -31,8 +31,7 @@ constexpr std::array<Verb, 5> kVerbs{{
     {"quit", "quit", Action::Quit, 0},
 }};
 
-std::vector<std::string_view> split(std::string_view line)
-{
+std::vector<std::string_view> split(std::string_view line) {
     std::vector<std::string_view> words;
     constexpr std::string_view kSpace = " \t\r\n";
     for (std::size_t pos = line.find_first_not_of(kSpace); pos != std::string_view::npos;
@@ -45,8 +44,7 @@ std::vector<std::string_view> split(std::string_view line)
     return words;
 }
 
-std::optional<unsigned> parseCore(std::string_view word)
-{
+std::optional<unsigned> parseCore(std::string_view word) {
     unsigned value = 0;
     auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
     if (ec != std::errc{} || ptr != word.data() + word.size()) return std::nullopt;
@@ -55,22 +53,19 @@ std::optional<unsigned> parseCore(std::string_view word)
 
 }  // namespace
 
-std::optional<vmpower_unit> unitFromName(std::string_view name)
-{
+std::optional<vmpower_unit> unitFromName(std::string_view name) {
     for (const auto& [word, unit] : kUnits)
         if (word == name) return unit;
     return std::nullopt;
 }
 
-std::string_view unitName(vmpower_unit unit)
-{
+std::string_view unitName(vmpower_unit unit) {
     for (const auto& [word, u] : kUnits)
         if (u == unit) return word;
     return "?";
 }
 
-std::variant<Command, ParseError> parseLine(std::string_view line)
-{
+std::variant<Command, ParseError> parseLine(std::string_view line) {
     if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     auto words = split(line);
     if (words.empty()) return Command{};
@@ -104,8 +99,7 @@ std::variant<Command, ParseError> parseLine(std::string_view line)
     return cmd;
 }
 
-std::string_view helpText()
-{
+std::string_view helpText() {
     return "commands:\n"
            "  set_cpu_freq {core_num} up|down|min|max|enable_turbo|disable_turbo\n"
            "  query_cpu_freq {core_num}|all\n"

@@ -6,25 +6,22 @@ namespace {
 
 using vmpower::guest::Action;
 using vmpower::guest::Command;
-using vmpower::guest::parseLine;
 using vmpower::guest::ParseError;
+using vmpower::guest::parseLine;
 
-Command ok(std::string_view line)
-{
+Command ok(std::string_view line) {
     auto r = parseLine(line);
     EXPECT_TRUE(std::holds_alternative<Command>(r)) << line;
     return std::holds_alternative<Command>(r) ? std::get<Command>(r) : Command{};
 }
 
-std::string error(std::string_view line)
-{
+std::string error(std::string_view line) {
     auto r = parseLine(line);
     EXPECT_TRUE(std::holds_alternative<ParseError>(r)) << line;
     return std::holds_alternative<ParseError>(r) ? std::get<ParseError>(r).message : "";
 }
 
-TEST(CommandTest, PromptSyntax)
-{
+TEST(CommandTest, PromptSyntax) {
     Command c = ok("set_cpu_freq 3 down");
     EXPECT_EQ(c.action, Action::SetCpuFreq);
     EXPECT_EQ(c.core, 3u);
@@ -46,15 +43,13 @@ TEST(CommandTest, PromptSyntax)
     EXPECT_EQ(ok("  # comment").action, Action::Nothing);
 }
 
-TEST(CommandTest, CliWordsToo)
-{
+TEST(CommandTest, CliWordsToo) {
     EXPECT_EQ(ok("set-cpu-freq 1 up").action, Action::SetCpuFreq);
     EXPECT_EQ(ok("query-freq all").action, Action::QueryFreq);
     EXPECT_EQ(ok("query-caps 0").action, Action::QueryCaps);
 }
 
-TEST(CommandTest, Errors)
-{
+TEST(CommandTest, Errors) {
     EXPECT_NE(error("frobnicate").find("unknown command"), std::string::npos);
     EXPECT_NE(error("set_cpu_freq 0").find("wrong number"), std::string::npos);
     EXPECT_NE(error("set_cpu_freq 0 up now").find("wrong number"), std::string::npos);

@@ -5,8 +5,7 @@
 
 #include "cli.h"
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     return vmpower::guest::runCli(argc, argv, std::cin, std::cout, std::cerr,
                                   isatty(STDIN_FILENO) != 0);
 }

@@ -9,12 +9,9 @@ namespace vmpower::guest {
 constexpr std::string_view kPrompt = "vm_power(guest)> ";
 
 Session::Session(Settings settings, std::ostream& out, std::ostream& err)
-    : settings_(std::move(settings)), out_(out), err_(err)
-{
-}
+    : settings_(std::move(settings)), out_(out), err_(err) {}
 
-Channel& Session::channel(unsigned port)
-{
+Channel& Session::channel(unsigned port) {
     auto& slot = channels_[port];
     // A channel whose open failed is retried on the next command: the
     // port may have appeared meanwhile.
@@ -29,8 +26,7 @@ Channel& Session::channel(unsigned port)
     return *slot;
 }
 
-int Session::report(vmpower_status st, unsigned port, const Channel& ch)
-{
+int Session::report(vmpower_status st, unsigned port, const Channel& ch) {
     if (st == VMPOWER_OK) return kExitAck;
     if (st == VMPOWER_ERR_NACK) {
         out_ << "NACK: " << vmpower_strerror(st) << '\n';
@@ -47,8 +43,7 @@ int Session::report(vmpower_status st, unsigned port, const Channel& ch)
     return kExitError;
 }
 
-int Session::setCpuFreq(unsigned core, vmpower_unit unit)
-{
+int Session::setCpuFreq(unsigned core, vmpower_unit unit) {
     // Like DPDK: lcore N talks over port N and names itself as resource N.
     Channel& ch = channel(core);
     vmpower_status st = ch.cpuPower(core, unit);
@@ -56,8 +51,7 @@ int Session::setCpuFreq(unsigned core, vmpower_unit unit)
     return report(st, core, ch);
 }
 
-int Session::queryFreq(const Command& cmd)
-{
+int Session::queryFreq(const Command& cmd) {
     unsigned port = cmd.core.value_or(settings_.query_all_port);
     Channel& ch = channel(port);
     vmpower_freq_list reply{};
@@ -73,8 +67,7 @@ int Session::queryFreq(const Command& cmd)
     return report(st, port, ch);
 }
 
-int Session::queryCaps(const Command& cmd)
-{
+int Session::queryCaps(const Command& cmd) {
     unsigned port = cmd.core.value_or(settings_.query_all_port);
     Channel& ch = channel(port);
     vmpower_caps_list reply{};
@@ -93,27 +86,25 @@ int Session::queryCaps(const Command& cmd)
     return report(st, port, ch);
 }
 
-int Session::run(const Command& cmd)
-{
+int Session::run(const Command& cmd) {
     switch (cmd.action) {
-    case Action::SetCpuFreq:
-        return setCpuFreq(*cmd.core, cmd.unit);
-    case Action::QueryFreq:
-        return queryFreq(cmd);
-    case Action::QueryCaps:
-        return queryCaps(cmd);
-    case Action::Help:
-        out_ << helpText();
-        return kExitAck;
-    case Action::Quit:
-    case Action::Nothing:
-        return kExitAck;
+        case Action::SetCpuFreq:
+            return setCpuFreq(*cmd.core, cmd.unit);
+        case Action::QueryFreq:
+            return queryFreq(cmd);
+        case Action::QueryCaps:
+            return queryCaps(cmd);
+        case Action::Help:
+            out_ << helpText();
+            return kExitAck;
+        case Action::Quit:
+        case Action::Nothing:
+            return kExitAck;
     }
     return kExitError;
 }
 
-int Session::interactive(std::istream& in, bool prompt)
-{
+int Session::interactive(std::istream& in, bool prompt) {
     int worst = kExitAck;
     std::string line;
     for (;;) {

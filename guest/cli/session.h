@@ -16,14 +16,14 @@ namespace vmpower::guest {
 enum ExitStatus { kExitAck = 0, kExitNack = 1, kExitError = 2 };
 
 struct Settings {
-    std::string port_dir;        // "" : $VMPOWER_PORT_DIR or /dev/virtio-ports
+    std::string port_dir;  // "" : $VMPOWER_PORT_DIR or /dev/virtio-ports
     int timeout_ms = VMPOWER_DEFAULT_TIMEOUT_MS;
     bool legacy = false;
     unsigned query_all_port = 0;  // the port "all" queries go through
 };
 
 class Session {
-public:
+  public:
     Session(Settings settings, std::ostream& out, std::ostream& err);
     // Prints the answer on out, an error on err; returns the exit status.
     int run(const Command& cmd);
@@ -31,7 +31,7 @@ public:
     // before each line. Returns the worst status of the commands run.
     int interactive(std::istream& in, bool prompt);
 
-private:
+  private:
     Channel& channel(unsigned port);
     int report(vmpower_status st, unsigned port, const Channel& ch);
     int setCpuFreq(unsigned core, vmpower_unit unit);

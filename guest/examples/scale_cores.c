@@ -7,17 +7,14 @@
 
 #include "vmpower/guest.h"
 
-static int unit_from_word(const char *w)
-{
-    static const char *const words[] = {"up", "down", "max", "min"};
+static int unit_from_word(const char* w) {
+    static const char* const words[] = {"up", "down", "max", "min"};
     for (int i = 0; i < 4; i++)
-        if (strcmp(w, words[i]) == 0)
-            return VMPOWER_SCALE_UP + i; /* UP=1 DOWN=2 MAX=3 MIN=4 */
+        if (strcmp(w, words[i]) == 0) return VMPOWER_SCALE_UP + i; /* UP=1 DOWN=2 MAX=3 MIN=4 */
     return -1;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char** argv) {
     int unit = argc == 3 ? unit_from_word(argv[2]) : -1;
     if (unit < 0) {
         fprintf(stderr, "usage: %s CORE up|down|min|max\n", argv[0]);
@@ -30,7 +27,7 @@ int main(int argc, char **argv)
     opts.timeout_ms = 500;
 
     /* One channel per lcore, opened once and kept, as DPDK's rte_power_init does. */
-    struct vmpower_channel *ch;
+    struct vmpower_channel* ch;
     vmpower_status st = vmpower_channel_open(core, &opts, &ch);
     if (st != VMPOWER_OK) {
         fprintf(stderr, "open port %u: %s\n", core, vmpower_strerror(st));

@@ -19,8 +19,7 @@ using vmpower::testing::FakeHost;
 using vmpower::testing::freqList;
 using vmpower::testing::request;
 
-vmpower_channel_options options(const FakeHost& host, int timeout_ms = 1000, bool legacy = false)
-{
+vmpower_channel_options options(const FakeHost& host, int timeout_ms = 1000, bool legacy = false) {
     vmpower_channel_options o;
     vmpower_channel_options_init(&o);
     o.port_dir = host.portDir().c_str();
@@ -29,10 +28,11 @@ vmpower_channel_options options(const FakeHost& host, int timeout_ms = 1000, boo
     return o;
 }
 
-void sleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+void sleepMs(int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
-TEST(ChannelTest, AckedRequestSendsTheDpdkRecord)
-{
+TEST(ChannelTest, AckedRequestSendsTheDpdkRecord) {
     FakeHost host(1);
     Channel ch(1, options(host));
     ASSERT_TRUE(ch.isOpen());
@@ -46,8 +46,7 @@ TEST(ChannelTest, AckedRequestSendsTheDpdkRecord)
     t.join();
 }
 
-TEST(ChannelTest, NackIsReported)
-{
+TEST(ChannelTest, NackIsReported) {
     FakeHost host;
     Channel ch(0, options(host));
     std::thread t([&] {
@@ -59,8 +58,7 @@ TEST(ChannelTest, NackIsReported)
     t.join();
 }
 
-TEST(ChannelTest, NoReplyTimesOut)
-{
+TEST(ChannelTest, NoReplyTimesOut) {
     FakeHost host;
     Channel ch(0, options(host, 100));
     auto start = std::chrono::steady_clock::now();
@@ -69,16 +67,14 @@ TEST(ChannelTest, NoReplyTimesOut)
     EXPECT_TRUE(host.read(VMPOWER_PACKET_SIZE));  // it was sent
 }
 
-TEST(ChannelTest, HostNotConnected)
-{
+TEST(ChannelTest, HostNotConnected) {
     FakeHost host;
     Channel ch(0, options(host));
     host.hangUp();
     EXPECT_EQ(ch.cpuPower(0, VMPOWER_SCALE_UP), VMPOWER_ERR_NOT_CONNECTED);
 }
 
-TEST(ChannelTest, HostHangsUpWhileWeWait)
-{
+TEST(ChannelTest, HostHangsUpWhileWeWait) {
     FakeHost host;
     Channel ch(0, options(host, 2000));
     std::thread t([&] {
@@ -89,8 +85,7 @@ TEST(ChannelTest, HostHangsUpWhileWeWait)
     t.join();
 }
 
-TEST(ChannelTest, LateReplyBeforeTheAnswerIsSkipped)
-{
+TEST(ChannelTest, LateReplyBeforeTheAnswerIsSkipped) {
     FakeHost host;
     Channel ch(0, options(host, 150));
     EXPECT_EQ(ch.cpuPower(0, VMPOWER_SCALE_DOWN), VMPOWER_ERR_TIMEOUT);
@@ -108,8 +103,7 @@ TEST(ChannelTest, LateReplyBeforeTheAnswerIsSkipped)
     t.join();
 }
 
-TEST(ChannelTest, LateReplyAlreadyWaitingIsDrained)
-{
+TEST(ChannelTest, LateReplyAlreadyWaitingIsDrained) {
     FakeHost host;
     Channel ch(0, options(host, 100));
     EXPECT_EQ(ch.cpuPower(0, VMPOWER_SCALE_UP), VMPOWER_ERR_TIMEOUT);
@@ -127,8 +121,7 @@ TEST(ChannelTest, LateReplyAlreadyWaitingIsDrained)
     t.join();
 }
 
-TEST(ChannelTest, SplitReplyIsReassembled)
-{
+TEST(ChannelTest, SplitReplyIsReassembled) {
     FakeHost host;
     Channel ch(0, options(host));
     std::thread t([&] {
@@ -146,8 +139,7 @@ TEST(ChannelTest, SplitReplyIsReassembled)
     t.join();
 }
 
-TEST(ChannelTest, UnknownRecordIsDiscarded)
-{
+TEST(ChannelTest, UnknownRecordIsDiscarded) {
     FakeHost host;
     Channel ch(0, options(host));
     std::thread t([&] {
@@ -162,8 +154,7 @@ TEST(ChannelTest, UnknownRecordIsDiscarded)
     t.join();
 }
 
-TEST(ChannelTest, QueryFreqListReply)
-{
+TEST(ChannelTest, QueryFreqListReply) {
     FakeHost host;
     Channel ch(0, options(host));
     std::thread t([&] {
@@ -179,8 +170,7 @@ TEST(ChannelTest, QueryFreqListReply)
     t.join();
 }
 
-TEST(ChannelTest, QueryCapsSkipsAStaleFreqReply)
-{
+TEST(ChannelTest, QueryCapsSkipsAStaleFreqReply) {
     FakeHost host(3);
     Channel ch(3, options(host));
     std::thread t([&] {
@@ -198,8 +188,7 @@ TEST(ChannelTest, QueryCapsSkipsAStaleFreqReply)
     t.join();
 }
 
-TEST(ChannelTest, QueryNackIsReported)
-{
+TEST(ChannelTest, QueryNackIsReported) {
     FakeHost host;
     Channel ch(0, options(host));
     std::thread t([&] {
@@ -212,8 +201,7 @@ TEST(ChannelTest, QueryNackIsReported)
     t.join();
 }
 
-TEST(ChannelTest, LegacyRecordsAre16Bytes)
-{
+TEST(ChannelTest, LegacyRecordsAre16Bytes) {
     FakeHost host;
     Channel ch(0, options(host, 1000, true));
     std::thread t([&] {
@@ -230,8 +218,7 @@ TEST(ChannelTest, LegacyRecordsAre16Bytes)
     t.join();
 }
 
-TEST(ChannelTest, MissingPortAndBadArguments)
-{
+TEST(ChannelTest, MissingPortAndBadArguments) {
     FakeHost host;
     Channel missing(5, options(host));
     EXPECT_FALSE(missing.isOpen());
@@ -244,8 +231,7 @@ TEST(ChannelTest, MissingPortAndBadArguments)
     EXPECT_EQ(ch.queryFreq(8, false, reply), VMPOWER_ERR_INVALID);  // beyond the reply array
 }
 
-TEST(ChannelTest, PortDirFromEnvironment)
-{
+TEST(ChannelTest, PortDirFromEnvironment) {
     FakeHost host;
     setenv(VMPOWER_PORT_DIR_ENV, host.portDir().c_str(), 1);
     vmpower_channel_options o;
@@ -255,8 +241,7 @@ TEST(ChannelTest, PortDirFromEnvironment)
     EXPECT_TRUE(ch.isOpen());
 }
 
-TEST(ChannelTest, OneShotSetCpuFreq)
-{
+TEST(ChannelTest, OneShotSetCpuFreq) {
     FakeHost host(2);
     std::thread t([&] {
         auto req = host.read(VMPOWER_PACKET_SIZE);
@@ -268,8 +253,7 @@ TEST(ChannelTest, OneShotSetCpuFreq)
     t.join();
 }
 
-TEST(ChannelTest, EveryStatusHasAMessage)
-{
+TEST(ChannelTest, EveryStatusHasAMessage) {
     for (int s = VMPOWER_OK; s <= VMPOWER_ERR_UNSUPPORTED; ++s)
         EXPECT_STRNE(vmpower_strerror(static_cast<vmpower_status>(s)), "unknown vmpower status");
     EXPECT_NE(std::string(vmpower_strerror(VMPOWER_ERR_NOT_CONNECTED)).find("not connected"),

@@ -4,20 +4,19 @@
 
 #include "wire.h"
 
-uint8_t *vmpower_stream_space(struct vmpower_reply_stream *s, size_t *len)
-{
+uint8_t* vmpower_stream_space(struct vmpower_reply_stream* s, size_t* len) {
     /* consume() leaves less than one whole record behind. */
     *len = sizeof s->buf - s->fill;
     return s->buf + s->fill;
 }
 
-void vmpower_stream_commit(struct vmpower_reply_stream *s, size_t n) { s->fill += n; }
+void vmpower_stream_commit(struct vmpower_reply_stream* s, size_t n) {
+    s->fill += n;
+}
 
-static bool matches(const struct vmpower_expected *e, const uint8_t *rec, size_t size)
-{
+static bool matches(const struct vmpower_expected* e, const uint8_t* rec, size_t size) {
     struct vmpower_wire_header h = vmpower_wire_read_header(rec);
-    if (h.resource_id != e->resource_id)
-        return false;
+    if (h.resource_id != e->resource_id) return false;
     if (h.command == VMPOWER_CMD_ACK || h.command == VMPOWER_CMD_NACK)
         /* An echo of our request: its unit says which one. An ACK answers
          * only CPU_POWER; a NACK may refuse a query too. */
@@ -25,8 +24,7 @@ static bool matches(const struct vmpower_expected *e, const uint8_t *rec, size_t
     return h.command == e->answer && size == e->out_size;
 }
 
-void vmpower_stream_consume(struct vmpower_reply_stream *s, struct vmpower_expected *e)
-{
+void vmpower_stream_consume(struct vmpower_reply_stream* s, struct vmpower_expected* e) {
     while (!(e && e->done)) {
         size_t size = vmpower_wire_frame_size(s->buf, s->fill, s->legacy);
         if (size == 0 || (size != VMPOWER_WIRE_UNKNOWN && size > s->fill))
@@ -42,8 +40,7 @@ void vmpower_stream_consume(struct vmpower_reply_stream *s, struct vmpower_expec
             uint32_t cmd = vmpower_wire_read_header(s->buf).command;
             e->done = true;
             e->result = cmd == VMPOWER_CMD_NACK ? VMPOWER_ERR_NACK : VMPOWER_OK;
-            if (e->out && cmd == e->answer)
-                memcpy(e->out, s->buf, e->out_size);
+            if (e->out && cmd == e->answer) memcpy(e->out, s->buf, e->out_size);
         } else {
             s->discarded++;
         }

@@ -26,19 +26,19 @@ struct vmpower_expected {
     uint64_t resource_id;
     uint32_t unit;
     uint32_t answer; /* VMPOWER_CMD_ACK (CPU_POWER), FREQ_LIST or CAPS_LIST */
-    void *out;       /* a query's reply is copied here (out_size bytes) */
+    void* out;       /* a query's reply is copied here (out_size bytes) */
     size_t out_size;
     bool done;
     vmpower_status result; /* OK or ERR_NACK once done */
 };
 
 /* Where the next read may put up to *len bytes; never empty. */
-uint8_t *vmpower_stream_space(struct vmpower_reply_stream *s, size_t *len);
+uint8_t* vmpower_stream_space(struct vmpower_reply_stream* s, size_t* len);
 /* Counts n bytes just read into the space. */
-void vmpower_stream_commit(struct vmpower_reply_stream *s, size_t n);
+void vmpower_stream_commit(struct vmpower_reply_stream* s, size_t n);
 /* Takes every whole record out of the buffer, stopping after the one that
  * answers e (e NULL: everything is stale and discarded). */
-void vmpower_stream_consume(struct vmpower_reply_stream *s, struct vmpower_expected *e);
+void vmpower_stream_consume(struct vmpower_reply_stream* s, struct vmpower_expected* e);
 
 #ifdef __cplusplus
 }

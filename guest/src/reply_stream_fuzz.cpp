@@ -7,8 +7,7 @@
 
 #include "reply_stream.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 3) return 0;
     vmpower_reply_stream s;
     std::memset(&s, 0, sizeof s);
@@ -19,9 +18,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     e.resource_id = data[1] & 3;
     e.unit = data[2] & 7;
     switch ((data[0] >> 1) % 3) {
-    case 0: e.answer = VMPOWER_CMD_ACK; break;
-    case 1: e.answer = VMPOWER_FREQ_LIST; e.out = out; e.out_size = VMPOWER_FREQ_LIST_SIZE; break;
-    default: e.answer = VMPOWER_CAPS_LIST; e.out = out; e.out_size = VMPOWER_CAPS_LIST_SIZE; break;
+        case 0:
+            e.answer = VMPOWER_CMD_ACK;
+            break;
+        case 1:
+            e.answer = VMPOWER_FREQ_LIST;
+            e.out = out;
+            e.out_size = VMPOWER_FREQ_LIST_SIZE;
+            break;
+        default:
+            e.answer = VMPOWER_CAPS_LIST;
+            e.out = out;
+            e.out_size = VMPOWER_CAPS_LIST_SIZE;
+            break;
     }
     std::size_t pos = 3;
     while (pos < size) {

@@ -16,7 +16,7 @@ extern "C" {
 /* Writes a request (all padding and unused fields zero) into buf, which
  * holds at least VMPOWER_PACKET_SIZE bytes; returns its size: 464, or 16
  * when legacy. */
-size_t vmpower_wire_encode(uint8_t *buf, bool legacy, uint64_t resource_id, uint32_t unit,
+size_t vmpower_wire_encode(uint8_t* buf, bool legacy, uint64_t resource_id, uint32_t unit,
                            uint32_t command);
 
 /* Returned by vmpower_wire_frame_size for a record it cannot size. */
@@ -25,7 +25,7 @@ size_t vmpower_wire_encode(uint8_t *buf, bool legacy, uint64_t resource_id, uint
 /* Size of the reply record at the start of `len` buffered bytes: 0 while
  * fewer than 16 bytes are known, VMPOWER_WIRE_UNKNOWN when its command is
  * no reply a host sends (the stream is out of step). */
-size_t vmpower_wire_frame_size(const uint8_t *buf, size_t len, bool legacy);
+size_t vmpower_wire_frame_size(const uint8_t* buf, size_t len, bool legacy);
 
 /* The header every record starts with (resource_id, unit, command). */
 struct vmpower_wire_header {
@@ -33,7 +33,7 @@ struct vmpower_wire_header {
     uint32_t unit;
     uint32_t command;
 };
-struct vmpower_wire_header vmpower_wire_read_header(const uint8_t *buf);
+struct vmpower_wire_header vmpower_wire_read_header(const uint8_t* buf);
 
 #ifdef __cplusplus
 }

@@ -13,8 +13,7 @@
 
 namespace vmpower::testing {
 
-FakeHost::FakeHost(unsigned port)
-{
+FakeHost::FakeHost(unsigned port) {
     char tmpl[] = "/tmp/vmpower-guest-test-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -29,15 +28,13 @@ FakeHost::FakeHost(unsigned port)
     std::filesystem::create_symlink(ptsname(master_), link_);
 }
 
-FakeHost::~FakeHost()
-{
+FakeHost::~FakeHost() {
     hangUp();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
 }
 
-std::optional<Bytes> FakeHost::read(std::size_t size, int timeout_ms)
-{
+std::optional<Bytes> FakeHost::read(std::size_t size, int timeout_ms) {
     Bytes out(size);
     std::size_t got = 0;
     while (got < size) {
@@ -50,14 +47,12 @@ std::optional<Bytes> FakeHost::read(std::size_t size, int timeout_ms)
     return out;
 }
 
-void FakeHost::write(const Bytes& bytes)
-{
+void FakeHost::write(const Bytes& bytes) {
     if (::write(master_, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
         throw std::runtime_error("short write to the pty");
 }
 
-bool FakeHost::waitGuestPending(std::size_t size, int timeout_ms)
-{
+bool FakeHost::waitGuestPending(std::size_t size, int timeout_ms) {
     // The slave's input queue is shared by all its fds: look through our own.
     int fd = open(link_.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return false;
@@ -71,14 +66,12 @@ bool FakeHost::waitGuestPending(std::size_t size, int timeout_ms)
     return ok;
 }
 
-void FakeHost::hangUp()
-{
+void FakeHost::hangUp() {
     if (master_ >= 0) close(master_);
     master_ = -1;
 }
 
-Bytes request(std::uint64_t resource_id, std::uint32_t unit, std::uint32_t command)
-{
+Bytes request(std::uint64_t resource_id, std::uint32_t unit, std::uint32_t command) {
     Bytes b(VMPOWER_PACKET_SIZE, 0);
     std::memcpy(b.data(), &resource_id, 8);
     std::memcpy(b.data() + 8, &unit, 4);
@@ -86,16 +79,14 @@ Bytes request(std::uint64_t resource_id, std::uint32_t unit, std::uint32_t comma
     return b;
 }
 
-Bytes echo(const Bytes& req, std::uint32_t command)
-{
+Bytes echo(const Bytes& req, std::uint32_t command) {
     Bytes b = req;
     std::memcpy(b.data() + 12, &command, 4);
     return b;
 }
 
 Bytes freqList(std::uint64_t resource_id, std::uint32_t unit, std::uint8_t num_vcpu,
-               std::uint32_t first_khz)
-{
+               std::uint32_t first_khz) {
     vmpower_freq_list r;
     std::memset(&r, 0, sizeof r);  // padding too
     r.resource_id = resource_id;
@@ -108,8 +99,7 @@ Bytes freqList(std::uint64_t resource_id, std::uint32_t unit, std::uint8_t num_v
     return b;
 }
 
-Bytes capsList(std::uint64_t resource_id, std::uint32_t unit, std::uint8_t num_vcpu)
-{
+Bytes capsList(std::uint64_t resource_id, std::uint32_t unit, std::uint8_t num_vcpu) {
     vmpower_caps_list r;
     std::memset(&r, 0, sizeof r);
     r.resource_id = resource_id;

@@ -18,7 +18,7 @@ namespace vmpower::testing {
 using Bytes = std::vector<std::uint8_t>;
 
 class FakeHost {
-public:
+  public:
     explicit FakeHost(unsigned port = 0);
     ~FakeHost();
     FakeHost(const FakeHost&) = delete;
@@ -32,7 +32,7 @@ public:
     // Waits until exactly `size` bytes wait unread on the guest's side.
     bool waitGuestPending(std::size_t size, int timeout_ms = 2000);
 
-private:
+  private:
     std::string dir_;
     std::string link_;
     int master_ = -1;

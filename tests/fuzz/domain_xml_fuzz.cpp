@@ -14,8 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             vmpower::effectiveVcpuPins(d, vmpower::CpuSet{0, 1, 2, 3});
         // Invariants the agent relies on.
         if (pins.size() != d.vcpus_current || d.online_vcpus.size() != d.vcpus_current ||
-            d.vcpus_current > d.vcpus_max ||
-            d.vcpus_max > vmpower::DomainDescription::kMaxVcpus) {
+            d.vcpus_current > d.vcpus_max || d.vcpus_max > vmpower::DomainDescription::kMaxVcpus) {
             __builtin_trap();
         }
         for (const auto& ch : d.channels) {

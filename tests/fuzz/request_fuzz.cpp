@@ -6,14 +6,14 @@
 // from the stream itself. Invariants checked: replies have a protocol size,
 // nothing but an ACK reaches PowerControl, only allowed pCPUs are touched,
 // query replies never claim more than 8 vCPUs.
+#include <spdlog/spdlog.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <span>
-
-#include <spdlog/spdlog.h>
 
 #include "policy.h"
 #include "record_assembler.h"
@@ -25,8 +25,9 @@ namespace {
 using namespace vmpower;
 
 class FakePower final : public PowerControl {
-public:
-    bool apply(const Requester&, const CpuSet& pcpus, PowerAction, const FrequencyLimits&) override {
+  public:
+    bool apply(const Requester&, const CpuSet& pcpus, PowerAction,
+               const FrequencyLimits&) override {
         ++applied;
         last = pcpus;
         return !fail;
@@ -46,7 +47,7 @@ public:
 };
 
 class FakeSharing final : public PcpuSharing {
-public:
+  public:
     bool sharedWithOtherDomain(std::string_view, const CpuSet& pcpus) const override {
         return pcpus.contains(0);
     }
@@ -88,9 +89,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     power.fail = (flags & 96) == 96;
     ManualClock clock;
     FakeSharing sharing;
-    RequestHandler handler(power, clock, sharing, std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
+    RequestHandler handler(power, clock, sharing,
+                           std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
     auto state = handler.newChannelState();
-    GuestIdentity guest{matched ? "guest-1" : "other", "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e", &vcpus};
+    GuestIdentity guest{matched ? "guest-1" : "other", "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e",
+                        &vcpus};
     RecordAssembler assembler(recordSize(rule.record_format));
 
     std::span<const std::byte> stream(reinterpret_cast<const std::byte*>(data), size);
@@ -104,7 +107,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             auto reply = handler.handle(guest, *state, record);
             clock.advance(std::chrono::milliseconds(50));
             const std::size_t n = reply.size();
-            if (n != 0 && n != record.size() && n != VMPOWER_FREQ_LIST_SIZE && n != VMPOWER_CAPS_LIST_SIZE) std::abort();
+            if (n != 0 && n != record.size() && n != VMPOWER_FREQ_LIST_SIZE &&
+                n != VMPOWER_CAPS_LIST_SIZE)
+                std::abort();
             if (n == 0 && power.applied != before) std::abort();
             if (power.applied != before) {
                 if (!power.last.isSubsetOf(allowed)) std::abort();
@@ -112,8 +117,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 std::memcpy(&cmd, reply.data() + 12, 4);
                 if (!power.fail && cmd != VMPOWER_CMD_ACK) std::abort();
             }
-            if (n == VMPOWER_FREQ_LIST_SIZE && std::to_integer<unsigned>(reply[80]) > 8) std::abort();
-            if (n == VMPOWER_CAPS_LIST_SIZE && std::to_integer<unsigned>(reply[176]) > 8) std::abort();
+            if (n == VMPOWER_FREQ_LIST_SIZE && std::to_integer<unsigned>(reply[80]) > 8)
+                std::abort();
+            if (n == VMPOWER_CAPS_LIST_SIZE && std::to_integer<unsigned>(reply[176]) > 8)
+                std::abort();
         });
         stream = stream.subspan(len);
     }

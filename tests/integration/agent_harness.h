@@ -16,8 +16,8 @@
 #include "agent.h"
 #include "config.h"
 #include "fake_qemu.h"
-#include "power_setup.h"
 #include "libvirt_handles.h"
+#include "power_setup.h"
 #include "sysfs_fixture.h"  // TempDir
 
 namespace vmpower::test {
@@ -44,12 +44,23 @@ inline std::string agentYaml(const std::filesystem::path& dir,
                              const std::filesystem::path& sysfs_root, bool verify_peer,
                              const std::string& vms_yaml) {
     return "agent:\n"
-           "  sysfs_root: " + sysfs_root.string() + "\n"
-           "  state_dir: " + (dir / "state").string() + "\n"
-           "  control_socket: " + (dir / "ctl.sock").string() + "\n"
-           "  verify_channel_peer: " + (verify_peer ? "true" : "false") + "\n"
-           "  qemu_pid_dir: " + (dir / "pids").string() + "\n"
-           "vms:\n" + vms_yaml;
+           "  sysfs_root: " +
+           sysfs_root.string() +
+           "\n"
+           "  state_dir: " +
+           (dir / "state").string() +
+           "\n"
+           "  control_socket: " +
+           (dir / "ctl.sock").string() +
+           "\n"
+           "  verify_channel_peer: " +
+           (verify_peer ? "true" : "false") +
+           "\n"
+           "  qemu_pid_dir: " +
+           (dir / "pids").string() +
+           "\n"
+           "vms:\n" +
+           vms_yaml;
 }
 
 inline DomainHandle lookup(Agent& agent, const std::string& name) {
@@ -60,8 +71,8 @@ inline DomainHandle lookup(Agent& agent, const std::string& name) {
 inline std::string channelXml(const std::string& path, unsigned index,
                               const std::string& type = "unix") {
     return "<channel type='" + type + "'><source mode='bind' path='" + path +
-           "'/><target type='virtio' name='virtio.serial.port.poweragent." +
-           std::to_string(index) + "'/></channel>\n";
+           "'/><target type='virtio' name='virtio.serial.port.poweragent." + std::to_string(index) +
+           "'/></channel>\n";
 }
 
 inline std::string domainXml(const std::string& name, const std::string& uuid,
@@ -76,7 +87,7 @@ inline std::string domainXml(const std::string& name, const std::string& uuid,
 // A test with an in-process Agent on test:///<dir>/node.xml and a private
 // copy of a fixture sysfs tree.
 class AgentTestDriverFixture : public ::testing::Test {
-protected:
+  protected:
     // The config is written to a file too, so reload can be tested.
     void startAgent(const std::string& domains, const std::string& vms_yaml,
                     bool verify_peer = false, const std::string& driver = "acpi-cpufreq") {

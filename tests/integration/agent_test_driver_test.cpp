@@ -8,9 +8,9 @@
 
 #include "agent_harness.h"
 #include "fake_qemu.h"
-#include "vmpower/protocol.h"
-#include "sysfs_fixture.h"
 #include "power_setup.h"
+#include "sysfs_fixture.h"
+#include "vmpower/protocol.h"
 
 namespace vmpower::test {
 namespace {
@@ -28,7 +28,7 @@ std::size_t openFds() {
 }
 
 class AgentOnTestDriver : public AgentTestDriverFixture {
-protected:
+  protected:
     void start(const std::string& domains, bool verify_peer = false,
                const std::string& vms = "  - name: \"*\"\n") {
         startAgent(domains, vms, verify_peer);
@@ -65,7 +65,8 @@ TEST_F(AgentOnTestDriver, RetriesUntilQemuListens) {
     start(domainXml("vm1", kUuid1, channelXml(path("late.0"), 0)));
     ASSERT_NE(channel(kUuid1, 0), nullptr);
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connecting);
-    runUntil(*agent_, [] { return false; }, std::chrono::milliseconds(300));
+    runUntil(
+        *agent_, [] { return false; }, std::chrono::milliseconds(300));
     FakeQemuSocket late(path("late.0"));
     EXPECT_TRUE(accepted(late));
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected);
@@ -83,9 +84,8 @@ TEST_F(AgentOnTestDriver, RefusesASocketNotServedByTheDomainsQemu) {
           /*verify_peer=*/true);
     ASSERT_TRUE(accepted(own));
     EXPECT_EQ(channel(kUuid2, 0)->state(), Channel::State::Connected);
-    ASSERT_TRUE(runUntil(*agent_, [&] {
-        return channel(kUuid1, 0)->state() == Channel::State::Refused;
-    }));
+    ASSERT_TRUE(
+        runUntil(*agent_, [&] { return channel(kUuid1, 0)->state() == Channel::State::Refused; }));
     EXPECT_NE(channel(kUuid1, 0)->stats().last_error.find("not by the domain's QEMU"),
               std::string::npos);
 }
@@ -124,7 +124,8 @@ TEST_F(AgentOnTestDriver, TunableEventUpdatesTheFullCpuSet) {
     FakeQemuSocket q0(path("vm1.0"));
     start(domainXml("vm1", kUuid1, channelXml(path("vm1.0"), 0)));
     // The test driver emits no TUNABLE events: inject one as libvirt would.
-    agent_->registry().onTunable(kUuid1, {{"cputune.vcpupin1", "2-3,5"}, {"cputune.emulatorpin", "0"}});
+    agent_->registry().onTunable(kUuid1,
+                                 {{"cputune.vcpupin1", "2-3,5"}, {"cputune.emulatorpin", "0"}});
     const Domain* d = agent_->registry().find(kUuid1);
     EXPECT_EQ(d->vcpus.pcpus(1).toString(), "2-3,5");
     EXPECT_EQ(d->emulator_pcpus.toString(), "0");
@@ -172,7 +173,8 @@ TEST_F(AgentOnTestDriver, NoFdLeakOverManyStartStopCycles) {
         ASSERT_TRUE(accepted(q0));
         q0.dropConnection();
     }
-    runUntil(*agent_, [] { return false; }, std::chrono::milliseconds(50));
+    runUntil(
+        *agent_, [] { return false; }, std::chrono::milliseconds(50));
     EXPECT_LE(openFds(), before + 1);
 }
 

@@ -18,7 +18,7 @@
 namespace vmpower::test {
 
 class FakeQemuSocket {
-public:
+  public:
     explicit FakeQemuSocket(std::filesystem::path path) : path_(std::move(path)) {
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
@@ -63,7 +63,7 @@ public:
     void dropConnection() { conn_.reset(); }
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
     UniqueFd listen_;
     UniqueFd conn_;

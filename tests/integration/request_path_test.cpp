@@ -19,8 +19,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -121,18 +121,21 @@ std::string hex(const Bytes& b) {
     return s;
 }
 
-std::string line(std::uint32_t khz) { return std::to_string(khz) + "\n"; }
+std::string line(std::uint32_t khz) {
+    return std::to_string(khz) + "\n";
+}
 
 // ---- the QEMU side of one channel
 
 class QemuEnd {
-public:
+  public:
     explicit QemuEnd(std::filesystem::path path) : path_(std::move(path)) {
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
         listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        if (!listen_ || ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+        if (!listen_ ||
+            ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
             ::listen(listen_.get(), 4) < 0) {
             throw std::runtime_error("qemu end " + path_.string() + ": " + std::strerror(errno));
         }
@@ -195,7 +198,7 @@ public:
         return done && !failed;
     }
 
-private:
+  private:
     std::filesystem::path path_;
     UniqueFd listen_;
     UniqueFd conn_;
@@ -217,7 +220,7 @@ std::string uuidOf(std::size_t i) {
 }
 
 class RequestPath : public ::testing::Test {
-protected:
+  protected:
     // Copies the fixture tree, applies `preset` (the machine's state before
     // the agent starts: the baseline every check compares against), defines
     // the running domains and starts the agent with `rules` as its `vms:`.
@@ -272,7 +275,8 @@ protected:
         ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->ready(); }));
         for (auto& entry : qemu_) {
             QemuEnd& end = *entry.second;  // clang: no lambda capture of a structured binding
-            ASSERT_TRUE(runUntil(*agent_, [&] { return end.accept(); })) << entry.first << " not connected";
+            ASSERT_TRUE(runUntil(*agent_, [&] { return end.accept(); }))
+                << entry.first << " not connected";
         }
         // The pinning the test relies on is the agent's live map.
         for (const Vm& vm : vms) {
@@ -302,15 +306,21 @@ protected:
     // The next `n` bytes the agent sends on `end` (bounded wait).
     Bytes receive(QemuEnd& end, std::size_t n, std::chrono::milliseconds timeout = 5s) {
         bool open = true;
-        if (!runUntil(*agent_, [&] { open = end.pump() && open; return end.inbox().size() >= n || !open; },
-                      timeout) ||
+        if (!runUntil(
+                *agent_,
+                [&] {
+                    open = end.pump() && open;
+                    return end.inbox().size() >= n || !open;
+                },
+                timeout) ||
             end.inbox().size() < n) {
             ADD_FAILURE() << "wanted " << n << " bytes, got " << end.inbox().size()
                           << (open ? "" : " and the agent closed the channel");
             return {};
         }
         Bytes out(end.inbox().begin(), end.inbox().begin() + static_cast<std::ptrdiff_t>(n));
-        end.inbox().erase(end.inbox().begin(), end.inbox().begin() + static_cast<std::ptrdiff_t>(n));
+        end.inbox().erase(end.inbox().begin(),
+                          end.inbox().begin() + static_cast<std::ptrdiff_t>(n));
         return out;
     }
     Bytes exchange(const std::string& vm, unsigned index, const Bytes& request, std::size_t reply,
@@ -370,12 +380,18 @@ struct CommandCase {
 
 std::string unitName(std::uint32_t unit) {
     switch (unit) {
-        case VMPOWER_SCALE_UP: return "up";
-        case VMPOWER_SCALE_DOWN: return "down";
-        case VMPOWER_SCALE_MAX: return "max";
-        case VMPOWER_SCALE_MIN: return "min";
-        case VMPOWER_ENABLE_TURBO: return "enable_turbo";
-        case VMPOWER_DISABLE_TURBO: return "disable_turbo";
+        case VMPOWER_SCALE_UP:
+            return "up";
+        case VMPOWER_SCALE_DOWN:
+            return "down";
+        case VMPOWER_SCALE_MAX:
+            return "max";
+        case VMPOWER_SCALE_MIN:
+            return "min";
+        case VMPOWER_ENABLE_TURBO:
+            return "enable_turbo";
+        case VMPOWER_DISABLE_TURBO:
+            return "disable_turbo";
     }
     return "unit" + std::to_string(unit);
 }
@@ -396,8 +412,8 @@ std::vector<CommandCase> commandCases() {
     out.push_back({"acpi-cpufreq", VMPOWER_SCALE_DOWN, true, userspace(1400000), {}});
     out.push_back({"acpi-cpufreq", VMPOWER_SCALE_MAX, true, userspace(3400000), {}});
     out.push_back({"acpi-cpufreq", VMPOWER_SCALE_MIN, true, userspace(800000), {}});
-    out.push_back({"acpi-cpufreq", VMPOWER_ENABLE_TURBO, true, {{acpi_boost, "1\n"}},
-                   {{acpi_boost, "0\n"}}});
+    out.push_back(
+        {"acpi-cpufreq", VMPOWER_ENABLE_TURBO, true, {{acpi_boost, "1\n"}}, {{acpi_boost, "0\n"}}});
     out.push_back({"acpi-cpufreq", VMPOWER_DISABLE_TURBO, true, {{acpi_boost, "0\n"}}, {}});
 
     // min/max backend: min and max pinned to the level; a write that leaves
@@ -407,16 +423,23 @@ std::vector<CommandCase> commandCases() {
         return Files{{kPolicy2 + "scaling_min_freq", line(khz)},
                      {kPolicy2 + "scaling_max_freq", line(khz)}};
     };
-    auto minOnly = [&](std::uint32_t khz) { return Files{{kPolicy2 + "scaling_min_freq", line(khz)}}; };
-    auto maxOnly = [&](std::uint32_t khz) { return Files{{kPolicy2 + "scaling_max_freq", line(khz)}}; };
+    auto minOnly = [&](std::uint32_t khz) {
+        return Files{{kPolicy2 + "scaling_min_freq", line(khz)}};
+    };
+    auto maxOnly = [&](std::uint32_t khz) {
+        return Files{{kPolicy2 + "scaling_max_freq", line(khz)}};
+    };
 
     // intel_pstate: 400000..4700000, cur 1123456; turbo: intel_pstate/no_turbo (inverted).
     const std::string no_turbo = kCpu + "intel_pstate/no_turbo";
     out.push_back({"intel_pstate", VMPOWER_SCALE_UP, true, both(1200000), {}});
     out.push_back({"intel_pstate", VMPOWER_SCALE_DOWN, true, both(1100000), {}});
-    out.push_back({"intel_pstate", VMPOWER_SCALE_MAX, true, minOnly(4700000), {}});  // max was 4700000
-    out.push_back({"intel_pstate", VMPOWER_SCALE_MIN, true, maxOnly(400000), {}});   // min was 400000
-    out.push_back({"intel_pstate", VMPOWER_ENABLE_TURBO, true, {{no_turbo, "0\n"}}, {{no_turbo, "1\n"}}});
+    out.push_back(
+        {"intel_pstate", VMPOWER_SCALE_MAX, true, minOnly(4700000), {}});  // max was 4700000
+    out.push_back(
+        {"intel_pstate", VMPOWER_SCALE_MIN, true, maxOnly(400000), {}});  // min was 400000
+    out.push_back(
+        {"intel_pstate", VMPOWER_ENABLE_TURBO, true, {{no_turbo, "0\n"}}, {{no_turbo, "1\n"}}});
     out.push_back({"intel_pstate", VMPOWER_DISABLE_TURBO, true, {{no_turbo, "1\n"}}, {}});
 
     // amd-pstate(-epp): 400000..5132000 (last step 5132000), cur 1397000;
@@ -426,7 +449,8 @@ std::vector<CommandCase> commandCases() {
     out.push_back({"amd-pstate", VMPOWER_SCALE_DOWN, true, both(1300000), {}});
     out.push_back({"amd-pstate", VMPOWER_SCALE_MAX, true, minOnly(5132000), {}});
     out.push_back({"amd-pstate", VMPOWER_SCALE_MIN, true, maxOnly(400000), {}});
-    out.push_back({"amd-pstate", VMPOWER_ENABLE_TURBO, true, {{amd_boost, "1\n"}}, {{amd_boost, "0\n"}}});
+    out.push_back(
+        {"amd-pstate", VMPOWER_ENABLE_TURBO, true, {{amd_boost, "1\n"}}, {{amd_boost, "0\n"}}});
     out.push_back({"amd-pstate", VMPOWER_DISABLE_TURBO, true, {{amd_boost, "0\n"}}, {}});
 
     // cppc_cpufreq: 1000000..3000000, cur 2800000; no turbo switch at all.
@@ -479,8 +503,7 @@ INSTANTIATE_TEST_SUITE_P(Drivers, EveryCommand, ::testing::ValuesIn(commandCases
 class Refusals : public RequestPath, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(Refusals, EveryNackLeavesTheTreeUntouched) {
-    start(GetParam(),
-          {{"limited", {"1", "2"}}, {"free", {"0"}}, {"stranger", {"3"}}},
+    start(GetParam(), {{"limited", {"1", "2"}}, {"free", {"0"}}, {"stranger", {"3"}}},
           "  - name: limited\n"
           "    pcpus: \"1\"\n"
           "    commands: [up, down]\n"
@@ -498,7 +521,8 @@ TEST_P(Refusals, EveryNackLeavesTheTreeUntouched) {
         {"unknown unit", "limited", 0, cpuPower(0, 7)},
         {"unit 0", "limited", 0, cpuPower(0, 0)},
         {"resource_id = vCPU count", "limited", 0, cpuPower(2, VMPOWER_SCALE_UP)},
-        {"resource_id 2^32 (not vCPU 0)", "limited", 0, cpuPower(std::uint64_t{1} << 32, VMPOWER_SCALE_UP)},
+        {"resource_id 2^32 (not vCPU 0)", "limited", 0,
+         cpuPower(std::uint64_t{1} << 32, VMPOWER_SCALE_UP)},
         {"resource_id 2^63", "limited", 0, cpuPower(std::uint64_t{1} << 63, VMPOWER_SCALE_UP)},
         {"resource_id 2^64-1", "limited", 0, cpuPower(~std::uint64_t{0}, VMPOWER_SCALE_UP)},
         {"core_type neither 0 nor 1", "limited", 0, withCoreType(cpuPower(0, VMPOWER_SCALE_UP), 2)},
@@ -516,7 +540,8 @@ TEST_P(Refusals, EveryNackLeavesTheTreeUntouched) {
         EXPECT_EQ(changed(), std::vector<std::string>{});
     }
     // An unmatched VM's queries are refused too, in the reply's size.
-    Bytes nack = exchange("stranger", 0, packet(VMPOWER_QUERY_FREQ_LIST, 0), VMPOWER_FREQ_LIST_SIZE);
+    Bytes nack =
+        exchange("stranger", 0, packet(VMPOWER_QUERY_FREQ_LIST, 0), VMPOWER_FREQ_LIST_SIZE);
     ASSERT_EQ(nack.size(), VMPOWER_FREQ_LIST_SIZE);
     EXPECT_EQ(get<std::uint32_t>(nack, offsetof(vmpower_freq_list, command)), VMPOWER_CMD_NACK);
 
@@ -527,7 +552,8 @@ TEST_P(Refusals, EveryNackLeavesTheTreeUntouched) {
     // The same VM, an allowed request: the refusals above were the policy's
     // doing, not a broken set-up. It touches only pCPU 1's policy.
     expectReply("limited", 0, cpuPower(0, VMPOWER_SCALE_UP), VMPOWER_CMD_ACK);
-    const std::string pcpu1_policy = kCpu + (GetParam() == "cppc_cpufreq" ? "cpufreq/policy0/" : "cpufreq/policy1/");
+    const std::string pcpu1_policy =
+        kCpu + (GetParam() == "cppc_cpufreq" ? "cpufreq/policy0/" : "cpufreq/policy1/");
     const auto touched = changed();
     EXPECT_FALSE(touched.empty());
     for (const auto& f : touched) EXPECT_EQ(f.rfind(pcpu1_policy, 0), 0u) << f;
@@ -537,7 +563,8 @@ TEST_P(Refusals, EveryNackLeavesTheTreeUntouched) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, Refusals,
-                         ::testing::Values("acpi-cpufreq", "intel_pstate", "amd-pstate", "cppc_cpufreq"),
+                         ::testing::Values("acpi-cpufreq", "intel_pstate", "amd-pstate",
+                                           "cppc_cpufreq"),
                          [](const ::testing::TestParamInfo<std::string>& p) {
                              std::string name = p.param;
                              for (char& ch : name) {
@@ -620,7 +647,10 @@ TEST_F(RequestPath, TwoVmsOnOnePolicyDomainHighestWinsReleaseKeepsTheOtherExitRe
 
 TEST_F(RequestPath, QueriesReportTheVcpusPcpusAndAreRefusedInTheirOwnSizeWhenOff) {
     // Distinct current frequencies per policy so each vCPU's slot is telling.
-    start("acpi-cpufreq", {{"q", {"0", "1", "2", "3"}}, {"noq", {"0"}}, {"big", std::vector<std::string>(10, "1"), 1}},
+    start("acpi-cpufreq",
+          {{"q", {"0", "1", "2", "3"}},
+           {"noq", {"0"}},
+           {"big", std::vector<std::string>(10, "1"), 1}},
           "  - name: noq\n"
           "    queries: false\n"
           "  - name: \"*\"\n",
@@ -650,7 +680,8 @@ TEST_F(RequestPath, QueriesReportTheVcpusPcpusAndAreRefusedInTheirOwnSizeWhenOff
     EXPECT_EQ(get<std::uint32_t>(r, offsetof(vmpower_freq_list, unit)), 9u);
     EXPECT_EQ(get<std::uint32_t>(r, offsetof(vmpower_freq_list, command)), VMPOWER_FREQ_LIST);
     EXPECT_EQ(std::memcmp(r.data() + 16, req.data() + 16, VMPOWER_VM_NAME_LEN), 0);
-    EXPECT_EQ(freqs(r), (std::vector<std::uint32_t>{1200000, 2000000, 2600000, 2600000, 0, 0, 0, 0}));
+    EXPECT_EQ(freqs(r),
+              (std::vector<std::uint32_t>{1200000, 2000000, 2600000, 2600000, 0, 0, 0, 0}));
     EXPECT_EQ(get<std::uint8_t>(r, offsetof(vmpower_freq_list, num_vcpu)), 4u);
     EXPECT_TRUE(padZero(r, offsetof(vmpower_freq_list, num_vcpu) + 1));
 
@@ -668,7 +699,9 @@ TEST_F(RequestPath, QueriesReportTheVcpusPcpusAndAreRefusedInTheirOwnSizeWhenOff
     ASSERT_EQ(r.size(), VMPOWER_CAPS_LIST_SIZE);
     EXPECT_EQ(get<std::uint32_t>(r, offsetof(vmpower_caps_list, command)), VMPOWER_CAPS_LIST);
     for (std::size_t i = 0; i < VMPOWER_MAX_VCPU_PER_VM; ++i) {
-        EXPECT_EQ(get<std::uint64_t>(r, offsetof(vmpower_caps_list, turbo) + 8 * i), i < 4 ? 1u : 0u) << i;
+        EXPECT_EQ(get<std::uint64_t>(r, offsetof(vmpower_caps_list, turbo) + 8 * i),
+                  i < 4 ? 1u : 0u)
+            << i;
         EXPECT_EQ(get<std::uint64_t>(r, offsetof(vmpower_caps_list, priority) + 8 * i), 0u) << i;
     }
     EXPECT_EQ(get<std::uint8_t>(r, offsetof(vmpower_caps_list, num_vcpu)), 4u);
@@ -676,14 +709,17 @@ TEST_F(RequestPath, QueriesReportTheVcpusPcpusAndAreRefusedInTheirOwnSizeWhenOff
     r = exchange("q", 2, packet(VMPOWER_QUERY_CAPS, 3), VMPOWER_CAPS_LIST_SIZE);
     EXPECT_EQ(get<std::uint32_t>(r, offsetof(vmpower_caps_list, command)), VMPOWER_CAPS_LIST);
     for (std::size_t i = 0; i < VMPOWER_MAX_VCPU_PER_VM; ++i) {
-        EXPECT_EQ(get<std::uint64_t>(r, offsetof(vmpower_caps_list, turbo) + 8 * i), i == 3 ? 1u : 0u) << i;
+        EXPECT_EQ(get<std::uint64_t>(r, offsetof(vmpower_caps_list, turbo) + 8 * i),
+                  i == 3 ? 1u : 0u)
+            << i;
     }
     EXPECT_EQ(changed(), std::vector<std::string>{}) << "queries write nothing";
 
     // After vCPU 2 asks for max, policy2 (pCPUs 2 and 3) reports it.
     expectReply("q", 2, cpuPower(2, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);
     r = exchange("q", 3, packet(VMPOWER_QUERY_FREQ_LIST, 0), VMPOWER_FREQ_LIST_SIZE);
-    EXPECT_EQ(freqs(r), (std::vector<std::uint32_t>{1200000, 2000000, 3400000, 3400000, 0, 0, 0, 0}));
+    EXPECT_EQ(freqs(r),
+              (std::vector<std::uint32_t>{1200000, 2000000, 3400000, 3400000, 0, 0, 0, 0}));
 
     // More than 8 vCPUs: capped at 8, no index past the arrays.
     r = exchange("big", 0, packet(VMPOWER_QUERY_FREQ_LIST, 0), VMPOWER_FREQ_LIST_SIZE);
@@ -797,7 +833,8 @@ TEST_F(RequestPath, HostileGuestsGetNowhereAndOtherChannelsKeepBeingServed) {
         SCOPED_TRACE("a record split over two writes, loop turns in between");
         const Bytes req = cpuPower(0, VMPOWER_SCALE_MIN);
         ASSERT_TRUE(q("hostile", 0).sendAll(*agent_, Bytes(req.begin(), req.begin() + 100)));
-        ASSERT_TRUE(runUntil(*agent_, [&] { return channel("hostile", 0).stats().bytes_in == 100; }));
+        ASSERT_TRUE(
+            runUntil(*agent_, [&] { return channel("hostile", 0).stats().bytes_in == 100; }));
         int turns = 0;  // a few more loop turns (each ends within runUntil's 10 ms tick)
         runUntil(*agent_, [&] { return turns++ == 5; });
         q("hostile", 0).pump();
@@ -816,7 +853,8 @@ TEST_F(RequestPath, HostileGuestsGetNowhereAndOtherChannelsKeepBeingServed) {
                     c = withVmName(cpuPower(0, VMPOWER_SCALE_DOWN), "third");
         const Bytes three = concat({a, b, c});
         EXPECT_EQ(hex(exchange("hostile", 0, three, 3 * kRecord)), hex(three));
-        EXPECT_EQ(fixture_->read(setspeed1), "1000000\n");  // 800000 -> 1000000 -> 1200000 -> 1000000
+        EXPECT_EQ(fixture_->read(setspeed1),
+                  "1000000\n");  // 800000 -> 1000000 -> 1200000 -> 1000000
         // And one and a half records twice: the halves join across writes.
         const Bytes d = cpuPower(0, VMPOWER_SCALE_UP);
         const Bytes all = concat({a, d, c});
@@ -824,7 +862,8 @@ TEST_F(RequestPath, HostileGuestsGetNowhereAndOtherChannelsKeepBeingServed) {
         ASSERT_TRUE(q("hostile", 0).sendAll(*agent_, Bytes(all.begin(), all.begin() + cut)));
         ASSERT_TRUE(q("hostile", 0).sendAll(*agent_, Bytes(all.begin() + cut, all.end())));
         EXPECT_EQ(hex(receive(q("hostile", 0), all.size())), hex(all));
-        EXPECT_EQ(fixture_->read(setspeed1), "1200000\n");  // 1000000 -> 1200000 -> 1400000 -> 1200000
+        EXPECT_EQ(fixture_->read(setspeed1),
+                  "1200000\n");  // 1000000 -> 1200000 -> 1400000 -> 1200000
     }
     bystanderServed("three records");
 
@@ -832,11 +871,13 @@ TEST_F(RequestPath, HostileGuestsGetNowhereAndOtherChannelsKeepBeingServed) {
         SCOPED_TRACE("unknown commands and units");
         const TreeSnapshot before = fixture_->snapshot();
         const auto ignored = channel("hostile", 0).stats().requests.ignored;
-        const Bytes unit7 = cpuPower(0, 7), unit0 = cpuPower(0, 0), unit_huge = cpuPower(0, 0xffffffffu);
-        ASSERT_TRUE(q("hostile", 0).sendAll(
-            *agent_, concat({packet(11, 0, VMPOWER_SCALE_MAX), packet(0, 0, VMPOWER_SCALE_MAX), unit7,
-                             packet(0xffffffffu, 0, VMPOWER_SCALE_MAX), unit0, packet(5, 0, 1),
-                             packet(6, 0, 1), unit_huge})));
+        const Bytes unit7 = cpuPower(0, 7), unit0 = cpuPower(0, 0),
+                    unit_huge = cpuPower(0, 0xffffffffu);
+        ASSERT_TRUE(q("hostile", 0)
+                        .sendAll(*agent_, concat({packet(11, 0, VMPOWER_SCALE_MAX),
+                                                  packet(0, 0, VMPOWER_SCALE_MAX), unit7,
+                                                  packet(0xffffffffu, 0, VMPOWER_SCALE_MAX), unit0,
+                                                  packet(5, 0, 1), packet(6, 0, 1), unit_huge})));
         EXPECT_EQ(hex(receive(q("hostile", 0), kRecord)), hex(echo(unit7, VMPOWER_CMD_NACK)));
         EXPECT_EQ(hex(receive(q("hostile", 0), kRecord)), hex(echo(unit0, VMPOWER_CMD_NACK)));
         EXPECT_EQ(hex(receive(q("hostile", 0), kRecord)), hex(echo(unit_huge, VMPOWER_CMD_NACK)));
@@ -855,7 +896,8 @@ TEST_F(RequestPath, HostileGuestsGetNowhereAndOtherChannelsKeepBeingServed) {
         for (int i = 0; i < 3; ++i) {
             Bytes garbage(kRecord);
             for (auto& byte : garbage) byte = static_cast<std::byte>(rng() & 0xff);
-            put(garbage, offsetof(vmpower_packet, command), std::uint32_t{VMPOWER_CPU_POWER_CONNECT});
+            put(garbage, offsetof(vmpower_packet, command),
+                std::uint32_t{VMPOWER_CPU_POWER_CONNECT});
             garbage_all.insert(garbage_all.end(), garbage.begin(), garbage.end());
         }
         ASSERT_TRUE(q("hostile", 1).sendAll(*agent_, garbage_all));
@@ -880,8 +922,9 @@ TEST_F(RequestPath, HostileGuestsGetNowhereAndOtherChannelsKeepBeingServed) {
                   (std::vector<std::string>{kPolicy2 + "scaling_governor", setspeed2}));
         EXPECT_EQ(fixture_->read(setspeed2), "3400000\n");
         // A query naming the bystander describes the asker's own vCPUs.
-        Bytes r = exchange("hostile", 0, withVmName(packet(VMPOWER_QUERY_FREQ_LIST, 0), "bystander"),
-                           VMPOWER_FREQ_LIST_SIZE);
+        Bytes r =
+            exchange("hostile", 0, withVmName(packet(VMPOWER_QUERY_FREQ_LIST, 0), "bystander"),
+                     VMPOWER_FREQ_LIST_SIZE);
         EXPECT_EQ(get<std::uint8_t>(r, offsetof(vmpower_freq_list, num_vcpu)), 2u);
         EXPECT_EQ(get<std::uint32_t>(r, offsetof(vmpower_freq_list, freq_list)), 1200000u);
         EXPECT_EQ(get<std::uint32_t>(r, offsetof(vmpower_freq_list, freq_list) + 4), 3400000u);
@@ -937,8 +980,9 @@ TEST_F(RequestPath, HostileGuestsGetNowhereAndOtherChannelsKeepBeingServed) {
             many.insert(many.end(), one.begin(), one.end());
         }
         ASSERT_TRUE(q("deaf", 0).sendAll(*agent_, many));
-        ASSERT_TRUE(runUntil(*agent_, [&] { return channel("deaf", 0).stats().requests.records == kRequests; },
-                             30s));
+        ASSERT_TRUE(runUntil(
+            *agent_, [&] { return channel("deaf", 0).stats().requests.records == kRequests; },
+            30s));
         auto stats = channel("deaf", 0).stats();
         EXPECT_EQ(stats.requests.acked, kRequests);
         EXPECT_GT(stats.replies_dropped, 0u);
@@ -1006,9 +1050,11 @@ TEST_F(RequestPath, ChannelClosedMidRecordDropsThePartialAndTheNextConnectionSta
 
     // QEMU closes; the agent drops the 200 bytes and connects again.
     q("v", 0).hangUp();
-    ASSERT_TRUE(runUntil(*agent_, [&] { return q("v", 0).accept(); })) << "the agent did not reconnect";
+    ASSERT_TRUE(runUntil(*agent_, [&] { return q("v", 0).accept(); }))
+        << "the agent did not reconnect";
     ASSERT_TRUE(runUntil(*agent_, [&] {
-        return channel("v", 0).stats().connects == 2 && channel("v", 0).state() == Channel::State::Connected;
+        return channel("v", 0).stats().connects == 2 &&
+               channel("v", 0).state() == Channel::State::Connected;
     }));
     auto stats = channel("v", 0).stats();
     EXPECT_EQ(stats.partial_dropped, 1u);
@@ -1051,7 +1097,8 @@ TEST_F(RequestPath, MultiPcpuOffRefusesAVcpuOnTwoPcpusOnScalesBothPolicyDomains)
           "    multi_pcpu: false\n"
           "  - name: multi\n"
           "    multi_pcpu: true\n");
-    for (std::uint32_t unit : {VMPOWER_SCALE_UP, VMPOWER_SCALE_MAX, VMPOWER_SCALE_MIN, VMPOWER_DISABLE_TURBO}) {
+    for (std::uint32_t unit :
+         {VMPOWER_SCALE_UP, VMPOWER_SCALE_MAX, VMPOWER_SCALE_MIN, VMPOWER_DISABLE_TURBO}) {
         SCOPED_TRACE(unitName(unit));
         expectReply("single", 0, cpuPower(0, unit), VMPOWER_CMD_NACK);
         EXPECT_EQ(changed(), std::vector<std::string>{});
@@ -1136,10 +1183,12 @@ TEST_F(RequestPath, ReloadSwitchesRecordFormatAndAnInvalidFileKeepsTheOldRule) {
     // (docs/policy.md), not re-cut into 16-byte records.
     const Bytes half = cpuPower(0, VMPOWER_SCALE_MIN);
     ASSERT_TRUE(q("fmt", 0).sendAll(*agent_, Bytes(half.begin(), half.begin() + 100)));
-    ASSERT_TRUE(runUntil(*agent_, [&] { return channel("fmt", 0).stats().bytes_in == kRecord + 100; }));
-    writeConfig("  - name: fmt\n"
-                "    record_format: legacy-16\n"
-                "  - name: other\n");
+    ASSERT_TRUE(
+        runUntil(*agent_, [&] { return channel("fmt", 0).stats().bytes_in == kRecord + 100; }));
+    writeConfig(
+        "  - name: fmt\n"
+        "    record_format: legacy-16\n"
+        "  - name: other\n");
     ASSERT_TRUE(agent_->reload());
     {
         SCOPED_TRACE("after the reload to legacy-16");
@@ -1160,9 +1209,10 @@ TEST_F(RequestPath, ReloadSwitchesRecordFormatAndAnInvalidFileKeepsTheOldRule) {
 
     // An invalid file (an unknown key) that, were it applied, would deny
     // fmt every command and go back to 464 bytes.
-    writeConfig("  - name: fmt\n"
-                "    commands: []\n"
-                "    colour: red\n");
+    writeConfig(
+        "  - name: fmt\n"
+        "    commands: []\n"
+        "    colour: red\n");
     EXPECT_FALSE(agent_->reload());
     {
         SCOPED_TRACE("after the rejected reload");
@@ -1170,7 +1220,8 @@ TEST_F(RequestPath, ReloadSwitchesRecordFormatAndAnInvalidFileKeepsTheOldRule) {
         EXPECT_EQ(hex(exchange("fmt", 0, up, VMPOWER_PACKET_V1_SIZE)), hex(up));
         EXPECT_EQ(fixture_->read(setspeed1), "3200000\n");
         EXPECT_TRUE(q("fmt", 0).inbox().empty());
-        expectReply("other", 0, cpuPower(0, VMPOWER_SCALE_DOWN), VMPOWER_CMD_ACK);  // 3400000 -> 3200000
+        expectReply("other", 0, cpuPower(0, VMPOWER_SCALE_DOWN),
+                    VMPOWER_CMD_ACK);  // 3400000 -> 3200000
         EXPECT_EQ(fixture_->read(kPolicy0 + "scaling_setspeed"), "3200000\n");
     }
     EXPECT_EQ(channel("fmt", 0).stats().requests.acked, 4u);
@@ -1226,8 +1277,8 @@ TEST_F(RequestPath, CeilingAndFloorBoundMaxAndMinOnLinearSteps) {
           "    ceiling_khz: 2550000\n");
     expectReply("lim", 0, cpuPower(0, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);
     expectReply("lim", 1, cpuPower(1, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);
-    const Files want{{kPolicy1 + "scaling_max_freq", "2500000\n"},   // was 4700000
-                     {kPolicy1 + "scaling_min_freq", "2500000\n"},   // was 400000
+    const Files want{{kPolicy1 + "scaling_max_freq", "2500000\n"},  // was 4700000
+                     {kPolicy1 + "scaling_min_freq", "2500000\n"},  // was 400000
                      {kPolicy2 + "scaling_max_freq", "1200000\n"},
                      {kPolicy2 + "scaling_min_freq", "1200000\n"}};
     EXPECT_EQ(changed(), keys(want));

@@ -48,7 +48,6 @@ class VmpowerctlOnTestDriver : public AgentTestDriverFixture {
         EXPECT_EQ(answer["ok"], false) << answer.dump();
         EXPECT_NE(answer.value("error", "").find(part), std::string::npos) << answer.dump();
     }
-
 };
 
 TEST_F(VmpowerctlOnTestDriver, DisabledChannelIsClosedAndStaysClosedUntilEnabled) {

@@ -45,8 +45,8 @@ struct Args {
 };
 
 void addChannelOptions(CLI::App* cmd, Args& a) {
-    auto* channels = cmd->add_option("--channels", a.channels,
-                                     "number of power channels (0..N-1), at most 64");
+    auto* channels =
+        cmd->add_option("--channels", a.channels, "number of power channels (0..N-1), at most 64");
     auto* perVcpu = cmd->add_flag("--per-vcpu", a.perVcpu, "one channel per vCPU (the default)");
     channels->excludes(perVcpu);
     auto* dir = cmd->add_option("--socket-dir", a.socketDir,
@@ -122,15 +122,17 @@ int runCli(int argc, const char* const* argv, const CliEnvironment& env) {
     try {
         SchemaValidator validator(env.schema);
         if (*file) {
-            return static_cast<int>(editFile(a.input, a.output ? std::optional<fs::path>(*a.output)
-                                                                : std::nullopt,
-                                             channelOptions(a), a.dryRun, validator, out, err));
+            return static_cast<int>(
+                editFile(a.input, a.output ? std::optional<fs::path>(*a.output) : std::nullopt,
+                         channelOptions(a), a.dryRun, validator, out, err));
         }
         std::unique_ptr<Hypervisor> hv = env.connect(a.uri);
         HostFiles files(a.stateDir, readQemuConf(env.qemuConf), err);
         Provisioner p(*hv, files, validator, out, err);
         DomainOptions o{a.domain, channelOptions(a), a.dryRun, a.live, a.all};
-        ExitStatus status = *edit ? p.editDomain(o) : *remove ? p.removeDomain(o) : p.checkDomain(o);
+        ExitStatus status = *edit     ? p.editDomain(o)
+                            : *remove ? p.removeDomain(o)
+                                      : p.checkDomain(o);
         return static_cast<int>(status);
     } catch (const ProvisionError& e) {
         err << "vmpower-provision: " << e.what() << "\n";

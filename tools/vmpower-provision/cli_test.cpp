@@ -21,13 +21,13 @@ struct CliRun {
 };
 
 class CliTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         char tmpl[] = "/var/tmp/vmpower-cli-test.XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);
         dir = tmpl;
-        std::ofstream(dir / "qemu.conf") << "user = \"+" << ::getuid() << "\"\ngroup = \"+"
-                                         << ::getgid() << "\"\n";
+        std::ofstream(dir / "qemu.conf")
+            << "user = \"+" << ::getuid() << "\"\ngroup = \"+" << ::getgid() << "\"\n";
         const char* root = std::getenv("VMPOWER_SOURCE_ROOT");
         corpus = fs::path(root ? root : ".") / "tests/data/domains/inactive";
         std::ifstream in(corpus / "vcpus-4-qemu-ga.xml");
@@ -62,8 +62,12 @@ protected:
         std::string liveXml(const std::string& d) override { return fake.liveXml(d); }
         bool isActive(const std::string& d) override { return fake.isActive(d); }
         void define(const std::string& x) override { fake.define(x); }
-        void attachDevice(const std::string& d, const std::string& x) override { fake.attachDevice(d, x); }
-        void detachDevice(const std::string& d, const std::string& x) override { fake.detachDevice(d, x); }
+        void attachDevice(const std::string& d, const std::string& x) override {
+            fake.attachDevice(d, x);
+        }
+        void detachDevice(const std::string& d, const std::string& x) override {
+            fake.detachDevice(d, x);
+        }
         void setProvisionMetadata(const std::string& d, const std::string& x) override {
             fake.setProvisionMetadata(d, x);
         }
@@ -106,7 +110,8 @@ TEST_F(CliTest, EditCheckRemove) {
     EXPECT_EQ(run({"check", "dpdk-fwd", "--channels", "2", "--state-dir", state}).status, 0);
     EXPECT_EQ(run({"check", "dpdk-fwd", "--state-dir", state}).status, 20);
     EXPECT_EQ(run({"edit-domain", "dpdk-fwd", "--per-vcpu", "--socket-dir", sockets, "--state-dir",
-                   state}).status,
+                   state})
+                  .status,
               0);
     EXPECT_EQ(run({"check", "dpdk-fwd", "--state-dir", state}).status, 0);
     EXPECT_EQ(run({"remove", "dpdk-fwd", "--state-dir", state}).status, 0);
@@ -120,7 +125,8 @@ TEST_F(CliTest, FailureStatuses) {
     EXPECT_EQ(run({"edit-domain", "dpdk-fwd", "--channels", "65", "--state-dir", state}).status, 7);
     EXPECT_EQ(run({"edit-domain", "dpdk-fwd", "--channels", "0", "--state-dir", state}).status, 7);
     EXPECT_EQ(run({"edit-domain", "dpdk-fwd", "--socket-dir", "/" + std::string(100, 'x'),
-                   "--state-dir", state}).status,
+                   "--state-dir", state})
+                  .status,
               8);
     fake.domains["dpdk-fwd"].active = true;
     CliRun r = run({"edit-domain", "dpdk-fwd", "--auto-path", "--state-dir", state});
@@ -137,7 +143,8 @@ TEST_F(CliTest, EditFile) {
     r = run({"edit-file", (corpus / "no-devices.xml").string(), "--dry-run", "--channels", "2"});
     EXPECT_EQ(r.status, 0);
     EXPECT_NE(r.out.find("+      <target type='virtio' name='virtio.serial.port.poweragent.1'/>"),
-              std::string::npos) << r.out;
+              std::string::npos)
+        << r.out;
     std::ofstream(dir / "bad.xml") << "<domain>";
     EXPECT_EQ(run({"edit-file", (dir / "bad.xml").string()}).status, 5);
     EXPECT_EQ(run({"edit-file", (dir / "none.xml").string()}).status, 5);

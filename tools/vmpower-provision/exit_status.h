@@ -9,23 +9,23 @@
 namespace vmpower::provision {
 
 enum class ExitStatus : int {
-    Ok = 0,                 // done, or nothing to do; check: complete
-    Internal = 1,           // unexpected error (a bug)
-    Usage = 2,              // bad command line
-    NoConnection = 3,       // cannot connect to libvirt
-    NoSuchDomain = 4,       // unknown domain
-    BadXml = 5,             // malformed XML, not a domain, unreadable or unwritable file
-    DomainRunning = 6,      // the domain runs and --live was not given
-    ChannelCount = 7,       // 0 or more than 64 channels
-    SocketPathTooLong = 8,  // a socket path over 107 bytes (AF_UNIX)
-    PermissionDenied = 9,   // libvirt, the state directory or the socket directory said no
-    SchemaInvalid = 10,     // the edited XML fails libvirt's RelaxNG schema
-    Clash = 11,             // the domain's channels conflict already: fix them first
-    LibvirtRefused = 12,    // libvirt refused the change; the domain is as it was
-    RollbackFailed = 13,    // a live change failed and could not be fully undone
+    Ok = 0,                    // done, or nothing to do; check: complete
+    Internal = 1,              // unexpected error (a bug)
+    Usage = 2,                 // bad command line
+    NoConnection = 3,          // cannot connect to libvirt
+    NoSuchDomain = 4,          // unknown domain
+    BadXml = 5,                // malformed XML, not a domain, unreadable or unwritable file
+    DomainRunning = 6,         // the domain runs and --live was not given
+    ChannelCount = 7,          // 0 or more than 64 channels
+    SocketPathTooLong = 8,     // a socket path over 107 bytes (AF_UNIX)
+    PermissionDenied = 9,      // libvirt, the state directory or the socket directory said no
+    SchemaInvalid = 10,        // the edited XML fails libvirt's RelaxNG schema
+    Clash = 11,                // the domain's channels conflict already: fix them first
+    LibvirtRefused = 12,       // libvirt refused the change; the domain is as it was
+    RollbackFailed = 13,       // a live change failed and could not be fully undone
     LiveNeedsController = 14,  // --live needs a new controller: libvirt cannot hot-plug one
-    CheckMissing = 20,      // check: some power channels are missing
-    CheckClash = 21,        // check: channels clash (wins over CheckMissing)
+    CheckMissing = 20,         // check: some power channels are missing
+    CheckClash = 21,           // check: channels clash (wins over CheckMissing)
 };
 
 struct ExitStatusInfo {
@@ -58,12 +58,12 @@ std::string exitStatusTable();  // for --help
 
 // Failures carry the exit status they end the program with.
 class ProvisionError : public std::runtime_error {
-public:
+  public:
     ProvisionError(ExitStatus status, const std::string& message)
         : std::runtime_error(message), status_(status) {}
     ExitStatus status() const { return status_; }
 
-private:
+  private:
     ExitStatus status_;
 };
 

@@ -12,7 +12,7 @@
 namespace vmpower::provision {
 
 class FakeHypervisor : public Hypervisor {
-public:
+  public:
     struct Domain {
         std::string config;
         bool active = false;
@@ -55,7 +55,7 @@ public:
         calls.push_back("metadata " + xml);
     }
 
-private:
+  private:
     Domain& get(const std::string& name) {
         auto it = domains.find(name);
         if (it == domains.end()) {

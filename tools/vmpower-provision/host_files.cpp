@@ -80,7 +80,8 @@ void HostFiles::ensureSocketDir(const fs::path& dir) {
     struct stat st {};
     if (::stat(norm.c_str(), &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
-            throw ProvisionError(ExitStatus::BadXml, norm.string() + " exists and is not a directory");
+            throw ProvisionError(ExitStatus::BadXml,
+                                 norm.string() + " exists and is not a directory");
         }
         const bool qemuWrites = (st.st_uid == uid && (st.st_mode & S_IWUSR)) ||
                                 (st.st_gid == gid && (st.st_mode & S_IWGRP)) ||

@@ -16,7 +16,7 @@ inline constexpr const char* kDefaultStateDir = "/var/lib/vmpower/provision";
 inline constexpr const char* kDefaultSocketDir = "/var/lib/vmpower/channels";
 
 class HostFiles {
-public:
+  public:
     HostFiles(std::filesystem::path stateDir, QemuIdentity qemu, std::ostream& warnings);
 
     // Creates `dir` (and missing parents, root-owned 0755) with the QEMU user
@@ -29,7 +29,7 @@ public:
     // and returns the path. Throws ProvisionError.
     std::filesystem::path writeBackup(const std::string& domain, const std::string& xml);
 
-private:
+  private:
     void resolveQemu(uid_t& uid, gid_t& gid) const;
     std::filesystem::path stateDir_;
     QemuIdentity qemu_;

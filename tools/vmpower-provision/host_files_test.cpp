@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class HostFilesTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         char tmpl[] = "/var/tmp/vmpower-hostfiles-test.XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);

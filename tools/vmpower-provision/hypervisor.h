@@ -8,7 +8,7 @@
 namespace vmpower::provision {
 
 class Hypervisor {
-public:
+  public:
     virtual ~Hypervisor() = default;
 
     virtual std::string inactiveXml(const std::string& domain) = 0;

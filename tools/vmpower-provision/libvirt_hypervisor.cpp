@@ -18,13 +18,18 @@ namespace {
     ExitStatus status = fallback;
     if (e) {
         switch (e->code) {
-            case VIR_ERR_NO_DOMAIN: status = ExitStatus::NoSuchDomain; break;
+            case VIR_ERR_NO_DOMAIN:
+                status = ExitStatus::NoSuchDomain;
+                break;
             case VIR_ERR_AUTH_FAILED:
             case VIR_ERR_AUTH_CANCELLED:
             case VIR_ERR_AUTH_UNAVAILABLE:
             case VIR_ERR_ACCESS_DENIED:
-            case VIR_ERR_OPERATION_DENIED: status = ExitStatus::PermissionDenied; break;
-            default: break;
+            case VIR_ERR_OPERATION_DENIED:
+                status = ExitStatus::PermissionDenied;
+                break;
+            default:
+                break;
         }
     }
     throw ProvisionError(status, message);
@@ -57,7 +62,9 @@ std::string LibvirtHypervisor::inactiveXml(const std::string& domain) {
     return xml(domain, VIR_DOMAIN_XML_INACTIVE);
 }
 
-std::string LibvirtHypervisor::liveXml(const std::string& domain) { return xml(domain, 0); }
+std::string LibvirtHypervisor::liveXml(const std::string& domain) {
+    return xml(domain, 0);
+}
 
 bool LibvirtHypervisor::isActive(const std::string& domain) {
     DomainHandle d = lookup(domain);
@@ -93,8 +100,8 @@ void LibvirtHypervisor::setProvisionMetadata(const std::string& domain,
     const std::string uri(kProvisionNamespace);
     const std::string bare = withoutNamespace(elementXml);
     if (virDomainSetMetadata(d.get(), VIR_DOMAIN_METADATA_ELEMENT,
-                             elementXml.empty() ? nullptr : bare.c_str(), "vmpower",
-                             uri.c_str(), VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+                             elementXml.empty() ? nullptr : bare.c_str(), "vmpower", uri.c_str(),
+                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
         fail("cannot set vmpower's metadata on '" + domain + "'");
     }
 }

@@ -9,7 +9,7 @@
 namespace vmpower::provision {
 
 class LibvirtHypervisor : public Hypervisor {
-public:
+  public:
     // Throws ProvisionError(NoConnection or PermissionDenied).
     explicit LibvirtHypervisor(const std::string& uri);
 
@@ -21,7 +21,7 @@ public:
     void detachDevice(const std::string& domain, const std::string& deviceXml) override;
     void setProvisionMetadata(const std::string& domain, const std::string& elementXml) override;
 
-private:
+  private:
     DomainHandle lookup(const std::string& domain);
     std::string xml(const std::string& domain, unsigned flags);
     ConnectHandle conn_;

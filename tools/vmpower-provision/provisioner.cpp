@@ -14,10 +14,14 @@ namespace {
 
 ExitStatus statusOf(DomainEditError::Kind kind) {
     switch (kind) {
-        case DomainEditError::Kind::Malformed: return ExitStatus::BadXml;
-        case DomainEditError::Kind::TooManyChannels: return ExitStatus::ChannelCount;
-        case DomainEditError::Kind::SocketPathTooLong: return ExitStatus::SocketPathTooLong;
-        case DomainEditError::Kind::Clash: return ExitStatus::Clash;
+        case DomainEditError::Kind::Malformed:
+            return ExitStatus::BadXml;
+        case DomainEditError::Kind::TooManyChannels:
+            return ExitStatus::ChannelCount;
+        case DomainEditError::Kind::SocketPathTooLong:
+            return ExitStatus::SocketPathTooLong;
+        case DomainEditError::Kind::Clash:
+            return ExitStatus::Clash;
     }
     return ExitStatus::Internal;
 }
@@ -69,9 +73,9 @@ void validateOrThrow(const SchemaValidator& validator, const std::string& xml,
                      const std::string& what) {
     std::vector<SchemaIssue> issues = validator.validate(xml);
     if (!issues.empty()) {
-        throw ProvisionError(ExitStatus::SchemaInvalid,
-                             what + " fails libvirt's schema; nothing changed:\n" +
-                                 formatIssues(issues));
+        throw ProvisionError(
+            ExitStatus::SchemaInvalid,
+            what + " fails libvirt's schema; nothing changed:\n" + formatIssues(issues));
     }
 }
 
@@ -163,17 +167,19 @@ ExitStatus Provisioner::editDomain(const DomainOptions& o) {
     }
     if (active && !o.live) {
         throw ProvisionError(ExitStatus::DomainRunning,
-                             o.domain + " is running: give --live to hot-plug the channels too, "
-                                        "or shut it down first; nothing changed");
+                             o.domain +
+                                 " is running: give --live to hot-plug the channels too, "
+                                 "or shut it down first; nothing changed");
     }
     if (active && std::any_of(change.devices.begin(), change.devices.end(), [](const auto& d) {
             return d.type == DeviceChange::Type::Controller;
         })) {
         // libvirt (9.0) refuses to hot-plug virtio-serial controllers.
         throw ProvisionError(ExitStatus::LiveNeedsController,
-                             o.domain + " has no free virtio-serial port and a new controller "
-                                        "cannot be hot-plugged: shut the domain down and run "
-                                        "without --live; nothing changed");
+                             o.domain +
+                                 " has no free virtio-serial port and a new controller "
+                                 "cannot be hot-plugged: shut the domain down and run "
+                                 "without --live; nothing changed");
     }
     if (request.socketDir) files_.ensureSocketDir(*request.socketDir);
     const fs::path backup = files_.writeBackup(o.domain, original);
@@ -202,7 +208,8 @@ ExitStatus Provisioner::editDomain(const DomainOptions& o) {
 ExitStatus Provisioner::removeDomain(const DomainOptions& o) {
     const std::string original = hv_.inactiveXml(o.domain);
     DomainEditor editor = editorStep(o.domain, [&] { return DomainEditor(original); });
-    const EditSummary change = editorStep(o.domain, [&] { return editor.removePowerChannels(o.all); });
+    const EditSummary change =
+        editorStep(o.domain, [&] { return editor.removePowerChannels(o.all); });
     if (!change.changed()) {
         out_ << o.domain << ": no power channels vmpower added"
              << (o.all ? "" : " (--all takes any)") << "; nothing to do\n";
@@ -216,8 +223,9 @@ ExitStatus Provisioner::removeDomain(const DomainOptions& o) {
     }
     if (active && !o.live) {
         throw ProvisionError(ExitStatus::DomainRunning,
-                             o.domain + " is running: give --live to unplug the channels too, "
-                                        "or shut it down first; nothing changed");
+                             o.domain +
+                                 " is running: give --live to unplug the channels too, "
+                                 "or shut it down first; nothing changed");
     }
     const fs::path backup = files_.writeBackup(o.domain, original);
     err_ << "backup of the original definition: " << backup.string() << "\n";

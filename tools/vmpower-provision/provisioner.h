@@ -34,7 +34,7 @@ struct DomainOptions {
 };
 
 class Provisioner {
-public:
+  public:
     Provisioner(Hypervisor& hypervisor, HostFiles& files, const SchemaValidator& validator,
                 std::ostream& out, std::ostream& err);
 
@@ -42,7 +42,7 @@ public:
     ExitStatus removeDomain(const DomainOptions& options);
     ExitStatus checkDomain(const DomainOptions& options);
 
-private:
+  private:
     std::string validated(const std::string& xml, const std::string& what) const;
     void applyLive(const std::string& domain, const std::string& original,
                    const std::string& edited, const EditSummary& change, bool adding);

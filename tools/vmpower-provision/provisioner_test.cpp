@@ -43,7 +43,7 @@ fs::path makeTempDir() {
 }
 
 class ProvisionerTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         hv.domains["debian12"].config = corpus("virt-manager-q35-spice.xml");
         hv.domains["packed"].config = corpus("full-controller.xml");
@@ -76,7 +76,8 @@ TEST_F(ProvisionerTest, EditDefinesBacksUpAndIsIdempotent) {
     EXPECT_EQ(p.editDomain(opts("debian12")), ExitStatus::Ok) << err.str();
     EXPECT_EQ(hv.calls, std::vector<std::string>{"define"});
     const std::string after = hv.domains["debian12"].config;
-    EXPECT_NE(after.find("path='" + (dir / "sockets/debian12.1").string() + "'"), std::string::npos);
+    EXPECT_NE(after.find("path='" + (dir / "sockets/debian12.1").string() + "'"),
+              std::string::npos);
     EXPECT_TRUE(fs::is_directory(dir / "sockets"));
     EXPECT_EQ(fs::status(dir / "sockets").permissions(),
               fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
@@ -107,8 +108,9 @@ TEST_F(ProvisionerTest, DryRunPrintsADiffAndChangesNothing) {
     EXPECT_TRUE(backups().empty());
     EXPECT_NE(out.str().find("--- debian12 (inactive XML)\n+++ debian12 (edited)\n@@ "),
               std::string::npos);
-    EXPECT_NE(out.str().find("+      <target type='virtio' name='virtio.serial.port.poweragent.1'/>"),
-              std::string::npos);
+    EXPECT_NE(
+        out.str().find("+      <target type='virtio' name='virtio.serial.port.poweragent.1'/>"),
+        std::string::npos);
 }
 
 TEST_F(ProvisionerTest, RunningDomainNeedsLive) {
@@ -233,7 +235,8 @@ TEST_F(ProvisionerTest, BadInputsHaveTheirOwnStatus) {
     EXPECT_EQ(statusOf(opts("broken")), ExitStatus::BadXml);
     hv.domains["clash"].config =
         "<domain type='qemu'><name>clash</name><memory>1</memory><os><type>hvm</type></os><devices>"
-        "<channel type='pty'><target type='virtio' name='virtio.serial.port.poweragent.0'/></channel>"
+        "<channel type='pty'><target type='virtio' "
+        "name='virtio.serial.port.poweragent.0'/></channel>"
         "</devices></domain>";
     EXPECT_EQ(statusOf(opts("clash")), ExitStatus::Clash);
     EXPECT_EQ(p.checkDomain(opts("clash")), ExitStatus::CheckClash);

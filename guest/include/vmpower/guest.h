@@ -40,61 +40,61 @@ typedef enum vmpower_status {
 } vmpower_status;
 
 /* A static, one-line description ("host side not connected ..."). */
-const char *vmpower_strerror(vmpower_status status);
+const char* vmpower_strerror(vmpower_status status);
 
 struct vmpower_channel_options {
-    const char *port_dir; /* NULL: $VMPOWER_PORT_DIR, else /dev/virtio-ports */
+    const char* port_dir; /* NULL: $VMPOWER_PORT_DIR, else /dev/virtio-ports */
     int timeout_ms;       /* per request; <= 0: VMPOWER_DEFAULT_TIMEOUT_MS */
     bool legacy;          /* 16-byte records (DPDK 1.8-17.08 hosts) */
 };
 
 /* Fills the defaults (NULL dir, default timeout, 464-byte records). */
-void vmpower_channel_options_init(struct vmpower_channel_options *opts);
+void vmpower_channel_options_init(struct vmpower_channel_options* opts);
 
 struct vmpower_channel;
 
 /* Writes the path of port `port` under port_dir (NULL: as the options'
  * port_dir) into buf; returns false if it does not fit. */
-bool vmpower_port_path(unsigned port, const char *port_dir, char *buf, size_t len);
+bool vmpower_port_path(unsigned port, const char* port_dir, char* buf, size_t len);
 
 /* Opens port <port_dir>/virtio.serial.port.poweragent.<port>. opts may be
  * NULL. On failure *out is NULL and the status says why. */
-vmpower_status vmpower_channel_open(unsigned port, const struct vmpower_channel_options *opts,
-                                    struct vmpower_channel **out);
+vmpower_status vmpower_channel_open(unsigned port, const struct vmpower_channel_options* opts,
+                                    struct vmpower_channel** out);
 
 /* Adopts an already open fd (made non-blocking; closed by
  * vmpower_channel_close, also on failure). For other transports and tests. */
-vmpower_status vmpower_channel_open_fd(int fd, const struct vmpower_channel_options *opts,
-                                       struct vmpower_channel **out);
+vmpower_status vmpower_channel_open_fd(int fd, const struct vmpower_channel_options* opts,
+                                       struct vmpower_channel** out);
 
 /* Closes the port; NULL is allowed. Unread replies are discarded by the
  * kernel when a virtio port closes. */
-void vmpower_channel_close(struct vmpower_channel *ch);
+void vmpower_channel_close(struct vmpower_channel* ch);
 
 /* Asks the host to apply `unit` (VMPOWER_SCALE_UP ... VMPOWER_DISABLE_TURBO)
  * to vCPU `vcpu` and waits for the ACK or NACK. */
-vmpower_status vmpower_cpu_power(struct vmpower_channel *ch, uint64_t vcpu, enum vmpower_unit unit);
+vmpower_status vmpower_cpu_power(struct vmpower_channel* ch, uint64_t vcpu, enum vmpower_unit unit);
 
 /* Frequencies (kHz) of one vCPU (all=false: QUERY_FREQ, only
  * out->freq_list[vcpu] is meaningful; vcpu < 8) or of every vCPU (all=true:
  * QUERY_FREQ_LIST, out->num_vcpu entries). Not available in legacy mode. */
-vmpower_status vmpower_query_freq(struct vmpower_channel *ch, uint64_t vcpu, bool all,
-                                  struct vmpower_freq_list *out);
+vmpower_status vmpower_query_freq(struct vmpower_channel* ch, uint64_t vcpu, bool all,
+                                  struct vmpower_freq_list* out);
 
 /* Turbo and high-priority flags, like vmpower_query_freq. */
-vmpower_status vmpower_query_caps(struct vmpower_channel *ch, uint64_t vcpu, bool all,
-                                  struct vmpower_caps_list *out);
+vmpower_status vmpower_query_caps(struct vmpower_channel* ch, uint64_t vcpu, bool all,
+                                  struct vmpower_caps_list* out);
 
 /* errno behind the last VMPOWER_ERR_IO / NO_PORT / BUSY, else 0. */
-int vmpower_channel_errno(const struct vmpower_channel *ch);
+int vmpower_channel_errno(const struct vmpower_channel* ch);
 
 /* Replies read and thrown away because they answered no pending request
  * (late replies to timed-out requests, unknown records). */
-uint64_t vmpower_channel_discarded(const struct vmpower_channel *ch);
+uint64_t vmpower_channel_discarded(const struct vmpower_channel* ch);
 
 /* One-shot convenience: open port `vcpu`, vmpower_cpu_power, close. */
 vmpower_status vmpower_set_cpu_freq(unsigned vcpu, enum vmpower_unit unit,
-                                    const struct vmpower_channel_options *opts);
+                                    const struct vmpower_channel_options* opts);
 
 #ifdef __cplusplus
 }
