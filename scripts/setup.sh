@@ -25,7 +25,8 @@ if [ -n "$missing" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
+    # With recommends: the same set the tests were developed on (QEMU modules, dnsmasq...).
+    apt-get install -y -q $missing
 fi
 
 if [ ! -f build/build.ninja ]; then
