@@ -87,6 +87,8 @@ void Channel::setEnabled(bool enabled) {
 
 void Channel::setRecordFormat(RecordFormat format) {
     if (recordSize(format) == assembler_.recordSize()) return;
+    // Bytes of a record in the old framing cannot be read in the new one.
+    if (assembler_.pendingBytes() > 0) ++stats_.partial_dropped;
     assembler_ = RecordAssembler(recordSize(format));
 }
 

@@ -1203,6 +1203,7 @@ TEST_F(RequestPath, ReloadSwitchesRecordFormatAndAnInvalidFileKeepsTheOldRule) {
         EXPECT_TRUE(q("fmt", 0).inbox().empty());
         EXPECT_EQ(channel("fmt", 0).state(), Channel::State::Connected);
         EXPECT_EQ(channel("fmt", 0).stats().requests.records, 3u) << "the half record is no record";
+        EXPECT_EQ(channel("fmt", 0).stats().partial_dropped, 1u) << "and it is counted as dropped";
         // The other VM's rule did not change: still 464-byte records.
         expectReply("other", 0, cpuPower(0, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);
     }
