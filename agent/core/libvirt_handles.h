@@ -27,11 +27,15 @@ using LibvirtString = std::unique_ptr<char, MallocDeleter>;
 // libvirt's last error as text. Call it right after the failing call:
 // every libvirt call (virDomainFree included) resets the thread's error.
 inline std::string lastLibvirtError() {
+    // Before libvirt is initialised its per-thread error slot is not set
+    // up and virGetLastError reads garbage; virInitialize is idempotent.
+    virInitialize();
     const virError* err = virGetLastError();
     return err != nullptr && err->message != nullptr ? err->message : "unknown libvirt error";
 }
 
 inline int lastLibvirtErrorCode() {
+    virInitialize();
     const virError* err = virGetLastError();
     return err != nullptr ? err->code : VIR_ERR_OK;
 }
