@@ -17,19 +17,25 @@
 
 namespace vmpower::test {
 
+// A non-blocking listening AF_UNIX socket at `path` (a stale file there is
+// replaced), as QEMU's chardev server makes one.
+inline UniqueFd listenUnix(const std::filesystem::path& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    ::unlink(path.c_str());
+    if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+        ::listen(fd.get(), 4) < 0) {
+        throw std::runtime_error("fake qemu " + path.string() + ": " + std::strerror(errno));
+    }
+    return fd;
+}
+
 class FakeQemuSocket {
   public:
-    explicit FakeQemuSocket(std::filesystem::path path) : path_(std::move(path)) {
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
-        listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        ::unlink(path_.c_str());
-        if (::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
-            ::listen(listen_.get(), 4) < 0) {
-            throw std::runtime_error("fake qemu " + path_.string() + ": " + std::strerror(errno));
-        }
-    }
+    explicit FakeQemuSocket(std::filesystem::path path)
+        : path_(std::move(path)), listen_(listenUnix(path_)) {}
     ~FakeQemuSocket() { ::unlink(path_.c_str()); }
 
     // Accepts a pending connection from the agent (non-blocking).

@@ -122,17 +122,8 @@ inline std::string line(std::uint32_t khz) {
 
 class QemuEnd {
   public:
-    explicit QemuEnd(std::filesystem::path path) : path_(std::move(path)) {
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
-        listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        if (!listen_ ||
-            ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
-            ::listen(listen_.get(), 4) < 0) {
-            throw std::runtime_error("qemu end " + path_.string() + ": " + std::strerror(errno));
-        }
-    }
+    explicit QemuEnd(std::filesystem::path path)
+        : path_(std::move(path)), listen_(listenUnix(path_)) {}
     ~QemuEnd() { ::unlink(path_.c_str()); }
     QemuEnd(const QemuEnd&) = delete;
     QemuEnd& operator=(const QemuEnd&) = delete;
