@@ -142,6 +142,7 @@ void LibvirtHypervisor::disconnect() {
     if (close_callback_) virConnectUnregisterCloseCallback(conn_.get(), onClose);
     close_callback_ = false;
     conn_.reset();
+    host_cpus_ = CpuSet{};
 }
 
 void LibvirtHypervisor::handleClose(int reason) noexcept {
@@ -236,6 +237,13 @@ std::optional<DomainSnapshot> LibvirtHypervisor::lookupActive(std::string_view u
 }
 
 CpuSet LibvirtHypervisor::hostCpus() {
+    // Asked once per connection (host CPUs do not come and go under a
+    // running libvirtd often enough to pay an RPC per domain snapshot).
+    if (host_cpus_.empty()) host_cpus_ = readHostCpus();
+    return host_cpus_;
+}
+
+CpuSet LibvirtHypervisor::readHostCpus() {
     CpuSet set;
     if (!conn_) return set;
     unsigned char* map = nullptr;

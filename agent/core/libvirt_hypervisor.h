@@ -55,6 +55,7 @@ class LibvirtHypervisor final : public DomainSource {
     void disconnect();
     void scheduleReconnect();
     std::optional<DomainSnapshot> snapshot(virDomainPtr dom);
+    CpuSet readHostCpus();
 
     std::string uri_;
     RetryScheduler& retries_;
@@ -65,6 +66,7 @@ class LibvirtHypervisor final : public DomainSource {
     std::chrono::milliseconds backoff_{250};
     std::optional<RetryScheduler::Id> pending_;
     std::uint64_t connects_ = 0;
+    CpuSet host_cpus_;  // cached per connection
 };
 
 }  // namespace vmpower
