@@ -1,9 +1,9 @@
 #include "domain_registry.h"
 
-#include <libvirt/libvirt.h>
 #include <spdlog/spdlog.h>
 
 #include <set>
+#include <variant>
 
 #include "domain_xml.h"
 
@@ -43,78 +43,66 @@ bool DomainRegistry::reconcile() {
     return true;
 }
 
-void DomainRegistry::onLifecycle(std::string_view uuid, int event, int detail) noexcept {
+namespace {
+
+template <class... Fs>
+struct Overloaded : Fs... {
+    using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace
+
+void DomainRegistry::onEvent(std::string_view uuid, const DomainEvent& event) noexcept {
     try {
-        spdlog::debug("lifecycle {} event {} detail {}", uuid, event, detail);
-        switch (event) {
-            case VIR_DOMAIN_EVENT_STOPPED:
-                // Gone already (destroyed, shut off, migrated away, crashed...).
-                remove(uuid, "stopped");
-                break;
-            case VIR_DOMAIN_EVENT_SHUTDOWN:
-                // The guest shut down; STOPPED follows when QEMU exits.
-                break;
-            default:
-                // STARTED, RESUMED, SUSPENDED, DEFINED, UNDEFINED, CRASHED,
-                // PMSUSPENDED: ask libvirt what is true now.
-                refresh(uuid);
-        }
+        std::visit(Overloaded{
+                       // Gone already (destroyed, shut off, migrated away, crashed...).
+                       [&](const DomainStopped&) { remove(uuid, "stopped"); },
+                       // Ask the hypervisor what is true now.
+                       [&](const DomainStarted&) { refresh(uuid); },
+                       [&](const DomainChanged&) { refresh(uuid); },
+                       // The event names only the alias: the live XML tells what it is.
+                       [&](const DeviceAdded&) { refresh(uuid); },
+                       [&](const DeviceRemoved&) { refresh(uuid); },
+                       [&](const VcpuRepinned& e) {
+                           auto it = domains_.find(uuid);
+                           if (it != domains_.end()) repinVcpu(*it->second, e);
+                       },
+                       [&](const EmulatorRepinned& e) {
+                           auto it = domains_.find(uuid);
+                           if (it == domains_.end()) return;
+                           Domain& d = *it->second;
+                           setPinning(d, d.vcpus, e.pcpus);
+                       },
+                   },
+                   event);
     } catch (const std::exception& e) {
-        spdlog::error("lifecycle event for {}: {}", uuid, e.what());
+        spdlog::error("event for {}: {}", uuid, e.what());
     }
 }
 
-void DomainRegistry::onTunable(
-    std::string_view uuid,
-    const std::vector<std::pair<std::string, std::string>>& params) noexcept {
-    try {
-        auto it = domains_.find(uuid);
-        if (it == domains_.end()) return;
-        Domain& d = *it->second;
-        static constexpr std::string_view kPin = "cputune.vcpupin";
-        for (const auto& [key, value] : params) {
-            if (key == "cputune.emulatorpin") {
-                if (auto set = CpuSet::parse(value)) d.emulator_pcpus = *set;
-                continue;
-            }
-            if (!key.starts_with(kPin)) continue;
-            std::string_view num = std::string_view(key).substr(kPin.size());
-            unsigned vcpu = 0;
-            bool ok = !num.empty() && num.size() < 6;
-            for (char c : num) {
-                ok = ok && c >= '0' && c <= '9';
-                if (ok) vcpu = vcpu * 10 + static_cast<unsigned>(c - '0');
-            }
-            auto set = CpuSet::parse(value);
-            if (!ok || !set || set->empty() || vcpu >= CpuSet::kMaxCpu) {
-                spdlog::warn("{}: ignoring tunable {}='{}'", d.identity.name, key, value);
-                continue;
-            }
-            spdlog::info("{}: vCPU {} now on pCPUs {}", d.identity.name, vcpu, set->toString());
-            VcpuMap updated = d.vcpus;
-            updated.setPcpus(vcpu, *set);
-            setVcpuMap(d, std::move(updated));
-            // Its requests on CPUs it left no longer speak for it.
-            power_.releaseVcpuOutside(d.identity.uuid, vcpu, *set);
-        }
-    } catch (const std::exception& e) {
-        spdlog::error("tunable event for {}: {}", uuid, e.what());
-    }
+void DomainRegistry::repinVcpu(Domain& d, const VcpuRepinned& e) {
+    spdlog::info("{}: vCPU {} now on pCPUs {}", d.identity.name, e.vcpu, e.pcpus.toString());
+    VcpuMap updated = d.vcpus;
+    updated.setPcpus(e.vcpu, e.pcpus);
+    setPinning(d, std::move(updated), d.emulator_pcpus);
+    // Its requests on CPUs it left no longer speak for it.
+    power_.releaseVcpuOutside(d.identity.uuid, e.vcpu, e.pcpus);
 }
 
-void DomainRegistry::onDeviceChanged(std::string_view uuid, std::string_view alias) noexcept {
-    try {
-        spdlog::debug("device {} changed in {}", alias, uuid);
-        // The event names only the alias: the live XML tells what it is.
-        refresh(uuid);
-    } catch (const std::exception& e) {
-        spdlog::error("device event for {}: {}", uuid, e.what());
-    }
+bool DomainRegistry::setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) {
+    auto d = domains_.find(uuid);
+    if (d == domains_.end()) return false;
+    auto ch = d->second->channels.find(index);
+    if (ch == d->second->channels.end()) return false;
+    ch->second->setEnabled(enabled);
+    return true;
 }
 
 void DomainRegistry::onPolicyChanged() {
     for (auto& [uuid, d] : domains_) {
-        RecordFormat f = formatFor(*d);
+        RecordFormat f = env_.handler.policy().recordFormat(d->identity.name, d->identity.uuid);
         for (auto& [index, ch] : d->channels) ch->setRecordFormat(f);
     }
 }
@@ -158,15 +146,16 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     }
     d.identity.name = snap.name;  // a rename is possible while defined
     d.id = desc.id;
-    d.emulator_pcpus = desc.emulatorpin.value_or(CpuSet{});
     if (desc.problems != d.problems) {
         for (const auto& p : desc.problems) spdlog::warn("{}: {}", snap.name, p);
         d.problems = desc.problems;
     }
     VcpuMap map(snap.vcpu_pins ? *snap.vcpu_pins : effectiveVcpuPins(desc, source_.hostCpus()));
-    if (!(map == d.vcpus)) {
-        setVcpuMap(d, std::move(map));
-        for (std::size_t v = 0; v < d.vcpus.vcpuCount(); ++v) {
+    CpuSet emulator = desc.emulatorpin.value_or(CpuSet{});
+    if (!(map == d.vcpus) || !(emulator == d.emulator_pcpus)) {
+        const bool map_changed = !(map == d.vcpus);
+        setPinning(d, std::move(map), std::move(emulator));
+        for (std::size_t v = 0; map_changed && v < d.vcpus.vcpuCount(); ++v) {
             spdlog::debug("{}: vCPU {} on pCPUs {}", snap.name, v, d.vcpus.pcpus(v).toString());
         }
     }
@@ -181,7 +170,7 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
 
 void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wanted) {
     std::set<unsigned> keep;
-    RecordFormat format = formatFor(d);
+    RecordFormat format = env_.handler.policy().recordFormat(d.identity.name, d.identity.uuid);
     for (const auto& pc : wanted) {
         keep.insert(pc.index);
         auto it = d.channels.find(pc.index);
@@ -217,14 +206,10 @@ void DomainRegistry::removeAll() {
     while (!domains_.empty()) remove(std::string(domains_.begin()->first), "agent stopping");
 }
 
-RecordFormat DomainRegistry::formatFor(const Domain& d) const {
-    const VmPolicy* rule = env_.handler.policy().match(d.identity.name, d.identity.uuid);
-    return rule ? rule->record_format : RecordFormat::Dpdk464;
-}
-
-void DomainRegistry::setVcpuMap(Domain& d, VcpuMap map) {
+void DomainRegistry::setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator) {
     countPcpus(d.vcpus.allPcpus(), -1);
-    d.vcpus = std::move(map);
+    d.vcpus = std::move(vcpus);
+    d.emulator_pcpus = std::move(emulator);
     countPcpus(d.vcpus.allPcpus(), +1);
 }
 

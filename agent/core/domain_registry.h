@@ -1,7 +1,8 @@
 #pragma once
-// The agent's picture of running domains, kept true by libvirt events:
-// which domains run, their channels (connected on start, closed on stop),
-// and each vCPU's pCPU set.
+// The agent's picture of running domains, kept true by the hypervisor's
+// typed events (domain_events.h; it knows no libvirt): which domains run,
+// their channels (connected on start, closed on stop), and each vCPU's pCPU
+// set.
 
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "domain.h"
+#include "domain_events.h"
 #include "domain_source.h"
 #include "power_control.h"
 #include "request_handler.h"
@@ -27,13 +29,14 @@ class DomainRegistry final : public PcpuSharing {
     // Returns false when libvirt could not answer.
     bool reconcile();
 
-    // Event entry points (from LibvirtHypervisor, or injected by tests).
-    // They never throw.
-    void onLifecycle(std::string_view uuid, int event, int detail) noexcept;
-    void onTunable(std::string_view uuid,
-                   const std::vector<std::pair<std::string, std::string>>& string_params) noexcept;
-    void onDeviceChanged(std::string_view uuid, std::string_view alias) noexcept;
+    // The event entry point (from LibvirtHypervisor via the Agent, or made
+    // up by tests). Never throws.
+    void onEvent(std::string_view uuid, const DomainEvent& event) noexcept;
     void onPolicyChanged();  // record formats may differ now
+
+    // The operator's switch for one channel (set-channel-status); false:
+    // no such domain or channel.
+    bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled);
 
     const std::map<std::string, std::unique_ptr<Domain>, std::less<>>& domains() const {
         return domains_;
@@ -48,10 +51,11 @@ class DomainRegistry final : public PcpuSharing {
     void sync(const DomainSnapshot& snap);
     void remove(std::string_view uuid, const char* why);
     void syncChannels(Domain& d, const std::vector<PowerChannel>& wanted);
-    RecordFormat formatFor(const Domain& d) const;
-    // Keeps pcpu_users_ in step with a domain's map (O(its pCPUs)), so the
-    // per-request sharing check does not walk every domain.
-    void setVcpuMap(Domain& d, VcpuMap map);
+    void repinVcpu(Domain& d, const VcpuRepinned& e);
+    // The one place a domain's vCPU map and emulator set change. Keeps
+    // pcpu_users_ in step with the map (O(its pCPUs)), so the per-request
+    // sharing check does not walk every domain.
+    void setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator);
     void countPcpus(const CpuSet& set, int delta);
 
     ChannelEnv& env_;

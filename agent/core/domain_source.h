@@ -1,7 +1,10 @@
 #pragma once
-// Where the registry learns about domains: libvirt (LibvirtHypervisor) in
-// the agent and in every integration test. An interface so the registry's
-// reconcile logic does not depend on a connection's lifetime.
+// The hypervisor as the agent asks it things: libvirt (LibvirtHypervisor) in
+// the agent and in every integration test, FakeDomainSource in the
+// registry's unit tests. An interface so the registry's reconcile logic does
+// not depend on a connection's lifetime. Every call throws
+// std::runtime_error when the hypervisor cannot answer (not connected,
+// connection lost); callers at a loop boundary catch it.
 
 #include <optional>
 #include <string>
@@ -21,6 +24,11 @@ struct DomainSnapshot {
     std::optional<std::vector<CpuSet>> vcpu_pins;
 };
 
+struct DomainName {  // a domain libvirt knows, running or not
+    std::string name;
+    std::string uuid;
+};
+
 class DomainSource {
   public:
     virtual ~DomainSource() = default;
@@ -30,6 +38,11 @@ class DomainSource {
     // nullopt: no such domain any more, or it is not active.
     virtual std::optional<DomainSnapshot> lookupActive(std::string_view uuid) = 0;
     virtual CpuSet hostCpus() = 0;
+    // Any defined domain, by name or UUID; nullopt: libvirt knows none.
+    virtual std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) = 0;
+    // The live vCPU's affinity (the persistent config stays the admin's).
+    // A TUNABLE event reports the change back.
+    virtual void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) = 0;
 };
 
 }  // namespace vmpower

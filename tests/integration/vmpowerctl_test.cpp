@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,7 +64,7 @@ TEST_F(VmpowerctlOnTestDriver, DisabledChannelIsClosedAndStaysClosedUntilEnabled
 
     // Neither time (retries) nor a libvirt event (a re-read of the XML)
     // brings it back.
-    agent_->registry().onDeviceChanged(kUuid1, "channel0");
+    agent_->registry().onEvent(kUuid1, DeviceAdded{"channel0"});
     runUntil(
         *agent_, [] { return false; }, std::chrono::milliseconds(300));
     EXPECT_FALSE(q0.poll());
@@ -146,6 +147,24 @@ TEST_F(VmpowerctlOnTestDriver, SetQueryOverridesThePolicyUntilReload) {
     ASSERT_EQ(control({{"cmd", "reload"}})["ok"], true);
     EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["queries"], true);
     EXPECT_EQ(query(), std::uint32_t{VMPOWER_CAPS_LIST});
+}
+
+// A refused reload tells vmpowerctl where the file is wrong; a --log-level
+// from the command line outlives reloads.
+TEST_F(VmpowerctlOnTestDriver, ReloadShowsTheFilesErrorAndKeepsTheCommandLinesLogLevel) {
+    command_line_log_level_ = "warn";
+    start(domainXml("vm1", kUuid1, ""));
+    auto before = spdlog::get_level();
+    spdlog::set_level(spdlog::level::warn);               // as main() does with --log-level warn
+    ASSERT_EQ(control({{"cmd", "reload"}})["ok"], true);  // the file says info
+    EXPECT_EQ(spdlog::get_level(), spdlog::level::warn);
+
+    writeFile(config_path_, "vms:\n  - name: [unclosed\n");
+    json refused = control({{"cmd", "reload"}});
+    expectError(refused, config_path_.string() + ":");
+    expectError(refused, "old policy kept");
+    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["label"], "lab");
+    spdlog::set_level(before);
 }
 
 TEST_F(VmpowerctlOnTestDriver, UnknownVmsAndBadArgumentsGetClearErrors) {
