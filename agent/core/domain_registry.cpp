@@ -197,8 +197,8 @@ void DomainRegistry::remove(std::string_view uuid, const char* why) {
     spdlog::info("{}: {}, closing {} channel(s)", it->second->identity.name, why,
                  it->second->channels.size());
     std::string id(uuid);
-    countPcpus(it->second->vcpus.allPcpus(), -1);
-    domains_.erase(it);  // closes its channels
+    setPinning(*it->second, VcpuMap{}, CpuSet{});  // its footprint goes first
+    domains_.erase(it);                            // closes its channels
     power_.release(id);
 }
 

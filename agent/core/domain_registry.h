@@ -52,7 +52,8 @@ class DomainRegistry final : public PcpuSharing {
     void remove(std::string_view uuid, const char* why);
     void syncChannels(Domain& d, const std::vector<PowerChannel>& wanted);
     void repinVcpu(Domain& d, const VcpuRepinned& e);
-    // The one place a domain's vCPU map and emulator set change. Keeps
+    // The one place a domain's vCPU map and emulator set change (sync,
+    // re-pin events, and remove() which empties both first). Keeps
     // pcpu_users_ in step with the map (O(its pCPUs)), so the per-request
     // sharing check does not walk every domain.
     void setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator);
