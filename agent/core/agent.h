@@ -47,7 +47,10 @@ class Agent final : public HypervisorListener {
 
     bool reload();  // the config file again; false (old policy kept) if invalid
     nlohmann::json state() const;
-    nlohmann::json control(const nlohmann::json& request);
+    // One control-socket request; ReadOnly clients are refused every command
+    // that changes something.
+    nlohmann::json control(const nlohmann::json& request,
+                           ControlAccess access = ControlAccess::Full);
 
     DomainRegistry& registry() { return *registry_; }
     LibvirtHypervisor& hypervisor() { return *hypervisor_; }

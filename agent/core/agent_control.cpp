@@ -160,6 +160,7 @@ struct ControlCommands {
     struct Command {
         std::string_view name;
         Handler run;
+        bool read_only;  // allowed to the control socket's read-only group
     };
 
     static Domain* findDomain(Agent& a, const std::string& name_or_uuid) {
@@ -342,28 +343,32 @@ struct ControlCommands {
     }
 
     static constexpr std::array<Command, 12> kTable{{
-        {"ping", &ping},
-        {"version", &version},
-        {"state", &state},
-        {"show-vm", &showVm},
-        {"list-channels", &listChannels},
-        {"show-cpu-freq", &showCpuFreq},
-        {"set-cpu-freq", &setCpuFreq},
-        {"set-pcpu", &setPcpu},
-        {"set-channel-status", &setChannelStatus},
-        {"set-query", &setQuery},
-        {"show-policy", &showPolicy},
-        {"reload", &reload},
+        {"ping", &ping, true},
+        {"version", &version, true},
+        {"state", &state, true},
+        {"show-vm", &showVm, true},
+        {"list-channels", &listChannels, true},
+        {"show-cpu-freq", &showCpuFreq, true},
+        {"set-cpu-freq", &setCpuFreq, false},
+        {"set-pcpu", &setPcpu, false},
+        {"set-channel-status", &setChannelStatus, false},
+        {"set-query", &setQuery, false},
+        {"show-policy", &showPolicy, true},
+        {"reload", &reload, false},
     }};
 };
 
-json Agent::control(const json& request) {
+json Agent::control(const json& request, ControlAccess access) {
     if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string()) {
         return error("a request is {\"cmd\": \"...\", ...}");
     }
     const std::string cmd = request["cmd"].get<std::string>();
     for (const auto& c : ControlCommands::kTable) {
         if (c.name != cmd) continue;
+        if (access == ControlAccess::ReadOnly && !c.read_only) {
+            return error("permission denied: '" + cmd +
+                         "' changes the agent and this client is in the read-only group");
+        }
         try {
             return c.run(*this, request);
         } catch (const ArgError& e) {
