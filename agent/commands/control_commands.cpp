@@ -296,21 +296,22 @@ json reload(Ops& a, const json&) {
 struct Command {
     std::string_view name;
     json (*run)(Ops&, const json&);
+    bool read_only;  // allowed to the control socket's read-only group
 };
 
 constexpr std::array<Command, 12> kCommands{{
-    {"ping", &ping},
-    {"version", &version},
-    {"state", &state},
-    {"show-vm", &showVm},
-    {"list-channels", &listChannels},
-    {"show-cpu-freq", &showCpuFreq},
-    {"set-cpu-freq", &setCpuFreq},
-    {"set-pcpu", &setPcpu},
-    {"set-channel-status", &setChannelStatus},
-    {"set-query", &setQuery},
-    {"show-policy", &showPolicy},
-    {"reload", &reload},
+    {"ping", &ping, true},
+    {"version", &version, true},
+    {"state", &state, true},
+    {"show-vm", &showVm, true},
+    {"list-channels", &listChannels, true},
+    {"show-cpu-freq", &showCpuFreq, true},
+    {"set-cpu-freq", &setCpuFreq, false},
+    {"set-pcpu", &setPcpu, false},
+    {"set-channel-status", &setChannelStatus, false},
+    {"set-query", &setQuery, false},
+    {"show-policy", &showPolicy, true},
+    {"reload", &reload, false},
 }};
 
 json version(Ops&, const json&) {
@@ -321,13 +322,17 @@ json version(Ops&, const json&) {
 
 }  // namespace
 
-json runControlCommand(AgentOperations& agent, const json& request) {
+json runControlCommand(AgentOperations& agent, const json& request, ControlAccess access) {
     if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string()) {
         return error("a request is {\"cmd\": \"...\", ...}");
     }
     const std::string cmd = request["cmd"].get<std::string>();
     for (const auto& c : kCommands) {
         if (c.name != cmd) continue;
+        if (access == ControlAccess::ReadOnly && !c.read_only) {
+            return error("permission denied: '" + cmd +
+                         "' changes the agent and this client is in the read-only group");
+        }
         // A loop callback: nothing escapes. A bad argument, the hypervisor's
         // refusal or any other failure is the answer.
         try {

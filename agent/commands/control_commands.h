@@ -6,12 +6,16 @@
 #include <nlohmann/json.hpp>
 
 #include "agent_operations.h"
+#include "control_access.h"
 
 namespace vmpower {
 
 // One request {"cmd": "...", ...} -> {"ok": true, ...} or {"ok": false,
-// "error": "<cmd>: <what>"}. A loop callback: never throws.
-nlohmann::json runControlCommand(AgentOperations& agent, const nlohmann::json& request);
+// "error": "<cmd>: <what>"}. A loop callback: never throws. A ReadOnly
+// client (the control socket's read-only group) is refused every command
+// that changes something.
+nlohmann::json runControlCommand(AgentOperations& agent, const nlohmann::json& request,
+                                 ControlAccess access = ControlAccess::Full);
 
 // The "state" command's answer (also vmpowerd --dump-state).
 nlohmann::json agentStateJson(const AgentOperations& agent);

@@ -9,6 +9,7 @@
 
 #include "config_reload.h"
 #include "control_commands.h"
+#include "fd_limit.h"
 
 namespace vmpower {
 
@@ -38,11 +39,17 @@ Agent::~Agent() {
 }
 
 void Agent::start() {
+    raiseFdLimit();
     if (options_.handle_signals) setUpSignals();
     if (options_.control_socket) {
+        ControlServerOptions o;
+        o.path = config_.agent.control_socket;
+        o.groups = {config_.agent.control_operator_gid, config_.agent.control_reader_gid};
         control_ = std::make_unique<ControlServer>(
-            *epoll_, config_.agent.control_socket,
-            [this](const nlohmann::json& request) { return control(request); });
+            *epoll_, *retries_, std::move(o),
+            [this](const nlohmann::json& request, ControlAccess access) {
+                return control(request, access);
+            });
     }
     hypervisor_->start();
 }
@@ -128,8 +135,8 @@ nlohmann::json Agent::state() const {
     return agentStateJson(*this);
 }
 
-nlohmann::json Agent::control(const nlohmann::json& request) {
-    return runControlCommand(*this, request);
+nlohmann::json Agent::control(const nlohmann::json& request, ControlAccess access) {
+    return runControlCommand(*this, request, access);
 }
 
 void Agent::onConnected() {

@@ -54,8 +54,11 @@ class Agent final : public DomainEventListener, public AgentOperations {
     // *error, when given, is the ConfigError text (FILE:LINE:COLUMN: ...).
     // Drops the set-query overrides.
     bool reload(std::string* error = nullptr) override;
-    nlohmann::json state() const;                           // the "state" command
-    nlohmann::json control(const nlohmann::json& request);  // one control command
+    nlohmann::json state() const;  // the "state" command
+    // One control command; ReadOnly clients are refused every command that
+    // changes something.
+    nlohmann::json control(const nlohmann::json& request,
+                           ControlAccess access = ControlAccess::Full);
 
     DomainRegistry& registry() { return *registry_; }
     LibvirtHypervisor& hypervisor() { return *hypervisor_; }

@@ -205,6 +205,26 @@ TEST_F(VmpowerctlOnTestDriver, UnknownVmsAndBadArgumentsGetClearErrors) {
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected);
 }
 
+TEST_F(VmpowerctlOnTestDriver, TheReadOnlyGroupMayReadButChangesNothing) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+    auto asReader = [&](const json& req) { return agent_->control(req, ControlAccess::ReadOnly); };
+    for (const char* cmd : {"ping", "version", "state", "list-channels"}) {
+        EXPECT_EQ(asReader({{"cmd", cmd}})["ok"], true) << cmd;
+    }
+    EXPECT_EQ(asReader({{"cmd", "show-vm"}, {"name", "vm1"}})["ok"], true);
+    EXPECT_EQ(asReader({{"cmd", "show-policy"}, {"name", "vm1"}})["ok"], true);
+    const std::vector<json> writes = {
+        {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "disabled"}},
+        {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}},
+        {{"cmd", "set-cpu-freq"}, {"cpu", 0}, {"action", "min"}},
+        {{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "1"}},
+        {{"cmd", "reload"}}};
+    for (const auto& w : writes) expectError(asReader(w), "permission denied");
+    EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected) << "nothing was changed";
+    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["queries"], true);
+}
+
 TEST_F(VmpowerctlOnTestDriver, SetPcpuPinsTheLiveDomain) {
     FakeQemuSocket q0(path("vm1.0"));
     startWithVm1(q0);
