@@ -14,6 +14,7 @@ DomainRegistry::DomainRegistry(ChannelEnv& env, DomainSource& source, PowerContr
 
 DomainRegistry::~DomainRegistry() {
     removeAll();
+    for (const auto& [uuid, pending] : refreshing_) env_.retries.cancel(pending.id);
 }
 
 const Domain* DomainRegistry::find(std::string_view uuid) const {
@@ -31,7 +32,7 @@ bool DomainRegistry::reconcile() {
     }
     std::set<std::string, std::less<>> seen;
     for (const auto& snap : active) {
-        seen.insert(snap.uuid);
+        seen.insert(snap.uuid);  // an unreadable domain is still running
         sync(snap);
     }
     std::vector<std::string> gone;
@@ -112,8 +113,10 @@ void DomainRegistry::refresh(std::string_view uuid) {
     try {
         snap = source_.lookupActive(uuid);
     } catch (const std::exception& e) {
-        // libvirt is unreachable: keep what we have, reconcile on reconnect.
+        // libvirt cannot answer: keep what we have and ask again (a lost
+        // connection also reconciles everything when it comes back).
         spdlog::warn("cannot look up {}: {}", uuid, e.what());
+        refreshLater(uuid);
         return;
     }
     if (snap) {
@@ -123,7 +126,35 @@ void DomainRegistry::refresh(std::string_view uuid) {
     }
 }
 
+void DomainRegistry::refreshLater(std::string_view uuid) {
+    constexpr std::chrono::milliseconds kFirst{250}, kMax{10'000};
+    auto [it, inserted] = refreshing_.try_emplace(std::string(uuid), PendingRefresh{0, kFirst});
+    if (!inserted && it->second.id != 0) return;  // one pending retry per domain
+    PendingRefresh& p = it->second;
+    p.id = env_.retries.schedule(p.backoff, [this, key = it->first] {
+        auto pending = refreshing_.find(key);
+        if (pending != refreshing_.end()) pending->second.id = 0;
+        refresh(key);
+    });
+    p.backoff = std::min(p.backoff * 2, kMax);
+}
+
+void DomainRegistry::stopRefreshing(std::string_view uuid) {
+    auto it = refreshing_.find(uuid);
+    if (it == refreshing_.end()) return;
+    env_.retries.cancel(it->second.id);
+    refreshing_.erase(it);
+}
+
 void DomainRegistry::sync(const DomainSnapshot& snap) {
+    if (!snap.unreadable.empty()) {
+        // Not "gone": its channels and frequency holds stay as they are.
+        spdlog::warn("{} ({}): cannot read its XML now, keeping what we know: {}", snap.name,
+                     snap.uuid, snap.unreadable);
+        refreshLater(snap.uuid);
+        return;
+    }
+    stopRefreshing(snap.uuid);
     DomainDescription desc;
     try {
         desc = parseDomainXml(snap.xml);
@@ -176,7 +207,11 @@ void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wa
         auto it = d.channels.find(pc.index);
         if (it != d.channels.end() && it->second->description().source_path == pc.source_path) {
             // Same socket: an open connection survives (libvirtd restarts).
-            if (it->second->state() == Channel::State::Closed) it->second->open();
+            // A refused socket is examined again whenever the domain changes
+            // (its QEMU may have been replaced, or the pid file fixed).
+            auto state = it->second->state();
+            if (state == Channel::State::Closed || state == Channel::State::Refused)
+                it->second->open();
             continue;
         }
         if (it != d.channels.end()) d.channels.erase(it);  // path changed
@@ -192,6 +227,7 @@ void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wa
 }
 
 void DomainRegistry::remove(std::string_view uuid, const char* why) {
+    stopRefreshing(uuid);
     auto it = domains_.find(uuid);
     if (it == domains_.end()) return;
     spdlog::info("{}: {}, closing {} channel(s)", it->second->identity.name, why,

@@ -4,6 +4,7 @@
 // their channels (connected on start, closed on stop), and each vCPU's pCPU
 // set.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -48,6 +49,10 @@ class DomainRegistry final : public PcpuSharing {
 
   private:
     void refresh(std::string_view uuid);
+    // A domain libvirt could not read now is asked again later, with
+    // backoff; a successful read or its removal ends the retries.
+    void refreshLater(std::string_view uuid);
+    void stopRefreshing(std::string_view uuid);
     void sync(const DomainSnapshot& snap);
     void remove(std::string_view uuid, const char* why);
     void syncChannels(Domain& d, const std::vector<PowerChannel>& wanted);
@@ -64,6 +69,11 @@ class DomainRegistry final : public PcpuSharing {
     PowerControl& power_;
     std::map<std::string, std::unique_ptr<Domain>, std::less<>> domains_;
     std::vector<unsigned> pcpu_users_;  // how many domains may run on each pCPU
+    struct PendingRefresh {
+        RetryScheduler::Id id = 0;
+        std::chrono::milliseconds backoff;
+    };
+    std::map<std::string, PendingRefresh, std::less<>> refreshing_;
 };
 
 }  // namespace vmpower

@@ -50,6 +50,19 @@ class DomainRegistryTest : public ::testing::Test {
     }
 
     const Domain* find(const char* uuid) const { return registry_->find(uuid); }
+    // Loop turns for up to 5 s of real time (libvirt's timers are real), the
+    // manual clock moving on so the retries it schedules fall due.
+    template <typename Pred>
+    bool turnUntil(Pred pred) {
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        EventLoop::Timer tick([] {});
+        while (!pred() && std::chrono::steady_clock::now() < until) {
+            clock_.advance(std::chrono::milliseconds(20));
+            tick.arm(std::chrono::milliseconds(10));
+            EventLoop::runOnce();
+        }
+        return pred();
+    }
     bool released(const char* uuid) const {
         return std::count(power_.released.begin(), power_.released.end(), uuid) > 0;
     }
@@ -187,6 +200,41 @@ TEST_F(DomainRegistryTest, AFailingLookupKeepsWhatWeHave) {
     EXPECT_NE(find(kUuid1), nullptr);
     EXPECT_EQ(find(kUuid1)->channels.size(), 1u);
     EXPECT_FALSE(released(kUuid1));
+}
+
+TEST_F(DomainRegistryTest, ADomainThatCannotBeReadIsKeptAndReadAgainLater) {
+    source_.add(kUuid1, vm("vm1", kUuid1, channelXml(0)));
+    source_.add(kUuid2, vm("vm2", kUuid2, channelXml(0)));
+    ASSERT_TRUE(registry_->reconcile());
+    const Channel* before = find(kUuid1)->channels.at(0).get();
+    // libvirtd dies while the XML is read: only "no such domain" means gone.
+    source_.domains[kUuid1].fault = "End of file while reading data: Input/output error";
+    ASSERT_TRUE(registry_->reconcile());
+    registry_->onEvent(kUuid1, DomainChanged{});
+    ASSERT_NE(find(kUuid1), nullptr) << "an error reading a domain is not its end";
+    EXPECT_EQ(find(kUuid1)->channels.at(0).get(), before) << "its channel was not replaced";
+    EXPECT_FALSE(released(kUuid1)) << "its frequency holds stay";
+    // It is asked again on its own (no event, no reconnect needed).
+    source_.domains[kUuid1].fault.clear();
+    source_.domains[kUuid1].vcpu_pins = std::vector<CpuSet>{CpuSet{5}, CpuSet{6}};
+    const int calls = source_.calls;
+    turnUntil([&] { return source_.calls > calls; });
+    EXPECT_GT(source_.calls, calls) << "a retry read the domain again";
+    EXPECT_EQ(find(kUuid1)->vcpus.pcpus(0).toString(), "5");
+    EXPECT_EQ(find(kUuid1)->channels.at(0).get(), before);
+    EXPECT_EQ(env_->retries.pending(), 2u) << "no refresh left pending, only the channels' retries";
+}
+
+TEST_F(DomainRegistryTest, ALookupThatThrowsIsRetriedToo) {
+    source_.add(kUuid1, vm("vm1", kUuid1, channelXml(0)));
+    ASSERT_TRUE(registry_->reconcile());
+    source_.fail = true;
+    registry_->onEvent(kUuid1, DomainChanged{});
+    source_.fail = false;
+    source_.domains[kUuid1].active = false;  // it stopped meanwhile
+    turnUntil([&] { return find(kUuid1) == nullptr; });
+    EXPECT_EQ(find(kUuid1), nullptr) << "the retry learnt that it is gone";
+    EXPECT_TRUE(released(kUuid1));
 }
 
 TEST_F(DomainRegistryTest, UnusableXmlLeavesOthersAlone) {

@@ -22,6 +22,10 @@ struct DomainSnapshot {
     // From virDomainGetVcpuPinInfo (the truth, placement='auto' included);
     // nullopt when the driver cannot say: the XML decides then.
     std::optional<std::vector<CpuSet>> vcpu_pins;
+    // Non-empty: the domain exists (libvirt listed or found it) but could
+    // not be read now (libvirt's error). It is NOT gone: only libvirt's "no
+    // such domain" means gone. The registry keeps it and asks again later.
+    std::string unreadable;
 };
 
 struct DomainName {  // a domain libvirt knows, running or not
@@ -35,7 +39,8 @@ class DomainSource {
     // Running (or paused) domains. Throws std::runtime_error when libvirt
     // cannot answer (connection lost).
     virtual std::vector<DomainSnapshot> listActive() = 0;
-    // nullopt: no such domain any more, or it is not active.
+    // nullopt: no such domain any more, or it is not active. Throws when
+    // libvirt cannot answer.
     virtual std::optional<DomainSnapshot> lookupActive(std::string_view uuid) = 0;
     virtual CpuSet hostCpus() = 0;
     // Any defined domain, by name or UUID; nullopt: libvirt knows none.

@@ -20,6 +20,9 @@ class FakeDomainSource final : public DomainSource {
         std::string xml;
         std::optional<std::vector<CpuSet>> vcpu_pins;
         bool active = true;
+        // Non-empty: reading this domain fails with this error (libvirtd
+        // dying mid-call, a timeout), which is not "no such domain".
+        std::string fault = {};
     };
 
     void add(const std::string& uuid, FakeDomain d) { domains[uuid] = std::move(d); }
@@ -66,7 +69,8 @@ class FakeDomainSource final : public DomainSource {
 
   private:
     static DomainSnapshot snapshot(const std::string& uuid, const FakeDomain& d) {
-        return DomainSnapshot{uuid, d.name, d.xml, d.vcpu_pins};
+        if (!d.fault.empty()) return DomainSnapshot{uuid, d.name, {}, std::nullopt, d.fault};
+        return DomainSnapshot{uuid, d.name, d.xml, d.vcpu_pins, {}};
     }
 };
 

@@ -220,9 +220,15 @@ std::optional<DomainSnapshot> LibvirtHypervisor::snapshot(virDomainPtr dom) {
     snap.name = name;
     LibvirtString xml(virDomainGetXMLDesc(dom, 0));
     if (!xml) {
-        // Vanished between listing and reading: not an error of ours.
-        spdlog::info("{}: gone while reading its XML: {}", snap.name, lastLibvirtError());
-        return std::nullopt;
+        // Vanished between listing and reading: not an error of ours. Any
+        // other failure (libvirtd going away mid-call, a timeout) says
+        // nothing about the domain: it is kept, and read again later.
+        if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) {
+            spdlog::info("{}: gone while reading its XML", snap.name);
+            return std::nullopt;
+        }
+        snap.unreadable = lastLibvirtError();
+        return snap;
     }
     snap.xml = xml.get();
 
