@@ -189,7 +189,9 @@ struct ControlCommands {
     static json state(Agent& a, const json&) { return a.state(); }
 
     static json showVm(Agent& a, const json& req) {
-        json out = domainJson(runningDomain(a, req));
+        const Domain& d = runningDomain(a, req);
+        json out = domainJson(d);
+        out["last_power_refusal"] = a.power_.lastRefusal(d.identity.uuid);
         out["ok"] = true;
         return out;
     }
@@ -219,12 +221,38 @@ struct ControlCommands {
                     users.push_back({{"vm", d->identity.name}, {"vcpu", v}});
             }
         }
-        return {{"ok", true},
-                {"cpu", cpu},
-                {"khz", *cur},
-                {"available_khz", a.power_.availableFrequencies(cpu)},
-                {"turbo", a.power_.turboCapable(cpu)},
-                {"vcpus", users}};
+        json out = {{"ok", true},
+                    {"cpu", cpu},
+                    {"khz", *cur},
+                    {"available_khz", a.power_.availableFrequencies(cpu)},
+                    {"turbo", a.power_.turboCapable(cpu)},
+                    {"vcpus", users},
+                    {"host_cpus", a.power_.hostCpus().toString()}};
+        // Shared hardware: who runs on this CPU's policy, who holds what.
+        if (auto d = a.power_.describe(cpu)) {
+            json holds = json::array();
+            for (const auto& h : d->holds) {
+                holds.push_back({{"holder", h.holder},
+                                 {"vcpu", h.vcpu},
+                                 {"khz", h.khz ? json(*h.khz) : json(nullptr)},
+                                 {"turbo", h.turbo ? json(*h.turbo) : json(nullptr)}});
+            }
+            out["policy"] = {
+                {"name", d->policy},
+                {"cpus", d->cpus.toString()},
+                {"stakeholders", d->stakeholders},
+                {"host_cpus", d->host_cpus.toString()},
+                {"holds", holds},
+                {"consent", d->consent},
+                {"found_ceiling_khz",
+                 d->found_ceiling_khz ? json(*d->found_ceiling_khz) : json(nullptr)},
+                {"applied_khz", d->applied_khz ? json(*d->applied_khz) : json(nullptr)},
+                {"note", d->note},
+                {"turbo_file", d->turbo_file ? json(*d->turbo_file) : json(nullptr)},
+                {"turbo_global", d->turbo_global},
+                {"turbo_consent", d->turbo_consent}};
+        }
+        return out;
     }
 
     static json setCpuFreq(Agent& a, const json& req) {
@@ -232,12 +260,15 @@ struct ControlCommands {
         std::string name =
             choiceArg(req, "action", {"up", "down", "min", "max", "enable_turbo", "disable_turbo"});
         auto action = parsePowerAction(name);  // choiceArg checked the word
-        // The operator holds requests like a VM does, so arbitration still
-        // protects the VMs on that CPU.
-        bool done = a.power_.apply(Requester{"operator", cpu}, CpuSet{cpu}, *action, {});
-        return done ? ok()
-                    : error("CPU " + std::to_string(cpu) +
-                            ": cpufreq refused (see the agent's log)");
+        // The operator holds requests like a VM does (the highest hold wins).
+        // It is root's override of the shared-hardware rule: the reply says
+        // which running VMs it affects.
+        PowerVerdict v =
+            a.power_.apply(Requester{std::string(kOperatorUuid), cpu}, CpuSet{cpu}, *action, {});
+        if (!v.applied) return error("CPU " + std::to_string(cpu) + ": " + v.refusal);
+        json out = ok();
+        out["affects"] = v.affected;
+        return out;
     }
 
     static json setPcpu(Agent& a, const json& req) {

@@ -97,6 +97,7 @@ void DomainRegistry::onTunable(
             // Its requests on CPUs it left no longer speak for it.
             power_.releaseVcpuOutside(d.identity.uuid, vcpu, *set);
         }
+        reportFootprint(d);
     } catch (const std::exception& e) {
         spdlog::error("tunable event for {}: {}", uuid, e.what());
     }
@@ -158,7 +159,8 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     }
     d.identity.name = snap.name;  // a rename is possible while defined
     d.id = desc.id;
-    d.emulator_pcpus = desc.emulatorpin.value_or(CpuSet{});
+    // Without <emulatorpin> libvirt runs QEMU's own threads on <vcpu cpuset>.
+    d.emulator_pcpus = desc.emulatorpin.value_or(desc.vcpu_cpuset.value_or(CpuSet{}));
     if (desc.problems != d.problems) {
         for (const auto& p : desc.problems) spdlog::warn("{}: {}", snap.name, p);
         d.problems = desc.problems;
@@ -170,6 +172,7 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
             spdlog::debug("{}: vCPU {} on pCPUs {}", snap.name, v, d.vcpus.pcpus(v).toString());
         }
     }
+    reportFootprint(d);
     // QEMU must be the server (mode='bind'); with mode='connect' QEMU dials
     // out to a listener we do not run (reported as a problem above).
     std::vector<PowerChannel> usable;
@@ -233,6 +236,13 @@ void DomainRegistry::countPcpus(const CpuSet& set, int delta) {
         if (cpu >= pcpu_users_.size()) pcpu_users_.resize(cpu + 1, 0);
         pcpu_users_[cpu] = static_cast<unsigned>(static_cast<int>(pcpu_users_[cpu]) + delta);
     }
+}
+
+void DomainRegistry::reportFootprint(Domain& d) {
+    // Emulator threads with no pinning may run on every host CPU.
+    CpuSet cpus = d.emulator_pcpus.empty() ? source_.hostCpus() : d.emulator_pcpus;
+    cpus |= d.vcpus.allPcpus();
+    power_.setFootprint(d.identity.uuid, d.identity.name, cpus);
 }
 
 bool DomainRegistry::sharedWithOtherDomain(std::string_view uuid, const CpuSet& pcpus) const {

@@ -53,6 +53,9 @@ class DomainRegistry final : public PcpuSharing {
     // per-request sharing check does not walk every domain.
     void setVcpuMap(Domain& d, VcpuMap map);
     void countPcpus(const CpuSet& set, int delta);
+    // Tells PowerControl every CPU the domain's vCPUs or emulator threads
+    // may run on (its footprint on shared hardware).
+    void reportFootprint(Domain& d);
 
     ChannelEnv& env_;
     DomainSource& source_;

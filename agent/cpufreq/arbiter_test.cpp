@@ -32,7 +32,7 @@ struct ArbiterTest {
         journal = o.state_dir / kCpufreqJournalName;
     }
     bool apply(const Requester& who, CpuSet cpus, PowerAction a, FrequencyLimits l = kAny) {
-        return arbiter->apply(who, cpus, a, l);
+        return arbiter->apply(who, cpus, a, l).applied;
     }
     std::string get(const std::string& file) const { return fx.read(file); }
 

@@ -32,6 +32,10 @@ struct AgentSettings {
     std::filesystem::path qemu_pid_dir = "/run/libvirt/qemu";
     std::size_t reply_queue_records = 64;  // per channel, oldest dropped first
     std::string log_level = "info";
+    // The CPUs the host keeps for itself: they are stakeholders of the
+    // hardware they share with VMs, and never ask. nullopt: every CPU not in
+    // <sysfs_root>/devices/system/cpu/isolated when it lists any, else none.
+    std::optional<CpuSet> host_cpus;
 };
 
 struct Config {
