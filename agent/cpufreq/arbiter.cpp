@@ -221,6 +221,8 @@ void Arbiter::setHold(std::size_t policy, const HolderKey& key, std::optional<Ho
         it == s.holds.end() ? std::nullopt : std::optional<Hold>(it->second);
     const std::string& uuid = key.first;
     const bool had_level = old && old->khz, has_level = hold && hold->khz;
+    if (had_level) s.levels.erase(s.levels.find(*old->khz));
+    if (has_level) s.levels.insert(*hold->khz);
     if (has_level && !had_level) {
         if (s.level_holders[uuid]++ == 0) s.silent.erase(uuid);
     } else if (had_level && !has_level) {
@@ -354,7 +356,10 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
         return refuse(who, std::string("writing cpufreq failed: ") + e.what());
     }
 
-    // Who else runs on what was just written (the operator is told).
+    // Who else runs on what was just written: the operator is told (only
+    // then: it costs a walk over the stakeholders).
+    PowerVerdict verdict{true, {}, {}};
+    if (who.domain_uuid != kOperatorUuid) return verdict;
     Names others;
     if (knobs.empty()) {
         for (std::size_t p : *policies)
@@ -363,7 +368,6 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
         for (std::size_t k : knobs)
             others.insert(knobs_[k].stakeholders.begin(), knobs_[k].stakeholders.end());
     }
-    PowerVerdict verdict{true, {}, {}};
     for (const auto& uuid : others) {
         if (uuid != who.domain_uuid) verdict.affected.push_back(nameOf(uuid));
     }
@@ -374,9 +378,7 @@ void Arbiter::reconcile(std::size_t policy) {
     PolicyState& s = states_[policy];
     const CpufreqPolicy& pol = topology_.policy(policy);
     std::optional<std::uint32_t> target;
-    for (const auto& [key, hold] : s.holds) {
-        if (hold.khz && (!target || *hold.khz > *target)) target = hold.khz;
-    }
+    if (!s.levels.empty()) target = *s.levels.rbegin();  // the highest hold wins
     std::optional<std::string> blocked;
     if (target && *target < foundCeiling(policy)) blocked = blocker(policy, {});
     if (!target || blocked) {

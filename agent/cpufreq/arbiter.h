@@ -115,6 +115,7 @@ class Arbiter final : public PowerControl {
     };
     struct PolicyState {
         std::map<HolderKey, Hold> holds;
+        std::multiset<std::uint32_t> levels;       // of the holds, for the highest
         std::optional<std::uint32_t> applied_khz;  // what we last wrote
         std::vector<std::uint32_t> steps;          // cached, ascending
         std::optional<std::size_t> knob;           // index into knobs_

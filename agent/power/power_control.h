@@ -30,8 +30,9 @@ inline constexpr std::string_view kOperatorUuid = "operator";
 
 // What apply() did. Refused: nothing was written and no hold changed;
 // `refusal` says why, naming the stakeholder that did not ask when the
-// shared-hardware rule is the reason. `affected`: the names of the other
-// running domains that run on the hardware written (for the operator).
+// shared-hardware rule is the reason. `affected` (filled for the operator's
+// requests only): the names of the running domains that run on the
+// hardware written.
 struct PowerVerdict {
     bool applied = false;
     std::string refusal;
