@@ -12,7 +12,8 @@
 //
 // Stakeholders. Per policy: every domain whose footprint (setFootprint: the
 // CPUs its vCPUs or emulator threads may run on) meets the policy's CPUs,
-// plus the host when one of the host's own CPUs is among them. Per turbo
+// plus the host when one of the host's own CPUs is among them (a domain
+// that never reported a footprint is nobody's stakeholder). Per turbo
 // switch: the stakeholders of its policy; for a global switch
 // (intel_pstate/no_turbo, cpufreq/boost) every domain, and the host if it
 // keeps any CPU.

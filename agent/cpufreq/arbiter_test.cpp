@@ -143,6 +143,10 @@ TEST(CpufreqArbiter, ConfiguredStep) {
 
 // --- arbitration ---
 
+// The tests above and below report no footprints: without stakeholders
+// only the arbitration among holders applies. With footprints (as the agent
+// always reports them), a lone request to slow a shared policy is refused:
+// CpufreqArbiterShared below.
 TEST(CpufreqArbiter, HighestRequestWinsOnASharedPolicy) {
     ArbiterTest t("acpi-cpufreq");  // CPUs 2 and 3 share policy2
     ASSERT_TRUE(t.apply(kA, {2}, PowerAction::Max));
