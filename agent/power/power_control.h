@@ -20,7 +20,7 @@ enum class PowerAction { ScaleUp, ScaleDown, Max, Min, EnableTurbo, DisableTurbo
 struct Requester {
     std::string domain_uuid;
     unsigned vcpu = 0;
-    friend bool operator==(const Requester&, const Requester&) = default;
+    bool operator==(const Requester&) const = default;
 };
 
 // The requester uuid of `vmpowerctl set-cpu-freq`: root's override. Its
