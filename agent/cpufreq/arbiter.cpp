@@ -25,11 +25,11 @@ bool isTurbo(PowerAction a) {
 
 Arbiter::Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
                  std::unique_ptr<CpufreqBackend> backend, const std::filesystem::path& journal_file,
-                 CpuSet host_cpus)
+                 CpuSet host_cpus, std::string boot_id)
     : sysfs_(std::move(sysfs)),
       topology_(std::move(topology)),
       backend_(std::move(backend)),
-      journal_(*sysfs_, journal_file),
+      journal_(*sysfs_, journal_file, std::move(boot_id)),
       host_cpus_(std::move(host_cpus)),
       states_(topology_.policies().size()),
       high_priority_(topology_.policies().size(), false) {
@@ -383,7 +383,7 @@ void Arbiter::reconcile(std::size_t policy) {
     if (target && *target < foundCeiling(policy)) blocked = blocker(policy, {});
     if (!target || blocked) {
         if (journal_.has(pol.name)) {
-            journal_.restore(pol.name);
+            journal_.restore(pol.name);  // a failed one stays journaled: retried later
             if (blocked) {
                 spdlog::info(
                     "cpufreq: {} restored: {} runs there and asked for no frequency; "
@@ -394,14 +394,18 @@ void Arbiter::reconcile(std::size_t policy) {
             }
         }
         s.applied_khz.reset();
-        s.found_ceiling.reset();
+        s.prepared = false;
+        if (!journal_.has(pol.name)) s.found_ceiling.reset();
         return;
     }
-    if (!journal_.has(pol.name)) {
-        s.found_ceiling = backend_->foundCeiling(pol);           // what the journal records
-        journal_.record(pol.name, backend_->touchedFiles(pol));  // before the first write
+    if (!s.prepared) {
+        if (!journal_.has(pol.name)) {
+            s.found_ceiling = backend_->foundCeiling(pol);           // what the journal records
+            journal_.record(pol.name, backend_->touchedFiles(pol));  // before the first write
+        }
         s.applied_khz.reset();
         backend_->prepare(pol);
+        s.prepared = true;
     }
     if (s.applied_khz != target) {
         backend_->setFrequency(pol, *target);
@@ -422,7 +426,7 @@ void Arbiter::reconcileKnob(std::size_t knob) {
     if (!want) {
         if (journal_.has(group)) journal_.restore(group);
         k.applied.reset();
-        k.found_on.reset();
+        if (!journal_.has(group)) k.found_on.reset();
         return;
     }
     if (k.applied == want) return;
@@ -565,6 +569,7 @@ bool Arbiter::restoreAll() {
         for (const auto& key : keys) setHold(p, key, std::nullopt);
         states_[p].applied_khz.reset();
         states_[p].found_ceiling.reset();
+        states_[p].prepared = false;
     }
     for (auto& k : knobs_) {
         k.applied.reset();

@@ -77,7 +77,7 @@ class Arbiter final : public PowerControl {
     // never ask).
     Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
             std::unique_ptr<CpufreqBackend> backend, const std::filesystem::path& journal_file,
-            CpuSet host_cpus = {});
+            CpuSet host_cpus = {}, std::string boot_id = {});
     ~Arbiter() override;  // restoreAll()
     Arbiter(const Arbiter&) = delete;
     Arbiter& operator=(const Arbiter&) = delete;
@@ -125,6 +125,9 @@ class Arbiter final : public PowerControl {
         std::map<std::string, unsigned, std::less<>> level_holders;  // uuid -> holds with a level
         Names silent;                                // stakeholders holding no level here
         std::optional<std::uint32_t> found_ceiling;  // set when journaled
+        // prepare() ran since the last restore. Not the same as "journaled":
+        // a group whose restore failed stays journaled (originals kept).
+        bool prepared = false;
     };
     struct Wishes {
         unsigned on = 0, off = 0;

@@ -82,7 +82,8 @@ std::unique_ptr<Arbiter> makeArbiter(const CpufreqOptions& options) {
     }
     auto sysfs = std::make_unique<Sysfs>(options.sysfs_root);
     const fs::path journal = options.state_dir / kCpufreqJournalName;
-    RestoreJournal::recoverCrashed(*sysfs, journal);
+    const std::string boot_id = currentBootId(options.proc_root);
+    RestoreJournal::recoverCrashed(*sysfs, journal, boot_id);
 
     CpufreqTopology topology = CpufreqTopology::scan(*sysfs);
     std::unique_ptr<CpufreqBackend> backend;
@@ -100,7 +101,7 @@ std::unique_ptr<Arbiter> makeArbiter(const CpufreqOptions& options) {
     }
     CpuSet host = options.host_cpus ? *options.host_cpus : defaultHostCpus(*sysfs, topology);
     return std::make_unique<Arbiter>(std::move(sysfs), std::move(topology), std::move(backend),
-                                     journal, std::move(host));
+                                     journal, std::move(host), boot_id);
 }
 
 }  // namespace vmpower

@@ -19,7 +19,7 @@ struct CpufreqOptions {
     std::filesystem::path state_dir = "/var/lib/vmpower";  // holds the restore journal
     std::string driver_override;                           // "" = read scaling_driver
     std::uint32_t step_khz = 0;                            // 0 = the driver's frequency list
-    std::filesystem::path proc_root = "/proc";             // where tuned & co. are looked for
+    std::filesystem::path proc_root = "/proc";             // tuned & co., and this boot's id
     // The host's own CPUs; nullopt: every CPU not in devices/system/cpu/isolated
     // when that file lists any, else none.
     std::optional<CpuSet> host_cpus;

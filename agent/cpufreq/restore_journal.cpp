@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kHeader = "vmpower-cpufreq-journal 1";
+constexpr std::string_view kHeaderV1 = "vmpower-cpufreq-journal 1";
+constexpr std::string_view kHeaderV2 = "vmpower-cpufreq-journal 2 boot=";
 
 std::string toHex(std::string_view bytes) {
     static constexpr char kDigits[] = "0123456789abcdef";
@@ -61,11 +62,23 @@ bool safeRelative(const std::string& file) {
     return std::none_of(p.begin(), p.end(), [](const fs::path& part) { return part == ".."; });
 }
 
-std::optional<std::vector<JournalEntry>> parse(const std::string& text) {
+struct ParsedJournal {
+    std::string boot_id;  // "" in version 1 files
+    std::vector<JournalEntry> entries;
+};
+
+std::optional<ParsedJournal> parse(const std::string& text) {
     std::istringstream in(text);
     std::string line;
-    if (!std::getline(in, line) || line != kHeader) return std::nullopt;
-    std::vector<JournalEntry> entries;
+    if (!std::getline(in, line)) return std::nullopt;
+    ParsedJournal out;
+    if (line.starts_with(kHeaderV2)) {
+        out.boot_id = line.substr(kHeaderV2.size());
+        if (out.boot_id.empty()) return std::nullopt;
+    } else if (line != kHeaderV1) {
+        return std::nullopt;
+    }
+    std::vector<JournalEntry>& entries = out.entries;
     while (std::getline(in, line)) {
         if (line.empty()) continue;
         std::size_t t1 = line.find('\t');
@@ -77,7 +90,7 @@ std::optional<std::vector<JournalEntry>> parse(const std::string& text) {
         e.original = std::move(*bytes);
         entries.push_back(std::move(e));
     }
-    return entries;
+    return out;
 }
 
 void writeAll(int fd, const std::string& data, const fs::path& p) {
@@ -174,8 +187,45 @@ bool restoreEntries(const Sysfs& sysfs, const std::vector<JournalEntry>& entries
     return ok;
 }
 
-RestoreJournal::RestoreJournal(const Sysfs& sysfs, fs::path file)
-    : sysfs_(sysfs), file_(std::move(file)) {}
+std::string currentBootId(const fs::path& proc_root) {
+    std::ifstream in(proc_root / "sys/kernel/random/boot_id");
+    std::string id;
+    std::getline(in, id);
+    // A UUID: anything else (or a missing file) is "unknown".
+    bool ok = id.size() == 36 && std::all_of(id.begin(), id.end(), [](char c) {
+                  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
+              });
+    return ok ? id : std::string();
+}
+
+RestoreJournal::RestoreJournal(const Sysfs& sysfs, fs::path file, std::string boot_id)
+    : sysfs_(sysfs), file_(std::move(file)), boot_id_(std::move(boot_id)) {
+    std::error_code ec;
+    if (!fs::exists(file_, ec)) return;
+    std::ifstream in(file_, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = parse(text.str());
+    if (!in || !parsed) {
+        const fs::path aside = file_.string() + ".corrupt";
+        fs::rename(file_, aside, ec);
+        spdlog::error(
+            "cpufreq: journal {} cannot be read; moved to {}; cpufreq state of the earlier run "
+            "was not restored",
+            file_.string(), aside.string());
+        return;
+    }
+    if (!parsed->boot_id.empty() && !boot_id_.empty() && parsed->boot_id != boot_id_) {
+        const fs::path aside = file_.string() + ".boot-" + parsed->boot_id;
+        fs::rename(file_, aside, ec);
+        spdlog::warn(
+            "cpufreq: journal {} is from an earlier boot ({}): the reboot reset those CPUs, and "
+            "restoring it would overwrite this boot's settings; archived as {}, not restored",
+            file_.string(), parsed->boot_id, aside.string());
+        return;
+    }
+    entries_ = std::move(parsed->entries);
+}
 
 bool RestoreJournal::has(const std::string& group) const {
     return std::any_of(entries_.begin(), entries_.end(),
@@ -203,6 +253,14 @@ bool RestoreJournal::restore(const std::string& group) {
     for (auto& e : entries_) (e.group == group ? mine : rest).push_back(std::move(e));
     entries_ = std::move(rest);
     const bool ok = restoreEntries(sysfs_, mine);
+    if (!ok) {
+        // Keep the originals for the next attempt (next release, exit, or
+        // the next start): forgetting them would make the next run journal
+        // this half-restored state as "original".
+        spdlog::warn("cpufreq: {} not fully restored; kept in the journal for the next attempt",
+                     group);
+        entries_.insert(entries_.end(), mine.begin(), mine.end());
+    }
     try {
         persist();
     } catch (const CpufreqError& err) {
@@ -230,7 +288,10 @@ void RestoreJournal::persist() const {
             throw CpufreqError(fmt::format("{}: cannot remove: {}", file_.string(), ec.message()));
         return;
     }
-    std::string text = std::string(kHeader) + "\n";
+    // A journal written without a boot id stays readable by every boot
+    // (version 1): "unknown" must not look like a mismatch.
+    std::string text =
+        boot_id_.empty() ? std::string(kHeaderV1) + "\n" : std::string(kHeaderV2) + boot_id_ + "\n";
     for (const auto& e : entries_)
         text += fmt::format("{}\t{}\t{}\n", e.group, e.file, toHex(e.original));
 
@@ -253,29 +314,16 @@ void RestoreJournal::persist() const {
     fsyncDir(file_.parent_path());
 }
 
-std::size_t RestoreJournal::recoverCrashed(const Sysfs& sysfs, const fs::path& file) {
-    std::error_code ec;
-    if (!fs::exists(file, ec)) return 0;
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto entries = parse(text.str());
-    if (!in || !entries) {
-        const fs::path aside = file.string() + ".corrupt";
-        fs::rename(file, aside, ec);
-        spdlog::error(
-            "cpufreq: journal {} cannot be read; moved to {}; cpufreq state of the crashed run "
-            "was not restored",
-            file.string(), aside.string());
-        return 0;
-    }
-    RestoreJournal journal(sysfs, file);
-    journal.entries_ = std::move(*entries);
+std::size_t RestoreJournal::recoverCrashed(const Sysfs& sysfs, const fs::path& file,
+                                           const std::string& boot_id) {
+    RestoreJournal journal(sysfs, file, boot_id);
     const std::size_t n = journal.entries_.size();
+    if (n == 0) return 0;
     spdlog::warn("cpufreq: a previous run did not exit cleanly; restoring {} files from {}", n,
                  file.string());
     if (!journal.restoreAll())
-        spdlog::error("cpufreq: some files of the crashed run could not be restored");
+        spdlog::error("cpufreq: some files of the earlier run could not be restored; kept in {}",
+                      file.string());
     return n;
 }
 

@@ -8,8 +8,11 @@
 // directory) before the write it protects; it is removed when empty.
 //
 // Format, one entry a line: "<group>\t<file>\t<hex of original bytes>"
-// after a "vmpower-cpufreq-journal 1" header (hex: sysfs bytes need no
-// escaping rules).
+// after a "vmpower-cpufreq-journal 2 boot=<boot id>" header (hex: sysfs
+// bytes need no escaping rules). The boot id is the kernel's
+// (/proc/sys/kernel/random/boot_id): a journal from an earlier boot
+// describes CPUs the reboot has reset, and restoring it would overwrite
+// this boot's tuning. Version 1 files (no boot id) are still read.
 
 #include <filesystem>
 #include <string>
@@ -27,7 +30,12 @@ struct JournalEntry {
 
 class RestoreJournal {
   public:
-    RestoreJournal(const Sysfs& sysfs, std::filesystem::path file);
+    // Loads what an earlier run left in `file` (entries whose restore
+    // failed, or a crashed run's), so originals are never journaled twice.
+    // A file from another boot is archived as "<file>.boot-<its id>", an
+    // unreadable one as "<file>.corrupt" (both logged), and not loaded.
+    // `boot_id` "" (unknown) matches any file.
+    RestoreJournal(const Sysfs& sysfs, std::filesystem::path file, std::string boot_id = {});
 
     // Records the current bytes of `files` (missing ones skipped) under
     // `group` unless the group is already recorded, then persists.
@@ -37,8 +45,9 @@ class RestoreJournal {
     bool has(const std::string& group) const;
 
     // Writes the group's original bytes back (see restoreEntries) and
-    // forgets it. Returns false if some file could not be restored; the
-    // group is forgotten anyway (retrying a dead file helps no one).
+    // forgets it. Returns false if some file could not be restored: the
+    // group is then kept (in memory and on disk) for the next attempt, so
+    // its originals are never lost or replaced by a modified state.
     bool restore(const std::string& group);
     bool restoreAll();
 
@@ -46,15 +55,19 @@ class RestoreJournal {
     const std::filesystem::path& file() const { return file_; }
 
     // A journal left by a run that did not exit cleanly: restores it and
-    // deletes it. Returns the number of entries restored. A journal that
-    // cannot be parsed is renamed to "<file>.corrupt" and logged.
-    static std::size_t recoverCrashed(const Sysfs& sysfs, const std::filesystem::path& file);
+    // deletes it (what cannot be restored stays in it). Returns the number
+    // of entries found. Another boot's or an unreadable journal is set
+    // aside, as the constructor does.
+    static std::size_t recoverCrashed(const Sysfs& sysfs, const std::filesystem::path& file,
+                                      const std::string& boot_id = {});
+    const std::string& bootId() const { return boot_id_; }
 
   private:
     void persist() const;
 
     const Sysfs& sysfs_;
     std::filesystem::path file_;
+    std::string boot_id_;
     std::vector<JournalEntry> entries_;
 };
 
@@ -64,5 +77,9 @@ class RestoreJournal {
 // scaling_min_freq/scaling_max_freq (an order keeping min <= max), then the
 // rest. Returns false if some file could not be restored (logged).
 bool restoreEntries(const Sysfs& sysfs, const std::vector<JournalEntry>& entries);
+
+// The kernel's id of this boot (<proc_root>/sys/kernel/random/boot_id), ""
+// when it cannot be read.
+std::string currentBootId(const std::filesystem::path& proc_root);
 
 }  // namespace vmpower

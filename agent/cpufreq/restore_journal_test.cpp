@@ -115,3 +115,81 @@ TEST_F(JournalTest, UnwritableJournalThrowsAndRecordsNothing) {
     EXPECT_THROW(j.record("policy0", {pol(0, "scaling_min_freq")}), CpufreqError);
     EXPECT_FALSE(j.has("policy0"));
 }
+
+namespace {
+constexpr const char* kBootA = "0f3a9c1e-1111-4222-8333-944455556666";
+constexpr const char* kBootB = "7b2d4e6f-aaaa-4bbb-8ccc-dddd0000eeee";
+}  // namespace
+
+TEST_F(JournalTest, AJournalFromAnEarlierBootIsArchivedNotRestored) {
+    {
+        RestoreJournal j(sysfs, file, kBootA);
+        j.record("policy2", {pol(2, "scaling_min_freq")});
+        sysfs.write(pol(2, "scaling_min_freq"), "4700000\n");
+    }
+    // After a reboot the kernel reset policy2; this boot's tuning is what
+    // the files hold now, and the old originals must not overwrite it.
+    fx.write(pol(2, "scaling_min_freq"), "3100000\n");
+    const auto now = fx.snapshot();
+    EXPECT_EQ(RestoreJournal::recoverCrashed(sysfs, file, kBootB), 0u);
+    EXPECT_EQ(fx.snapshot(), now) << "nothing written";
+    EXPECT_FALSE(std::filesystem::exists(file));
+    EXPECT_TRUE(std::filesystem::exists(file.string() + ".boot-" + kBootA)) << "kept for people";
+}
+
+TEST_F(JournalTest, TheSameBootAndVersion1JournalsAreRestored) {
+    {
+        RestoreJournal j(sysfs, file, kBootA);
+        j.record("policy2", {pol(2, "scaling_min_freq")});
+        sysfs.write(pol(2, "scaling_min_freq"), "4700000\n");
+    }
+    std::ifstream in(file);
+    std::string header;
+    std::getline(in, header);
+    EXPECT_EQ(header, std::string("vmpower-cpufreq-journal 2 boot=") + kBootA);
+    EXPECT_EQ(RestoreJournal::recoverCrashed(sysfs, file, kBootA), 1u);
+    EXPECT_TRUE(fx.changedFiles().empty());
+    // A file an older vmpower wrote has no boot id: restored as before.
+    std::ofstream(file) << "vmpower-cpufreq-journal 1\npolicy2\t" << pol(2, "scaling_min_freq")
+                        << "\t"
+                        << "3830303030300a\n";  // "800000\n"
+    EXPECT_EQ(RestoreJournal::recoverCrashed(sysfs, file, kBootB), 1u);
+    EXPECT_EQ(sysfs.read(pol(2, "scaling_min_freq")), "800000");
+}
+
+TEST_F(JournalTest, AGroupWhoseRestoreFailsIsKeptForTheNextAttempt) {
+    const auto original = fx.snapshot();
+    {
+        RestoreJournal j(sysfs, file, kBootA);
+        j.record("policy2", {pol(2, "scaling_min_freq"), pol(2, "energy_performance_preference")});
+        sysfs.write(pol(2, "scaling_min_freq"), "4700000\n");
+        // The file cannot be written back now (here: replaced by a directory).
+        const auto epp = fx.root() / pol(2, "energy_performance_preference");
+        std::filesystem::remove(epp);
+        std::filesystem::create_directory(epp);
+        EXPECT_FALSE(j.restore("policy2"));
+        EXPECT_TRUE(j.has("policy2")) << "the originals are not forgotten";
+        EXPECT_TRUE(std::filesystem::exists(file)) << "nor lost from disk";
+        // A later record of the group keeps the originals, not today's bytes.
+        j.record("policy2", {pol(2, "scaling_min_freq")});
+        std::filesystem::remove(epp);
+        std::ofstream(epp) << "x\n";  // back (with other bytes)
+    }
+    // The next run loads what is left and restores it.
+    EXPECT_EQ(RestoreJournal::recoverCrashed(sysfs, file, kBootA), 2u);
+    EXPECT_EQ(fx.snapshot(), original);
+    EXPECT_FALSE(std::filesystem::exists(file));
+}
+
+TEST_F(JournalTest, SysfsFilesAreNeverFollowedThroughASymlink) {
+    const auto target = fx.scratch("elsewhere") / "victim";
+    std::ofstream(target) << "precious\n";
+    const auto link = fx.root() / pol(0, "scaling_setspeed_link");
+    std::filesystem::create_symlink(target, link);
+    EXPECT_THROW(sysfs.write(pol(0, "scaling_setspeed_link"), "1\n"), CpufreqError);
+    EXPECT_THROW(sysfs.readRaw(pol(0, "scaling_setspeed_link")), CpufreqError);
+    std::ifstream in(target);
+    std::string text;
+    std::getline(in, text);
+    EXPECT_EQ(text, "precious");
+}

@@ -65,7 +65,7 @@ bool Sysfs::exists(std::string_view file) const {
 
 std::string Sysfs::readRaw(std::string_view file) const {
     const auto p = path(file);
-    UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) fail(p, "cannot open for reading", errno);
     std::string out;
     char buf[4096];
@@ -115,7 +115,7 @@ std::vector<std::uint32_t> Sysfs::readKhzList(std::string_view file) const {
 void Sysfs::write(std::string_view file, std::string_view value) const {
     const auto p = path(file);
     // O_TRUNC matters only for fixture trees (plain files); sysfs ignores it.
-    UniqueFd fd(::open(p.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    UniqueFd fd(::open(p.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) fail(p, "cannot open for writing", errno);
     ssize_t n;
     do {
