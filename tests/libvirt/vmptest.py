@@ -111,16 +111,18 @@ class Agent:
     """vmpowerd as a process, on a copy of a fixture sysfs tree."""
 
     def __init__(self, binary, scratch, driver="acpi-cpufreq", extra_vms='  - name: "*"\n',
-                 uri=URI):
+                 uri=URI, agent_extra="", sysfs_exists_ok=False):
         self.scratch = scratch
         self.sysfs = os.path.join(scratch.path, "sys")
-        shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "sysfs", driver), self.sysfs,
-                        symlinks=True)
+        if not (sysfs_exists_ok and os.path.isdir(self.sysfs)):  # a restart keeps its tree
+            shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "sysfs", driver), self.sysfs,
+                            symlinks=True)
         self.control = os.path.join(scratch.path, "ctl.sock")
         self.config = os.path.join(scratch.path, "vmpower.yaml")
         with open(self.config, "w") as f:
             f.write(f"agent:\n  sysfs_root: {self.sysfs}\n  state_dir: {scratch.path}/state\n"
-                    f"  control_socket: {self.control}\n  log_level: debug\nvms:\n{extra_vms}")
+                    f"  control_socket: {self.control}\n  log_level: debug\n{agent_extra}"
+                    f"vms:\n{extra_vms}")
         self.log = open(os.path.join(scratch.path, "vmpowerd.log"), "w+")
         self.proc = subprocess.Popen([binary, "--connect", uri, "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT)

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Do no harm, even when killed: vmpowerd is started on libvirt's test driver
+with three guests (this test plays their QEMU ends), the guests drive
+requests, and vmpowerd is killed with SIGKILL at a random moment; 50 rounds.
+After every restart (its crash restore done, before any new request) the
+fixture sysfs tree must be byte-identical to the original, and at the end a
+clean SIGTERM leaves it so too.
+Usage: vmpowerd_crash_test.py PATH/TO/vmpowerd"""
+
+import os
+import random
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmptest  # noqa: E402
+
+VMPOWERD = None
+RECORD = 464
+CPU_POWER = 1
+UNITS = [1, 2, 3, 4, 5, 6]  # up, down, max, min, turbo on, turbo off
+ROUNDS = 50
+# acpi-cpufreq fixture: policy0 = CPU 0, policy1 = CPU 1, policy2 = CPUs 2-3.
+# a and b are alone on their policies; c and d share policy2.
+GUESTS = {"a": "1", "c": "2", "d": "3"}
+
+
+def record(unit, vcpu=0):
+    body = bytearray(RECORD)
+    struct.pack_into("<QII", body, 0, vcpu, unit, CPU_POWER)
+    return bytes(body)
+
+
+class QemuEnd:
+    """The listening end QEMU would own; the agent connects to it."""
+
+    def __init__(self, path):
+        self.path = path
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(4)
+        self.listener.setblocking(False)
+        self.conn = None
+
+    def accept_pending(self):
+        r, _, _ = select.select([self.listener], [], [], 0)
+        if r:
+            if self.conn:
+                self.conn.close()
+            self.conn, _ = self.listener.accept()
+            self.conn.setblocking(False)
+
+    def send(self, data):
+        if not self.conn:
+            return
+        try:
+            self.conn.sendall(data)
+        except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+            pass
+
+    def drain(self):
+        if not self.conn:
+            return
+        try:
+            while self.conn.recv(65536):
+                pass
+        except (BlockingIOError, ConnectionResetError):
+            pass
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+        self.listener.close()
+
+
+class KilledAtRandom(unittest.TestCase):
+    def setUp(self):
+        self.scratch = vmptest.Scratch()
+        self.qemu = {}
+        domains = ""
+        for name, cpu in GUESTS.items():
+            path = os.path.join(self.scratch.path, name + ".0")
+            self.qemu[name] = QemuEnd(path)
+            domains += f"""<domain type='test'><name>{name}</name><uuid>{uuid.uuid4()}</uuid>
+  <memory>1048576</memory><vcpu placement='static'>1</vcpu>
+  <cputune><vcpupin vcpu='0' cpuset='{cpu}'/><emulatorpin cpuset='{cpu}'/></cputune>
+  <os><type>hvm</type></os><devices><controller type='virtio-serial' index='0'/>
+  <channel type='unix'><source mode='bind' path='{path}'/>
+  <target type='virtio' name='virtio.serial.port.poweragent.0'/></channel></devices></domain>
+"""
+        node = os.path.join(self.scratch.path, "node.xml")
+        with open(node, "w") as f:
+            f.write("<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
+                    "<cores>4</cores><threads>1</threads><active>4</active></cpu>"
+                    + domains + "</node>\n")
+        self.uri = "test://" + node
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent:
+            self.agent.close()
+        for q in self.qemu.values():
+            q.close()
+        self.scratch.cleanup()
+
+    def start_agent(self):
+        self.agent = vmptest.Agent(
+            VMPOWERD, self.scratch, uri=self.uri,
+            extra_vms='  - name: "*"\n    rate: 0\n',
+            agent_extra="  verify_channel_peer: false\n  host_cpus: \"\"\n",
+            sysfs_exists_ok=True)
+
+    def test_sigkill_at_random_moments_then_restart_restores_the_tree(self):
+        rng = random.Random(int(os.environ.get("VMPOWER_TEST_SEED", os.getpid())))
+        self.start_agent()
+        original = vmptest.tree_snapshot(self.agent.sysfs)
+        wrote_something = 0
+        for round_ in range(ROUNDS):
+            if round_ > 0:
+                self.start_agent()  # restores what the killed run left
+                self.assertEqual(vmptest.tree_snapshot(self.agent.sysfs), original,
+                                 f"round {round_}: the restart left the tree changed")
+            deadline = time.monotonic() + rng.uniform(0.02, 0.4)
+            while time.monotonic() < deadline:
+                for name, q in self.qemu.items():
+                    q.accept_pending()
+                    q.send(b"".join(record(rng.choice(UNITS)) for _ in range(rng.randint(1, 4))))
+                    q.drain()
+                time.sleep(0.005)
+            if vmptest.tree_snapshot(self.agent.sysfs) != original:
+                wrote_something += 1
+            self.agent.proc.send_signal(signal.SIGKILL)
+            self.agent.proc.wait()
+            self.agent.log.close()
+            self.agent = None
+        # The runs did write (else this proves nothing), and one last clean stop.
+        self.assertGreater(wrote_something, ROUNDS // 4)
+        self.start_agent()
+        self.assertEqual(vmptest.tree_snapshot(self.agent.sysfs), original)
+        self.assertEqual(self.agent.stop(), 0)
+        self.assertEqual(vmptest.tree_snapshot(self.agent.sysfs), original)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    VMPOWERD = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
