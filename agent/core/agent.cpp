@@ -25,8 +25,8 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         peers_ = std::make_unique<TrustingPeerVerifier>();
     }
     handler_ = std::make_unique<RequestHandler>(power_, clock_, sharing_, config_.policy);
-    env_ = std::make_unique<ChannelEnv>(
-        ChannelEnv{*epoll_, *retries_, *handler_, *peers_, config_.agent.reply_queue_records});
+    env_ = std::make_unique<ChannelEnv>(ChannelEnv{*epoll_, *retries_, *handler_, *peers_,
+                                                   config_.agent.reply_queue_records, &fd_budget_});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
     sharing_.target = registry_.get();
@@ -39,7 +39,7 @@ Agent::~Agent() {
 }
 
 void Agent::start() {
-    raiseFdLimit();
+    fd_budget_.setLimit(FdBudget::channelsFor(raiseFdLimit()));
     if (options_.handle_signals) setUpSignals();
     if (options_.control_socket) {
         ControlServerOptions o;

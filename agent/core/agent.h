@@ -103,6 +103,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<PeerVerifier> peers_;
     SharingForwarder sharing_;
     std::unique_ptr<RequestHandler> handler_;
+    FdBudget fd_budget_{FdBudget::channelsFor(1024)};  // set from the real limit at start()
     std::unique_ptr<ChannelEnv> env_;
     std::unique_ptr<LibvirtHypervisor> hypervisor_;
     std::unique_ptr<DomainRegistry> registry_;

@@ -117,6 +117,16 @@ void Channel::tryConnect() {
     }
     std::memcpy(addr.sun_path, desc_.source_path.data(), desc_.source_path.size());
 
+    FdBudget::Ticket ticket;
+    if (env_.fds != nullptr) {
+        ticket = env_.fds->take();
+        if (!ticket) {
+            noteError("no file descriptor left for channels (" + std::to_string(env_.fds->limit()) +
+                      " in use; raise LimitNOFILE): waiting for one to be freed");
+            retryLater();
+            return;
+        }
+    }
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) {
         noteError(std::string("socket: ") + std::strerror(errno));
@@ -144,6 +154,7 @@ void Channel::tryConnect() {
         return;
     }
     fd_ = std::move(fd);
+    fd_ticket_ = std::move(ticket);
     interest_ = EPOLLIN | EPOLLRDHUP;
     token_ = env_.epoll.add(fd_.get(), interest_, *this);
     state_ = State::Connected;
@@ -167,6 +178,7 @@ void Channel::dropConnection() {
     if (token_) env_.epoll.remove(*token_, fd_.get());
     token_.reset();
     fd_.reset();
+    fd_ticket_.reset();
     replies_.clear();
     if (assembler_.pendingBytes() > 0) {
         ++stats_.partial_dropped;

@@ -12,6 +12,7 @@
 
 #include "domain_xml.h"
 #include "epoll_set.h"
+#include "fd_budget.h"
 #include "peer_verifier.h"
 #include "policy.h"
 #include "record_assembler.h"
@@ -28,6 +29,7 @@ struct ChannelEnv {
     RequestHandler& handler;
     const PeerVerifier& peers;
     std::size_t reply_queue_records = 64;
+    FdBudget* fds = nullptr;  // the agent's channel fd budget; null: unbounded (tests)
 };
 
 class Channel final : public EpollClient {
@@ -82,6 +84,7 @@ class Channel final : public EpollClient {
 
     State state_ = State::Closed;
     UniqueFd fd_;
+    FdBudget::Ticket fd_ticket_;  // fd_'s place in the agent's budget
     std::optional<EpollSet::Token> token_;
     std::optional<RetryScheduler::Id> retry_;
     std::chrono::milliseconds backoff_{50};

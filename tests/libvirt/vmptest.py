@@ -111,7 +111,7 @@ class Agent:
     """vmpowerd as a process, on a copy of a fixture sysfs tree."""
 
     def __init__(self, binary, scratch, driver="acpi-cpufreq", extra_vms='  - name: "*"\n',
-                 uri=URI, agent_extra="", sysfs_exists_ok=False):
+                 uri=URI, agent_extra="", sysfs_exists_ok=False, preexec_fn=None):
         self.scratch = scratch
         self.sysfs = os.path.join(scratch.path, "sys")
         if not (sysfs_exists_ok and os.path.isdir(self.sysfs)):  # a restart keeps its tree
@@ -125,7 +125,8 @@ class Agent:
                     f"vms:\n{extra_vms}")
         self.log = open(os.path.join(scratch.path, "vmpowerd.log"), "w+")
         self.proc = subprocess.Popen([binary, "--connect", uri, "--config", self.config],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=preexec_fn)
         wait_for(lambda: self.state().get("ready"), what="vmpowerd ready")
 
     def request(self, req):
