@@ -1,5 +1,4 @@
 #pragma once
-// CONTRACT (owned by the policy/request helper; core relies on these names).
 // Which VMs may do what to which host CPUs.
 
 #include <cstddef>
