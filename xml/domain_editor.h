@@ -20,10 +20,11 @@
 #include <string_view>
 #include <vector>
 
+#include "power_channel.h"  // kMaxSocketPathBytes
+
 namespace vmpower {
 
 inline constexpr unsigned kMaxPowerChannels = 64;
-inline constexpr std::size_t kMaxSocketPathBytes = 107;  // sun_path minus the NUL
 inline constexpr std::string_view kProvisionNamespace = "urn:vmpower:provision:1";
 
 class DomainEditError : public std::runtime_error {

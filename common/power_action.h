@@ -1,21 +1,22 @@
 #pragma once
-// The names of power actions, as operators and policy files write them
-// (DPDK's CLI words): the one table every parser and log line uses.
+// What a guest (or the operator) asks of a host CPU, and the names of those
+// actions as operators and policy files write them (DPDK's CLI words): the
+// one table every parser, log line and the control commands use.
 
 #include <array>
 #include <optional>
 #include <string_view>
 #include <utility>
 
-#include "power_control.h"
-
 namespace vmpower {
+
+enum class PowerAction { ScaleUp, ScaleDown, Max, Min, EnableTurbo, DisableTurbo };
 
 inline constexpr std::array<std::pair<std::string_view, PowerAction>, 6> kPowerActionNames{{
     {"up", PowerAction::ScaleUp},
     {"down", PowerAction::ScaleDown},
-    {"max", PowerAction::Max},
     {"min", PowerAction::Min},
+    {"max", PowerAction::Max},
     {"enable_turbo", PowerAction::EnableTurbo},
     {"disable_turbo", PowerAction::DisableTurbo},
 }};
