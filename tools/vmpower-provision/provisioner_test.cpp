@@ -9,6 +9,7 @@
 
 #include "fake_hypervisor.h"
 #include "schema_validator.h"
+#include "temp_dir.h"
 
 namespace vmpower::provision {
 namespace {
@@ -36,19 +37,12 @@ QemuIdentity me() {
     return id;
 }
 
-fs::path makeTempDir() {
-    char tmpl[] = "/var/tmp/vmpower-provision-test.XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) std::abort();
-    return tmpl;
-}
-
 class ProvisionerTest : public ::testing::Test {
   protected:
     void SetUp() override {
         hv.domains["debian12"].config = corpus("virt-manager-q35-spice.xml");
         hv.domains["packed"].config = corpus("full-controller.xml");
     }
-    void TearDown() override { fs::remove_all(dir); }
 
     DomainOptions opts(const std::string& domain) {
         DomainOptions o;
@@ -64,7 +58,9 @@ class ProvisionerTest : public ::testing::Test {
         return r;
     }
 
-    fs::path dir = makeTempDir();  // first: the members below use it
+    // First: the members below use it. Not under /tmp: HostFiles warns there.
+    test::TempDir temp{"/var/tmp"};
+    const fs::path& dir = temp.path();
     FakeHypervisor hv;
     std::ostringstream out, err;
     HostFiles files{dir / "state", me(), err};
