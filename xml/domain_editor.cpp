@@ -299,8 +299,8 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
     }
     const std::string domainName = name();
     if (domainName.empty()) throw DomainEditError(Kind::Malformed, "the domain has no <name>");
-    if (request.socketDir) {
-        if (!request.socketDir->is_absolute()) {
+    if (request.socket_dir) {
+        if (!request.socket_dir->is_absolute()) {
             throw std::invalid_argument("socket directory must be absolute");
         }
         if (domainName.find('/') != std::string::npos || domainName == "." || domainName == "..") {
@@ -317,8 +317,8 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
 
     std::vector<std::string> paths;
     for (unsigned n : before.missing) {
-        if (!request.socketDir) break;
-        std::string path = (*request.socketDir / (domainName + "." + std::to_string(n)))
+        if (!request.socket_dir) break;
+        std::string path = (*request.socket_dir / (domainName + "." + std::to_string(n)))
                                .lexically_normal()
                                .string();
         if (path.size() > kMaxSocketPathBytes) {
@@ -331,7 +331,7 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
     }
 
     EditSummary summary;
-    summary.keptChannels = before.present;
+    summary.kept_channels = before.present;
     if (before.missing.empty()) return summary;
 
     const ports::Allocation alloc =
@@ -346,7 +346,7 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
         const std::string controllerTag = prefix + "controller";
         pugi::xml_node after =
             doc_->lastChild(devices, {"controller", "filesystem", "disk", "emulator"});
-        for (unsigned index : alloc.newControllers) {
+        for (unsigned index : alloc.new_controllers) {
             pugi::xml_node c = layout::insertChild(devices, after, "controller", indent);
             c.append_attribute("type").set_value("virtio-serial");
             c.append_attribute("index").set_value(index);
@@ -365,7 +365,7 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
         ch.append_attribute("type").set_value("unix");
         pugi::xml_node source = layout::appendNested(ch, "source", indent);
         source.append_attribute("mode").set_value("bind");
-        if (request.socketDir) source.append_attribute("path").set_value(paths[i].c_str());
+        if (request.socket_dir) source.append_attribute("path").set_value(paths[i].c_str());
         pugi::xml_node target = layout::appendNested(ch, "target", indent);
         target.append_attribute("type").set_value("virtio");
         target.append_attribute("name").set_value(powerChannelName(n).c_str());
@@ -430,7 +430,7 @@ EditSummary DomainEditor::removePowerChannels(bool all) {
         const bool used =
             std::any_of(inv.used.begin(), inv.used.end(),
                         [&](const ports::PortUse& u) { return u.controller == index; }) ||
-            (index == 0 && inv.unaddressedChannels > 0);
+            (index == 0 && inv.unaddressed_channels > 0);
         if (controller && used) continue;  // someone else's devices now live on it: keep both
         if (controller) {
             controllers.push_back(

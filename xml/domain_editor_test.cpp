@@ -202,7 +202,7 @@ TEST(DomainEditor, KeepsExistingChannelsAndAddsTheRest) {
     EXPECT_EQ(c.present, std::vector<unsigned>{0});
     EXPECT_EQ(c.missing, std::vector<unsigned>{1});
     EditSummary s = e.addPowerChannels({2, fs::path("/elsewhere")});
-    EXPECT_EQ(s.keptChannels, std::vector<unsigned>{0});
+    EXPECT_EQ(s.kept_channels, std::vector<unsigned>{0});
     ASSERT_EQ(s.devices.size(), 1u);
     EXPECT_NE(s.devices[0].xml.find("path='/elsewhere/half.1'"), std::string::npos);
     EXPECT_NE(s.devices[0].xml.find("port='2'"), std::string::npos);

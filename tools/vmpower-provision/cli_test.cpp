@@ -45,7 +45,7 @@ class CliTest : public ::testing::Test {
             if (uri == "bad:///") throw ProvisionError(ExitStatus::NoConnection, "no");
             return std::make_unique<Borrowed>(fake);
         };
-        env.qemuConf = dir / "qemu.conf";
+        env.qemu_conf = dir / "qemu.conf";
         env.out = &out;
         env.err = &err;
         int status = runCli(static_cast<int>(argv.size()), argv.data(), env);
