@@ -3,16 +3,16 @@
 // actions as operators and policy files write them (DPDK's CLI words): the
 // one table every parser, log line and the control commands use.
 
-#include <array>
 #include <optional>
 #include <string_view>
-#include <utility>
+
+#include "name_table.h"
 
 namespace vmpower {
 
 enum class PowerAction { ScaleUp, ScaleDown, Max, Min, EnableTurbo, DisableTurbo };
 
-inline constexpr std::array<std::pair<std::string_view, PowerAction>, 6> kPowerActionNames{{
+inline constexpr NameTable<PowerAction, 6> kPowerActionNames{{
     {"up", PowerAction::ScaleUp},
     {"down", PowerAction::ScaleDown},
     {"min", PowerAction::Min},
@@ -22,17 +22,11 @@ inline constexpr std::array<std::pair<std::string_view, PowerAction>, 6> kPowerA
 }};
 
 constexpr std::string_view powerActionName(PowerAction a) {
-    for (const auto& [name, action] : kPowerActionNames) {
-        if (action == a) return name;
-    }
-    return "?";
+    return nameIn(kPowerActionNames, a);
 }
 
 constexpr std::optional<PowerAction> parsePowerAction(std::string_view word) {
-    for (const auto& [name, action] : kPowerActionNames) {
-        if (name == word) return action;
-    }
-    return std::nullopt;
+    return valueIn(kPowerActionNames, word);
 }
 
 }  // namespace vmpower

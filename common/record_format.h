@@ -3,19 +3,18 @@
 // or the 16-byte legacy one, and their names as the policy file, the
 // control socket and vmpowerctl write them.
 
-#include <array>
 #include <cstddef>
 #include <optional>
 #include <string_view>
-#include <utility>
 
+#include "name_table.h"
 #include "vmpower/protocol.h"
 
 namespace vmpower {
 
 enum class RecordFormat { Dpdk464, Legacy16 };  // per VM; 464 is the default
 
-inline constexpr std::array<std::pair<std::string_view, RecordFormat>, 2> kRecordFormatNames{{
+inline constexpr NameTable<RecordFormat, 2> kRecordFormatNames{{
     {"dpdk-464", RecordFormat::Dpdk464},
     {"legacy-16", RecordFormat::Legacy16},
 }};
@@ -26,17 +25,11 @@ constexpr std::size_t recordSize(RecordFormat f) {
 }
 
 constexpr std::string_view recordFormatName(RecordFormat f) {
-    for (const auto& [name, format] : kRecordFormatNames) {
-        if (format == f) return name;
-    }
-    return "?";
+    return nameIn(kRecordFormatNames, f);
 }
 
 constexpr std::optional<RecordFormat> parseRecordFormat(std::string_view word) {
-    for (const auto& [name, format] : kRecordFormatNames) {
-        if (name == word) return format;
-    }
-    return std::nullopt;
+    return valueIn(kRecordFormatNames, word);
 }
 
 }  // namespace vmpower

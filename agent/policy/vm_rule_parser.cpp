@@ -102,12 +102,8 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
                  std::string f = r.string(v, "record_format");
                  auto format = parseRecordFormat(f);
                  if (!format) {
-                     std::string known;
-                     for (const auto& [name, _] : kRecordFormatNames) {
-                         known += known.empty() ? "" : " or ";
-                         known += name;
-                     }
-                     r.fail(v, "record_format: '" + f + "' is not " + known);
+                     r.fail(v, "record_format: '" + f + "' is not " +
+                                   joinedNames(kRecordFormatNames, " or "));
                  }
                  rule.record_format = *format;
              }},

@@ -54,12 +54,7 @@ std::string oneOf(const std::string& word, std::initializer_list<std::string_vie
 // One of the agent's power action names (common/power_action.h).
 std::string powerActionWord(const std::string& word) {
     if (parsePowerAction(word)) return word;
-    std::string all;
-    for (const auto& [name, action] : kPowerActionNames) {
-        all += all.empty() ? "" : "|";
-        all += name;
-    }
-    throw UsageError("'" + word + "' is not one of " + all);
+    throw UsageError("'" + word + "' is not one of " + joinedNames(kPowerActionNames, "|"));
 }
 
 int showVm(Invocation& inv, const Args& a) {

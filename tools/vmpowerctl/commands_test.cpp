@@ -124,12 +124,7 @@ TEST_F(Commands, BadArgumentsAreUsageErrorsAndNothingIsSent) {
 TEST(CommandTable, SetCpuFreqUsageNamesTheAgentsPowerActions) {
     const CtlCommand* c = findCommand("set-cpu-freq");
     ASSERT_NE(c, nullptr);
-    std::string names;
-    for (const auto& [name, action] : kPowerActionNames) {
-        names += names.empty() ? "" : "|";
-        names += name;
-    }
-    EXPECT_EQ(c->args, "CPU " + names);
+    EXPECT_EQ(c->args, "CPU " + joinedNames(kPowerActionNames, "|"));
 }
 
 TEST_F(Commands, ARefusalIsStatusOneWithTheAgentsWords) {

@@ -1,8 +1,7 @@
-#include "record_format.h"
-
 #include <gtest/gtest.h>
 
 #include "power_action.h"
+#include "record_format.h"
 
 namespace vmpower {
 namespace {
@@ -28,6 +27,11 @@ TEST(PowerAction, NamesRoundTrip) {
         EXPECT_EQ(parsePowerAction(name), action);
     }
     EXPECT_EQ(parsePowerAction("scale_up"), std::nullopt);
+}
+
+TEST(NameTable, JoinedInTableOrder) {
+    EXPECT_EQ(joinedNames(kRecordFormatNames, " or "), "dpdk-464 or legacy-16");
+    EXPECT_EQ(joinedNames(kPowerActionNames, "|"), "up|down|min|max|enable_turbo|disable_turbo");
 }
 
 }  // namespace
