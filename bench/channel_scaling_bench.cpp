@@ -152,7 +152,7 @@ struct Env {
         auto dom = test::lookup(*agent, "d0");
         unsigned char map = 0x02;  // vCPU 0 -> pCPU 1 (policy1 of the fixture)
         if (virDomainPinVcpu(dom.get(), 0, &map, 1) != 0) throw std::runtime_error("pin");
-        agent->registry().onTunable(uuidOf(0), {{"cputune.vcpupin0", "1"}});
+        agent->hypervisor().handleTunable(uuidOf(0), {{"cputune.vcpupin0", "1"}});
 
         std::size_t connected = 0;
         for (const auto& [uuid, d] : agent->registry().domains()) {

@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "config_reload.h"
+#include "control_commands.h"
+#include "fd_limit.h"
 
 namespace vmpower {
 
@@ -37,11 +39,17 @@ Agent::~Agent() {
 }
 
 void Agent::start() {
+    raiseFdLimit();
     if (options_.handle_signals) setUpSignals();
     if (options_.control_socket) {
+        ControlServerOptions o;
+        o.path = config_.agent.control_socket;
+        o.groups = {config_.agent.control_operator_gid, config_.agent.control_reader_gid};
         control_ = std::make_unique<ControlServer>(
-            *epoll_, config_.agent.control_socket,
-            [this](const nlohmann::json& request) { return control(request); });
+            *epoll_, *retries_, std::move(o),
+            [this](const nlohmann::json& request, ControlAccess access) {
+                return control(request, access);
+            });
     }
     hypervisor_->start();
 }
@@ -75,17 +83,60 @@ void Agent::setUpSignals() {
     });
 }
 
-bool Agent::reload() {
+bool Agent::reload(std::string* error) {
     if (options_.config_path.empty()) {
         spdlog::warn("reload: no config file given at start");
+        if (error != nullptr) *error = "no config file was given at start";
         return false;
     }
     ReloadResult r = reloadConfig(options_.config_path, config_);
-    if (!r.ok) return false;
-    handler_->setPolicy(config_.policy);
-    spdlog::set_level(spdlog::level::from_str(config_.agent.log_level));
-    registry_->onPolicyChanged();
+    if (!r.ok) {
+        if (error != nullptr) *error = r.error;
+        return false;
+    }
+    setPolicy(config_.policy);
+    spdlog::set_level(spdlog::level::from_str(options_.log_level.empty() ? config_.agent.log_level
+                                                                         : options_.log_level));
     return true;
+}
+
+void Agent::setPolicy(std::shared_ptr<const Policy> policy) {
+    config_.policy = std::move(policy);
+    handler_->setPolicy(config_.policy);
+    registry_->onPolicyChanged();
+}
+
+void Agent::setQueryOverride(std::string_view name, std::string_view uuid, bool queries) {
+    setPolicy(
+        std::make_shared<const Policy>(config_.policy->withQueryOverride(name, uuid, queries)));
+}
+
+bool Agent::applyOperatorRequest(unsigned cpu, PowerAction action) {
+    return power_.apply(Requester{"operator", cpu}, CpuSet{cpu}, action, {});
+}
+
+void Agent::pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) {
+    hypervisor_->pinVcpu(name, vcpu, pcpus);
+}
+
+std::optional<DomainName> Agent::lookupDefined(std::string_view name_or_uuid) {
+    return hypervisor_->lookupDefined(name_or_uuid);
+}
+
+bool Agent::setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) {
+    return registry_->setChannelEnabled(uuid, index, enabled);
+}
+
+HypervisorStatus Agent::hypervisorStatus() const {
+    return {hypervisor_->uri(), hypervisor_->connected(), hypervisor_->connectCount()};
+}
+
+nlohmann::json Agent::state() const {
+    return agentStateJson(*this);
+}
+
+nlohmann::json Agent::control(const nlohmann::json& request, ControlAccess access) {
+    return runControlCommand(*this, request, access);
 }
 
 void Agent::onConnected() {
@@ -96,17 +147,8 @@ void Agent::onConnected() {
     }
 }
 
-void Agent::onLifecycle(std::string_view uuid, int event, int detail) {
-    registry_->onLifecycle(uuid, event, detail);
-}
-
-void Agent::onTunable(std::string_view uuid,
-                      const std::vector<std::pair<std::string, std::string>>& params) {
-    registry_->onTunable(uuid, params);
-}
-
-void Agent::onDeviceChanged(std::string_view uuid, std::string_view alias) {
-    registry_->onDeviceChanged(uuid, alias);
+void Agent::onDomainEvent(std::string_view uuid, const DomainEvent& event) {
+    registry_->onEvent(uuid, event);
 }
 
 }  // namespace vmpower

@@ -10,9 +10,11 @@
 #include <optional>
 #include <string>
 
+#include "agent_operations.h"
 #include "clock.h"
 #include "config.h"
 #include "control_server.h"
+#include "domain_events.h"
 #include "domain_registry.h"
 #include "epoll_set.h"
 #include "libvirt_hypervisor.h"
@@ -28,9 +30,12 @@ struct AgentOptions {
     bool handle_signals = true;         // SIGTERM/SIGINT stop, SIGHUP reloads
     bool control_socket = true;
     bool notify_systemd = true;
+    // --log-level from the command line: wins over the config file's
+    // log_level, at start and across reloads. Empty: the file decides.
+    std::string log_level;
 };
 
-class Agent final : public HypervisorListener {
+class Agent final : public DomainEventListener, public AgentOperations {
   public:
     // EventLoop::registerDefaultImpl() must have run (the constructor does it).
     Agent(AgentOptions options, Config config, PowerControl& power);
@@ -43,25 +48,41 @@ class Agent final : public HypervisorListener {
     void runOnce() { EventLoop::runOnce(); }
     void stop() { stopping_ = true; }
     bool stopping() const { return stopping_; }
-    bool ready() const { return ready_; }  // first reconcile done
+    bool ready() const override { return ready_; }  // first reconcile done
 
-    bool reload();  // the config file again; false (old policy kept) if invalid
-    nlohmann::json state() const;
-    nlohmann::json control(const nlohmann::json& request);
+    // The config file again. False (old policy kept) if invalid; then
+    // *error, when given, is the ConfigError text (FILE:LINE:COLUMN: ...).
+    // Drops the set-query overrides.
+    bool reload(std::string* error = nullptr) override;
+    nlohmann::json state() const;  // the "state" command
+    // One control command; ReadOnly clients are refused every command that
+    // changes something.
+    nlohmann::json control(const nlohmann::json& request,
+                           ControlAccess access = ControlAccess::Full);
 
     DomainRegistry& registry() { return *registry_; }
     LibvirtHypervisor& hypervisor() { return *hypervisor_; }
     const Config& config() const { return config_; }
 
-    // HypervisorListener
+    // DomainEventListener
     void onConnected() override;
-    void onLifecycle(std::string_view uuid, int event, int detail) override;
-    void onTunable(std::string_view uuid,
-                   const std::vector<std::pair<std::string, std::string>>& params) override;
-    void onDeviceChanged(std::string_view uuid, std::string_view alias) override;
+    void onDomainEvent(std::string_view uuid, const DomainEvent& event) override;
+
+    // AgentOperations (the control commands' view of the agent)
+    const DomainMap& domains() const override { return registry_->domains(); }
+    HypervisorStatus hypervisorStatus() const override;
+    const PowerControl& power() const override { return power_; }
+    const Policy& policy() const override { return *config_.policy; }
+    bool applyOperatorRequest(unsigned cpu, PowerAction action) override;
+    void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
+    std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
+    bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) override;
+    void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override;
 
   private:
-    friend struct ControlCommands;  // the control socket's command table (agent_control.cpp)
+    // The one policy in force: the request handler and the registry read it
+    // (through the handler); overrides and reloads replace it.
+    void setPolicy(std::shared_ptr<const Policy> policy);
 
     // The handler needs the registry's sharing answers and the registry
     // needs the handler: this forwards once both exist.

@@ -61,11 +61,7 @@ void Channel::open() {
 void Channel::close() {
     if (retry_) env_.retries.cancel(*retry_);
     retry_.reset();
-    if (token_) env_.epoll.remove(*token_, fd_.get());
-    token_.reset();
-    fd_.reset();
-    replies_.clear();
-    assembler_.reset();
+    dropConnection();
     if (state_ == State::Connected) {
         spdlog::info("{}: channel {} closed", guest_.name, desc_.index);
     }
@@ -167,7 +163,7 @@ void Channel::retryLater() {
     backoff_ = std::min(backoff_ * 2, kMaxBackoff);
 }
 
-void Channel::disconnect(const std::string& why, bool retry) {
+void Channel::dropConnection() {
     if (token_) env_.epoll.remove(*token_, fd_.get());
     token_.reset();
     fd_.reset();
@@ -178,6 +174,10 @@ void Channel::disconnect(const std::string& why, bool retry) {
                       desc_.index, assembler_.pendingBytes());
     }
     assembler_.reset();
+}
+
+void Channel::disconnect(const std::string& why, bool retry) {
+    dropConnection();
     spdlog::info("{}: channel {} disconnected: {}", guest_.name, desc_.index, why);
     if (retry) {
         backoff_ = kFirstBackoff;

@@ -63,6 +63,9 @@ class Channel final : public EpollClient {
   private:
     void tryConnect();
     void retryLater();
+    // The socket, its epoll entry, queued replies and a partial record go
+    // (the latter counted); close() and disconnect() both start here.
+    void dropConnection();
     void disconnect(const std::string& why, bool retry);
     void onEpollEvents(std::uint32_t events) override;
     void onReadable();

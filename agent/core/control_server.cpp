@@ -13,122 +13,198 @@
 
 namespace vmpower {
 
-namespace {
-constexpr std::size_t kMaxClients = 16;
-constexpr std::size_t kMaxLine = 64 * 1024;
-}  // namespace
-
 class ControlServer::Client final : public EpollClient {
   public:
-    Client(ControlServer& server, UniqueFd fd) : server_(server), fd_(std::move(fd)) {
+    Client(ControlServer& server, UniqueFd fd, ControlPeer peer, ControlAccess access)
+        : server_(server), fd_(std::move(fd)), peer_(std::move(peer)), access_(access) {
         token_ = server_.epoll_.add(fd_.get(), EPOLLIN | EPOLLRDHUP, *this);
+        touch();
     }
-    ~Client() { server_.epoll_.remove(token_, fd_.get()); }
+    ~Client() {
+        server_.retries_.cancel(idle_);
+        server_.epoll_.remove(token_, fd_.get());
+    }
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
+
+    bool root() const { return peer_.uid == 0; }
 
     void onEpollEvents(std::uint32_t events) override {
         if (events & EPOLLIN) {
             std::array<char, 4096> buf;
             ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-                server_.drop(this);
+                server_.drop(this, nullptr);
                 return;
             }
-            if (n > 0) in_.append(buf.data(), static_cast<std::size_t>(n));
-            if (in_.size() > kMaxLine) {
-                reply({{"ok", false}, {"error", "request too long"}});
-                server_.drop(this);
-                return;
+            if (n > 0) {
+                in_.append(buf.data(), static_cast<std::size_t>(n));
+                touch();
             }
             for (auto nl = in_.find('\n'); nl != std::string::npos; nl = in_.find('\n')) {
                 std::string line = in_.substr(0, nl);
                 in_.erase(0, nl + 1);
-                handleLine(line);
+                if (!handleLine(line)) return;  // dropped
+            }
+            if (in_.size() > server_.options_.max_line) {
+                if (reply({{"ok", false},
+                           {"error", "request longer than " +
+                                         std::to_string(server_.options_.max_line) + " bytes"}})) {
+                    server_.drop(this, "request too long");
+                }
+                return;
             }
         }
-        if (events & EPOLLOUT) flush();
+        if ((events & EPOLLOUT) && !flush()) return;
         if ((events & (EPOLLHUP | EPOLLERR)) != 0 && (events & EPOLLIN) == 0) {
-            server_.drop(this);
+            server_.drop(this, nullptr);
             return;
         }
     }
 
   private:
-    void handleLine(const std::string& line) {
+    // false: the client was dropped (this is gone).
+    bool handleLine(const std::string& line) {
         nlohmann::json response;
         try {
-            response = server_.handler_(nlohmann::json::parse(line));
+            response = server_.handler_(nlohmann::json::parse(line), access_);
         } catch (const nlohmann::json::exception& e) {
             response = {{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
         } catch (const std::exception& e) {
             response = {{"ok", false}, {"error", e.what()}};
         }
-        reply(response);
+        return reply(response);
     }
-    void reply(const nlohmann::json& response) {
+    bool reply(const nlohmann::json& response) {
         out_ += response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         out_ += '\n';
-        flush();
+        return flush();
     }
-    void flush() {
+    bool flush() {
         while (!out_.empty()) {
             ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
             if (n <= 0) break;
             out_.erase(0, static_cast<std::size_t>(n));
+            touch();
+        }
+        if (out_.size() > server_.options_.max_unread_output) {
+            server_.drop(this, "does not read its replies");
+            return false;
         }
         server_.epoll_.modify(token_, fd_.get(),
                               EPOLLIN | EPOLLRDHUP | (out_.empty() ? 0U : std::uint32_t{EPOLLOUT}));
+        return true;
+    }
+    // Any progress restarts the idle clock (one timer entry per client).
+    void touch() {
+        server_.retries_.cancel(idle_);
+        idle_ = server_.retries_.schedule(server_.options_.idle_timeout,
+                                          [this] { server_.drop(this, "idle"); });
     }
 
     ControlServer& server_;
     UniqueFd fd_;
-    EpollSet::Token token_;
+    ControlPeer peer_;
+    ControlAccess access_;
+    EpollSet::Token token_ = 0;
+    RetryScheduler::Id idle_ = 0;
     std::string in_, out_;
 };
 
-ControlServer::ControlServer(EpollSet& epoll, std::filesystem::path path, Handler handler)
-    : epoll_(epoll), path_(std::move(path)), handler_(std::move(handler)) {
+ControlServer::ControlServer(EpollSet& epoll, RetryScheduler& retries, ControlServerOptions options,
+                             Handler handler)
+    : epoll_(epoll), retries_(retries), options_(std::move(options)), handler_(std::move(handler)) {
+    const auto& path = options_.path;
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    if (path_.native().size() >= sizeof addr.sun_path) {
-        throw std::runtime_error("control socket path too long: " + path_.string());
+    if (path.native().size() >= sizeof addr.sun_path) {
+        throw std::runtime_error("control socket path too long: " + path.string());
     }
     std::error_code ec;
-    std::filesystem::create_directories(path_.parent_path(), ec);
-    std::memcpy(addr.sun_path, path_.c_str(), path_.native().size());
+    std::filesystem::create_directories(path.parent_path(), ec);
+    std::memcpy(addr.sun_path, path.c_str(), path.native().size());
     listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!listen_fd_) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-    ::unlink(path_.c_str());  // a stale socket from a previous run
-    mode_t old = ::umask(0177);
+    ::unlink(path.c_str());  // a stale socket from a previous run
+    // Root only unless groups are configured; then anybody may connect and
+    // SO_PEERCRED decides (file modes cannot express two groups).
+    mode_t old = ::umask(options_.groups.any() ? 0111 : 0177);
     int rc = ::bind(listen_fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
     ::umask(old);
-    if (rc < 0 || ::listen(listen_fd_.get(), 8) < 0) {
-        throw std::runtime_error("control socket " + path_.string() + ": " + std::strerror(errno));
+    if (rc < 0 || ::listen(listen_fd_.get(), 16) < 0) {
+        throw std::runtime_error("control socket " + path.string() + ": " + std::strerror(errno));
     }
     token_ = epoll_.add(listen_fd_.get(), EPOLLIN, *this);
-    spdlog::info("control socket at {}", path_.string());
+    spdlog::info("control socket at {}", path.string());
 }
 
 ControlServer::~ControlServer() {
+    if (resume_) retries_.cancel(*resume_);
     clients_.clear();
     epoll_.remove(token_, listen_fd_.get());
-    ::unlink(path_.c_str());
+    ::unlink(options_.path.c_str());
 }
 
 void ControlServer::onEpollEvents(std::uint32_t) {
-    while (true) {
+    // Bounded per wakeup so a flood of connects cannot hold the loop.
+    for (int i = 0; i < 32; ++i) {
         UniqueFd fd(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-        if (!fd) return;
-        if (clients_.size() >= kMaxClients) {
-            spdlog::warn("control socket: too many clients, refusing one");
-            continue;
+        if (!fd) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                pauseAccepting(errno);
+            }
+            return;  // EAGAIN: drained; anything else: the next wakeup retries
         }
-        clients_.push_back(std::make_unique<Client>(*this, std::move(fd)));
+        admit(std::move(fd));
     }
 }
 
-void ControlServer::drop(Client* client) {
+void ControlServer::admit(UniqueFd fd) {
+    auto refuse = [&](const std::string& why) {
+        const std::string line = nlohmann::json{{"ok", false}, {"error", why}}.dump() + "\n";
+        (void)::send(fd.get(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    };
+    auto peer = controlPeerOf(fd.get());
+    if (!peer) {
+        spdlog::warn("control socket: cannot identify a client ({}); refused",
+                     std::strerror(errno));
+        return;
+    }
+    auto access = controlAccessFor(*peer, options_.groups);
+    if (!access) {
+        spdlog::warn(
+            "control socket: {} refused: neither root nor in the operator or read-only "
+            "group",
+            describePeer(*peer));
+        refuse("permission denied: " + describePeer(*peer) +
+               " is neither root nor in the control socket's operator or read-only group");
+        return;
+    }
+    const std::size_t limit = options_.max_clients + (peer->uid == 0 ? kRootReserve : 0);
+    if (clients_.size() >= limit) {
+        spdlog::warn("control socket: {} clients already; {} refused", clients_.size(),
+                     describePeer(*peer));
+        refuse("too many clients of the control socket; try again later");
+        return;
+    }
+    clients_.push_back(std::make_unique<Client>(*this, std::move(fd), std::move(*peer), *access));
+}
+
+void ControlServer::pauseAccepting(int error) {
+    // Level-triggered: a pending connection we cannot accept would wake the
+    // loop again at once, forever. Stop watching until fds may be free.
+    if (resume_) return;
+    spdlog::warn("control socket: cannot accept ({}); pausing for {} ms", std::strerror(error),
+                 options_.accept_backoff.count());
+    epoll_.modify(token_, listen_fd_.get(), 0);
+    resume_ = retries_.schedule(options_.accept_backoff, [this] {
+        resume_.reset();
+        epoll_.modify(token_, listen_fd_.get(), EPOLLIN);
+    });
+}
+
+void ControlServer::drop(Client* client, const char* why) {
+    if (why != nullptr) spdlog::info("control socket: dropping a client: {}", why);
     clients_.remove_if([client](const auto& c) { return c.get() == client; });
 }
 

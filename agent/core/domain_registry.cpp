@@ -1,9 +1,9 @@
 #include "domain_registry.h"
 
-#include <libvirt/libvirt.h>
 #include <spdlog/spdlog.h>
 
 #include <set>
+#include <variant>
 
 #include "domain_xml.h"
 
@@ -14,6 +14,7 @@ DomainRegistry::DomainRegistry(ChannelEnv& env, DomainSource& source, PowerContr
 
 DomainRegistry::~DomainRegistry() {
     removeAll();
+    for (const auto& [uuid, pending] : refreshing_) env_.retries.cancel(pending.id);
 }
 
 const Domain* DomainRegistry::find(std::string_view uuid) const {
@@ -31,7 +32,7 @@ bool DomainRegistry::reconcile() {
     }
     std::set<std::string, std::less<>> seen;
     for (const auto& snap : active) {
-        seen.insert(snap.uuid);
+        seen.insert(snap.uuid);  // an unreadable domain is still running
         sync(snap);
     }
     std::vector<std::string> gone;
@@ -43,78 +44,66 @@ bool DomainRegistry::reconcile() {
     return true;
 }
 
-void DomainRegistry::onLifecycle(std::string_view uuid, int event, int detail) noexcept {
+namespace {
+
+template <class... Fs>
+struct Overloaded : Fs... {
+    using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace
+
+void DomainRegistry::onEvent(std::string_view uuid, const DomainEvent& event) noexcept {
     try {
-        spdlog::debug("lifecycle {} event {} detail {}", uuid, event, detail);
-        switch (event) {
-            case VIR_DOMAIN_EVENT_STOPPED:
-                // Gone already (destroyed, shut off, migrated away, crashed...).
-                remove(uuid, "stopped");
-                break;
-            case VIR_DOMAIN_EVENT_SHUTDOWN:
-                // The guest shut down; STOPPED follows when QEMU exits.
-                break;
-            default:
-                // STARTED, RESUMED, SUSPENDED, DEFINED, UNDEFINED, CRASHED,
-                // PMSUSPENDED: ask libvirt what is true now.
-                refresh(uuid);
-        }
+        std::visit(Overloaded{
+                       // Gone already (destroyed, shut off, migrated away, crashed...).
+                       [&](const DomainStopped&) { remove(uuid, "stopped"); },
+                       // Ask the hypervisor what is true now.
+                       [&](const DomainStarted&) { refresh(uuid); },
+                       [&](const DomainChanged&) { refresh(uuid); },
+                       // The event names only the alias: the live XML tells what it is.
+                       [&](const DeviceAdded&) { refresh(uuid); },
+                       [&](const DeviceRemoved&) { refresh(uuid); },
+                       [&](const VcpuRepinned& e) {
+                           auto it = domains_.find(uuid);
+                           if (it != domains_.end()) repinVcpu(*it->second, e);
+                       },
+                       [&](const EmulatorRepinned& e) {
+                           auto it = domains_.find(uuid);
+                           if (it == domains_.end()) return;
+                           Domain& d = *it->second;
+                           setPinning(d, d.vcpus, e.pcpus);
+                       },
+                   },
+                   event);
     } catch (const std::exception& e) {
-        spdlog::error("lifecycle event for {}: {}", uuid, e.what());
+        spdlog::error("event for {}: {}", uuid, e.what());
     }
 }
 
-void DomainRegistry::onTunable(
-    std::string_view uuid,
-    const std::vector<std::pair<std::string, std::string>>& params) noexcept {
-    try {
-        auto it = domains_.find(uuid);
-        if (it == domains_.end()) return;
-        Domain& d = *it->second;
-        static constexpr std::string_view kPin = "cputune.vcpupin";
-        for (const auto& [key, value] : params) {
-            if (key == "cputune.emulatorpin") {
-                if (auto set = CpuSet::parse(value)) d.emulator_pcpus = *set;
-                continue;
-            }
-            if (!key.starts_with(kPin)) continue;
-            std::string_view num = std::string_view(key).substr(kPin.size());
-            unsigned vcpu = 0;
-            bool ok = !num.empty() && num.size() < 6;
-            for (char c : num) {
-                ok = ok && c >= '0' && c <= '9';
-                if (ok) vcpu = vcpu * 10 + static_cast<unsigned>(c - '0');
-            }
-            auto set = CpuSet::parse(value);
-            if (!ok || !set || set->empty() || vcpu >= CpuSet::kMaxCpu) {
-                spdlog::warn("{}: ignoring tunable {}='{}'", d.identity.name, key, value);
-                continue;
-            }
-            spdlog::info("{}: vCPU {} now on pCPUs {}", d.identity.name, vcpu, set->toString());
-            VcpuMap updated = d.vcpus;
-            updated.setPcpus(vcpu, *set);
-            setVcpuMap(d, std::move(updated));
-            // Its requests on CPUs it left no longer speak for it.
-            power_.releaseVcpuOutside(d.identity.uuid, vcpu, *set);
-        }
-    } catch (const std::exception& e) {
-        spdlog::error("tunable event for {}: {}", uuid, e.what());
-    }
+void DomainRegistry::repinVcpu(Domain& d, const VcpuRepinned& e) {
+    spdlog::info("{}: vCPU {} now on pCPUs {}", d.identity.name, e.vcpu, e.pcpus.toString());
+    VcpuMap updated = d.vcpus;
+    updated.setPcpus(e.vcpu, e.pcpus);
+    setPinning(d, std::move(updated), d.emulator_pcpus);
+    // Its requests on CPUs it left no longer speak for it.
+    power_.releaseVcpuOutside(d.identity.uuid, e.vcpu, e.pcpus);
 }
 
-void DomainRegistry::onDeviceChanged(std::string_view uuid, std::string_view alias) noexcept {
-    try {
-        spdlog::debug("device {} changed in {}", alias, uuid);
-        // The event names only the alias: the live XML tells what it is.
-        refresh(uuid);
-    } catch (const std::exception& e) {
-        spdlog::error("device event for {}: {}", uuid, e.what());
-    }
+bool DomainRegistry::setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) {
+    auto d = domains_.find(uuid);
+    if (d == domains_.end()) return false;
+    auto ch = d->second->channels.find(index);
+    if (ch == d->second->channels.end()) return false;
+    ch->second->setEnabled(enabled);
+    return true;
 }
 
 void DomainRegistry::onPolicyChanged() {
     for (auto& [uuid, d] : domains_) {
-        RecordFormat f = formatFor(*d);
+        RecordFormat f = env_.handler.policy().recordFormat(d->identity.name, d->identity.uuid);
         for (auto& [index, ch] : d->channels) ch->setRecordFormat(f);
     }
 }
@@ -124,8 +113,10 @@ void DomainRegistry::refresh(std::string_view uuid) {
     try {
         snap = source_.lookupActive(uuid);
     } catch (const std::exception& e) {
-        // libvirt is unreachable: keep what we have, reconcile on reconnect.
+        // libvirt cannot answer: keep what we have and ask again (a lost
+        // connection also reconciles everything when it comes back).
         spdlog::warn("cannot look up {}: {}", uuid, e.what());
+        refreshLater(uuid);
         return;
     }
     if (snap) {
@@ -135,7 +126,35 @@ void DomainRegistry::refresh(std::string_view uuid) {
     }
 }
 
+void DomainRegistry::refreshLater(std::string_view uuid) {
+    constexpr std::chrono::milliseconds kFirst{250}, kMax{10'000};
+    auto [it, inserted] = refreshing_.try_emplace(std::string(uuid), PendingRefresh{0, kFirst});
+    if (!inserted && it->second.id != 0) return;  // one pending retry per domain
+    PendingRefresh& p = it->second;
+    p.id = env_.retries.schedule(p.backoff, [this, key = it->first] {
+        auto pending = refreshing_.find(key);
+        if (pending != refreshing_.end()) pending->second.id = 0;
+        refresh(key);
+    });
+    p.backoff = std::min(p.backoff * 2, kMax);
+}
+
+void DomainRegistry::stopRefreshing(std::string_view uuid) {
+    auto it = refreshing_.find(uuid);
+    if (it == refreshing_.end()) return;
+    env_.retries.cancel(it->second.id);
+    refreshing_.erase(it);
+}
+
 void DomainRegistry::sync(const DomainSnapshot& snap) {
+    if (!snap.unreadable.empty()) {
+        // Not "gone": its channels and frequency holds stay as they are.
+        spdlog::warn("{} ({}): cannot read its XML now, keeping what we know: {}", snap.name,
+                     snap.uuid, snap.unreadable);
+        refreshLater(snap.uuid);
+        return;
+    }
+    stopRefreshing(snap.uuid);
     DomainDescription desc;
     try {
         desc = parseDomainXml(snap.xml);
@@ -158,15 +177,16 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     }
     d.identity.name = snap.name;  // a rename is possible while defined
     d.id = desc.id;
-    d.emulator_pcpus = desc.emulatorpin.value_or(CpuSet{});
     if (desc.problems != d.problems) {
         for (const auto& p : desc.problems) spdlog::warn("{}: {}", snap.name, p);
         d.problems = desc.problems;
     }
     VcpuMap map(snap.vcpu_pins ? *snap.vcpu_pins : effectiveVcpuPins(desc, source_.hostCpus()));
-    if (!(map == d.vcpus)) {
-        setVcpuMap(d, std::move(map));
-        for (std::size_t v = 0; v < d.vcpus.vcpuCount(); ++v) {
+    CpuSet emulator = desc.emulatorpin.value_or(CpuSet{});
+    if (!(map == d.vcpus) || !(emulator == d.emulator_pcpus)) {
+        const bool map_changed = !(map == d.vcpus);
+        setPinning(d, std::move(map), std::move(emulator));
+        for (std::size_t v = 0; map_changed && v < d.vcpus.vcpuCount(); ++v) {
             spdlog::debug("{}: vCPU {} on pCPUs {}", snap.name, v, d.vcpus.pcpus(v).toString());
         }
     }
@@ -181,13 +201,17 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
 
 void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wanted) {
     std::set<unsigned> keep;
-    RecordFormat format = formatFor(d);
+    RecordFormat format = env_.handler.policy().recordFormat(d.identity.name, d.identity.uuid);
     for (const auto& pc : wanted) {
         keep.insert(pc.index);
         auto it = d.channels.find(pc.index);
         if (it != d.channels.end() && it->second->description().source_path == pc.source_path) {
             // Same socket: an open connection survives (libvirtd restarts).
-            if (it->second->state() == Channel::State::Closed) it->second->open();
+            // A refused socket is examined again whenever the domain changes
+            // (its QEMU may have been replaced, or the pid file fixed).
+            auto state = it->second->state();
+            if (state == Channel::State::Closed || state == Channel::State::Refused)
+                it->second->open();
             continue;
         }
         if (it != d.channels.end()) d.channels.erase(it);  // path changed
@@ -203,13 +227,14 @@ void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wa
 }
 
 void DomainRegistry::remove(std::string_view uuid, const char* why) {
+    stopRefreshing(uuid);
     auto it = domains_.find(uuid);
     if (it == domains_.end()) return;
     spdlog::info("{}: {}, closing {} channel(s)", it->second->identity.name, why,
                  it->second->channels.size());
     std::string id(uuid);
-    countPcpus(it->second->vcpus.allPcpus(), -1);
-    domains_.erase(it);  // closes its channels
+    setPinning(*it->second, VcpuMap{}, CpuSet{});  // its footprint goes first
+    domains_.erase(it);                            // closes its channels
     power_.release(id);
 }
 
@@ -217,14 +242,10 @@ void DomainRegistry::removeAll() {
     while (!domains_.empty()) remove(std::string(domains_.begin()->first), "agent stopping");
 }
 
-RecordFormat DomainRegistry::formatFor(const Domain& d) const {
-    const VmPolicy* rule = env_.handler.policy().match(d.identity.name, d.identity.uuid);
-    return rule ? rule->record_format : RecordFormat::Dpdk464;
-}
-
-void DomainRegistry::setVcpuMap(Domain& d, VcpuMap map) {
+void DomainRegistry::setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator) {
     countPcpus(d.vcpus.allPcpus(), -1);
-    d.vcpus = std::move(map);
+    d.vcpus = std::move(vcpus);
+    d.emulator_pcpus = std::move(emulator);
     countPcpus(d.vcpus.allPcpus(), +1);
 }
 

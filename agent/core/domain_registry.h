@@ -1,8 +1,10 @@
 #pragma once
-// The agent's picture of running domains, kept true by libvirt events:
-// which domains run, their channels (connected on start, closed on stop),
-// and each vCPU's pCPU set.
+// The agent's picture of running domains, kept true by the hypervisor's
+// typed events (domain_events.h; it knows no libvirt): which domains run,
+// their channels (connected on start, closed on stop), and each vCPU's pCPU
+// set.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "domain.h"
+#include "domain_events.h"
 #include "domain_source.h"
 #include "power_control.h"
 #include "request_handler.h"
@@ -27,13 +30,14 @@ class DomainRegistry final : public PcpuSharing {
     // Returns false when libvirt could not answer.
     bool reconcile();
 
-    // Event entry points (from LibvirtHypervisor, or injected by tests).
-    // They never throw.
-    void onLifecycle(std::string_view uuid, int event, int detail) noexcept;
-    void onTunable(std::string_view uuid,
-                   const std::vector<std::pair<std::string, std::string>>& string_params) noexcept;
-    void onDeviceChanged(std::string_view uuid, std::string_view alias) noexcept;
+    // The event entry point (from LibvirtHypervisor via the Agent, or made
+    // up by tests). Never throws.
+    void onEvent(std::string_view uuid, const DomainEvent& event) noexcept;
     void onPolicyChanged();  // record formats may differ now
+
+    // The operator's switch for one channel (set-channel-status); false:
+    // no such domain or channel.
+    bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled);
 
     const std::map<std::string, std::unique_ptr<Domain>, std::less<>>& domains() const {
         return domains_;
@@ -45,13 +49,19 @@ class DomainRegistry final : public PcpuSharing {
 
   private:
     void refresh(std::string_view uuid);
+    // A domain libvirt could not read now is asked again later, with
+    // backoff; a successful read or its removal ends the retries.
+    void refreshLater(std::string_view uuid);
+    void stopRefreshing(std::string_view uuid);
     void sync(const DomainSnapshot& snap);
     void remove(std::string_view uuid, const char* why);
     void syncChannels(Domain& d, const std::vector<PowerChannel>& wanted);
-    RecordFormat formatFor(const Domain& d) const;
-    // Keeps pcpu_users_ in step with a domain's map (O(its pCPUs)), so the
-    // per-request sharing check does not walk every domain.
-    void setVcpuMap(Domain& d, VcpuMap map);
+    void repinVcpu(Domain& d, const VcpuRepinned& e);
+    // The one place a domain's vCPU map and emulator set change (sync,
+    // re-pin events, and remove() which empties both first). Keeps
+    // pcpu_users_ in step with the map (O(its pCPUs)), so the per-request
+    // sharing check does not walk every domain.
+    void setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator);
     void countPcpus(const CpuSet& set, int delta);
 
     ChannelEnv& env_;
@@ -59,6 +69,11 @@ class DomainRegistry final : public PcpuSharing {
     PowerControl& power_;
     std::map<std::string, std::unique_ptr<Domain>, std::less<>> domains_;
     std::vector<unsigned> pcpu_users_;  // how many domains may run on each pCPU
+    struct PendingRefresh {
+        RetryScheduler::Id id = 0;
+        std::chrono::milliseconds backoff;
+    };
+    std::map<std::string, PendingRefresh, std::less<>> refreshing_;
 };
 
 }  // namespace vmpower

@@ -1,7 +1,10 @@
 #pragma once
-// Where the registry learns about domains: libvirt (LibvirtHypervisor) in
-// the agent and in every integration test. An interface so the registry's
-// reconcile logic does not depend on a connection's lifetime.
+// The hypervisor as the agent asks it things: libvirt (LibvirtHypervisor) in
+// the agent and in every integration test, FakeDomainSource in the
+// registry's unit tests. An interface so the registry's reconcile logic does
+// not depend on a connection's lifetime. Every call throws
+// std::runtime_error when the hypervisor cannot answer (not connected,
+// connection lost); callers at a loop boundary catch it.
 
 #include <optional>
 #include <string>
@@ -19,6 +22,15 @@ struct DomainSnapshot {
     // From virDomainGetVcpuPinInfo (the truth, placement='auto' included);
     // nullopt when the driver cannot say: the XML decides then.
     std::optional<std::vector<CpuSet>> vcpu_pins;
+    // Non-empty: the domain exists (libvirt listed or found it) but could
+    // not be read now (libvirt's error). It is NOT gone: only libvirt's "no
+    // such domain" means gone. The registry keeps it and asks again later.
+    std::string unreadable;
+};
+
+struct DomainName {  // a domain libvirt knows, running or not
+    std::string name;
+    std::string uuid;
 };
 
 class DomainSource {
@@ -27,9 +39,15 @@ class DomainSource {
     // Running (or paused) domains. Throws std::runtime_error when libvirt
     // cannot answer (connection lost).
     virtual std::vector<DomainSnapshot> listActive() = 0;
-    // nullopt: no such domain any more, or it is not active.
+    // nullopt: no such domain any more, or it is not active. Throws when
+    // libvirt cannot answer.
     virtual std::optional<DomainSnapshot> lookupActive(std::string_view uuid) = 0;
     virtual CpuSet hostCpus() = 0;
+    // Any defined domain, by name or UUID; nullopt: libvirt knows none.
+    virtual std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) = 0;
+    // The live vCPU's affinity (the persistent config stays the admin's).
+    // A TUNABLE event reports the change back.
+    virtual void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) = 0;
 };
 
 }  // namespace vmpower

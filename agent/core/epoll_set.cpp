@@ -53,10 +53,13 @@ void EpollSet::dispatch() {
         const std::uint32_t ready = events[static_cast<std::size_t>(i)].events;
         auto it = clients_.find(token);
         if (it == clients_.end()) continue;  // removed earlier in this batch
+        // One client's failure never skips the rest of the batch.
         try {
             it->second->onEpollEvents(ready);
         } catch (const std::exception& e) {
             spdlog::error("channel event handler failed: {}", e.what());
+        } catch (...) {
+            spdlog::error("channel event handler failed");
         }
     }
 }

@@ -22,10 +22,11 @@ LibvirtHypervisor& self(void* opaque) {
     return *static_cast<LibvirtHypervisor*>(opaque);
 }
 
-// Every trampoline catches everything: libvirt callbacks never throw.
-int onLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque) {
+// Every trampoline catches everything: libvirt callbacks never throw (the
+// handle* members are noexcept, and so is everything before them).
+int onLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque) noexcept {
     try {
-        self(opaque).listener().onLifecycle(uuidOf(dom), event, detail);
+        self(opaque).handleLifecycle(uuidOf(dom), event, detail);
     } catch (...) {
         spdlog::error("lifecycle callback failed");
     }
@@ -33,23 +34,31 @@ int onLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* op
 }
 
 void onTunable(virConnectPtr, virDomainPtr dom, virTypedParameterPtr params, int nparams,
-               void* opaque) {
+               void* opaque) noexcept {
     try {
-        std::vector<std::pair<std::string, std::string>> strings;
+        TunableParams strings;
         for (int i = 0; i < nparams; ++i) {
             if (params[i].type == VIR_TYPED_PARAM_STRING && params[i].value.s != nullptr) {
                 strings.emplace_back(params[i].field, params[i].value.s);
             }
         }
-        self(opaque).listener().onTunable(uuidOf(dom), strings);
+        self(opaque).handleTunable(uuidOf(dom), strings);
     } catch (...) {
         spdlog::error("tunable callback failed");
     }
 }
 
-void onDevice(virConnectPtr, virDomainPtr dom, const char* alias, void* opaque) {
+void onDeviceAdded(virConnectPtr, virDomainPtr dom, const char* alias, void* opaque) noexcept {
     try {
-        self(opaque).listener().onDeviceChanged(uuidOf(dom), alias ? alias : "");
+        self(opaque).handleDevice(uuidOf(dom), alias ? alias : "", true);
+    } catch (...) {
+        spdlog::error("device callback failed");
+    }
+}
+
+void onDeviceRemoved(virConnectPtr, virDomainPtr dom, const char* alias, void* opaque) noexcept {
+    try {
+        self(opaque).handleDevice(uuidOf(dom), alias ? alias : "", false);
     } catch (...) {
         spdlog::error("device callback failed");
     }
@@ -77,7 +86,7 @@ const char* closeReason(int reason) {
 }  // namespace
 
 LibvirtHypervisor::LibvirtHypervisor(std::string uri, RetryScheduler& retries,
-                                     HypervisorListener& listener)
+                                     DomainEventListener& listener)
     : uri_(std::move(uri)), retries_(retries), listener_(listener) {}
 
 LibvirtHypervisor::~LibvirtHypervisor() {
@@ -117,8 +126,10 @@ void LibvirtHypervisor::connect() {
     const std::array<Sub, 4> subs{{
         {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(onLifecycle), "lifecycle"},
         {VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_CALLBACK(onTunable), "tunable"},
-        {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(onDevice), "device-added"},
-        {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(onDevice), "device-removed"},
+        {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(onDeviceAdded),
+         "device-added"},
+        {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(onDeviceRemoved),
+         "device-removed"},
     }};
     for (const auto& sub : subs) {
         int id =
@@ -143,6 +154,39 @@ void LibvirtHypervisor::disconnect() {
     close_callback_ = false;
     conn_.reset();
     host_cpus_ = CpuSet{};
+}
+
+void LibvirtHypervisor::handleLifecycle(std::string_view uuid, int event, int detail) noexcept {
+    try {
+        spdlog::debug("lifecycle {} event {} detail {}", uuid, event, detail);
+        if (auto e = lifecycleEvent(event, detail)) listener_.onDomainEvent(uuid, *e);
+    } catch (const std::exception& e) {
+        spdlog::error("lifecycle event for {}: {}", uuid, e.what());
+    }
+}
+
+void LibvirtHypervisor::handleTunable(std::string_view uuid, const TunableParams& params) noexcept {
+    try {
+        std::vector<std::string> rejected;
+        for (const auto& e : tunableEvents(params, &rejected)) listener_.onDomainEvent(uuid, e);
+        for (const auto& r : rejected) spdlog::warn("{}: ignoring tunable {}", uuid, r);
+    } catch (const std::exception& e) {
+        spdlog::error("tunable event for {}: {}", uuid, e.what());
+    }
+}
+
+void LibvirtHypervisor::handleDevice(std::string_view uuid, std::string_view alias,
+                                     bool added) noexcept {
+    try {
+        spdlog::debug("device {} {} in {}", alias, added ? "added" : "removed", uuid);
+        if (added) {
+            listener_.onDomainEvent(uuid, DeviceAdded{std::string(alias)});
+        } else {
+            listener_.onDomainEvent(uuid, DeviceRemoved{std::string(alias)});
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("device event for {}: {}", uuid, e.what());
+    }
 }
 
 void LibvirtHypervisor::handleClose(int reason) noexcept {
@@ -176,9 +220,15 @@ std::optional<DomainSnapshot> LibvirtHypervisor::snapshot(virDomainPtr dom) {
     snap.name = name;
     LibvirtString xml(virDomainGetXMLDesc(dom, 0));
     if (!xml) {
-        // Vanished between listing and reading: not an error of ours.
-        spdlog::info("{}: gone while reading its XML: {}", snap.name, lastLibvirtError());
-        return std::nullopt;
+        // Vanished between listing and reading: not an error of ours. Any
+        // other failure (libvirtd going away mid-call, a timeout) says
+        // nothing about the domain: it is kept, and read again later.
+        if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) {
+            spdlog::info("{}: gone while reading its XML", snap.name);
+            return std::nullopt;
+        }
+        snap.unreadable = lastLibvirtError();
+        return snap;
     }
     snap.xml = xml.get();
 
@@ -234,6 +284,34 @@ std::optional<DomainSnapshot> LibvirtHypervisor::lookupActive(std::string_view u
     }
     if (active == 0) return std::nullopt;
     return snapshot(dom.get());
+}
+
+std::optional<DomainName> LibvirtHypervisor::lookupDefined(std::string_view name_or_uuid) {
+    if (!conn_) throw std::runtime_error("not connected to libvirt");
+    const std::string key(name_or_uuid);
+    DomainHandle dom(virDomainLookupByName(conn_.get(), key.c_str()));
+    if (!dom) dom = DomainHandle(virDomainLookupByUUIDString(conn_.get(), key.c_str()));
+    if (!dom) return std::nullopt;
+    DomainName out{key, uuidOf(dom.get())};
+    if (const char* n = virDomainGetName(dom.get())) out.name = n;
+    return out;
+}
+
+void LibvirtHypervisor::pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) {
+    if (!conn_) throw std::runtime_error("not connected to libvirt");
+    const std::string n(name);
+    DomainHandle dom(virDomainLookupByName(conn_.get(), n.c_str()));
+    if (!dom) throw std::runtime_error(n + ": " + lastLibvirtError());
+    if (pcpus.empty()) throw std::runtime_error(n + ": an empty pCPU set");
+    std::vector<unsigned char> map(pcpus.cpus().back() / 8 + 1, 0);
+    for (unsigned c : pcpus.cpus()) {
+        map[c / 8] = static_cast<unsigned char>(map[c / 8] | (1U << (c % 8)));
+    }
+    // virDomainPinVcpu acts on the live domain (the test driver has no
+    // ...Flags variant); the persistent config stays the admin's.
+    if (virDomainPinVcpu(dom.get(), vcpu, map.data(), static_cast<int>(map.size())) < 0) {
+        throw std::runtime_error(n + ": " + lastLibvirtError());
+    }
 }
 
 CpuSet LibvirtHypervisor::hostCpus() {

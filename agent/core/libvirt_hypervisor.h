@@ -1,9 +1,10 @@
 #pragma once
 // The libvirt connection: opens it, keeps it alive (keepalive + close
 // callback), reconnects with backoff when libvirtd goes away, re-registers
-// the domain events we need, and tells its listener to reconcile. Channels
-// are not libvirt's (their sockets belong to QEMU): they stay open while
-// libvirtd is away.
+// the domain events we need, turns them into typed DomainEvents
+// (libvirt_events.h) and tells its listener to reconcile after every
+// connect. Channels are not libvirt's (their sockets belong to QEMU): they
+// stay open while libvirtd is away.
 
 #include <chrono>
 #include <cstdint>
@@ -11,27 +12,17 @@
 #include <utility>
 #include <vector>
 
+#include "domain_events.h"
 #include "domain_source.h"
+#include "libvirt_events.h"
 #include "libvirt_handles.h"
 #include "retry_scheduler.h"
 
 namespace vmpower {
 
-class HypervisorListener {
-  public:
-    virtual void onConnected() = 0;  // after every (re)connect: reconcile
-    virtual void onLifecycle(std::string_view uuid, int event, int detail) = 0;
-    virtual void onTunable(std::string_view uuid,
-                           const std::vector<std::pair<std::string, std::string>>& params) = 0;
-    virtual void onDeviceChanged(std::string_view uuid, std::string_view alias) = 0;
-
-  protected:
-    ~HypervisorListener() = default;
-};
-
 class LibvirtHypervisor final : public DomainSource {
   public:
-    LibvirtHypervisor(std::string uri, RetryScheduler& retries, HypervisorListener& listener);
+    LibvirtHypervisor(std::string uri, RetryScheduler& retries, DomainEventListener& listener);
     ~LibvirtHypervisor() override;
     LibvirtHypervisor(const LibvirtHypervisor&) = delete;
     LibvirtHypervisor& operator=(const LibvirtHypervisor&) = delete;
@@ -45,10 +36,16 @@ class LibvirtHypervisor final : public DomainSource {
     std::vector<DomainSnapshot> listActive() override;
     std::optional<DomainSnapshot> lookupActive(std::string_view uuid) override;
     CpuSet hostCpus() override;
+    std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
+    void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
 
-    // C callbacks (public so the .cpp's trampolines can reach them).
+    // libvirt's events, translated and handed to the listener. Public so the
+    // .cpp's C trampolines reach them, and so tests on the test driver (which
+    // emits no TUNABLE events) can inject one as libvirt would.
+    void handleLifecycle(std::string_view uuid, int event, int detail) noexcept;
+    void handleTunable(std::string_view uuid, const TunableParams& params) noexcept;
+    void handleDevice(std::string_view uuid, std::string_view alias, bool added) noexcept;
     void handleClose(int reason) noexcept;
-    HypervisorListener& listener() { return listener_; }
 
   private:
     void connect();
@@ -59,7 +56,7 @@ class LibvirtHypervisor final : public DomainSource {
 
     std::string uri_;
     RetryScheduler& retries_;
-    HypervisorListener& listener_;
+    DomainEventListener& listener_;
     ConnectHandle conn_;
     std::vector<int> callback_ids_;
     bool close_callback_ = false;

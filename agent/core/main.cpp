@@ -49,14 +49,17 @@ int main(int argc, char** argv) {
 
     try {
         auto power = vmpower::makeArbiterFor(config.agent);
-        int rc = 0;
         {
-            vmpower::Agent agent({uri, config_path}, config, *power);
+            vmpower::AgentOptions options;
+            options.uri = uri;
+            options.config_path = config_path;
+            options.log_level = log_level;
+            vmpower::Agent agent(std::move(options), config, *power);
             agent.start();
             agent.runUntilStopped();
         }
         power->restoreAll();  // give every CPU back as we found it
-        return rc;
+        return 0;
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
         return 1;

@@ -1,6 +1,9 @@
 #include "retry_scheduler.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <exception>
 
 namespace vmpower {
 
@@ -36,7 +39,15 @@ void RetryScheduler::runDue() {
         auto it = by_id_.find(id);
         std::function<void()> fn = std::move(it->second.fn);
         by_id_.erase(it);
-        if (fn) fn();  // may schedule or cancel others
+        // A loop callback: one entry's failure is logged and never stops
+        // the others (libvirt's reconnect among them) from running.
+        try {
+            if (fn) fn();  // may schedule or cancel others
+        } catch (const std::exception& e) {
+            spdlog::error("deferred work {} failed: {}", id, e.what());
+        } catch (...) {
+            spdlog::error("deferred work {} failed", id);
+        }
     }
     rearm();
 }

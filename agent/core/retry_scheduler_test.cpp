@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <vector>
 
 namespace vmpower {
@@ -59,6 +60,28 @@ TEST_F(RetrySchedulerTest, ACallbackMayScheduleAnother) {
     });
     for (int i = 0; i < 10 && (s.pending() > 0 || ran < 2); ++i) EventLoop::runOnce();
     EXPECT_EQ(ran, 2);
+}
+
+// One entry that throws (e.g. EpollSet::add inside Channel::tryConnect)
+// must not stall the others, libvirt's reconnect among them: the timer is
+// one-shot, so the scheduler must re-arm for what remains.
+TEST_F(RetrySchedulerTest, AThrowingEntryDoesNotStallTheOthers) {
+    RetryScheduler s(clock_);
+    std::vector<int> ran;
+    s.schedule(std::chrono::milliseconds(0), [&] {
+        ran.push_back(0);
+        throw std::runtime_error("epoll_ctl: No space left on device");
+    });
+    s.schedule(std::chrono::milliseconds(0), [&] { ran.push_back(1); });
+    s.schedule(std::chrono::milliseconds(20), [&] { ran.push_back(2); });
+    s.schedule(std::chrono::milliseconds(0), [] { throw 42; });  // not even an exception
+    EventLoop::runOnce();
+    EXPECT_EQ(ran, (std::vector<int>{0, 1}));
+    EXPECT_EQ(s.pending(), 1u);
+    clock_.advance(std::chrono::milliseconds(100));
+    for (int i = 0; i < 10 && s.pending() > 0; ++i) EventLoop::runOnce();
+    EXPECT_EQ(ran, (std::vector<int>{0, 1, 2}));
+    EXPECT_EQ(s.pending(), 0u);
 }
 
 }  // namespace

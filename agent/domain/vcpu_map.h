@@ -30,7 +30,7 @@ class VcpuMap {
         for (const auto& s : pins_) all |= s;
         return all;
     }
-    friend bool operator==(const VcpuMap&, const VcpuMap&) = default;
+    bool operator==(const VcpuMap&) const = default;
 
   private:
     std::vector<CpuSet> pins_;

@@ -1,10 +1,13 @@
 #include "config.h"
 
+#include <grp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <array>
+#include <charconv>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "vm_rule_parser.h"
 #include "yaml_reader.h"
@@ -17,6 +20,23 @@ namespace {
 constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
 
 constexpr std::array kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+// A group by name (or number): only groups that exist, so a typo cannot
+// silently lock operators out (or let nobody in).
+gid_t group(const YamlReader& r, const YAML::Node& v, const std::string& key) {
+    const std::string name = r.string(v, key);
+    if (name.empty()) r.fail(v, key + ": expected a group name");
+    std::vector<char> buf(16384);
+    struct group grp {};
+    struct group* found = nullptr;
+    if (::getgrnam_r(name.c_str(), &grp, buf.data(), buf.size(), &found) == 0 && found) {
+        return found->gr_gid;
+    }
+    gid_t gid = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), gid);
+    if (ec == std::errc() && end == name.data() + name.size()) return gid;
+    r.fail(v, key + ": no group '" + name + "' on this host");
+}
 
 std::filesystem::path path(const YamlReader& r, const YAML::Node& v, const std::string& key) {
     std::string s = r.string(v, key);
@@ -47,6 +67,14 @@ AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
                  a.reply_queue_records = r.u32(v, "reply_queue_records");
                  if (a.reply_queue_records == 0)
                      r.fail(v, "reply_queue_records: must be at least 1");
+             }},
+            {"control_operator_group",
+             [&](const YAML::Node& v) {
+                 a.control_operator_gid = group(r, v, "control_operator_group");
+             }},
+            {"control_reader_group",
+             [&](const YAML::Node& v) {
+                 a.control_reader_gid = group(r, v, "control_reader_group");
              }},
             {"log_level",
              [&](const YAML::Node& v) {

@@ -2,6 +2,8 @@
 // The agent's configuration file (config/vmpower.yaml): agent settings and
 // the policy of which VMs may scale which host CPUs.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -31,6 +33,10 @@ struct AgentSettings {
     std::filesystem::path qemu_pid_dir = "/run/libvirt/qemu";
     std::size_t reply_queue_records = 64;  // per channel, oldest dropped first
     std::string log_level = "info";
+    // Groups whose members may use the control socket besides root: every
+    // command / only the read-only ones. Names resolved when the file is read.
+    std::optional<gid_t> control_operator_gid;
+    std::optional<gid_t> control_reader_gid;
 };
 
 struct Config {

@@ -84,6 +84,14 @@ vms:
     EXPECT_EQ(r.record_format, RecordFormat::Legacy16);
 }
 
+TEST(Config, ControlGroupsByNameOrNumber) {
+    Config c =
+        parseConfig("agent:\n  control_operator_group: root\n  control_reader_group: 4242\n", "f");
+    EXPECT_EQ(c.agent.control_operator_gid, gid_t{0});
+    EXPECT_EQ(c.agent.control_reader_gid, gid_t{4242});
+    EXPECT_FALSE(parseConfig("", "f").agent.control_operator_gid) << "root only by default";
+}
+
 TEST(Config, RuleDefaults) {
     Config c = parseConfig("vms:\n  - name: \"*\"\n", "f");
     const VmPolicy& r = c.policy->rules().at(0);
@@ -125,6 +133,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"agent:\n  log_level: loud\n", "2:14: log_level"},
         BadCase{"agent:\n  reply_queue_records: 0\n", "2:24: reply_queue_records"},
         BadCase{"agent: [1]\n", "1:8: agent: expected a mapping"},
+        BadCase{"agent:\n  control_operator_group: no-such-group-here\n",
+                "2:27: control_operator_group: no group 'no-such-group-here' on this host"},
+        BadCase{"agent:\n  control_reader_group: \"\"\n",
+                "2:25: control_reader_group: expected a group name"},
         BadCase{"vms:\n  - name: a\n    pcpus: 0-x\n", "3:12: pcpus: '0-x' is not a cpulist"},
         BadCase{"vms:\n  - name: a\n    pcpus: 3-1\n", "3:12: pcpus"},
         BadCase{"vms:\n  - name: a\n    pcpus: 0-9000\n", "3:12: pcpus"},

@@ -16,6 +16,11 @@ Policy::Policy(std::vector<VmPolicy> rules) : rules_(std::move(rules)) {
 }
 
 const VmPolicy* Policy::match(std::string_view domain_name, std::string_view uuid) const {
+    if (const PolicyOverride* o = overrideFor(uuid)) return &o->rule;
+    return matchRules(domain_name, uuid);
+}
+
+const VmPolicy* Policy::matchRules(std::string_view domain_name, std::string_view uuid) const {
     const std::string name(domain_name);
     const auto canonical = canonicalUuid(uuid);
     for (const auto& rule : rules_) {
@@ -26,6 +31,33 @@ const VmPolicy* Policy::match(std::string_view domain_name, std::string_view uui
         if (by_name || by_uuid) return &rule;
     }
     return nullptr;
+}
+
+const PolicyOverride* Policy::overrideFor(std::string_view uuid) const {
+    if (overrides_.empty()) return nullptr;
+    auto canonical = canonicalUuid(uuid);
+    if (!canonical) return nullptr;
+    auto it = overrides_.find(*canonical);
+    return it == overrides_.end() ? nullptr : &it->second;
+}
+
+Policy Policy::withQueryOverride(std::string_view domain_name, std::string_view uuid,
+                                 bool queries) const {
+    Policy out = *this;
+    auto canonical = canonicalUuid(uuid);
+    if (!canonical) return out;
+    out.overrides_.erase(*canonical);
+    const VmPolicy* base = matchRules(domain_name, uuid);
+    if (base == nullptr || base->queries == queries) return out;
+    PolicyOverride o;
+    o.rule_index = static_cast<std::size_t>(base - rules_.data());
+    o.queries = queries;
+    o.rule = *base;
+    o.rule.name_globs.clear();
+    o.rule.uuids = {*canonical};
+    o.rule.queries = queries;
+    out.overrides_.emplace(*canonical, std::move(o));
+    return out;
 }
 
 RecordFormat Policy::recordFormat(std::string_view domain_name, std::string_view uuid) const {

@@ -85,5 +85,39 @@ TEST(Uuid, Canonical) {
     EXPECT_FALSE(canonicalUuid("6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4g"));
 }
 
+// set-query's run-time overrides are part of the policy, not rules with a
+// magic label: match() answers with the override, rules() stays the file's.
+TEST(Policy, QueryOverrideChangesOnlyThatVmsQueries) {
+    const std::string vm1 = "6D1C9B0A-2F0E-4C55-9D0E-3A1F1B2C3D4E";  // any case
+    const std::string vm2 = "7d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
+    VmPolicy lab = rule("lab", {"vm*"});
+    lab.allowed_pcpus = CpuSet{0, 1};
+    Policy p({rule("deny", {"outsider"}), lab});
+    Policy off = p.withQueryOverride("vm1", vm1, false);
+    ASSERT_NE(off.match("vm1", vm1), nullptr);
+    EXPECT_FALSE(off.match("vm1", vm1)->queries);
+    EXPECT_EQ(off.match("vm1", vm1)->name, "lab");
+    EXPECT_EQ(off.match("vm1", vm1)->allowed_pcpus, (CpuSet{0, 1}));  // the rest is kept
+    EXPECT_TRUE(off.match("vm2", vm2)->queries);
+    EXPECT_TRUE(off.matchRules("vm1", vm1)->queries);
+    EXPECT_EQ(off.rules().size(), 2u);
+    ASSERT_NE(off.overrideFor(vm1), nullptr);
+    EXPECT_EQ(off.overrideFor(vm1)->rule_index, 1u);
+    EXPECT_EQ(off.overrides().size(), 1u);
+    EXPECT_TRUE(p.overrides().empty());  // the original is unchanged
+
+    // Back to the file's value: the override goes instead of stacking.
+    Policy on = off.withQueryOverride("vm1", vm1, true);
+    EXPECT_TRUE(on.overrides().empty());
+    EXPECT_TRUE(on.match("vm1", vm1)->queries);
+}
+
+TEST(Policy, NoOverrideForAnUnmatchedVm) {
+    Policy p({rule("lab", {"vm*"})});
+    const std::string uuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
+    EXPECT_TRUE(p.withQueryOverride("outsider", uuid, false).overrides().empty());
+    EXPECT_TRUE(p.withQueryOverride("vm1", "not-a-uuid", false).overrides().empty());
+}
+
 }  // namespace
 }  // namespace vmpower

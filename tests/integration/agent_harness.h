@@ -103,6 +103,7 @@ class AgentTestDriverFixture : public ::testing::Test {
         opts.config_path = config_path_;
         opts.handle_signals = false;
         opts.notify_systemd = false;
+        opts.log_level = command_line_log_level_;
         agent_ = std::make_unique<Agent>(opts, cfg, *power_);
         agent_->start();
         ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->ready(); }));
@@ -120,6 +121,7 @@ class AgentTestDriverFixture : public ::testing::Test {
 
     TempDir dir_;
     std::filesystem::path config_path_;
+    std::string command_line_log_level_;  // vmpowerd --log-level; empty: the file's
     std::unique_ptr<SysfsFixture> fixture_;
     std::unique_ptr<Arbiter> power_;
     std::unique_ptr<Agent> agent_;

@@ -124,12 +124,12 @@ TEST_F(AgentOnTestDriver, TunableEventUpdatesTheFullCpuSet) {
     FakeQemuSocket q0(path("vm1.0"));
     start(domainXml("vm1", kUuid1, channelXml(path("vm1.0"), 0)));
     // The test driver emits no TUNABLE events: inject one as libvirt would.
-    agent_->registry().onTunable(kUuid1,
-                                 {{"cputune.vcpupin1", "2-3,5"}, {"cputune.emulatorpin", "0"}});
+    agent_->hypervisor().handleTunable(
+        kUuid1, {{"cputune.vcpupin1", "2-3,5"}, {"cputune.emulatorpin", "0"}});
     const Domain* d = agent_->registry().find(kUuid1);
     EXPECT_EQ(d->vcpus.pcpus(1).toString(), "2-3,5");
     EXPECT_EQ(d->emulator_pcpus.toString(), "0");
-    agent_->registry().onTunable(kUuid1, {{"cputune.vcpupin0", "garbage"}});
+    agent_->hypervisor().handleTunable(kUuid1, {{"cputune.vcpupin0", "garbage"}});
     EXPECT_FALSE(d->vcpus.pcpus(0).empty());  // unchanged
     EXPECT_NE(d->vcpus.pcpus(0).toString(), "");
 }
@@ -141,7 +141,7 @@ TEST_F(AgentOnTestDriver, ServesARequestOverTheChannel) {
     auto dom = lookup(*agent_, "vm1");
     unsigned char map = 0x02;  // vCPU 0 -> pCPU 1
     ASSERT_EQ(virDomainPinVcpu(dom.get(), 0, &map, 1), 0);
-    agent_->registry().onTunable(kUuid1, {{"cputune.vcpupin0", "1"}});
+    agent_->hypervisor().handleTunable(kUuid1, {{"cputune.vcpupin0", "1"}});
     vmpower_packet pkt{};
     pkt.command = VMPOWER_CPU_POWER;
     pkt.unit = VMPOWER_SCALE_MIN;

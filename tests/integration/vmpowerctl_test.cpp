@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,7 +64,7 @@ TEST_F(VmpowerctlOnTestDriver, DisabledChannelIsClosedAndStaysClosedUntilEnabled
 
     // Neither time (retries) nor a libvirt event (a re-read of the XML)
     // brings it back.
-    agent_->registry().onDeviceChanged(kUuid1, "channel0");
+    agent_->registry().onEvent(kUuid1, DeviceAdded{"channel0"});
     runUntil(
         *agent_, [] { return false; }, std::chrono::milliseconds(300));
     EXPECT_FALSE(q0.poll());
@@ -148,6 +149,24 @@ TEST_F(VmpowerctlOnTestDriver, SetQueryOverridesThePolicyUntilReload) {
     EXPECT_EQ(query(), std::uint32_t{VMPOWER_CAPS_LIST});
 }
 
+// A refused reload tells vmpowerctl where the file is wrong; a --log-level
+// from the command line outlives reloads.
+TEST_F(VmpowerctlOnTestDriver, ReloadShowsTheFilesErrorAndKeepsTheCommandLinesLogLevel) {
+    command_line_log_level_ = "warn";
+    start(domainXml("vm1", kUuid1, ""));
+    auto before = spdlog::get_level();
+    spdlog::set_level(spdlog::level::warn);               // as main() does with --log-level warn
+    ASSERT_EQ(control({{"cmd", "reload"}})["ok"], true);  // the file says info
+    EXPECT_EQ(spdlog::get_level(), spdlog::level::warn);
+
+    writeFile(config_path_, "vms:\n  - name: [unclosed\n");
+    json refused = control({{"cmd", "reload"}});
+    expectError(refused, config_path_.string() + ":");
+    expectError(refused, "old policy kept");
+    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["label"], "lab");
+    spdlog::set_level(before);
+}
+
 TEST_F(VmpowerctlOnTestDriver, UnknownVmsAndBadArgumentsGetClearErrors) {
     FakeQemuSocket q0(path("vm1.0"));
     startWithVm1(q0);
@@ -184,6 +203,26 @@ TEST_F(VmpowerctlOnTestDriver, UnknownVmsAndBadArgumentsGetClearErrors) {
     expectError(control(json::array()), "a request is");
     // Nothing above disturbed the channel.
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected);
+}
+
+TEST_F(VmpowerctlOnTestDriver, TheReadOnlyGroupMayReadButChangesNothing) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+    auto asReader = [&](const json& req) { return agent_->control(req, ControlAccess::ReadOnly); };
+    for (const char* cmd : {"ping", "version", "state", "list-channels"}) {
+        EXPECT_EQ(asReader({{"cmd", cmd}})["ok"], true) << cmd;
+    }
+    EXPECT_EQ(asReader({{"cmd", "show-vm"}, {"name", "vm1"}})["ok"], true);
+    EXPECT_EQ(asReader({{"cmd", "show-policy"}, {"name", "vm1"}})["ok"], true);
+    const std::vector<json> writes = {
+        {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "disabled"}},
+        {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}},
+        {{"cmd", "set-cpu-freq"}, {"cpu", 0}, {"action", "min"}},
+        {{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "1"}},
+        {{"cmd", "reload"}}};
+    for (const auto& w : writes) expectError(asReader(w), "permission denied");
+    EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected) << "nothing was changed";
+    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["queries"], true);
 }
 
 TEST_F(VmpowerctlOnTestDriver, SetPcpuPinsTheLiveDomain) {

@@ -1,0 +1,360 @@
+// The control socket's commands: each a small handler over AgentOperations.
+
+#include "control_commands.h"
+
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <initializer_list>
+#include <stdexcept>
+#include <string_view>
+
+#include "power_action.h"
+
+#ifndef VMPOWER_VERSION
+#define VMPOWER_VERSION "unknown"  // meson passes the project's version
+#endif
+
+namespace vmpower {
+
+namespace {
+
+using json = nlohmann::json;
+
+// A bad argument: answered {"ok": false, "error": "<cmd>: <what>"}.
+class ArgError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+json ok() {
+    return {{"ok", true}};
+}
+json error(const std::string& msg) {
+    return {{"ok", false}, {"error", msg}};
+}
+
+const json& requiredArg(const json& req, const char* key) {
+    auto it = req.find(key);
+    if (it == req.end()) throw ArgError(std::string("'") + key + "' is required");
+    return *it;
+}
+
+std::string stringArg(const json& req, const char* key) {
+    const json& v = requiredArg(req, key);
+    if (!v.is_string() || v.get_ref<const std::string&>().empty()) {
+        throw ArgError(std::string("'") + key + "' must be a non-empty string");
+    }
+    return v.get<std::string>();
+}
+
+unsigned numberArg(const json& req, const char* key, unsigned max, const char* what) {
+    const json& v = requiredArg(req, key);
+    // Parsed text gives unsigned numbers, in-process callers signed ones.
+    bool in_range = v.is_number_unsigned() ? v.get<std::uint64_t>() <= max
+                    : v.is_number_integer()
+                        ? v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= std::int64_t{max}
+                        : false;
+    if (!in_range) {
+        throw ArgError(std::string("'") + key + "' must be " + what + " (0-" + std::to_string(max) +
+                       ")");
+    }
+    return static_cast<unsigned>(v.get<std::uint64_t>());
+}
+
+unsigned cpuArg(const json& req, const char* key) {
+    return numberArg(req, key, CpuSet::kMaxCpu, "a CPU number");
+}
+
+std::string choiceArg(const json& req, const char* key,
+                      std::initializer_list<std::string_view> choices) {
+    const json& v = requiredArg(req, key);
+    std::string all;
+    for (auto c : choices) {
+        if (v.is_string() && v.get_ref<const std::string&>() == c) return std::string(c);
+        all += all.empty() ? "" : "|";
+        all += c;
+    }
+    throw ArgError(std::string("'") + key + "' must be " + all);
+}
+
+json channelJson(const Channel& ch) {
+    const auto& d = ch.description();
+    auto s = ch.stats();
+    return {{"index", d.index},
+            {"path", d.source_path},
+            {"alias", d.alias},
+            {"state", Channel::stateName(ch.state())},
+            {"enabled", ch.enabled()},
+            {"connects", s.connects},
+            {"records", s.requests.records},
+            {"acked", s.requests.acked},
+            {"nacked", s.requests.nacked},
+            {"ignored", s.requests.ignored},
+            {"rate_limited", s.requests.rate_limited},
+            {"answered", s.requests.answered},
+            {"replies_sent", s.replies_sent},
+            {"replies_dropped", s.replies_dropped},
+            {"last_error", s.last_error}};
+}
+
+json domainJson(const Domain& d) {
+    json vcpus = json::array();
+    for (std::size_t v = 0; v < d.vcpus.vcpuCount(); ++v) {
+        vcpus.push_back({{"vcpu", v}, {"pcpus", d.vcpus.pcpus(v).toString()}});
+    }
+    json channels = json::array();
+    for (const auto& [index, ch] : d.channels) channels.push_back(channelJson(*ch));
+    return {{"name", d.identity.name},
+            {"uuid", d.identity.uuid},
+            {"id", d.id},
+            {"vcpus", vcpus},
+            {"emulator_pcpus", d.emulator_pcpus.toString()},
+            {"channels", channels},
+            {"problems", d.problems}};
+}
+
+json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {
+    json commands = json::array();
+    for (PowerAction a : r.allowed_actions) commands.push_back(powerActionName(a));
+    json out = {
+        {"label", r.name},
+        {"override", over != nullptr},
+        {"name", r.name_globs},
+        {"uuid", r.uuids},
+        {"pcpus", r.allowed_pcpus ? json(r.allowed_pcpus->toString()) : json(nullptr)},
+        {"commands", commands},
+        {"floor_khz", r.limits.floor_khz},
+        {"ceiling_khz", r.limits.ceiling_khz},
+        {"rate", r.requests_per_second},
+        {"burst", r.burst},
+        {"physical", r.physical_addressing},
+        {"queries", r.queries},
+        {"multi_pcpu", r.multi_pcpu},
+        {"shared_pcpus", r.shared_pcpus},
+        {"record_format", r.record_format == RecordFormat::Legacy16 ? "legacy-16" : "dpdk-464"}};
+    if (over != nullptr) out["overrides"] = {{"queries", over->queries}};
+    // What the VM may scale now: the rule's list, or its vCPUs' pinning.
+    if (d != nullptr) {
+        out["effective_pcpus"] =
+            r.allowed_pcpus ? r.allowed_pcpus->toString() : d->vcpus.allPcpus().toString();
+    }
+    return out;
+}
+
+using Ops = AgentOperations;
+
+const Domain* findDomain(const Ops& a, const std::string& name_or_uuid) {
+    for (const auto& [uuid, d] : a.domains()) {
+        if (d->identity.name == name_or_uuid || uuid == name_or_uuid) return d.get();
+    }
+    return nullptr;
+}
+
+const Domain& runningDomain(const Ops& a, const json& req) {
+    std::string name = stringArg(req, "name");
+    const Domain* d = findDomain(a, name);
+    if (d == nullptr) {
+        throw ArgError("no running domain '" + name +
+                       "' (vmpowerd tracks running domains only; is it started?)");
+    }
+    return *d;
+}
+
+json version(Ops&, const json&);
+
+json ping(Ops&, const json&) {
+    return ok();
+}
+
+json state(Ops& a, const json&) {
+    return agentStateJson(a);
+}
+
+json showVm(Ops& a, const json& req) {
+    json out = domainJson(runningDomain(a, req));
+    out["ok"] = true;
+    return out;
+}
+
+json listChannels(Ops& a, const json&) {
+    json channels = json::array();
+    for (const auto& [uuid, d] : a.domains()) {
+        for (const auto& [index, ch] : d->channels) {
+            json c = channelJson(*ch);
+            c["vm"] = d->identity.name;
+            c["uuid"] = uuid;
+            channels.push_back(std::move(c));
+        }
+    }
+    return {{"ok", true}, {"channels", channels}};
+}
+
+json showCpuFreq(Ops& a, const json& req) {
+    unsigned cpu = cpuArg(req, "cpu");
+    const PowerControl& power = a.power();
+    auto cur = power.currentFrequency(cpu);
+    if (!cur) return error("CPU " + std::to_string(cpu) + " has no cpufreq");
+    // Who may ask for this CPU: the vCPUs pinned to it.
+    json users = json::array();
+    for (const auto& [uuid, d] : a.domains()) {
+        for (std::size_t v = 0; v < d->vcpus.vcpuCount(); ++v) {
+            if (d->vcpus.pcpus(v).contains(cpu))
+                users.push_back({{"vm", d->identity.name}, {"vcpu", v}});
+        }
+    }
+    return {{"ok", true},
+            {"cpu", cpu},
+            {"khz", *cur},
+            {"available_khz", power.availableFrequencies(cpu)},
+            {"turbo", power.turboCapable(cpu)},
+            {"vcpus", users}};
+}
+
+json setCpuFreq(Ops& a, const json& req) {
+    unsigned cpu = cpuArg(req, "cpu");
+    std::string name =
+        choiceArg(req, "action", {"up", "down", "min", "max", "enable_turbo", "disable_turbo"});
+    auto action = parsePowerAction(name);  // choiceArg checked the word
+    // The operator holds requests like a VM does, so arbitration still
+    // protects the VMs on that CPU.
+    return a.applyOperatorRequest(cpu, *action)
+               ? ok()
+               : error("CPU " + std::to_string(cpu) + ": cpufreq refused (see the agent's log)");
+}
+
+json setPcpu(Ops& a, const json& req) {
+    std::string name = stringArg(req, "name");
+    unsigned vcpu = numberArg(req, "vcpu", CpuSet::kMaxCpu, "a vCPU number");
+    auto set = CpuSet::parse(stringArg(req, "pcpus"));
+    if (!set || set->empty()) throw ArgError("'pcpus' must be a cpulist like 2-3,5");
+    a.pinVcpu(name, vcpu, *set);  // throws with libvirt's reason
+    return ok();                  // the TUNABLE event updates our map
+}
+
+json setChannelStatus(Ops& a, const json& req) {
+    const Domain& d = runningDomain(a, req);
+    unsigned index = numberArg(req, "index", 1U << 20, "a channel index");
+    bool enable = choiceArg(req, "status", {"enabled", "disabled"}) == "enabled";
+    if (!a.setChannelEnabled(d.identity.uuid, index, enable)) {
+        return error(d.identity.name + " has no power channel " + std::to_string(index) +
+                     " (virtio.serial.port.poweragent." + std::to_string(index) + ")");
+    }
+    json out = ok();
+    out["state"] = Channel::stateName(d.channels.at(index)->state());
+    return out;
+}
+
+json setQuery(Ops& a, const json& req) {
+    const Domain& d = runningDomain(a, req);
+    bool enable = choiceArg(req, "action", {"enable", "disable"}) == "enable";
+    if (enable && a.policy().matchRules(d.identity.name, d.identity.uuid) == nullptr) {
+        return error("no policy rule matches " + d.identity.name +
+                     ": it is denied everything; add a rule to the config file, then "
+                     "`vmpowerctl reload` (or SIGHUP)");
+    }
+    a.setQueryOverride(d.identity.name, d.identity.uuid, enable);
+    json out = ok();
+    out["queries"] = enable;
+    out["note"] = "in force until the next reload (SIGHUP, `vmpowerctl reload`) or restart";
+    return out;
+}
+
+json showPolicy(Ops& a, const json& req) {
+    std::string name = stringArg(req, "name");
+    const Domain* d = findDomain(a, name);
+    std::string vm = d ? d->identity.name : name, uuid = d ? d->identity.uuid : "";
+    if (d == nullptr) {  // a defined, stopped domain is a fair question too
+        auto known = a.lookupDefined(name);
+        if (!known) return error("no domain '" + name + "' known to libvirt");
+        vm = known->name;
+        uuid = known->uuid;
+    }
+    const Policy& policy = a.policy();
+    const VmPolicy* rule = policy.match(vm, uuid);
+    json out = {{"ok", true},
+                {"vm", vm},
+                {"uuid", uuid},
+                {"running", d != nullptr},
+                {"matched", rule != nullptr}};
+    if (rule == nullptr) {
+        out["note"] = "no rule matches: every request is answered NACK and no CPU is touched";
+        return out;
+    }
+    const PolicyOverride* over = policy.overrideFor(uuid);
+    out["rule_index"] =
+        over ? over->rule_index : static_cast<std::size_t>(rule - policy.rules().data());
+    out["rule"] = ruleJson(*rule, over, d);
+    return out;
+}
+
+json reload(Ops& a, const json&) {
+    std::string why;
+    return a.reload(&why) ? ok() : error("config not reloaded, old policy kept: " + why);
+}
+
+struct Command {
+    std::string_view name;
+    json (*run)(Ops&, const json&);
+    bool read_only;  // allowed to the control socket's read-only group
+};
+
+constexpr std::array<Command, 12> kCommands{{
+    {"ping", &ping, true},
+    {"version", &version, true},
+    {"state", &state, true},
+    {"show-vm", &showVm, true},
+    {"list-channels", &listChannels, true},
+    {"show-cpu-freq", &showCpuFreq, true},
+    {"set-cpu-freq", &setCpuFreq, false},
+    {"set-pcpu", &setPcpu, false},
+    {"set-channel-status", &setChannelStatus, false},
+    {"set-query", &setQuery, false},
+    {"show-policy", &showPolicy, true},
+    {"reload", &reload, false},
+}};
+
+json version(Ops&, const json&) {
+    json names = json::array();
+    for (const auto& c : kCommands) names.push_back(c.name);
+    return {{"ok", true}, {"version", VMPOWER_VERSION}, {"commands", names}};
+}
+
+}  // namespace
+
+json runControlCommand(AgentOperations& agent, const json& request, ControlAccess access) {
+    if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string()) {
+        return error("a request is {\"cmd\": \"...\", ...}");
+    }
+    const std::string cmd = request["cmd"].get<std::string>();
+    for (const auto& c : kCommands) {
+        if (c.name != cmd) continue;
+        if (access == ControlAccess::ReadOnly && !c.read_only) {
+            return error("permission denied: '" + cmd +
+                         "' changes the agent and this client is in the read-only group");
+        }
+        // A loop callback: nothing escapes. A bad argument, the hypervisor's
+        // refusal or any other failure is the answer.
+        try {
+            return c.run(agent, request);
+        } catch (const std::exception& e) {
+            return error(cmd + ": " + e.what());
+        } catch (...) {
+            return error(cmd + ": internal error");
+        }
+    }
+    return error("unknown command '" + cmd + "' (try \"version\" for the list)");
+}
+
+json agentStateJson(const AgentOperations& agent) {
+    json domains = json::array();
+    for (const auto& [uuid, d] : agent.domains()) domains.push_back(domainJson(*d));
+    HypervisorStatus hv = agent.hypervisorStatus();
+    return {{"ok", true},
+            {"version", VMPOWER_VERSION},
+            {"libvirt", {{"uri", hv.uri}, {"connected", hv.connected}, {"connects", hv.connects}}},
+            {"ready", agent.ready()},
+            {"domains", domains}};
+}
+
+}  // namespace vmpower

@@ -1,0 +1,135 @@
+// The command table on a fake agent: what each command asks of
+// AgentOperations, and that nothing a handler meets escapes as an exception.
+// (The commands on a real agent: tests/integration/vmpowerctl_test.cpp.)
+#include "control_commands.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "test_support.h"
+
+namespace vmpower {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kUuid = "11111111-1111-1111-1111-111111111111";
+
+class FakeAgent final : public AgentOperations {
+  public:
+    FakeAgent() {
+        VmPolicy lab;
+        lab.name = "lab";
+        lab.name_globs = {"vm*"};
+        policy_ = std::make_shared<const Policy>(std::vector<VmPolicy>{lab});
+        auto d = std::make_unique<Domain>("vm1", kUuid);
+        d->vcpus = VcpuMap({CpuSet{2}});
+        domains_.emplace(kUuid, std::move(d));
+    }
+    const DomainMap& domains() const override { return domains_; }
+    HypervisorStatus hypervisorStatus() const override { return {"test:///x", true, 3}; }
+    bool ready() const override { return true; }
+    const PowerControl& power() const override { return power_; }
+    const Policy& policy() const override { return *policy_; }
+    bool applyOperatorRequest(unsigned cpu, PowerAction action) override {
+        return power_.apply(Requester{"operator", cpu}, CpuSet{cpu}, action, {});
+    }
+    void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override {
+        if (!pin_error.empty()) throw std::runtime_error(pin_error);
+        pins.push_back(std::string(name) + "/" + std::to_string(vcpu) + "/" + pcpus.toString());
+    }
+    std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override {
+        if (name_or_uuid == "stopped") {
+            return DomainName{"stopped", "22222222-2222-2222-2222-222222222222"};
+        }
+        return std::nullopt;
+    }
+    bool setChannelEnabled(std::string_view, unsigned, bool) override { return false; }
+    void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override {
+        policy_ = std::make_shared<const Policy>(policy_->withQueryOverride(name, uuid, queries));
+    }
+    bool reload(std::string* error) override {
+        if (error != nullptr) *error = "/etc/vmpower/vmpower.yaml:3:1: end of sequence";
+        return false;
+    }
+
+    testing::FakePowerControl power_;
+    std::shared_ptr<const Policy> policy_;
+    DomainMap domains_;
+    std::vector<std::string> pins;
+    std::string pin_error;
+};
+
+json run(FakeAgent& a, const json& req) {
+    return runControlCommand(a, req);
+}
+
+TEST(ControlCommands, SetPcpuGoesThroughTheHypervisorAdapter) {
+    FakeAgent a;
+    EXPECT_EQ(run(a, {{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "4-5"}})["ok"],
+              true);
+    EXPECT_EQ(a.pins, (std::vector<std::string>{"vm1/0/4-5"}));
+    a.pin_error = "vm1: Requested operation is not valid";
+    json refused = run(a, {{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "4"}});
+    EXPECT_EQ(refused["ok"], false);
+    EXPECT_EQ(refused["error"], "set-pcpu: vm1: Requested operation is not valid");
+}
+
+TEST(ControlCommands, ReloadAnswersWithTheFilesError) {
+    FakeAgent a;
+    json r = run(a, {{"cmd", "reload"}});
+    EXPECT_EQ(r["ok"], false);
+    EXPECT_NE(r["error"].get<std::string>().find("vmpower.yaml:3:1: end of sequence"),
+              std::string::npos);
+}
+
+TEST(ControlCommands, SetQueryIsAnOverrideThatShowPolicyShows) {
+    FakeAgent a;
+    ASSERT_EQ(run(a, {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}})["ok"], true);
+    json shown = run(a, {{"cmd", "show-policy"}, {"name", "vm1"}});
+    EXPECT_EQ(shown["rule"]["override"], true);
+    EXPECT_EQ(shown["rule"]["queries"], false);
+    EXPECT_EQ(shown["rule"]["overrides"]["queries"], false);
+    EXPECT_EQ(shown["rule_index"], 0);
+    EXPECT_EQ(a.policy().rules().size(), 1u);  // the file's rules are untouched
+    ASSERT_EQ(run(a, {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "enable"}})["ok"], true);
+    EXPECT_TRUE(a.policy().overrides().empty());
+}
+
+TEST(ControlCommands, ShowPolicyOfAStoppedDomainAsksTheAdapter) {
+    FakeAgent a;
+    json shown = run(a, {{"cmd", "show-policy"}, {"name", "stopped"}});
+    EXPECT_EQ(shown["running"], false);
+    EXPECT_EQ(shown["matched"], false);  // "stopped" is not vm*
+    EXPECT_EQ(run(a, {{"cmd", "show-policy"}, {"name", "nope"}})["error"],
+              "no domain 'nope' known to libvirt");
+}
+
+TEST(ControlCommands, OperatorRequestAndQueriesUseThePowerControl) {
+    FakeAgent a;
+    a.power_.khz[2] = 2000000;
+    json f = run(a, {{"cmd", "show-cpu-freq"}, {"cpu", 2}});
+    EXPECT_EQ(f["khz"], 2000000);
+    EXPECT_EQ(f["vcpus"][0]["vm"], "vm1");
+    ASSERT_EQ(run(a, {{"cmd", "set-cpu-freq"}, {"cpu", 2}, {"action", "max"}})["ok"], true);
+    ASSERT_EQ(a.power_.calls.size(), 1u);
+    EXPECT_EQ(a.power_.calls[0].who.domain_uuid, "operator");
+}
+
+TEST(ControlCommands, StateAndUnknownCommands) {
+    FakeAgent a;
+    json s = run(a, {{"cmd", "state"}});
+    EXPECT_EQ(s["libvirt"]["connects"], 3);
+    EXPECT_EQ(s["domains"][0]["name"], "vm1");
+    EXPECT_EQ(run(a, {{"cmd", "nope"}})["ok"], false);
+    EXPECT_EQ(run(a, json::array())["ok"], false);
+    EXPECT_EQ(run(a, {{"cmd", "set-channel-status"},
+                      {"name", "vm1"},
+                      {"index", 0},
+                      {"status", "disabled"}})["ok"],
+              false);
+}
+
+}  // namespace
+}  // namespace vmpower

@@ -1,0 +1,49 @@
+#pragma once
+// What the hypervisor tells the registry about one domain, in the registry's
+// words. The libvirt adapter (LibvirtHypervisor) translates libvirt's
+// LIFECYCLE, TUNABLE and DEVICE_* events into these; tests make them up. The
+// registry knows no libvirt.
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "cpu_set.h"
+
+namespace vmpower {
+
+struct DomainStarted {};  // it runs now: read it
+struct DomainStopped {};  // gone (destroyed, shut off, crashed, migrated away)
+struct DomainChanged {};  // resumed, suspended, defined, ...: read it again
+struct VcpuRepinned {     // one vCPU's pCPU set changed
+    unsigned vcpu = 0;
+    CpuSet pcpus;
+};
+struct EmulatorRepinned {  // QEMU's own threads moved
+    CpuSet pcpus;
+};
+struct DeviceAdded {  // only the alias is known: read the domain again
+    std::string alias;
+};
+struct DeviceRemoved {
+    std::string alias;
+};
+
+using DomainEvent = std::variant<DomainStarted, DomainStopped, DomainChanged, VcpuRepinned,
+                                 EmulatorRepinned, DeviceAdded, DeviceRemoved>;
+
+// Who hears the hypervisor: the Agent, which hands everything to the
+// registry. Called from the event loop; implementations never throw.
+class DomainEventListener {
+  public:
+    // After every (re)connect: the registry reconciles its picture with the
+    // running domains (a domain gone while we were away is removed, a new
+    // one added).
+    virtual void onConnected() = 0;
+    virtual void onDomainEvent(std::string_view uuid, const DomainEvent& event) = 0;
+
+  protected:
+    ~DomainEventListener() = default;
+};
+
+}  // namespace vmpower
