@@ -31,15 +31,20 @@ class NoSharing final : public PcpuSharing {
 // the sysfs writes.
 class NullPower final : public PowerControl {
   public:
-    bool apply(const Requester&, const CpuSet&, PowerAction, const FrequencyLimits&) override {
-        return true;
+    PowerVerdict apply(const Requester&, const CpuSet&, PowerAction,
+                       const FrequencyLimits&) override {
+        return PowerVerdict{true, {}, {}};
     }
+    void setFootprint(std::string_view, std::string_view, const CpuSet&) override {}
     void release(std::string_view) override {}
     void releaseVcpuOutside(std::string_view, unsigned, const CpuSet&) override {}
     std::optional<std::uint32_t> currentFrequency(unsigned) const override { return 2000000; }
     std::vector<std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
     bool turboCapable(unsigned) const override { return false; }
     bool highPriority(unsigned) const override { return false; }
+    std::optional<PowerDescription> describe(unsigned) const override { return std::nullopt; }
+    CpuSet hostCpus() const override { return {}; }
+    std::string lastRefusal(std::string_view) const override { return {}; }
 };
 
 std::vector<std::byte> record(std::uint32_t command, std::uint32_t unit,

@@ -38,8 +38,10 @@ class AgentOperations {
     virtual const PowerControl& power() const = 0;  // its query side
     virtual const Policy& policy() const = 0;       // the one in force, overrides included
 
-    // The operator holds a request on one CPU like a VM does (arbitrated).
-    virtual bool applyOperatorRequest(unsigned cpu, PowerAction action) = 0;
+    // The operator holds a request on one CPU like a VM does (arbitrated);
+    // it overrides the shared-hardware rule (root's choice), and the
+    // verdict names the running VMs it affects.
+    virtual PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) = 0;
     // Through the hypervisor adapter; throws std::runtime_error with
     // libvirt's reason. A defined domain, running or not; nullopt: unknown.
     virtual void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) = 0;

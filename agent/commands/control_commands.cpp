@@ -173,7 +173,9 @@ json state(Ops& a, const json&) {
 }
 
 json showVm(Ops& a, const json& req) {
-    json out = domainJson(runningDomain(a, req));
+    const Domain& d = runningDomain(a, req);
+    json out = domainJson(d);
+    out["last_power_refusal"] = a.power().lastRefusal(d.identity.uuid);
     out["ok"] = true;
     return out;
 }
@@ -204,12 +206,37 @@ json showCpuFreq(Ops& a, const json& req) {
                 users.push_back({{"vm", d->identity.name}, {"vcpu", v}});
         }
     }
-    return {{"ok", true},
-            {"cpu", cpu},
-            {"khz", *cur},
-            {"available_khz", power.availableFrequencies(cpu)},
-            {"turbo", power.turboCapable(cpu)},
-            {"vcpus", users}};
+    json out = {{"ok", true},
+                {"cpu", cpu},
+                {"khz", *cur},
+                {"available_khz", power.availableFrequencies(cpu)},
+                {"turbo", power.turboCapable(cpu)},
+                {"vcpus", users},
+                {"host_cpus", power.hostCpus().toString()}};
+    // Shared hardware: who runs on this CPU's policy, who holds what.
+    if (auto d = power.describe(cpu)) {
+        auto orNull = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+        json holds = json::array();
+        for (const auto& h : d->holds) {
+            holds.push_back({{"holder", h.holder},
+                             {"vcpu", h.vcpu},
+                             {"khz", orNull(h.khz)},
+                             {"turbo", orNull(h.turbo)}});
+        }
+        out["policy"] = {{"name", d->policy},
+                         {"cpus", d->cpus.toString()},
+                         {"stakeholders", d->stakeholders},
+                         {"host_cpus", d->host_cpus.toString()},
+                         {"holds", holds},
+                         {"consent", d->consent},
+                         {"found_ceiling_khz", orNull(d->found_ceiling_khz)},
+                         {"applied_khz", orNull(d->applied_khz)},
+                         {"note", d->note},
+                         {"turbo_file", orNull(d->turbo_file)},
+                         {"turbo_global", d->turbo_global},
+                         {"turbo_consent", d->turbo_consent}};
+    }
+    return out;
 }
 
 json setCpuFreq(Ops& a, const json& req) {
@@ -218,11 +245,14 @@ json setCpuFreq(Ops& a, const json& req) {
     auto action =
         word.is_string() ? parsePowerAction(word.get_ref<const std::string&>()) : std::nullopt;
     if (!action) throw ArgError("'action' must be " + joinedNames(kPowerActionNames, "|"));
-    // The operator holds requests like a VM does, so arbitration still
-    // protects the VMs on that CPU.
-    return a.applyOperatorRequest(cpu, *action)
-               ? ok()
-               : error("CPU " + std::to_string(cpu) + ": cpufreq refused (see the agent's log)");
+    // The operator holds requests like a VM does (the highest hold wins).
+    // It is root's override of the shared-hardware rule: the reply says
+    // which running VMs it affects.
+    PowerVerdict v = a.applyOperatorRequest(cpu, *action);
+    if (!v.applied) return error("CPU " + std::to_string(cpu) + ": " + v.refusal);
+    json out = ok();
+    out["affects"] = v.affected;
+    return out;
 }
 
 json setPcpu(Ops& a, const json& req) {

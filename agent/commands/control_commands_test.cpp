@@ -34,8 +34,8 @@ class FakeAgent final : public AgentOperations {
     bool ready() const override { return true; }
     const PowerControl& power() const override { return power_; }
     const Policy& policy() const override { return *policy_; }
-    bool applyOperatorRequest(unsigned cpu, PowerAction action) override {
-        return power_.apply(Requester{"operator", cpu}, CpuSet{cpu}, action, {});
+    PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override {
+        return power_.apply(Requester{std::string(kOperatorUuid), cpu}, CpuSet{cpu}, action, {});
     }
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override {
         if (!pin_error.empty()) throw std::runtime_error(pin_error);
@@ -65,6 +65,18 @@ class FakeAgent final : public AgentOperations {
 
 json run(FakeAgent& a, const json& req) {
     return runControlCommand(a, req);
+}
+
+TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething) {
+    FakeAgent a;
+    auto asReader = [&](const json& req) {
+        return runControlCommand(a, req, ControlAccess::ReadOnly);
+    };
+    EXPECT_EQ(asReader({{"cmd", "show-vm"}, {"name", "vm1"}})["ok"], true);
+    json refused = asReader({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "4"}});
+    EXPECT_EQ(refused["ok"], false);
+    EXPECT_NE(refused["error"].get<std::string>().find("permission denied"), std::string::npos);
+    EXPECT_TRUE(a.pins.empty()) << "nothing was done";
 }
 
 TEST(ControlCommands, SetPcpuGoesThroughTheHypervisorAdapter) {

@@ -111,8 +111,8 @@ void Agent::setQueryOverride(std::string_view name, std::string_view uuid, bool 
         std::make_shared<const Policy>(config_.policy->withQueryOverride(name, uuid, queries)));
 }
 
-bool Agent::applyOperatorRequest(unsigned cpu, PowerAction action) {
-    return power_.apply(Requester{"operator", cpu}, CpuSet{cpu}, action, {});
+PowerVerdict Agent::applyOperatorRequest(unsigned cpu, PowerAction action) {
+    return power_.apply(Requester{std::string(kOperatorUuid), cpu}, CpuSet{cpu}, action, {});
 }
 
 void Agent::pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) {

@@ -182,7 +182,10 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
         d.problems = desc.problems;
     }
     VcpuMap map(snap.vcpu_pins ? *snap.vcpu_pins : effectiveVcpuPins(desc, source_.hostCpus()));
-    CpuSet emulator = desc.emulatorpin.value_or(CpuSet{});
+    // Without <emulatorpin>, libvirt runs QEMU's own threads on <vcpu
+    // cpuset>; without either, anywhere (empty here, every host CPU in the
+    // footprint).
+    CpuSet emulator = desc.emulatorpin.value_or(desc.vcpu_cpuset.value_or(CpuSet{}));
     if (!(map == d.vcpus) || !(emulator == d.emulator_pcpus)) {
         const bool map_changed = !(map == d.vcpus);
         setPinning(d, std::move(map), std::move(emulator));
@@ -247,6 +250,16 @@ void DomainRegistry::setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator) {
     d.vcpus = std::move(vcpus);
     d.emulator_pcpus = std::move(emulator);
     countPcpus(d.vcpus.allPcpus(), +1);
+    // The hardware's stakeholders follow at once. A domain being removed
+    // (no vCPUs left) is forgotten by release() instead.
+    if (d.vcpus.vcpuCount() > 0) reportFootprint(d);
+}
+
+void DomainRegistry::reportFootprint(const Domain& d) {
+    // Emulator threads with no pinning may run on every host CPU.
+    CpuSet cpus = d.emulator_pcpus.empty() ? source_.hostCpus() : d.emulator_pcpus;
+    cpus |= d.vcpus.allPcpus();
+    power_.setFootprint(d.identity.uuid, d.identity.name, cpus);
 }
 
 void DomainRegistry::countPcpus(const CpuSet& set, int delta) {

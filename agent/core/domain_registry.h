@@ -63,6 +63,9 @@ class DomainRegistry final : public PcpuSharing {
     // sharing check does not walk every domain.
     void setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator);
     void countPcpus(const CpuSet& set, int delta);
+    // Tells PowerControl every CPU the domain's vCPUs or emulator threads
+    // may run on (its footprint on shared hardware).
+    void reportFootprint(const Domain& d);
 
     ChannelEnv& env_;
     DomainSource& source_;

@@ -1,5 +1,7 @@
 #pragma once
 // The agent's settings -> the cpufreq Arbiter (shared by vmpowerd and tests).
+// Only a translation: agent/cpufreq's makeArbiter is the one factory (it
+// cannot take AgentSettings itself without depending on the YAML library).
 
 #include <memory>
 
@@ -14,6 +16,7 @@ inline std::unique_ptr<Arbiter> makeArbiterFor(const AgentSettings& s) {
     o.state_dir = s.state_dir;
     o.driver_override = s.cpufreq_driver;
     o.step_khz = s.step_khz;
+    o.host_cpus = s.host_cpus;
     return makeArbiter(o);
 }
 

@@ -1,8 +1,10 @@
 #include "arbiter.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "cpufreq_error.h"
 #include "power_action.h"
@@ -22,25 +24,43 @@ bool isTurbo(PowerAction a) {
 }  // namespace
 
 Arbiter::Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
-                 std::unique_ptr<CpufreqBackend> backend, const std::filesystem::path& journal_file)
+                 std::unique_ptr<CpufreqBackend> backend, const std::filesystem::path& journal_file,
+                 CpuSet host_cpus)
     : sysfs_(std::move(sysfs)),
       topology_(std::move(topology)),
       backend_(std::move(backend)),
       journal_(*sysfs_, journal_file),
+      host_cpus_(std::move(host_cpus)),
       states_(topology_.policies().size()),
       high_priority_(topology_.policies().size(), false) {
     if (!backend_) return;
     std::vector<std::optional<std::uint32_t>> base(states_.size());
+    std::map<std::string, std::size_t> knob_by_file;
     for (std::size_t i = 0; i < states_.size(); ++i) {
         const CpufreqPolicy& p = topology_.policy(i);
+        for (unsigned cpu : p.cpus.cpus()) {
+            if (host_cpus_.contains(cpu)) states_[i].host.add(cpu);
+        }
+        std::optional<TurboKnob> knob;
         try {
             states_[i].steps = backend_->frequencySteps(p);
-            states_[i].knob = backend_->turboKnob(p);
+            knob = backend_->turboKnob(p);
         } catch (const CpufreqError& e) {
             // One broken policy must not take the others down: refuse it.
             spdlog::warn("cpufreq: {} cannot be used, its CPUs will be refused: {}", p.dir,
                          e.what());
             states_[i].steps.clear();
+        }
+        if (knob) {
+            auto [it, added] = knob_by_file.try_emplace(knob->file, knobs_.size());
+            if (added) {
+                knobs_.push_back(KnobState{*knob, {}, knob->global && !host_cpus_.empty()});
+                if (knob->global) global_knobs_.push_back(it->second);
+            }
+            KnobState& k = knobs_[it->second];
+            k.policies.push_back(i);
+            if (!states_[i].host.empty()) k.host = true;
+            states_[i].knob = it->second;
         }
         if (auto text = sysfs_->tryRead(p.file("base_frequency"))) base[i] = parseKhz(*text);
     }
@@ -51,6 +71,10 @@ Arbiter::Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
         if (b && (!lowest || *b < *lowest)) lowest = b;
     }
     for (std::size_t i = 0; i < base.size(); ++i) high_priority_[i] = base[i] && *base[i] > *lowest;
+    if (!host_cpus_.empty()) {
+        spdlog::info("cpufreq: host CPUs {} are stakeholders of every policy covering them",
+                     host_cpus_.toString());
+    }
 }
 
 Arbiter::~Arbiter() {
@@ -65,22 +89,21 @@ std::string_view Arbiter::driver() const {
     return backend_ ? backend_->name() : std::string_view();
 }
 
-std::optional<std::vector<std::size_t>> Arbiter::resolve(const CpuSet& pcpus) const {
+std::optional<std::vector<std::size_t>> Arbiter::resolve(const CpuSet& pcpus,
+                                                         std::string& why) const {
     if (pcpus.empty()) {
-        spdlog::warn("cpufreq: request names no CPU; refused");
+        why = "the request names no CPU";
         return std::nullopt;
     }
     std::vector<std::size_t> out;
     for (unsigned cpu : pcpus.cpus()) {
         auto p = topology_.policyOf(cpu);
         if (!p) {
-            spdlog::warn("cpufreq: cpu{} has no cpufreq policy under {}; request refused", cpu,
-                         sysfs_->root().string());
+            why = fmt::format("cpu{} has no cpufreq policy under {}", cpu, sysfs_->root().string());
             return std::nullopt;
         }
         if (states_[*p].steps.empty()) {
-            spdlog::warn("cpufreq: cpu{} ({}) is not usable; request refused", cpu,
-                         topology_.policy(*p).dir);
+            why = fmt::format("cpu{} ({}) is not usable", cpu, topology_.policy(*p).dir);
             return std::nullopt;
         }
         if (std::find(out.begin(), out.end(), *p) == out.end()) out.push_back(*p);
@@ -94,15 +117,15 @@ std::optional<std::uint32_t> Arbiter::frequencyOf(std::size_t policy) const {
 }
 
 std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, const HolderKey& key,
-                                                  PowerAction action,
-                                                  const FrequencyLimits& limits) const {
+                                                  PowerAction action, const FrequencyLimits& limits,
+                                                  std::string& why) const {
     std::vector<std::uint32_t> allowed;
     for (std::uint32_t f : states_[policy].steps) {
         if (f >= limits.floor_khz && f <= limits.ceiling_khz) allowed.push_back(f);
     }
     if (allowed.empty()) {
-        spdlog::warn("cpufreq: no frequency of {} lies in [{}, {}] kHz; request refused",
-                     topology_.policy(policy).dir, limits.floor_khz, limits.ceiling_khz);
+        why = fmt::format("no frequency of {} lies in [{}, {}] kHz", topology_.policy(policy).dir,
+                          limits.floor_khz, limits.ceiling_khz);
         return std::nullopt;
     }
     const auto& holds = states_[policy].holds;
@@ -125,99 +148,257 @@ std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, const Hold
         case PowerAction::Min:
             return allowed.front();
         default:
+            why = "not a frequency action";
             return std::nullopt;
     }
 }
 
-bool Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
-                    const FrequencyLimits& limits) {
-    if (!backend_) {
-        spdlog::warn("cpufreq: no cpufreq under {}; {} from {} vcpu {} refused",
-                     sysfs_->root().string(), powerActionName(action), who.domain_uuid, who.vcpu);
-        return false;
+// --- consent ---
+
+std::string Arbiter::nameOf(std::string_view uuid) const {
+    auto it = footprints_.find(uuid);
+    return it == footprints_.end() || it->second.name.empty() ? std::string(uuid) : it->second.name;
+}
+
+std::optional<std::string> Arbiter::blocker(std::size_t policy, std::string_view asking) const {
+    const PolicyState& s = states_[policy];
+    if (asking == kOperatorUuid || s.level_holders.contains(kOperatorUuid)) return std::nullopt;
+    if (!s.host.empty()) return fmt::format("host CPU {} (agent.host_cpus)", s.host.toString());
+    for (const auto& uuid : s.silent) {
+        if (uuid != asking) return nameOf(uuid);  // at most two iterations
     }
+    return std::nullopt;
+}
+
+std::optional<std::string> Arbiter::knobBlocker(std::size_t knob, std::string_view asking) const {
+    const KnobState& k = knobs_[knob];
+    if (asking == kOperatorUuid) return std::nullopt;
+    auto op = k.wishes.find(kOperatorUuid);
+    if (op != k.wishes.end()) return std::nullopt;
+    if (k.host) return std::string("the host's own CPUs (agent.host_cpus)");
+    for (const auto& uuid : k.silent) {
+        if (uuid != asking) return nameOf(uuid);
+    }
+    return std::nullopt;
+}
+
+std::uint32_t Arbiter::foundCeiling(std::size_t policy) const {
+    const PolicyState& s = states_[policy];
+    if (s.found_ceiling) return *s.found_ceiling;
+    // Not journaled yet: the live files are what we found. Unknown: only
+    // the top step is surely not slower.
+    auto live = backend_->foundCeiling(topology_.policy(policy));
+    return live ? *live : (s.steps.empty() ? 0 : s.steps.back());
+}
+
+bool Arbiter::foundOn(std::size_t knob) const {
+    const KnobState& k = knobs_[knob];
+    if (k.found_on) return *k.found_on;
+    auto text = sysfs_->tryRead(k.knob.file);
+    if (!text || (*text != "0" && *text != "1")) return true;  // unknown: assume on (strict)
+    return (*text == "1") != k.knob.inverted;
+}
+
+std::string Arbiter::refusalFor(std::size_t policy, const std::string& who) const {
+    const CpufreqPolicy& pol = topology_.policy(policy);
+    const std::string what = fmt::format("{} (CPUs {})", pol.name, pol.cpus.toString());
+    if (who.starts_with("host CPU")) {
+        return fmt::format("{} covers {}, which never asks; only raising to >= {} kHz is allowed",
+                           what, who, foundCeiling(policy));
+    }
+    return fmt::format(
+        "{} is shared with {}, which asked for no frequency there; only raising to >= {} kHz "
+        "is allowed",
+        what, who, foundCeiling(policy));
+}
+
+// --- holds and stakes, kept in step with their counts ---
+
+void Arbiter::setHold(std::size_t policy, const HolderKey& key, std::optional<Hold> hold) {
+    PolicyState& s = states_[policy];
+    auto it = s.holds.find(key);
+    const std::optional<Hold> old =
+        it == s.holds.end() ? std::nullopt : std::optional<Hold>(it->second);
+    const std::string& uuid = key.first;
+    const bool had_level = old && old->khz, has_level = hold && hold->khz;
+    if (had_level) s.levels.erase(s.levels.find(*old->khz));
+    if (has_level) s.levels.insert(*hold->khz);
+    if (has_level && !had_level) {
+        if (s.level_holders[uuid]++ == 0) s.silent.erase(uuid);
+    } else if (had_level && !has_level) {
+        auto n = s.level_holders.find(uuid);
+        if (--n->second == 0) {
+            s.level_holders.erase(n);
+            if (s.stakeholders.contains(uuid)) s.silent.insert(uuid);
+        }
+    }
+    if (s.knob) {
+        KnobState& k = knobs_[*s.knob];
+        auto wish = [&](bool on, int delta) {
+            Wishes& w = k.wishes[uuid];
+            unsigned& mine = on ? w.on : w.off;
+            unsigned& all = on ? k.on : k.off;
+            mine = static_cast<unsigned>(static_cast<int>(mine) + delta);
+            all = static_cast<unsigned>(static_cast<int>(all) + delta);
+            if (w.on + w.off == 0) {
+                k.wishes.erase(uuid);
+                if (k.stakeholders.contains(uuid)) k.silent.insert(uuid);
+            } else if (delta > 0 && w.on + w.off == 1) {
+                k.silent.erase(uuid);
+            }
+        };
+        if (old && old->turbo) wish(*old->turbo, -1);
+        if (hold && hold->turbo) wish(*hold->turbo, +1);
+    }
+    if (!hold) {
+        if (it != s.holds.end()) s.holds.erase(it);
+    } else if (it != s.holds.end()) {
+        it->second = *hold;
+    } else {
+        s.holds.emplace(key, *hold);
+    }
+}
+
+void Arbiter::setStake(std::size_t policy, const std::string& uuid, bool in) {
+    PolicyState& s = states_[policy];
+    if (in) {
+        if (s.stakeholders.insert(uuid).second && !s.level_holders.contains(uuid))
+            s.silent.insert(uuid);
+    } else {
+        s.stakeholders.erase(uuid);
+        s.silent.erase(uuid);
+    }
+}
+
+void Arbiter::setKnobStake(std::size_t knob, const std::string& uuid, bool in) {
+    KnobState& k = knobs_[knob];
+    if (in) {
+        if (k.stakeholders.insert(uuid).second && !k.wishes.contains(uuid)) k.silent.insert(uuid);
+    } else {
+        k.stakeholders.erase(uuid);
+        k.silent.erase(uuid);
+    }
+}
+
+// --- requests ---
+
+PowerVerdict Arbiter::refuse(const Requester& who, std::string why) {
+    spdlog::debug("cpufreq: {} vcpu {} refused: {}", who.domain_uuid, who.vcpu, why);
+    refusals_[who.domain_uuid] = why;
+    return PowerVerdict{false, std::move(why), {}};
+}
+
+PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
+                            const FrequencyLimits& limits) {
+    if (!backend_) return refuse(who, "no cpufreq under " + sysfs_->root().string());
     if (limits.floor_khz > limits.ceiling_khz) {
-        spdlog::warn("cpufreq: floor {} kHz above ceiling {} kHz for {}; refused", limits.floor_khz,
-                     limits.ceiling_khz, who.domain_uuid);
-        return false;
+        return refuse(who, fmt::format("floor {} kHz above ceiling {} kHz", limits.floor_khz,
+                                       limits.ceiling_khz));
     }
-    auto policies = resolve(pcpus);
-    if (!policies) return false;
+    std::string why;
+    auto policies = resolve(pcpus, why);
+    if (!policies) return refuse(who, why);
 
     // Plan everything before writing anything: all or nothing.
     const HolderKey key{who.domain_uuid, who.vcpu};
     std::vector<Hold> planned;
+    std::set<std::size_t> knobs;
     for (std::size_t p : *policies) {
         const CpufreqPolicy& pol = topology_.policy(p);
-        if (auto why = backend_->unusable(pol)) {
-            spdlog::warn("cpufreq: {}; request refused", *why);
-            return false;
-        }
-        auto held = states_[p].holds.find(key);
-        Hold h = held == states_[p].holds.end() ? Hold{} : held->second;
+        const PolicyState& s = states_[p];
+        if (auto bad = backend_->unusable(pol)) return refuse(who, *bad);
+        auto held = s.holds.find(key);
+        Hold h = held == s.holds.end() ? Hold{} : held->second;
         if (isTurbo(action)) {
-            if (!states_[p].knob) {
-                spdlog::warn("cpufreq: {} has no turbo switch; {} refused", pol.dir,
-                             powerActionName(action));
-                return false;
-            }
+            if (!s.knob) return refuse(who, fmt::format("{} has no turbo switch", pol.dir));
             h.turbo = action == PowerAction::EnableTurbo;
+            knobs.insert(*s.knob);
+            if (!*h.turbo && foundOn(*s.knob)) {
+                if (auto b = knobBlocker(*s.knob, who.domain_uuid)) {
+                    return refuse(who,
+                                  fmt::format("turbo switch {} is shared with {}, which asked "
+                                              "for no turbo setting; turbo may only be turned on",
+                                              knobs_[*s.knob].knob.file, *b));
+                }
+            }
         } else {
-            h.khz = chooseLevel(p, key, action, limits);
-            if (!h.khz) return false;
+            h.khz = chooseLevel(p, key, action, limits, why);
+            if (!h.khz) return refuse(who, why);
+            if (*h.khz < foundCeiling(p)) {
+                if (auto b = blocker(p, who.domain_uuid)) return refuse(who, refusalFor(p, *b));
+            }
         }
         planned.push_back(h);
     }
 
     std::vector<std::optional<Hold>> before;
     for (std::size_t i = 0; i < policies->size(); ++i) {
-        auto& holds = states_[(*policies)[i]].holds;
+        const auto& holds = states_[(*policies)[i]].holds;
         auto it = holds.find(key);
         before.push_back(it == holds.end() ? std::nullopt : std::optional<Hold>(it->second));
-        holds[key] = planned[i];
+        setHold((*policies)[i], key, planned[i]);
     }
     try {
         for (std::size_t p : *policies) reconcile(p);
-        reconcileKnobs();
+        for (std::size_t k : knobs) reconcileKnob(k);
     } catch (const std::exception& e) {
         // A write failed half way (the tree was validated, so this is the
         // kernel refusing or I/O): put the previous holds back.
         spdlog::error("cpufreq: {} for {} vcpu {} failed: {}; undoing", powerActionName(action),
                       who.domain_uuid, who.vcpu, e.what());
-        for (std::size_t i = 0; i < policies->size(); ++i) {
-            auto& holds = states_[(*policies)[i]].holds;
-            if (before[i])
-                holds[key] = *before[i];
-            else
-                holds.erase(key);
-        }
+        for (std::size_t i = 0; i < policies->size(); ++i) setHold((*policies)[i], key, before[i]);
         try {
             for (std::size_t p : *policies) reconcile(p);
-            reconcileKnobs();
+            for (std::size_t k : knobs) reconcileKnob(k);
         } catch (const std::exception& again) {
             spdlog::error("cpufreq: undo failed too: {}", again.what());
         }
-        return false;
+        return refuse(who, std::string("writing cpufreq failed: ") + e.what());
     }
-    return true;
+
+    // Who else runs on what was just written: the operator is told (only
+    // then: it costs a walk over the stakeholders).
+    PowerVerdict verdict{true, {}, {}};
+    if (who.domain_uuid != kOperatorUuid) return verdict;
+    Names others;
+    if (knobs.empty()) {
+        for (std::size_t p : *policies)
+            others.insert(states_[p].stakeholders.begin(), states_[p].stakeholders.end());
+    } else {
+        for (std::size_t k : knobs)
+            others.insert(knobs_[k].stakeholders.begin(), knobs_[k].stakeholders.end());
+    }
+    for (const auto& uuid : others) {
+        if (uuid != who.domain_uuid) verdict.affected.push_back(nameOf(uuid));
+    }
+    return verdict;
 }
 
 void Arbiter::reconcile(std::size_t policy) {
     PolicyState& s = states_[policy];
     const CpufreqPolicy& pol = topology_.policy(policy);
     std::optional<std::uint32_t> target;
-    for (const auto& [key, hold] : s.holds) {
-        if (hold.khz && (!target || *hold.khz > *target)) target = hold.khz;
-    }
-    if (!target) {
+    if (!s.levels.empty()) target = *s.levels.rbegin();  // the highest hold wins
+    std::optional<std::string> blocked;
+    if (target && *target < foundCeiling(policy)) blocked = blocker(policy, {});
+    if (!target || blocked) {
         if (journal_.has(pol.name)) {
             journal_.restore(pol.name);
-            spdlog::info("cpufreq: {} restored (no requests held)", pol.dir);
+            if (blocked) {
+                spdlog::info(
+                    "cpufreq: {} restored: {} runs there and asked for no frequency; "
+                    "the holds take effect again when it leaves",
+                    pol.dir, *blocked);
+            } else {
+                spdlog::info("cpufreq: {} restored (no requests held)", pol.dir);
+            }
         }
         s.applied_khz.reset();
+        s.found_ceiling.reset();
         return;
     }
     if (!journal_.has(pol.name)) {
+        s.found_ceiling = backend_->foundCeiling(pol);           // what the journal records
         journal_.record(pol.name, backend_->touchedFiles(pol));  // before the first write
         s.applied_khz.reset();
         backend_->prepare(pol);
@@ -229,76 +410,205 @@ void Arbiter::reconcile(std::size_t policy) {
     }
 }
 
-void Arbiter::reconcileKnobs() {
-    struct Wish {
-        TurboKnob knob;
-        bool any_on = false;
-        bool any_off = false;
-    };
-    std::map<std::string, Wish> wishes;
-    for (const auto& s : states_) {
-        if (!s.knob) continue;
-        Wish& w = wishes.try_emplace(s.knob->file, Wish{*s.knob}).first->second;
-        for (const auto& [key, hold] : s.holds) {
-            if (hold.turbo) (*hold.turbo ? w.any_on : w.any_off) = true;
-        }
+void Arbiter::reconcileKnob(std::size_t knob) {
+    KnobState& k = knobs_[knob];
+    const std::string group = knobGroup(k.knob.file);
+    std::optional<bool> want;
+    if (k.on > 0) {
+        want = true;
+    } else if (k.off > 0 && (!foundOn(knob) || !knobBlocker(knob, {}))) {
+        want = false;
     }
-    for (const auto& [file, w] : wishes) {
-        const std::string group = knobGroup(file);
-        KnobState& ks = knobs_[file];
-        if (!w.any_on && !w.any_off) {
-            if (journal_.has(group)) journal_.restore(group);
-            ks.applied.reset();
-            continue;
-        }
-        const bool on = w.any_on;
-        if (ks.applied == on) continue;
-        journal_.record(group, {file});
-        sysfs_->write(file, on != w.knob.inverted ? "1\n" : "0\n");
-        ks.applied = on;
+    if (!want) {
+        if (journal_.has(group)) journal_.restore(group);
+        k.applied.reset();
+        k.found_on.reset();
+        return;
     }
+    if (k.applied == want) return;
+    if (!journal_.has(group)) {
+        k.found_on = foundOn(knob);
+        journal_.record(group, {k.knob.file});
+    }
+    sysfs_->write(k.knob.file, *want != k.knob.inverted ? "1\n" : "0\n");
+    k.applied = want;
 }
 
-template <typename HoldPred, typename PolicyPred>
-void Arbiter::releaseWhere(std::string_view what, HoldPred drop, PolicyPred in_policy) {
-    for (std::size_t p = 0; p < states_.size(); ++p) {
-        if (!in_policy(p)) continue;
-        if (std::erase_if(states_[p].holds, drop) == 0) continue;
+void Arbiter::reconcileQuietly(const std::set<std::size_t>& policies,
+                               const std::set<std::size_t>& knobs, std::string_view what) {
+    for (std::size_t p : policies) {
         try {
             reconcile(p);
         } catch (const std::exception& e) {
-            spdlog::error("cpufreq: releasing {} on {}: {}", what, topology_.policy(p).dir,
-                          e.what());
+            spdlog::error("cpufreq: {} on {}: {}", what, topology_.policy(p).dir, e.what());
         }
     }
-    try {
-        reconcileKnobs();
-    } catch (const std::exception& e) {
-        spdlog::error("cpufreq: releasing {}: turbo: {}", what, e.what());
+    for (std::size_t k : knobs) {
+        try {
+            reconcileKnob(k);
+        } catch (const std::exception& e) {
+            spdlog::error("cpufreq: {}: turbo {}: {}", what, knobs_[k].knob.file, e.what());
+        }
     }
 }
 
+// --- stakeholders ---
+
+void Arbiter::setFootprint(std::string_view domain_uuid, std::string_view name,
+                           const CpuSet& cpus) {
+    const std::string uuid(domain_uuid);
+    auto [it, added] = footprints_.try_emplace(uuid);
+    Footprint& fp = it->second;
+    fp.name = std::string(name);
+    if (!added && fp.cpus == cpus) return;
+    std::vector<std::size_t> now;
+    for (unsigned cpu : cpus.cpus()) {
+        if (auto p = topology_.policyOf(cpu)) now.push_back(*p);
+    }
+    std::sort(now.begin(), now.end());
+    now.erase(std::unique(now.begin(), now.end()), now.end());
+    std::vector<std::size_t> left, joined;
+    std::set_difference(fp.policies.begin(), fp.policies.end(), now.begin(), now.end(),
+                        std::back_inserter(left));
+    std::set_difference(now.begin(), now.end(), fp.policies.begin(), fp.policies.end(),
+                        std::back_inserter(joined));
+    const bool was_anywhere = !fp.cpus.empty();
+    fp.cpus = cpus;
+    fp.policies = now;
+    if (!backend_) return;
+
+    std::set<std::size_t> policies, knobs;
+    for (std::size_t p : left) setStake(p, uuid, false);
+    for (std::size_t p : joined) setStake(p, uuid, true);
+    for (const auto* list : {&left, &joined}) {
+        for (std::size_t p : *list) {
+            policies.insert(p);
+            auto k = states_[p].knob;
+            if (k && !knobs_[*k].knob.global) {
+                setKnobStake(*k, uuid, states_[p].stakeholders.contains(uuid));
+                knobs.insert(*k);
+            }
+        }
+    }
+    if (was_anywhere != !cpus.empty()) {
+        for (std::size_t k : global_knobs_) {
+            setKnobStake(k, uuid, !cpus.empty());
+            knobs.insert(k);
+        }
+    }
+    if (!policies.empty() || !knobs.empty()) {
+        spdlog::debug("cpufreq: {} may run on CPUs {} ({} policies changed stakeholders)", name,
+                      cpus.toString(), policies.size());
+    }
+    reconcileQuietly(policies, knobs, fmt::format("footprint of {}", name));
+}
+
 void Arbiter::release(std::string_view domain_uuid) {
-    releaseWhere(
-        domain_uuid, [&](const auto& kv) { return kv.first.first == domain_uuid; },
-        [](std::size_t) { return true; });
+    if (auto r = refusals_.find(domain_uuid); r != refusals_.end()) refusals_.erase(r);
+    if (!backend_) {
+        footprints_.erase(std::string(domain_uuid));
+        return;
+    }
+    std::set<std::size_t> policies, knobs;
+    for (std::size_t p = 0; p < states_.size(); ++p) {
+        auto& holds = states_[p].holds;
+        std::vector<HolderKey> drop;
+        for (auto it = holds.lower_bound({std::string(domain_uuid), 0});
+             it != holds.end() && it->first.first == domain_uuid; ++it) {
+            drop.push_back(it->first);
+        }
+        for (const auto& key : drop) setHold(p, key, std::nullopt);
+        if (!drop.empty()) {
+            policies.insert(p);
+            if (states_[p].knob) knobs.insert(*states_[p].knob);
+        }
+    }
+    auto fp = footprints_.find(domain_uuid);
+    if (fp != footprints_.end()) {
+        const std::string uuid = fp->first;
+        for (std::size_t p : fp->second.policies) {
+            setStake(p, uuid, false);
+            policies.insert(p);
+            if (auto k = states_[p].knob) {
+                setKnobStake(*k, uuid, false);
+                knobs.insert(*k);
+            }
+        }
+        for (std::size_t k : global_knobs_) {
+            setKnobStake(k, uuid, false);
+            knobs.insert(k);
+        }
+        footprints_.erase(fp);
+    }
+    reconcileQuietly(policies, knobs, fmt::format("releasing {}", domain_uuid));
 }
 
 void Arbiter::releaseVcpuOutside(std::string_view domain_uuid, unsigned vcpu,
                                  const CpuSet& pinned) {
-    releaseWhere(
-        domain_uuid,
-        [&](const auto& kv) { return kv.first.first == domain_uuid && kv.first.second == vcpu; },
-        [&](std::size_t p) { return !topology_.policy(p).cpus.intersects(pinned); });
+    if (!backend_) return;
+    std::set<std::size_t> policies, knobs;
+    const HolderKey key{std::string(domain_uuid), vcpu};
+    for (std::size_t p = 0; p < states_.size(); ++p) {
+        if (topology_.policy(p).cpus.intersects(pinned) || !states_[p].holds.contains(key))
+            continue;
+        setHold(p, key, std::nullopt);
+        policies.insert(p);
+        if (states_[p].knob) knobs.insert(*states_[p].knob);
+    }
+    reconcileQuietly(policies, knobs, fmt::format("releasing {}", domain_uuid));
 }
 
 bool Arbiter::restoreAll() {
-    for (auto& s : states_) {
-        s.holds.clear();
-        s.applied_khz.reset();
+    for (std::size_t p = 0; p < states_.size(); ++p) {
+        std::vector<HolderKey> keys;
+        for (const auto& [key, hold] : states_[p].holds) keys.push_back(key);
+        for (const auto& key : keys) setHold(p, key, std::nullopt);
+        states_[p].applied_khz.reset();
+        states_[p].found_ceiling.reset();
     }
-    knobs_.clear();
+    for (auto& k : knobs_) {
+        k.applied.reset();
+        k.found_on.reset();
+    }
     return journal_.restoreAll();
+}
+
+// --- queries ---
+
+std::string Arbiter::lastRefusal(std::string_view domain_uuid) const {
+    auto it = refusals_.find(domain_uuid);
+    return it == refusals_.end() ? std::string() : it->second;
+}
+
+std::optional<PowerDescription> Arbiter::describe(unsigned pcpu) const {
+    auto p = backend_ ? topology_.policyOf(pcpu) : std::nullopt;
+    if (!p) return std::nullopt;
+    const PolicyState& s = states_[*p];
+    const CpufreqPolicy& pol = topology_.policy(*p);
+    PowerDescription d;
+    d.policy = pol.name;
+    d.cpus = pol.cpus;
+    for (const auto& uuid : s.stakeholders) d.stakeholders.push_back(nameOf(uuid));
+    d.host_cpus = s.host;
+    for (const auto& [key, hold] : s.holds) {
+        d.holds.push_back(PowerHoldView{key.first == kOperatorUuid ? key.first : nameOf(key.first),
+                                        key.second, hold.khz, hold.turbo});
+    }
+    auto b = blocker(*p, {});
+    d.consent = !b;
+    d.found_ceiling_khz = foundCeiling(*p);
+    d.applied_khz = s.applied_khz;
+    if (b && !s.level_holders.empty() && !s.applied_khz) {
+        d.note = fmt::format("holds not in force: {} runs there and asked for no frequency", *b);
+    }
+    if (s.knob) {
+        const KnobState& k = knobs_[*s.knob];
+        d.turbo_file = k.knob.file;
+        d.turbo_global = k.knob.global;
+        d.turbo_consent = !knobBlocker(*s.knob, {});
+        d.turbo_applied = k.applied;
+    }
+    return d;
 }
 
 std::optional<std::uint32_t> Arbiter::currentFrequency(unsigned pcpu) const {

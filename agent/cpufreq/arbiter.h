@@ -1,23 +1,55 @@
 #pragma once
 // Arbitrates guests' frequency requests over the kernel's cpufreq policy
-// domains and drives the backend.
+// domains and drives the backend, under one invariant (docs/architecture.md,
+// "Shared hardware"): a guest never slows hardware that anyone else runs on,
+// unless they asked for it too.
 //
-// Each requester (domain uuid + vCPU) holds at most one level per policy
-// domain. The policy runs at the highest level anyone holds, so a VM never
-// slows a neighbour below what the neighbour asked for. ScaleUp/ScaleDown
-// move the requester's own level one step from its held level (or from the
-// current frequency when it holds none); Max/Min go to the ends; the
-// requester's FrequencyLimits bound the steps it may choose.
+// Holds. Each requester (domain uuid + vCPU) holds at most one level and
+// one turbo wish per policy. ScaleUp/ScaleDown move the requester's own
+// level one step from its held level (or from the current frequency when it
+// holds none); Max/Min go to the ends; the requester's FrequencyLimits bound
+// the steps it may choose.
 //
-// Turbo: each requester may also hold an on/off wish. A turbo switch is on
-// if any requester sharing it wants it on, off if some want it off and
-// none on, and back to its original value when nobody has a wish. Global
-// switches (intel_pstate/no_turbo, cpufreq/boost) are shared by every
-// policy on the machine.
+// Stakeholders. Per policy: every domain whose footprint (setFootprint: the
+// CPUs its vCPUs or emulator threads may run on) meets the policy's CPUs,
+// plus the host when one of the host's own CPUs is among them (a domain
+// that never reported a footprint is nobody's stakeholder). Per turbo
+// switch: the stakeholders of its policy; for a global switch
+// (intel_pstate/no_turbo, cpufreq/boost) every domain, and the host if it
+// keeps any CPU.
+//
+// Consent. A policy has it when every stakeholder domain holds a level on
+// it and no host CPU is in it, or when the operator (kOperatorUuid) holds a
+// level on it. A switch has it when every stakeholder holds a turbo wish
+// (on or off) and the host is none of them, or when the operator wishes it
+// off. Holding anything is consent because the highest hold wins: a
+// stakeholder that holds max (or turbo on) is not slowed by the others'
+// lower holds. (Were only "off" wishes consent, two VMs on one global
+// switch could never turn turbo off: each one's off would be refused while
+// the other had none.) So VMs sharing a policy slow it together by first
+// holding a level each (max is always allowed, it is a raise), then asking
+// for less.
+//
+// What is written. A policy nobody holds is as found (restored from the
+// journal). With consent it runs at the highest level held. Without, the
+// highest level held is written only if it is at least the policy's found
+// ceiling (a raise); otherwise the policy is put back as found and the holds
+// are kept, to take effect when consent returns (a stakeholder leaves). A
+// switch is on if anyone wants it on; off if someone wants it off and it has
+// consent or was found off; else as found.
+//
+// Refusals. apply() refuses, writing nothing and changing no hold, a request
+// whose own new level is below the found ceiling of a policy without consent
+// (with its hold counted), or turbo off on a switch found on without consent.
+//
+// Footprint changes re-reconcile exactly the policies and switches whose
+// stakeholders changed. A frequency request costs O(log) in the number of
+// domains (counts of holders per policy, a set of stakeholders holding
+// nothing), never a walk over all domains.
 //
 // Before the first write to a policy or switch its files are journaled;
-// they are restored byte for byte when nobody holds them any more, on
-// restoreAll() and on destruction.
+// they are restored byte for byte when nobody holds them any more (or the
+// holds are not in force), on restoreAll() and on destruction.
 //
 // Not thread safe: the agent's one loop calls it.
 
@@ -25,6 +57,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,14 +73,19 @@ namespace vmpower {
 class Arbiter final : public PowerControl {
   public:
     // `backend` null: the machine has no cpufreq; every apply() is refused.
+    // `host_cpus`: the CPUs the host keeps for itself (stakeholders that
+    // never ask).
     Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
-            std::unique_ptr<CpufreqBackend> backend, const std::filesystem::path& journal_file);
+            std::unique_ptr<CpufreqBackend> backend, const std::filesystem::path& journal_file,
+            CpuSet host_cpus = {});
     ~Arbiter() override;  // restoreAll()
     Arbiter(const Arbiter&) = delete;
     Arbiter& operator=(const Arbiter&) = delete;
 
-    bool apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
-               const FrequencyLimits& limits) override;
+    PowerVerdict apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
+                       const FrequencyLimits& limits) override;
+    void setFootprint(std::string_view domain_uuid, std::string_view name,
+                      const CpuSet& cpus) override;
     void release(std::string_view domain_uuid) override;
     void releaseVcpuOutside(std::string_view domain_uuid, unsigned vcpu,
                             const CpuSet& pinned) override;
@@ -56,6 +94,9 @@ class Arbiter final : public PowerControl {
     std::vector<std::uint32_t> availableFrequencies(unsigned pcpu) const override;  // ascending
     bool turboCapable(unsigned pcpu) const override;
     bool highPriority(unsigned pcpu) const override;
+    std::optional<PowerDescription> describe(unsigned pcpu) const override;
+    CpuSet hostCpus() const override { return host_cpus_; }
+    std::string lastRefusal(std::string_view domain_uuid) const override;
 
     // Drops every hold and puts every file back as found (agent exit).
     // Returns false if some file could not be restored (logged).
@@ -68,39 +109,79 @@ class Arbiter final : public PowerControl {
 
   private:
     using HolderKey = std::pair<std::string, unsigned>;  // domain uuid, vcpu
+    using Names = std::set<std::string, std::less<>>;    // domain uuids
     struct Hold {
         std::optional<std::uint32_t> khz;
         std::optional<bool> turbo;
     };
     struct PolicyState {
         std::map<HolderKey, Hold> holds;
+        std::multiset<std::uint32_t> levels;       // of the holds, for the highest
         std::optional<std::uint32_t> applied_khz;  // what we last wrote
         std::vector<std::uint32_t> steps;          // cached, ascending
-        std::optional<TurboKnob> knob;
+        std::optional<std::size_t> knob;           // index into knobs_
+        CpuSet host;                               // host CPUs among its CPUs
+        Names stakeholders;
+        std::map<std::string, unsigned, std::less<>> level_holders;  // uuid -> holds with a level
+        Names silent;                                // stakeholders holding no level here
+        std::optional<std::uint32_t> found_ceiling;  // set when journaled
+    };
+    struct Wishes {
+        unsigned on = 0, off = 0;
     };
     struct KnobState {
+        TurboKnob knob;
+        std::vector<std::size_t> policies;  // that share it
+        bool host = false;                  // a host CPU is under it
+        Names stakeholders;
+        std::map<std::string, Wishes, std::less<>> wishes;  // by uuid
+        Names silent;                                       // stakeholders holding no turbo wish
+        unsigned on = 0, off = 0;
         std::optional<bool> applied;
+        std::optional<bool> found_on;  // set when journaled
+    };
+    struct Footprint {
+        std::string name;
+        CpuSet cpus;
+        std::vector<std::size_t> policies;  // ascending
     };
 
-    std::optional<std::vector<std::size_t>> resolve(const CpuSet& pcpus) const;
+    std::optional<std::vector<std::size_t>> resolve(const CpuSet& pcpus, std::string& why) const;
     std::optional<std::uint32_t> chooseLevel(std::size_t policy, const HolderKey& key,
-                                             PowerAction action,
-                                             const FrequencyLimits& limits) const;
+                                             PowerAction action, const FrequencyLimits& limits,
+                                             std::string& why) const;
+    // Who keeps the policy (switch) from being slowed, counting `asking`
+    // as holding a level (wishing off) too; nullopt: consent.
+    std::optional<std::string> blocker(std::size_t policy, std::string_view asking) const;
+    std::optional<std::string> knobBlocker(std::size_t knob, std::string_view asking) const;
+    std::uint32_t foundCeiling(std::size_t policy) const;
+    bool foundOn(std::size_t knob) const;
+    std::string nameOf(std::string_view uuid) const;
+    std::string refusalFor(std::size_t policy, const std::string& blocker) const;
+
+    // Every hold change goes through here: it keeps the counts in step.
+    void setHold(std::size_t policy, const HolderKey& key, std::optional<Hold> hold);
+    void setStake(std::size_t policy, const std::string& uuid, bool in);
+    void setKnobStake(std::size_t knob, const std::string& uuid, bool in);
     void reconcile(std::size_t policy);
-    void reconcileKnobs();
-    // Drops the holds `drop` selects in the policies `in_policy` selects,
-    // then re-applies what is left (restoring policies nobody holds).
-    template <typename HoldPred, typename PolicyPred>
-    void releaseWhere(std::string_view what, HoldPred drop, PolicyPred in_policy);
+    void reconcileKnob(std::size_t knob);
+    // Reconciles, logging failures instead of throwing (event paths).
+    void reconcileQuietly(const std::set<std::size_t>& policies, const std::set<std::size_t>& knobs,
+                          std::string_view what);
     std::optional<std::uint32_t> frequencyOf(std::size_t policy) const;
+    PowerVerdict refuse(const Requester& who, std::string why);
 
     std::unique_ptr<Sysfs> sysfs_;
     CpufreqTopology topology_;
     std::unique_ptr<CpufreqBackend> backend_;
     RestoreJournal journal_;
-    std::vector<PolicyState> states_;         // by policy index
-    std::map<std::string, KnobState> knobs_;  // by knob file
-    std::vector<bool> high_priority_;         // by policy index
+    CpuSet host_cpus_;
+    std::vector<PolicyState> states_;  // by policy index
+    std::vector<KnobState> knobs_;
+    std::vector<std::size_t> global_knobs_;                     // indexes into knobs_
+    std::vector<bool> high_priority_;                           // by policy index
+    std::map<std::string, Footprint, std::less<>> footprints_;  // by uuid
+    std::map<std::string, std::string, std::less<>> refusals_;  // last, by uuid
 };
 
 }  // namespace vmpower

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "backend_factory.h"
 #include "cpufreq_error.h"
 #include "frequency_steps.h"
+#include "make_arbiter.h"
 #include "min_max_backend.h"
 #include "sysfs.h"
 #include "sysfs_fixture.h"

@@ -40,6 +40,10 @@ class CpufreqBackend {
     // usable policy.
     virtual std::vector<std::uint32_t> frequencySteps(const CpufreqPolicy& policy) const = 0;
     virtual std::optional<TurboKnob> turboKnob(const CpufreqPolicy& policy) const = 0;
+    // The fastest the policy is allowed to run in its current (live) state:
+    // the Arbiter asks before its first write, so this is the "found"
+    // ceiling a shared policy must never be held below. nullopt: unknown.
+    virtual std::optional<std::uint32_t> foundCeiling(const CpufreqPolicy& policy) const = 0;
 };
 
 }  // namespace vmpower

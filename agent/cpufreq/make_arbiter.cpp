@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "backend_factory.h"
 #include "cpufreq_error.h"
+#include "min_max_backend.h"
 #include "other_writers.h"
 #include "restore_journal.h"
+#include "userspace_backend.h"
 
 namespace vmpower {
 
@@ -28,7 +29,45 @@ std::string treeDriver(const Sysfs& sysfs, const CpufreqTopology& topology) {
     return driver;
 }
 
+// The host's own CPUs when the operator did not list them: with CPUs
+// isolated (isolcpus=, the usual DPDK set-up) every CPU that is not; without
+// any, none. Not "every CPU no VM is pinned to": on a host that isolates
+// nothing that would make every CPU a host CPU and no CPU could ever be
+// slowed; such an operator lists the host's CPUs in agent.host_cpus.
+CpuSet defaultHostCpus(const Sysfs& sysfs, const CpufreqTopology& topology) {
+    auto isolated = CpuSet::parse(sysfs.tryRead("devices/system/cpu/isolated").value_or(""));
+    if (!isolated || isolated->empty()) return {};
+    CpuSet all;
+    if (auto online = CpuSet::parse(sysfs.tryRead("devices/system/cpu/online").value_or(""))) {
+        all = *online;
+    }
+    for (const auto& p : topology.policies()) all |= p.cpus;
+    CpuSet host;
+    for (unsigned cpu : all.cpus()) {
+        if (!isolated->contains(cpu)) host.add(cpu);
+    }
+    return host;
+}
+
 }  // namespace
+
+std::unique_ptr<CpufreqBackend> makeBackend(std::string_view driver, const Sysfs& sysfs,
+                                            std::uint32_t step_khz) {
+    const std::string name(driver);
+    if (driver == "acpi-cpufreq" || driver == "intel_cpufreq") {
+        return std::make_unique<UserspaceBackend>(sysfs, name, step_khz);
+    }
+    // amd-pstate's active mode reports itself as amd-pstate-epp.
+    if (driver == "intel_pstate" || driver == "amd-pstate" || driver == "amd-pstate-epp" ||
+        driver == "cppc_cpufreq") {
+        return std::make_unique<MinMaxBackend>(sysfs, name, step_khz);
+    }
+    throw CpufreqError(
+        fmt::format("cpufreq driver '{}' is not supported (supported: acpi-cpufreq, intel_cpufreq, "
+                    "intel_pstate, "
+                    "amd-pstate, amd-pstate-epp, cppc_cpufreq)",
+                    driver));
+}
 
 std::unique_ptr<Arbiter> makeArbiter(const CpufreqOptions& options) {
     std::error_code ec;
@@ -59,8 +98,9 @@ std::unique_ptr<Arbiter> makeArbiter(const CpufreqOptions& options) {
                      options.sysfs_root.string());
         warnAboutOtherCpufreqWriters(options.proc_root);
     }
+    CpuSet host = options.host_cpus ? *options.host_cpus : defaultHostCpus(*sysfs, topology);
     return std::make_unique<Arbiter>(std::move(sysfs), std::move(topology), std::move(backend),
-                                     journal);
+                                     journal, std::move(host));
 }
 
 }  // namespace vmpower

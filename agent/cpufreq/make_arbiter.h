@@ -1,10 +1,14 @@
 #pragma once
-// Builds the Arbiter the agent uses, from its settings.
+// Builds the Arbiter the agent uses: the one factory of the cpufreq room
+// (backend choice included). agent/core/power_setup.h only translates the
+// agent's settings into CpufreqOptions.
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "arbiter.h"
 
@@ -16,6 +20,9 @@ struct CpufreqOptions {
     std::string driver_override;                           // "" = read scaling_driver
     std::uint32_t step_khz = 0;                            // 0 = the driver's frequency list
     std::filesystem::path proc_root = "/proc";             // where tuned & co. are looked for
+    // The host's own CPUs; nullopt: every CPU not in devices/system/cpu/isolated
+    // when that file lists any, else none.
+    std::optional<CpuSet> host_cpus;
 };
 
 // The journal file inside state_dir.
@@ -30,5 +37,12 @@ inline constexpr const char* kCpufreqJournalName = "cpufreq-journal";
 // state directory cannot be created, the driver is not supported, or
 // policies disagree on their driver.
 std::unique_ptr<Arbiter> makeArbiter(const CpufreqOptions& options);
+
+// The backend for a scaling_driver name (the tree's, or the operator's
+// override): acpi-cpufreq, intel_cpufreq (userspace governor); intel_pstate,
+// amd-pstate, amd-pstate-epp, cppc_cpufreq (min/max). Throws CpufreqError
+// for a driver we cannot drive.
+std::unique_ptr<CpufreqBackend> makeBackend(std::string_view driver, const Sysfs& sysfs,
+                                            std::uint32_t step_khz);
 
 }  // namespace vmpower

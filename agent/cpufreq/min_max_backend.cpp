@@ -62,4 +62,9 @@ std::optional<TurboKnob> MinMaxBackend::turboKnob(const CpufreqPolicy& policy) c
     return findTurboKnob(sysfs_, policy, driver_);
 }
 
+std::optional<std::uint32_t> MinMaxBackend::foundCeiling(const CpufreqPolicy& policy) const {
+    auto text = sysfs_.tryRead(policy.file("scaling_max_freq"));
+    return text ? parseKhz(*text) : std::nullopt;
+}
+
 }  // namespace vmpower

@@ -26,6 +26,8 @@ class MinMaxBackend final : public CpufreqBackend {
     std::optional<std::uint32_t> currentFrequency(const CpufreqPolicy& policy) const override;
     std::vector<std::uint32_t> frequencySteps(const CpufreqPolicy& policy) const override;
     std::optional<TurboKnob> turboKnob(const CpufreqPolicy& policy) const override;
+    // scaling_max_freq: a hold pins min = max, so only below it is slower.
+    std::optional<std::uint32_t> foundCeiling(const CpufreqPolicy& policy) const override;
 
   private:
     const Sysfs& sysfs_;

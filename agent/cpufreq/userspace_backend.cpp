@@ -68,4 +68,12 @@ std::optional<TurboKnob> UserspaceBackend::turboKnob(const CpufreqPolicy& policy
     return findTurboKnob(sysfs_, policy, driver_);
 }
 
+std::optional<std::uint32_t> UserspaceBackend::foundCeiling(const CpufreqPolicy& policy) const {
+    auto governor = sysfs_.tryRead(policy.file("scaling_governor"));
+    const char* file =
+        governor && *governor == "userspace" ? "scaling_setspeed" : "scaling_max_freq";
+    auto text = sysfs_.tryRead(policy.file(file));
+    return text ? parseKhz(*text) : std::nullopt;
+}
+
 }  // namespace vmpower

@@ -22,6 +22,8 @@ class UserspaceBackend final : public CpufreqBackend {
     std::optional<std::uint32_t> currentFrequency(const CpufreqPolicy& policy) const override;
     std::vector<std::uint32_t> frequencySteps(const CpufreqPolicy& policy) const override;
     std::optional<TurboKnob> turboKnob(const CpufreqPolicy& policy) const override;
+    // scaling_setspeed under the userspace governor, else scaling_max_freq.
+    std::optional<std::uint32_t> foundCeiling(const CpufreqPolicy& policy) const override;
 
   private:
     const Sysfs& sysfs_;

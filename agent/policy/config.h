@@ -37,6 +37,10 @@ struct AgentSettings {
     // command / only the read-only ones. Names resolved when the file is read.
     std::optional<gid_t> control_operator_gid;
     std::optional<gid_t> control_reader_gid;
+    // The CPUs the host keeps for itself: they are stakeholders of the
+    // hardware they share with VMs, and never ask. nullopt: every CPU not in
+    // <sysfs_root>/devices/system/cpu/isolated when it lists any, else none.
+    std::optional<CpuSet> host_cpus;
 };
 
 struct Config {

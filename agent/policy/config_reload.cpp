@@ -16,6 +16,7 @@ std::vector<std::string> changedNeedingRestart(const AgentSettings& a, const Age
     if (a.verify_channel_peer != b.verify_channel_peer) out.emplace_back("verify_channel_peer");
     if (a.qemu_pid_dir != b.qemu_pid_dir) out.emplace_back("qemu_pid_dir");
     if (a.reply_queue_records != b.reply_queue_records) out.emplace_back("reply_queue_records");
+    if (a.host_cpus != b.host_cpus) out.emplace_back("host_cpus");
     return out;
 }
 

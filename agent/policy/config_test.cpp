@@ -26,6 +26,11 @@ TEST(Config, EmptyFileDeniesEveryVm) {
     EXPECT_EQ(c.agent.sysfs_root, "/sys");
 }
 
+TEST(Config, HostCpusDefaultFromIsolatedOrExplicitlyNone) {
+    EXPECT_FALSE(parseConfig("agent: {}\n", "f").agent.host_cpus);
+    EXPECT_EQ(parseConfig("agent:\n  host_cpus: \"\"\n", "f").agent.host_cpus, CpuSet{});
+}
+
 TEST(Config, EveryKey) {
     Config c = parseConfig(R"(
 agent:
@@ -38,6 +43,7 @@ agent:
   qemu_pid_dir: /tmp/qemu
   reply_queue_records: 8
   log_level: debug
+  host_cpus: 0-1,16-17
 vms:
   - label: dpdk
     name: ["dpdk-*", "pktgen"]
@@ -64,6 +70,7 @@ vms:
     EXPECT_EQ(c.agent.qemu_pid_dir, "/tmp/qemu");
     EXPECT_EQ(c.agent.reply_queue_records, 8U);
     EXPECT_EQ(c.agent.log_level, "debug");
+    EXPECT_EQ(c.agent.host_cpus, (CpuSet{0, 1, 16, 17}));
     ASSERT_EQ(c.policy->rules().size(), 1U);
     const VmPolicy& r = c.policy->rules()[0];
     EXPECT_EQ(r.name, "dpdk");
@@ -137,6 +144,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "2:27: control_operator_group: no group 'no-such-group-here' on this host"},
         BadCase{"agent:\n  control_reader_group: \"\"\n",
                 "2:25: control_reader_group: expected a group name"},
+        BadCase{"agent:\n  host_cpus: 0-x\n", "2:14: host_cpus: '0-x' is not a cpulist"},
         BadCase{"vms:\n  - name: a\n    pcpus: 0-x\n", "3:12: pcpus: '0-x' is not a cpulist"},
         BadCase{"vms:\n  - name: a\n    pcpus: 3-1\n", "3:12: pcpus"},
         BadCase{"vms:\n  - name: a\n    pcpus: 0-9000\n", "3:12: pcpus"},

@@ -75,8 +75,9 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     PowerDecision decision = decidePower(*rule, guest, req, sharing_);
     if (!decision.target) return refuse(guest, state, req, record, decision.refusal);
     const PowerTarget& t = *decision.target;
-    if (!power_.apply(t.who, t.pcpus, t.action, rule->limits)) {
-        return refuse(guest, state, req, record, "cpufreq refused the change");
+    PowerVerdict verdict = power_.apply(t.who, t.pcpus, t.action, rule->limits);
+    if (!verdict.applied) {
+        return refuse(guest, state, req, record, "cpufreq refused: " + verdict.refusal);
     }
     ++state.counters.acked;
     spdlog::debug("vm {}: CPU_POWER unit {} resource_id {} on pCPUs {}: ACK", guest.name, req.unit,

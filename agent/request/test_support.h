@@ -8,45 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "fake_power_control.h"
 #include "request_handler.h"
 #include "vmpower/protocol.h"
 
 namespace vmpower::testing {
-
-struct PowerCall {
-    Requester who;
-    CpuSet pcpus;
-    PowerAction action;
-    FrequencyLimits limits;
-};
-
-// Records every apply(); answers queries from maps. The seam to cpufreq.
-class FakePowerControl final : public PowerControl {
-  public:
-    bool apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
-               const FrequencyLimits& limits) override {
-        calls.push_back({who, pcpus, action, limits});
-        return apply_result;
-    }
-    void release(std::string_view uuid) override { released.emplace_back(uuid); }
-    void releaseVcpuOutside(std::string_view uuid, unsigned, const CpuSet&) override {
-        released.emplace_back(uuid);
-    }
-    std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override {
-        auto it = khz.find(pcpu);
-        if (it == khz.end()) return std::nullopt;
-        return it->second;
-    }
-    std::vector<std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
-    bool turboCapable(unsigned pcpu) const override { return turbo.contains(pcpu); }
-    bool highPriority(unsigned pcpu) const override { return priority.contains(pcpu); }
-
-    std::vector<PowerCall> calls;
-    std::vector<std::string> released;
-    bool apply_result = true;
-    std::map<unsigned, std::uint32_t> khz;
-    std::set<unsigned> turbo, priority;
-};
 
 class FakeSharing final : public PcpuSharing {
   public:

@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 
+#include "fake_power_control.h"
 #include "policy.h"
 #include "record_assembler.h"
 #include "request_handler.h"
@@ -23,28 +24,6 @@
 namespace {
 
 using namespace vmpower;
-
-class FakePower final : public PowerControl {
-  public:
-    bool apply(const Requester&, const CpuSet& pcpus, PowerAction,
-               const FrequencyLimits&) override {
-        ++applied;
-        last = pcpus;
-        return !fail;
-    }
-    void release(std::string_view) override {}
-    void releaseVcpuOutside(std::string_view, unsigned, const CpuSet&) override {}
-    std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override {
-        if (pcpu % 3 == 0) return std::nullopt;
-        return 1000000 + pcpu;
-    }
-    std::vector<std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
-    bool turboCapable(unsigned pcpu) const override { return pcpu % 2 == 0; }
-    bool highPriority(unsigned pcpu) const override { return pcpu == 1; }
-    std::size_t applied = 0;
-    CpuSet last;
-    bool fail = false;
-};
 
 class FakeSharing final : public PcpuSharing {
   public:
@@ -85,8 +64,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     VcpuMap vcpus(std::move(pins));
     const CpuSet allowed = rule.allowed_pcpus ? *rule.allowed_pcpus : vcpus.allPcpus();
 
-    FakePower power;
-    power.fail = (flags & 96) == 96;
+    vmpower::testing::FakePowerControl power;
+    power.apply_result = (flags & 96) != 96;
+    for (unsigned cpu = 0; cpu <= 13; ++cpu) {
+        if (cpu % 3 != 0) power.khz[cpu] = 1000000 + cpu;
+        if (cpu % 2 == 0) power.turbo.insert(cpu);
+    }
+    power.priority = {1};
     ManualClock clock;
     FakeSharing sharing;
     RequestHandler handler(power, clock, sharing,
@@ -103,19 +87,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         stream = stream.subspan(1);
         const std::size_t len = want == 0 ? stream.size() : std::min(want, stream.size());
         assembler.feed(stream.first(len), [&](std::span<const std::byte> record) {
-            const std::size_t before = power.applied;
+            const std::size_t before = power.calls.size();
             auto reply = handler.handle(guest, *state, record);
             clock.advance(std::chrono::milliseconds(50));
             const std::size_t n = reply.size();
             if (n != 0 && n != record.size() && n != VMPOWER_FREQ_LIST_SIZE &&
                 n != VMPOWER_CAPS_LIST_SIZE)
                 std::abort();
-            if (n == 0 && power.applied != before) std::abort();
-            if (power.applied != before) {
-                if (!power.last.isSubsetOf(allowed)) std::abort();
+            if (n == 0 && power.calls.size() != before) std::abort();
+            if (power.calls.size() != before) {
+                if (!power.calls.back().pcpus.isSubsetOf(allowed)) std::abort();
                 std::uint32_t cmd;
                 std::memcpy(&cmd, reply.data() + 12, 4);
-                if (!power.fail && cmd != VMPOWER_CMD_ACK) std::abort();
+                if (power.apply_result != (cmd == VMPOWER_CMD_ACK)) std::abort();
             }
             if (n == VMPOWER_FREQ_LIST_SIZE && std::to_integer<unsigned>(reply[80]) > 8)
                 std::abort();

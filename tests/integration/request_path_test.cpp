@@ -133,7 +133,13 @@ INSTANTIATE_TEST_SUITE_P(Drivers, EveryCommand, ::testing::ValuesIn(commandCases
 class Refusals : public RequestPath, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(Refusals, EveryNackLeavesTheTreeUntouched) {
-    start(GetParam(), {{"limited", {"1", "2"}}, {"free", {"0"}}, {"stranger", {"3"}}},
+    // free and stranger share pCPU 3, away from limited's CPUs. Every VM pins its emulator threads
+    // to its own CPUs (<emulatorpin>): a VM whose QEMU threads may run anywhere is a stakeholder of
+    // every policy and its neighbours could then only raise (docs/policy.md).
+    start(GetParam(),
+          {{"limited", {"1", "2"}, -1, "1-2"},
+           {"free", {"3"}, -1, "3"},
+           {"stranger", {"3"}, -1, "3"}},
           "  - name: limited\n"
           "    pcpus: \"1\"\n"
           "    commands: [up, down]\n"
@@ -157,7 +163,7 @@ TEST_P(Refusals, EveryNackLeavesTheTreeUntouched) {
         {"resource_id 2^64-1", "limited", 0, cpuPower(~std::uint64_t{0}, VMPOWER_SCALE_UP)},
         {"core_type neither 0 nor 1", "limited", 0, withCoreType(cpuPower(0, VMPOWER_SCALE_UP), 2)},
         {"PHYSICAL without permission (own pCPU)", "free", 0,
-         withCoreType(cpuPower(0, VMPOWER_SCALE_UP), VMPOWER_CORE_PHYSICAL)},
+         withCoreType(cpuPower(3, VMPOWER_SCALE_UP), VMPOWER_CORE_PHYSICAL)},
         {"resource_id = vCPU count (1 vCPU)", "free", 0, cpuPower(1, VMPOWER_SCALE_MAX)},
         {"PKT_POLICY", "free", 0, packet(VMPOWER_PKT_POLICY, 0)},
         {"PKT_POLICY_REMOVE", "free", 0, packet(VMPOWER_PKT_POLICY_REMOVE, 0)},
@@ -226,25 +232,39 @@ TEST_F(RequestPath, PhysicalOnlyWithPermissionAndOnlyWithinThePinnedPcpus) {
 // =========================================================================
 // Arbitration across two VMs on one cpufreq policy, release, restore.
 
-TEST_F(RequestPath, TwoVmsOnOnePolicyDomainHighestWinsReleaseKeepsTheOtherExitRestores) {
+TEST_F(RequestPath, TwoVmsOnOnePolicyDomainSlowItOnlyTogetherReleaseAppliesTheOthersHold) {
     // acpi-cpufreq: CPUs 2 and 3 are one policy (policy2). VM a: vCPU 0 on
-    // pCPU 2, vCPU 1 on pCPU 0. VM b: vCPU 0 on pCPU 3.
-    start("acpi-cpufreq", {{"a", {"2", "0"}}, {"b", {"3"}}}, "  - name: \"*\"\n");
+    // pCPU 2, vCPU 1 on pCPU 0. VM b: vCPU 0 on pCPU 3. Both pin their
+    // emulator threads to their own CPUs (the new rule: unpinned QEMU
+    // threads would make each a stakeholder of every policy).
+    // Until issue 10 this test expected b's lone MIN to be ACKed on the
+    // shared policy; now a neighbour that asked for nothing is never slowed.
+    start("acpi-cpufreq", {{"a", {"2", "0"}, -1, "0,2"}, {"b", {"3"}, -1, "3"}},
+          "  - name: \"*\"\n");
     const std::string setspeed2 = kPolicy2 + "scaling_setspeed";
     const std::string boost = kCpu + "cpufreq/boost";
 
+    // b alone asks to slow policy2, which a runs on: refused, nothing written.
+    expectReply("b", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_NACK);
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+    EXPECT_NE(power_->lastRefusal(uuids_["b"]).find("shared with a,"), std::string::npos)
+        << power_->lastRefusal(uuids_["b"]);
+    // A raise needs nobody's consent.
     expectReply("a", 0, cpuPower(0, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);
     EXPECT_EQ(fixture_->read(setspeed2), "3400000\n");
+    // Both hold now: b's MIN is arbitrated, the highest hold wins.
     expectReply("b", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);
     EXPECT_EQ(fixture_->read(setspeed2), "3400000\n") << "b must not slow a below its request";
     expectReply("b", 0, cpuPower(0, VMPOWER_SCALE_UP), VMPOWER_CMD_ACK);  // b: 800000 -> 1000000
     EXPECT_EQ(fixture_->read(setspeed2), "3400000\n");
     expectReply("a", 0, cpuPower(0, VMPOWER_SCALE_DOWN), VMPOWER_CMD_ACK);  // a: 3400000 -> 3200000
     EXPECT_EQ(fixture_->read(setspeed2), "3200000\n");
-    expectReply("a", 1, cpuPower(1, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);  // policy0
-    expectReply("b", 0, cpuPower(0, VMPOWER_DISABLE_TURBO), VMPOWER_CMD_ACK);
-    EXPECT_EQ(fixture_->read(boost), "0\n");
+    expectReply("a", 1, cpuPower(1, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);  // policy0: a's alone
+    // The global boost is shared with a, which asked for no turbo setting.
+    expectReply("b", 0, cpuPower(0, VMPOWER_DISABLE_TURBO), VMPOWER_CMD_NACK);
+    EXPECT_EQ(fixture_->read(boost), "1\n");
     expectReply("a", 0, cpuPower(0, VMPOWER_ENABLE_TURBO), VMPOWER_CMD_ACK);
+    expectReply("b", 0, cpuPower(0, VMPOWER_DISABLE_TURBO), VMPOWER_CMD_ACK);  // a wishes on
     EXPECT_EQ(fixture_->read(boost), "1\n") << "turbo is on while anyone wants it on";
 
     const Files both{{kPolicy0 + "scaling_governor", "userspace\n"},
@@ -254,8 +274,9 @@ TEST_F(RequestPath, TwoVmsOnOnePolicyDomainHighestWinsReleaseKeepsTheOtherExitRe
     EXPECT_EQ(changed(), keys(both));  // boost is back to its original "1\n"
     expectFiles(both);
 
-    // a stops: its holds go, b's 1000000 stays, policy0 (only a's) is restored,
-    // and b's wish for turbo off now decides.
+    // a stops: its holds go, b's 1000000 now applies (b is policy2's only
+    // stakeholder), policy0 (only a's) is restored, and b's wish for turbo
+    // off decides.
     auto dom = lookup(*agent_, "a");
     ASSERT_EQ(virDomainDestroy(dom.get()), 0);
     ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->registry().find(uuids_["a"]) == nullptr; }));
@@ -373,7 +394,9 @@ TEST_F(RequestPath, QueriesReportTheVcpusPcpusAndAreRefusedInTheirOwnSizeWhenOff
     }
     // The stream is in step: a CPU_POWER after the refused queries is
     // answered with exactly one 464-byte record and nothing more.
-    expectReply("noq", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);
+    // (max: no VM here pins its emulator threads, so every VM is a
+    // stakeholder of every policy and only a raise is allowed.)
+    expectReply("noq", 0, cpuPower(0, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);
     EXPECT_TRUE(q("noq", 0).inbox().empty());
     EXPECT_EQ(channel("noq", 0).stats().requests.nacked, 4u);
 
@@ -385,7 +408,10 @@ TEST_F(RequestPath, QueriesReportTheVcpusPcpusAndAreRefusedInTheirOwnSizeWhenOff
 // The 2014 record format, chosen per VM by the policy.
 
 TEST_F(RequestPath, Legacy16RecordsForAVmWhoseRuleSaysSo) {
-    start("acpi-cpufreq", {{"old", {"1", "2"}}, {"new", {"0"}}},
+    // Every VM pins its emulator threads to its own CPUs (<emulatorpin>): a
+    // VM whose QEMU threads may run anywhere is a stakeholder of every policy
+    // and its neighbours could then only raise (docs/policy.md).
+    start("acpi-cpufreq", {{"old", {"1", "2"}, -1, "1-2"}, {"new", {"0"}, -1, "0"}},
           "  - name: old\n"
           "    record_format: legacy-16\n"
           "  - name: \"*\"\n");

@@ -193,8 +193,13 @@ class QemuEnd {
 
 struct Vm {
     std::string name;
-    std::vector<std::string> pins;  // cpulist per vCPU (<vcpupin>)
+    std::vector<std::string> pins;  // cpulist per vCPU (<vcpupin>); "": unpinned
     int channels = -1;              // poweragent.0 .. N-1; -1: one per vCPU
+    // <emulatorpin cpuset>; "" leaves it out: QEMU's own threads may then run
+    // on every host CPU, making the VM a stakeholder of every policy (a
+    // neighbour can then only raise). Two VMs that must scale independently
+    // pin their emulator threads to their own CPUs, as DPDK guides say.
+    std::string emulator;
 };
 
 inline std::string unitName(std::uint32_t unit) {
@@ -238,6 +243,7 @@ class RequestPath : public ::testing::Test {
             uuids_[vm.name] = uuidOf(i);
             std::string pins, channels;
             for (std::size_t v = 0; v < vm.pins.size(); ++v) {
+                if (vm.pins[v].empty()) continue;  // unpinned: every host CPU
                 pins += "<vcpupin vcpu='" + std::to_string(v) + "' cpuset='" + vm.pins[v] + "'/>";
             }
             const std::size_t nch =
@@ -253,12 +259,16 @@ class RequestPath : public ::testing::Test {
             domains += "<domain type='test'><name>" + vm.name + "</name><uuid>" + uuids_[vm.name] +
                        "</uuid><memory>1048576</memory><vcpu placement='static'>" +
                        std::to_string(vm.pins.size()) + "</vcpu><cputune>" + pins +
+                       (vm.emulator.empty() ? "" : "<emulatorpin cpuset='" + vm.emulator + "'/>") +
                        "</cputune><os><type>hvm</type></os><devices>"
                        "<controller type='virtio-serial' index='0'/>" +
                        channels + "</devices></domain>\n";
         }
         writeFile(dir_.path() / "node.xml",
-                  "<node><cpu><mode>host-model</mode></cpu>" + domains + "</node>\n");
+                  // A host with the fixture trees' 4 CPUs (unpinned vCPUs run on 0-3).
+                  "<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
+                  "<cores>4</cores><threads>1</threads><active>4</active></cpu>" +
+                      domains + "</node>\n");
 
         // Written to a file too, so that agent_->reload() can re-read it.
         config_path_ = dir_.path() / "vmpower.yaml";
@@ -286,6 +296,10 @@ class RequestPath : public ::testing::Test {
             ASSERT_NE(d, nullptr) << vm.name;
             ASSERT_EQ(d->vcpus.vcpuCount(), vm.pins.size()) << vm.name;
             for (std::size_t v = 0; v < vm.pins.size(); ++v) {
+                if (vm.pins[v].empty()) {
+                    ASSERT_EQ(d->vcpus.pcpus(v).toString(), "0-3") << vm.name;
+                    continue;
+                }
                 ASSERT_EQ(d->vcpus.pcpus(v).toString(), vm.pins[v]) << vm.name << " vCPU " << v;
             }
         }

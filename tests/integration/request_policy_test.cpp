@@ -18,7 +18,10 @@ TEST_F(RequestPath, MultiPcpuOffRefusesAVcpuOnTwoPcpusOnScalesBothPolicyDomains)
     // acpi-cpufreq (0->policy0, 1->policy1, 2,3->policy2, all at 1600000).
     // single: vCPU 0 on pCPUs 0 and 2 (policy0, policy2), vCPU 1 on pCPU 0.
     // multi: vCPU 0 on pCPUs 1 and 3 (policy1, policy2).
-    start("acpi-cpufreq", {{"single", {"0,2", "0"}}, {"multi", {"1,3"}}},
+    // Every VM pins its emulator threads to its own CPUs (<emulatorpin>): a
+    // VM whose QEMU threads may run anywhere is a stakeholder of every policy
+    // and its neighbours could then only raise (docs/policy.md).
+    start("acpi-cpufreq", {{"single", {"0,2", "0"}, -1, "0,2"}, {"multi", {"1,3"}, -1, "1,3"}},
           "  - name: single\n"
           "    multi_pcpu: false\n"
           "  - name: multi\n"
@@ -33,14 +36,19 @@ TEST_F(RequestPath, MultiPcpuOffRefusesAVcpuOnTwoPcpusOnScalesBothPolicyDomains)
     // Its vCPU on one pCPU is served: the refusal was multi_pcpu's.
     expectReply("single", 1, cpuPower(1, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);
 
-    // multi: one step up from 1600000 on both policy domains.
-    expectReply("multi", 0, cpuPower(0, VMPOWER_SCALE_UP), VMPOWER_CMD_ACK);
+    // multi: policy2 is shared with single's vCPU 0, which asks for no
+    // frequency there: one step up (1800000, below the found 3400000) is
+    // refused on both policy domains, max is a raise and is served on both.
+    expectReply("multi", 0, cpuPower(0, VMPOWER_SCALE_UP), VMPOWER_CMD_NACK);
+    EXPECT_EQ(changed(), (std::vector<std::string>{kPolicy0 + "scaling_governor",
+                                                   kPolicy0 + "scaling_setspeed"}));
+    expectReply("multi", 0, cpuPower(0, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);
     const Files want{{kPolicy0 + "scaling_governor", "userspace\n"},
                      {kPolicy0 + "scaling_setspeed", "3400000\n"},
                      {kPolicy1 + "scaling_governor", "userspace\n"},
-                     {kPolicy1 + "scaling_setspeed", "1800000\n"},
+                     {kPolicy1 + "scaling_setspeed", "3400000\n"},
                      {kPolicy2 + "scaling_governor", "userspace\n"},
-                     {kPolicy2 + "scaling_setspeed", "1800000\n"}};
+                     {kPolicy2 + "scaling_setspeed", "3400000\n"}};
     EXPECT_EQ(changed(), keys(want));
     expectFiles(want);
 
@@ -51,7 +59,11 @@ TEST_F(RequestPath, MultiPcpuOffRefusesAVcpuOnTwoPcpusOnScalesBothPolicyDomains)
 TEST_F(RequestPath, SharedPcpusOffRefusesAPcpuAnotherRunningVmIsPinnedTo) {
     // acpi-cpufreq. a and b: vCPU 0 on pCPU 1 (policy1). alone: vCPUs 0
     // and 1 both on pCPU 0 (shared by its own vCPUs only).
-    start("acpi-cpufreq", {{"a", {"1"}}, {"b", {"1"}}, {"alone", {"0", "0"}}},
+    // Every VM pins its emulator threads to its own CPUs (<emulatorpin>): a
+    // VM whose QEMU threads may run anywhere is a stakeholder of every policy
+    // and its neighbours could then only raise (docs/policy.md).
+    start("acpi-cpufreq",
+          {{"a", {"1"}, -1, "1"}, {"b", {"1"}, -1, "1"}, {"alone", {"0", "0"}, -1, "0"}},
           "  - name: a\n"
           "    shared_pcpus: false\n"
           "  - name: b\n"
@@ -97,7 +109,10 @@ TEST_F(RequestPath, SharedPcpusOffRefusesAPcpuAnotherRunningVmIsPinnedTo) {
 
 TEST_F(RequestPath, ReloadSwitchesRecordFormatAndAnInvalidFileKeepsTheOldRule) {
     // acpi-cpufreq. fmt: vCPU 0 on pCPU 1 (policy1). other: pCPU 0.
-    start("acpi-cpufreq", {{"fmt", {"1"}}, {"other", {"0"}}},
+    // Every VM pins its emulator threads to its own CPUs (<emulatorpin>): a
+    // VM whose QEMU threads may run anywhere is a stakeholder of every policy
+    // and its neighbours could then only raise (docs/policy.md).
+    start("acpi-cpufreq", {{"fmt", {"1"}, -1, "1"}, {"other", {"0"}, -1, "0"}},
           "  - name: fmt\n"
           "    record_format: dpdk-464\n"
           "  - name: other\n");
@@ -164,7 +179,10 @@ TEST_F(RequestPath, ReloadSwitchesRecordFormatAndAnInvalidFileKeepsTheOldRule) {
 TEST_F(RequestPath, CeilingAndFloorBoundMaxAndMinOnTheFrequencyList) {
     // acpi-cpufreq: steps 800000..3400000 every 200000. lim: vCPU 0 on
     // pCPU 1 (policy1), vCPU 1 on pCPU 2 (policy2); free: pCPU 0 (policy0).
-    start("acpi-cpufreq", {{"lim", {"1", "2"}}, {"free", {"0"}}},
+    // Every VM pins its emulator threads to its own CPUs (<emulatorpin>): a
+    // VM whose QEMU threads may run anywhere is a stakeholder of every policy
+    // and its neighbours could then only raise (docs/policy.md).
+    start("acpi-cpufreq", {{"lim", {"1", "2"}, -1, "1-2"}, {"free", {"0"}, -1, "0"}},
           "  - name: lim\n"
           "    floor_khz: 1100000\n"
           "    ceiling_khz: 2500000\n"

@@ -96,6 +96,32 @@ class AgentOnRealLibvirt(unittest.TestCase):
         self.assertEqual(self.agent.stop(), 0)
         self.assertEqual(vmptest.tree_snapshot(self.agent.sysfs), before)
 
+    def test_libvirtd_killed_at_random_moments_never_drops_a_channel(self):
+        # Only libvirt's "no such domain" means a domain is gone: a libvirtd
+        # killed while the agent lists or reads domains (reconcile after each
+        # reconnect) must leave the channels connected and the map intact.
+        import random
+        rng = random.Random(os.getpid())
+        self.dom.start()
+        self.agent = vmptest.Agent(VMPOWERD, self.scratch)
+        vmptest.wait_for(lambda: channel_states(self.agent.domain(self.name)) ==
+                         [(0, "connected"), (1, "connected")], what="channels connected")
+        for _ in range(8):
+            subprocess.run(["pkill", "-9", "-x", "libvirtd"], check=False)
+            subprocess.run(["libvirtd", "-d"], check=True)
+            time.sleep(rng.uniform(0.05, 1.2))  # mid-connect, mid-reconcile or after
+        subprocess.run(["pkill", "-9", "-x", "libvirtd"], check=False)
+        connects = self.agent.state()["libvirt"]["connects"]
+        vmptest.start_libvirtd()
+        vmptest.wait_for(lambda: self.agent.state()["libvirt"]["connected"] and
+                         self.agent.state()["libvirt"]["connects"] > connects,
+                         timeout=30, what="agent reconnected to libvirtd")
+        d = self.agent.domain(self.name)
+        self.assertEqual([(c["state"], c["connects"]) for c in d["channels"]],
+                         [("connected", 1), ("connected", 1)],
+                         "no libvirtd death may close a channel of a running domain")
+        self.assertEqual([v["pcpus"] for v in d["vcpus"]], ["0", "1"])
+
     def test_agent_started_after_domain_finds_it(self):
         self.dom.start()
         self.agent = vmptest.Agent(VMPOWERD, self.scratch)
