@@ -23,7 +23,6 @@ struct DomainDeleter {
 struct LibvirtStringDeleter {
     void operator()(char* p) const { std::free(p); }
 };
-using MallocDeleter = LibvirtStringDeleter;  // the agent's earlier name
 
 using ConnectHandle = std::unique_ptr<virConnect, ConnectDeleter>;
 using DomainHandle = std::unique_ptr<virDomain, DomainDeleter>;
