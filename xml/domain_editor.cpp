@@ -9,13 +9,11 @@
 
 #include "domain_editor_layout.h"
 #include "domain_editor_ports.h"
+#include "power_channel.h"
 
 namespace vmpower {
 
 namespace {
-
-constexpr std::string_view kPortPrefix = "virtio.serial.port.poweragent.";
-constexpr unsigned kHighestChannelNumber = 4095;  // bounds numbers read from outside
 
 using Kind = DomainEditError::Kind;
 
@@ -32,16 +30,40 @@ std::string_view localName(pugi::xml_node n) {
 // The number of a power channel's name, nullopt for other names; throws
 // Clash for a power channel name without a valid number.
 std::optional<unsigned> powerChannelNumber(std::string_view target) {
-    if (target.substr(0, kPortPrefix.size()) != kPortPrefix) return std::nullopt;
-    std::string_view digits = target.substr(kPortPrefix.size());
-    unsigned n = 0;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
-        n > kHighestChannelNumber || (digits.size() > 1 && digits[0] == '0')) {
+    if (!hasPowerChannelPrefix(target)) return std::nullopt;
+    auto n = parsePowerChannelIndex(target.substr(kPowerChannelPrefix.size()));
+    if (!n) {
         throw DomainEditError(Kind::Clash, "channel '" + std::string(target) +
                                                "' has the power channel prefix but no vCPU number");
     }
     return n;
+}
+
+// Why a power channel found in the definition cannot be served, or "".
+std::string flawText(PowerChannelFlaw flaw, pugi::xml_node channel) {
+    pugi::xml_node target = channel.child("target");
+    pugi::xml_node source = channel.child("source");
+    switch (flaw) {
+        case PowerChannelFlaw::None:
+        case PowerChannelFlaw::NoPath:  // libvirt chooses one when the domain starts
+            return "";
+        case PowerChannelFlaw::TargetNotVirtio:
+            return std::string("has target type='") + target.attribute("type").value() +
+                   "', power channels need type='virtio'";
+        case PowerChannelFlaw::NotUnix:
+            return std::string("has type='") + channel.attribute("type").value() +
+                   "', power channels need type='unix'";
+        case PowerChannelFlaw::PathNotAbsolute:
+            return std::string("has socket path '") + source.attribute("path").value() +
+                   "', not an absolute path";
+        case PowerChannelFlaw::PathTooLong:
+            return "has a socket path over " + std::to_string(kMaxSocketPathBytes) +
+                   " bytes (AF_UNIX)";
+        case PowerChannelFlaw::ConnectMode:
+        case PowerChannelFlaw::UnknownMode:
+            return "must have <source mode='bind'>: QEMU listens, vmpowerd connects";
+    }
+    return "";
 }
 
 // The provision record in <metadata>, found by namespace, whatever prefix.
@@ -134,7 +156,7 @@ struct DomainEditor::Document {
         for (pugi::xml_node c : domain().child("devices").children("channel")) {
             // By prefix alone: removal must also take out damaged names.
             std::string_view name = c.child("target").attribute("name").value();
-            if (name.substr(0, kPortPrefix.size()) == kPortPrefix) result.push_back(c);
+            if (hasPowerChannelPrefix(name)) result.push_back(c);
         }
         return result;
     }
@@ -249,19 +271,15 @@ ChannelCheck DomainEditor::check(unsigned wantedCount) const {
             continue;
         }
         if (!n) continue;
-        const std::string who = "channel '" + name + "'";
-        if (std::strcmp(c.attribute("type").value(), "unix") != 0) {
-            result.clashes.push_back(who + " has type='" + c.attribute("type").value() +
-                                     "', power channels need type='unix'");
-        }
-        if (std::strcmp(target.attribute("type").value(), "virtio") != 0) {
-            result.clashes.push_back(who + " has target type='" + target.attribute("type").value() +
-                                     "', power channels need type='virtio'");
-        }
         pugi::xml_node source = c.child("source");
-        if (source && std::strcmp(source.attribute("mode").value(), "bind") != 0) {
-            result.clashes.push_back(
-                who + " must have <source mode='bind'>: QEMU listens, vmpowerd connects");
+        const PowerChannelFlaw flaw =
+            powerChannelFlaw({.type = c.attribute("type").value(),
+                              .target_type = target.attribute("type").value(),
+                              .source_path = source.attribute("path").value(),
+                              .source_mode = source.attribute("mode").value()},
+                             /*path_required=*/false);
+        if (std::string why = flawText(flaw, c); !why.empty()) {
+            result.clashes.push_back("channel '" + name + "' " + why);
         }
         found.insert(*n);
         if (*n >= wantedCount) result.extra.push_back(*n);
@@ -281,8 +299,8 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
     }
     const std::string domainName = name();
     if (domainName.empty()) throw DomainEditError(Kind::Malformed, "the domain has no <name>");
-    if (request.socketDir) {
-        if (!request.socketDir->is_absolute()) {
+    if (request.socket_dir) {
+        if (!request.socket_dir->is_absolute()) {
             throw std::invalid_argument("socket directory must be absolute");
         }
         if (domainName.find('/') != std::string::npos || domainName == "." || domainName == "..") {
@@ -299,8 +317,8 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
 
     std::vector<std::string> paths;
     for (unsigned n : before.missing) {
-        if (!request.socketDir) break;
-        std::string path = (*request.socketDir / (domainName + "." + std::to_string(n)))
+        if (!request.socket_dir) break;
+        std::string path = (*request.socket_dir / (domainName + "." + std::to_string(n)))
                                .lexically_normal()
                                .string();
         if (path.size() > kMaxSocketPathBytes) {
@@ -313,7 +331,7 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
     }
 
     EditSummary summary;
-    summary.keptChannels = before.present;
+    summary.kept_channels = before.present;
     if (before.missing.empty()) return summary;
 
     const ports::Allocation alloc =
@@ -328,7 +346,7 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
         const std::string controllerTag = prefix + "controller";
         pugi::xml_node after =
             doc_->lastChild(devices, {"controller", "filesystem", "disk", "emulator"});
-        for (unsigned index : alloc.newControllers) {
+        for (unsigned index : alloc.new_controllers) {
             pugi::xml_node c = layout::insertChild(devices, after, "controller", indent);
             c.append_attribute("type").set_value("virtio-serial");
             c.append_attribute("index").set_value(index);
@@ -347,11 +365,10 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
         ch.append_attribute("type").set_value("unix");
         pugi::xml_node source = layout::appendNested(ch, "source", indent);
         source.append_attribute("mode").set_value("bind");
-        if (request.socketDir) source.append_attribute("path").set_value(paths[i].c_str());
+        if (request.socket_dir) source.append_attribute("path").set_value(paths[i].c_str());
         pugi::xml_node target = layout::appendNested(ch, "target", indent);
         target.append_attribute("type").set_value("virtio");
-        target.append_attribute("name").set_value(
-            (std::string(kPortPrefix) + std::to_string(n)).c_str());
+        target.append_attribute("name").set_value(powerChannelName(n).c_str());
         pugi::xml_node address = layout::appendNested(ch, "address", indent);
         address.append_attribute("type").set_value("virtio-serial");
         address.append_attribute("controller").set_value(alloc.addresses[i].controller);
@@ -413,7 +430,7 @@ EditSummary DomainEditor::removePowerChannels(bool all) {
         const bool used =
             std::any_of(inv.used.begin(), inv.used.end(),
                         [&](const ports::PortUse& u) { return u.controller == index; }) ||
-            (index == 0 && inv.unaddressedChannels > 0);
+            (index == 0 && inv.unaddressed_channels > 0);
         if (controller && used) continue;  // someone else's devices now live on it: keep both
         if (controller) {
             controllers.push_back(

@@ -20,10 +20,11 @@
 #include <string_view>
 #include <vector>
 
+#include "power_channel.h"  // kMaxSocketPathBytes
+
 namespace vmpower {
 
 inline constexpr unsigned kMaxPowerChannels = 64;
-inline constexpr std::size_t kMaxSocketPathBytes = 107;  // sun_path minus the NUL
 inline constexpr std::string_view kProvisionNamespace = "urn:vmpower:provision:1";
 
 class DomainEditError : public std::runtime_error {
@@ -45,7 +46,7 @@ class DomainEditError : public std::runtime_error {
 struct ChannelRequest {
     unsigned count = 1;  // channels 0..count-1
     // Directory of the sockets DIR/<domain>.<n>; nullopt lets libvirt choose.
-    std::optional<std::filesystem::path> socketDir;
+    std::optional<std::filesystem::path> socket_dir;
 };
 
 // One element the editor added or removed, as standalone XML text (what
@@ -56,8 +57,8 @@ struct DeviceChange {
 };
 
 struct EditSummary {
-    std::vector<DeviceChange> devices;   // controllers first, then channels
-    std::vector<unsigned> keptChannels;  // wanted channels already present
+    std::vector<DeviceChange> devices;    // controllers first, then channels
+    std::vector<unsigned> kept_channels;  // wanted channels already present
     // The complete vmpower metadata element after the change, or "" when it
     // was removed; nullopt when the metadata did not change.
     std::optional<std::string> metadata;

@@ -86,11 +86,11 @@ Inventory take(pugi::xml_node devices) {
                 use.owner = describe(d);
                 inv.used.push_back(use);
             } else {
-                ++inv.unaddressedChannels;
+                ++inv.unaddressed_channels;
             }
             addController(inv, Controller{use.controller, kDefaultPorts, true});
         } else if ((name == "channel" || name == "console") && isVirtioTarget(d)) {
-            if (name == "channel") ++inv.unaddressedChannels;
+            if (name == "channel") ++inv.unaddressed_channels;
             needsControllerZero = true;
         }
     }
@@ -120,7 +120,7 @@ Inventory take(pugi::xml_node devices) {
 
 Allocation allocate(const Inventory& inventory, unsigned count) {
     Allocation result;
-    unsigned skip = inventory.unaddressedChannels;
+    unsigned skip = inventory.unaddressed_channels;
     for (const Controller& c : inventory.controllers) {
         for (unsigned port = 1; port < c.ports && result.addresses.size() < count; ++port) {
             if (inventory.portInUse(c.index, port)) continue;
@@ -134,11 +134,11 @@ Allocation allocate(const Inventory& inventory, unsigned count) {
     unsigned index = 0;
     while (result.addresses.size() < count) {
         while (inventory.hasController(index) ||
-               std::find(result.newControllers.begin(), result.newControllers.end(), index) !=
-                   result.newControllers.end()) {
+               std::find(result.new_controllers.begin(), result.new_controllers.end(), index) !=
+                   result.new_controllers.end()) {
             ++index;
         }
-        result.newControllers.push_back(index);
+        result.new_controllers.push_back(index);
         for (unsigned port = 1; port < kDefaultPorts && result.addresses.size() < count; ++port) {
             result.addresses.push_back({index, port});
         }

@@ -34,7 +34,7 @@ struct Address {
 struct Inventory {
     std::vector<Controller> controllers;  // by index, implicit ones included
     std::vector<PortUse> used;
-    unsigned unaddressedChannels = 0;   // libvirt picks their ports at define
+    unsigned unaddressed_channels = 0;  // libvirt picks their ports at define
     std::vector<std::string> problems;  // ports out of range, clashes
 
     bool hasController(unsigned index) const;
@@ -45,8 +45,8 @@ struct Inventory {
 Inventory take(pugi::xml_node devices);
 
 struct Allocation {
-    std::vector<Address> addresses;        // one per requested channel
-    std::vector<unsigned> newControllers;  // indexes to add, default ports
+    std::vector<Address> addresses;         // one per requested channel
+    std::vector<unsigned> new_controllers;  // indexes to add, default ports
 };
 
 // Free ports first on existing controllers (after the ones libvirt will give

@@ -202,7 +202,7 @@ TEST(DomainEditor, KeepsExistingChannelsAndAddsTheRest) {
     EXPECT_EQ(c.present, std::vector<unsigned>{0});
     EXPECT_EQ(c.missing, std::vector<unsigned>{1});
     EditSummary s = e.addPowerChannels({2, fs::path("/elsewhere")});
-    EXPECT_EQ(s.keptChannels, std::vector<unsigned>{0});
+    EXPECT_EQ(s.kept_channels, std::vector<unsigned>{0});
     ASSERT_EQ(s.devices.size(), 1u);
     EXPECT_NE(s.devices[0].xml.find("path='/elsewhere/half.1'"), std::string::npos);
     EXPECT_NE(s.devices[0].xml.find("port='2'"), std::string::npos);
@@ -396,6 +396,37 @@ TEST(DomainEditor, CheckFindsClashesAndEditRefuses) {
     // remove --all takes out every power channel, damaged ones included.
     e.removePowerChannels(true);
     EXPECT_EQ(count(e.toString(), "poweragent"), 0u);
+}
+
+// The editor judges channels by the agent's own verdict (power_channel.h):
+// what vmpowerd could not serve is a clash; a missing path is libvirt's to
+// choose and not one.
+TEST(DomainEditor, CheckUsesTheAgentsPowerChannelVerdict) {
+    const std::string name = "virtio.serial.port.poweragent.";
+    const std::string long_path = "/" + std::string(kMaxSocketPathBytes, 'p');
+    DomainEditor e(
+        "<domain><name>v</name><vcpu>4</vcpu><devices>"
+        "<channel type='unix'><source mode='bind' path='run/relative'/>"
+        "<target type='virtio' name='" +
+        name +
+        "0'/></channel>"
+        "<channel type='unix'><source mode='bind' path='" +
+        long_path + "'/><target type='virtio' name='" + name +
+        "1'/></channel>"
+        "<channel type='unix'><source mode='bind'/>"
+        "<target type='virtio' name='" +
+        name +
+        "2'/></channel>"
+        "</devices></domain>");
+    ChannelCheck c = e.check(3);
+    EXPECT_EQ(c.present, (std::vector<unsigned>{0, 1, 2}));
+    ASSERT_EQ(c.clashes.size(), 2u);
+    EXPECT_NE(c.clashes[0].find("poweragent.0' has socket path 'run/relative'"), std::string::npos)
+        << c.clashes[0];
+    EXPECT_NE(c.clashes[1].find("poweragent.1' has a socket path over " +
+                                std::to_string(kMaxSocketPathBytes) + " bytes"),
+              std::string::npos)
+        << c.clashes[1];
 }
 
 }  // namespace

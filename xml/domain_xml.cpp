@@ -1,20 +1,15 @@
 #include "domain_xml.h"
 
-#include <sys/un.h>
-
 #include <cstdint>
 #include <limits>
 #include <pugixml.hpp>
 
-#include "vmpower/protocol.h"
+#include "power_channel.h"
 
 namespace vmpower {
 
 namespace {
 
-constexpr std::string_view kPortPrefix = VMPOWER_PORT_PREFIX;
-// sun_path holds the path and its terminating NUL.
-constexpr std::size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
 // A hostile document could otherwise make us build millions of lines.
 constexpr std::size_t kMaxProblems = 100;
 // Longest piece of outside text quoted in a problem line.
@@ -60,18 +55,6 @@ std::optional<std::uint64_t> parseDecimal(std::string_view text) {
         value = value > (kMax - digit) / 10 ? kMax : value * 10 + digit;
     }
     return value;
-}
-
-// The N of poweragent.N exactly as a DPDK guest spells it ("%u"): no sign,
-// no spaces, no leading zeros.
-std::optional<unsigned> parseChannelIndex(std::string_view suffix) {
-    if (suffix.empty() || (suffix.size() > 1 && suffix.front() == '0')) return std::nullopt;
-    for (char ch : suffix) {
-        if (ch < '0' || ch > '9') return std::nullopt;
-    }
-    auto value = parseDecimal(suffix);
-    if (!value || *value >= DomainDescription::kMaxVcpus) return std::nullopt;
-    return static_cast<unsigned>(*value);
 }
 
 std::string_view attr(const pugi::xml_node& node, const char* name) {
@@ -224,6 +207,33 @@ void readCputune(const pugi::xml_node& domain, DomainDescription& d, Problems& p
     }
 }
 
+// Why a power channel is unusable, quoting what the XML says.
+std::string flawText(PowerChannelFlaw flaw, const PowerChannel& pc, std::string_view target_type) {
+    switch (flaw) {
+        case PowerChannelFlaw::None:
+            break;
+        case PowerChannelFlaw::TargetNotVirtio:
+            return "target type " + quoted(target_type) + ", not 'virtio'";
+        case PowerChannelFlaw::NotUnix:
+            return "type " + quoted(pc.type) +
+                   ", not 'unix': vmpowerd connects only to unix sockets";
+        case PowerChannelFlaw::NoPath:
+            return "no socket path in <source path>";
+        case PowerChannelFlaw::PathNotAbsolute:
+            return "socket path " + quoted(pc.source_path) + " is not absolute";
+        case PowerChannelFlaw::PathTooLong:
+            return "socket path is " + std::to_string(pc.source_path.size()) +
+                   " bytes, longer than the " + std::to_string(kMaxSocketPathBytes) +
+                   " a unix socket address holds";
+        case PowerChannelFlaw::ConnectMode:
+            return "source mode='connect' (QEMU as client) is not supported; use mode='bind' "
+                   "(vmpower-provision does)";
+        case PowerChannelFlaw::UnknownMode:
+            return "source mode " + quoted(pc.source_mode) + " is neither 'bind' nor 'connect'";
+    }
+    return "unusable";
+}
+
 // Every <channel> whose virtio name carries our prefix: usable ones go to
 // d.channels, the rest become one problem line each.
 void readChannels(const pugi::xml_node& domain, DomainDescription& d, Problems& problems) {
@@ -231,7 +241,7 @@ void readChannels(const pugi::xml_node& domain, DomainDescription& d, Problems& 
     for (pugi::xml_node ch : domain.child("devices").children("channel")) {
         pugi::xml_node target = ch.child("target");
         std::string_view name = attr(target, "name");
-        if (!name.starts_with(kPortPrefix)) continue;  // qemu-ga, spice, ...
+        if (!hasPowerChannelPrefix(name)) continue;  // qemu-ga, spice, ...
 
         PowerChannel pc;
         pc.target_name = name;
@@ -245,41 +255,20 @@ void readChannels(const pugi::xml_node& domain, DomainDescription& d, Problems& 
         std::string label = "channel " + quoted(name);
         if (!pc.alias.empty()) label += " (" + quoted(pc.alias) + ")";
 
-        auto index = parseChannelIndex(name.substr(kPortPrefix.size()));
+        auto index = parsePowerChannelIndex(name.substr(kPowerChannelPrefix.size()));
         if (!index) {
             problems.add(label + ": index is not a number from 0 to " +
-                         std::to_string(DomainDescription::kMaxVcpus - 1) + "; ignored");
+                         std::to_string(kMaxPowerChannelIndex) + "; ignored");
             continue;
         }
         pc.index = *index;
-        if (std::string_view target_type = attr(target, "type"); target_type != "virtio") {
-            problems.add(label + ": target type " + quoted(target_type) +
-                         ", not 'virtio'; ignored");
-            continue;
-        }
-        if (pc.type != "unix") {
-            problems.add(label + ": type " + quoted(pc.type) +
-                         ", not 'unix': vmpowerd connects only to unix sockets; ignored");
-            continue;
-        }
-        if (pc.source_path.empty()) {
-            problems.add(label + ": no socket path in <source path>; ignored");
-            continue;
-        }
-        if (pc.source_path.front() != '/') {
-            problems.add(label + ": socket path " + quoted(pc.source_path) +
-                         " is not absolute; ignored");
-            continue;
-        }
-        if (pc.source_path.size() > kMaxSocketPath) {
-            problems.add(label + ": socket path is " + std::to_string(pc.source_path.size()) +
-                         " bytes, longer than the " + std::to_string(kMaxSocketPath) +
-                         " a unix socket address holds; ignored");
-            continue;
-        }
-        if (pc.source_mode != "bind" && pc.source_mode != "connect" && !pc.source_mode.empty()) {
-            problems.add(label + ": source mode " + quoted(pc.source_mode) +
-                         " is neither 'bind' nor 'connect'; ignored");
+        const std::string_view target_type = attr(target, "type");
+        const PowerChannelFlaw flaw = powerChannelFlaw({.type = pc.type,
+                                                        .target_type = target_type,
+                                                        .source_path = pc.source_path,
+                                                        .source_mode = pc.source_mode});
+        if (flaw != PowerChannelFlaw::None) {
+            problems.add(label + ": " + flawText(flaw, pc, target_type) + "; ignored");
             continue;
         }
         auto [it, fresh] = taken.emplace(pc.index, label);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cpu_limits.h"
 #include "cpu_set.h"
 
 namespace vmpower {
@@ -27,15 +28,15 @@ struct PowerChannel {
     std::string target_name;   // the full virtio port name
     std::string type;          // always "unix" in DomainDescription::channels
     std::string source_path;   // absolute, fits sun_path
-    std::string source_mode;   // "bind" (QEMU listens), "connect", or "" when absent
+    std::string source_mode;   // "bind" (QEMU listens) or "" when absent
     std::string alias;         // e.g. "channel1"; DEVICE_ADDED/REMOVED name this
     std::string target_state;  // "connected", "disconnected" or "" (inactive XML)
 };
 
 struct DomainDescription {
     // Bounds what a hostile <vcpu> count can make callers allocate; also the
-    // highest poweragent index + 1 we accept.
-    static constexpr unsigned kMaxVcpus = 4096;
+    // highest poweragent index + 1 we accept (power_channel.h).
+    static constexpr unsigned kMaxVcpus = vmpower::kMaxVcpus;
 
     std::string name;
     std::string uuid;
@@ -49,8 +50,9 @@ struct DomainDescription {
     bool placement_auto = false;         // <vcpu placement='auto'> (numad)
     std::map<unsigned, CpuSet> vcpupin;  // vCPU id -> <cputune><vcpupin cpuset>
     std::optional<CpuSet> emulatorpin;
-    // Only usable ones: type unix, virtio target, valid unique index, absolute
-    // path that fits a unix socket address. Document order.
+    // Only usable ones (powerChannelFlaw() says None: type unix, virtio
+    // target, absolute path that fits a unix socket address, QEMU listening)
+    // with a valid unique index; the rest are problems. Document order.
     std::vector<PowerChannel> channels;
     // One human-readable line per surprise, each naming the channel or element
     // it is about; the rest of the description is still valid.

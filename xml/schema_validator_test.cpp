@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir.h"
+
 namespace vmpower {
 namespace {
 
@@ -47,10 +49,10 @@ TEST(SchemaValidator, NoNetworkNoExternalEntities) {
 
 TEST(SchemaValidator, MissingSchemaThrows) {
     EXPECT_THROW(SchemaValidator("/nonexistent/domain.rng"), SchemaLoadError);
-    const auto bad = std::filesystem::temp_directory_path() / "vmpower-bad-schema.rng";
+    test::TempDir dir;
+    const auto bad = dir / "bad-schema.rng";
     std::ofstream(bad) << "<grammar xmlns='http://relaxng.org/ns/structure/1.0'><start>";
     EXPECT_THROW(SchemaValidator{bad}, SchemaLoadError);
-    std::filesystem::remove(bad);
 }
 
 }  // namespace

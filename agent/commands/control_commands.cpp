@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "power_action.h"
+#include "power_channel.h"
+#include "record_format.h"
 
 #ifndef VMPOWER_VERSION
 #define VMPOWER_VERSION "unknown"  // meson passes the project's version
@@ -117,22 +119,21 @@ json domainJson(const Domain& d) {
 json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {
     json commands = json::array();
     for (PowerAction a : r.allowed_actions) commands.push_back(powerActionName(a));
-    json out = {
-        {"label", r.name},
-        {"override", over != nullptr},
-        {"name", r.name_globs},
-        {"uuid", r.uuids},
-        {"pcpus", r.allowed_pcpus ? json(r.allowed_pcpus->toString()) : json(nullptr)},
-        {"commands", commands},
-        {"floor_khz", r.limits.floor_khz},
-        {"ceiling_khz", r.limits.ceiling_khz},
-        {"rate", r.requests_per_second},
-        {"burst", r.burst},
-        {"physical", r.physical_addressing},
-        {"queries", r.queries},
-        {"multi_pcpu", r.multi_pcpu},
-        {"shared_pcpus", r.shared_pcpus},
-        {"record_format", r.record_format == RecordFormat::Legacy16 ? "legacy-16" : "dpdk-464"}};
+    json out = {{"label", r.name},
+                {"override", over != nullptr},
+                {"name", r.name_globs},
+                {"uuid", r.uuids},
+                {"pcpus", r.allowed_pcpus ? json(r.allowed_pcpus->toString()) : json(nullptr)},
+                {"commands", commands},
+                {"floor_khz", r.limits.floor_khz},
+                {"ceiling_khz", r.limits.ceiling_khz},
+                {"rate", r.requests_per_second},
+                {"burst", r.burst},
+                {"physical", r.physical_addressing},
+                {"queries", r.queries},
+                {"multi_pcpu", r.multi_pcpu},
+                {"shared_pcpus", r.shared_pcpus},
+                {"record_format", std::string(recordFormatName(r.record_format))}};
     if (over != nullptr) out["overrides"] = {{"queries", over->queries}};
     // What the VM may scale now: the rule's list, or its vCPUs' pinning.
     if (d != nullptr) {
@@ -240,9 +241,10 @@ json showCpuFreq(Ops& a, const json& req) {
 
 json setCpuFreq(Ops& a, const json& req) {
     unsigned cpu = cpuArg(req, "cpu");
-    std::string name =
-        choiceArg(req, "action", {"up", "down", "min", "max", "enable_turbo", "disable_turbo"});
-    auto action = parsePowerAction(name);  // choiceArg checked the word
+    const json& word = requiredArg(req, "action");
+    auto action =
+        word.is_string() ? parsePowerAction(word.get_ref<const std::string&>()) : std::nullopt;
+    if (!action) throw ArgError("'action' must be " + joinedNames(kPowerActionNames, "|"));
     // The operator holds requests like a VM does (the highest hold wins).
     // It is root's override of the shared-hardware rule: the reply says
     // which running VMs it affects.
@@ -264,11 +266,11 @@ json setPcpu(Ops& a, const json& req) {
 
 json setChannelStatus(Ops& a, const json& req) {
     const Domain& d = runningDomain(a, req);
-    unsigned index = numberArg(req, "index", 1U << 20, "a channel index");
+    unsigned index = numberArg(req, "index", kMaxPowerChannelIndex, "a channel index");
     bool enable = choiceArg(req, "status", {"enabled", "disabled"}) == "enabled";
     if (!a.setChannelEnabled(d.identity.uuid, index, enable)) {
-        return error(d.identity.name + " has no power channel " + std::to_string(index) +
-                     " (virtio.serial.port.poweragent." + std::to_string(index) + ")");
+        return error(d.identity.name + " has no power channel " + std::to_string(index) + " (" +
+                     powerChannelName(index) + ")");
     }
     json out = ok();
     out["state"] = Channel::stateName(d.channels.at(index)->state());

@@ -7,6 +7,8 @@
 
 #include <stdexcept>
 
+#include "power_action.h"
+#include "power_channel.h"
 #include "test_support.h"
 
 namespace vmpower {
@@ -141,6 +143,28 @@ TEST(ControlCommands, StateAndUnknownCommands) {
                       {"index", 0},
                       {"status", "disabled"}})["ok"],
               false);
+}
+
+// Channel indexes and action names come from the shared definitions
+// (common/power_channel.h, common/power_action.h).
+TEST(ControlCommands, ChannelIndexAndActionUseTheSharedDefinitions) {
+    FakeAgent a;
+    json over = run(a, {{"cmd", "set-channel-status"},
+                        {"name", "vm1"},
+                        {"index", kMaxPowerChannelIndex + 1},
+                        {"status", "enabled"}});
+    EXPECT_EQ(over["ok"], false);
+    EXPECT_NE(over["error"].get<std::string>().find("'index' must be a channel index (0-" +
+                                                    std::to_string(kMaxPowerChannelIndex)),
+              std::string::npos)
+        << over;
+    json bad = run(a, {{"cmd", "set-cpu-freq"}, {"cpu", 2}, {"action", "faster"}});
+    EXPECT_EQ(bad["ok"], false);
+    EXPECT_NE(bad["error"].get<std::string>().find("'action' must be " +
+                                                   joinedNames(kPowerActionNames, "|")),
+              std::string::npos)
+        << bad;
+    EXPECT_TRUE(a.power_.calls.empty());
 }
 
 }  // namespace

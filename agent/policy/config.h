@@ -1,5 +1,4 @@
 #pragma once
-// CONTRACT (owned by the policy/request helper; core relies on these names).
 // The agent's configuration file (config/vmpower.yaml): agent settings and
 // the policy of which VMs may scale which host CPUs.
 

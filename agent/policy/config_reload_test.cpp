@@ -1,25 +1,20 @@
 #include "config_reload.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <fstream>
+
+#include "temp_dir.h"
 
 namespace vmpower {
 namespace {
 
 class ConfigReload : public testing::Test {
   protected:
-    void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("vmpower_reload_test_" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir_);
-        file_ = dir_ / "vmpower.yaml";
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
     void write(const std::string& text) { std::ofstream(file_, std::ios::trunc) << text; }
 
-    std::filesystem::path dir_, file_;
+    test::TempDir dir_;
+    std::filesystem::path file_ = dir_ / "vmpower.yaml";
 };
 
 TEST_F(ConfigReload, ValidFileReplacesPolicyAndLogLevel) {

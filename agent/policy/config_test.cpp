@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir.h"
+
 namespace vmpower {
 namespace {
 
@@ -171,9 +173,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"- just\n- a list\n", "1:1: the top level: expected a mapping"}));
 
 TEST(Config, LoadReportsTheFileName) {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("vmpower_config_test_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    test::TempDir dir;
     auto file = dir / "vmpower.yaml";
     std::ofstream(file) << "vms:\n  - name: a\n    bogus: 1\n";
     try {
@@ -184,7 +184,6 @@ TEST(Config, LoadReportsTheFileName) {
             << e.what();
     }
     EXPECT_THROW(loadConfig(dir / "missing.yaml"), ConfigError);
-    std::filesystem::remove_all(dir);
 }
 
 TEST(Config, ShippedDefaultParses) {

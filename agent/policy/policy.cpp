@@ -4,13 +4,8 @@
 
 #include "glob_pattern.h"
 #include "uuid.h"
-#include "vmpower/protocol.h"
 
 namespace vmpower {
-
-std::size_t recordSize(RecordFormat f) {
-    return f == RecordFormat::Legacy16 ? VMPOWER_PACKET_V1_SIZE : VMPOWER_PACKET_SIZE;
-}
 
 Policy::Policy(std::vector<VmPolicy> rules) : rules_(std::move(rules)) {
     for (auto& rule : rules_) {

@@ -1,5 +1,4 @@
 #pragma once
-// CONTRACT (owned by the policy/request helper; core relies on these names).
 // Which VMs may do what to which host CPUs.
 
 #include <cstddef>
@@ -13,12 +12,9 @@
 
 #include "cpu_set.h"
 #include "power_control.h"
+#include "record_format.h"
 
 namespace vmpower {
-
-enum class RecordFormat { Dpdk464, Legacy16 };  // per VM; 464 is the default
-
-std::size_t recordSize(RecordFormat f);  // 464 or 16 bytes
 
 struct VmPolicy {
     std::string name;                     // the rule's label, for logs

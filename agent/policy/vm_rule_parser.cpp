@@ -7,6 +7,7 @@
 
 #include "glob_pattern.h"
 #include "power_action.h"
+#include "record_format.h"
 #include "uuid.h"
 
 namespace vmpower {
@@ -99,13 +100,12 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
             {"record_format",
              [&](const YAML::Node& v) {
                  std::string f = r.string(v, "record_format");
-                 if (f == "dpdk-464") {
-                     rule.record_format = RecordFormat::Dpdk464;
-                 } else if (f == "legacy-16") {
-                     rule.record_format = RecordFormat::Legacy16;
-                 } else {
-                     r.fail(v, "record_format: '" + f + "' is not dpdk-464 or legacy-16");
+                 auto format = parseRecordFormat(f);
+                 if (!format) {
+                     r.fail(v, "record_format: '" + f + "' is not " +
+                                   joinedNames(kRecordFormatNames, " or "));
                  }
+                 rule.record_format = *format;
              }},
         });
     if (rule.name_globs.empty() && rule.uuids.empty()) {

@@ -11,10 +11,9 @@
 #include <vector>
 
 #include "cpu_set.h"
+#include "power_action.h"
 
 namespace vmpower {
-
-enum class PowerAction { ScaleUp, ScaleDown, Max, Min, EnableTurbo, DisableTurbo };
 
 // Who holds a frequency request: one vCPU of one domain.
 struct Requester {

@@ -1,5 +1,4 @@
 #pragma once
-// CONTRACT (owned by the policy/request helper; core relies on these names).
 // Cuts a channel's byte stream into whole fixed-size records: a record split
 // over reads, or several in one read, come out whole.
 

@@ -1,5 +1,4 @@
 #pragma once
-// CONTRACT (owned by the policy/request helper; core relies on these names).
 // Turns one whole record from a guest into an action and a reply.
 
 #include <cstddef>

@@ -1,7 +1,5 @@
 #include "sysfs_fixture.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -13,18 +11,6 @@ namespace fs = std::filesystem;
 
 fs::path sysfsFixtureDir(std::string_view driver) {
     return fs::path(VMPOWER_SYSFS_FIXTURES) / driver;
-}
-
-TempDir::TempDir() {
-    const char* base = ::getenv("TMPDIR");
-    std::string tmpl = (fs::path(base && *base ? base : "/tmp") / "vmpower-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
 }
 
 TreeSnapshot snapshotTree(const fs::path& root) {

@@ -9,23 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "temp_dir.h"
+
 namespace vmpower::test {
 
 // tests/fixtures/sysfs/<driver> in the source tree.
 std::filesystem::path sysfsFixtureDir(std::string_view driver);
-
-// A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
-  public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
 
 // Every file of a tree by relative path: regular files as their bytes,
 // symlinks as "-> target", directories as "/" (so empty ones count too).

@@ -32,12 +32,12 @@ namespace {
 struct Args {
     std::string domain;
     std::string uri = "qemu:///system";
-    std::string stateDir = kDefaultStateDir;
+    std::string state_dir = kDefaultStateDir;
     std::optional<unsigned> channels;
-    bool perVcpu = false;
-    std::optional<std::string> socketDir;
-    bool autoPath = false;
-    bool dryRun = false;
+    bool per_vcpu = false;
+    std::optional<std::string> socket_dir;
+    bool auto_path = false;
+    bool dry_run = false;
     bool live = false;
     bool all = false;
     std::string input;
@@ -47,27 +47,27 @@ struct Args {
 void addChannelOptions(CLI::App* cmd, Args& a) {
     auto* channels =
         cmd->add_option("--channels", a.channels, "number of power channels (0..N-1), at most 64");
-    auto* perVcpu = cmd->add_flag("--per-vcpu", a.perVcpu, "one channel per vCPU (the default)");
-    channels->excludes(perVcpu);
-    auto* dir = cmd->add_option("--socket-dir", a.socketDir,
+    auto* per_vcpu = cmd->add_flag("--per-vcpu", a.per_vcpu, "one channel per vCPU (the default)");
+    channels->excludes(per_vcpu);
+    auto* dir = cmd->add_option("--socket-dir", a.socket_dir,
                                 std::string("directory of the sockets DIR/<domain>.<n> (default ") +
                                     kDefaultSocketDir + ")");
-    auto* autoPath = cmd->add_flag("--auto-path", a.autoPath,
-                                   "let libvirt choose the socket paths (AppArmor/SELinux hosts)");
-    dir->excludes(autoPath);
+    auto* auto_path = cmd->add_flag("--auto-path", a.auto_path,
+                                    "let libvirt choose the socket paths (AppArmor/SELinux hosts)");
+    dir->excludes(auto_path);
 }
 
 void addConnectionOptions(CLI::App* cmd, Args& a) {
     cmd->add_option("--connect,-c", a.uri, "libvirt URI")->capture_default_str();
-    cmd->add_option("--state-dir", a.stateDir, "where backups of the original XML go")
+    cmd->add_option("--state-dir", a.state_dir, "where backups of the original XML go")
         ->capture_default_str();
 }
 
 ChannelOptions channelOptions(const Args& a) {
     ChannelOptions o;
     o.channels = a.channels;
-    if (a.socketDir) o.socketDir = fs::path(*a.socketDir);
-    o.autoPath = a.autoPath;
+    if (a.socket_dir) o.socket_dir = fs::path(*a.socket_dir);
+    o.auto_path = a.auto_path;
     return o;
 }
 
@@ -88,20 +88,20 @@ int runCli(int argc, const char* const* argv, const CliEnvironment& env) {
     edit->add_option("domain", a.domain, "domain name")->required();
     addChannelOptions(edit, a);
     addConnectionOptions(edit, a);
-    edit->add_flag("--dry-run", a.dryRun, "print a unified diff of the change; change nothing");
+    edit->add_flag("--dry-run", a.dry_run, "print a unified diff of the change; change nothing");
     edit->add_flag("--live", a.live, "also hot-plug into the running domain");
 
     CLI::App* file = app.add_subcommand("edit-file", "the same edit on an XML file, offline");
     file->add_option("input", a.input, "domain XML file")->required();
     file->add_option("-o,--output", a.output, "write here (default: standard output)");
     addChannelOptions(file, a);
-    file->add_flag("--dry-run", a.dryRun, "print a unified diff; write nothing");
+    file->add_flag("--dry-run", a.dry_run, "print a unified diff; write nothing");
 
     CLI::App* remove = app.add_subcommand(
         "remove", "take out the power channels (and a controller only vmpower added)");
     remove->add_option("domain", a.domain, "domain name")->required();
     addConnectionOptions(remove, a);
-    remove->add_flag("--dry-run", a.dryRun, "print a unified diff of the change; change nothing");
+    remove->add_flag("--dry-run", a.dry_run, "print a unified diff of the change; change nothing");
     remove->add_flag("--live", a.live, "also unplug from the running domain");
     remove->add_flag("--all", a.all, "also the power channels vmpower did not add");
 
@@ -109,7 +109,7 @@ int runCli(int argc, const char* const* argv, const CliEnvironment& env) {
         "check", "report present, missing and clashing channels (exit 0, 20 or 21)");
     check->add_option("domain", a.domain, "domain name")->required();
     check->add_option("--channels", a.channels, "channels expected (default: one per vCPU)");
-    check->add_flag("--per-vcpu", a.perVcpu, "one channel per vCPU (the default)");
+    check->add_flag("--per-vcpu", a.per_vcpu, "one channel per vCPU (the default)");
     addConnectionOptions(check, a);
 
     try {
@@ -124,12 +124,12 @@ int runCli(int argc, const char* const* argv, const CliEnvironment& env) {
         if (*file) {
             return static_cast<int>(
                 editFile(a.input, a.output ? std::optional<fs::path>(*a.output) : std::nullopt,
-                         channelOptions(a), a.dryRun, validator, out, err));
+                         channelOptions(a), a.dry_run, validator, out, err));
         }
         std::unique_ptr<Hypervisor> hv = env.connect(a.uri);
-        HostFiles files(a.stateDir, readQemuConf(env.qemuConf), err);
+        HostFiles files(a.state_dir, readQemuConf(env.qemu_conf), err);
         Provisioner p(*hv, files, validator, out, err);
-        DomainOptions o{a.domain, channelOptions(a), a.dryRun, a.live, a.all};
+        DomainOptions o{a.domain, channelOptions(a), a.dry_run, a.live, a.all};
         ExitStatus status = *edit     ? p.editDomain(o)
                             : *remove ? p.removeDomain(o)
                                       : p.checkDomain(o);

@@ -14,7 +14,7 @@ namespace vmpower::provision {
 
 struct CliEnvironment {
     std::function<std::unique_ptr<Hypervisor>(const std::string& uri)> connect;
-    std::filesystem::path qemuConf = "/etc/libvirt/qemu.conf";
+    std::filesystem::path qemu_conf = "/etc/libvirt/qemu.conf";
     std::filesystem::path schema = "/usr/share/libvirt/schemas/domain.rng";
     std::ostream* out = nullptr;
     std::ostream* err = nullptr;

@@ -9,6 +9,7 @@
 
 #include "exit_status.h"
 #include "fake_hypervisor.h"
+#include "temp_dir.h"
 
 namespace vmpower::provision {
 namespace {
@@ -23,9 +24,6 @@ struct CliRun {
 class CliTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        char tmpl[] = "/var/tmp/vmpower-cli-test.XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir = tmpl;
         std::ofstream(dir / "qemu.conf")
             << "user = \"+" << ::getuid() << "\"\ngroup = \"+" << ::getgid() << "\"\n";
         const char* root = std::getenv("VMPOWER_SOURCE_ROOT");
@@ -35,7 +33,6 @@ class CliTest : public ::testing::Test {
         s << in.rdbuf();
         fake.domains["dpdk-fwd"].config = s.str();
     }
-    void TearDown() override { fs::remove_all(dir); }
 
     CliRun run(std::vector<std::string> args) {
         args.insert(args.begin(), "vmpower-provision");
@@ -48,7 +45,7 @@ class CliTest : public ::testing::Test {
             if (uri == "bad:///") throw ProvisionError(ExitStatus::NoConnection, "no");
             return std::make_unique<Borrowed>(fake);
         };
-        env.qemuConf = dir / "qemu.conf";
+        env.qemu_conf = dir / "qemu.conf";
         env.out = &out;
         env.err = &err;
         int status = runCli(static_cast<int>(argv.size()), argv.data(), env);
@@ -74,7 +71,9 @@ class CliTest : public ::testing::Test {
         FakeHypervisor& fake;
     };
 
-    fs::path dir, corpus;
+    test::TempDir temp{"/var/tmp"};  // not /tmp: HostFiles warns there
+    const fs::path& dir = temp.path();
+    fs::path corpus;
     FakeHypervisor fake;
     std::string lastUri;
 };

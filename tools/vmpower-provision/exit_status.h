@@ -6,7 +6,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "power_channel.h"
+
 namespace vmpower::provision {
+
+// The texts below spell the AF_UNIX limit out; they follow the one definition.
+static_assert(kMaxSocketPathBytes == 107, "update the SocketPathTooLong texts");
 
 enum class ExitStatus : int {
     Ok = 0,                    // done, or nothing to do; check: complete

@@ -19,9 +19,9 @@ class FakeHypervisor : public Hypervisor {
     };
     std::map<std::string, Domain> domains;
     std::vector<std::string> calls;  // "define", "attach <xml>", "detach <xml>", "metadata <xml>"
-    int failAttachAt = -1;           // fail the n-th attach (0-based)
-    bool failDefine = false;
-    bool dropChannelsOnDefine = false;  // a libvirt that silently loses them
+    int fail_attach_at = -1;         // fail the n-th attach (0-based)
+    bool fail_define = false;
+    bool drop_channels_on_define = false;  // a libvirt that silently loses them
 
     std::string inactiveXml(const std::string& domain) override { return get(domain).config; }
     std::string liveXml(const std::string& domain) override { return get(domain).config; }
@@ -29,10 +29,10 @@ class FakeHypervisor : public Hypervisor {
 
     void define(const std::string& xml) override {
         calls.push_back("define");
-        if (failDefine) throw ProvisionError(ExitStatus::LibvirtRefused, "define refused");
+        if (fail_define) throw ProvisionError(ExitStatus::LibvirtRefused, "define refused");
         DomainEditor e(xml);
         std::string stored = xml;
-        if (dropChannelsOnDefine) {
+        if (drop_channels_on_define) {
             e.removePowerChannels();
             stored = e.toString();
         }
@@ -40,7 +40,7 @@ class FakeHypervisor : public Hypervisor {
     }
     void attachDevice(const std::string& domain, const std::string& xml) override {
         get(domain);
-        if (failAttachAt >= 0 && attaches++ == failAttachAt) {
+        if (fail_attach_at >= 0 && attaches++ == fail_attach_at) {
             calls.push_back("attach-failed");
             throw ProvisionError(ExitStatus::LibvirtRefused, "attach refused");
         }

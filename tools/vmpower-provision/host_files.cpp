@@ -44,8 +44,8 @@ void makeDirs(const fs::path& dir, mode_t mode) {
 
 }  // namespace
 
-HostFiles::HostFiles(fs::path stateDir, QemuIdentity qemu, std::ostream& warnings)
-    : stateDir_(std::move(stateDir)), qemu_(std::move(qemu)), warnings_(warnings) {}
+HostFiles::HostFiles(fs::path state_dir, QemuIdentity qemu, std::ostream& warnings)
+    : state_dir_(std::move(state_dir)), qemu_(std::move(qemu)), warnings_(warnings) {}
 
 void HostFiles::resolveQemu(uid_t& uid, gid_t& gid) const {
     unsigned id = 0;
@@ -104,7 +104,7 @@ void HostFiles::ensureSocketDir(const fs::path& dir) {
 }
 
 fs::path HostFiles::writeBackup(const std::string& domain, const std::string& xml) {
-    makeDirs(stateDir_, 0700);
+    makeDirs(state_dir_, 0700);
     std::time_t now = std::time(nullptr);
     std::tm utc{};
     ::gmtime_r(&now, &utc);
@@ -113,7 +113,7 @@ fs::path HostFiles::writeBackup(const std::string& domain, const std::string& xm
     for (unsigned attempt = 0; attempt < 100; ++attempt) {
         std::string name = domain + "." + stamp;
         if (attempt > 0) name += "-" + std::to_string(attempt);
-        const fs::path path = stateDir_ / (name + ".xml");
+        const fs::path path = state_dir_ / (name + ".xml");
         int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0 && errno == EEXIST) continue;
         if (fd < 0) failErrno("cannot write the backup " + path.string(), errno);

@@ -17,7 +17,7 @@ inline constexpr const char* kDefaultSocketDir = "/var/lib/vmpower/channels";
 
 class HostFiles {
   public:
-    HostFiles(std::filesystem::path stateDir, QemuIdentity qemu, std::ostream& warnings);
+    HostFiles(std::filesystem::path state_dir, QemuIdentity qemu, std::ostream& warnings);
 
     // Creates `dir` (and missing parents, root-owned 0755) with the QEMU user
     // and group as owner, mode 0750. An existing directory is left as it is,
@@ -25,13 +25,13 @@ class HostFiles {
     // Warns when `dir` lies under /tmp. Throws ProvisionError.
     void ensureSocketDir(const std::filesystem::path& dir);
 
-    // Writes `xml` to <stateDir>/<domain>.<UTC time>.xml (mode 0600, synced)
+    // Writes `xml` to <state_dir>/<domain>.<UTC time>.xml (mode 0600, synced)
     // and returns the path. Throws ProvisionError.
     std::filesystem::path writeBackup(const std::string& domain, const std::string& xml);
 
   private:
     void resolveQemu(uid_t& uid, gid_t& gid) const;
-    std::filesystem::path stateDir_;
+    std::filesystem::path state_dir_;
     QemuIdentity qemu_;
     std::ostream& warnings_;
 };

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "exit_status.h"
+#include "temp_dir.h"
 
 namespace vmpower::provision {
 namespace {
@@ -17,14 +18,11 @@ namespace fs = std::filesystem;
 class HostFilesTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        char tmpl[] = "/var/tmp/vmpower-hostfiles-test.XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir = tmpl;
         id.user = "+" + std::to_string(::getuid());
         id.group = "+" + std::to_string(::getgid());
     }
-    void TearDown() override { fs::remove_all(dir); }
-    fs::path dir;
+    test::TempDir temp{"/var/tmp"};  // not /tmp: HostFiles warns there
+    const fs::path& dir = temp.path();
     QemuIdentity id;
     std::ostringstream warnings;
 };

@@ -2,12 +2,12 @@
 #include <iostream>
 
 #include "cli.h"
-#include "libvirt_hypervisor.h"
+#include "libvirt_domain_config.h"
 
 int main(int argc, char** argv) {
     vmpower::provision::CliEnvironment env;
     env.connect = [](const std::string& uri) -> std::unique_ptr<vmpower::provision::Hypervisor> {
-        return std::make_unique<vmpower::provision::LibvirtHypervisor>(uri);
+        return std::make_unique<vmpower::provision::LibvirtDomainConfig>(uri);
     };
     env.out = &std::cout;
     env.err = &std::cerr;

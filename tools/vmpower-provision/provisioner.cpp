@@ -55,7 +55,7 @@ ChannelRequest makeRequest(const DomainEditor& editor, const ChannelOptions& o) 
                              std::to_string(request.count) + " channels: between 1 and " +
                                  std::to_string(kMaxPowerChannels) + " are allowed");
     }
-    if (!o.autoPath) request.socketDir = fs::absolute(o.socketDir.value_or(kDefaultSocketDir));
+    if (!o.auto_path) request.socket_dir = fs::absolute(o.socket_dir.value_or(kDefaultSocketDir));
     return request;
 }
 
@@ -160,7 +160,7 @@ ExitStatus Provisioner::editDomain(const DomainOptions& o) {
     }
     const std::string edited = validated(editor.toString(), "the edited XML of " + o.domain);
     const bool active = hv_.isActive(o.domain);
-    if (o.dryRun) {
+    if (o.dry_run) {
         out_ << unifiedDiff(original, edited, o.domain + " (inactive XML)", o.domain + " (edited)");
         if (active) out_ << "# " << o.domain << " is running: --live hot-plugs these devices\n";
         return ExitStatus::Ok;
@@ -181,7 +181,7 @@ ExitStatus Provisioner::editDomain(const DomainOptions& o) {
                                  "cannot be hot-plugged: shut the domain down and run "
                                  "without --live; nothing changed");
     }
-    if (request.socketDir) files_.ensureSocketDir(*request.socketDir);
+    if (request.socket_dir) files_.ensureSocketDir(*request.socket_dir);
     const fs::path backup = files_.writeBackup(o.domain, original);
     err_ << "backup of the original definition: " << backup.string() << "\n";
 
@@ -217,7 +217,7 @@ ExitStatus Provisioner::removeDomain(const DomainOptions& o) {
     }
     const std::string edited = validated(editor.toString(), "the edited XML of " + o.domain);
     const bool active = hv_.isActive(o.domain);
-    if (o.dryRun) {
+    if (o.dry_run) {
         out_ << unifiedDiff(original, edited, o.domain + " (inactive XML)", o.domain + " (edited)");
         return ExitStatus::Ok;
     }
@@ -283,7 +283,7 @@ ExitStatus Provisioner::checkDomain(const DomainOptions& o) {
 }
 
 ExitStatus editFile(const fs::path& input, const std::optional<fs::path>& output,
-                    const ChannelOptions& channels, bool dryRun, const SchemaValidator& validator,
+                    const ChannelOptions& channels, bool dry_run, const SchemaValidator& validator,
                     std::ostream& out, std::ostream& err) {
     std::ifstream in(input, std::ios::binary);
     if (!in) throw ProvisionError(ExitStatus::BadXml, "cannot read " + input.string());
@@ -296,7 +296,7 @@ ExitStatus editFile(const fs::path& input, const std::optional<fs::path>& output
         editorStep(input.string(), [&] { return editor.addPowerChannels(request); });
     const std::string edited = editor.toString();
     validateOrThrow(validator, edited, "the edited XML");
-    if (dryRun) {
+    if (dry_run) {
         out << unifiedDiff(original, edited, input.string(), input.string() + " (edited)");
         return ExitStatus::Ok;
     }

@@ -21,14 +21,14 @@ namespace vmpower::provision {
 struct ChannelOptions {
     std::optional<unsigned> channels;  // nullopt: one per vCPU
     // nullopt: DIR/<domain>.<n> under kDefaultSocketDir
-    std::optional<std::filesystem::path> socketDir;
-    bool autoPath = false;  // let libvirt choose the socket paths
+    std::optional<std::filesystem::path> socket_dir;
+    bool auto_path = false;  // let libvirt choose the socket paths
 };
 
 struct DomainOptions {
     std::string domain;
     ChannelOptions channels;
-    bool dryRun = false;
+    bool dry_run = false;
     bool live = false;
     bool all = false;  // remove: also power channels vmpower did not add
 };
@@ -59,7 +59,7 @@ class Provisioner {
 // `output` nullopt writes to `out`.
 ExitStatus editFile(const std::filesystem::path& input,
                     const std::optional<std::filesystem::path>& output,
-                    const ChannelOptions& channels, bool dryRun, const SchemaValidator& validator,
+                    const ChannelOptions& channels, bool dry_run, const SchemaValidator& validator,
                     std::ostream& out, std::ostream& err);
 
 }  // namespace vmpower::provision

@@ -9,6 +9,7 @@
 
 #include "fake_hypervisor.h"
 #include "schema_validator.h"
+#include "temp_dir.h"
 
 namespace vmpower::provision {
 namespace {
@@ -36,24 +37,17 @@ QemuIdentity me() {
     return id;
 }
 
-fs::path makeTempDir() {
-    char tmpl[] = "/var/tmp/vmpower-provision-test.XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) std::abort();
-    return tmpl;
-}
-
 class ProvisionerTest : public ::testing::Test {
   protected:
     void SetUp() override {
         hv.domains["debian12"].config = corpus("virt-manager-q35-spice.xml");
         hv.domains["packed"].config = corpus("full-controller.xml");
     }
-    void TearDown() override { fs::remove_all(dir); }
 
     DomainOptions opts(const std::string& domain) {
         DomainOptions o;
         o.domain = domain;
-        o.channels.socketDir = dir / "sockets";
+        o.channels.socket_dir = dir / "sockets";
         return o;
     }
     std::vector<fs::path> backups() {
@@ -64,7 +58,9 @@ class ProvisionerTest : public ::testing::Test {
         return r;
     }
 
-    fs::path dir = makeTempDir();  // first: the members below use it
+    // First: the members below use it. Not under /tmp: HostFiles warns there.
+    test::TempDir temp{"/var/tmp"};
+    const fs::path& dir = temp.path();
     FakeHypervisor hv;
     std::ostringstream out, err;
     HostFiles files{dir / "state", me(), err};
@@ -101,7 +97,7 @@ TEST_F(ProvisionerTest, EditDefinesBacksUpAndIsIdempotent) {
 
 TEST_F(ProvisionerTest, DryRunPrintsADiffAndChangesNothing) {
     DomainOptions o = opts("debian12");
-    o.dryRun = true;
+    o.dry_run = true;
     EXPECT_EQ(p.editDomain(o), ExitStatus::Ok);
     EXPECT_TRUE(hv.calls.empty());
     EXPECT_FALSE(fs::exists(dir / "sockets"));
@@ -145,7 +141,7 @@ TEST_F(ProvisionerTest, LiveAttachesEachChannel) {
     hv.domains["debian12"].active = true;
     DomainOptions o = opts("debian12");
     o.live = true;
-    o.channels.autoPath = true;
+    o.channels.auto_path = true;
     try {
         p.editDomain(o);
     } catch (const ProvisionError& e) {
@@ -163,7 +159,7 @@ TEST_F(ProvisionerTest, LiveAttachesEachChannel) {
 
 TEST_F(ProvisionerTest, FailedLiveAttachIsUndone) {
     hv.domains["debian12"].active = true;
-    hv.failAttachAt = 1;  // the second channel
+    hv.fail_attach_at = 1;  // the second channel
     const std::string before = hv.domains["debian12"].config;
     DomainOptions o = opts("debian12");
     o.live = true;
@@ -197,7 +193,7 @@ TEST_F(ProvisionerTest, LiveRemoveUnplugsChannelsAndRedefines) {
 }
 
 TEST_F(ProvisionerTest, LibvirtLosingChannelsRestoresTheOriginal) {
-    hv.dropChannelsOnDefine = true;
+    hv.drop_channels_on_define = true;
     const std::string before = hv.domains["debian12"].config;
     try {
         p.editDomain(opts("debian12"));
@@ -209,7 +205,7 @@ TEST_F(ProvisionerTest, LibvirtLosingChannelsRestoresTheOriginal) {
 }
 
 TEST_F(ProvisionerTest, FailedDefineLeavesDomain) {
-    hv.failDefine = true;
+    hv.fail_define = true;
     const std::string before = hv.domains["debian12"].config;
     EXPECT_THROW(p.editDomain(opts("debian12")), ProvisionError);
     EXPECT_EQ(hv.domains["debian12"].config, before);
@@ -229,7 +225,7 @@ TEST_F(ProvisionerTest, BadInputsHaveTheirOwnStatus) {
     many.channels.channels = 65;
     EXPECT_EQ(statusOf(many), ExitStatus::ChannelCount);
     DomainOptions longPath = opts("debian12");
-    longPath.channels.socketDir = "/" + std::string(120, 'x');
+    longPath.channels.socket_dir = "/" + std::string(120, 'x');
     EXPECT_EQ(statusOf(longPath), ExitStatus::SocketPathTooLong);
     hv.domains["broken"].config = "<domain><name>broken</name>";
     EXPECT_EQ(statusOf(opts("broken")), ExitStatus::BadXml);
@@ -268,7 +264,7 @@ TEST_F(ProvisionerTest, EditFileWritesOutputAtomically) {
     const fs::path in = dir / "in.xml", outFile = dir / "out.xml";
     std::ofstream(in) << corpus("vcpus-4-qemu-ga.xml");
     ChannelOptions c;
-    c.autoPath = true;
+    c.auto_path = true;
     EXPECT_EQ(editFile(in, outFile, c, false, validator(), out, err), ExitStatus::Ok);
     std::ifstream r(outFile);
     std::ostringstream s;

@@ -6,7 +6,9 @@
 
 #include "args.h"
 #include "control_client.h"
+#include "cpu_limits.h"
 #include "format.h"
+#include "power_action.h"
 
 #ifndef VMPOWER_VERSION
 #define VMPOWER_VERSION "unknown"
@@ -18,8 +20,6 @@ namespace {
 
 using Args = std::vector<std::string>;
 using Printer = std::function<void(std::ostream&, const json&)>;
-
-constexpr unsigned kMaxCpu = 8191;  // as the agent's CpuSet
 
 std::string errorText(const json& answer) {
     auto it = answer.find("error");
@@ -51,6 +51,12 @@ std::string oneOf(const std::string& word, std::initializer_list<std::string_vie
     throw UsageError("'" + word + "' is not one of " + all);
 }
 
+// One of the agent's power action names (common/power_action.h).
+std::string powerActionWord(const std::string& word) {
+    if (parsePowerAction(word)) return word;
+    throw UsageError("'" + word + "' is not one of " + joinedNames(kPowerActionNames, "|"));
+}
+
 int showVm(Invocation& inv, const Args& a) {
     if (a.empty()) return ask(inv, {{"cmd", "state"}}, printState);
     return ask(inv, {{"cmd", "show-vm"}, {"name", a[0]}}, printDomain);
@@ -71,7 +77,7 @@ int showCpuFreq(Invocation& inv, const Args& a) {
 
 int setCpuFreq(Invocation& inv, const Args& a) {
     unsigned cpu = parseNumber(a[0], kMaxCpu, "a CPU number");
-    std::string action = oneOf(a[1], {"up", "down", "min", "max", "enable_turbo", "disable_turbo"});
+    std::string action = powerActionWord(a[1]);
     int rc = ask(inv, {{"cmd", "set-cpu-freq"}, {"cpu", cpu}, {"action", action}}, printNothing);
     if (rc == kExitOk && !inv.json) {
         inv.out << "CPU " << cpu << ": " << action << " applied\n";

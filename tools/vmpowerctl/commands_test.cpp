@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "control_client.h"
+#include "power_action.h"
 
 namespace vmpower::ctl {
 namespace {
@@ -118,6 +119,12 @@ TEST_F(Commands, BadArgumentsAreUsageErrorsAndNothingIsSent) {
     run({"set-cpu-freq", "1", "faster"});
     EXPECT_NE(err_.str().find("up|down|min|max|enable_turbo|disable_turbo"), std::string::npos);
     EXPECT_NE(err_.str().find("usage: set-cpu-freq CPU"), std::string::npos);
+}
+
+TEST(CommandTable, SetCpuFreqUsageNamesTheAgentsPowerActions) {
+    const CtlCommand* c = findCommand("set-cpu-freq");
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->args, "CPU " + joinedNames(kPowerActionNames, "|"));
 }
 
 TEST_F(Commands, ARefusalIsStatusOneWithTheAgentsWords) {

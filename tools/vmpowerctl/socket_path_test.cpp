@@ -6,24 +6,20 @@
 #include <fstream>
 
 #include "args.h"
+#include "temp_dir.h"
 
 namespace vmpower::ctl {
 namespace {
 
 class SocketPath : public ::testing::Test {
   protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/vmpowerctl-test-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
     std::filesystem::path write(const std::string& text) {
         auto p = dir_ / "vmpower.yaml";
         std::ofstream(p) << text;
         return p;
     }
-    std::filesystem::path dir_;
+    test::TempDir temp_;
+    const std::filesystem::path& dir_ = temp_.path();
 };
 
 TEST_F(SocketPath, SocketOptionWins) {

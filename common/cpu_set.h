@@ -8,13 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "cpu_limits.h"
+
 namespace vmpower {
 
 class CpuSet {
   public:
     // Highest CPU number accepted from outside input: bounds the memory a
     // hostile cpulist ("0-4000000000") can make us allocate.
-    static constexpr unsigned kMaxCpu = 8191;
+    static constexpr unsigned kMaxCpu = vmpower::kMaxCpu;
 
     CpuSet() = default;
     CpuSet(std::initializer_list<unsigned> cpus);

@@ -1,5 +1,7 @@
 #pragma once
-// RAII for libvirt's C handles: the only place virDomainFree & co. appear.
+// RAII for libvirt's C handles and its last error, for every libvirt user in
+// vmpower (vmpowerd's LibvirtHypervisor, vmpower-provision's
+// LibvirtDomainConfig): the only place virDomainFree & co. appear.
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -16,13 +18,15 @@ struct ConnectDeleter {
 struct DomainDeleter {
     void operator()(virDomainPtr d) const { virDomainFree(d); }
 };
-struct MallocDeleter {
-    void operator()(void* p) const { std::free(p); }  // libvirt's char* returns
+// Strings libvirt returns (virDomainGetXMLDesc, virDomainGetMetadata, ...)
+// are the caller's to free().
+struct LibvirtStringDeleter {
+    void operator()(char* p) const { std::free(p); }
 };
 
 using ConnectHandle = std::unique_ptr<virConnect, ConnectDeleter>;
 using DomainHandle = std::unique_ptr<virDomain, DomainDeleter>;
-using LibvirtString = std::unique_ptr<char, MallocDeleter>;
+using LibvirtString = std::unique_ptr<char, LibvirtStringDeleter>;
 
 // libvirt's last error as text. Call it right after the failing call:
 // every libvirt call (virDomainFree included) resets the thread's error.
@@ -34,10 +38,17 @@ inline std::string lastLibvirtError() {
     return err != nullptr && err->message != nullptr ? err->message : "unknown libvirt error";
 }
 
+// VIR_ERR_OK when there is no error.
 inline int lastLibvirtErrorCode() {
     virInitialize();
     const virError* err = virGetLastError();
     return err != nullptr ? err->code : VIR_ERR_OK;
+}
+
+// Stops libvirt printing every error to stderr itself: the caller reports
+// each one, once, with lastLibvirtError().
+inline void silenceLibvirtErrors() {
+    virSetErrorFunc(nullptr, [](void*, virErrorPtr) {});
 }
 
 }  // namespace vmpower

@@ -1,6 +1,4 @@
-#include "libvirt_hypervisor.h"
-
-#include <libvirt/virterror.h>
+#include "libvirt_domain_config.h"
 
 #include <string_view>
 
@@ -13,11 +11,11 @@ namespace {
 // Read the thread's last error right after the failing call: any later
 // libvirt call (virDomainFree included) resets it.
 [[noreturn]] void fail(const std::string& what, ExitStatus fallback = ExitStatus::LibvirtRefused) {
-    const virError* e = virGetLastError();
-    std::string message = what + ": " + (e && e->message ? e->message : "unknown libvirt error");
+    const int code = lastLibvirtErrorCode();
+    const std::string message = what + ": " + lastLibvirtError();
     ExitStatus status = fallback;
-    if (e) {
-        switch (e->code) {
+    if (code != VIR_ERR_OK) {
+        switch (code) {
             case VIR_ERR_NO_DOMAIN:
                 status = ExitStatus::NoSuchDomain;
                 break;
@@ -35,50 +33,48 @@ namespace {
     throw ProvisionError(status, message);
 }
 
-void silence(void*, virErrorPtr) {}  // errors are reported by the caller, once
-
 }  // namespace
 
-LibvirtHypervisor::LibvirtHypervisor(const std::string& uri) {
-    virSetErrorFunc(nullptr, silence);
+LibvirtDomainConfig::LibvirtDomainConfig(const std::string& uri) {
+    silenceLibvirtErrors();  // errors are reported by the caller, once
     conn_.reset(virConnectOpen(uri.empty() ? nullptr : uri.c_str()));
     if (!conn_) fail("cannot connect to '" + uri + "'", ExitStatus::NoConnection);
 }
 
-DomainHandle LibvirtHypervisor::lookup(const std::string& domain) {
+DomainHandle LibvirtDomainConfig::lookup(const std::string& domain) {
     DomainHandle d(virDomainLookupByName(conn_.get(), domain.c_str()));
     if (!d) fail("domain '" + domain + "'", ExitStatus::NoSuchDomain);
     return d;
 }
 
-std::string LibvirtHypervisor::xml(const std::string& domain, unsigned flags) {
+std::string LibvirtDomainConfig::xml(const std::string& domain, unsigned flags) {
     DomainHandle d = lookup(domain);
     LibvirtString text(virDomainGetXMLDesc(d.get(), flags));
     if (!text) fail("cannot read the XML of '" + domain + "'");
     return text.get();
 }
 
-std::string LibvirtHypervisor::inactiveXml(const std::string& domain) {
+std::string LibvirtDomainConfig::inactiveXml(const std::string& domain) {
     return xml(domain, VIR_DOMAIN_XML_INACTIVE);
 }
 
-std::string LibvirtHypervisor::liveXml(const std::string& domain) {
+std::string LibvirtDomainConfig::liveXml(const std::string& domain) {
     return xml(domain, 0);
 }
 
-bool LibvirtHypervisor::isActive(const std::string& domain) {
+bool LibvirtDomainConfig::isActive(const std::string& domain) {
     DomainHandle d = lookup(domain);
     int active = virDomainIsActive(d.get());
     if (active < 0) fail("cannot tell whether '" + domain + "' runs");
     return active == 1;
 }
 
-void LibvirtHypervisor::define(const std::string& xml) {
+void LibvirtDomainConfig::define(const std::string& xml) {
     DomainHandle d(virDomainDefineXML(conn_.get(), xml.c_str()));
     if (!d) fail("libvirt refused the edited definition");
 }
 
-void LibvirtHypervisor::attachDevice(const std::string& domain, const std::string& deviceXml) {
+void LibvirtDomainConfig::attachDevice(const std::string& domain, const std::string& deviceXml) {
     DomainHandle d = lookup(domain);
     if (virDomainAttachDeviceFlags(d.get(), deviceXml.c_str(),
                                    VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
@@ -86,7 +82,7 @@ void LibvirtHypervisor::attachDevice(const std::string& domain, const std::strin
     }
 }
 
-void LibvirtHypervisor::detachDevice(const std::string& domain, const std::string& deviceXml) {
+void LibvirtDomainConfig::detachDevice(const std::string& domain, const std::string& deviceXml) {
     DomainHandle d = lookup(domain);
     if (virDomainDetachDeviceFlags(d.get(), deviceXml.c_str(),
                                    VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
@@ -94,8 +90,8 @@ void LibvirtHypervisor::detachDevice(const std::string& domain, const std::strin
     }
 }
 
-void LibvirtHypervisor::setProvisionMetadata(const std::string& domain,
-                                             const std::string& elementXml) {
+void LibvirtDomainConfig::setProvisionMetadata(const std::string& domain,
+                                               const std::string& elementXml) {
     DomainHandle d = lookup(domain);
     const std::string uri(kProvisionNamespace);
     const std::string bare = withoutNamespace(elementXml);

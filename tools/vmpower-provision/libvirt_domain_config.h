@@ -1,5 +1,7 @@
 #pragma once
-// The real Hypervisor: one libvirt connection.
+// The real Hypervisor of vmpower-provision: one libvirt connection that reads
+// and defines a domain's configuration and hot-plugs its devices. (vmpowerd's
+// LibvirtHypervisor, in agent/core, watches running domains instead.)
 
 #include <string>
 
@@ -8,10 +10,10 @@
 
 namespace vmpower::provision {
 
-class LibvirtHypervisor : public Hypervisor {
+class LibvirtDomainConfig : public Hypervisor {
   public:
     // Throws ProvisionError(NoConnection or PermissionDenied).
-    explicit LibvirtHypervisor(const std::string& uri);
+    explicit LibvirtDomainConfig(const std::string& uri);
 
     std::string inactiveXml(const std::string& domain) override;
     std::string liveXml(const std::string& domain) override;
