@@ -22,6 +22,10 @@ inline constexpr std::string_view kPowerChannelPrefix = VMPOWER_PORT_PREFIX;
 // Indexes are guest lcores: 0 .. kMaxPowerChannelIndex.
 inline constexpr unsigned kMaxPowerChannelIndex = kMaxVcpus - 1;
 
+// Channels served per domain, as DPDK's host serves at most 64 per VM: a
+// domain's XML (outside input) cannot make the agent hold unbounded fds.
+inline constexpr std::size_t kMaxPowerChannelsPerDomain = 64;
+
 // sun_path holds the path and its terminating NUL.
 inline constexpr std::size_t kMaxSocketPathBytes = sizeof(sockaddr_un::sun_path) - 1;
 

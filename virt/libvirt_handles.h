@@ -21,12 +21,16 @@ struct DomainDeleter {
 // Strings libvirt returns (virDomainGetXMLDesc, virDomainGetMetadata, ...)
 // are the caller's to free().
 struct LibvirtStringDeleter {
-    void operator()(char* p) const { std::free(p); }
+    void operator()(void* p) const { std::free(p); }
 };
 
 using ConnectHandle = std::unique_ptr<virConnect, ConnectDeleter>;
 using DomainHandle = std::unique_ptr<virDomain, DomainDeleter>;
 using LibvirtString = std::unique_ptr<char, LibvirtStringDeleter>;
+// Arrays libvirt allocates for the caller (virConnectListAllDomains' list,
+// virNodeGetCPUMap's map): free()d, their elements owned separately.
+template <typename T>
+using LibvirtArray = std::unique_ptr<T[], LibvirtStringDeleter>;
 
 // libvirt's last error as text. Call it right after the failing call:
 // every libvirt call (virDomainFree included) resets the thread's error.

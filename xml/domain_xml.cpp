@@ -277,6 +277,11 @@ void readChannels(const pugi::xml_node& domain, DomainDescription& d, Problems& 
                          it->second + "; ignored");
             continue;
         }
+        if (d.channels.size() >= kMaxPowerChannelsPerDomain) {
+            problems.add(label + ": more than " + std::to_string(kMaxPowerChannelsPerDomain) +
+                         " power channels in one domain (DPDK's limit per VM); ignored");
+            continue;
+        }
         d.channels.push_back(std::move(pc));
     }
 }

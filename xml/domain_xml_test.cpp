@@ -444,6 +444,20 @@ TEST(DomainXmlChannels, HighestIndexIsAccepted) {
     EXPECT_EQ(d.channels[0].target_state, "");
 }
 
+TEST(DomainXmlChannels, AtMost64ChannelsPerDomainTheRestAreProblems) {
+    std::string devices;
+    for (int i = 0; i < 70; ++i) {
+        devices += channelXml("unix", "virtio.serial.port.poweragent." + std::to_string(i),
+                              "<source mode='bind' path='/run/p" + std::to_string(i) + "'/>",
+                              "channel" + std::to_string(i));
+    }
+    DomainDescription d = parseDomainXml(domainXml("<devices>" + devices + "</devices>"));
+    ASSERT_EQ(d.channels.size(), 64u);
+    EXPECT_EQ(d.channels.back().index, 63u) << "the first 64 in document order";
+    EXPECT_EQ(d.problems.size(), 6u) << allProblems(d);
+    EXPECT_TRUE(anyProblemContains(d, "'channel64'", "more than 64 power channels"));
+}
+
 TEST(DomainXmlChannels, UnusableSourcesAreProblems) {
     const std::string name = "virtio.serial.port.poweragent.";
     std::string long_path = "/" + std::string(107, 'p');

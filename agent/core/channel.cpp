@@ -10,6 +10,8 @@
 #include <functional>
 #include <random>
 
+#include "power_channel.h"
+
 namespace vmpower {
 
 namespace {
@@ -107,12 +109,12 @@ void Channel::tryConnect() {
     retry_.reset();
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    if (desc_.source_path.empty() || desc_.source_path.size() >= sizeof addr.sun_path) {
+    if (desc_.source_path.empty() || desc_.source_path.size() > kMaxSocketPathBytes) {
         state_ = State::Failed;
         noteError(desc_.source_path.empty()
                       ? "no socket path"
                       : "socket path is " + std::to_string(desc_.source_path.size()) +
-                            " bytes, AF_UNIX allows " + std::to_string(sizeof addr.sun_path - 1));
+                            " bytes, AF_UNIX allows " + std::to_string(kMaxSocketPathBytes));
         return;
     }
     std::memcpy(addr.sun_path, desc_.source_path.data(), desc_.source_path.size());

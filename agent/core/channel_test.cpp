@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "temp_dir.h"
 #include "test_support.h"
 #include "unique_fd.h"
 
@@ -25,8 +26,6 @@ constexpr std::size_t kQueue = 8;
 class ChannelTest : public ::testing::Test {
   protected:
     ChannelTest() {
-        char tmpl[] = "/tmp/vmpower-channel-XXXXXX";
-        dir_ = ::mkdtemp(tmpl);
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::strncpy(addr.sun_path, (dir_ / "ch.0").c_str(), sizeof addr.sun_path - 1);
@@ -45,7 +44,6 @@ class ChannelTest : public ::testing::Test {
         guest_.uuid = "11111111-1111-1111-1111-111111111111";
         guest_.vcpus = &vcpus_;
     }
-    ~ChannelTest() override { std::filesystem::remove_all(dir_); }
 
     // Loop turns (each bounded by a 10 ms tick) until pred() or ~5 s.
     template <typename Pred>
@@ -60,7 +58,8 @@ class ChannelTest : public ::testing::Test {
 
     // Before any member that watches an fd (libvirt's loop must exist).
     bool loop_ = (EventLoop::registerDefaultImpl(), true);
-    std::filesystem::path dir_;
+    test::TempDir tmp_;
+    const std::filesystem::path& dir_ = tmp_.path();
     UniqueFd listen_;
     SteadyClock clock_;
     EpollSet epoll_;

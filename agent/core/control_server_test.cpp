@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "clock.h"
-#include "sysfs_fixture.h"  // TempDir
+#include "temp_dir.h"
 
 namespace vmpower {
 namespace {

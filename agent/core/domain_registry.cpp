@@ -168,13 +168,6 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
         spdlog::info("{}: running, {} power channel(s)", snap.name, desc.channels.size());
     }
     Domain& d = *it->second;
-    for (const auto& pc : desc.channels) {
-        if (pc.source_mode == "connect") {
-            desc.problems.push_back("channel " + pc.target_name +
-                                    ": source mode='connect' (QEMU as client) is not "
-                                    "supported; use mode='bind' (vmpower-provision does)");
-        }
-    }
     d.identity.name = snap.name;  // a rename is possible while defined
     d.id = desc.id;
     if (desc.problems != d.problems) {
@@ -193,13 +186,9 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
             spdlog::debug("{}: vCPU {} on pCPUs {}", snap.name, v, d.vcpus.pcpus(v).toString());
         }
     }
-    // QEMU must be the server (mode='bind'); with mode='connect' QEMU dials
-    // out to a listener we do not run (reported as a problem above).
-    std::vector<PowerChannel> usable;
-    for (auto& pc : desc.channels) {
-        if (pc.source_mode != "connect") usable.push_back(std::move(pc));
-    }
-    syncChannels(d, usable);
+    // Only usable channels reach here (the one verdict, common/power_channel.h);
+    // the others are among the problems.
+    syncChannels(d, desc.channels);
 }
 
 void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wanted) {

@@ -5,6 +5,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "cpu_limits.h"
+
 namespace vmpower {
 
 namespace {
@@ -97,7 +99,7 @@ LibvirtHypervisor::~LibvirtHypervisor() {
 void LibvirtHypervisor::start() {
     // libvirt prints every error to stderr by default; we log what matters
     // ourselves, once, with context.
-    virSetErrorFunc(nullptr, [](void*, virErrorPtr) {});
+    silenceLibvirtErrors();
     connect();
 }
 
@@ -235,7 +237,7 @@ std::optional<DomainSnapshot> LibvirtHypervisor::snapshot(virDomainPtr dom) {
     int vcpus = virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE);
     CpuSet host = hostCpus();
     auto ncpus = host.empty() ? 0U : host.cpus().back() + 1;
-    if (vcpus > 0 && vcpus <= 4096 && ncpus > 0) {
+    if (vcpus > 0 && static_cast<unsigned>(vcpus) <= kMaxVcpus && ncpus > 0) {
         int maplen = VIR_CPU_MAPLEN(static_cast<int>(ncpus));
         std::vector<unsigned char> maps(static_cast<std::size_t>(vcpus) *
                                         static_cast<std::size_t>(maplen));
@@ -260,9 +262,9 @@ std::vector<DomainSnapshot> LibvirtHypervisor::listActive() {
     virDomainPtr* doms = nullptr;
     int n = virConnectListAllDomains(conn_.get(), &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
     if (n < 0) throw std::runtime_error(lastLibvirtError());
+    LibvirtArray<virDomainPtr> list(doms);
     std::vector<DomainHandle> owned;
-    for (int i = 0; i < n; ++i) owned.emplace_back(doms[i]);
-    std::free(doms);
+    for (int i = 0; i < n; ++i) owned.emplace_back(list[static_cast<std::size_t>(i)]);
     std::vector<DomainSnapshot> out;
     for (auto& dom : owned) {
         if (auto snap = snapshot(dom.get())) out.push_back(std::move(*snap));
@@ -327,11 +329,11 @@ CpuSet LibvirtHypervisor::readHostCpus() {
     unsigned char* map = nullptr;
     unsigned int online = 0;
     int n = virNodeGetCPUMap(conn_.get(), &map, &online, 0);
+    LibvirtArray<unsigned char> owned(map);
     if (n <= 0) return set;
     for (int cpu = 0; cpu < n; ++cpu) {
         if (VIR_CPU_USED(map, cpu)) set.add(static_cast<unsigned>(cpu));
     }
-    std::free(map);
     return set;
 }
 

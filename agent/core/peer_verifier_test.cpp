@@ -8,7 +8,7 @@
 
 #include <fstream>
 
-#include "sysfs_fixture.h"  // TempDir
+#include "temp_dir.h"
 #include "unique_fd.h"
 
 namespace vmpower {
