@@ -78,11 +78,19 @@ int showCpuFreq(Invocation& inv, const Args& a) {
 int setCpuFreq(Invocation& inv, const Args& a) {
     unsigned cpu = parseNumber(a[0], kMaxCpu, "a CPU number");
     std::string action = powerActionWord(a[1]);
-    int rc = ask(inv, {{"cmd", "set-cpu-freq"}, {"cpu", cpu}, {"action", action}}, printNothing);
-    if (rc == kExitOk && !inv.json) {
-        inv.out << "CPU " << cpu << ": " << action << " applied\n";
-    }
-    return rc;
+    return ask(inv, {{"cmd", "set-cpu-freq"}, {"cpu", cpu}, {"action", action}},
+               [&](std::ostream& out, const json& answer) {
+                   out << "CPU " << cpu << ": " << action << " applied";
+                   std::string vms;
+                   if (answer.contains("affects") && answer["affects"].is_array()) {
+                       for (const auto& v : answer["affects"])
+                           if (v.is_string())
+                               vms += (vms.empty() ? "" : ", ") + v.get<std::string>();
+                   }
+                   // Root's override of the shared-hardware rule: say whom it touches.
+                   out << (vms.empty() ? " (no running VM shares it)" : "; it affects " + vms)
+                       << '\n';
+               });
 }
 
 int setPcpu(Invocation& inv, const Args& a) {

@@ -204,7 +204,11 @@ TEST_F(Commands, HelpListsEveryCommandAndNeedsNoAgent) {
 
 TEST_F(Commands, SetCommandsSayWhatTheyDid) {
     EXPECT_EQ(run({"set-cpu-freq", "3", "max"}), kExitOk);
-    EXPECT_EQ(out_.str(), "CPU 3: max applied\n");
+    EXPECT_EQ(out_.str(), "CPU 3: max applied (no running VM shares it)\n");
+    // Root's override of the shared-hardware rule names whom it touches.
+    agent_.answers["set-cpu-freq"] = {{"ok", true}, {"affects", {"vm-a", "vm-b"}}};
+    EXPECT_EQ(run({"set-cpu-freq", "2", "min"}), kExitOk);
+    EXPECT_EQ(out_.str(), "CPU 2: min applied; it affects vm-a, vm-b\n");
     agent_.answers["set-query"] = {{"ok", true}, {"queries", false}, {"note", "until reload"}};
     EXPECT_EQ(run({"set-query", "vm1", "disable"}), kExitOk);
     EXPECT_EQ(out_.str(), "queries disabled; until reload\n");

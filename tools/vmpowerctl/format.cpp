@@ -82,6 +82,9 @@ void printDomain(std::ostream& out, const json& d) {
     for (const auto& p : arrayAt(d, "problems")) {
         out << "  problem: " << (p.is_string() ? p.get<std::string>() : p.dump()) << '\n';
     }
+    if (const std::string why = text(d, "last_power_refusal"); why != "-" && !why.empty()) {
+        out << "  last refused: " << why << '\n';
+    }
 }
 
 void printState(std::ostream& out, const json& s) {
@@ -124,6 +127,29 @@ void printCpuFreq(std::ostream& out, const json& a) {
         users += (users.empty() ? "" : ", ") + text(u, "vm") + " vCPU " + text(u, "vcpu");
     }
     out << "  pinned vCPUs: " << (users.empty() ? "(none)" : users) << '\n';
+    // The hardware this CPU shares: who runs there, who asked for what.
+    const json& p = objectAt(a, "policy");
+    if (p.empty()) return;
+    out << "  cpufreq policy " << text(p, "name") << " (CPUs " << text(p, "cpus") << ")\n";
+    std::string host = text(p, "host_cpus");
+    out << "    runs there: " << joined(p, "stakeholders", ", ")
+        << (host.empty() || host == "-" ? "" : ", and host CPUs " + host) << '\n';
+    Table holds({"Holder", "vCPU", "kHz", "Turbo"});
+    for (const auto& h : arrayAt(p, "holds")) {
+        holds.add({text(h, "holder"), text(h, "vcpu"), text(h, "khz"), text(h, "turbo")});
+    }
+    if (holds.empty()) {
+        out << "    holds: (none)\n";
+    } else {
+        holds.print(out, 4);
+    }
+    out << "    may be slowed: "
+        << (flag(p, "consent") ? "yes, everybody on it asked"
+                               : "no, only raised to >= " + text(p, "found_ceiling_khz") + " kHz")
+        << '\n';
+    if (const std::string note = text(p, "note"); note != "-" && !note.empty()) {
+        out << "    " << note << '\n';
+    }
 }
 
 void printPolicy(std::ostream& out, const json& a) {

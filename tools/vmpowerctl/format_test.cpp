@@ -132,3 +132,40 @@ TEST(Format, PolicyShowsTheRuleOrThatNoneMatches) {
 
 }  // namespace
 }  // namespace vmpower::ctl
+
+namespace vmpower::ctl {
+namespace {
+
+TEST(Format, CpuFreqShowsWhoRunsOnItsPolicyAndWhoAsked) {
+    json a = {{"cpu", 2},
+              {"khz", 1200000},
+              {"available_khz", {800000, 1200000}},
+              {"turbo", true},
+              {"vcpus", {{{"vm", "a"}, {"vcpu", 0}}}},
+              {"policy",
+               {{"name", "policy2"},
+                {"cpus", "2-3"},
+                {"stakeholders", {"a", "b"}},
+                {"host_cpus", ""},
+                {"holds", {{{"holder", "a"}, {"vcpu", 0}, {"khz", 800000}, {"turbo", nullptr}}}},
+                {"consent", false},
+                {"found_ceiling_khz", 3400000},
+                {"note", ""}}}};
+    const std::string s = render(printCpuFreq, a);
+    EXPECT_NE(s.find("  cpufreq policy policy2 (CPUs 2-3)\n    runs there: a, b\n"),
+              std::string::npos)
+        << s;
+    EXPECT_NE(s.find("    a       0     800000"), std::string::npos) << s;
+    EXPECT_NE(s.find("may be slowed: no, only raised to >= 3400000 kHz"), std::string::npos) << s;
+}
+
+TEST(Format, DomainShowsItsLastRefusal) {
+    const std::string s = render(
+        printDomain,
+        json{{"name", "a"}, {"last_power_refusal", "policy2 (CPUs 2-3) is shared with b, ..."}});
+    EXPECT_NE(s.find("  last refused: policy2 (CPUs 2-3) is shared with b"), std::string::npos)
+        << s;
+}
+
+}  // namespace
+}  // namespace vmpower::ctl
