@@ -26,14 +26,11 @@ void writeMinMaxSafely(const Sysfs& sysfs, const std::string& min_file, const st
 }
 
 MinMaxBackend::MinMaxBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz)
-    : sysfs_(sysfs), driver_(std::move(driver)), step_khz_(step_khz) {}
+    : SysfsBackend(sysfs, std::move(driver), step_khz) {}
 
 std::optional<std::string> MinMaxBackend::unusable(const CpufreqPolicy& policy) const {
-    for (const char* f :
-         {"scaling_min_freq", "scaling_max_freq", "cpuinfo_min_freq", "cpuinfo_max_freq"}) {
-        if (!sysfs_.exists(policy.file(f))) return fmt::format("{} is missing", policy.file(f));
-    }
-    return std::nullopt;
+    return firstMissing(
+        policy, {"scaling_min_freq", "scaling_max_freq", "cpuinfo_min_freq", "cpuinfo_max_freq"});
 }
 
 std::vector<std::string> MinMaxBackend::touchedFiles(const CpufreqPolicy& policy) const {
@@ -49,22 +46,8 @@ void MinMaxBackend::setFrequency(const CpufreqPolicy& policy, std::uint32_t khz)
                       value, value);
 }
 
-std::optional<std::uint32_t> MinMaxBackend::currentFrequency(const CpufreqPolicy& policy) const {
-    auto text = sysfs_.tryRead(policy.file("scaling_cur_freq"));
-    return text ? parseKhz(*text) : std::nullopt;
-}
-
-std::vector<std::uint32_t> MinMaxBackend::frequencySteps(const CpufreqPolicy& policy) const {
-    return vmpower::frequencySteps(sysfs_, policy, step_khz_);
-}
-
-std::optional<TurboKnob> MinMaxBackend::turboKnob(const CpufreqPolicy& policy) const {
-    return findTurboKnob(sysfs_, policy, driver_);
-}
-
 std::optional<std::uint32_t> MinMaxBackend::foundCeiling(const CpufreqPolicy& policy) const {
-    auto text = sysfs_.tryRead(policy.file("scaling_max_freq"));
-    return text ? parseKhz(*text) : std::nullopt;
+    return readKhz(policy, "scaling_max_freq");
 }
 
 }  // namespace vmpower

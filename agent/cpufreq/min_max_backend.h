@@ -8,31 +8,21 @@
 // that crosses the other limit, newer ones clamp it silently. Going down
 // the min is written first, going up the max first.
 
-#include "cpufreq_backend.h"
+#include "sysfs_backend.h"
 
 namespace vmpower {
 
-class Sysfs;
 
-class MinMaxBackend final : public CpufreqBackend {
+class MinMaxBackend final : public SysfsBackend {
   public:
     MinMaxBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz);
 
-    std::string_view name() const override { return driver_; }
     std::optional<std::string> unusable(const CpufreqPolicy& policy) const override;
     std::vector<std::string> touchedFiles(const CpufreqPolicy& policy) const override;
     void prepare(const CpufreqPolicy&) override {}
     void setFrequency(const CpufreqPolicy& policy, std::uint32_t khz) override;
-    std::optional<std::uint32_t> currentFrequency(const CpufreqPolicy& policy) const override;
-    std::vector<std::uint32_t> frequencySteps(const CpufreqPolicy& policy) const override;
-    std::optional<TurboKnob> turboKnob(const CpufreqPolicy& policy) const override;
     // scaling_max_freq: a hold pins min = max, so only below it is slower.
     std::optional<std::uint32_t> foundCeiling(const CpufreqPolicy& policy) const override;
-
-  private:
-    const Sysfs& sysfs_;
-    std::string driver_;
-    std::uint32_t step_khz_;
 };
 
 // Writes a (min, max) pair in an order that keeps min <= max after each

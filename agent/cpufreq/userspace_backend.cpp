@@ -24,12 +24,12 @@ bool hasWord(std::string_view list, std::string_view word) {
 }  // namespace
 
 UserspaceBackend::UserspaceBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz)
-    : sysfs_(sysfs), driver_(std::move(driver)), step_khz_(step_khz) {}
+    : SysfsBackend(sysfs, std::move(driver), step_khz) {}
 
 std::optional<std::string> UserspaceBackend::unusable(const CpufreqPolicy& policy) const {
-    for (const char* f :
-         {"scaling_governor", "scaling_setspeed", "cpuinfo_min_freq", "cpuinfo_max_freq"}) {
-        if (!sysfs_.exists(policy.file(f))) return fmt::format("{} is missing", policy.file(f));
+    if (auto missing = firstMissing(policy, {"scaling_governor", "scaling_setspeed",
+                                             "cpuinfo_min_freq", "cpuinfo_max_freq"})) {
+        return missing;
     }
     auto governors = sysfs_.tryRead(policy.file("scaling_available_governors"));
     if (!governors || !hasWord(*governors, "userspace")) {
@@ -55,25 +55,10 @@ void UserspaceBackend::setFrequency(const CpufreqPolicy& policy, std::uint32_t k
     sysfs_.write(policy.file("scaling_setspeed"), fmt::format("{}\n", khz));
 }
 
-std::optional<std::uint32_t> UserspaceBackend::currentFrequency(const CpufreqPolicy& policy) const {
-    auto text = sysfs_.tryRead(policy.file("scaling_cur_freq"));
-    return text ? parseKhz(*text) : std::nullopt;
-}
-
-std::vector<std::uint32_t> UserspaceBackend::frequencySteps(const CpufreqPolicy& policy) const {
-    return vmpower::frequencySteps(sysfs_, policy, step_khz_);
-}
-
-std::optional<TurboKnob> UserspaceBackend::turboKnob(const CpufreqPolicy& policy) const {
-    return findTurboKnob(sysfs_, policy, driver_);
-}
-
 std::optional<std::uint32_t> UserspaceBackend::foundCeiling(const CpufreqPolicy& policy) const {
     auto governor = sysfs_.tryRead(policy.file("scaling_governor"));
-    const char* file =
-        governor && *governor == "userspace" ? "scaling_setspeed" : "scaling_max_freq";
-    auto text = sysfs_.tryRead(policy.file(file));
-    return text ? parseKhz(*text) : std::nullopt;
+    return readKhz(policy,
+                   governor && *governor == "userspace" ? "scaling_setspeed" : "scaling_max_freq");
 }
 
 }  // namespace vmpower

@@ -77,16 +77,7 @@ AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
                  a.control_reader_gid = group(r, v, "control_reader_group");
              }},
             {"host_cpus",
-             [&](const YAML::Node& v) {
-                 std::string text = r.string(v, "host_cpus");
-                 auto set = CpuSet::parse(text);
-                 if (!set) {
-                     r.fail(v, "host_cpus: '" + text +
-                                   "' is not a cpulist (like 0-1,16-17) of CPUs up to " +
-                                   std::to_string(CpuSet::kMaxCpu));
-                 }
-                 a.host_cpus = *set;
-             }},
+             [&](const YAML::Node& v) { a.host_cpus = r.cpuList(v, "host_cpus", "0-1,16-17"); }},
             {"log_level",
              [&](const YAML::Node& v) {
                  a.log_level = r.string(v, "log_level");

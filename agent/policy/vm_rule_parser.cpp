@@ -62,15 +62,9 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
              }},
             {"pcpus",
              [&](const YAML::Node& v) {
-                 std::string text = r.string(v, "pcpus");
-                 auto set = CpuSet::parse(text);
-                 if (!set) {
-                     r.fail(v, "pcpus: '" + text +
-                                   "' is not a cpulist (like 0-3,8) of CPUs up to " +
-                                   std::to_string(CpuSet::kMaxCpu));
-                 }
-                 if (set->empty()) r.fail(v, "pcpus: empty; leave it out to mean the pinned pCPUs");
-                 rule.allowed_pcpus = *set;
+                 CpuSet set = r.cpuList(v, "pcpus", "0-3,8");
+                 if (set.empty()) r.fail(v, "pcpus: empty; leave it out to mean the pinned pCPUs");
+                 rule.allowed_pcpus = set;
              }},
             {"commands", [&](const YAML::Node& v) { rule.allowed_actions = parseCommands(r, v); }},
             {"floor_khz",

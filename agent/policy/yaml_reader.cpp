@@ -52,6 +52,16 @@ double YamlReader::nonNegative(const YAML::Node& n, const std::string& key) cons
     return value;
 }
 
+CpuSet YamlReader::cpuList(const YAML::Node& n, const std::string& key, const char* example) const {
+    std::string text = string(n, key);
+    auto set = CpuSet::parse(text);
+    if (!set) {
+        fail(n, key + ": '" + text + "' is not a cpulist (like " + example + ") of CPUs up to " +
+                    std::to_string(CpuSet::kMaxCpu));
+    }
+    return *set;
+}
+
 std::vector<std::string> YamlReader::stringList(const YAML::Node& n, const std::string& key) const {
     if (n.IsScalar()) return {n.Scalar()};
     if (!n.IsSequence() || n.size() == 0) fail(n, key + ": expected a string or a list of strings");

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "cpu_set.h"
+
 namespace vmpower {
 
 class YamlReader {
@@ -25,6 +27,8 @@ class YamlReader {
     bool boolean(const YAML::Node& n, const std::string& key) const;
     std::uint32_t u32(const YAML::Node& n, const std::string& key) const;
     double nonNegative(const YAML::Node& n, const std::string& key) const;
+    // A cpulist ("0-3,8"); `example` shows the form in the error.
+    CpuSet cpuList(const YAML::Node& n, const std::string& key, const char* example) const;
     // One string or a non-empty list of strings.
     std::vector<std::string> stringList(const YAML::Node& n, const std::string& key) const;
 

@@ -173,32 +173,25 @@ int zeroTouch(Invocation& inv, const std::string& vm, std::string_view why) {
     return ask(inv, {{"cmd", "show-vm"}, {"name", vm}}, printDomain);
 }
 
-int addVm(Invocation& inv, const Args& a) {
-    return zeroTouch(inv, a[0],
-                     "Nothing to do: vmpowerd adds every running domain by itself (libvirt "
-                     "lifecycle events), with its live vCPU map. Tracked now:");
-}
+// DPDK's commands that vmpowerd makes unnecessary, and why.
+constexpr char kAddVmWhy[] =
+    "Nothing to do: vmpowerd adds every running domain by itself (libvirt lifecycle events), "
+    "with its live vCPU map. Tracked now:";
+constexpr char kRmVmWhy[] =
+    "Nothing to do: vmpowerd forgets a domain when it stops. To stop serving a running VM: "
+    "`set-channel-status VM all disabled`, or a policy rule with `commands: []` and `reload`. "
+    "Tracked now:";
+constexpr char kAddChannelsWhy[] =
+    "Nothing to do: vmpowerd connects every virtio.serial.port.poweragent.N channel of a running "
+    "domain (hot-plugged ones too) and retries until QEMU listens. To re-open one you disabled: "
+    "`set-channel-status VM N enabled`. Tracked now:";
+constexpr char kRemoveChannelsWhy[] =
+    "Nothing to do: vmpowerd closes channels when the domain stops or the device is unplugged. "
+    "To close one now and keep it closed: `set-channel-status VM N disabled`. Tracked now:";
 
-int rmVm(Invocation& inv, const Args& a) {
-    return zeroTouch(inv, a[0],
-                     "Nothing to do: vmpowerd forgets a domain when it stops. To stop serving a "
-                     "running VM: `set-channel-status VM all disabled`, or a policy rule with "
-                     "`commands: []` and `reload`. Tracked now:");
-}
-
-int addChannels(Invocation& inv, const Args& a) {
-    return zeroTouch(inv, a[0],
-                     "Nothing to do: vmpowerd connects every virtio.serial.port.poweragent.N "
-                     "channel of a running domain (hot-plugged ones too) and retries until QEMU "
-                     "listens. To re-open one you disabled: `set-channel-status VM N enabled`. "
-                     "Tracked now:");
-}
-
-int removeChannels(Invocation& inv, const Args& a) {
-    return zeroTouch(inv, a[0],
-                     "Nothing to do: vmpowerd closes channels when the domain stops or the device "
-                     "is unplugged. To close one now and keep it closed: `set-channel-status VM N "
-                     "disabled`. Tracked now:");
+template <const char* Why>
+int zeroTouchCommand(Invocation& inv, const Args& a) {
+    return zeroTouch(inv, a[0], Why);
 }
 
 int help(Invocation& inv, const Args& a) {
@@ -243,12 +236,15 @@ constexpr std::array<CtlCommand, 18> kCommands{{
     {"version", "", false, "", "vmpowerctl's and vmpowerd's versions, the agent's commands", 0, 0,
      version},
     {"ping", "", false, "", "is vmpowerd answering?", 0, 0, ping},
-    {"add-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1, addVm},
-    {"rm-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1, rmVm},
+    {"add-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1,
+     zeroTouchCommand<kAddVmWhy>},
+    {"rm-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1,
+     zeroTouchCommand<kRmVmWhy>},
     {"add-channels", "", true, "VM [CHANNELS]", "(automatic in vmpowerd) shows the VM's channels",
-     1, kAny, addChannels},
+     1, kAny, zeroTouchCommand<kAddChannelsWhy>},
     {"remove-channels", "", true, "VM [CHANNELS]",
-     "(automatic in vmpowerd) shows the VM's channels", 1, kAny, removeChannels},
+     "(automatic in vmpowerd) shows the VM's channels", 1, kAny,
+     zeroTouchCommand<kRemoveChannelsWhy>},
     {"help", "", false, "[COMMAND]", "this list, or one command's usage", 0, 1, help},
     {"quit", "exit", true, "", "leave the prompt", 0, 0, quit},
 }};
