@@ -110,6 +110,37 @@ expect 7 edit-domain provtest-live --channels 65 --state-dir "$state"
 expect 8 edit-domain provtest-live --socket-dir "/run/$(printf '%0100d' 0)" --state-dir "$state"
 expect 3 edit-domain provtest-live -c 'qemu+unix:///system?socket=/nonexistent'
 
+echo "== VNC and SPICE passwords survive every edit"
+# libvirt leaves passwords out of the XML unless asked for them (SECURE):
+# defining an edit of such an XML would silently delete them.
+secure() { v dumpxml --inactive --security-info "$1"; }
+sed -e 's/provtest-live/provtest-secrets/' \
+    -e "s|<graphics type='vnc' listen='127.0.0.1' autoport='yes'/>|<graphics type='vnc' listen='127.0.0.1' autoport='yes' passwd='vnc-secret-1'/><graphics type='spice' autoport='yes' passwd='spice-secret-2'><listen type='address' address='127.0.0.1'/></graphics>|" \
+    "$work/tiny.xml" >"$work/secrets.xml"
+v define "$work/secrets.xml" >/dev/null || fail "define secrets"
+secure provtest-secrets >"$work/s0.xml"
+grep -q "passwd='vnc-secret-1'" "$work/s0.xml" && grep -q "passwd='spice-secret-2'" "$work/s0.xml" || fail "test domain lacks its passwords"
+has_secrets() {
+    secure provtest-secrets | grep -q "passwd='vnc-secret-1'" && secure provtest-secrets | grep -q "passwd='spice-secret-2'"
+}
+expect 0 edit-domain provtest-secrets --socket-dir "$sockdir" --state-dir "$state"
+has_secrets || fail "edit-domain lost a password"
+for b in "$state"/provtest-secrets.*; do
+    grep -q "vnc-secret-1" "$b" || fail "backup $b lacks the password (it could not restore it)"
+    [ "$(stat -c %a "$b")" = 600 ] || fail "backup $b holds secrets but is mode $(stat -c %a "$b")"
+done
+expect 0 edit-domain provtest-secrets --socket-dir "$sockdir" --state-dir "$state"
+has_secrets || fail "second edit-domain lost a password"
+expect 0 remove provtest-secrets --state-dir "$state"
+secure provtest-secrets | cmp -s - "$work/s0.xml" || { fail "remove did not give back the definition with its passwords"; secure provtest-secrets | diff -u "$work/s0.xml" -; }
+v start provtest-secrets >/dev/null || fail "start secrets"
+expect 0 edit-domain provtest-secrets --live --socket-dir "$sockdir" --state-dir "$state"
+has_secrets || fail "edit-domain --live lost a password"
+expect 0 remove provtest-secrets --live --state-dir "$state"
+has_secrets || fail "remove --live lost a password"
+v destroy provtest-secrets >/dev/null
+v undefine provtest-secrets >/dev/null
+
 echo "== --live on a running TCG domain"
 # libvirt cannot hot-plug a virtio-serial controller: refused, unchanged.
 sed -e 's/provtest-live/provtest-live-noctl/' -e '/virtio-serial/d' "$work/tiny.xml" >"$work/noctl.xml"

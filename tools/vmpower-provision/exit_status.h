@@ -29,6 +29,7 @@ enum class ExitStatus : int {
     LibvirtRefused = 12,       // libvirt refused the change; the domain is as it was
     RollbackFailed = 13,       // a live change failed and could not be fully undone
     LiveNeedsController = 14,  // --live needs a new controller: libvirt cannot hot-plug one
+    ChangedMeanwhile = 15,     // the definition changed while it was edited: nothing changed
     CheckMissing = 20,         // check: some power channels are missing
     CheckClash = 21,           // check: channels clash (wins over CheckMissing)
 };
@@ -55,6 +56,8 @@ inline constexpr ExitStatusInfo kExitStatuses[] = {
     {ExitStatus::RollbackFailed, "a live change failed and was not fully undone"},
     {ExitStatus::LiveNeedsController,
      "--live needs a new virtio-serial controller, which cannot be hot-plugged"},
+    {ExitStatus::ChangedMeanwhile,
+     "the domain's definition changed while it was being edited; nothing changed"},
     {ExitStatus::CheckMissing, "check: power channels missing"},
     {ExitStatus::CheckClash, "check: channels clash"},
 };

@@ -1,6 +1,7 @@
 #pragma once
 // An in-memory Hypervisor for unit tests: domains by name, scripted failures.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,7 +24,15 @@ class FakeHypervisor : public Hypervisor {
     bool fail_define = false;
     bool drop_channels_on_define = false;  // a libvirt that silently loses them
 
-    std::string inactiveXml(const std::string& domain) override { return get(domain).config; }
+    // Called on every inactiveXml read, before it answers: a test changes
+    // the domain behind the tool's back here (another `virsh edit`).
+    std::function<void(Domain&, int read)> on_read;
+
+    std::string inactiveXml(const std::string& domain) override {
+        Domain& d = get(domain);
+        if (on_read) on_read(d, reads++);
+        return d.config;
+    }
     std::string liveXml(const std::string& domain) override { return get(domain).config; }
     bool isActive(const std::string& domain) override { return get(domain).active; }
 
@@ -64,6 +73,7 @@ class FakeHypervisor : public Hypervisor {
         return it->second;
     }
     int attaches = 0;
+    int reads = 0;
 };
 
 }  // namespace vmpower::provision

@@ -55,11 +55,13 @@ std::string LibvirtDomainConfig::xml(const std::string& domain, unsigned flags) 
 }
 
 std::string LibvirtDomainConfig::inactiveXml(const std::string& domain) {
-    return xml(domain, VIR_DOMAIN_XML_INACTIVE);
+    // SECURE: without it libvirt leaves out VNC/SPICE passwords, and
+    // defining the edit would delete them.
+    return xml(domain, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
 }
 
 std::string LibvirtDomainConfig::liveXml(const std::string& domain) {
-    return xml(domain, 0);
+    return xml(domain, VIR_DOMAIN_XML_SECURE);
 }
 
 bool LibvirtDomainConfig::isActive(const std::string& domain) {

@@ -90,6 +90,17 @@ std::string Provisioner::validated(const std::string& xml, const std::string& wh
     return xml;
 }
 
+void Provisioner::ensureUnchanged(const std::string& domain, const std::string& original) {
+    // The domain may have changed since we read it (virsh edit, another
+    // tool): defining our edit would silently undo that change.
+    if (hv_.inactiveXml(domain) != original) {
+        throw ProvisionError(ExitStatus::ChangedMeanwhile,
+                             "the definition of '" + domain +
+                                 "' changed while it was being edited; nothing changed: run "
+                                 "the command again");
+    }
+}
+
 void Provisioner::restore(const std::string& domain, const std::string& original) {
     try {
         hv_.define(original);
@@ -184,6 +195,7 @@ ExitStatus Provisioner::editDomain(const DomainOptions& o) {
     if (request.socket_dir) files_.ensureSocketDir(*request.socket_dir);
     const fs::path backup = files_.writeBackup(o.domain, original);
     err_ << "backup of the original definition: " << backup.string() << "\n";
+    ensureUnchanged(o.domain, original);
 
     if (active) {
         applyLive(o.domain, original, edited, change, true);
@@ -229,6 +241,7 @@ ExitStatus Provisioner::removeDomain(const DomainOptions& o) {
     }
     const fs::path backup = files_.writeBackup(o.domain, original);
     err_ << "backup of the original definition: " << backup.string() << "\n";
+    ensureUnchanged(o.domain, original);
     if (active) {
         applyLive(o.domain, original, edited, change, false);
     } else {

@@ -46,6 +46,8 @@ class Provisioner {
     std::string validated(const std::string& xml, const std::string& what) const;
     void applyLive(const std::string& domain, const std::string& original,
                    const std::string& edited, const EditSummary& change, bool adding);
+    // Throws ChangedMeanwhile when libvirt's definition is no longer `original`.
+    void ensureUnchanged(const std::string& domain, const std::string& original);
     void restore(const std::string& domain, const std::string& original);
 
     Hypervisor& hv_;

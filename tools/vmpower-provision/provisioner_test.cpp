@@ -95,6 +95,34 @@ TEST_F(ProvisionerTest, EditDefinesBacksUpAndIsIdempotent) {
     EXPECT_EQ(p.checkDomain(opts("debian12")), ExitStatus::CheckMissing);
 }
 
+TEST_F(ProvisionerTest, ADomainChangedWhileBeingEditedIsNotOverwritten) {
+    // Someone edits the domain between our read and our define.
+    const std::string theirs =
+        corpus("virt-manager-q35-spice.xml") + "<!-- changed by virsh edit meanwhile -->";
+    hv.on_read = [&](FakeHypervisor::Domain& d, int read) {
+        if (read == 1) d.config = theirs;
+    };
+    try {
+        p.editDomain(opts("debian12"));
+        ADD_FAILURE() << "a lost update was allowed";
+    } catch (const ProvisionError& e) {
+        EXPECT_EQ(e.status(), ExitStatus::ChangedMeanwhile);
+        EXPECT_NE(std::string(e.what()).find("nothing changed"), std::string::npos);
+    }
+    EXPECT_TRUE(hv.calls.empty()) << "nothing defined";
+    EXPECT_EQ(hv.domains["debian12"].config, theirs) << "their change stands";
+    // The same for remove.
+    hv.on_read = nullptr;
+    ASSERT_EQ(p.editDomain(opts("debian12")), ExitStatus::Ok);
+    const std::string ours = hv.domains["debian12"].config;
+    hv.calls.clear();
+    hv.on_read = [&, n = 0](FakeHypervisor::Domain& d, int) mutable {
+        if (n++ == 1) d.config = ours + "<!-- again -->";
+    };
+    EXPECT_THROW(p.removeDomain(opts("debian12")), ProvisionError);
+    EXPECT_TRUE(hv.calls.empty());
+}
+
 TEST_F(ProvisionerTest, DryRunPrintsADiffAndChangesNothing) {
     DomainOptions o = opts("debian12");
     o.dry_run = true;
@@ -246,18 +274,22 @@ TEST_F(ProvisionerTest, BadInputsHaveTheirOwnStatus) {
 }
 
 TEST_F(ProvisionerTest, UnwritableStateDirChangesNothing) {
-    if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
-    fs::create_directories(dir / "ro");
-    fs::permissions(dir / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+    // A file where the state directory's parent should be: even root cannot
+    // create the directory (CI runs as root, so permissions alone would not do).
+    std::ofstream(dir / "ro") << "not a directory\n";
     HostFiles ro(dir / "ro/state", me(), err);
     Provisioner q(hv, ro, validator(), out, err);
+    const std::string before = hv.domains["debian12"].config;
     try {
         q.editDomain(opts("debian12"));
         ADD_FAILURE();
     } catch (const ProvisionError& e) {
-        EXPECT_EQ(e.status(), ExitStatus::PermissionDenied);
+        // Status 5: a file (the backup) cannot be written; EACCES/EROFS give 9.
+        EXPECT_EQ(e.status(), ExitStatus::BadXml);
+        EXPECT_NE(std::string(e.what()).find((dir / "ro").string()), std::string::npos) << e.what();
     }
-    EXPECT_TRUE(hv.calls.empty());
+    EXPECT_TRUE(hv.calls.empty()) << "no backup, no define";
+    EXPECT_EQ(hv.domains["debian12"].config, before);
 }
 
 TEST_F(ProvisionerTest, EditFileWritesOutputAtomically) {
