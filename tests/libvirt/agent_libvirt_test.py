@@ -106,11 +106,18 @@ class AgentOnRealLibvirt(unittest.TestCase):
         self.agent = vmptest.Agent(VMPOWERD, self.scratch)
         vmptest.wait_for(lambda: channel_states(self.agent.domain(self.name)) ==
                          [(0, "connected"), (1, "connected")], what="channels connected")
-        for _ in range(8):
+        def kill_libvirtd():
             subprocess.run(["pkill", "-9", "-x", "libvirtd"], check=False)
+            # A new libvirtd cannot start while the old one holds its pid file.
+            vmptest.wait_for(lambda: subprocess.run(["pgrep", "-x", "libvirtd"],
+                                                    capture_output=True).returncode != 0,
+                             what="libvirtd gone")
+
+        for _ in range(8):
+            kill_libvirtd()
             subprocess.run(["libvirtd", "-d"], check=True)
             time.sleep(rng.uniform(0.05, 1.2))  # mid-connect, mid-reconcile or after
-        subprocess.run(["pkill", "-9", "-x", "libvirtd"], check=False)
+        kill_libvirtd()
         connects = self.agent.state()["libvirt"]["connects"]
         vmptest.start_libvirtd()
         vmptest.wait_for(lambda: self.agent.state()["libvirt"]["connected"] and
