@@ -115,18 +115,18 @@ echo "== VNC and SPICE passwords survive every edit"
 # defining an edit of such an XML would silently delete them.
 secure() { v dumpxml --inactive --security-info "$1"; }
 sed -e 's/provtest-live/provtest-secrets/' \
-    -e "s|<graphics type='vnc' listen='127.0.0.1' autoport='yes'/>|<graphics type='vnc' listen='127.0.0.1' autoport='yes' passwd='vnc-secret-1'/><graphics type='spice' autoport='yes' passwd='spice-secret-2'><listen type='address' address='127.0.0.1'/></graphics>|" \
+    -e "s|<graphics type='vnc' listen='127.0.0.1' autoport='yes'/>|<graphics type='vnc' listen='127.0.0.1' autoport='yes' passwd='vnc8pw-1'/><graphics type='spice' autoport='yes' passwd='spice-secret-2'><listen type='address' address='127.0.0.1'/></graphics>|" \
     "$work/tiny.xml" >"$work/secrets.xml"
 v define "$work/secrets.xml" >/dev/null || fail "define secrets"
 secure provtest-secrets >"$work/s0.xml"
-grep -q "passwd='vnc-secret-1'" "$work/s0.xml" && grep -q "passwd='spice-secret-2'" "$work/s0.xml" || fail "test domain lacks its passwords"
+grep -q "passwd='vnc8pw-1'" "$work/s0.xml" && grep -q "passwd='spice-secret-2'" "$work/s0.xml" || fail "test domain lacks its passwords"
 has_secrets() {
-    secure provtest-secrets | grep -q "passwd='vnc-secret-1'" && secure provtest-secrets | grep -q "passwd='spice-secret-2'"
+    secure provtest-secrets | grep -q "passwd='vnc8pw-1'" && secure provtest-secrets | grep -q "passwd='spice-secret-2'"
 }
 expect 0 edit-domain provtest-secrets --socket-dir "$sockdir" --state-dir "$state"
 has_secrets || fail "edit-domain lost a password"
 for b in "$state"/provtest-secrets.*; do
-    grep -q "vnc-secret-1" "$b" || fail "backup $b lacks the password (it could not restore it)"
+    grep -q "vnc8pw-1" "$b" || fail "backup $b lacks the password (it could not restore it)"
     [ "$(stat -c %a "$b")" = 600 ] || fail "backup $b holds secrets but is mode $(stat -c %a "$b")"
 done
 expect 0 edit-domain provtest-secrets --socket-dir "$sockdir" --state-dir "$state"
