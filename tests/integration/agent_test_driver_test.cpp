@@ -90,6 +90,22 @@ TEST_F(AgentOnTestDriver, RefusesASocketNotServedByTheDomainsQemu) {
               std::string::npos);
 }
 
+TEST_F(AgentOnTestDriver, ARefusedChannelIsExaminedAgainWhenItsDomainChanges) {
+    std::filesystem::create_directories(dir_.path() / "pids");
+    writeFile(dir_.path() / "pids" / "vm1.pid", "1\n");  // somebody else's pid
+    FakeQemuSocket q0(path("vm1.0"));
+    start(domainXml("vm1", kUuid1, channelXml(path("vm1.0"), 0)), /*verify_peer=*/true);
+    ASSERT_TRUE(
+        runUntil(*agent_, [&] { return channel(kUuid1, 0)->state() == Channel::State::Refused; }));
+    // The pid file is fixed (QEMU restarted, libvirt rewrote it); the next
+    // change of the domain examines the socket again.
+    writeFile(dir_.path() / "pids" / "vm1.pid", std::to_string(::getpid()) + "\n");
+    agent_->registry().onEvent(kUuid1, DomainChanged{});
+    EXPECT_TRUE(accepted(q0));
+    EXPECT_TRUE(
+        runUntil(*agent_, [&] { return channel(kUuid1, 0)->state() == Channel::State::Connected; }));
+}
+
 TEST_F(AgentOnTestDriver, BadChannelsAreReportedAndOtherDomainsKeepWorking) {
     std::string long_path = "/tmp/" + std::string(120, 'x');
     FakeQemuSocket good(path("good.0"));
