@@ -128,10 +128,6 @@ std::string CpuSet::toString() const {
     return out;
 }
 
-bool operator==(const CpuSet& a, const CpuSet& b) {
-    return a.words_ == b.words_;
-}
-
 void CpuSet::trim() {
     while (!words_.empty() && words_.back() == 0) words_.pop_back();
 }

@@ -36,7 +36,7 @@ class CpuSet {
 
     std::string toString() const;  // canonical cpulist, "" when empty
 
-    friend bool operator==(const CpuSet& a, const CpuSet& b);
+    bool operator==(const CpuSet& other) const { return words_ == other.words_; }
 
   private:
     void trim();
