@@ -12,10 +12,20 @@
 
 namespace vmpower {
 
-struct DomainStarted {};  // it runs now: read it
-struct DomainStopped {};  // gone (destroyed, shut off, crashed, migrated away)
-struct DomainChanged {};  // resumed, suspended, defined, ...: read it again
-struct VcpuRepinned {     // one vCPU's pCPU set changed
+// `migrated`: one half of a live migration. The destination's domain is
+// STARTED (paused) before the source's is SUSPENDED, then RESUMED here and
+// STOPPED there; a failed migration RESUMES the source instead. Until STOPPED
+// the source keeps everything, so a failed migration finds it as it was.
+struct DomainStarted {  // it runs now (paused, if arriving by migration): read it
+    bool migrated = false;
+};
+struct DomainStopped {  // gone (destroyed, shut off, crashed, migrated away)
+    bool migrated = false;
+};
+struct DomainChanged {  // resumed, suspended, defined, ...: read it again
+    bool migrated = false;
+};
+struct VcpuRepinned {  // one vCPU's pCPU set changed
     unsigned vcpu = 0;
     CpuSet pcpus;
 };

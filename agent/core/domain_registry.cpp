@@ -59,9 +59,18 @@ void DomainRegistry::onEvent(std::string_view uuid, const DomainEvent& event) no
     try {
         std::visit(Overloaded{
                        // Gone already (destroyed, shut off, migrated away, crashed...).
-                       [&](const DomainStopped&) { remove(uuid, "stopped"); },
+                       [&](const DomainStopped& e) {
+                           remove(uuid, e.migrated ? "migrated away" : "stopped");
+                       },
                        // Ask the hypervisor what is true now.
-                       [&](const DomainStarted&) { refresh(uuid); },
+                       [&](const DomainStarted& e) {
+                           // Arriving by migration: connected now, while the
+                           // guest is paused, so its first write is read.
+                           if (e.migrated) spdlog::info("{}: arriving by live migration", uuid);
+                           refresh(uuid);
+                       },
+                       // A migration's SUSPENDED on the source releases nothing:
+                       // it may fail and the domain resume here.
                        [&](const DomainChanged&) { refresh(uuid); },
                        // The event names only the alias: the live XML tells what it is.
                        [&](const DeviceAdded&) { refresh(uuid); },

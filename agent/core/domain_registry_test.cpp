@@ -118,6 +118,37 @@ TEST_F(DomainRegistryTest, StoppedDomainIsRemovedAndItsRequestsReleased) {
     registry_->onEvent(kUuid1, DomainStopped{});  // twice is harmless
 }
 
+TEST_F(DomainRegistryTest, TheSourceOfAMigrationKeepsEverythingUntilStoppedMigrated) {
+    source_.add(kUuid1, vm("vm1", kUuid1, channelXml(0) + channelXml(1)));
+    ASSERT_TRUE(registry_->reconcile());
+    const Channel* ch0 = find(kUuid1)->channels.at(0).get();
+    // SUSPENDED_MIGRATED (the final copy), then the migration fails and the
+    // domain RESUMES here: it must find its channels and holds as they were.
+    registry_->onEvent(kUuid1, DomainChanged{true});
+    registry_->onEvent(kUuid1, DomainChanged{true});
+    ASSERT_NE(find(kUuid1), nullptr);
+    EXPECT_EQ(find(kUuid1)->channels.at(0).get(), ch0);
+    EXPECT_FALSE(released(kUuid1));
+    // Another attempt succeeds: STOPPED_MIGRATED releases as any stop.
+    registry_->onEvent(kUuid1, DomainChanged{true});
+    registry_->onEvent(kUuid1, DomainStopped{true});
+    EXPECT_EQ(find(kUuid1), nullptr);
+    EXPECT_TRUE(released(kUuid1));
+}
+
+TEST_F(DomainRegistryTest, TheDestinationConnectsOnStartedMigratedWithItsOwnPinning) {
+    // The incoming QEMU exists, paused, pinned by the destination's XML.
+    source_.add(kUuid1, vm("vm1", kUuid1, channelXml(0), {CpuSet{6}, CpuSet{7}}));
+    registry_->onEvent(kUuid1, DomainStarted{true});
+    const Domain* d = find(kUuid1);
+    ASSERT_NE(d, nullptr);
+    ASSERT_EQ(d->channels.size(), 1u);
+    EXPECT_EQ(d->channels.at(0)->state(), Channel::State::Connecting) << "opened at once";
+    EXPECT_EQ(d->vcpus.pcpus(0).toString(), "6");
+    registry_->onEvent(kUuid1, DomainChanged{true});  // RESUMED_MIGRATED: nothing to redo
+    EXPECT_EQ(find(kUuid1)->channels.size(), 1u);
+}
+
 TEST_F(DomainRegistryTest, ChangedDomainThatIsNoLongerActiveIsRemoved) {
     source_.add(kUuid1, vm("vm1", kUuid1, channelXml(0)));
     registry_->onEvent(kUuid1, DomainStarted{});

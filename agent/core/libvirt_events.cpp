@@ -6,17 +6,21 @@
 
 namespace vmpower {
 
-std::optional<DomainEvent> lifecycleEvent(int event, int /*detail*/) {
+std::optional<DomainEvent> lifecycleEvent(int event, int detail) {
     switch (event) {
         case VIR_DOMAIN_EVENT_STOPPED:
-            return DomainStopped{};
+            return DomainStopped{detail == VIR_DOMAIN_EVENT_STOPPED_MIGRATED};
         case VIR_DOMAIN_EVENT_SHUTDOWN:
             return std::nullopt;  // the guest shut down; STOPPED follows
         case VIR_DOMAIN_EVENT_STARTED:
-            return DomainStarted{};
+            return DomainStarted{detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED};
+        case VIR_DOMAIN_EVENT_SUSPENDED:
+            return DomainChanged{detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED};
+        case VIR_DOMAIN_EVENT_RESUMED:
+            return DomainChanged{detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED};
         default:
-            // RESUMED, SUSPENDED, DEFINED, UNDEFINED, CRASHED, PMSUSPENDED:
-            // ask libvirt what is true now.
+            // DEFINED, UNDEFINED, CRASHED, PMSUSPENDED: ask libvirt what is
+            // true now.
             return DomainChanged{};
     }
 }

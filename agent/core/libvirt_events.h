@@ -13,7 +13,9 @@
 namespace vmpower {
 
 // LIFECYCLE: STOPPED -> DomainStopped, STARTED -> DomainStarted, SHUTDOWN ->
-// nothing (STOPPED follows when QEMU exits), anything else -> DomainChanged.
+// nothing (STOPPED follows when QEMU exits), anything else -> DomainChanged;
+// `migrated` set for the _MIGRATED details of STARTED, SUSPENDED, RESUMED and
+// STOPPED.
 std::optional<DomainEvent> lifecycleEvent(int event, int detail);
 
 using TunableParams = std::vector<std::pair<std::string, std::string>>;  // string params only

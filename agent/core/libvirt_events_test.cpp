@@ -19,6 +19,31 @@ TEST(LibvirtEvents, LifecycleMapping) {
     }
 }
 
+TEST(LibvirtEvents, TheHalvesOfALiveMigrationAreMarked) {
+    auto migrated = [](const std::optional<DomainEvent>& e) {
+        return std::visit(
+            [](const auto& v) {
+                if constexpr (requires { v.migrated; }) return v.migrated;
+                return false;
+            },
+            *e);
+    };
+    using L = std::pair<int, int>;
+    for (auto [event, detail] : {L{VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_MIGRATED},
+                                 L{VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED},
+                                 L{VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED},
+                                 L{VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_MIGRATED}}) {
+        EXPECT_TRUE(migrated(lifecycleEvent(event, detail))) << event << "/" << detail;
+        EXPECT_FALSE(migrated(lifecycleEvent(event, 0))) << event << "/0";
+    }
+    EXPECT_TRUE(std::get<DomainStopped>(
+                    *lifecycleEvent(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_MIGRATED))
+                    .migrated);
+    EXPECT_FALSE(std::get<DomainStopped>(
+                     *lifecycleEvent(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_DESTROYED))
+                     .migrated);
+}
+
 TEST(LibvirtEvents, TunablePinningBecomesTypedRepins) {
     std::vector<std::string> rejected;
     auto events = tunableEvents({{"cputune.vcpupin1", "2-3,5"},
