@@ -43,6 +43,10 @@ Arbiter::Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
         }
         std::optional<TurboKnob> knob;
         try {
+            // Checked once: re-checking the files on every request cost most
+            // of a request's instructions (bench/README.md). A policy that
+            // breaks later fails its write, which is undone and refused.
+            if (auto bad = backend_->unusable(p)) throw CpufreqError(*bad);
             states_[i].steps = backend_->frequencySteps(p);
             knob = backend_->turboKnob(p);
         } catch (const CpufreqError& e) {
@@ -50,6 +54,7 @@ Arbiter::Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
             spdlog::warn("cpufreq: {} cannot be used, its CPUs will be refused: {}", p.dir,
                          e.what());
             states_[i].steps.clear();
+            states_[i].unusable = e.what();
         }
         if (knob) {
             auto [it, added] = knob_by_file.try_emplace(knob->file, knobs_.size());
@@ -103,7 +108,8 @@ std::optional<std::vector<std::size_t>> Arbiter::resolve(const CpuSet& pcpus,
             return std::nullopt;
         }
         if (states_[*p].steps.empty()) {
-            why = fmt::format("cpu{} ({}) is not usable", cpu, topology_.policy(*p).dir);
+            why = fmt::format("cpu{} ({}) is not usable: {}", cpu, topology_.policy(*p).dir,
+                              states_[*p].unusable);
             return std::nullopt;
         }
         if (std::find(out.begin(), out.end(), *p) == out.end()) out.push_back(*p);
@@ -306,7 +312,6 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
     for (std::size_t p : *policies) {
         const CpufreqPolicy& pol = topology_.policy(p);
         const PolicyState& s = states_[p];
-        if (auto bad = backend_->unusable(pol)) return refuse(who, *bad);
         auto held = s.holds.find(key);
         Hold h = held == s.holds.end() ? Hold{} : held->second;
         if (isTurbo(action)) {

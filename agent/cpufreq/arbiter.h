@@ -128,6 +128,7 @@ class Arbiter final : public PowerControl {
         // prepare() ran since the last restore. Not the same as "journaled":
         // a group whose restore failed stays journaled (originals kept).
         bool prepared = false;
+        std::string unusable;  // why the policy cannot be driven (steps empty then)
     };
     struct Wishes {
         unsigned on = 0, off = 0;

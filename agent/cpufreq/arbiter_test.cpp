@@ -221,8 +221,18 @@ TEST(CpufreqArbiter, UnknownCpuWritesNothing) {
 TEST(CpufreqArbiter, UnusablePolicyWritesNothing) {
     ArbiterTest t("acpi-cpufreq");
     t.fx.write(pol(2, "scaling_available_governors"), "performance powersave\n");  // no userspace
+    // The verdict is taken once, when the arbiter starts (the agent's start).
+    t.arbiter.reset();
+    CpufreqOptions o;
+    o.sysfs_root = t.fx.root();
+    o.state_dir = t.fx.scratch("state");
+    o.proc_root = t.fx.scratch("proc");
+    t.arbiter = makeArbiter(o);
     const auto before = t.fx.snapshot();
-    EXPECT_FALSE(t.apply(kA, {0, 1, 2}, PowerAction::Max));
+    auto refused = t.arbiter->apply(kA, CpuSet{0, 1, 2}, PowerAction::Max, kAny);
+    EXPECT_FALSE(refused.applied);
+    EXPECT_NE(refused.refusal.find("has no userspace governor"), std::string::npos)
+        << refused.refusal;
     EXPECT_EQ(t.fx.snapshot(), before);
     EXPECT_FALSE(std::filesystem::exists(t.journal));
     EXPECT_TRUE(t.apply(kA, {0, 1}, PowerAction::Max));

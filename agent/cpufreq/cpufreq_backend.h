@@ -27,7 +27,8 @@ class CpufreqBackend {
     virtual ~CpufreqBackend() = default;
 
     virtual std::string_view name() const = 0;
-    // Why the policy cannot be driven, or nullopt. Checked before any write.
+    // Why the policy cannot be driven, or nullopt. The Arbiter asks once per
+    // policy at start (a policy that breaks later fails its writes instead).
     virtual std::optional<std::string> unusable(const CpufreqPolicy& policy) const = 0;
     // The policy's files prepare()/setFrequency() may write: journaled
     // before the first write so they can be restored byte for byte.
