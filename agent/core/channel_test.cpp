@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "channel_rig.h"
 #include "clock.h"
 #include "temp_dir.h"
 #include "test_support.h"
@@ -32,13 +33,6 @@ class ChannelTest : public ::testing::Test {
         listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         EXPECT_EQ(::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
         EXPECT_EQ(::listen(listen_.get(), 1), 0);
-        VmPolicy rule;
-        rule.name_globs = {"vm"};
-        rule.requests_per_second = 0;  // unlimited
-        handler_ = std::make_unique<RequestHandler>(
-            power_, clock_, sharing_, std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
-        env_ =
-            std::make_unique<ChannelEnv>(ChannelEnv{epoll_, retries_, *handler_, peers_, kQueue});
         vcpus_ = VcpuMap({*CpuSet::parse("1")});
         guest_.name = "vm";
         guest_.uuid = "11111111-1111-1111-1111-111111111111";
@@ -57,18 +51,17 @@ class ChannelTest : public ::testing::Test {
     }
 
     // Before any member that watches an fd (libvirt's loop must exist).
-    bool loop_ = (EventLoop::registerDefaultImpl(), true);
+    static std::vector<VmPolicy> unlimitedVm() {
+        VmPolicy rule;
+        rule.name_globs = {"vm"};
+        rule.requests_per_second = 0;  // unlimited
+        return {rule};
+    }
+
+    testing::ChannelRig<SteadyClock> rig_{unlimitedVm(), kQueue};
     test::TempDir tmp_;
     const std::filesystem::path& dir_ = tmp_.path();
     UniqueFd listen_;
-    SteadyClock clock_;
-    EpollSet epoll_;
-    RetryScheduler retries_{clock_};
-    testing::FakePowerControl power_;
-    testing::FakeSharing sharing_;
-    TrustingPeerVerifier peers_;
-    std::unique_ptr<RequestHandler> handler_;
-    std::unique_ptr<ChannelEnv> env_;
     VcpuMap vcpus_;
     GuestIdentity guest_;
 };
@@ -78,7 +71,7 @@ TEST_F(ChannelTest, ManyRecordsInOneReadAreAllAnsweredToAReadingGuest) {
     desc.index = 0;
     desc.type = "unix";
     desc.source_path = (dir_ / "ch.0").string();
-    Channel ch(*env_, guest_, desc, RecordFormat::Dpdk464);
+    Channel ch(rig_.env, guest_, desc, RecordFormat::Dpdk464);
     ch.open();
     ASSERT_EQ(ch.state(), Channel::State::Connected);
     UniqueFd qemu(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));

@@ -35,6 +35,22 @@ UniqueFd connectTo(const std::filesystem::path& path) {
     return fd;
 }
 
+// One byte carrying one fd (SCM_RIGHTS), for sendmsg and recvmsg alike.
+struct FdMessage {
+    FdMessage() {
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+    }
+    FdMessage(const FdMessage&) = delete;
+    FdMessage& operator=(const FdMessage&) = delete;
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+};
+
 // Connects as uid kUser with the given groups, in a child.
 UniqueFd connectAs(const std::filesystem::path& path, std::vector<gid_t> groups) {
     int pair[2];
@@ -47,36 +63,22 @@ UniqueFd connectAs(const std::filesystem::path& path, std::vector<gid_t> groups)
             ::_exit(1);
         UniqueFd fd = connectTo(path);
         if (!fd) ::_exit(2);
-        char byte = 0;
-        iovec iov{&byte, 1};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        FdMessage m;
+        cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
         c->cmsg_len = CMSG_LEN(sizeof(int));
         int raw = fd.get();
         std::memcpy(CMSG_DATA(c), &raw, sizeof raw);
-        ::_exit(::sendmsg(pair[1], &msg, 0) == 1 ? 0 : 3);
+        ::_exit(::sendmsg(pair[1], &m.msg, 0) == 1 ? 0 : 3);
     }
     ::close(pair[1]);
     UniqueFd ours(pair[0]);
-    char byte = 0;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    FdMessage m;
     int status = 0;
-    ssize_t n = ::recvmsg(ours.get(), &msg, 0);
+    ssize_t n = ::recvmsg(ours.get(), &m.msg, 0);
     ::waitpid(child, &status, 0);
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
     if (n != 1 || c == nullptr || c->cmsg_type != SCM_RIGHTS) return {};
     int raw = -1;
     std::memcpy(&raw, CMSG_DATA(c), sizeof raw);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "channel_rig.h"
 #include "clock.h"
 #include "fake_domain_source.h"
 #include "test_support.h"
@@ -43,10 +44,7 @@ testing::FakeDomainSource::FakeDomain vm(const std::string& name, const std::str
 class DomainRegistryTest : public ::testing::Test {
   protected:
     DomainRegistryTest() {
-        handler_ = std::make_unique<RequestHandler>(
-            power_, clock_, sharing_, std::make_shared<const Policy>(std::vector<VmPolicy>{}));
-        env_ = std::make_unique<ChannelEnv>(ChannelEnv{epoll_, retries_, *handler_, peers_, 8});
-        registry_ = std::make_unique<DomainRegistry>(*env_, source_, power_);
+        registry_ = std::make_unique<DomainRegistry>(rig_.env, source_, rig_.power);
     }
 
     const Domain* find(const char* uuid) const { return registry_->find(uuid); }
@@ -57,25 +55,17 @@ class DomainRegistryTest : public ::testing::Test {
         auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         EventLoop::Timer tick([] {});
         while (!pred() && std::chrono::steady_clock::now() < until) {
-            clock_.advance(std::chrono::milliseconds(20));
+            rig_.clock.advance(std::chrono::milliseconds(20));
             tick.arm(std::chrono::milliseconds(10));
             EventLoop::runOnce();
         }
         return pred();
     }
     bool released(const char* uuid) const {
-        return std::count(power_.released.begin(), power_.released.end(), uuid) > 0;
+        return std::count(rig_.power.released.begin(), rig_.power.released.end(), uuid) > 0;
     }
 
-    bool loop_ = (EventLoop::registerDefaultImpl(), true);
-    ManualClock clock_;
-    EpollSet epoll_;
-    RetryScheduler retries_{clock_};
-    testing::FakePowerControl power_;
-    testing::FakeSharing sharing_;
-    TrustingPeerVerifier peers_;
-    std::unique_ptr<RequestHandler> handler_;
-    std::unique_ptr<ChannelEnv> env_;
+    testing::ChannelRig<ManualClock> rig_{{}, 8};
     testing::FakeDomainSource source_;
     std::unique_ptr<DomainRegistry> registry_;
 };
@@ -253,7 +243,8 @@ TEST_F(DomainRegistryTest, ADomainThatCannotBeReadIsKeptAndReadAgainLater) {
     EXPECT_GT(source_.calls, calls) << "a retry read the domain again";
     EXPECT_EQ(find(kUuid1)->vcpus.pcpus(0).toString(), "5");
     EXPECT_EQ(find(kUuid1)->channels.at(0).get(), before);
-    EXPECT_EQ(env_->retries.pending(), 2u) << "no refresh left pending, only the channels' retries";
+    EXPECT_EQ(rig_.env.retries.pending(), 2u)
+        << "no refresh left pending, only the channels' retries";
 }
 
 TEST_F(DomainRegistryTest, ALookupThatThrowsIsRetriedToo) {

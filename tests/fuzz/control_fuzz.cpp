@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "fuzz_world.h"
 #include "power_setup.h"
 #include "sysfs_fixture.h"
 
@@ -42,12 +43,7 @@ struct World {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    // One agent for the whole run; torn down at exit so the sysfs copy goes too.
-    static World* world = [] {
-        auto* w = new World();
-        std::atexit([] { delete world; });
-        return w;
-    }();
+    World* world = &vmpower::test::fuzzWorld<World>();  // one for the whole run
     std::string line(reinterpret_cast<const char*>(data), size);
     nlohmann::json request;
     try {

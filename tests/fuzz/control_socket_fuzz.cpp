@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "control_server.h"
+#include "fuzz_world.h"
 #include "temp_dir.h"
 
 namespace {
@@ -52,11 +53,7 @@ struct World {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static World* world = [] {
-        auto* w = new World();
-        std::atexit([] { delete world; });
-        return w;
-    }();
+    World* world = &vmpower::test::fuzzWorld<World>();  // one for the whole run
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
