@@ -146,7 +146,7 @@ json domainJson(const Domain& d, const DomainIntentRecord* intent) {
             {"channels", channels},
             {"problems", d.problems},
             {"host_policy", intent != nullptr && intent->host_policy ? json(*intent->host_policy)
-                                                                      : json(nullptr)}};
+                                                                     : json(nullptr)}};
 }
 
 json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {

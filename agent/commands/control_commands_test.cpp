@@ -78,12 +78,26 @@ TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
     d->vcpus = VcpuMap({CpuSet{2}, CpuSet{3}, CpuSet{4}});
     a.domains_[kUuid] = std::move(d);
     const auto at = std::chrono::system_clock::from_time_t(1796040000);  // 2026-11-30 12:00:00 UTC
-    a.intent.vcpus[0] = {VcpuIntent{0, LevelPosition{LevelPosition::Kind::Max, 0, 0}, 2600000, true},
-                         VcpuIntentRecord::Origin::Migration, at, true, "", {}};
-    a.intent.vcpus[1] = {VcpuIntent{1, LevelPosition{LevelPosition::Kind::Step, 2, 10}, 2200000, {}},
-                         VcpuIntentRecord::Origin::Guest, at, true, "", {}};
+    a.intent.vcpus[0] = {
+        VcpuIntent{0, LevelPosition{LevelPosition::Kind::Max, 0, 0}, 2600000, true},
+        VcpuIntentRecord::Origin::Migration,
+        at,
+        true,
+        "",
+        {}};
+    a.intent.vcpus[1] = {
+        VcpuIntent{1, LevelPosition{LevelPosition::Kind::Step, 2, 10}, 2200000, {}},
+        VcpuIntentRecord::Origin::Guest,
+        at,
+        true,
+        "",
+        {}};
     a.intent.vcpus[2] = {VcpuIntent{2, LevelPosition{LevelPosition::Kind::Min, 0, 0}, {}, {}},
-                         VcpuIntentRecord::Origin::Migration, at, false, "cpufreq refused: shared", {}};
+                         VcpuIntentRecord::Origin::Migration,
+                         at,
+                         false,
+                         "cpufreq refused: shared",
+                         {}};
     json shown = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
     ASSERT_EQ(shown["ok"], true) << shown.dump();
     const json& v = shown["vcpus"];

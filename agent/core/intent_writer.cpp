@@ -34,8 +34,8 @@ void IntentWriter::changed(std::string_view uuid) {
     // next loop turn (not inside the guest's request), later ones wait.
     std::chrono::milliseconds delay{0};
     if (d.last_call) {
-        auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
-            retries_.clock().now() - *d.last_call);
+        auto since = std::chrono::duration_cast<std::chrono::milliseconds>(retries_.clock().now() -
+                                                                           *d.last_call);
         delay = std::max(interval_ - since, std::chrono::milliseconds(0));
     }
     schedule(it->first, d, delay);
@@ -77,9 +77,10 @@ void IntentWriter::write(const std::string& uuid) {
         d.last_call = retries_.clock().now();
         d.backoff = std::clamp(d.backoff * 2, interval_, kIntentMaxBackoff);
         if (d.last_error != e.what()) {
-            spdlog::warn("{}: cannot write its power intent to libvirt: {} (retrying every {} ms "
-                         "at most)",
-                         uuid, e.what(), d.backoff.count());
+            spdlog::warn(
+                "{}: cannot write its power intent to libvirt: {} (retrying every {} ms "
+                "at most)",
+                uuid, e.what(), d.backoff.count());
             d.last_error = e.what();
         }
         retry(d.backoff);

@@ -94,8 +94,9 @@ TEST_F(PowerIntentAtTheRegistry, AStormOfRequestsIsAtMostOneWritePerIntervalAndE
         EventLoop::runOnce();
     }
     hold(0, 3000000, true);  // the last word: max, turbo on
-    const std::string latest = "<intent>\n  <vcpu id=\"0\" level=\"max\" khz=\"3000000\" "
-                               "turbo=\"on\"/>\n</intent>\n";
+    const std::string latest =
+        "<intent>\n  <vcpu id=\"0\" level=\"max\" khz=\"3000000\" "
+        "turbo=\"on\"/>\n</intent>\n";
     ASSERT_TRUE(turnUntil([&] { return lastWritten() == latest; })) << lastWritten();
     const auto elapsed = std::chrono::steady_clock::now() - begin;
     ASSERT_GT(requests, 1000u);
@@ -142,7 +143,7 @@ TEST_F(PowerIntentAtTheRegistry, ManyDomainsChangingAtOnceQueueTheirWritesSpaced
 
 TEST_F(PowerIntentAtTheRegistry, TheIntentIsAPositionInTheRangeTheVmMayUse) {
     start("", false);
-    hold(0, 2500000);          // one below the top of five
+    hold(0, 2500000);              // one below the top of five
     hold(1, std::nullopt, false);  // a turbo wish only
     ASSERT_TRUE(turnUntil([&] { return source_.metadata_writes.size() == 1; }));
     EXPECT_EQ(lastWritten(),
