@@ -14,6 +14,7 @@ PACKAGES="
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libedit-dev
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   busybox-static cpio gzip kmod diffutils python3
+  scdoc systemd
 "
 
 missing=""
@@ -30,7 +31,7 @@ if [ -n "$missing" ]; then
 fi
 
 if [ ! -f build/build.ninja ]; then
-    meson setup build
+    meson setup build --prefix=/usr   # `meson install` lays out a Debian host: /usr, /etc/vmpower
 fi
 if [ ! -f build-asan/build.ninja ]; then
     CC=clang CXX=clang++ meson setup build-asan \
