@@ -29,6 +29,12 @@ if [ -n "$missing" ]; then
     # With recommends: the same set the tests were developed on (QEMU modules, dnsmasq...).
     apt-get install -y -q $missing
 fi
+# promtool (tests check the metrics with it) comes only with the Prometheus
+# server; without recommends, so no node exporter daemon is pulled in.
+if ! command -v promtool >/dev/null; then
+    echo "setup: installing: prometheus (for promtool)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus
+fi
 
 if [ ! -f build/build.ninja ]; then
     meson setup build --prefix=/usr   # `meson install` lays out a Debian host: /usr, /etc/vmpower

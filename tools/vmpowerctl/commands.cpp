@@ -201,6 +201,11 @@ int reload(Invocation& inv, const Args&) {
     });
 }
 
+int metrics(Invocation& inv, const Args&) {
+    return ask(inv, {{"cmd", "metrics"}},
+               [](std::ostream& out, const json& answer) { out << answer.value("text", ""); });
+}
+
 int ping(Invocation& inv, const Args&) {
     return ask(inv, {{"cmd", "ping"}},
                [](std::ostream& out, const json&) { out << "vmpowerd is alive\n"; });
@@ -263,7 +268,7 @@ int shell(Invocation& inv, const Args&) {
     return kExitOk;
 }  // main.cpp starts the prompt for `vmpowerctl shell`
 
-constexpr std::array<CtlCommand, 22> kCommands{{
+constexpr std::array<CtlCommand, 23> kCommands{{
     {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1,
      showVm},
     {"show-cpu-freq", "", true, "CPU",
@@ -294,6 +299,7 @@ constexpr std::array<CtlCommand, 22> kCommands{{
      0, reload},
     {"version", "", false, "", "vmpowerctl's and vmpowerd's versions, the agent's commands", 0, 0,
      version},
+    {"metrics", "", false, "", "the agent's metrics in Prometheus text format", 0, 0, metrics},
     {"ping", "", false, "", "is vmpowerd answering?", 0, 0, ping},
     {"add-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1,
      zeroTouchCommand<kAddVmWhy>},
