@@ -5,6 +5,7 @@ for node_exporter pass `promtool check metrics`, and the samples say what
 happened (one guest ACKed and holding its CPU at max, one refused).
 Usage: metrics_test.py PATH/TO/vmpowerd PATH/TO/vmpowerctl"""
 
+import json
 import os
 import re
 import subprocess
@@ -117,6 +118,15 @@ class Metrics(unittest.TestCase):
         self.assertEqual(value(m, "vmpower_cpufreq_policy_stakeholders", policy="policy2"), 1)
         self.assertEqual(value(m, "vmpower_libvirt_connected"), 1)
         self.assertEqual(value(m, "vmpower_build_info"), 1)
+
+        # The dashboard shipped in data/ plots only metrics the agent has.
+        dashboard = os.path.join(vmptest.ROOT, "data", "vmpower-grafana-dashboard.json")
+        with open(dashboard) as f:
+            exprs = [t["expr"] for p in json.load(f)["panels"] for t in p["targets"]]
+        families = set(re.findall(r"^# TYPE (\S+)", m, re.M))
+        used = {n for e in exprs for n in re.findall(r"\bvmpower_\w+", e)}
+        self.assertTrue(used)
+        self.assertEqual(used - families, set(), "the dashboard plots metrics the agent lacks")
 
         # The textfile: written atomically every second, the same families.
         def fresh_file():
