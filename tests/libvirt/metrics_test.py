@@ -10,9 +10,7 @@ import os
 import re
 import subprocess
 import sys
-import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vmptest  # noqa: E402
@@ -49,26 +47,10 @@ def promtool(text):
 class Metrics(unittest.TestCase):
     def setUp(self):
         self.scratch = vmptest.Scratch()
-        self.qemu = {}
-        domains = ""
-        for name, cpu in GUESTS.items():
-            path = os.path.join(self.scratch.path, name + ".0")
-            self.qemu[name] = vmptest.QemuEnd(path)
-            domains += f"""<domain type='test'><name>{name}</name><uuid>{uuid.uuid4()}</uuid>
-  <memory>1048576</memory><vcpu placement='static'>1</vcpu>
-  <cputune><vcpupin vcpu='0' cpuset='{cpu}'/><emulatorpin cpuset='{cpu}'/></cputune>
-  <os><type>hvm</type></os><devices><controller type='virtio-serial' index='0'/>
-  <channel type='unix'><source mode='bind' path='{path}'/>
-  <target type='virtio' name='virtio.serial.port.poweragent.0'/></channel></devices></domain>
-"""
-        node = os.path.join(self.scratch.path, "node.xml")
-        with open(node, "w") as f:
-            f.write("<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
-                    "<cores>4</cores><threads>1</threads><active>4</active></cpu>"
-                    + domains + "</node>\n")
+        uri, self.qemu = vmptest.test_driver_guests(self.scratch, GUESTS)
         self.textfile = os.path.join(self.scratch.path, "vmpower.prom")
         self.agent = vmptest.Agent(
-            VMPOWERD, self.scratch, uri="test://" + node, extra_vms=RULES,
+            VMPOWERD, self.scratch, uri=uri, extra_vms=RULES,
             agent_extra=("  verify_channel_peer: false\n  host_cpus: \"\"\n"
                          f"  metrics_textfile: {self.textfile}\n  metrics_interval: 1\n"))
 

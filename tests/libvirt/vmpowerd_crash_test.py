@@ -13,7 +13,6 @@ import signal
 import sys
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vmptest  # noqa: E402
@@ -29,24 +28,7 @@ GUESTS = {"a": "1", "c": "2", "d": "3"}
 class KilledAtRandom(unittest.TestCase):
     def setUp(self):
         self.scratch = vmptest.Scratch()
-        self.qemu = {}
-        domains = ""
-        for name, cpu in GUESTS.items():
-            path = os.path.join(self.scratch.path, name + ".0")
-            self.qemu[name] = vmptest.QemuEnd(path)
-            domains += f"""<domain type='test'><name>{name}</name><uuid>{uuid.uuid4()}</uuid>
-  <memory>1048576</memory><vcpu placement='static'>1</vcpu>
-  <cputune><vcpupin vcpu='0' cpuset='{cpu}'/><emulatorpin cpuset='{cpu}'/></cputune>
-  <os><type>hvm</type></os><devices><controller type='virtio-serial' index='0'/>
-  <channel type='unix'><source mode='bind' path='{path}'/>
-  <target type='virtio' name='virtio.serial.port.poweragent.0'/></channel></devices></domain>
-"""
-        node = os.path.join(self.scratch.path, "node.xml")
-        with open(node, "w") as f:
-            f.write("<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
-                    "<cores>4</cores><threads>1</threads><active>4</active></cpu>"
-                    + domains + "</node>\n")
-        self.uri = "test://" + node
+        self.uri, self.qemu = vmptest.test_driver_guests(self.scratch, GUESTS)
         self.agent = None
 
     def tearDown(self):

@@ -237,3 +237,26 @@ class QemuEnd:
         if self.conn:
             self.conn.close()
         self.listener.close()
+
+
+def test_driver_guests(scratch, guests):
+    """A test:/// node with one single-vCPU domain per guest ({name: pCPU}),
+    each pinned (vCPU and emulator) to its pCPU with one power channel whose
+    QEMU end the test plays. Returns (uri, {name: QemuEnd})."""
+    qemu, domains = {}, ""
+    for name, cpu in guests.items():
+        path = os.path.join(scratch.path, name + ".0")
+        qemu[name] = QemuEnd(path)
+        domains += f"""<domain type='test'><name>{name}</name><uuid>{uuid.uuid4()}</uuid>
+  <memory>1048576</memory><vcpu placement='static'>1</vcpu>
+  <cputune><vcpupin vcpu='0' cpuset='{cpu}'/><emulatorpin cpuset='{cpu}'/></cputune>
+  <os><type>hvm</type></os><devices><controller type='virtio-serial' index='0'/>
+  <channel type='unix'><source mode='bind' path='{path}'/>
+  <target type='virtio' name='virtio.serial.port.poweragent.0'/></channel></devices></domain>
+"""
+    node = os.path.join(scratch.path, "node.xml")
+    with open(node, "w") as f:
+        f.write("<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
+                "<cores>4</cores><threads>1</threads><active>4</active></cpu>"
+                + domains + "</node>\n")
+    return "test://" + node, qemu
