@@ -24,7 +24,7 @@ namespace vmpower {
 
 // Why 250 ms: a metadata write costs libvirtd a job, a rewrite of the
 // domain's status XML file and an event to every client, and costs our one
-// loop the round trip (1.4-19 ms, median 10 ms, on a loaded test machine:
+// loop the round trip (1.4-190 ms, median 10-16 ms, on a loaded shared test machine:
 // docs/operations.md); four a second per busy domain is little, and a level
 // changed just before an operator starts a migration is in the metadata a
 // quarter of a second later.

@@ -33,29 +33,15 @@ class Host {
         baseline = fixture_->snapshot();
         std::string domains;
         for (const VmSpec& vm : vms) {
-            std::string pins, channels;
+            std::vector<std::filesystem::path> paths;
             for (std::size_t v = 0; v < vm.pins.size(); ++v) {
-                pins += "<vcpupin vcpu='" + std::to_string(v) + "' cpuset='" + vm.pins[v] + "'/>";
                 const std::string key = vm.name + "." + std::to_string(v);
                 qemu[key] = std::make_unique<QemuEnd>(dir_.path() / key);
-                channels += "<channel type='unix'><source mode='bind' path='" +
-                            (dir_.path() / key).string() +
-                            "'/><target type='virtio' name='virtio.serial.port.poweragent." +
-                            std::to_string(v) + "'/></channel>";
+                paths.push_back(dir_.path() / key);
             }
-            domains += "<domain type='test'><name>" + vm.name + "</name><uuid>" + vm.uuid +
-                       "</uuid><metadata>" + vm.metadata +
-                       "</metadata><memory>1048576</memory><vcpu placement='static'>" +
-                       std::to_string(vm.pins.size()) + "</vcpu><cputune>" + pins +
-                       "<emulatorpin cpuset='" + vm.emulator +
-                       "'/></cputune><os><type>hvm</type></os><devices>"
-                       "<controller type='virtio-serial' index='0'/>" +
-                       channels + "</devices></domain>\n";
+            domains += testDomainXml(vm.name, vm.uuid, vm.pins, vm.emulator, paths, vm.metadata);
         }
-        writeFile(dir_.path() / "node.xml",
-                  "<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
-                  "<cores>4</cores><threads>1</threads><active>4</active></cpu>" +
-                      domains + "</node>\n");
+        writeFile(dir_.path() / "node.xml", fourCpuNodeXml(domains));
         const auto config = dir_.path() / "vmpower.yaml";
         writeFile(config, agentYaml(dir_.path(), fixture_->root(), false, rules));
         Config cfg = loadConfig(config);
