@@ -104,6 +104,14 @@ def wait_results(guest, side, count, after, timeout):
     return guest.console_results(side)[after:]
 
 
+def cpu_freq(agent, pcpu):
+    """vmpowerctl show-cpu-freq: the level, stakeholders and holds of a pCPU."""
+    reply = agent.request({"cmd": "show-cpu-freq", "cpu": int(pcpu)})
+    if not reply.get("ok"):
+        fail(f"show-cpu-freq {pcpu} on {agent.host.name}: {reply}")
+    return reply
+
+
 def channel(agent, name):
     dom = agent.domain(name)
     return dom["channels"][0] if dom and dom["channels"] else None
@@ -113,6 +121,7 @@ def cancelled_migration(hosts, guest, agents, events):
     """A slowed migration aborted while B holds the incoming QEMU."""
     agent_a, agent_b = agents
     before_a, before_b = tree_snapshot(agent_a.sysfs), tree_snapshot(agent_b.sysfs)
+    holds_a, holds_b = cpu_freq(agent_a, PIN_A), cpu_freq(agent_b, PIN_B)
     answered = channel(agent_a, guest.name)["answered"]
     dest_xml = guest.destination_xml(hosts.a, {0: PIN_B})
     t0 = time.time()
@@ -152,6 +161,10 @@ def cancelled_migration(hosts, guest, agents, events):
                  f"{tree_diff(before_b, tree_snapshot(agent_b.sysfs))}")
         time.sleep(0.1)
     check(True, "B has no domain and its sysfs tree is as found")
+    check(cpu_freq(agent_a, PIN_A) == holds_a,
+          f"A's vmpowerd holds pCPU {PIN_A} as before: {holds_a['policy']['holds']}")
+    check(cpu_freq(agent_b, PIN_B) == holds_b,
+          f"B's vmpowerd holds nothing on pCPU {PIN_B}, as before: {holds_b['policy']['holds']}")
     check(hosts.b.virsh("list", "--all", "--name").stdout.strip() == "",
           "B lists no domain")
 
