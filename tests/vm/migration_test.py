@@ -68,7 +68,7 @@ def check(cond, what):
 
 class Expectations:
     """Checks that do not depend on each other: all are run and reported,
-    then the first failures fail the test together."""
+    then the test fails with all of them at once."""
 
     def __init__(self):
         self.failed = []
