@@ -183,6 +183,7 @@ def migration(hosts, guest, agents, events, pristine_a):
                              timeout=120)
         t_done = time.time()
         check(out.returncode == 0, f"virsh migrate succeeded ({out.stderr.strip()})")
+        t_started = events[1].wait(r"lifecycle.*Started Migrated", 10, after=t0)
         t_resumed = events[1].wait(r"lifecycle.*Resumed Migrated", 10, after=t0)
         t_stopped = events[0].wait(r"lifecycle.*Stopped Migrated", 15, after=t0)
         time.sleep(1.5)  # let both levels settle past the bounds asserted below
@@ -227,9 +228,15 @@ def migration(hosts, guest, agents, events, pristine_a):
     ch = channel(agent_b, guest.name) or {"answered": -1}
     expect(ch["answered"] >= len(after),
            f"B's vmpowerd answered them ({len(after)} after the first reply on B's console): {ch}")
-    vcpus = (agent_b.domain(guest.name) or {}).get("vcpus")
-    expect(vcpus == [{"vcpu": 0, "pcpus": PIN_B}], f"B maps vCPU 0 to pCPU {PIN_B}: {vcpus}")
-    print(f"figures: virsh migrate {t_done - t0:.2f} s, RESUMED_MIGRATED -> B at max "
+    vcpus = (agent_b.domain(guest.name) or {}).get("vcpus") or [{}]
+    expect([(v.get("vcpu"), v.get("pcpus")) for v in vcpus] == [(0, PIN_B)],
+           f"B maps vCPU 0 to pCPU {PIN_B}: {vcpus}")
+    shown = agent_b.request({"cmd": "show-vm", "name": guest.name})
+    came_from = ((shown.get("vcpus") or [{}])[0].get("intent") or {}).get("from", "")
+    expect("restored from migration" in came_from,
+           f"B's show-vm says vCPU 0's level was restored from migration: {came_from!r}")
+    print(f"figures: virsh migrate {t_done - t0:.2f} s, STARTED_MIGRATED -> RESUMED_MIGRATED "
+          f"{(t_resumed - t_started) * 1000:.0f} ms, RESUMED_MIGRATED -> B at max "
           f"{delay * 1000:.0f} ms, STOPPED_MIGRATED -> A restored "
           f"{(t_a_back - t_stopped) * 1000:.0f} ms", flush=True)
     expect.done()
