@@ -12,7 +12,8 @@ bool plausible(const LevelPosition& p) {
 std::optional<LevelPosition> positionOf(std::uint32_t khz, std::span<const std::uint32_t> allowed) {
     if (allowed.empty()) return std::nullopt;
     auto above = std::upper_bound(allowed.begin(), allowed.end(), khz);
-    const std::size_t index = above == allowed.begin() ? 0 : static_cast<std::size_t>(above - allowed.begin()) - 1;
+    const std::size_t index =
+        above == allowed.begin() ? 0 : static_cast<std::size_t>(above - allowed.begin()) - 1;
     const std::size_t n = allowed.size();
     if (index + 1 == n) return LevelPosition{LevelPosition::Kind::Max, 0, 0};
     if (index == 0) return LevelPosition{LevelPosition::Kind::Min, 0, 0};
@@ -41,8 +42,8 @@ std::uint32_t levelAt(const LevelPosition& p, std::span<const std::uint32_t> all
 
 std::string describe(const LevelPosition& p) {
     if (p.kind != LevelPosition::Kind::Step) return std::string(nameIn(kLevelKindNames, p.kind));
-    return std::to_string(p.from_top) + (p.from_top == 1 ? " step" : " steps") +
-           " below max (of " + std::to_string(p.of) + ")";
+    return std::to_string(p.from_top) + (p.from_top == 1 ? " step" : " steps") + " below max (of " +
+           std::to_string(p.of) + ")";
 }
 
 }  // namespace vmpower

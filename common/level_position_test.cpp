@@ -51,9 +51,9 @@ TEST(LevelPosition, AStepKeepsItsShareOfTheRange) {
 
 TEST(LevelPosition, ImplausibleStepsAreRecognised) {
     EXPECT_TRUE(plausible({Kind::Step, 1, 3}));
-    EXPECT_FALSE(plausible({Kind::Step, 0, 3}));   // that is max
-    EXPECT_FALSE(plausible({Kind::Step, 2, 3}));   // that is min
-    EXPECT_FALSE(plausible({Kind::Step, 1, 2}));   // no middle
+    EXPECT_FALSE(plausible({Kind::Step, 0, 3}));  // that is max
+    EXPECT_FALSE(plausible({Kind::Step, 2, 3}));  // that is min
+    EXPECT_FALSE(plausible({Kind::Step, 1, 2}));  // no middle
     EXPECT_FALSE(plausible({Kind::Step, 5, kMaxLevelSteps + 1}));
     // Never trusted: an implausible step means the top, not an out-of-range index.
     EXPECT_EQ(levelAt({Kind::Step, 4000000000u, 3}, kThree), 3000000u);

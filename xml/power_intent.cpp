@@ -34,7 +34,8 @@ std::vector<Found> intentElements(pugi::xml_node domain) {
         for (pugi::xml_node e = m.first_child(); e; e = e.next_sibling()) {
             if (e.type() != pugi::node_element) continue;
             auto prefix = ourPrefix(e);
-            if (prefix && std::string_view(e.name()) == *prefix + "intent") out.push_back({e, *prefix});
+            if (prefix && std::string_view(e.name()) == *prefix + "intent")
+                out.push_back({e, *prefix});
         }
     }
     return out;

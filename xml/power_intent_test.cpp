@@ -57,7 +57,8 @@ TEST(PowerIntent, WrittenThenReadBackAsLibvirtKeepsIt) {
 
 TEST(PowerIntent, FoundByNamespaceWhateverThePrefix) {
     PowerIntentReading r = readPowerIntent(domainWith(
-        "<other:intent xmlns:other='urn:someone:else'><other:vcpu id='0' level='max'/></other:intent>"
+        "<other:intent xmlns:other='urn:someone:else'><other:vcpu id='0' "
+        "level='max'/></other:intent>"
         "<p:intent xmlns:p='urn:vmpower:intent:1'><p:vcpu id='2' level='min'/></p:intent>"));
     ASSERT_TRUE(r.intent.has_value());
     ASSERT_EQ(r.intent->vcpus.size(), 1u);
@@ -104,8 +105,7 @@ TEST(PowerIntent, BadEntriesAreIgnoredOneByOneWithAQuotedReason) {
               std::string::npos)
         << all;
     EXPECT_NE(all.find("<vcpu id='99999'>"), std::string::npos) << all;
-    EXPECT_NE(all.find("vCPU 1: level step needs 1 <= from-top <= of-2"), std::string::npos)
-        << all;
+    EXPECT_NE(all.find("vCPU 1: level step needs 1 <= from-top <= of-2"), std::string::npos) << all;
     EXPECT_NE(all.find("vCPU 2: turbo 'maybe' is not on|off"), std::string::npos) << all;
     EXPECT_NE(all.find("vCPU 3: neither a level nor a turbo wish"), std::string::npos) << all;
     EXPECT_NE(all.find("vCPU 4: khz '-5' is not a frequency"), std::string::npos) << all;
@@ -139,17 +139,16 @@ TEST(PowerIntent, TwoIntentsOrTooManyEntriesAreNotTrusted) {
 }
 
 TEST(PowerIntent, HostPolicyIsKeptForLaterAndWrittenBack) {
-    PowerIntentReading r = readPowerIntent(domainWith(asLibvirtStoresIt(
-        "<vmpower-intent:host-policy name='latency-critical'/>"
-        "<vmpower-intent:host-policy name='second'/>"
-        "<vmpower-intent:vcpu id='0' level='max'/>")));
+    PowerIntentReading r = readPowerIntent(
+        domainWith(asLibvirtStoresIt("<vmpower-intent:host-policy name='latency-critical'/>"
+                                     "<vmpower-intent:host-policy name='second'/>"
+                                     "<vmpower-intent:vcpu id='0' level='max'/>")));
     ASSERT_TRUE(r.intent.has_value());
     EXPECT_EQ(r.intent->host_policy, "latency-critical");
     EXPECT_NE(problemsOf(r).find("<host-policy name='second'> ignored"), std::string::npos);
     EXPECT_NE(powerIntentElement(*r.intent).find("<host-policy name=\"latency-critical\"/>"),
               std::string::npos);
-    r = readPowerIntent(domainWith(
-        asLibvirtStoresIt("<vmpower-intent:host-policy name='a\"b'/>")));
+    r = readPowerIntent(domainWith(asLibvirtStoresIt("<vmpower-intent:host-policy name='a\"b'/>")));
     ASSERT_TRUE(r.intent.has_value());
     EXPECT_FALSE(r.intent->host_policy.has_value());
 }

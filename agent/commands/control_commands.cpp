@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "level_position.h"
+#include "agent_metrics.h"
 #include "power_action.h"
 #include "power_channel.h"
 #include "record_format.h"
@@ -146,7 +147,7 @@ json domainJson(const Domain& d, const DomainIntentRecord* intent) {
             {"channels", channels},
             {"problems", d.problems},
             {"host_policy", intent != nullptr && intent->host_policy ? json(*intent->host_policy)
-                                                                      : json(nullptr)}};
+                                                                     : json(nullptr)}};
 }
 
 json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {
@@ -364,7 +365,11 @@ struct Command {
     bool read_only;  // allowed to the control socket's read-only group
 };
 
-constexpr std::array<Command, 12> kCommands{{
+json metrics(Ops& a, const json&) {
+    return {{"ok", true}, {"text", renderAgentMetrics(a)}};
+}
+
+constexpr std::array<Command, 13> kCommands{{
     {"ping", &ping, true},
     {"version", &version, true},
     {"state", &state, true},
@@ -377,6 +382,7 @@ constexpr std::array<Command, 12> kCommands{{
     {"set-query", &setQuery, false},
     {"show-policy", &showPolicy, true},
     {"reload", &reload, false},
+    {"metrics", &metrics, true},
 }};
 
 json version(Ops&, const json&) {

@@ -38,6 +38,8 @@ class FakeAgent final : public AgentOperations {
     const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
         return uuid == kUuid && !intent.vcpus.empty() ? &intent : nullptr;
     }
+    const AgentTelemetry& telemetry() const override { return telemetry_; }
+    AgentTelemetry telemetry_;
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override {
         return power_.apply(Requester{std::string(kOperatorUuid), cpu}, CpuSet{cpu}, action, {});
     }
@@ -78,12 +80,26 @@ TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
     d->vcpus = VcpuMap({CpuSet{2}, CpuSet{3}, CpuSet{4}});
     a.domains_[kUuid] = std::move(d);
     const auto at = std::chrono::system_clock::from_time_t(1796040000);  // 2026-11-30 12:00:00 UTC
-    a.intent.vcpus[0] = {VcpuIntent{0, LevelPosition{LevelPosition::Kind::Max, 0, 0}, 2600000, true},
-                         VcpuIntentRecord::Origin::Migration, at, true, "", {}};
-    a.intent.vcpus[1] = {VcpuIntent{1, LevelPosition{LevelPosition::Kind::Step, 2, 10}, 2200000, {}},
-                         VcpuIntentRecord::Origin::Guest, at, true, "", {}};
+    a.intent.vcpus[0] = {
+        VcpuIntent{0, LevelPosition{LevelPosition::Kind::Max, 0, 0}, 2600000, true},
+        VcpuIntentRecord::Origin::Migration,
+        at,
+        true,
+        "",
+        {}};
+    a.intent.vcpus[1] = {
+        VcpuIntent{1, LevelPosition{LevelPosition::Kind::Step, 2, 10}, 2200000, {}},
+        VcpuIntentRecord::Origin::Guest,
+        at,
+        true,
+        "",
+        {}};
     a.intent.vcpus[2] = {VcpuIntent{2, LevelPosition{LevelPosition::Kind::Min, 0, 0}, {}, {}},
-                         VcpuIntentRecord::Origin::Migration, at, false, "cpufreq refused: shared", {}};
+                         VcpuIntentRecord::Origin::Migration,
+                         at,
+                         false,
+                         "cpufreq refused: shared",
+                         {}};
     json shown = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
     ASSERT_EQ(shown["ok"], true) << shown.dump();
     const json& v = shown["vcpus"];
@@ -201,6 +217,29 @@ TEST(ControlCommands, ChannelIndexAndActionUseTheSharedDefinitions) {
               std::string::npos)
         << bad;
     EXPECT_TRUE(a.power_.calls.empty());
+}
+
+}  // namespace
+}  // namespace vmpower
+
+namespace vmpower {
+namespace {
+
+TEST(ControlCommands, MetricsAreReadOnlyPrometheusText) {
+    FakeAgent a;
+    a.telemetry_.reloads_refused = 2;
+    a.telemetry_.events["started"] = 5;
+    json r = runControlCommand(a, {{"cmd", "metrics"}}, ControlAccess::ReadOnly);
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    const std::string text = r["text"];
+    for (const char* line : {"# TYPE vmpower_build_info gauge\n",
+                             "vmpower_config_reloads_total{result=\"refused\"} 2\n",
+                             "vmpower_libvirt_events_total{type=\"started\"} 5\n",
+                             "vmpower_libvirt_events_total{type=\"device_removed\"} 0\n",
+                             "vmpower_libvirt_connected{uri=\"test:///x\"} 1\n",
+                             "vmpower_channels{state=\"connected\"} 0\n"}) {
+        EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+    }
 }
 
 }  // namespace

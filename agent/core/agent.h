@@ -76,6 +76,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
         return registry_->intents().find(uuid);
     }
+    const AgentTelemetry& telemetry() const override { return telemetry_; }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
@@ -96,6 +97,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
         }
     };
     void setUpSignals();
+    void writeMetricsTextfile();
 
     AgentOptions options_;
     Config config_;
@@ -111,6 +113,8 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<LibvirtHypervisor> hypervisor_;
     std::unique_ptr<DomainRegistry> registry_;
     std::unique_ptr<ControlServer> control_;
+    AgentTelemetry telemetry_;
+    std::unique_ptr<EventLoop::Timer> metrics_timer_;  // agent.metrics_textfile
     UniqueFd signal_fd_;
     EventLoop::Watch signal_watch_;
     bool ready_ = false;

@@ -34,15 +34,21 @@ void IntentWriter::changed(std::string_view uuid) {
     // next loop turn (not inside the guest's request), later ones wait.
     std::chrono::milliseconds delay{0};
     if (d.last_call) {
-        auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
-            retries_.clock().now() - *d.last_call);
+        auto since = std::chrono::duration_cast<std::chrono::milliseconds>(retries_.clock().now() -
+                                                                           *d.last_call);
         delay = std::max(interval_ - since, std::chrono::milliseconds(0));
     }
     schedule(it->first, d, delay);
 }
 
 void IntentWriter::schedule(const std::string& uuid, Domain& d, std::chrono::milliseconds delay) {
-    d.pending = retries_.schedule(delay, [this, uuid] { write(uuid); });
+    // Each write takes the next free slot, kIntentWriteSpacing apart.
+    const Clock::TimePoint now = retries_.clock().now();
+    Clock::TimePoint at = now + delay;
+    if (next_slot_ && *next_slot_ > at) at = *next_slot_;
+    next_slot_ = at + kIntentWriteSpacing;
+    d.pending = retries_.schedule(std::chrono::ceil<std::chrono::milliseconds>(at - now),
+                                  [this, uuid] { write(uuid); });
 }
 
 void IntentWriter::write(const std::string& uuid) {
@@ -52,8 +58,18 @@ void IntentWriter::write(const std::string& uuid) {
     d.pending = 0;
     const std::string element = render_(uuid);
     if (d.held && *d.held == element) return;  // libvirt holds it already
+    // A write before this one ran late: keep the spacing all the same.
+    const Clock::TimePoint now = retries_.clock().now();
+    if (last_write_start_ && now - *last_write_start_ < kIntentWriteSpacing) {
+        schedule(uuid, d,
+                 std::chrono::ceil<std::chrono::milliseconds>(kIntentWriteSpacing -
+                                                              (now - *last_write_start_)));
+        return;
+    }
+    last_write_start_ = now;
     auto retry = [&](std::chrono::milliseconds delay) { schedule(uuid, d, delay); };
     MetadataWrite result;
+    const auto call = std::chrono::steady_clock::now();
     try {
         result = source_.setPowerIntent(uuid, element);
     } catch (const std::exception& e) {
@@ -61,9 +77,10 @@ void IntentWriter::write(const std::string& uuid) {
         d.last_call = retries_.clock().now();
         d.backoff = std::clamp(d.backoff * 2, interval_, kIntentMaxBackoff);
         if (d.last_error != e.what()) {
-            spdlog::warn("{}: cannot write its power intent to libvirt: {} (retrying every {} ms "
-                         "at most)",
-                         uuid, e.what(), d.backoff.count());
+            spdlog::warn(
+                "{}: cannot write its power intent to libvirt: {} (retrying every {} ms "
+                "at most)",
+                uuid, e.what(), d.backoff.count());
             d.last_error = e.what();
         }
         retry(d.backoff);
@@ -92,7 +109,10 @@ void IntentWriter::write(const std::string& uuid) {
         spdlog::info("{}: power intent written to libvirt again", uuid);
         d.last_error.clear();
     }
-    spdlog::debug("{}: power intent written ({} bytes)", uuid, element.size());
+    spdlog::debug("{}: power intent written ({} bytes, {} us)", uuid, element.size(),
+                  std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - call)
+                      .count());
 }
 
 }  // namespace vmpower

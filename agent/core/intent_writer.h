@@ -23,11 +23,16 @@
 namespace vmpower {
 
 // Why 250 ms: a metadata write costs libvirtd a job, a rewrite of the
-// domain's status XML file and an event to every client (about 1 ms each,
-// measured: docs/operations.md); four a second per busy domain is noise for
-// libvirtd, and a level changed just before an operator starts a migration
-// is in the metadata a quarter of a second later.
+// domain's status XML file and an event to every client, and costs our one
+// loop the round trip (1.4-19 ms, median 10 ms, on a loaded test machine:
+// docs/operations.md); four a second per busy domain is little, and a level
+// changed just before an operator starts a migration is in the metadata a
+// quarter of a second later.
 inline constexpr std::chrono::milliseconds kIntentWriteInterval{250};
+// And at most one write per 50 ms over all domains: with many domains
+// changing at once their writes queue up (each later, still the latest)
+// instead of the loop spending most of its time inside libvirt calls.
+inline constexpr std::chrono::milliseconds kIntentWriteSpacing{50};
 // A domain busy with a job (a migration takes seconds): asked again then.
 inline constexpr std::chrono::milliseconds kIntentBusyRetry{1000};
 inline constexpr std::chrono::milliseconds kIntentMaxBackoff{10'000};
@@ -74,6 +79,8 @@ class IntentWriter {
     Render render_;
     std::chrono::milliseconds interval_;
     std::map<std::string, Domain, std::less<>> domains_;
+    std::optional<Clock::TimePoint> next_slot_;  // the earliest the next write may run
+    std::optional<Clock::TimePoint> last_write_start_;
     Stats stats_;
 };
 

@@ -34,7 +34,8 @@ std::string intentTimeText(std::chrono::system_clock::time_point t) {
 PowerIntentKeeper::PowerIntentKeeper(DomainSource& source, PowerControl& power,
                                      RetryScheduler& retries, std::chrono::milliseconds interval)
     : power_(power),
-      writer_(source, retries, [this](std::string_view uuid) { return render(uuid); }, interval) {}
+      writer_(
+          source, retries, [this](std::string_view uuid) { return render(uuid); }, interval) {}
 
 const DomainIntentRecord* PowerIntentKeeper::find(std::string_view uuid) const {
     auto it = domains_.find(uuid);
@@ -65,12 +66,9 @@ void PowerIntentKeeper::applied(const GuestIdentity& guest, const Requester& who
             }
             intent.level = positionOf(*held.khz, allowed);
         }
-        dom->second.vcpus[who.vcpu] = VcpuIntentRecord{intent,
-                                                       VcpuIntentRecord::Origin::Guest,
-                                                       std::chrono::system_clock::now(),
-                                                       true,
-                                                       {},
-                                                       held};
+        dom->second.vcpus[who.vcpu] = VcpuIntentRecord{
+            intent, VcpuIntentRecord::Origin::Guest, std::chrono::system_clock::now(), true, {},
+            held};
     }
     writer_.changed(guest.uuid);
 }
@@ -104,9 +102,10 @@ void PowerIntentKeeper::started(const Domain& d, const DomainSnapshot& snap, boo
         }
         // Only a live migration carries intent; this one is from an earlier
         // run (a persistent definition that kept it). Never applied.
-        spdlog::info("{}: started normally: ignoring the power intent in its XML (from an earlier "
-                     "run) and removing it",
-                     d.identity.name);
+        spdlog::info(
+            "{}: started normally: ignoring the power intent in its XML (from an earlier "
+            "run) and removing it",
+            d.identity.name);
         writer_.assume(uuid, std::nullopt);
         writer_.changed(uuid);
         return;
@@ -114,7 +113,8 @@ void PowerIntentKeeper::started(const Domain& d, const DomainSnapshot& snap, boo
     for (const auto& p : reading.problems) spdlog::warn("{}: {}", d.identity.name, p);
     if (!reading.intent || reading.intent->empty()) {
         spdlog::info("{}: arrived by live migration with no power intent", d.identity.name);
-        writer_.assume(uuid, reading.intent ? std::optional<std::string>(std::string()) : std::nullopt);
+        writer_.assume(uuid,
+                       reading.intent ? std::optional<std::string>(std::string()) : std::nullopt);
         return;
     }
     restore(d, *reading.intent, policy, sharing, record);
@@ -127,24 +127,27 @@ void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent, cons
     const std::string& name = d.identity.name;
     const auto now = std::chrono::system_clock::now();
     if (intent.host_policy) {
-        spdlog::info("{}: its power intent names host policy '{}': not applied (this agent has no "
-                     "host policies)",
-                     name, *intent.host_policy);
+        spdlog::info(
+            "{}: its power intent names host policy '{}': not applied (this agent has no "
+            "host policies)",
+            name, *intent.host_policy);
         record.host_policy = intent.host_policy;
     }
     for (const VcpuIntent& v : intent.vcpus) {
         if (v.vcpu >= d.vcpus.vcpuCount()) {
-            spdlog::warn("{}: power intent from migration names vCPU {} but the domain has {} "
-                         "here; ignored",
-                         name, v.vcpu, d.vcpus.vcpuCount());
+            spdlog::warn(
+                "{}: power intent from migration names vCPU {} but the domain has {} "
+                "here; ignored",
+                name, v.vcpu, d.vcpus.vcpuCount());
             continue;
         }
-        RestoreVerdict verdict = restoreVcpuWish(policy, d.identity, v.vcpu, {v.level, v.turbo},
-                                                 power_, sharing);
-        VcpuIntentRecord rec{v, VcpuIntentRecord::Origin::Migration, now, verdict.applied,
-                             verdict.refusal, {}};
+        RestoreVerdict verdict =
+            restoreVcpuWish(policy, d.identity, v.vcpu, {v.level, v.turbo}, power_, sharing);
+        VcpuIntentRecord rec{
+            v, VcpuIntentRecord::Origin::Migration, now, verdict.applied, verdict.refusal, {}};
         const CpuSet& pcpus = d.vcpus.pcpus(v.vcpu);
-        if (!pcpus.empty()) rec.held = power_.heldBy(Requester{d.identity.uuid, v.vcpu}, pcpus.cpus().front());
+        if (!pcpus.empty())
+            rec.held = power_.heldBy(Requester{d.identity.uuid, v.vcpu}, pcpus.cpus().front());
         if (verdict.applied) {
             spdlog::info("{}: vCPU {}: power intent restored from migration: {}{} on pCPUs {}",
                          name, v.vcpu, wishText(v),

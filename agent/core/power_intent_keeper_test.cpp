@@ -94,8 +94,9 @@ TEST_F(PowerIntentAtTheRegistry, AStormOfRequestsIsAtMostOneWritePerIntervalAndE
         EventLoop::runOnce();
     }
     hold(0, 3000000, true);  // the last word: max, turbo on
-    const std::string latest = "<intent>\n  <vcpu id=\"0\" level=\"max\" khz=\"3000000\" "
-                               "turbo=\"on\"/>\n</intent>\n";
+    const std::string latest =
+        "<intent>\n  <vcpu id=\"0\" level=\"max\" khz=\"3000000\" "
+        "turbo=\"on\"/>\n</intent>\n";
     ASSERT_TRUE(turnUntil([&] { return lastWritten() == latest; })) << lastWritten();
     const auto elapsed = std::chrono::steady_clock::now() - begin;
     ASSERT_GT(requests, 1000u);
@@ -120,9 +121,29 @@ TEST_F(PowerIntentAtTheRegistry, AStormOfRequestsIsAtMostOneWritePerIntervalAndE
     EXPECT_EQ(record().vcpus.at(0).origin, VcpuIntentRecord::Origin::Guest);
 }
 
+TEST_F(PowerIntentAtTheRegistry, ManyDomainsChangingAtOnceQueueTheirWritesSpacedApart) {
+    std::vector<std::string> uuids;
+    for (int i = 0; i < 6; ++i) {
+        std::string uuid = "11111111-1111-1111-1111-00000000000" + std::to_string(i);
+        std::string xml = domainXml();
+        xml.replace(xml.find(kUuid), std::string(kUuid).size(), uuid);
+        source_.add(uuid, {"vm" + std::to_string(i), xml, {{CpuSet{2}, CpuSet{3}}}, true});
+        registry_->onEvent(uuid, DomainStarted{});
+        rig_.power.held[{uuid, 0, 2}] = HeldRequest{3000000, {}};
+        registry_->onApplied(registry_->find(uuid)->identity, Requester{uuid, 0}, CpuSet{2}, {});
+        uuids.push_back(uuid);
+    }
+    ASSERT_TRUE(turnUntil([&] { return source_.metadata_writes.size() == uuids.size(); }));
+    const auto& writes = source_.metadata_writes;
+    for (std::size_t i = 1; i < writes.size(); ++i) {
+        EXPECT_GE(writes[i].at - writes[i - 1].at, kIntentWriteSpacing) << "write " << i;
+        EXPECT_NE(writes[i].uuid, writes[i - 1].uuid);
+    }
+}
+
 TEST_F(PowerIntentAtTheRegistry, TheIntentIsAPositionInTheRangeTheVmMayUse) {
     start("", false);
-    hold(0, 2500000);          // one below the top of five
+    hold(0, 2500000);              // one below the top of five
     hold(1, std::nullopt, false);  // a turbo wish only
     ASSERT_TRUE(turnUntil([&] { return source_.metadata_writes.size() == 1; }));
     EXPECT_EQ(lastWritten(),

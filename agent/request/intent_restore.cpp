@@ -41,8 +41,8 @@ RestoreVerdict restoreVcpuWish(const Policy& policy, const GuestIdentity& guest,
             decideVcpuPower(*rule, guest, vcpu, checkedAction(*rule, *wish.level), sharing);
         if (!d.target) return refused(d.refusal);
         const PowerTarget& t = *d.target;
-        PowerAction action = wish.level->kind == LevelPosition::Kind::Min ? PowerAction::Min
-                                                                          : PowerAction::Max;
+        PowerAction action =
+            wish.level->kind == LevelPosition::Kind::Min ? PowerAction::Min : PowerAction::Max;
         FrequencyLimits limits = rule->limits;
         // A step: the step its position means among the frequencies this
         // VM may use here, held as "the highest at or below it".

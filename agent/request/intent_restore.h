@@ -23,8 +23,8 @@ struct VcpuWish {
 
 struct RestoreVerdict {
     bool applied = false;
-    std::string refusal;                // why not, as a guest's NACK would say
-    std::optional<std::uint32_t> khz;   // the level the position meant here
+    std::string refusal;               // why not, as a guest's NACK would say
+    std::optional<std::uint32_t> khz;  // the level the position meant here
 };
 
 RestoreVerdict restoreVcpuWish(const Policy& policy, const GuestIdentity& guest, unsigned vcpu,

@@ -22,7 +22,8 @@ class IntentRestore : public ::testing::Test {
         // vCPU 0 on pCPU 2: five steps there.
         power_.steps[2] = {1000000, 1500000, 2000000, 2500000, 3000000};
     }
-    RestoreVerdict restore(unsigned vcpu, VcpuWish wish, std::vector<VmPolicy> rules = {allowAll()}) {
+    RestoreVerdict restore(unsigned vcpu, VcpuWish wish,
+                           std::vector<VmPolicy> rules = {allowAll()}) {
         return restoreVcpuWish(Policy(std::move(rules)), guest_, vcpu, wish, power_, sharing_);
     }
 
@@ -95,7 +96,8 @@ TEST_F(IntentRestore, TheArbitersRefusalIsPassedOn) {
     power_.refusal = "policy2 is shared with vm2, which asked for no frequency";
     RestoreVerdict v = restore(0, {LevelPosition{Kind::Min, 0, 0}, {}});
     EXPECT_FALSE(v.applied);
-    EXPECT_EQ(v.refusal, "cpufreq refused: policy2 is shared with vm2, which asked for no frequency");
+    EXPECT_EQ(v.refusal,
+              "cpufreq refused: policy2 is shared with vm2, which asked for no frequency");
 }
 
 }  // namespace

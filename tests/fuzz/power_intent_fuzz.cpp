@@ -6,9 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "power_intent.h"
-
 #include "outside_text.h"
+#include "power_intent.h"
 
 namespace {
 

@@ -85,7 +85,8 @@ class Host {
             open = end.pump() && open;
             return end.inbox().size() >= req.size() || !open;
         }));
-        Bytes got(end.inbox().begin(), end.inbox().begin() + static_cast<std::ptrdiff_t>(req.size()));
+        Bytes got(end.inbox().begin(),
+                  end.inbox().begin() + static_cast<std::ptrdiff_t>(req.size()));
         end.inbox().clear();
         EXPECT_EQ(hex(got), hex(echo(req, command))) << vm << " vCPU " << vcpu << " unit " << unit;
     }
@@ -172,8 +173,9 @@ TEST(MigrationIntent, TheSourcesIntentIsAppliedOnTheDestinationWithinItsOwnRange
     EXPECT_EQ(b.agent->registry().intents().writer().stats().attempts, 0u);
     b.request("mig", 1, VMPOWER_SCALE_UP);  // 500000 here
     ASSERT_TRUE(runUntil(*b.agent, [&] {
-        return b.metadata("mig").find("<vcpu id=\"1\" level=\"step\" from-top=\"42\" of=\"44\" "
-                                      "khz=\"500000\"/>") != std::string::npos;
+        return b.metadata("mig").find(
+                   "<vcpu id=\"1\" level=\"step\" from-top=\"42\" of=\"44\" "
+                   "khz=\"500000\"/>") != std::string::npos;
     })) << b.metadata("mig");
     EXPECT_NE(b.metadata("mig").find("<vcpu id=\"0\" level=\"step\" from-top=\"3\" of=\"14\""),
               std::string::npos)
@@ -204,24 +206,31 @@ TEST(MigrationIntent, AStormOfRequestsBecomesAFewWritesOfTheLatestIntent) {
     storm = concat({storm, cpuPower(0, VMPOWER_SCALE_MAX)});  // the last word
     ASSERT_TRUE(end.sendAll(*a.agent, storm));
     // (Replies the guest does not read in time are dropped: count ACKs.)
-    auto acked = [&] { return a.agent->registry().find(kUuid)->channels.at(0)->stats().requests.acked; };
-    ASSERT_TRUE(runUntil(*a.agent, [&] {
-        end.pump();
-        end.inbox().clear();
-        return acked() >= 2001;
-    }, 30s));
-    const std::string want = "<intent>\n  <vcpu id=\"0\" level=\"max\" khz=\"3400000\"/>\n</intent>";
+    auto acked = [&] {
+        return a.agent->registry().find(kUuid)->channels.at(0)->stats().requests.acked;
+    };
+    ASSERT_TRUE(runUntil(
+        *a.agent,
+        [&] {
+            end.pump();
+            end.inbox().clear();
+            return acked() >= 2001;
+        },
+        30s));
+    const std::string want =
+        "<intent>\n  <vcpu id=\"0\" level=\"max\" khz=\"3400000\"/>\n</intent>";
     ASSERT_TRUE(runUntil(*a.agent, [&] { return a.metadata("mig").find(want) == 0; }))
         << a.metadata("mig");
-    runUntil(*a.agent, [] { return false; }, 2 * kIntentWriteInterval);  // late events arrive
+    runUntil(
+        *a.agent, [] { return false; }, 2 * kIntentWriteInterval);  // late events arrive
     const auto elapsed = std::chrono::steady_clock::now() - begin;
     const auto& stats = a.agent->registry().intents().writer().stats();
     EXPECT_EQ(acked(), 2001u);
     EXPECT_EQ(static_cast<std::uint64_t>(count.events), stats.written);
     EXPECT_GE(stats.written, 1u);
     EXPECT_LE(stats.attempts, static_cast<std::uint64_t>(elapsed / kIntentWriteInterval) + 1)
-        << "2001 requests in " << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
-        << " ms";
+        << "2001 requests in "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
     virConnectDomainEventDeregisterAny(a.agent->hypervisor().connection(), id);
 }
 
@@ -232,8 +241,7 @@ TEST(MigrationIntent, ANormalStartIgnoresAStaleIntentAndRemovesIt) {
     Host b("intel_pstate", {{"mig", kUuid, {"2", "3"}, "2-3", stale}}, kRules);
     ASSERT_NE(b.metadata("mig"), "");
     b.startedByMigration(kUuid, false);
-    ASSERT_TRUE(runUntil(*b.agent, [&] { return b.metadata("mig").empty(); }))
-        << b.metadata("mig");
+    ASSERT_TRUE(runUntil(*b.agent, [&] { return b.metadata("mig").empty(); })) << b.metadata("mig");
     EXPECT_EQ(b.changed(), std::vector<std::string>{});
     EXPECT_EQ(b.showVm("mig")["vcpus"][0]["intent"], nullptr);
 }
@@ -246,10 +254,10 @@ TEST(MigrationIntent, TheDestinationsStakeholderRuleRefusesSlowingASharedCpu) {
         "<vmpower-intent:intent xmlns:vmpower-intent='urn:vmpower:intent:1'>"
         "<vmpower-intent:vcpu id='0' level='max'/>"
         "<vmpower-intent:vcpu id='1' level='min'/></vmpower-intent:intent>";
-    Host b("intel_pstate",
-           {{"mig", kUuid, {"2", "3"}, "2", carried},
-            {"neighbour", kNeighbourUuid, {"3"}, "3", ""}},
-           kRules);
+    Host b(
+        "intel_pstate",
+        {{"mig", kUuid, {"2", "3"}, "2", carried}, {"neighbour", kNeighbourUuid, {"3"}, "3", ""}},
+        kRules);
     b.startedByMigration(kUuid);
     const std::string p2 = kCpu + "cpufreq/policy2/";
     EXPECT_EQ(b.changed(), (std::vector<std::string>{p2 + "scaling_min_freq"}));
