@@ -51,6 +51,21 @@ class FakeAgent final : public AgentOperations {
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override {
         policy_ = std::make_shared<const Policy>(policy_->withQueryOverride(name, uuid, queries));
     }
+    std::string setHostPolicy(std::string_view uuid, HostPolicy policy) override {
+        host_policies[std::string(uuid)] = HostPolicyView{std::move(policy), PolicyOrigin::Operator,
+                                                          PolicyLevel::Max, "workload high: max",
+                                                          ""};
+        return {};
+    }
+    bool removeHostPolicy(std::string_view uuid) override {
+        return host_policies.erase(std::string(uuid)) > 0;
+    }
+    std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override {
+        auto it = host_policies.find(std::string(uuid));
+        if (it == host_policies.end()) return std::nullopt;
+        return it->second;
+    }
+    std::map<std::string, HostPolicyView> host_policies;
     bool reload(std::string* error) override {
         if (error != nullptr) *error = "/etc/vmpower/vmpower.yaml:3:1: end of sequence";
         return false;

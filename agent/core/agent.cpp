@@ -30,10 +30,32 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
     sharing_.target = registry_.get();
+    policy_timer_ = std::make_unique<EventLoop::Timer>([this] { host_policies_->onTimer(); });
+    HostPolicyEdges edges{&clock_, options_.wall_clock ? options_.wall_clock : &wall_clock_,
+                          options_.traffic ? options_.traffic : hypervisor_.get(),
+                          options_.branch_counters};
+    host_policies_ = std::make_unique<HostPolicyEngine>(
+        power_, sharing_, config_.policy,
+        [this](std::string_view uuid) -> const GuestIdentity* {
+            const Domain* d = registry_->find(uuid);
+            return d ? &d->identity : nullptr;
+        },
+        [this](std::optional<std::chrono::milliseconds> wait) {
+            if (wait) {
+                policy_timer_->arm(*wait);
+            } else {
+                policy_timer_->cancel();
+            }
+        },
+        edges);
+    handler_->setHostPolicies(host_policies_.get());
 }
 
 Agent::~Agent() {
     control_.reset();
+    // The policies' holds go with each domain's release below.
+    handler_->setHostPolicies(nullptr);
+    host_policies_.reset();
     registry_->removeAll();  // closes channels, releases every VM's requests
     hypervisor_.reset();
 }
@@ -104,6 +126,7 @@ void Agent::setPolicy(std::shared_ptr<const Policy> policy) {
     config_.policy = std::move(policy);
     handler_->setPolicy(config_.policy);
     registry_->onPolicyChanged();
+    host_policies_->setPolicy(config_.policy);
 }
 
 void Agent::setQueryOverride(std::string_view name, std::string_view uuid, bool queries) {
@@ -141,6 +164,7 @@ nlohmann::json Agent::control(const nlohmann::json& request, ControlAccess acces
 
 void Agent::onConnected() {
     if (!registry_->reconcile()) return;  // the close callback will retry
+    host_policies_->forgetMissing();
     if (!ready_) {
         ready_ = true;
         if (options_.notify_systemd) sd_notify(0, "READY=1\nSTATUS=watching libvirt domains");
@@ -149,6 +173,26 @@ void Agent::onConnected() {
 
 void Agent::onDomainEvent(std::string_view uuid, const DomainEvent& event) {
     registry_->onEvent(uuid, event);
+    // A stopped domain's policy goes; a changed one's follows its pinning.
+    if (registry_->find(uuid) != nullptr) {
+        host_policies_->refresh(uuid);
+    } else {
+        host_policies_->forget(uuid);
+    }
+}
+
+std::string Agent::setHostPolicy(std::string_view uuid, HostPolicy policy) {
+    const Domain* d = registry_->find(uuid);
+    if (d == nullptr) return "the domain is not running";
+    return host_policies_->setHostPolicy(d->identity, std::move(policy), PolicyOrigin::Operator);
+}
+
+bool Agent::removeHostPolicy(std::string_view uuid) {
+    return host_policies_->removeHostPolicy(uuid);
+}
+
+std::optional<HostPolicyView> Agent::hostPolicy(std::string_view uuid) const {
+    return host_policies_->view(uuid);
 }
 
 }  // namespace vmpower

@@ -50,6 +50,7 @@ vms:
     uuid: 6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e
     pcpus: 2-5,8
     commands: [up, down, max, min]
+    policies: [workload, time]
     floor_khz: 800000
     ceiling_khz: 2400000
     rate: 50.5
@@ -80,6 +81,8 @@ vms:
     EXPECT_EQ(r.allowed_actions,
               (std::set<PowerAction>{PowerAction::ScaleUp, PowerAction::ScaleDown, PowerAction::Max,
                                      PowerAction::Min}));
+    EXPECT_EQ(r.allowed_policies,
+              (std::set<HostPolicyType>{HostPolicyType::Workload, HostPolicyType::Time}));
     EXPECT_EQ(r.limits.floor_khz, 800000U);
     EXPECT_EQ(r.limits.ceiling_khz, 2400000U);
     EXPECT_DOUBLE_EQ(r.requests_per_second, 50.5);
@@ -105,6 +108,7 @@ TEST(Config, RuleDefaults) {
     EXPECT_EQ(r.name, "vms[0]");
     EXPECT_FALSE(r.allowed_pcpus);
     EXPECT_EQ(r.allowed_actions.size(), 6U);
+    EXPECT_EQ(r.allowed_policies.size(), 4U);
     EXPECT_EQ(r.record_format, RecordFormat::Dpdk464);
     EXPECT_NE(c.policy->match("anything", ""), nullptr);
 }
@@ -159,6 +163,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"vms:\n  - name: a\n    commands: [up, sideways]\n",
                 "3:20: commands: unknown command 'sideways'"},
         BadCase{"vms:\n  - name: a\n    commands: up\n", "3:15: commands: expected a list"},
+        BadCase{"vms:\n  - name: a\n    commands: [middle]\n",
+                "3:16: commands: unknown command 'middle'"},
+        BadCase{"vms:\n  - name: a\n    policies: [time, weather]\n",
+                "3:22: policies: unknown policy 'weather' (known: traffic, time, workload, "
+                "branch_ratio)"},
+        BadCase{"vms:\n  - name: a\n    policies: time\n", "3:15: policies: expected a list"},
         BadCase{"vms:\n  - name: a\n    rate: -3\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    rate: .nan\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    burst: 0\n", "3:12: burst: must be at least 1"},

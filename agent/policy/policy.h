@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpu_set.h"
+#include "host_policy.h"
 #include "power_control.h"
 #include "record_format.h"
 
@@ -26,6 +27,11 @@ struct VmPolicy {
     std::set<PowerAction> allowed_actions = {PowerAction::ScaleUp,     PowerAction::ScaleDown,
                                              PowerAction::Max,         PowerAction::Min,
                                              PowerAction::EnableTurbo, PowerAction::DisableTurbo};
+    // The host policy types (PKT_POLICY's policy_to_use, or the operator's
+    // set-policy) the VM may set; default all four, empty: none.
+    std::set<HostPolicyType> allowed_policies = {HostPolicyType::Traffic, HostPolicyType::Time,
+                                                 HostPolicyType::Workload,
+                                                 HostPolicyType::BranchRatio};
     FrequencyLimits limits;
     double requests_per_second = 100;  // per channel; 0 = unlimited
     unsigned burst = 20;

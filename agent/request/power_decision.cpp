@@ -15,12 +15,16 @@ PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest,
     if (!req.action) return refuse("unknown unit " + std::to_string(req.unit));
     if (!rule.allowed_actions.contains(*req.action))
         return refuse("command not allowed by the policy");
+    return placePower(rule, guest, req.core_type, req.resource_id, *req.action, sharing);
+}
+
+PowerDecision placePower(const VmPolicy& rule, const GuestIdentity& guest, CoreType core_type,
+                         std::uint64_t id, PowerAction action, const PcpuSharing& sharing) {
     static const VcpuMap kNoVcpus;
     const VcpuMap& vcpus = guest.vcpus ? *guest.vcpus : kNoVcpus;
-    // resource_id is a u64 from the guest: compare before narrowing it.
-    const std::uint64_t id = req.resource_id;
-    PowerTarget target{Requester{guest.uuid, 0}, CpuSet{}, *req.action};
-    switch (req.core_type) {
+    // id (resource_id) is a u64 from the guest: compare before narrowing it.
+    PowerTarget target{Requester{guest.uuid, 0}, CpuSet{}, action};
+    switch (core_type) {
         case CoreType::Invalid:
             return refuse("core_type is neither VIRTUAL nor PHYSICAL");
         case CoreType::Physical:

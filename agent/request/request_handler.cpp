@@ -56,7 +56,7 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     }
 
     if (req.kind == RequestKind::PktPolicy || req.kind == RequestKind::PktPolicyRemove) {
-        return refuse(guest, state, req, record, "packet policies are not supported");
+        return handlePolicy(guest, state, req, record);
     }
     if (isQuery(req.kind)) {
         if (req.format == RecordFormat::Legacy16) {
@@ -89,6 +89,11 @@ std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest,
                                               ChannelRequestState& state, const DecodedRequest& req,
                                               std::span<const std::byte> record,
                                               std::string_view why) {
+    // DPDK answers no PKT_POLICY_REMOVE: a NACK would put the guest's reads
+    // out of step.
+    if (req.kind == RequestKind::PktPolicyRemove)
+        return ignore(guest, state, std::string("PKT_POLICY_REMOVE refused: ") + std::string(why),
+                      true);
     ++state.counters.nacked;
     std::uint64_t held = 0;
     if (state.refusal_log.allow(clock_.now(), held)) {

@@ -217,7 +217,7 @@ constexpr std::array<CtlCommand, 18> kCommands{{
      showVm},
     {"show-cpu-freq", "", true, "CPU",
      "a host CPU's frequency, its steps and the vCPUs pinned to it", 1, 1, showCpuFreq},
-    {"set-cpu-freq", "", true, "CPU up|down|min|max|enable_turbo|disable_turbo",
+    {"set-cpu-freq", "", true, "CPU up|down|min|max|middle|enable_turbo|disable_turbo",
      "scale a host CPU as the operator (arbitrated with the VMs' requests)", 2, 2, setCpuFreq},
     {"set-pcpu", "", true, "VM VCPU CPULIST", "pin a vCPU to host CPUs (live, through libvirt)", 3,
      3, setPcpu},
