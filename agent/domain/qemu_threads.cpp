@@ -61,6 +61,7 @@ std::optional<TaskStat> parseTaskStat(std::string_view text) {
         if (f.empty()) return std::nullopt;
         if (field == 14 && !parseWhole(f, utime)) return std::nullopt;
         if (field == 15 && !parseWhole(f, stime)) return std::nullopt;
+        if (field == 22 && !parseWhole(f, stat.start_ticks)) return std::nullopt;
         if (field == 39 && !parseWhole(f, stat.processor)) return std::nullopt;
     }
     if (utime > UINT64_MAX - stime) return std::nullopt;

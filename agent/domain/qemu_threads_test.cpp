@@ -25,6 +25,7 @@ TEST(TaskStat, ReadsTimesAndTheLastCpu) {
     EXPECT_EQ(s->comm, "CPU 0/KVM");
     EXPECT_EQ(s->cpu_ticks, 750u);
     EXPECT_EQ(s->processor, 6u);
+    EXPECT_EQ(s->start_ticks, 5u);
 }
 
 TEST(TaskStat, CountsFieldsFromTheLastParenthesis) {
