@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "energy_source.h"
 #include "guest_identity.h"  // GuestIdentity, PcpuSharing
 #include "policy.h"
 #include "power_control.h"
@@ -38,6 +39,9 @@ class RequestHandler {
     RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
                    std::shared_ptr<const Policy> policy);
     void setPolicy(std::shared_ptr<const Policy> policy);  // SIGHUP reload
+    // Answers VMPOWER_QUERY_ENERGY from it; nullptr (the default): every
+    // energy query is answered "unavailable".
+    void setEnergySource(const EnergySource* energy) { energy_ = energy; }
     const Policy& policy() const { return *policy_; }
 
     ChannelRequestStatePtr newChannelState() const;
@@ -61,6 +65,7 @@ class RequestHandler {
     const Clock& clock_;
     const PcpuSharing& sharing_;
     std::shared_ptr<const Policy> policy_;
+    const EnergySource* energy_ = nullptr;
 };
 
 }  // namespace vmpower
