@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
+#include "energy_sampler.h"
 #include "power_action.h"
 #include "power_channel.h"
+#include "sysfs_fixture.h"
 #include "test_support.h"
 
 namespace vmpower {
@@ -51,6 +55,7 @@ class FakeAgent final : public AgentOperations {
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override {
         policy_ = std::make_shared<const Policy>(policy_->withQueryOverride(name, uuid, queries));
     }
+    const EnergySampler* energy() const override { return energy_; }
     bool reload(std::string* error) override {
         if (error != nullptr) *error = "/etc/vmpower/vmpower.yaml:3:1: end of sequence";
         return false;
@@ -61,6 +66,7 @@ class FakeAgent final : public AgentOperations {
     DomainMap domains_;
     std::vector<std::string> pins;
     std::string pin_error;
+    const EnergySampler* energy_ = nullptr;
 };
 
 json run(FakeAgent& a, const json& req) {
@@ -165,6 +171,59 @@ TEST(ControlCommands, ChannelIndexAndActionUseTheSharedDefinitions) {
               std::string::npos)
         << bad;
     EXPECT_TRUE(a.power_.calls.empty());
+}
+
+TEST(ControlCommands, EnergyUnavailableIsSaidNeverZero) {
+    FakeAgent a;  // no sampler
+    json e = run(a, {{"cmd", "energy"}});
+    EXPECT_EQ(e["ok"], true);
+    EXPECT_EQ(e["available"], false);
+    json vm = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    EXPECT_TRUE(vm["energy_uj"].is_null());
+    EXPECT_TRUE(vm["power_w"].is_null());
+    EXPECT_NE(vm["energy"].get<std::string>().find("unavailable"), std::string::npos);
+}
+
+TEST(ControlCommands, EnergyShowsEachVmAndThePackages) {
+    // A sampler on the one-package fixture; vm1's QEMU is the fixture
+    // process 4242, whose vCPU 0 thread then runs 100 ticks of 400.
+    test::SysfsFixture fx("rapl-one-package");
+    const auto proc = fx.scratch("proc"), pids = fx.scratch("pids");
+    std::filesystem::copy(VMPOWER_PROC_FIXTURES "/qemu-tcg", proc,
+                          std::filesystem::copy_options::recursive);
+    std::ofstream(pids / "vm1.pid") << "4242\n";
+    EnergySettings settings;
+    settings.sysfs_root = fx.root();
+    settings.proc_root = proc;
+    settings.qemu_pid_dir = pids;
+    ManualClock clock;
+    EnergySampler sampler(settings, clock);
+    const std::vector<WatchedDomain> vms = {{kUuid, "vm1", 1}};
+    sampler.sample(vms);
+    const auto stat = proc / "4242/task/4245/stat";
+    std::ifstream in(stat);
+    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    line.replace(line.find(" 700 50 "), 8, " 800 50 ");  // utime +100 ticks
+    std::ofstream(stat, std::ios::trunc) << line;
+    fx.write("devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj", "1040000000\n");
+    clock.advance(std::chrono::seconds(1));
+    sampler.sample(vms);
+
+    FakeAgent a;
+    a.energy_ = &sampler;
+    json e = run(a, {{"cmd", "energy"}});
+    ASSERT_EQ(e["available"], true) << e.dump();
+    ASSERT_EQ(e["vms"].size(), 1u);
+    EXPECT_EQ(e["vms"][0]["name"], "vm1");
+    EXPECT_EQ(e["vms"][0]["energy_uj"], 10'000'000);  // 100/400 x 40 J
+    EXPECT_DOUBLE_EQ(e["vms"][0]["power_w"].get<double>(), 10.0);
+    EXPECT_DOUBLE_EQ(e["vms"][0]["package_share"][0].get<double>(), 0.25);
+    EXPECT_EQ(e["packages"][0]["name"], "package-0");
+    EXPECT_EQ(e["packages"][0]["host_uj"], 30'000'000);
+    json vm = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    EXPECT_EQ(vm["energy_uj"], 10'000'000);
+    EXPECT_DOUBLE_EQ(vm["power_w"].get<double>(), 10.0);
 }
 
 }  // namespace
