@@ -30,6 +30,8 @@ struct HypervisorStatus {
     std::uint64_t connects = 0;
 };
 
+class EnergySampler;
+
 class AgentOperations {
   public:
     // Read-only views.
@@ -38,6 +40,8 @@ class AgentOperations {
     virtual bool ready() const = 0;                 // first reconcile done
     virtual const PowerControl& power() const = 0;  // its query side
     virtual const Policy& policy() const = 0;       // the one in force, overrides included
+    // Per-VM energy accounting; nullptr when the agent has none.
+    virtual const EnergySampler* energy() const { return nullptr; }
 
     // The operator holds a request on one CPU like a VM does (arbitrated);
     // it overrides the shared-hardware rule (root's choice), and the

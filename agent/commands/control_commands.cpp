@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "energy_json.h"
 #include "power_action.h"
 #include "power_channel.h"
 #include "record_format.h"
@@ -131,6 +132,7 @@ json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {
                 {"burst", r.burst},
                 {"physical", r.physical_addressing},
                 {"queries", r.queries},
+                {"energy", r.energy},
                 {"multi_pcpu", r.multi_pcpu},
                 {"shared_pcpus", r.shared_pcpus},
                 {"record_format", std::string(recordFormatName(r.record_format))}};
@@ -176,6 +178,7 @@ json showVm(Ops& a, const json& req) {
     const Domain& d = runningDomain(a, req);
     json out = domainJson(d);
     out["last_power_refusal"] = a.power().lastRefusal(d.identity.uuid);
+    addVmEnergy(out, a.energy(), d.identity.uuid);
     out["ok"] = true;
     return out;
 }
@@ -320,6 +323,10 @@ json showPolicy(Ops& a, const json& req) {
     return out;
 }
 
+json energy(Ops& a, const json&) {
+    return energyJson(a.energy());
+}
+
 json reload(Ops& a, const json&) {
     std::string why;
     return a.reload(&why) ? ok() : error("config not reloaded, old policy kept: " + why);
@@ -331,7 +338,7 @@ struct Command {
     bool read_only;  // allowed to the control socket's read-only group
 };
 
-constexpr std::array<Command, 12> kCommands{{
+constexpr std::array<Command, 13> kCommands{{
     {"ping", &ping, true},
     {"version", &version, true},
     {"state", &state, true},
@@ -343,6 +350,7 @@ constexpr std::array<Command, 12> kCommands{{
     {"set-channel-status", &setChannelStatus, false},
     {"set-query", &setQuery, false},
     {"show-policy", &showPolicy, true},
+    {"energy", &energy, true},
     {"reload", &reload, false},
 }};
 

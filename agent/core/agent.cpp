@@ -25,6 +25,14 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         peers_ = std::make_unique<TrustingPeerVerifier>();
     }
     handler_ = std::make_unique<RequestHandler>(power_, clock_, sharing_, config_.policy);
+    EnergySettings energy;
+    energy.sysfs_root = config_.agent.sysfs_root;
+    energy.proc_root = config_.agent.proc_root;
+    energy.qemu_pid_dir = config_.agent.qemu_pid_dir;
+    energy.state_file = config_.agent.state_dir / "energy.json";
+    energy.interval = config_.agent.energy_interval;
+    energy_ = std::make_unique<EnergySampler>(std::move(energy), clock_);
+    handler_->setEnergySource(energy_.get());
     env_ = std::make_unique<ChannelEnv>(ChannelEnv{*epoll_, *retries_, *handler_, *peers_,
                                                    config_.agent.reply_queue_records, &fd_budget_});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
@@ -74,6 +82,23 @@ void Agent::start() {
             });
     }
     hypervisor_->start();
+    if (energy_->available()) {
+        energy_timer_ = std::make_unique<EventLoop::Timer>([this] { sampleEnergy(); });
+        energy_timer_->arm(config_.agent.energy_interval);
+    }
+}
+
+void Agent::sampleEnergy() {
+    try {
+        std::vector<WatchedDomain> watched;
+        watched.reserve(registry_->domains().size());
+        for (const auto& [uuid, d] : registry_->domains())
+            watched.push_back({uuid, d->identity.name, d->vcpus.vcpuCount()});
+        energy_->sample(watched);
+    } catch (const std::exception& e) {
+        spdlog::error("energy: {}", e.what());
+    }
+    energy_timer_->arm(config_.agent.energy_interval);
 }
 
 void Agent::runUntilStopped() {

@@ -16,6 +16,7 @@
 #include "control_server.h"
 #include "domain_events.h"
 #include "domain_registry.h"
+#include "energy_sampler.h"
 #include "epoll_set.h"
 #include "host_policy_engine.h"
 #include "libvirt_hypervisor.h"
@@ -79,6 +80,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     HypervisorStatus hypervisorStatus() const override;
     const PowerControl& power() const override { return power_; }
     const Policy& policy() const override { return *config_.policy; }
+    const EnergySampler* energy() const override { return energy_.get(); }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
@@ -103,6 +105,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
         }
     };
     void setUpSignals();
+    void sampleEnergy();  // the energy timer: one sample, then re-armed
 
     AgentOptions options_;
     Config config_;
@@ -122,6 +125,8 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<BranchCounterSource> branch_counters_;
     std::unique_ptr<EventLoop::Timer> policy_timer_;
     std::unique_ptr<HostPolicyEngine> host_policies_;
+    std::unique_ptr<EnergySampler> energy_;
+    std::unique_ptr<EventLoop::Timer> energy_timer_;  // after energy_: destroyed first
     UniqueFd signal_fd_;
     EventLoop::Watch signal_watch_;
     bool ready_ = false;

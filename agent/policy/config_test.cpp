@@ -41,6 +41,8 @@ agent:
   step_khz: 100000
   verify_channel_peer: false
   qemu_pid_dir: /tmp/qemu
+  proc_root: /tmp/proc
+  energy_interval: 2.5
   reply_queue_records: 8
   log_level: debug
   host_cpus: 0-1,16-17
@@ -57,6 +59,7 @@ vms:
     burst: 5
     physical: true
     queries: false
+    energy: true
     multi_pcpu: false
     shared_pcpus: false
     record_format: legacy-16
@@ -69,6 +72,8 @@ vms:
     EXPECT_EQ(c.agent.step_khz, 100000U);
     EXPECT_FALSE(c.agent.verify_channel_peer);
     EXPECT_EQ(c.agent.qemu_pid_dir, "/tmp/qemu");
+    EXPECT_EQ(c.agent.proc_root, "/tmp/proc");
+    EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(2500));
     EXPECT_EQ(c.agent.reply_queue_records, 8U);
     EXPECT_EQ(c.agent.log_level, "debug");
     EXPECT_EQ(c.agent.host_cpus, (CpuSet{0, 1, 16, 17}));
@@ -89,6 +94,7 @@ vms:
     EXPECT_EQ(r.burst, 5U);
     EXPECT_TRUE(r.physical_addressing);
     EXPECT_FALSE(r.queries);
+    EXPECT_TRUE(r.energy);
     EXPECT_FALSE(r.multi_pcpu);
     EXPECT_FALSE(r.shared_pcpus);
     EXPECT_EQ(r.record_format, RecordFormat::Legacy16);
@@ -110,6 +116,8 @@ TEST(Config, RuleDefaults) {
     EXPECT_EQ(r.allowed_actions.size(), 6U);
     EXPECT_EQ(r.allowed_policies.size(), 4U);
     EXPECT_EQ(r.record_format, RecordFormat::Dpdk464);
+    EXPECT_FALSE(r.energy) << "a guest learns its energy only when the operator allows it";
+    EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(1000));
     EXPECT_NE(c.policy->match("anything", ""), nullptr);
 }
 
@@ -143,6 +151,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "2:24: verify_channel_peer: expected true or false"},
         BadCase{"agent:\n  log_level: loud\n", "2:14: log_level"},
         BadCase{"agent:\n  reply_queue_records: 0\n", "2:24: reply_queue_records"},
+        BadCase{"agent:\n  energy_interval: 0.01\n", "2:20: energy_interval: seconds between"},
+        BadCase{"agent:\n  energy_interval: soon\n", "2:20: energy_interval"},
+        BadCase{"vms:\n  - name: a\n    energy: yes please\n", "3:13: energy: expected true or false"},
         BadCase{"agent: [1]\n", "1:8: agent: expected a mapping"},
         BadCase{"agent:\n  control_operator_group: no-such-group-here\n",
                 "2:27: control_operator_group: no group 'no-such-group-here' on this host"},

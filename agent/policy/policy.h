@@ -37,6 +37,7 @@ struct VmPolicy {
     unsigned burst = 20;
     bool physical_addressing = false;  // core_type=PHYSICAL allowed
     bool queries = true;               // QUERY_* answered
+    bool energy = false;               // VMPOWER_QUERY_ENERGY answered (docs/energy.md)
     bool multi_pcpu = true;            // a vCPU pinned to several pCPUs scales all of them
     bool shared_pcpus = true;          // pinning overlapping another VM: allowed, arbitrated
     RecordFormat record_format = RecordFormat::Dpdk464;

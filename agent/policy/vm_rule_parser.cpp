@@ -103,6 +103,7 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
             {"physical",
              [&](const YAML::Node& v) { rule.physical_addressing = r.boolean(v, "physical"); }},
             {"queries", [&](const YAML::Node& v) { rule.queries = r.boolean(v, "queries"); }},
+            {"energy", [&](const YAML::Node& v) { rule.energy = r.boolean(v, "energy"); }},
             {"multi_pcpu",
              [&](const YAML::Node& v) { rule.multi_pcpu = r.boolean(v, "multi_pcpu"); }},
             {"shared_pcpus",

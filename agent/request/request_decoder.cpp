@@ -34,6 +34,8 @@ RequestKind kindOf(std::uint32_t command) {
             return RequestKind::QueryCapsList;
         case VMPOWER_QUERY_CAPS:
             return RequestKind::QueryCaps;
+        case VMPOWER_QUERY_ENERGY:
+            return RequestKind::QueryEnergy;
         default:
             return RequestKind::Unknown;
     }
@@ -106,6 +108,8 @@ const char* kindName(RequestKind kind) {
             return "QUERY_CAPS_LIST";
         case RequestKind::QueryCaps:
             return "QUERY_CAPS";
+        case RequestKind::QueryEnergy:
+            return "QUERY_ENERGY";
         case RequestKind::Unknown:
             break;
     }

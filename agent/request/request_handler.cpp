@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "channel_request_state.h"
+#include "energy_answer.h"
 #include "power_decision.h"
 #include "query_answer.h"
 #include "reply_builder.h"
@@ -57,6 +58,15 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
 
     if (req.kind == RequestKind::PktPolicy || req.kind == RequestKind::PktPolicyRemove) {
         return handlePolicy(guest, state, req, record);
+    }
+    if (req.kind == RequestKind::QueryEnergy) {
+        if (req.format == RecordFormat::Legacy16) {
+            return refuse(guest, state, req, record, "queries do not exist in legacy-16 records");
+        }
+        if (!rule->energy)
+            return refuse(guest, state, req, record, "energy not allowed by the policy");
+        ++state.counters.answered;
+        return energyReply(record, energy_ ? energy_->reading(guest.uuid) : std::nullopt);
     }
     if (isQuery(req.kind)) {
         if (req.format == RecordFormat::Legacy16) {

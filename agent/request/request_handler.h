@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "energy_source.h"
 #include "guest_identity.h"  // GuestIdentity, PcpuSharing
 #include "host_policy_sink.h"
 #include "policy.h"
@@ -43,6 +44,9 @@ class RequestHandler {
     void setPolicy(std::shared_ptr<const Policy> policy);  // SIGHUP reload
     // Where PKT_POLICY / PKT_POLICY_REMOVE go; none: both are refused.
     void setHostPolicies(HostPolicySink* sink) { host_policies_ = sink; }
+    // Answers VMPOWER_QUERY_ENERGY from it; nullptr (the default): every
+    // energy query is answered "unavailable".
+    void setEnergySource(const EnergySource* energy) { energy_ = energy; }
     const Policy& policy() const { return *policy_; }
 
     ChannelRequestStatePtr newChannelState() const;
@@ -71,6 +75,7 @@ class RequestHandler {
     const PcpuSharing& sharing_;
     std::shared_ptr<const Policy> policy_;
     HostPolicySink* host_policies_ = nullptr;
+    const EnergySource* energy_ = nullptr;
 };
 
 }  // namespace vmpower

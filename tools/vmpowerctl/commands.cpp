@@ -149,6 +149,10 @@ int showPolicy(Invocation& inv, const Args& a) {
     return ask(inv, {{"cmd", "show-policy"}, {"name", a[0]}}, printPolicy);
 }
 
+int energy(Invocation& inv, const Args&) {
+    return ask(inv, {{"cmd", "energy"}}, printEnergy);
+}
+
 int reload(Invocation& inv, const Args&) {
     return ask(inv, {{"cmd", "reload"}}, [](std::ostream& out, const json&) {
         out << "config reloaded: the new policy is in force\n";
@@ -212,7 +216,7 @@ int quit(Invocation&, const Args&) {
 
 constexpr std::size_t kAny = 64;
 
-constexpr std::array<CtlCommand, 18> kCommands{{
+constexpr std::array<CtlCommand, 19> kCommands{{
     {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1,
      showVm},
     {"show-cpu-freq", "", true, "CPU",
@@ -229,6 +233,8 @@ constexpr std::array<CtlCommand, 18> kCommands{{
     {"show-policy", "", false, "VM", "which policy rule matches a VM and what it allows", 1, 1,
      showPolicy},
     {"list-channels", "", false, "", "every power channel of every running VM", 0, 0, listChannels},
+    {"energy", "", false, "", "each VM's energy (joules, watts, share of each CPU package)", 0, 0,
+     energy},
     {"state", "dump-state", false, "", "everything vmpowerd tracks: domains, channels, vCPU maps",
      0, 0, state},
     {"reload", "", false, "", "re-read the config file (as SIGHUP); an invalid one is refused", 0,

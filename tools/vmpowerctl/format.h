@@ -15,6 +15,11 @@ void printChannels(std::ostream& out, const json& answer);  // list-channels
 void printCpuFreq(std::ostream& out, const json& answer);   // show-cpu-freq
 void printPolicy(std::ostream& out, const json& answer);    // show-policy
 void printVersion(std::ostream& out, const json& answer);   // version
+void printEnergy(std::ostream& out, const json& answer);    // energy
+
+// 1234567 (uJ) -> "1.235 J"; 2.5 -> "2.50 W".
+std::string joulesText(double uj);
+std::string wattsText(double w);
 
 // 2400000 -> "2400000 kHz (2.40 GHz)".
 std::string khzText(std::uint64_t khz);
