@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "energy_json.h"
+#include "host_policy_json.h"
 #include "power_action.h"
 #include "power_channel.h"
 #include "record_format.h"
@@ -178,6 +179,8 @@ json showVm(Ops& a, const json& req) {
     const Domain& d = runningDomain(a, req);
     json out = domainJson(d);
     out["last_power_refusal"] = a.power().lastRefusal(d.identity.uuid);
+    const auto policy = a.hostPolicy(d.identity.uuid);
+    out["host_policy"] = policy ? hostPolicyJson(*policy) : json(nullptr);
     addVmEnergy(out, a.energy(), d.identity.uuid);
     out["ok"] = true;
     return out;
@@ -327,6 +330,27 @@ json energy(Ops& a, const json&) {
     return energyJson(a.energy());
 }
 
+json setPolicy(Ops& a, const json& req) {
+    const Domain& d = runningDomain(a, req);
+    HostPolicy policy;
+    try {
+        policy = hostPolicyFromJson(req);
+    } catch (const std::invalid_argument& e) {
+        throw ArgError(e.what());
+    }
+    const std::string why = a.setHostPolicy(d.identity.uuid, std::move(policy));
+    if (!why.empty()) return error("policy refused for " + d.identity.name + ": " + why);
+    json out = ok();
+    if (auto v = a.hostPolicy(d.identity.uuid)) out["host_policy"] = hostPolicyJson(*v);
+    return out;
+}
+
+json removePolicy(Ops& a, const json& req) {
+    const Domain& d = runningDomain(a, req);
+    if (!a.removeHostPolicy(d.identity.uuid)) return error(d.identity.name + " has no host policy");
+    return ok();
+}
+
 json reload(Ops& a, const json&) {
     std::string why;
     return a.reload(&why) ? ok() : error("config not reloaded, old policy kept: " + why);
@@ -338,7 +362,7 @@ struct Command {
     bool read_only;  // allowed to the control socket's read-only group
 };
 
-constexpr std::array<Command, 13> kCommands{{
+constexpr std::array<Command, 15> kCommands{{
     {"ping", &ping, true},
     {"version", &version, true},
     {"state", &state, true},
@@ -350,6 +374,8 @@ constexpr std::array<Command, 13> kCommands{{
     {"set-channel-status", &setChannelStatus, false},
     {"set-query", &setQuery, false},
     {"show-policy", &showPolicy, true},
+    {"set-policy", &setPolicy, false},
+    {"remove-policy", &removePolicy, false},
     {"energy", &energy, true},
     {"reload", &reload, false},
 }};

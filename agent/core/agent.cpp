@@ -10,6 +10,7 @@
 #include "config_reload.h"
 #include "control_commands.h"
 #include "fd_limit.h"
+#include "perf_branch_counters.h"
 
 namespace vmpower {
 
@@ -39,9 +40,14 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
     sharing_.target = registry_.get();
     policy_timer_ = std::make_unique<EventLoop::Timer>([this] { host_policies_->onTimer(); });
+    if (options_.branch_counters == nullptr) {
+        branch_counters_ = std::make_unique<PerfBranchCounters>(config_.agent.qemu_pid_dir,
+                                                                config_.agent.proc_root);
+    }
     HostPolicyEdges edges{&clock_, options_.wall_clock ? options_.wall_clock : &wall_clock_,
                           options_.traffic ? options_.traffic : hypervisor_.get(),
-                          options_.branch_counters};
+                          options_.branch_counters ? options_.branch_counters
+                                                   : branch_counters_.get()};
     host_policies_ = std::make_unique<HostPolicyEngine>(
         power_, sharing_, config_.policy,
         [this](std::string_view uuid) -> const GuestIdentity* {

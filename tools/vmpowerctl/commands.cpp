@@ -198,6 +198,51 @@ int zeroTouchCommand(Invocation& inv, const Args& a) {
     return zeroTouch(inv, a[0], Why);
 }
 
+// set-policy VM TYPE VCPUS [KEY=VALUE ...]: the words become the agent's
+// JSON (agent/commands/host_policy_json.h), which the agent checks.
+int setPolicy(Invocation& inv, const Args& a) {
+    json req = {{"cmd", "set-policy"}, {"name", a[0]}, {"type", a[1]}};
+    auto vcpus = parseIndexList(a[2]);
+    if (!vcpus) throw UsageError("VCPUS must be a list such as 0 or 0-1,3");
+    req["vcpus"] = *vcpus;
+    for (std::size_t i = 3; i < a.size(); ++i) {
+        const auto eq = a[i].find('=');
+        if (eq == std::string::npos) throw UsageError("'" + a[i] + "' is not KEY=VALUE");
+        const std::string key = a[i].substr(0, eq), value = a[i].substr(eq + 1);
+        if (key == "workload") {
+            req["workload"] = value;
+        } else if (key == "busy" || key == "quiet" || key == "traffic") {
+            auto hours = parseIndexList(value);
+            if (!hours) throw UsageError(key + " takes hours such as 9-17,20");
+            req[key + "_hours"] = *hours;
+        } else if (key == "min_pps" || key == "middle_pps" || key == "max_pps") {
+            req[key] = parseNumber(value, UINT32_MAX, key);
+        } else if (key == "macs") {
+            json macs = json::array();
+            for (std::size_t from = 0; from <= value.size();) {
+                const auto comma = std::min(value.find(',', from), value.size());
+                macs.push_back(value.substr(from, comma - from));
+                from = comma + 1;
+            }
+            req["macs"] = macs;
+        } else {
+            throw UsageError("unknown key '" + key +
+                             "' (workload, busy, quiet, traffic, min_pps, middle_pps, max_pps, "
+                             "macs)");
+        }
+    }
+    return ask(inv, req, [&](std::ostream& out, const json& answer) {
+        printHostPolicy(out, a[0], answer.value("host_policy", json(nullptr)));
+    });
+}
+
+int removePolicy(Invocation& inv, const Args& a) {
+    int rc = ask(inv, {{"cmd", "remove-policy"}, {"name", a[0]}}, printNothing);
+    if (rc == kExitOk && !inv.json)
+        inv.out << a[0] << ": host policy removed; its vCPUs run as the VM's own requests say\n";
+    return rc;
+}
+
 int help(Invocation& inv, const Args& a) {
     if (a.empty()) {
         printHelp(inv.out);
@@ -216,7 +261,7 @@ int quit(Invocation&, const Args&) {
 
 constexpr std::size_t kAny = 64;
 
-constexpr std::array<CtlCommand, 19> kCommands{{
+constexpr std::array<CtlCommand, 21> kCommands{{
     {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1,
      showVm},
     {"show-cpu-freq", "", true, "CPU",
@@ -230,6 +275,11 @@ constexpr std::array<CtlCommand, 19> kCommands{{
      setChannelStatus},
     {"set-query", "", true, "VM enable|disable",
      "allow or refuse a VM's frequency/capability queries until the next reload", 2, 2, setQuery},
+    {"set-policy", "", false, "VM TYPE VCPUS [KEY=VALUE...]",
+     "a host policy for a VM (time, workload, traffic, branch_ratio; see docs/policy.md)", 3, kAny,
+     setPolicy},
+    {"remove-policy", "", false, "VM", "drop a VM's host policy (guest's or operator's)", 1, 1,
+     removePolicy},
     {"show-policy", "", false, "VM", "which policy rule matches a VM and what it allows", 1, 1,
      showPolicy},
     {"list-channels", "", false, "", "every power channel of every running VM", 0, 0, listChannels},

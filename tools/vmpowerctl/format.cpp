@@ -125,6 +125,19 @@ std::string khzText(std::uint64_t khz) {
     return std::to_string(khz) + " kHz (" + ghz + " GHz)";
 }
 
+void printHostPolicy(std::ostream& out, const std::string& who, const json& p) {
+    if (!p.is_object()) {
+        out << who << ": no host policy\n";
+        return;
+    }
+    std::string vcpus;
+    for (const auto& v : arrayAt(p, "vcpus")) vcpus += (vcpus.empty() ? "" : ",") + v.dump();
+    out << who << ": " << text(p, "type") << " on vCPUs " << vcpus << " (set by "
+        << text(p, "set_by") << "): " << text(p, "decision") << '\n';
+    if (const std::string why = text(p, "refusal"); why != "-" && !why.empty())
+        out << who << " refused: " << why << '\n';
+}
+
 void printDomain(std::ostream& out, const json& d) {
     out << "VM " << text(d, "name") << "  uuid " << text(d, "uuid") << "  id " << text(d, "id")
         << '\n';
@@ -153,6 +166,8 @@ void printDomain(std::ostream& out, const json& d) {
     if (const std::string why = text(d, "last_power_refusal"); why != "-" && !why.empty()) {
         out << "  last refused: " << why << '\n';
     }
+    if (d.is_object() && d.contains("host_policy") && d["host_policy"].is_object())
+        printHostPolicy(out, "  host policy", d["host_policy"]);
     if (d.is_object() && d.contains("energy_uj")) {
         const json& uj = d["energy_uj"];
         const json& w = d["power_w"];
