@@ -46,9 +46,9 @@ inline constexpr NameTable<PolicyLevel, 3> kPolicyLevelNames{{
 
 // Packets per second of the VM's own interfaces, against these.
 struct TrafficThresholds {
-    std::uint32_t min_pps = 0;      // DPDK's min_packet_thresh (reported, not used by DPDK)
-    std::uint32_t middle_pps = 0;   // avg_max_packet_thresh: at or above -> middle
-    std::uint32_t max_pps = 0;      // max_max_packet_thresh: at or above -> max
+    std::uint32_t min_pps = 0;     // DPDK's min_packet_thresh (reported, not used by DPDK)
+    std::uint32_t middle_pps = 0;  // avg_max_packet_thresh: at or above -> middle
+    std::uint32_t max_pps = 0;     // max_max_packet_thresh: at or above -> max
     bool operator==(const TrafficThresholds&) const = default;
 };
 

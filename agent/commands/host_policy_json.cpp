@@ -64,7 +64,8 @@ HostPolicy hostPolicyFromJson(const json& req) {
         const auto vcpu = static_cast<unsigned>(number(v, "vcpus", 255));
         for (unsigned seen : p.vcpus) {
             if (seen == vcpu)
-                throw std::invalid_argument("'vcpus' names vCPU " + std::to_string(vcpu) + " twice");
+                throw std::invalid_argument("'vcpus' names vCPU " + std::to_string(vcpu) +
+                                            " twice");
         }
         p.vcpus.push_back(vcpu);
     }

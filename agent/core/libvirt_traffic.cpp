@@ -51,9 +51,9 @@ TrafficSample LibvirtHypervisor::sample(const std::vector<std::string>& uuids) {
     if (!conn_) throw std::runtime_error("not connected to libvirt");
     const std::set<std::string, std::less<>> wanted(uuids.begin(), uuids.end());
     StatsRecords records;
-    const int n = virConnectGetAllDomainStats(conn_.get(), VIR_DOMAIN_STATS_INTERFACE,
-                                              &records.list,
-                                              VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+    const int n =
+        virConnectGetAllDomainStats(conn_.get(), VIR_DOMAIN_STATS_INTERFACE, &records.list,
+                                    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
     if (n < 0) throw std::runtime_error("virConnectGetAllDomainStats: " + lastLibvirtError());
     TrafficSample out;
     for (int r = 0; r < n; ++r) {

@@ -70,12 +70,14 @@ std::string HostPolicyEngine::setHostPolicy(const GuestIdentity& guest, HostPoli
     if (rule == nullptr) return "no policy rule matches this VM";
     if (!rule->allowed_policies.contains(policy.type)) {
         return "policy " + typeName(policy.type) + " not allowed by the rule '" + rule->name +
-               "' (policies: " + [&] {
+               "' (policies: " +
+               [&] {
                    std::string names;
                    for (HostPolicyType t : rule->allowed_policies)
                        names += (names.empty() ? "" : ", ") + typeName(t);
                    return names.empty() ? std::string("none") : names;
-               }() + ")";
+               }() +
+               ")";
     }
     const std::size_t vcpu_count = guest.vcpus ? guest.vcpus->vcpuCount() : 0;
     if (policy.vcpus.empty()) return "the policy names no vCPU";

@@ -41,8 +41,8 @@ struct HostPolicySettings {
 
 // The edges. A null source refuses the policy type that needs it.
 struct HostPolicyEdges {
-    const Clock* clock = nullptr;        // intervals (steady)
-    const WallClock* wall = nullptr;     // TIME's hours (local)
+    const Clock* clock = nullptr;     // intervals (steady)
+    const WallClock* wall = nullptr;  // TIME's hours (local)
     TrafficSource* traffic = nullptr;
     BranchCounterSource* branches = nullptr;
 };
@@ -122,7 +122,7 @@ class HostPolicyEngine final : public HostPolicySink {
     HostPolicyEdges edges_;
     HostPolicySettings settings_;
     std::map<std::string, Active, std::less<>> active_;  // by uuid
-    int hour_ = -1;                                        // the local hour last decided at
+    int hour_ = -1;                                      // the local hour last decided at
     Clock::TimePoint next_traffic_{}, next_branch_{};
 };
 

@@ -24,7 +24,8 @@ PolicyLevel trafficLevel(double packets_per_second, const TrafficThresholds& t);
 // at or below: min), so a ratio hovering at the threshold does not flap.
 class BranchHysteresis {
   public:
-    BranchHysteresis(double threshold, unsigned samples) : threshold_(threshold), samples_(samples) {}
+    BranchHysteresis(double threshold, unsigned samples)
+        : threshold_(threshold), samples_(samples) {}
     PolicyLevel feed(double ratio);
     PolicyLevel level() const { return level_; }
 

@@ -16,7 +16,7 @@ namespace vmpower {
 
 // One interface of a running domain.
 struct InterfaceCounters {
-    std::string device;           // the host side (vnet0, a VF's netdev, ...)
+    std::string device;                // the host side (vnet0, a VF's netdev, ...)
     std::optional<std::uint64_t> mac;  // in HostPolicy::macs' packing; none: unknown
     std::uint64_t rx_packets = 0;      // since the interface appeared
 };

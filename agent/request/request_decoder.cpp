@@ -3,18 +3,12 @@
 #include <cstddef>
 #include <cstring>
 
+#include "record_field.h"
 #include "vmpower/protocol.h"
 
 namespace vmpower {
 
 namespace {
-
-template <typename T>
-T readAt(std::span<const std::byte> record, std::size_t offset) {
-    T value;
-    std::memcpy(&value, record.data() + offset, sizeof value);
-    return value;
-}
 
 RequestKind kindOf(std::uint32_t command) {
     switch (command) {

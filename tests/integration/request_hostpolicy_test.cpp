@@ -49,9 +49,7 @@ Bytes policyRecord(const Policy464& p) {
 // The host's clock, set to a chosen local time and running on from there.
 class RunningWall final : public WallClock {
   public:
-    TimePoint now() const override {
-        return base_ + (std::chrono::steady_clock::now() - set_at_);
-    }
+    TimePoint now() const override { return base_ + (std::chrono::steady_clock::now() - set_at_); }
     void at(int hour, int min, int sec, int ms) {
         std::time_t t = std::time(nullptr);
         std::tm tm{};
@@ -80,8 +78,7 @@ class SteadyTraffic final : public TrafficSource {
         last_ = now;
         TrafficSample out;
         for (const auto& u : uuids) {
-            out[u] = {InterfaceCounters{"vnet0", std::nullopt,
-                                        static_cast<std::uint64_t>(total_)}};
+            out[u] = {InterfaceCounters{"vnet0", std::nullopt, static_cast<std::uint64_t>(total_)}};
         }
         return out;
     }
@@ -118,12 +115,14 @@ class HostPolicies : public RequestPath {
     }
     std::string setspeed1() { return fixture_->read(kPolicy1 + "scaling_setspeed"); }
     bool waitForSetspeed1(const std::string& want, std::chrono::milliseconds timeout = 5s) {
-        return runUntil(*agent_, [&] { return setspeed1() == want; }, timeout);
+        return runUntil(
+            *agent_, [&] { return setspeed1() == want; }, timeout);
     }
     // A REMOVE is never answered: check that nothing comes back.
     void sendRemove(const std::string& vm) {
         ASSERT_TRUE(q(vm, 0).sendAll(*agent_, packet(VMPOWER_PKT_POLICY_REMOVE, 0)));
-        runUntil(*agent_, [] { return false; }, 200ms);
+        runUntil(
+            *agent_, [] { return false; }, 200ms);
         ASSERT_TRUE(q(vm, 0).pump());
         EXPECT_TRUE(q(vm, 0).inbox().empty()) << "a reply to PKT_POLICY_REMOVE";
     }
@@ -210,7 +209,8 @@ TEST_F(HostPolicies, TheRuleDecidesWhichTypesAndTheRateLimitApplies) {
     // Malformed: vCPU 1 of a 1-vCPU VM.
     Policy464 bad;
     bad.vcpus = {1};
-    runUntil(*agent_, [] { return false; }, 1100ms);  // a token back
+    runUntil(
+        *agent_, [] { return false; }, 1100ms);  // a token back
     expectReply("dpdk", 0, policyRecord(bad), VMPOWER_CMD_NACK);
     EXPECT_EQ(changed(), std::vector<std::string>{});
 }
