@@ -11,6 +11,7 @@
 
 #include "energy_json.h"
 #include "host_policy_json.h"
+#include "agent_metrics.h"
 #include "power_action.h"
 #include "power_channel.h"
 #include "record_format.h"
@@ -362,7 +363,11 @@ struct Command {
     bool read_only;  // allowed to the control socket's read-only group
 };
 
-constexpr std::array<Command, 15> kCommands{{
+json metrics(Ops& a, const json&) {
+    return {{"ok", true}, {"text", renderAgentMetrics(a)}};
+}
+
+constexpr std::array<Command, 16> kCommands{{
     {"ping", &ping, true},
     {"version", &version, true},
     {"state", &state, true},
@@ -378,6 +383,7 @@ constexpr std::array<Command, 15> kCommands{{
     {"remove-policy", &removePolicy, false},
     {"energy", &energy, true},
     {"reload", &reload, false},
+    {"metrics", &metrics, true},
 }};
 
 json version(Ops&, const json&) {
