@@ -329,7 +329,7 @@ constexpr std::array<CtlCommand, 26> kCommands{{
     {"show-cpu-freq-mask", "", true, "MASK",
      "show-cpu-freq for every CPU of a hex core mask (0x30) or cpulist (4-5)", 1, 1,
      showCpuFreqMask},
-    {"set-cpu-freq-mask", "", true, "MASK up|down|min|max|enable_turbo|disable_turbo",
+    {"set-cpu-freq-mask", "", true, "MASK up|down|min|max|middle|enable_turbo|disable_turbo",
      "set-cpu-freq on every CPU of MASK; one unknown CPU and nothing changes", 2, 2,
      setCpuFreqMask},
     {"set-pcpu-mask", "", true, "VM VCPU MASK", "set-pcpu with a hex core mask or a cpulist", 3, 3,
