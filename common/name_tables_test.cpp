@@ -31,7 +31,7 @@ TEST(PowerAction, NamesRoundTrip) {
 
 TEST(NameTable, JoinedInTableOrder) {
     EXPECT_EQ(joinedNames(kRecordFormatNames, " or "), "dpdk-464 or legacy-16");
-    EXPECT_EQ(joinedNames(kPowerActionNames, "|"), "up|down|min|max|enable_turbo|disable_turbo");
+    EXPECT_EQ(joinedNames(kPowerActionNames, "|"), "up|down|min|max|middle|enable_turbo|disable_turbo");
 }
 
 }  // namespace

@@ -10,13 +10,16 @@
 
 namespace vmpower {
 
-enum class PowerAction { ScaleUp, ScaleDown, Max, Min, EnableTurbo, DisableTurbo };
+// Middle: the middle step of the allowed frequencies (a host policy's
+// WORKLOAD MEDIUM and TRAFFIC's middle band; no guest unit maps to it).
+enum class PowerAction { ScaleUp, ScaleDown, Max, Min, EnableTurbo, DisableTurbo, Middle };
 
-inline constexpr NameTable<PowerAction, 6> kPowerActionNames{{
+inline constexpr NameTable<PowerAction, 7> kPowerActionNames{{
     {"up", PowerAction::ScaleUp},
     {"down", PowerAction::ScaleDown},
     {"min", PowerAction::Min},
     {"max", PowerAction::Max},
+    {"middle", PowerAction::Middle},
     {"enable_turbo", PowerAction::EnableTurbo},
     {"disable_turbo", PowerAction::DisableTurbo},
 }};

@@ -220,6 +220,16 @@ void readChannels(const pugi::xml_node& domain, DomainDescription& d, Problems& 
     }
 }
 
+void readInterfaces(const pugi::xml_node& domain, DomainDescription& d) {
+    for (pugi::xml_node nic : domain.child("devices").children("interface")) {
+        NetInterface n{std::string(attr(nic.child("mac"), "address")),
+                       std::string(attr(nic.child("target"), "dev"))};
+        if (n.mac.empty() || n.target_dev.empty()) continue;
+        if (d.interfaces.size() == DomainDescription::kMaxInterfaces) break;
+        d.interfaces.push_back(std::move(n));
+    }
+}
+
 }  // namespace
 
 DomainDescription parseDomainXml(std::string_view xml) {
@@ -253,6 +263,7 @@ DomainDescription parseDomainXml(std::string_view xml) {
     readVcpus(domain, d, problems);
     readCputune(domain, d, problems);
     readChannels(domain, d, problems);
+    readInterfaces(domain, d);
     problems.finish();
     return d;
 }

@@ -33,6 +33,13 @@ struct PowerChannel {
     std::string target_state;  // "connected", "disconnected" or "" (inactive XML)
 };
 
+// A network interface, for host policies' TRAFFIC (which MAC is which
+// host device). Only ones with both a MAC and a host device are listed.
+struct NetInterface {
+    std::string mac;         // as written: "52:54:00:12:34:56"
+    std::string target_dev;  // the host side: vnet0, a tap, a VF's netdev
+};
+
 struct DomainDescription {
     // Bounds what a hostile <vcpu> count can make callers allocate; also the
     // highest poweragent index + 1 we accept (power_channel.h).
@@ -54,6 +61,8 @@ struct DomainDescription {
     // target, absolute path that fits a unix socket address, QEMU listening)
     // with a valid unique index; the rest are problems. Document order.
     std::vector<PowerChannel> channels;
+    std::vector<NetInterface> interfaces;  // at most kMaxInterfaces, document order
+    static constexpr std::size_t kMaxInterfaces = 256;
     // One human-readable line per surprise, each naming the channel or element
     // it is about; the rest of the description is still valid.
     std::vector<std::string> problems;

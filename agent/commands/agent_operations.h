@@ -16,6 +16,7 @@
 #include "cpu_set.h"
 #include "domain.h"
 #include "domain_source.h"
+#include "host_policy_engine.h"
 #include "policy.h"
 #include "power_action.h"
 #include "power_control.h"
@@ -31,6 +32,7 @@ struct HypervisorStatus {
     std::uint64_t connects = 0;
 };
 
+class EnergySampler;
 // What the agent counts about itself, for the metrics.
 struct AgentTelemetry {
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
@@ -50,6 +52,8 @@ class AgentOperations {
     virtual const Policy& policy() const = 0;       // the one in force, overrides included
     // A running domain's power intent and where it came from; null: none kept.
     virtual const DomainIntentRecord* powerIntent(std::string_view uuid) const = 0;
+    // Per-VM energy accounting; nullptr when the agent has none.
+    virtual const EnergySampler* energy() const { return nullptr; }
     virtual const AgentTelemetry& telemetry() const = 0;
 
     // The operator holds a request on one CPU like a VM does (arbitrated);
@@ -64,6 +68,11 @@ class AgentOperations {
     virtual bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) = 0;
     // Until the next reload (Policy::withQueryOverride).
     virtual void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) = 0;
+    // The operator's host policy for a running VM (by uuid), checked like a
+    // guest's: "" when accepted, else why not. Remove: false if it had none.
+    virtual std::string setHostPolicy(std::string_view uuid, HostPolicy policy) = 0;
+    virtual bool removeHostPolicy(std::string_view uuid) = 0;
+    virtual std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const = 0;
     // The config file again; false and *error (FILE:LINE:COLUMN: ...) when
     // it is refused.
     virtual bool reload(std::string* error) = 0;

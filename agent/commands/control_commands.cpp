@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "level_position.h"
+#include "energy_json.h"
+#include "host_policy_json.h"
 #include "agent_metrics.h"
 #include "power_action.h"
 #include "power_channel.h"
@@ -165,6 +167,7 @@ json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {
                 {"burst", r.burst},
                 {"physical", r.physical_addressing},
                 {"queries", r.queries},
+                {"energy", r.energy},
                 {"multi_pcpu", r.multi_pcpu},
                 {"shared_pcpus", r.shared_pcpus},
                 {"record_format", std::string(recordFormatName(r.record_format))}};
@@ -210,6 +213,9 @@ json showVm(Ops& a, const json& req) {
     const Domain& d = runningDomain(a, req);
     json out = domainJson(d, a.powerIntent(d.identity.uuid));
     out["last_power_refusal"] = a.power().lastRefusal(d.identity.uuid);
+    const auto policy = a.hostPolicy(d.identity.uuid);
+    out["host_policy"] = policy ? hostPolicyJson(*policy) : json(nullptr);
+    addVmEnergy(out, a.energy(), d.identity.uuid);
     out["ok"] = true;
     return out;
 }
@@ -354,6 +360,31 @@ json showPolicy(Ops& a, const json& req) {
     return out;
 }
 
+json energy(Ops& a, const json&) {
+    return energyJson(a.energy());
+}
+
+json setPolicy(Ops& a, const json& req) {
+    const Domain& d = runningDomain(a, req);
+    HostPolicy policy;
+    try {
+        policy = hostPolicyFromJson(req);
+    } catch (const std::invalid_argument& e) {
+        throw ArgError(e.what());
+    }
+    const std::string why = a.setHostPolicy(d.identity.uuid, std::move(policy));
+    if (!why.empty()) return error("policy refused for " + d.identity.name + ": " + why);
+    json out = ok();
+    if (auto v = a.hostPolicy(d.identity.uuid)) out["host_policy"] = hostPolicyJson(*v);
+    return out;
+}
+
+json removePolicy(Ops& a, const json& req) {
+    const Domain& d = runningDomain(a, req);
+    if (!a.removeHostPolicy(d.identity.uuid)) return error(d.identity.name + " has no host policy");
+    return ok();
+}
+
 json reload(Ops& a, const json&) {
     std::string why;
     return a.reload(&why) ? ok() : error("config not reloaded, old policy kept: " + why);
@@ -369,7 +400,7 @@ json metrics(Ops& a, const json&) {
     return {{"ok", true}, {"text", renderAgentMetrics(a)}};
 }
 
-constexpr std::array<Command, 13> kCommands{{
+constexpr std::array<Command, 16> kCommands{{
     {"ping", &ping, true},
     {"version", &version, true},
     {"state", &state, true},
@@ -381,6 +412,9 @@ constexpr std::array<Command, 13> kCommands{{
     {"set-channel-status", &setChannelStatus, false},
     {"set-query", &setQuery, false},
     {"show-policy", &showPolicy, true},
+    {"set-policy", &setPolicy, false},
+    {"remove-policy", &removePolicy, false},
+    {"energy", &energy, true},
     {"reload", &reload, false},
     {"metrics", &metrics, true},
 }};

@@ -6,10 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
+#include "energy_sampler.h"
 #include "power_action.h"
 #include "power_channel.h"
+#include "sysfs_fixture.h"
 #include "test_support.h"
 
 namespace vmpower {
@@ -57,6 +61,22 @@ class FakeAgent final : public AgentOperations {
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override {
         policy_ = std::make_shared<const Policy>(policy_->withQueryOverride(name, uuid, queries));
     }
+    std::string setHostPolicy(std::string_view uuid, HostPolicy policy) override {
+        host_policies[std::string(uuid)] = HostPolicyView{std::move(policy), PolicyOrigin::Operator,
+                                                          PolicyLevel::Max, "workload high: max",
+                                                          ""};
+        return {};
+    }
+    bool removeHostPolicy(std::string_view uuid) override {
+        return host_policies.erase(std::string(uuid)) > 0;
+    }
+    std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override {
+        auto it = host_policies.find(std::string(uuid));
+        if (it == host_policies.end()) return std::nullopt;
+        return it->second;
+    }
+    std::map<std::string, HostPolicyView> host_policies;
+    const EnergySampler* energy() const override { return energy_; }
     bool reload(std::string* error) override {
         if (error != nullptr) *error = "/etc/vmpower/vmpower.yaml:3:1: end of sequence";
         return false;
@@ -68,6 +88,7 @@ class FakeAgent final : public AgentOperations {
     std::vector<std::string> pins;
     std::string pin_error;
     DomainIntentRecord intent;
+    const EnergySampler* energy_ = nullptr;
 };
 
 json run(FakeAgent& a, const json& req) {
@@ -217,6 +238,123 @@ TEST(ControlCommands, ChannelIndexAndActionUseTheSharedDefinitions) {
               std::string::npos)
         << bad;
     EXPECT_TRUE(a.power_.calls.empty());
+}
+
+TEST(ControlCommands, EnergyUnavailableIsSaidNeverZero) {
+    FakeAgent a;  // no sampler
+    json e = run(a, {{"cmd", "energy"}});
+    EXPECT_EQ(e["ok"], true);
+    EXPECT_EQ(e["available"], false);
+    json vm = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    EXPECT_TRUE(vm["energy_uj"].is_null());
+    EXPECT_TRUE(vm["power_w"].is_null());
+    EXPECT_NE(vm["energy"].get<std::string>().find("unavailable"), std::string::npos);
+}
+
+TEST(ControlCommands, EnergyShowsEachVmAndThePackages) {
+    // A sampler on the one-package fixture; vm1's QEMU is the fixture
+    // process 4242, whose vCPU 0 thread then runs 100 ticks of 400.
+    test::SysfsFixture fx("rapl-one-package");
+    const auto proc = fx.scratch("proc"), pids = fx.scratch("pids");
+    std::filesystem::copy(VMPOWER_PROC_FIXTURES "/qemu-tcg", proc,
+                          std::filesystem::copy_options::recursive);
+    std::ofstream(pids / "vm1.pid") << "4242\n";
+    EnergySettings settings;
+    settings.sysfs_root = fx.root();
+    settings.proc_root = proc;
+    settings.qemu_pid_dir = pids;
+    ManualClock clock;
+    EnergySampler sampler(settings, clock);
+    const std::vector<WatchedDomain> vms = {{kUuid, "vm1", 1}};
+    sampler.sample(vms);
+    const auto stat = proc / "4242/task/4245/stat";
+    std::ifstream in(stat);
+    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    line.replace(line.find(" 700 50 "), 8, " 800 50 ");  // utime +100 ticks
+    std::ofstream(stat, std::ios::trunc) << line;
+    fx.write("devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj", "1040000000\n");
+    clock.advance(std::chrono::seconds(1));
+    sampler.sample(vms);
+
+    FakeAgent a;
+    a.energy_ = &sampler;
+    json e = run(a, {{"cmd", "energy"}});
+    ASSERT_EQ(e["available"], true) << e.dump();
+    ASSERT_EQ(e["vms"].size(), 1u);
+    EXPECT_EQ(e["vms"][0]["name"], "vm1");
+    EXPECT_EQ(e["vms"][0]["energy_uj"], 10'000'000);  // 100/400 x 40 J
+    EXPECT_DOUBLE_EQ(e["vms"][0]["power_w"].get<double>(), 10.0);
+    EXPECT_DOUBLE_EQ(e["vms"][0]["package_share"][0].get<double>(), 0.25);
+    EXPECT_EQ(e["packages"][0]["name"], "package-0");
+    EXPECT_EQ(e["packages"][0]["host_uj"], 30'000'000);
+    json vm = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    EXPECT_EQ(vm["energy_uj"], 10'000'000);
+    EXPECT_DOUBLE_EQ(vm["power_w"].get<double>(), 10.0);
+}
+
+}  // namespace
+}  // namespace vmpower
+
+namespace vmpower {
+namespace {
+
+TEST(ControlCommands, SetPolicyReadsTheJsonShowVmShowsItRemovePolicyDropsIt) {
+    FakeAgent a;
+    json set = run(a, {{"cmd", "set-policy"},
+                       {"name", "vm1"},
+                       {"type", "time"},
+                       {"vcpus", {0}},
+                       {"busy_hours", {9, 10}},
+                       {"traffic_hours", {18}},
+                       {"middle_pps", 1000},
+                       {"max_pps", 5000},
+                       {"macs", {"52:54:00:12:34:56"}}});
+    ASSERT_EQ(set["ok"], true) << set.dump();
+    const HostPolicy& p = a.host_policies.at(kUuid).policy;
+    EXPECT_EQ(p.type, HostPolicyType::Time);
+    EXPECT_EQ(p.vcpus, std::vector<unsigned>{0});
+    EXPECT_EQ(p.busy_hours, HourSet((1 << 9) | (1 << 10)));
+    EXPECT_EQ(p.traffic_hours, HourSet(1 << 18));
+    EXPECT_EQ(p.traffic, (TrafficThresholds{0, 1000, 5000}));
+    EXPECT_EQ(p.macs, std::vector<std::uint64_t>{*parseMac("52:54:00:12:34:56")});
+
+    json shown = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    EXPECT_EQ(shown["host_policy"]["type"], "time");
+    EXPECT_EQ(shown["host_policy"]["busy_hours"], json({9, 10}));
+    EXPECT_EQ(shown["host_policy"]["macs"], json({"52:54:00:12:34:56"}));
+    EXPECT_EQ(shown["host_policy"]["set_by"], "operator");
+    EXPECT_EQ(shown["host_policy"]["decision"], "workload high: max");
+
+    EXPECT_EQ(run(a, {{"cmd", "remove-policy"}, {"name", "vm1"}})["ok"], true);
+    EXPECT_TRUE(run(a, {{"cmd", "show-vm"}, {"name", "vm1"}})["host_policy"].is_null());
+    EXPECT_EQ(run(a, {{"cmd", "remove-policy"}, {"name", "vm1"}})["error"],
+              "vm1 has no host policy");
+}
+
+TEST(ControlCommands, SetPolicyRefusesBadJsonNamingTheKey) {
+    FakeAgent a;
+    const std::pair<json, std::string> bad[] = {
+        {{{"type", "weather"}, {"vcpus", {0}}},
+         "set-policy: 'type' must be one of traffic, time, workload, branch_ratio"},
+        {{{"type", "time"}}, "set-policy: 'vcpus' is required"},
+        {{{"type", "time"}, {"vcpus", {0, 0}}}, "set-policy: 'vcpus' names vCPU 0 twice"},
+        {{{"type", "time"}, {"vcpus", {0}}, {"busy_hours", {24}}},
+         "set-policy: 'busy_hours' must be a number from 0 to 23"},
+        {{{"type", "workload"}, {"vcpus", {0}}, {"workload", "extreme"}},
+         "set-policy: 'workload' must be one of high, medium, low"},
+        {{{"type", "traffic"}, {"vcpus", {0}}, {"middle_pps", 9}, {"max_pps", 1}},
+         "set-policy: 'middle_pps' is above 'max_pps'"},
+        {{{"type", "traffic"}, {"vcpus", {0}}, {"macs", {"52:54"}}},
+         "set-policy: 'macs' holds \"52:54\", not a MAC address"},
+    };
+    for (const auto& [fields, error] : bad) {
+        json req = fields;
+        req["cmd"] = "set-policy";
+        req["name"] = "vm1";
+        EXPECT_EQ(run(a, req)["error"], error) << fields.dump();
+    }
+    EXPECT_TRUE(a.host_policies.empty());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "config_reload.h"
 #include "control_commands.h"
 #include "fd_limit.h"
+#include "perf_branch_counters.h"
 
 namespace vmpower {
 
@@ -27,16 +28,51 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         peers_ = std::make_unique<TrustingPeerVerifier>();
     }
     handler_ = std::make_unique<RequestHandler>(power_, clock_, sharing_, config_.policy);
+    EnergySettings energy;
+    energy.sysfs_root = config_.agent.sysfs_root;
+    energy.proc_root = config_.agent.proc_root;
+    energy.qemu_pid_dir = config_.agent.qemu_pid_dir;
+    energy.state_file = config_.agent.state_dir / "energy.json";
+    energy.interval = config_.agent.energy_interval;
+    energy_ = std::make_unique<EnergySampler>(std::move(energy), clock_);
+    handler_->setEnergySource(energy_.get());
     env_ = std::make_unique<ChannelEnv>(ChannelEnv{*epoll_, *retries_, *handler_, *peers_,
                                                    config_.agent.reply_queue_records, &fd_budget_});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
     sharing_.target = registry_.get();
     handler_->setHoldObserver(registry_.get());
+    policy_timer_ = std::make_unique<EventLoop::Timer>([this] { host_policies_->onTimer(); });
+    if (options_.branch_counters == nullptr) {
+        branch_counters_ = std::make_unique<PerfBranchCounters>(config_.agent.qemu_pid_dir,
+                                                                config_.agent.proc_root);
+    }
+    HostPolicyEdges edges{&clock_, options_.wall_clock ? options_.wall_clock : &wall_clock_,
+                          options_.traffic ? options_.traffic : hypervisor_.get(),
+                          options_.branch_counters ? options_.branch_counters
+                                                   : branch_counters_.get()};
+    host_policies_ = std::make_unique<HostPolicyEngine>(
+        power_, sharing_, config_.policy,
+        [this](std::string_view uuid) -> const GuestIdentity* {
+            const Domain* d = registry_->find(uuid);
+            return d ? &d->identity : nullptr;
+        },
+        [this](std::optional<std::chrono::milliseconds> wait) {
+            if (wait) {
+                policy_timer_->arm(*wait);
+            } else {
+                policy_timer_->cancel();
+            }
+        },
+        edges);
+    handler_->setHostPolicies(host_policies_.get());
 }
 
 Agent::~Agent() {
     control_.reset();
+    // The policies' holds go with each domain's release below.
+    handler_->setHostPolicies(nullptr);
+    host_policies_.reset();
     registry_->removeAll();  // closes channels, releases every VM's requests
     hypervisor_.reset();
 }
@@ -55,10 +91,27 @@ void Agent::start() {
             });
     }
     hypervisor_->start();
+    if (energy_->available()) {
+        energy_timer_ = std::make_unique<EventLoop::Timer>([this] { sampleEnergy(); });
+        energy_timer_->arm(config_.agent.energy_interval);
+    }
     if (!config_.agent.metrics_textfile.empty()) {
         metrics_timer_ = std::make_unique<EventLoop::Timer>([this] { writeMetricsTextfile(); });
         metrics_timer_->arm(std::chrono::milliseconds(0));
     }
+}
+
+void Agent::sampleEnergy() {
+    try {
+        std::vector<WatchedDomain> watched;
+        watched.reserve(registry_->domains().size());
+        for (const auto& [uuid, d] : registry_->domains())
+            watched.push_back({uuid, d->identity.name, d->vcpus.vcpuCount()});
+        energy_->sample(watched);
+    } catch (const std::exception& e) {
+        spdlog::error("energy: {}", e.what());
+    }
+    energy_timer_->arm(config_.agent.energy_interval);
 }
 
 // A timer callback: nothing escapes; a failed write is logged and tried
@@ -124,6 +177,7 @@ void Agent::setPolicy(std::shared_ptr<const Policy> policy) {
     config_.policy = std::move(policy);
     handler_->setPolicy(config_.policy);
     registry_->onPolicyChanged();
+    host_policies_->setPolicy(config_.policy);
 }
 
 void Agent::setQueryOverride(std::string_view name, std::string_view uuid, bool queries) {
@@ -166,6 +220,7 @@ void Agent::onConnected() {
     telemetry_.last_reconcile_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     if (!reconciled) return;  // the close callback will retry
+    host_policies_->forgetMissing();
     if (!ready_) {
         ready_ = true;
         if (options_.notify_systemd) sd_notify(0, "READY=1\nSTATUS=watching libvirt domains");
@@ -178,6 +233,26 @@ void Agent::onDomainEvent(std::string_view uuid, const DomainEvent& event) {
     if (it == telemetry_.events.end()) it = telemetry_.events.emplace(std::string(name), 0).first;
     ++it->second;
     registry_->onEvent(uuid, event);
+    // A stopped domain's policy goes; a changed one's follows its pinning.
+    if (registry_->find(uuid) != nullptr) {
+        host_policies_->refresh(uuid);
+    } else {
+        host_policies_->forget(uuid);
+    }
+}
+
+std::string Agent::setHostPolicy(std::string_view uuid, HostPolicy policy) {
+    const Domain* d = registry_->find(uuid);
+    if (d == nullptr) return "the domain is not running";
+    return host_policies_->setHostPolicy(d->identity, std::move(policy), PolicyOrigin::Operator);
+}
+
+bool Agent::removeHostPolicy(std::string_view uuid) {
+    return host_policies_->removeHostPolicy(uuid);
+}
+
+std::optional<HostPolicyView> Agent::hostPolicy(std::string_view uuid) const {
+    return host_policies_->view(uuid);
 }
 
 }  // namespace vmpower

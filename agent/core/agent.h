@@ -16,7 +16,9 @@
 #include "control_server.h"
 #include "domain_events.h"
 #include "domain_registry.h"
+#include "energy_sampler.h"
 #include "epoll_set.h"
+#include "host_policy_engine.h"
 #include "libvirt_hypervisor.h"
 #include "peer_verifier.h"
 #include "request_handler.h"
@@ -33,6 +35,11 @@ struct AgentOptions {
     // --log-level from the command line: wins over the config file's
     // log_level, at start and across reloads. Empty: the file decides.
     std::string log_level;
+    // Host policies' edges; null: the real ones (the host's clock, libvirt's
+    // interface statistics, perf branch counters). Tests put fakes here.
+    const WallClock* wall_clock = nullptr;
+    TrafficSource* traffic = nullptr;
+    BranchCounterSource* branch_counters = nullptr;
 };
 
 class Agent final : public DomainEventListener, public AgentOperations {
@@ -76,12 +83,17 @@ class Agent final : public DomainEventListener, public AgentOperations {
     const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
         return registry_->intents().find(uuid);
     }
+    const EnergySampler* energy() const override { return energy_.get(); }
     const AgentTelemetry& telemetry() const override { return telemetry_; }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
     bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) override;
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override;
+    std::string setHostPolicy(std::string_view uuid, HostPolicy policy) override;
+    bool removeHostPolicy(std::string_view uuid) override;
+    std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override;
+    HostPolicyEngine& hostPolicies() { return *host_policies_; }
 
   private:
     // The one policy in force: the request handler and the registry read it
@@ -97,6 +109,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
         }
     };
     void setUpSignals();
+    void sampleEnergy();  // the energy timer: one sample, then re-armed
     void writeMetricsTextfile();
 
     AgentOptions options_;
@@ -113,6 +126,12 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<LibvirtHypervisor> hypervisor_;
     std::unique_ptr<DomainRegistry> registry_;
     std::unique_ptr<ControlServer> control_;
+    SystemWallClock wall_clock_;
+    std::unique_ptr<BranchCounterSource> branch_counters_;
+    std::unique_ptr<EventLoop::Timer> policy_timer_;
+    std::unique_ptr<HostPolicyEngine> host_policies_;
+    std::unique_ptr<EnergySampler> energy_;
+    std::unique_ptr<EventLoop::Timer> energy_timer_;  // after energy_: destroyed first
     AgentTelemetry telemetry_;
     std::unique_ptr<EventLoop::Timer> metrics_timer_;  // agent.metrics_textfile
     UniqueFd signal_fd_;

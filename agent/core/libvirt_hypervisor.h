@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,11 +17,12 @@
 #include "domain_source.h"
 #include "libvirt_events.h"
 #include "libvirt_handles.h"
+#include "policy_sources.h"
 #include "retry_scheduler.h"
 
 namespace vmpower {
 
-class LibvirtHypervisor final : public DomainSource {
+class LibvirtHypervisor final : public DomainSource, public TrafficSource {
   public:
     LibvirtHypervisor(std::string uri, RetryScheduler& retries, DomainEventListener& listener);
     ~LibvirtHypervisor() override;
@@ -39,6 +41,9 @@ class LibvirtHypervisor final : public DomainSource {
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
     MetadataWrite setPowerIntent(std::string_view uuid, const std::string& element) override;
+    // TrafficSource (libvirt_traffic.cpp): one virConnectGetAllDomainStats
+    // (VIR_DOMAIN_STATS_INTERFACE) call per sample.
+    TrafficSample sample(const std::vector<std::string>& uuids) override;
 
     // libvirt's events, translated and handed to the listener. Public so the
     // .cpp's C trampolines reach them, and so tests on the test driver (which
@@ -65,6 +70,9 @@ class LibvirtHypervisor final : public DomainSource {
     std::optional<RetryScheduler::Id> pending_;
     std::uint64_t connects_ = 0;
     CpuSet host_cpus_;  // cached per connection
+    // Host device -> MAC per domain uuid, from the live XML; read again only
+    // when the stats name a device it does not know.
+    std::map<std::string, std::map<std::string, std::uint64_t>, std::less<>> macs_;
 };
 
 }  // namespace vmpower

@@ -13,7 +13,7 @@
 #include <optional>
 #include <sstream>
 
-#include "unique_fd.h"
+#include "qemu_pid_file.h"
 
 namespace vmpower {
 
@@ -63,35 +63,13 @@ PeerCheck QemuPidPeerVerifier::verify(int fd, std::string_view domain_name) cons
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
         return {PeerVerdict::Retry, std::string("SO_PEERCRED: ") + std::strerror(errno)};
     }
-    // A name with '/' would walk out of pid_dir; libvirt forbids it anyway.
-    if (domain_name.find('/') != std::string_view::npos || domain_name.empty() ||
-        domain_name == "." || domain_name == "..") {
-        return {PeerVerdict::Reject, "domain name unusable as a pid file name"};
+    const QemuPidFile pid_file = readQemuPidFile(pid_dir_, domain_name);
+    if (pid_file.status == QemuPidFile::Status::NotYet) return {PeerVerdict::Retry, pid_file.why};
+    if (pid_file.status == QemuPidFile::Status::Untrusted) {
+        return {PeerVerdict::Reject, pid_file.why};
     }
-    const auto pid_file = pid_dir_ / (std::string(domain_name) + ".pid");
-    UniqueFd file(::open(pid_file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-    if (!file) {
-        if (errno == ENOENT) return {PeerVerdict::Retry, "no " + pid_file.string() + " yet"};
-        return {PeerVerdict::Reject,
-                pid_file.string() + ": " + std::strerror(errno) + " (a symlink is not believed)"};
-    }
-    struct stat st {};
-    if (::fstat(file.get(), &st) < 0 || !S_ISREG(st.st_mode)) {
-        return {PeerVerdict::Reject, pid_file.string() + " is not a regular file"};
-    }
-    if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        return {PeerVerdict::Reject, pid_file.string() +
-                                         " is not owned by root or is writable by others: "
-                                         "anybody could have written it"};
-    }
-    char buf[32] = {};
-    ssize_t n = ::read(file.get(), buf, sizeof buf - 1);
-    long qemu_pid = 0;
-    auto [end, ec] = std::from_chars(buf, buf + (n > 0 ? n : 0), qemu_pid);
-    if (n <= 0 || ec != std::errc() || qemu_pid <= 0 || (end < buf + n && *end != '\n')) {
-        return {PeerVerdict::Retry, "no QEMU pid in " + pid_file.string() + " yet"};
-    }
-    if (cred.pid != static_cast<pid_t>(qemu_pid)) {
+    const pid_t qemu_pid = pid_file.pid;
+    if (cred.pid != qemu_pid) {
         return {PeerVerdict::Reject, "socket is served by pid " + std::to_string(cred.pid) +
                                          ", not by the domain's QEMU (pid " +
                                          std::to_string(qemu_pid) + ")"};
@@ -101,9 +79,9 @@ PeerCheck QemuPidPeerVerifier::verify(int fd, std::string_view domain_name) cons
         return {PeerVerdict::Retry,
                 "cannot read the start time of pid " + std::to_string(cred.pid)};
     }
-    if (*started > sinceBoot(st.st_mtim) + kStartSlackSeconds) {
+    if (*started > sinceBoot(pid_file.written) + kStartSlackSeconds) {
         return {PeerVerdict::Reject, "pid " + std::to_string(cred.pid) + " started after " +
-                                         pid_file.string() +
+                                         pid_file.file +
                                          " was written: a recycled pid, not the domain's QEMU"};
     }
     return {PeerVerdict::Accept, {}};

@@ -153,6 +153,9 @@ std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, const Hold
             return allowed.back();
         case PowerAction::Min:
             return allowed.front();
+        case PowerAction::Middle:
+            // DPDK's "medium": index n/2 of its descending list.
+            return allowed[allowed.size() - 1 - allowed.size() / 2];
         default:
             why = "not a frequency action";
             return std::nullopt;

@@ -62,6 +62,14 @@ AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
              }},
             {"qemu_pid_dir",
              [&](const YAML::Node& v) { a.qemu_pid_dir = path(r, v, "qemu_pid_dir"); }},
+            {"proc_root", [&](const YAML::Node& v) { a.proc_root = path(r, v, "proc_root"); }},
+            {"energy_interval",
+             [&](const YAML::Node& v) {
+                 const double s = r.nonNegative(v, "energy_interval");
+                 if (s < 0.1 || s > 3600)
+                     r.fail(v, "energy_interval: seconds between energy samples, 0.1 to 3600");
+                 a.energy_interval = std::chrono::milliseconds(static_cast<long>(s * 1000));
+             }},
             {"reply_queue_records",
              [&](const YAML::Node& v) {
                  a.reply_queue_records = r.u32(v, "reply_queue_records");

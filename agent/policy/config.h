@@ -31,6 +31,9 @@ struct AgentSettings {
     std::uint32_t step_khz = 0;       // 0 = use the available-frequency list
     bool verify_channel_peer = true;  // SO_PEERCRED must be the domain's QEMU
     std::filesystem::path qemu_pid_dir = "/run/libvirt/qemu";
+    std::filesystem::path proc_root = "/proc";  // QEMU threads' CPU time (energy)
+    // How often package energy and QEMU threads are sampled (docs/energy.md).
+    std::chrono::milliseconds energy_interval{1000};
     std::size_t reply_queue_records = 64;  // per channel, oldest dropped first
     std::string log_level = "info";
     // Groups whose members may use the control socket besides root: every

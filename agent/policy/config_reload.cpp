@@ -15,6 +15,8 @@ std::vector<std::string> changedNeedingRestart(const AgentSettings& a, const Age
     if (a.step_khz != b.step_khz) out.emplace_back("step_khz");
     if (a.verify_channel_peer != b.verify_channel_peer) out.emplace_back("verify_channel_peer");
     if (a.qemu_pid_dir != b.qemu_pid_dir) out.emplace_back("qemu_pid_dir");
+    if (a.proc_root != b.proc_root) out.emplace_back("proc_root");
+    if (a.energy_interval != b.energy_interval) out.emplace_back("energy_interval");
     if (a.reply_queue_records != b.reply_queue_records) out.emplace_back("reply_queue_records");
     if (a.host_cpus != b.host_cpus) out.emplace_back("host_cpus");
     if (a.metrics_textfile != b.metrics_textfile) out.emplace_back("metrics_textfile");

@@ -41,6 +41,8 @@ agent:
   step_khz: 100000
   verify_channel_peer: false
   qemu_pid_dir: /tmp/qemu
+  proc_root: /tmp/proc
+  energy_interval: 2.5
   reply_queue_records: 8
   log_level: debug
   host_cpus: 0-1,16-17
@@ -52,12 +54,14 @@ vms:
     uuid: 6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e
     pcpus: 2-5,8
     commands: [up, down, max, min]
+    policies: [workload, time]
     floor_khz: 800000
     ceiling_khz: 2400000
     rate: 50.5
     burst: 5
     physical: true
     queries: false
+    energy: true
     multi_pcpu: false
     shared_pcpus: false
     record_format: legacy-16
@@ -70,6 +74,8 @@ vms:
     EXPECT_EQ(c.agent.step_khz, 100000U);
     EXPECT_FALSE(c.agent.verify_channel_peer);
     EXPECT_EQ(c.agent.qemu_pid_dir, "/tmp/qemu");
+    EXPECT_EQ(c.agent.proc_root, "/tmp/proc");
+    EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(2500));
     EXPECT_EQ(c.agent.reply_queue_records, 8U);
     EXPECT_EQ(c.agent.log_level, "debug");
     EXPECT_EQ(c.agent.host_cpus, (CpuSet{0, 1, 16, 17}));
@@ -84,12 +90,15 @@ vms:
     EXPECT_EQ(r.allowed_actions,
               (std::set<PowerAction>{PowerAction::ScaleUp, PowerAction::ScaleDown, PowerAction::Max,
                                      PowerAction::Min}));
+    EXPECT_EQ(r.allowed_policies,
+              (std::set<HostPolicyType>{HostPolicyType::Workload, HostPolicyType::Time}));
     EXPECT_EQ(r.limits.floor_khz, 800000U);
     EXPECT_EQ(r.limits.ceiling_khz, 2400000U);
     EXPECT_DOUBLE_EQ(r.requests_per_second, 50.5);
     EXPECT_EQ(r.burst, 5U);
     EXPECT_TRUE(r.physical_addressing);
     EXPECT_FALSE(r.queries);
+    EXPECT_TRUE(r.energy);
     EXPECT_FALSE(r.multi_pcpu);
     EXPECT_FALSE(r.shared_pcpus);
     EXPECT_EQ(r.record_format, RecordFormat::Legacy16);
@@ -109,7 +118,10 @@ TEST(Config, RuleDefaults) {
     EXPECT_EQ(r.name, "vms[0]");
     EXPECT_FALSE(r.allowed_pcpus);
     EXPECT_EQ(r.allowed_actions.size(), 6U);
+    EXPECT_EQ(r.allowed_policies.size(), 4U);
     EXPECT_EQ(r.record_format, RecordFormat::Dpdk464);
+    EXPECT_FALSE(r.energy) << "a guest learns its energy only when the operator allows it";
+    EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(1000));
     EXPECT_NE(c.policy->match("anything", ""), nullptr);
 }
 
@@ -143,6 +155,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "2:24: verify_channel_peer: expected true or false"},
         BadCase{"agent:\n  log_level: loud\n", "2:14: log_level"},
         BadCase{"agent:\n  reply_queue_records: 0\n", "2:24: reply_queue_records"},
+        BadCase{"agent:\n  energy_interval: 0.01\n", "2:20: energy_interval: seconds between"},
+        BadCase{"agent:\n  energy_interval: soon\n", "2:20: energy_interval"},
+        BadCase{"vms:\n  - name: a\n    energy: yes please\n", "3:13: energy: expected true or false"},
         BadCase{"agent: [1]\n", "1:8: agent: expected a mapping"},
         BadCase{"agent:\n  metrics_textfile: /x/vmpower.txt\n",
                 "2:21: metrics_textfile: node_exporter reads only *.prom files"},
@@ -166,6 +181,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"vms:\n  - name: a\n    commands: [up, sideways]\n",
                 "3:20: commands: unknown command 'sideways'"},
         BadCase{"vms:\n  - name: a\n    commands: up\n", "3:15: commands: expected a list"},
+        BadCase{"vms:\n  - name: a\n    commands: [middle]\n",
+                "3:16: commands: unknown command 'middle'"},
+        BadCase{"vms:\n  - name: a\n    policies: [time, weather]\n",
+                "3:22: policies: unknown policy 'weather' (known: traffic, time, workload, "
+                "branch_ratio)"},
+        BadCase{"vms:\n  - name: a\n    policies: time\n", "3:15: policies: expected a list"},
         BadCase{"vms:\n  - name: a\n    rate: -3\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    rate: .nan\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    burst: 0\n", "3:12: burst: must be at least 1"},

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpu_set.h"
+#include "host_policy.h"
 #include "power_control.h"
 #include "record_format.h"
 
@@ -26,11 +27,17 @@ struct VmPolicy {
     std::set<PowerAction> allowed_actions = {PowerAction::ScaleUp,     PowerAction::ScaleDown,
                                              PowerAction::Max,         PowerAction::Min,
                                              PowerAction::EnableTurbo, PowerAction::DisableTurbo};
+    // The host policy types (PKT_POLICY's policy_to_use, or the operator's
+    // set-policy) the VM may set; default all four, empty: none.
+    std::set<HostPolicyType> allowed_policies = {HostPolicyType::Traffic, HostPolicyType::Time,
+                                                 HostPolicyType::Workload,
+                                                 HostPolicyType::BranchRatio};
     FrequencyLimits limits;
     double requests_per_second = 100;  // per channel; 0 = unlimited
     unsigned burst = 20;
     bool physical_addressing = false;  // core_type=PHYSICAL allowed
     bool queries = true;               // QUERY_* answered
+    bool energy = false;               // VMPOWER_QUERY_ENERGY answered (docs/energy.md)
     bool multi_pcpu = true;            // a vCPU pinned to several pCPUs scales all of them
     bool shared_pcpus = true;          // pinning overlapping another VM: allowed, arbitrated
     RecordFormat record_format = RecordFormat::Dpdk464;

@@ -21,11 +21,25 @@ std::set<PowerAction> parseCommands(const YamlReader& r, const YAML::Node& n) {
     for (const auto& item : n) {
         std::string word = r.string(item, "commands");
         auto action = parsePowerAction(word);
+        if (action == PowerAction::Middle) action.reset();  // no guest unit asks for it
         if (action) out.insert(*action);
         if (!action) {
             r.fail(item, "commands: unknown command '" + word +
                              "' (known: up, down, min, max, enable_turbo, disable_turbo)");
         }
+    }
+    return out;
+}
+
+std::set<HostPolicyType> parsePolicyTypes(const YamlReader& r, const YAML::Node& n) {
+    const std::string known = joinedNames(kHostPolicyTypeNames, ", ");
+    if (!n.IsSequence()) r.fail(n, "policies: expected a list (" + known + ")");
+    std::set<HostPolicyType> out;
+    for (const auto& item : n) {
+        std::string word = r.string(item, "policies");
+        auto type = valueIn(kHostPolicyTypeNames, word);
+        if (!type) r.fail(item, "policies: unknown policy '" + word + "' (known: " + known + ")");
+        out.insert(*type);
     }
     return out;
 }
@@ -67,6 +81,8 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
                  rule.allowed_pcpus = set;
              }},
             {"commands", [&](const YAML::Node& v) { rule.allowed_actions = parseCommands(r, v); }},
+            {"policies",
+             [&](const YAML::Node& v) { rule.allowed_policies = parsePolicyTypes(r, v); }},
             {"floor_khz",
              [&](const YAML::Node& v) {
                  floor_mark = v.Mark();
@@ -87,6 +103,7 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
             {"physical",
              [&](const YAML::Node& v) { rule.physical_addressing = r.boolean(v, "physical"); }},
             {"queries", [&](const YAML::Node& v) { rule.queries = r.boolean(v, "queries"); }},
+            {"energy", [&](const YAML::Node& v) { rule.energy = r.boolean(v, "energy"); }},
             {"multi_pcpu",
              [&](const YAML::Node& v) { rule.multi_pcpu = r.boolean(v, "multi_pcpu"); }},
             {"shared_pcpus",

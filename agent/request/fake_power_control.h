@@ -36,8 +36,9 @@ class FakePowerControl final : public PowerControl {
         released.emplace_back(uuid);
         footprints.erase(std::string(uuid));
     }
-    void releaseVcpuOutside(std::string_view uuid, unsigned, const CpuSet&) override {
+    void releaseVcpuOutside(std::string_view uuid, unsigned vcpu, const CpuSet& kept) override {
         released.emplace_back(uuid);
+        released_vcpus.push_back({std::string(uuid), vcpu, kept});
     }
     std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override {
         auto it = khz.find(pcpu);
@@ -63,6 +64,12 @@ class FakePowerControl final : public PowerControl {
 
     std::vector<PowerCall> calls;
     std::vector<std::string> released;
+    struct VcpuRelease {
+        std::string uuid;
+        unsigned vcpu;
+        CpuSet kept;
+    };
+    std::vector<VcpuRelease> released_vcpus;
     std::map<std::string, CpuSet> footprints;  // by uuid, as last reported
     bool apply_result = true;
     std::string refusal = "refused by the fake";  // when apply_result is false

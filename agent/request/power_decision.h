@@ -14,6 +14,10 @@ namespace vmpower {
 // Requester.vcpu for core_type PHYSICAL requests: the host CPU with this bit
 // set, so they never share a slot with a vCPU's requests in the arbiter.
 inline constexpr unsigned kPhysicalRequesterBit = 1U << 31;
+// Requester.vcpu for a host policy's holds (agent/hostpolicy): the vCPU with
+// this bit set, so a policy's hold sits beside the vCPU's own requests and
+// removing the policy leaves those as they were.
+inline constexpr unsigned kHostPolicyRequesterBit = 1U << 30;
 
 struct PowerTarget {
     Requester who;
@@ -39,5 +43,10 @@ PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest,
 // asked for (a record, or an intent restored after a live migration).
 PowerDecision decideVcpuPower(const VmPolicy& rule, const GuestIdentity& guest, std::uint64_t vcpu,
                               PowerAction action, const PcpuSharing& sharing);
+// The same checks but the command's: where `action` on a vCPU (VIRTUAL) or
+// host CPU (PHYSICAL) `id` may act. Host policies use it with their own
+// action, which no `commands:` list names.
+PowerDecision placePower(const VmPolicy& rule, const GuestIdentity& guest, CoreType core_type,
+                         std::uint64_t id, PowerAction action, const PcpuSharing& sharing);
 
 }  // namespace vmpower

@@ -3,18 +3,12 @@
 #include <cstddef>
 #include <cstring>
 
+#include "record_field.h"
 #include "vmpower/protocol.h"
 
 namespace vmpower {
 
 namespace {
-
-template <typename T>
-T readAt(std::span<const std::byte> record, std::size_t offset) {
-    T value;
-    std::memcpy(&value, record.data() + offset, sizeof value);
-    return value;
-}
 
 RequestKind kindOf(std::uint32_t command) {
     switch (command) {
@@ -34,6 +28,8 @@ RequestKind kindOf(std::uint32_t command) {
             return RequestKind::QueryCapsList;
         case VMPOWER_QUERY_CAPS:
             return RequestKind::QueryCaps;
+        case VMPOWER_QUERY_ENERGY:
+            return RequestKind::QueryEnergy;
         default:
             return RequestKind::Unknown;
     }
@@ -106,6 +102,8 @@ const char* kindName(RequestKind kind) {
             return "QUERY_CAPS_LIST";
         case RequestKind::QueryCaps:
             return "QUERY_CAPS";
+        case RequestKind::QueryEnergy:
+            return "QUERY_ENERGY";
         case RequestKind::Unknown:
             break;
     }

@@ -20,6 +20,7 @@ enum class RequestKind {
     QueryFreq,
     QueryCapsList,
     QueryCaps,
+    QueryEnergy,  // vmpower's own (VMPOWER_QUERY_ENERGY)
     Unknown,
 };
 

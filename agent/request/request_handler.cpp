@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "channel_request_state.h"
+#include "energy_answer.h"
 #include "power_decision.h"
 #include "query_answer.h"
 #include "reply_builder.h"
@@ -56,7 +57,16 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     }
 
     if (req.kind == RequestKind::PktPolicy || req.kind == RequestKind::PktPolicyRemove) {
-        return refuse(guest, state, req, record, "packet policies are not supported");
+        return handlePolicy(guest, state, req, record);
+    }
+    if (req.kind == RequestKind::QueryEnergy) {
+        if (req.format == RecordFormat::Legacy16) {
+            return refuse(guest, state, req, record, "queries do not exist in legacy-16 records");
+        }
+        if (!rule->energy)
+            return refuse(guest, state, req, record, "energy not allowed by the policy");
+        ++state.counters.answered;
+        return energyReply(record, energy_ ? energy_->reading(guest.uuid) : std::nullopt);
     }
     if (isQuery(req.kind)) {
         if (req.format == RecordFormat::Legacy16) {
@@ -90,6 +100,11 @@ std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest,
                                               ChannelRequestState& state, const DecodedRequest& req,
                                               std::span<const std::byte> record,
                                               std::string_view why) {
+    // DPDK answers no PKT_POLICY_REMOVE: a NACK would put the guest's reads
+    // out of step.
+    if (req.kind == RequestKind::PktPolicyRemove)
+        return ignore(guest, state, std::string("PKT_POLICY_REMOVE refused: ") + std::string(why),
+                      true);
     ++state.counters.nacked;
     std::uint64_t held = 0;
     if (state.refusal_log.allow(clock_.now(), held)) {

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "clock.h"
+#include "energy_source.h"
 #include "guest_identity.h"  // GuestIdentity, PcpuSharing
+#include "host_policy_sink.h"
 #include "policy.h"
 #include "power_control.h"
 #include "vcpu_map.h"
@@ -27,7 +29,9 @@ struct ChannelRequestStateDeleter {
 using ChannelRequestStatePtr = std::unique_ptr<ChannelRequestState, ChannelRequestStateDeleter>;
 
 // records = acked + nacked + ignored + answered. rate_limited counts the
-// NACKs sent because the channel was over its rate.
+// NACKs sent because the channel was over its rate. An accepted
+// PKT_POLICY_REMOVE counts as acked though no reply is sent (DPDK sends
+// none); a refused one as ignored.
 struct RequestCounters {
     std::uint64_t records = 0, acked = 0, nacked = 0, ignored = 0, rate_limited = 0;
     std::uint64_t answered = 0;  // QUERY_* replied with data
@@ -50,6 +54,11 @@ class RequestHandler {
     RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
                    std::shared_ptr<const Policy> policy);
     void setPolicy(std::shared_ptr<const Policy> policy);  // SIGHUP reload
+    // Where PKT_POLICY / PKT_POLICY_REMOVE go; none: both are refused.
+    void setHostPolicies(HostPolicySink* sink) { host_policies_ = sink; }
+    // Answers VMPOWER_QUERY_ENERGY from it; nullptr (the default): every
+    // energy query is answered "unavailable".
+    void setEnergySource(const EnergySource* energy) { energy_ = energy; }
     const Policy& policy() const { return *policy_; }
     void setHoldObserver(HoldObserver* observer) { observer_ = observer; }
 
@@ -67,6 +76,10 @@ class RequestHandler {
     std::vector<std::byte> refuse(const GuestIdentity& guest, ChannelRequestState& state,
                                   const DecodedRequest& req, std::span<const std::byte> record,
                                   std::string_view why);
+    // PKT_POLICY and PKT_POLICY_REMOVE (policy_request.cpp).
+    std::vector<std::byte> handlePolicy(const GuestIdentity& guest, ChannelRequestState& state,
+                                        const DecodedRequest& req,
+                                        std::span<const std::byte> record);
     std::vector<std::byte> ignore(const GuestIdentity& guest, ChannelRequestState& state,
                                   std::string_view why, bool warn);
 
@@ -75,6 +88,8 @@ class RequestHandler {
     const PcpuSharing& sharing_;
     std::shared_ptr<const Policy> policy_;
     HoldObserver* observer_ = nullptr;
+    HostPolicySink* host_policies_ = nullptr;
+    const EnergySource* energy_ = nullptr;
 };
 
 }  // namespace vmpower

@@ -126,13 +126,13 @@ TEST(RequestHandler, PhysicalWithPermission) {
     EXPECT_EQ(rig.power.calls.size(), 2U);
 }
 
-TEST(RequestHandler, PacketPoliciesAreNacked) {
+TEST(RequestHandler, WithoutAPolicyEnginePolicyIsNackedAndRemoveUnanswered) {
     HandlerRig rig;
-    for (std::uint32_t cmd : {VMPOWER_PKT_POLICY, VMPOWER_PKT_POLICY_REMOVE}) {
-        auto reply = rig.send(packet(cmd, 0, 0, "vm1"));
-        ASSERT_EQ(reply.size(), 464U);
-        EXPECT_EQ(replyCommand(reply), VMPOWER_CMD_NACK);
-    }
+    auto reply = rig.send(packet(VMPOWER_PKT_POLICY, 0, 0, "vm1"));
+    ASSERT_EQ(reply.size(), 464U);
+    EXPECT_EQ(replyCommand(reply), VMPOWER_CMD_NACK);
+    // DPDK answers no REMOVE, so a refused one gets no reply either.
+    EXPECT_TRUE(rig.send(packet(VMPOWER_PKT_POLICY_REMOVE, 0, 0, "vm1")).empty());
     EXPECT_TRUE(rig.power.calls.empty());
 }
 

@@ -43,6 +43,7 @@ int runCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
     qfreq->add_option("core", core, "core number or all")->required();
     auto* qcaps = app.add_subcommand("query-caps", "turbo/priority of a core, or of all");
     qcaps->add_option("core", core, "core number or all")->required();
+    auto* energy = app.add_subcommand("energy", "this VM's energy, as a vmpower host accounts it");
     app.require_subcommand(0, 1);
 
     try {
@@ -56,6 +57,7 @@ int runCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
     if (set->parsed()) line = "set-cpu-freq " + core + ' ' + what;
     if (qfreq->parsed()) line = "query-freq " + core;
     if (qcaps->parsed()) line = "query-caps " + core;
+    if (energy->parsed()) line = "energy";
     if (line.empty()) return session.interactive(in, stdin_is_tty);
 
     auto parsed = parseLine(line);

@@ -23,10 +23,11 @@ struct Verb {
     std::size_t args;  // words after the verb
 };
 
-constexpr std::array<Verb, 5> kVerbs{{
+constexpr std::array<Verb, 6> kVerbs{{
     {"set_cpu_freq", "set-cpu-freq", Action::SetCpuFreq, 2},
     {"query_cpu_freq", "query-freq", Action::QueryFreq, 1},
     {"query_cpu_caps", "query-caps", Action::QueryCaps, 1},
+    {"query_energy", "energy", Action::QueryEnergy, 0},
     {"help", "help", Action::Help, 0},
     {"quit", "quit", Action::Quit, 0},
 }};
@@ -104,6 +105,7 @@ std::string_view helpText() {
            "  set_cpu_freq {core_num} up|down|min|max|enable_turbo|disable_turbo\n"
            "  query_cpu_freq {core_num}|all\n"
            "  query_cpu_caps {core_num}|all\n"
+           "  query_energy          (this VM's energy, as a vmpower host accounts it)\n"
            "  help\n"
            "  quit\n";
 }

@@ -11,7 +11,7 @@
 
 namespace vmpower::guest {
 
-enum class Action { SetCpuFreq, QueryFreq, QueryCaps, Help, Quit, Nothing };
+enum class Action { SetCpuFreq, QueryFreq, QueryCaps, QueryEnergy, Help, Quit, Nothing };
 
 struct Command {
     Action action = Action::Nothing;

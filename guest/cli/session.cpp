@@ -1,6 +1,9 @@
 #include "session.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <istream>
 #include <ostream>
 
@@ -86,6 +89,37 @@ int Session::queryCaps(const Command& cmd) {
     return report(st, port, ch);
 }
 
+namespace {
+
+// Microjoules as joules with all six decimals: "12.000345 J".
+std::string joules(std::uint64_t uj) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%llu.%06llu J", static_cast<unsigned long long>(uj / 1000000),
+                  static_cast<unsigned long long>(uj % 1000000));
+    return buf;
+}
+
+}  // namespace
+
+int Session::queryEnergy() {
+    const unsigned port = settings_.query_all_port;
+    Channel& ch = channel(port);
+    vmpower_energy reply{};
+    vmpower_status st = ch.queryEnergy(reply);
+    if (st == VMPOWER_OK) {
+        out_ << "energy: " << joules(reply.energy_uj) << " in " << static_cast<double>(reply.watched_ms) / 1000.0
+             << " s; power " << reply.power_mw / 1000.0 << " W over the last "
+             << reply.interval_ms << " ms\n";
+        const unsigned shown = std::min<unsigned>(reply.num_vcpu, VMPOWER_ENERGY_MAX_VCPUS);
+        for (unsigned i = 0; i < shown; ++i)
+            out_ << "vcpu " << i << ": " << joules(reply.vcpu_energy_uj[i]) << '\n';
+        if (reply.flags & VMPOWER_ENERGY_GAP)
+            out_ << "note: counted across a restart of the host's agent; what the VM used "
+                    "meanwhile is not included\n";
+    }
+    return report(st, port, ch);
+}
+
 int Session::run(const Command& cmd) {
     switch (cmd.action) {
         case Action::SetCpuFreq:
@@ -94,6 +128,8 @@ int Session::run(const Command& cmd) {
             return queryFreq(cmd);
         case Action::QueryCaps:
             return queryCaps(cmd);
+        case Action::QueryEnergy:
+            return queryEnergy();
         case Action::Help:
             out_ << helpText();
             return kExitAck;

@@ -37,6 +37,7 @@ class Session {
     int setCpuFreq(unsigned core, vmpower_unit unit);
     int queryFreq(const Command& cmd);
     int queryCaps(const Command& cmd);
+    int queryEnergy();
 
     Settings settings_;
     std::ostream& out_;

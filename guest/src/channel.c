@@ -241,6 +241,22 @@ vmpower_status vmpower_query_caps(struct vmpower_channel* ch, uint64_t vcpu, boo
     return st;
 }
 
+vmpower_status vmpower_query_energy(struct vmpower_channel* ch, struct vmpower_energy* out) {
+    if (!ch || !out) return VMPOWER_ERR_INVALID;
+    memset(out, 0, sizeof *out);
+    if (ch->replies.legacy) return VMPOWER_ERR_UNSUPPORTED;
+    uint8_t raw[VMPOWER_ENERGY_SIZE];
+    struct vmpower_expected p = {
+        .resource_id = 0, .unit = 0, .answer = VMPOWER_ENERGY, .out = raw, .out_size = sizeof raw};
+    vmpower_status st = transact(ch, VMPOWER_QUERY_ENERGY, &p);
+    /* A host that does not know the command sends nothing (DPDK's rule for
+     * unknown commands); a late reply is drained by the next request. */
+    if (st == VMPOWER_ERR_TIMEOUT) return VMPOWER_ERR_NOT_ANSWERED;
+    if (st != VMPOWER_OK) return st;
+    vmpower_wire_decode_energy(raw, out);
+    return out->flags & VMPOWER_ENERGY_AVAILABLE ? VMPOWER_OK : VMPOWER_ERR_UNAVAILABLE;
+}
+
 vmpower_status vmpower_set_cpu_freq(unsigned vcpu, enum vmpower_unit unit,
                                     const struct vmpower_channel_options* opts) {
     struct vmpower_channel* ch;

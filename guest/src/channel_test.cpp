@@ -254,7 +254,7 @@ TEST(ChannelTest, OneShotSetCpuFreq) {
 }
 
 TEST(ChannelTest, EveryStatusHasAMessage) {
-    for (int s = VMPOWER_OK; s <= VMPOWER_ERR_UNSUPPORTED; ++s)
+    for (int s = VMPOWER_OK; s <= VMPOWER_ERR_UNAVAILABLE; ++s)
         EXPECT_STRNE(vmpower_strerror(static_cast<vmpower_status>(s)), "unknown vmpower status");
     EXPECT_NE(std::string(vmpower_strerror(VMPOWER_ERR_NOT_CONNECTED)).find("not connected"),
               std::string::npos);

@@ -25,7 +25,7 @@ struct vmpower_reply_stream {
 struct vmpower_expected {
     uint64_t resource_id;
     uint32_t unit;
-    uint32_t answer; /* VMPOWER_CMD_ACK (CPU_POWER), FREQ_LIST or CAPS_LIST */
+    uint32_t answer; /* VMPOWER_CMD_ACK (CPU_POWER), FREQ_LIST, CAPS_LIST or ENERGY */
     void* out;       /* a query's reply is copied here (out_size bytes) */
     size_t out_size;
     bool done;

@@ -21,6 +21,12 @@ const char* vmpower_strerror(vmpower_status status) {
             return "invalid argument";
         case VMPOWER_ERR_UNSUPPORTED:
             return "not possible with the legacy 16-byte record format";
+        case VMPOWER_ERR_NOT_ANSWERED:
+            return "the host did not answer: it does not know this query (a DPDK host, or "
+                   "vmpowerd older than energy accounting)";
+        case VMPOWER_ERR_UNAVAILABLE:
+            return "the host measures no energy (no powercap counters), or has not sampled "
+                   "this VM yet";
     }
     return "unknown vmpower status";
 }

@@ -36,6 +36,8 @@ size_t vmpower_wire_frame_size(const uint8_t* buf, size_t len, bool legacy) {
             return VMPOWER_FREQ_LIST_SIZE;
         case VMPOWER_CAPS_LIST:
             return VMPOWER_CAPS_LIST_SIZE;
+        case VMPOWER_ENERGY:
+            return VMPOWER_ENERGY_SIZE;
         default:
             return VMPOWER_WIRE_UNKNOWN;
     }
@@ -47,4 +49,34 @@ struct vmpower_wire_header vmpower_wire_read_header(const uint8_t* buf) {
     memcpy(&h.unit, buf + 8, sizeof h.unit);
     memcpy(&h.command, buf + 12, sizeof h.command);
     return h;
+}
+
+static uint64_t le64(const uint8_t* p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+static uint32_t le32(const uint8_t* p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void vmpower_wire_decode_energy(const uint8_t* buf, struct vmpower_energy* out) {
+    /* The reply is little endian whatever the host; the header (the guest's
+     * own echoed bytes) is in the guest's order. */
+    memset(out, 0, sizeof *out);
+    struct vmpower_wire_header h = vmpower_wire_read_header(buf);
+    out->resource_id = h.resource_id;
+    out->unit = h.unit;
+    out->command = le32(buf + offsetof(struct vmpower_energy, command));
+    memcpy(out->vm_name, buf + offsetof(struct vmpower_energy, vm_name), sizeof out->vm_name);
+    out->flags = le32(buf + offsetof(struct vmpower_energy, flags));
+    out->num_vcpu = le32(buf + offsetof(struct vmpower_energy, num_vcpu));
+    out->energy_uj = le64(buf + offsetof(struct vmpower_energy, energy_uj));
+    out->watched_ms = le64(buf + offsetof(struct vmpower_energy, watched_ms));
+    out->power_mw = le32(buf + offsetof(struct vmpower_energy, power_mw));
+    out->interval_ms = le32(buf + offsetof(struct vmpower_energy, interval_ms));
+    for (size_t i = 0; i < VMPOWER_ENERGY_MAX_VCPUS; ++i)
+        out->vcpu_energy_uj[i] =
+            le64(buf + offsetof(struct vmpower_energy, vcpu_energy_uj) + i * sizeof(uint64_t));
 }

@@ -35,6 +35,10 @@ struct vmpower_wire_header {
 };
 struct vmpower_wire_header vmpower_wire_read_header(const uint8_t* buf);
 
+/* A VMPOWER_ENERGY reply (VMPOWER_ENERGY_SIZE bytes, little endian) into
+ * host-order fields. */
+void vmpower_wire_decode_energy(const uint8_t* buf, struct vmpower_energy* out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,7 +42,7 @@ inline bool runUntil(Agent& agent, const std::function<bool()>& pred,
 
 inline std::string agentYaml(const std::filesystem::path& dir,
                              const std::filesystem::path& sysfs_root, bool verify_peer,
-                             const std::string& vms_yaml) {
+                             const std::string& vms_yaml, const std::string& extra_agent = "") {
     return "agent:\n"
            "  sysfs_root: " +
            sysfs_root.string() +
@@ -57,8 +57,7 @@ inline std::string agentYaml(const std::filesystem::path& dir,
            (verify_peer ? "true" : "false") +
            "\n"
            "  qemu_pid_dir: " +
-           (dir / "pids").string() +
-           "\n"
+           (dir / "pids").string() + "\n" + extra_agent +
            "vms:\n" +
            vms_yaml;
 }
@@ -95,7 +94,8 @@ class AgentTestDriverFixture : public ::testing::Test {
                   "<node><cpu><mode>host-model</mode></cpu>" + domains + "</node>\n");
         fixture_ = std::make_unique<SysfsFixture>(driver);
         config_path_ = dir_.path() / "vmpower.yaml";
-        writeFile(config_path_, agentYaml(dir_.path(), fixture_->root(), verify_peer, vms_yaml));
+        writeFile(config_path_, agentYaml(dir_.path(), fixture_->root(), verify_peer, vms_yaml,
+                                          extra_agent_yaml_));
         Config cfg = loadConfig(config_path_);
         power_ = makeArbiterFor(cfg.agent);
         AgentOptions opts;
@@ -122,6 +122,7 @@ class AgentTestDriverFixture : public ::testing::Test {
     TempDir dir_;
     std::filesystem::path config_path_;
     std::string command_line_log_level_;  // vmpowerd --log-level; empty: the file's
+    std::string extra_agent_yaml_;        // more "  key: value\n" lines under agent:
     std::unique_ptr<SysfsFixture> fixture_;
     std::unique_ptr<Arbiter> power_;
     std::unique_ptr<Agent> agent_;

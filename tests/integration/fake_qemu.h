@@ -46,6 +46,7 @@ class FakeQemuSocket {
         return true;
     }
     bool connected() const { return conn_.valid(); }
+    int fd() const { return conn_.get(); }  // the guest's end, for the guest library
     // True once the agent closed its end (EOF).
     bool peerClosed() {
         if (!conn_) return false;

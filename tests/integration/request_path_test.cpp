@@ -165,8 +165,7 @@ TEST_P(Refusals, EveryNackLeavesTheTreeUntouched) {
         {"PHYSICAL without permission (own pCPU)", "free", 0,
          withCoreType(cpuPower(3, VMPOWER_SCALE_UP), VMPOWER_CORE_PHYSICAL)},
         {"resource_id = vCPU count (1 vCPU)", "free", 0, cpuPower(1, VMPOWER_SCALE_MAX)},
-        {"PKT_POLICY", "free", 0, packet(VMPOWER_PKT_POLICY, 0)},
-        {"PKT_POLICY_REMOVE", "free", 0, packet(VMPOWER_PKT_POLICY_REMOVE, 0)},
+        {"PKT_POLICY naming no vCPU (num_vcpu 0)", "free", 0, packet(VMPOWER_PKT_POLICY, 0)},
         {"unmatched VM", "stranger", 0, cpuPower(0, VMPOWER_SCALE_MAX)},
         {"unmatched VM, turbo", "stranger", 0, cpuPower(0, VMPOWER_DISABLE_TURBO)},
     };

@@ -298,6 +298,9 @@ class RequestPath : public ::testing::Test {
         opts.handle_signals = false;
         opts.control_socket = false;
         opts.notify_systemd = false;
+        opts.wall_clock = wall_clock_;
+        opts.traffic = traffic_;
+        opts.branch_counters = branch_counters_;
         agent_ = std::make_unique<Agent>(opts, cfg, *power_);
         agent_->start();
         ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->ready(); }));
@@ -391,6 +394,10 @@ class RequestPath : public ::testing::Test {
 
     TempDir dir_;
     std::filesystem::path config_path_;
+    // Host policies' edges for the agent; null: the real ones.
+    const WallClock* wall_clock_ = nullptr;
+    TrafficSource* traffic_ = nullptr;
+    BranchCounterSource* branch_counters_ = nullptr;
     std::unique_ptr<SysfsFixture> fixture_;
     TreeSnapshot baseline_;
     std::map<std::string, std::string> uuids_;

@@ -196,7 +196,7 @@ TEST_F(VmpowerctlOnTestDriver, UnknownVmsAndBadArgumentsGetClearErrors) {
                 "no domain 'nope' known to libvirt");
     expectError(control({{"cmd", "show-cpu-freq"}, {"cpu", "one"}}), "'cpu' must be a CPU number");
     expectError(control({{"cmd", "set-cpu-freq"}, {"cpu", 0}, {"action", "faster"}}),
-                "'action' must be up|down|min|max|enable_turbo|disable_turbo");
+                "'action' must be up|down|min|max|middle|enable_turbo|disable_turbo");
     expectError(control({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "x"}}),
                 "'pcpus' must be a cpulist");
     expectError(control({{"cmd", "frobnicate"}}), "unknown command 'frobnicate'");

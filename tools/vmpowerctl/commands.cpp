@@ -195,6 +195,10 @@ int showPolicy(Invocation& inv, const Args& a) {
     return ask(inv, {{"cmd", "show-policy"}, {"name", a[0]}}, printPolicy);
 }
 
+int energy(Invocation& inv, const Args&) {
+    return ask(inv, {{"cmd", "energy"}}, printEnergy);
+}
+
 int reload(Invocation& inv, const Args&) {
     return ask(inv, {{"cmd", "reload"}}, [](std::ostream& out, const json&) {
         out << "config reloaded: the new policy is in force\n";
@@ -245,6 +249,51 @@ int zeroTouchCommand(Invocation& inv, const Args& a) {
     return zeroTouch(inv, a[0], Why);
 }
 
+// set-policy VM TYPE VCPUS [KEY=VALUE ...]: the words become the agent's
+// JSON (agent/commands/host_policy_json.h), which the agent checks.
+int setPolicy(Invocation& inv, const Args& a) {
+    json req = {{"cmd", "set-policy"}, {"name", a[0]}, {"type", a[1]}};
+    auto vcpus = parseIndexList(a[2]);
+    if (!vcpus) throw UsageError("VCPUS must be a list such as 0 or 0-1,3");
+    req["vcpus"] = *vcpus;
+    for (std::size_t i = 3; i < a.size(); ++i) {
+        const auto eq = a[i].find('=');
+        if (eq == std::string::npos) throw UsageError("'" + a[i] + "' is not KEY=VALUE");
+        const std::string key = a[i].substr(0, eq), value = a[i].substr(eq + 1);
+        if (key == "workload") {
+            req["workload"] = value;
+        } else if (key == "busy" || key == "quiet" || key == "traffic") {
+            auto hours = parseIndexList(value);
+            if (!hours) throw UsageError(key + " takes hours such as 9-17,20");
+            req[key + "_hours"] = *hours;
+        } else if (key == "min_pps" || key == "middle_pps" || key == "max_pps") {
+            req[key] = parseNumber(value, UINT32_MAX, key);
+        } else if (key == "macs") {
+            json macs = json::array();
+            for (std::size_t from = 0; from <= value.size();) {
+                const auto comma = std::min(value.find(',', from), value.size());
+                macs.push_back(value.substr(from, comma - from));
+                from = comma + 1;
+            }
+            req["macs"] = macs;
+        } else {
+            throw UsageError("unknown key '" + key +
+                             "' (workload, busy, quiet, traffic, min_pps, middle_pps, max_pps, "
+                             "macs)");
+        }
+    }
+    return ask(inv, req, [&](std::ostream& out, const json& answer) {
+        printHostPolicy(out, a[0], answer.value("host_policy", json(nullptr)));
+    });
+}
+
+int removePolicy(Invocation& inv, const Args& a) {
+    int rc = ask(inv, {{"cmd", "remove-policy"}, {"name", a[0]}}, printNothing);
+    if (rc == kExitOk && !inv.json)
+        inv.out << a[0] << ": host policy removed; its vCPUs run as the VM's own requests say\n";
+    return rc;
+}
+
 int help(Invocation& inv, const Args& a) {
     if (a.empty()) {
         printHelp(inv.out);
@@ -268,19 +317,19 @@ int shell(Invocation& inv, const Args&) {
     return kExitOk;
 }  // main.cpp starts the prompt for `vmpowerctl shell`
 
-constexpr std::array<CtlCommand, 23> kCommands{{
+constexpr std::array<CtlCommand, 26> kCommands{{
     {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1,
      showVm},
     {"show-cpu-freq", "", true, "CPU",
      "a host CPU's frequency, its steps and the vCPUs pinned to it", 1, 1, showCpuFreq},
-    {"set-cpu-freq", "", true, "CPU up|down|min|max|enable_turbo|disable_turbo",
+    {"set-cpu-freq", "", true, "CPU up|down|min|max|middle|enable_turbo|disable_turbo",
      "scale a host CPU as the operator (arbitrated with the VMs' requests)", 2, 2, setCpuFreq},
     {"set-pcpu", "", true, "VM VCPU CPULIST", "pin a vCPU to host CPUs (live, through libvirt)", 3,
      3, setPcpu},
     {"show-cpu-freq-mask", "", true, "MASK",
      "show-cpu-freq for every CPU of a hex core mask (0x30) or cpulist (4-5)", 1, 1,
      showCpuFreqMask},
-    {"set-cpu-freq-mask", "", true, "MASK up|down|min|max|enable_turbo|disable_turbo",
+    {"set-cpu-freq-mask", "", true, "MASK up|down|min|max|middle|enable_turbo|disable_turbo",
      "set-cpu-freq on every CPU of MASK; one unknown CPU and nothing changes", 2, 2,
      setCpuFreqMask},
     {"set-pcpu-mask", "", true, "VM VCPU MASK", "set-pcpu with a hex core mask or a cpulist", 3, 3,
@@ -290,9 +339,16 @@ constexpr std::array<CtlCommand, 23> kCommands{{
      setChannelStatus},
     {"set-query", "", true, "VM enable|disable",
      "allow or refuse a VM's frequency/capability queries until the next reload", 2, 2, setQuery},
+    {"set-policy", "", false, "VM TYPE VCPUS [KEY=VALUE...]",
+     "a host policy for a VM (time, workload, traffic, branch_ratio; see docs/policy.md)", 3, kAny,
+     setPolicy},
+    {"remove-policy", "", false, "VM", "drop a VM's host policy (guest's or operator's)", 1, 1,
+     removePolicy},
     {"show-policy", "", false, "VM", "which policy rule matches a VM and what it allows", 1, 1,
      showPolicy},
     {"list-channels", "", false, "", "every power channel of every running VM", 0, 0, listChannels},
+    {"energy", "", false, "", "each VM's energy (joules, watts, share of each CPU package)", 0, 0,
+     energy},
     {"state", "dump-state", false, "", "everything vmpowerd tracks: domains, channels, vCPU maps",
      0, 0, state},
     {"reload", "", false, "", "re-read the config file (as SIGHUP); an invalid one is refused", 0,

@@ -120,7 +120,7 @@ TEST_F(Commands, BadArgumentsAreUsageErrorsAndNothingIsSent) {
     }
     EXPECT_TRUE(agent_.requests.empty());
     run({"set-cpu-freq", "1", "faster"});
-    EXPECT_NE(err_.str().find("up|down|min|max|enable_turbo|disable_turbo"), std::string::npos);
+    EXPECT_NE(err_.str().find("up|down|min|max|middle|enable_turbo|disable_turbo"), std::string::npos);
     EXPECT_NE(err_.str().find("usage: set-cpu-freq CPU"), std::string::npos);
 }
 

@@ -1,6 +1,8 @@
 #include "format.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 #include <string>
 
 #include "table.h"
@@ -51,10 +53,89 @@ const json& arrayAt(const json& obj, const char* key) {
 
 }  // namespace
 
+std::string joulesText(double uj) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.3f J", uj / 1e6);
+    return buf;
+}
+
+std::string wattsText(double w) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.2f W", w);
+    return buf;
+}
+
+void printEnergy(std::ostream& out, const json& a) {
+    if (!flag(a, "available")) {
+        out << "energy: unavailable (" << text(a, "reason") << ")\n";
+        return;
+    }
+    const json& packages = arrayAt(a, "packages");
+    out << "energy sampled every " << text(a, "interval_ms") << " ms (" << text(a, "samples")
+        << " samples); shares are of each package's last interval\n";
+    std::vector<std::string> header = {"VM", "Joules", "Watts"};
+    for (const auto& p : packages) header.push_back(text(p, "name"));
+    Table t(header);
+    auto number = [](const json& obj, const char* key) {
+        auto it = obj.is_object() ? obj.find(key) : obj.end();
+        return it != obj.end() && it->is_number() ? it->get<double>() : 0.0;
+    };
+    auto percent = [](double share) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%.1f%%", share * 100);
+        return std::string(buf);
+    };
+    std::vector<double> vm_share(packages.size(), 0);
+    double vm_watts = 0;
+    for (const auto& vm : arrayAt(a, "vms")) {
+        std::vector<std::string> row = {text(vm, "name") + (flag(vm, "gap") ? " *" : ""),
+                                        joulesText(number(vm, "energy_uj")),
+                                        wattsText(number(vm, "power_w"))};
+        vm_watts += number(vm, "power_w");
+        const json& shares = arrayAt(vm, "package_share");
+        for (std::size_t i = 0; i < packages.size(); ++i) {
+            double s = i < shares.size() && shares[i].is_number() ? shares[i].get<double>() : 0;
+            vm_share[i] += s;
+            row.push_back(percent(s));
+        }
+        t.add(row);
+    }
+    double host_uj = 0, package_watts = 0;
+    for (const auto& p : packages) {
+        host_uj += number(p, "host_uj");
+        package_watts += number(p, "power_w");
+    }
+    std::vector<std::string> host = {"(host)", joulesText(host_uj),
+                                     wattsText(std::max(0.0, package_watts - vm_watts))};
+    for (double s : vm_share) host.push_back(percent(std::max(0.0, 1.0 - s)));
+    t.add(host);
+    t.print(out);
+    for (const auto& vm : arrayAt(a, "vms")) {
+        if (vm.contains("problem")) out << text(vm, "name") << ": " << text(vm, "problem") << '\n';
+    }
+    if (std::any_of(arrayAt(a, "vms").begin(), arrayAt(a, "vms").end(),
+                    [&](const json& vm) { return flag(vm, "gap"); })) {
+        out << "* counted across a restart of vmpowerd: what the VM used meanwhile is missing\n";
+    }
+}
+
 std::string khzText(std::uint64_t khz) {
     char ghz[32];
     std::snprintf(ghz, sizeof ghz, "%.2f", static_cast<double>(khz) / 1e6);
     return std::to_string(khz) + " kHz (" + ghz + " GHz)";
+}
+
+void printHostPolicy(std::ostream& out, const std::string& who, const json& p) {
+    if (!p.is_object()) {
+        out << who << ": no host policy\n";
+        return;
+    }
+    std::string vcpus;
+    for (const auto& v : arrayAt(p, "vcpus")) vcpus += (vcpus.empty() ? "" : ",") + v.dump();
+    out << who << ": " << text(p, "type") << " on vCPUs " << vcpus << " (set by "
+        << text(p, "set_by") << "): " << text(p, "decision") << '\n';
+    if (const std::string why = text(p, "refusal"); why != "-" && !why.empty())
+        out << who << " refused: " << why << '\n';
 }
 
 void printDomain(std::ostream& out, const json& d) {
@@ -96,6 +177,19 @@ void printDomain(std::ostream& out, const json& d) {
     }
     if (const std::string why = text(d, "last_power_refusal"); why != "-" && !why.empty()) {
         out << "  last refused: " << why << '\n';
+    }
+    if (d.is_object() && d.contains("host_policy") && d["host_policy"].is_object())
+        printHostPolicy(out, "  host policy", d["host_policy"]);
+    if (d.is_object() && d.contains("energy_uj")) {
+        const json& uj = d["energy_uj"];
+        const json& w = d["power_w"];
+        if (uj.is_number() && w.is_number()) {
+            out << "  energy: " << joulesText(uj.get<double>()) << ", " << wattsText(w.get<double>())
+                << " now" << (flag(objectAt(d, "energy"), "gap") ? " (counted across an agent restart)" : "")
+                << '\n';
+        } else {
+            out << "  energy: " << text(d, "energy") << '\n';
+        }
     }
 }
 

@@ -37,6 +37,10 @@ typedef enum vmpower_status {
     VMPOWER_ERR_IO,            /* another system error: see vmpower_channel_errno */
     VMPOWER_ERR_INVALID,       /* bad argument */
     VMPOWER_ERR_UNSUPPORTED,   /* not possible with the legacy 16-byte format */
+    VMPOWER_ERR_NOT_ANSWERED,  /* no reply to vmpower's own query: a DPDK host or an
+                                  older vmpowerd does not know it (the timeout passed) */
+    VMPOWER_ERR_UNAVAILABLE,   /* the host measures no energy (no powercap counters),
+                                  or has not sampled this VM yet */
 } vmpower_status;
 
 /* A static, one-line description ("host side not connected ..."). */
@@ -84,6 +88,16 @@ vmpower_status vmpower_query_freq(struct vmpower_channel* ch, uint64_t vcpu, boo
 /* Turbo and high-priority flags, like vmpower_query_freq. */
 vmpower_status vmpower_query_caps(struct vmpower_channel* ch, uint64_t vcpu, bool all,
                                   struct vmpower_caps_list* out);
+
+/* vmpower's own query (not DPDK's): the VM's energy as the host accounts
+ * it, whole and per vCPU, since the host began watching the VM (see the
+ * host's docs/energy.md). `out` is filled, in host order, on VMPOWER_OK
+ * (and zeroed otherwise); out->num_vcpu may exceed VMPOWER_ENERGY_MAX_VCPUS,
+ * whose first entries only are sent. VMPOWER_ERR_NOT_ANSWERED after the
+ * timeout when the host does not know the query (DPDK's own host ignores
+ * it); VMPOWER_ERR_UNAVAILABLE when the host measures none; NACK when its
+ * policy does not allow this VM energy queries. Not in legacy mode. */
+vmpower_status vmpower_query_energy(struct vmpower_channel* ch, struct vmpower_energy* out);
 
 /* errno behind the last VMPOWER_ERR_IO / NO_PORT / BUSY, else 0. */
 int vmpower_channel_errno(const struct vmpower_channel* ch);

@@ -40,6 +40,10 @@ class Channel {
         return ch_ ? vmpower_query_caps(ch_.get(), vcpu, all, &out) : open_status_;
     }
 
+    vmpower_status queryEnergy(vmpower_energy& out) {
+        return ch_ ? vmpower_query_energy(ch_.get(), &out) : open_status_;
+    }
+
   private:
     ChannelPtr ch_;
     vmpower_status open_status_ = VMPOWER_OK;

@@ -31,6 +31,9 @@ enum vmpower_command {
     VMPOWER_QUERY_FREQ = 8,
     VMPOWER_QUERY_CAPS_LIST = 9,
     VMPOWER_QUERY_CAPS = 10,
+    /* vmpower's own, outside DPDK's numbers: a DPDK host ignores it (no
+     * reply). Answered with struct vmpower_energy (docs/protocol.md). */
+    VMPOWER_QUERY_ENERGY = 0x100,
 };
 
 /* reply commands (host -> guest); the numbers overlap the requests' */
@@ -39,6 +42,7 @@ enum vmpower_reply {
     VMPOWER_CMD_NACK = 2,
     VMPOWER_FREQ_LIST = 3,
     VMPOWER_CAPS_LIST = 4,
+    VMPOWER_ENERGY = 0x100, /* reply to VMPOWER_QUERY_ENERGY */
 };
 
 /* units of VMPOWER_CPU_POWER */
@@ -114,6 +118,26 @@ struct vmpower_caps_list {
     uint8_t num_vcpu;
 };
 
+/* Host -> guest reply to VMPOWER_QUERY_ENERGY, 464 bytes: the size of a
+ * request, so a NACK (the 464-byte echo) and the answer frame alike. Every
+ * field little endian whatever the host; written into zeroed bytes. */
+#define VMPOWER_ENERGY_MAX_VCPUS 48
+#define VMPOWER_ENERGY_AVAILABLE 0x1u /* flags: the host measures energy */
+#define VMPOWER_ENERGY_GAP 0x2u       /* flags: counted across an agent restart */
+struct vmpower_energy {
+    uint64_t resource_id; /* echoed */
+    uint32_t unit;        /* echoed */
+    uint32_t command;     /* VMPOWER_ENERGY */
+    char vm_name[VMPOWER_VM_NAME_LEN]; /* echoed */
+    uint32_t flags;       /* VMPOWER_ENERGY_AVAILABLE, VMPOWER_ENERGY_GAP */
+    uint32_t num_vcpu;    /* the VM's vCPUs; vcpu_energy_uj holds the first 48 */
+    uint64_t energy_uj;   /* the whole VM, since the host began watching it */
+    uint64_t watched_ms;  /* how long that is */
+    uint32_t power_mw;    /* over the host's last sampling interval */
+    uint32_t interval_ms; /* that interval */
+    uint64_t vcpu_energy_uj[VMPOWER_ENERGY_MAX_VCPUS]; /* per vCPU, same period */
+};
+
 /* The 2014 design (DPDK 1.8 - 17.08), 16 bytes. */
 struct vmpower_packet_v1 {
     uint64_t resource_id;
@@ -125,6 +149,7 @@ struct vmpower_packet_v1 {
 #define VMPOWER_FREQ_LIST_SIZE 88u
 #define VMPOWER_CAPS_LIST_SIZE 184u
 #define VMPOWER_PACKET_V1_SIZE 16u
+#define VMPOWER_ENERGY_SIZE 464u
 
 #ifdef __cplusplus
 #define VMPOWER_STATIC_ASSERT static_assert
@@ -155,6 +180,16 @@ VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_caps_list, turbo) == 48, "turbo");
 VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_caps_list, priority) == 112, "priority");
 VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_caps_list, num_vcpu) == 176, "caps num_vcpu");
 VMPOWER_STATIC_ASSERT(sizeof(struct vmpower_packet_v1) == VMPOWER_PACKET_V1_SIZE, "v1 size");
+VMPOWER_STATIC_ASSERT(sizeof(struct vmpower_energy) == VMPOWER_ENERGY_SIZE, "energy size");
+VMPOWER_STATIC_ASSERT(VMPOWER_ENERGY_SIZE == VMPOWER_PACKET_SIZE, "energy frames like a NACK");
+VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_energy, vm_name) == 16, "energy vm_name");
+VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_energy, flags) == 48, "energy flags");
+VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_energy, num_vcpu) == 52, "energy num_vcpu");
+VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_energy, energy_uj) == 56, "energy_uj");
+VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_energy, watched_ms) == 64, "watched_ms");
+VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_energy, power_mw) == 72, "power_mw");
+VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_energy, interval_ms) == 76, "interval_ms");
+VMPOWER_STATIC_ASSERT(offsetof(struct vmpower_energy, vcpu_energy_uj) == 80, "vcpu_energy_uj");
 
 #ifdef __cplusplus
 }

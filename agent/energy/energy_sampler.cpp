@@ -1,0 +1,189 @@
+#include "energy_sampler.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+#include "qemu_pid_file.h"
+#include "qemu_threads.h"
+
+namespace vmpower {
+
+namespace {
+
+std::uint64_t toU64(double v) {
+    return v <= 0 ? 0 : v >= 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(v);
+}
+std::uint32_t toU32(double v) {
+    return v <= 0 ? 0 : v >= 4.2e9 ? UINT32_MAX : static_cast<std::uint32_t>(v);
+}
+
+}  // namespace
+
+EnergySampler::EnergySampler(EnergySettings settings, const Clock& clock)
+    : settings_(std::move(settings)), clock_(clock) {
+    PowercapTree tree = scanPowercap(settings_.sysfs_root);
+    for (const auto& p : tree.problems) spdlog::warn("energy: {}", p);
+    if (tree.packages.empty()) {
+        unavailable_ = tree.unavailable;
+        spdlog::info("energy accounting unavailable: {}", unavailable_);
+        return;
+    }
+    std::vector<EnergyPackage> packages;
+    for (const auto& p : tree.packages) {
+        packages.push_back({p.name, p.max_energy_range_uj, p.cpus});
+        spdlog::info("energy: {} ({}) on CPUs {}", p.name, p.zone, p.cpus.toString());
+    }
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    accounting_ =
+        std::make_unique<EnergyAccounting>(std::move(packages), hz > 0 ? double(hz) : 100.0);
+    packages_ = std::move(tree.packages);
+    load();
+}
+
+EnergySampler::~EnergySampler() {
+    save();
+}
+
+VmSample EnergySampler::readVm(const WatchedDomain& d) {
+    VmSample s;
+    s.uuid = d.uuid;
+    s.name = d.name;
+    s.vcpu_count = d.vcpu_count;
+    const QemuPidFile pid = readQemuPidFile(settings_.qemu_pid_dir, d.name);
+    if (pid.status != QemuPidFile::Status::Read) {
+        s.threads_read = false;
+        problems_[d.uuid] = pid.why;
+        return s;
+    }
+    QemuThreads threads = readQemuThreads(settings_.proc_root, pid.pid);
+    if (!threads.error.empty()) {
+        s.threads_read = false;
+        problems_[d.uuid] = threads.error;
+        return s;
+    }
+    s.instance = std::to_string(pid.pid);
+    for (const QemuThread& t : threads.threads) {
+        if (t.tid == pid.pid) s.instance += ":" + std::to_string(t.stat.start_ticks);
+        s.threads.push_back({t.tid, t.vcpu, t.stat.cpu_ticks, t.stat.processor});
+    }
+    return s;
+}
+
+void EnergySampler::sample(std::span<const WatchedDomain> domains) noexcept {
+    if (!accounting_) return;
+    try {
+        const auto now = clock_.now();
+        const double elapsed =
+            last_sample_ ? std::chrono::duration<double>(now - *last_sample_).count() : 0.0;
+        last_sample_ = now;
+        std::vector<std::optional<std::uint64_t>> energy;
+        for (const auto& p : packages_) {
+            std::string error;
+            energy.push_back(readEnergyUj(settings_.sysfs_root, p, &error));
+            if (!energy.back()) spdlog::debug("energy: {}", error);
+        }
+        problems_.clear();
+        std::vector<VmSample> vms;
+        vms.reserve(domains.size());
+        for (const auto& d : domains) vms.push_back(readVm(d));
+        accounting_->sample(elapsed, energy, vms);
+        publish();
+        if (++samples_ % std::max(1u, settings_.save_every) == 0) save();
+    } catch (const std::exception& e) {
+        spdlog::error("energy: sample failed: {}", e.what());
+    } catch (...) {
+        spdlog::error("energy: sample failed");
+    }
+}
+
+void EnergySampler::publish() {
+    readings_.clear();
+    const double interval_s = accounting_->lastIntervalS();
+    for (const auto& [uuid, e] : accounting_->vms()) {
+        VmEnergyReading r;
+        r.energy_uj = toU64(e.energy_uj);
+        r.watched_ms = toU64(std::round(e.watched_s * 1000));
+        r.power_mw = toU32(e.power_w * 1000);
+        r.interval_ms = toU32(std::round(interval_s * 1000));
+        r.gap = e.gap;
+        r.vcpu_count = static_cast<std::uint32_t>(e.vcpu_uj.size());
+        for (std::size_t i = 0; i < e.vcpu_uj.size() && i < r.vcpu_uj.size(); ++i)
+            r.vcpu_uj[i] = toU64(e.vcpu_uj[i]);
+        readings_.emplace(uuid, r);
+    }
+}
+
+std::optional<VmEnergyReading> EnergySampler::reading(std::string_view uuid) const {
+    auto it = readings_.find(std::string(uuid));
+    if (it == readings_.end()) return std::nullopt;
+    return it->second;
+}
+
+// The state file: {"vms": {uuid: {instance, energy_uj, vcpu_uj, watched_s}}}.
+bool EnergySampler::save() const noexcept {
+    if (!accounting_ || settings_.state_file.empty()) return false;
+    try {
+        nlohmann::json vms = nlohmann::json::object();
+        for (const auto& [uuid, s] : accounting_->save()) {
+            vms[uuid] = {{"instance", s.instance},
+                         {"energy_uj", s.energy_uj},
+                         {"vcpu_uj", s.vcpu_uj},
+                         {"watched_s", s.watched_s}};
+        }
+        const auto tmp = settings_.state_file.string() + ".tmp";
+        {
+            std::ofstream out(tmp, std::ios::trunc);
+            out << nlohmann::json{{"vms", vms}}.dump() << '\n';
+            if (!out.flush()) {
+                spdlog::warn("energy: cannot write {}", tmp);
+                return false;
+            }
+        }
+        std::error_code ec;
+        std::filesystem::rename(tmp, settings_.state_file, ec);
+        if (ec) {
+            spdlog::warn("energy: cannot replace {}: {}", settings_.state_file.string(),
+                         ec.message());
+            return false;
+        }
+        return true;
+    } catch (const std::exception& e) {
+        spdlog::warn("energy: cannot save {}: {}", settings_.state_file.string(), e.what());
+        return false;
+    }
+}
+
+void EnergySampler::load() {
+    if (settings_.state_file.empty()) return;
+    std::ifstream in(settings_.state_file);
+    if (!in) return;  // first start: counts begin now
+    std::map<std::string, SavedVmEnergy, std::less<>> saved;
+    try {
+        const auto doc = nlohmann::json::parse(in);
+        for (const auto& [uuid, v] : doc.at("vms").items()) {
+            SavedVmEnergy s;
+            s.instance = v.at("instance").get<std::string>();
+            s.energy_uj = v.at("energy_uj").get<double>();
+            s.vcpu_uj = v.at("vcpu_uj").get<std::vector<double>>();
+            s.watched_s = v.at("watched_s").get<double>();
+            if (!std::isfinite(s.energy_uj) || s.energy_uj < 0 || s.vcpu_uj.size() > 4096)
+                throw std::runtime_error("implausible values for " + uuid);
+            saved.emplace(uuid, std::move(s));
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("energy: {} ignored, counts begin again: {}", settings_.state_file.string(),
+                     e.what());
+        return;
+    }
+    spdlog::info("energy: {} VM count(s) from {} continue where they are the same QEMU",
+                 saved.size(), settings_.state_file.string());
+    accounting_->restore(std::move(saved));
+}
+
+}  // namespace vmpower

@@ -1,0 +1,304 @@
+#include "host_policy_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <ctime>
+
+#include "fake_power_control.h"
+#include "power_decision.h"
+
+namespace vmpower {
+namespace {
+
+using namespace std::chrono;
+using testing::FakePowerControl;
+
+constexpr const char* kUuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
+constexpr unsigned kBit = kHostPolicyRequesterBit;
+
+class SettableWall final : public WallClock {
+  public:
+    TimePoint now() const override { return now_; }
+    // Today at hh:mm:ss.ms, host local time.
+    void at(int hour, int min = 0, int sec = 0, int ms = 0) {
+        std::tm tm{};
+        tm.tm_year = 2026 - 1900;
+        tm.tm_mon = 10;
+        tm.tm_mday = 30;
+        tm.tm_hour = hour;
+        tm.tm_min = min;
+        tm.tm_sec = sec;
+        tm.tm_isdst = -1;
+        now_ = system_clock::from_time_t(std::mktime(&tm)) + milliseconds(ms);
+    }
+
+  private:
+    TimePoint now_;
+};
+
+class FakeTraffic final : public TrafficSource {
+  public:
+    TrafficSample sample(const std::vector<std::string>& uuids) override {
+        ++calls;
+        asked = uuids;
+        return answer;
+    }
+    TrafficSample answer;
+    std::vector<std::string> asked;
+    int calls = 0;
+};
+
+class FakeBranches final : public BranchCounterSource {
+  public:
+    std::string open(std::string_view, std::string_view, const std::vector<unsigned>& v) override {
+        opened = v;
+        return refusal;
+    }
+    void close(std::string_view) override { ++closed; }
+    std::optional<BranchCounts> read(std::string_view) override { return counts; }
+    std::string refusal;
+    std::vector<unsigned> opened;
+    int closed = 0;
+    std::optional<BranchCounts> counts;
+};
+
+class NoSharing final : public PcpuSharing {
+  public:
+    bool sharedWithOtherDomain(std::string_view, const CpuSet&) const override { return false; }
+};
+
+struct Rig {
+    Rig() : Rig(VmPolicy{}) {}
+    explicit Rig(VmPolicy rule) {
+        rule.name = "lab";
+        rule.name_globs = {"vm*"};
+        rule.limits = {1000, 3000000};
+        policy = std::make_shared<const Policy>(std::vector<VmPolicy>{rule});
+        guest = GuestIdentity{"vm1", kUuid, &vcpus};
+        engine = std::make_unique<HostPolicyEngine>(
+            power, sharing, policy,
+            [this](std::string_view uuid) -> const GuestIdentity* {
+                return running && uuid == kUuid ? &guest : nullptr;
+            },
+            [this](std::optional<milliseconds> d) { armed = d; },
+            HostPolicyEdges{&clock, &wall, &traffic, &branches},
+            HostPolicySettings{seconds(1), milliseconds(100), 0.1, 2});
+    }
+    HostPolicy workload(Workload w, std::vector<unsigned> v = {0, 2}) {
+        HostPolicy p;
+        p.type = HostPolicyType::Workload;
+        p.workload = w;
+        p.vcpus = std::move(v);
+        return p;
+    }
+    std::string set(HostPolicy p) {
+        return engine->setHostPolicy(guest, std::move(p), PolicyOrigin::Guest);
+    }
+    // The policy-slot holds applied since the last call, as "vcpu:action".
+    std::vector<std::string> applied() {
+        std::vector<std::string> out;
+        for (const auto& c : power.calls) {
+            EXPECT_EQ(c.who.domain_uuid, kUuid);
+            EXPECT_TRUE(c.who.vcpu & kBit) << "not in the policy's slot";
+            EXPECT_EQ(c.pcpus, vcpus.pcpus(c.who.vcpu & ~kBit));
+            EXPECT_EQ(c.limits.floor_khz, 1000u);
+            out.push_back(std::to_string(c.who.vcpu & ~kBit) + ":" +
+                          std::string(powerActionName(c.action)));
+        }
+        power.calls.clear();
+        return out;
+    }
+    std::vector<unsigned> releasedVcpus() {
+        std::vector<unsigned> out;
+        for (const auto& r : power.released_vcpus) {
+            EXPECT_TRUE(r.vcpu & kBit);
+            out.push_back(r.vcpu & ~kBit);
+        }
+        power.released_vcpus.clear();
+        return out;
+    }
+
+    FakePowerControl power;
+    NoSharing sharing;
+    ManualClock clock;
+    SettableWall wall;
+    FakeTraffic traffic;
+    FakeBranches branches;
+    VcpuMap vcpus{{CpuSet{2}, CpuSet{3}, CpuSet{4}}};
+    GuestIdentity guest;
+    bool running = true;
+    std::shared_ptr<const Policy> policy;
+    std::optional<milliseconds> armed;
+    std::unique_ptr<HostPolicyEngine> engine;
+};
+
+TEST(HostPolicyEngine, WorkloadLevelsHoldMaxMiddleMinInThePolicySlot) {
+    Rig rig;
+    EXPECT_EQ(rig.set(rig.workload(Workload::High)), "");
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:max", "2:max"}));
+    EXPECT_EQ(rig.engine->view(kUuid)->level, PolicyLevel::Max);
+    EXPECT_EQ(rig.engine->view(kUuid)->decision, "workload high: max");
+    EXPECT_FALSE(rig.armed) << "WORKLOAD needs no timer";
+
+    EXPECT_EQ(rig.set(rig.workload(Workload::Medium, {1})), "");
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"1:middle"}));
+    // The old policy's vCPUs it no longer names are given back.
+    EXPECT_EQ(rig.releasedVcpus(), (std::vector<unsigned>{0, 2}));
+    EXPECT_EQ(rig.set(rig.workload(Workload::Low, {1})), "");
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"1:min"}));
+}
+
+TEST(HostPolicyEngine, RemoveGivesTheVcpusBack) {
+    Rig rig;
+    ASSERT_EQ(rig.set(rig.workload(Workload::High)), "");
+    rig.applied();
+    EXPECT_TRUE(rig.engine->removeHostPolicy(kUuid));
+    EXPECT_EQ(rig.releasedVcpus(), (std::vector<unsigned>{0, 2}));
+    EXPECT_FALSE(rig.engine->view(kUuid));
+    EXPECT_FALSE(rig.engine->removeHostPolicy(kUuid));
+    EXPECT_TRUE(rig.power.calls.empty());
+}
+
+TEST(HostPolicyEngine, TheRuleDecidesWhichTypesAVmMaySet) {
+    VmPolicy rule;
+    rule.allowed_policies = {HostPolicyType::Time};
+    Rig rig(rule);
+    EXPECT_EQ(rig.set(rig.workload(Workload::High)),
+              "policy workload not allowed by the rule 'lab' (policies: time)");
+    EXPECT_TRUE(rig.power.calls.empty());
+    EXPECT_FALSE(rig.engine->view(kUuid));
+}
+
+TEST(HostPolicyEngine, ARefusedDecisionLeavesNothingHeldAndTheOldPolicyInForce) {
+    Rig rig;
+    ASSERT_EQ(rig.set(rig.workload(Workload::High, {0})), "");
+    rig.applied();
+    rig.power.apply_result = false;
+    rig.power.refusal = "vm2 runs there too and did not ask";
+    EXPECT_EQ(rig.set(rig.workload(Workload::Low, {0, 1})),
+              "vCPU 0: cpufreq refused: vm2 runs there too and did not ask");
+    EXPECT_EQ(rig.engine->view(kUuid)->policy.workload, Workload::High);
+    // The old policy held again (refused by this fake too, but asked).
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:min", "0:max"}));
+}
+
+TEST(HostPolicyEngine, VcpusOutOfTheVmAreRefused) {
+    Rig rig;
+    EXPECT_EQ(rig.set(rig.workload(Workload::High, {3})), "vCPU 3 out of range (the VM has 3)");
+    EXPECT_EQ(rig.set(rig.workload(Workload::High, {})), "the policy names no vCPU");
+}
+
+TEST(HostPolicyEngine, TimeFollowsTheLocalHourOnATimerArmedForTheNextChange) {
+    Rig rig;
+    HostPolicy p;
+    p.type = HostPolicyType::Time;
+    p.vcpus = {1};
+    p.busy_hours.set(9);
+    p.quiet_hours.set(10);
+    rig.wall.at(8, 59, 59, 900);
+    ASSERT_EQ(rig.set(p), "");
+    EXPECT_EQ(rig.applied(), std::vector<std::string>{});  // hour 8: in no list
+    EXPECT_EQ(rig.engine->view(kUuid)->decision, "hour 8 is in no list: holds nothing");
+    ASSERT_TRUE(rig.armed);
+    EXPECT_EQ(*rig.armed, milliseconds(105));  // 100 ms to 9:00, and a little past
+
+    rig.wall.at(9, 0, 0, 5);
+    rig.engine->onTimer();
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"1:max"}));
+    EXPECT_EQ(*rig.armed, minutes(60));  // 59:59.995 to 10:00, +5 ms
+    rig.wall.at(9, 30);
+    rig.engine->onTimer();  // the same hour: nothing written again
+    EXPECT_EQ(rig.applied(), std::vector<std::string>{});
+
+    rig.wall.at(10, 0, 0, 5);
+    rig.engine->onTimer();
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"1:min"}));
+    rig.wall.at(11, 0, 0, 5);
+    rig.engine->onTimer();
+    EXPECT_EQ(rig.applied(), std::vector<std::string>{});
+    EXPECT_EQ(rig.releasedVcpus(), (std::vector<unsigned>{1, 1}));  // at set, and at 11:00
+    EXPECT_EQ(rig.engine->view(kUuid)->level, std::nullopt);
+}
+
+TEST(HostPolicyEngine, TrafficMeasuresTheVmsSelectedInterfacesInOneCallPerSample) {
+    Rig rig;
+    HostPolicy p;
+    p.type = HostPolicyType::Traffic;
+    p.vcpus = {0};
+    p.traffic = {10, 1000, 5000};
+    p.macs = {*parseMac("52:54:00:00:00:01")};
+    ASSERT_EQ(rig.set(p), "");
+    EXPECT_EQ(rig.engine->view(kUuid)->decision, "no traffic measured yet: holds nothing");
+    EXPECT_EQ(*rig.armed, milliseconds(0));  // the first sample at once
+
+    auto counters = [&](std::uint64_t selected, std::uint64_t other) {
+        rig.traffic.answer[kUuid] = {
+            InterfaceCounters{"vnet0", parseMac("52:54:00:00:00:01"), selected},
+            InterfaceCounters{"vnet1", parseMac("52:54:00:00:00:02"), other}};
+    };
+    counters(100, 0);
+    rig.engine->onTimer();
+    EXPECT_EQ(rig.traffic.calls, 1);
+    EXPECT_EQ(rig.traffic.asked, std::vector<std::string>{kUuid});
+    EXPECT_EQ(rig.applied(), std::vector<std::string>{});  // one sample is no rate
+    EXPECT_EQ(*rig.armed, seconds(1));
+
+    rig.clock.advance(seconds(2));
+    counters(100 + 2 * 2000, 1'000'000);  // 2000/s on the selected one; the other ignored
+    rig.engine->onTimer();
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:middle"}));
+    EXPECT_EQ(rig.engine->view(kUuid)->decision, "2000 packets/s: middle");
+
+    rig.clock.advance(seconds(1));
+    counters(4100 + 6000, 0);
+    rig.engine->onTimer();
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:max"}));
+    rig.clock.advance(seconds(1));
+    counters(10100 + 5, 0);
+    rig.engine->onTimer();
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:min"}));
+    EXPECT_EQ(rig.traffic.calls, 4);
+}
+
+TEST(HostPolicyEngine, BranchRatioIsRefusedWithTheSourcesReasonElseFollowsTheRatio) {
+    Rig rig;
+    HostPolicy p;
+    p.type = HostPolicyType::BranchRatio;
+    p.vcpus = {0, 1};
+    rig.branches.refusal = "perf events are not available here";
+    EXPECT_EQ(rig.set(p), "BRANCH_RATIO: perf events are not available here");
+    EXPECT_FALSE(rig.engine->view(kUuid));
+
+    rig.branches.refusal.clear();
+    ASSERT_EQ(rig.set(p), "");
+    EXPECT_EQ(rig.branches.opened, (std::vector<unsigned>{0, 1}));
+    std::uint64_t branches = 0, misses = 0;
+    auto tick = [&](std::uint64_t b, std::uint64_t m) {
+        branches += b;
+        misses += m;
+        rig.branches.counts = BranchCounts{branches, misses};
+        rig.clock.advance(milliseconds(100));
+        rig.engine->onTimer();
+    };
+    tick(0, 0);      // the baseline
+    tick(1000, 50);  // 0.05: min, which it already decided
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:min", "1:min"}));
+    tick(1000, 300);  // 0.3, once: not yet (hysteresis of 2 samples)
+    EXPECT_EQ(rig.applied(), std::vector<std::string>{});
+    tick(1000, 300);
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:max", "1:max"}));
+    EXPECT_TRUE(rig.engine->removeHostPolicy(kUuid));
+    EXPECT_EQ(rig.branches.closed, 1);
+}
+
+TEST(HostPolicyEngine, AStoppedDomainsPolicyIsForgotten) {
+    Rig rig;
+    ASSERT_EQ(rig.set(rig.workload(Workload::High)), "");
+    rig.running = false;
+    rig.engine->forgetMissing();
+    EXPECT_FALSE(rig.engine->view(kUuid));
+    EXPECT_EQ(rig.power.released, std::vector<std::string>{kUuid});
+}
+
+}  // namespace
+}  // namespace vmpower

@@ -1,0 +1,52 @@
+#pragma once
+// What host policies measure, behind interfaces: the VM's own network
+// interfaces (TRAFFIC) and its vCPU threads' branch counters
+// (BRANCH_RATIO). The real sources are libvirt's bulk domain stats
+// (agent/core) and perf_event_open (branch_counters_perf.h); tests use fakes.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vmpower {
+
+// One interface of a running domain.
+struct InterfaceCounters {
+    std::string device;                // the host side (vnet0, a VF's netdev, ...)
+    std::optional<std::uint64_t> mac;  // in HostPolicy::macs' packing; none: unknown
+    std::uint64_t rx_packets = 0;      // since the interface appeared
+};
+
+// By domain uuid.
+using TrafficSample = std::map<std::string, std::vector<InterfaceCounters>, std::less<>>;
+
+class TrafficSource {
+  public:
+    virtual ~TrafficSource() = default;
+    // ONE hypervisor call for every domain named (by uuid). A domain missing
+    // from the answer is not running or has no counters. Throws
+    // std::runtime_error when the hypervisor cannot answer.
+    virtual TrafficSample sample(const std::vector<std::string>& uuids) = 0;
+};
+
+struct BranchCounts {
+    std::uint64_t branches = 0, misses = 0;  // since opened, over all its vCPU threads
+};
+
+class BranchCounterSource {
+  public:
+    virtual ~BranchCounterSource() = default;
+    // Starts counting on the VM's vCPU threads `vcpus`; "" when counting,
+    // else why it cannot (perf events unavailable, thread not found, ...).
+    virtual std::string open(std::string_view uuid, std::string_view name,
+                             const std::vector<unsigned>& vcpus) = 0;
+    virtual void close(std::string_view uuid) = 0;
+    // nullopt: not open, or unreadable now.
+    virtual std::optional<BranchCounts> read(std::string_view uuid) = 0;
+};
+
+}  // namespace vmpower

@@ -1,0 +1,40 @@
+// PKT_POLICY and PKT_POLICY_REMOVE: decoded here, run by the host policy
+// engine behind HostPolicySink (agent/hostpolicy). Identity is the channel's
+// domain; the record's vm_name is never read.
+
+#include <spdlog/spdlog.h>
+
+#include "channel_request_state.h"
+#include "policy_record.h"
+#include "reply_builder.h"
+#include "request_decoder.h"
+#include "request_handler.h"
+
+namespace vmpower {
+
+std::vector<std::byte> RequestHandler::handlePolicy(const GuestIdentity& guest,
+                                                    ChannelRequestState& state,
+                                                    const DecodedRequest& req,
+                                                    std::span<const std::byte> record) {
+    if (host_policies_ == nullptr)
+        return refuse(guest, state, req, record, "host policies are not served here");
+    if (req.kind == RequestKind::PktPolicyRemove) {
+        const bool had = host_policies_->removeHostPolicy(guest.uuid);
+        ++state.counters.acked;
+        spdlog::debug("vm {}: PKT_POLICY_REMOVE: {}", guest.name,
+                      had ? "policy removed" : "there was none");
+        return {};
+    }
+    if (req.format != RecordFormat::Dpdk464)
+        return refuse(guest, state, req, record, "policies do not exist in legacy-16 records");
+    const std::size_t vcpus = guest.vcpus ? guest.vcpus->vcpuCount() : 0;
+    PolicyRecord decoded = decodePolicyRecord(record, vcpus);
+    if (!decoded.policy) return refuse(guest, state, req, record, decoded.refusal);
+    std::string why =
+        host_policies_->setHostPolicy(guest, std::move(*decoded.policy), PolicyOrigin::Guest);
+    if (!why.empty()) return refuse(guest, state, req, record, why);
+    ++state.counters.acked;
+    return echoReply(record, VMPOWER_CMD_ACK);
+}
+
+}  // namespace vmpower

@@ -1,0 +1,124 @@
+// The guest's energy query end to end: an in-process Agent on libvirt's test
+// driver, a powercap fixture tree and a fixture /proc for the VM's QEMU, the
+// guest library on the channel's socket. The test advances the package
+// counter and the vCPU threads' CPU time between two samples.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <sstream>
+#include <thread>
+
+#include "agent_harness.h"
+#include "vmpower/guest.h"
+
+namespace vmpower::test {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kUuid1 = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
+constexpr const char* kUuid2 = "7e2d0c1b-3f1f-4d66-8e1f-4b2a2c3d4e5f";
+constexpr const char* kEnergyFile = "devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj";
+
+class EnergyQuery : public AgentTestDriverFixture {
+  protected:
+    void SetUp() override {
+        std::filesystem::copy(VMPOWER_PROC_FIXTURES "/qemu-tcg", dir_ / "proc",
+                              std::filesystem::copy_options::recursive);
+        std::filesystem::create_directories(dir_ / "pids");
+        writeFile(dir_ / "pids/vm1.pid", "4242\n");  // both VMs' "QEMU" is process 4242
+        writeFile(dir_ / "pids/vm2.pid", "4242\n");
+        extra_agent_yaml_ = "  proc_root: " + (dir_ / "proc").string() +
+                            "\n  energy_interval: 0.1\n";
+    }
+    void start() {
+        startAgent(domainXml("vm1", kUuid1, channelXml(path("vm1.0"), 0)) +
+                       domainXml("vm2", kUuid2, channelXml(path("vm2.0"), 0)),
+                   "  - name: vm1\n    energy: true\n  - name: vm2\n", false, "rapl-one-package");
+    }
+    // Adds `ticks` of utime to thread `tid` of the fixture process.
+    void busy(pid_t tid, unsigned ticks) {
+        auto file = dir_ / "proc/4242/task" / std::to_string(tid) / "stat";
+        std::ifstream in(file);
+        std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto close = line.rfind(')');
+        std::istringstream rest(line.substr(close + 2));
+        std::vector<std::string> f;
+        for (std::string w; rest >> w;) f.push_back(w);
+        f[14 - 3] = std::to_string(std::stoull(f[14 - 3]) + ticks);
+        std::string out = line.substr(0, close + 1);
+        for (const auto& w : f) out += " " + w;
+        writeFile(file, out + "\n");
+    }
+    std::uint64_t samples() const { return agent_->energy()->samples(); }
+
+    // vmpower_query_energy in a thread while the agent's loop runs here.
+    vmpower_status query(FakeQemuSocket& q, vmpower_energy& out) {
+        vmpower_channel_options o;
+        vmpower_channel_options_init(&o);
+        o.timeout_ms = 3000;
+        vmpower_channel* ch = nullptr;
+        EXPECT_EQ(vmpower_channel_open_fd(::dup(q.fd()), &o, &ch), VMPOWER_OK);
+        std::atomic<bool> done = false;
+        vmpower_status st = VMPOWER_ERR_IO;
+        std::thread guest([&] {
+            st = vmpower_query_energy(ch, &out);
+            done = true;
+        });
+        EXPECT_TRUE(runUntil(*agent_, [&] { return done.load(); }));
+        guest.join();
+        vmpower_channel_close(ch);
+        return st;
+    }
+};
+
+TEST_F(EnergyQuery, TheGuestReadsItsOwnEnergyThroughItsChannel) {
+    FakeQemuSocket q1(path("vm1.0")), q2(path("vm2.0"));
+    start();
+    ASSERT_TRUE(accepted(q1));
+    ASSERT_TRUE(accepted(q2));
+    ASSERT_TRUE(agent_->energy()->available()) << agent_->energy()->unavailableReason();
+    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() >= 1; }));
+    // One interval: vCPU 0 busy for 10 ticks, the counter up 4 J.
+    busy(4245, 10);
+    fixture_->write(kEnergyFile, "1004000000\n");
+    const auto before = samples();
+    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() > before; }));
+
+    vmpower_energy e{};
+    ASSERT_EQ(query(q1, e), VMPOWER_OK);
+    EXPECT_EQ(e.flags & VMPOWER_ENERGY_AVAILABLE, VMPOWER_ENERGY_AVAILABLE);
+    EXPECT_EQ(e.num_vcpu, 2u);
+    EXPECT_GT(e.energy_uj, 0u);
+    EXPECT_LE(e.energy_uj, 4'000'000u) << "never more than the package counted";
+    EXPECT_GT(e.vcpu_energy_uj[0], e.vcpu_energy_uj[1]) << "vCPU 0 was the busy one";
+    EXPECT_NEAR(static_cast<double>(e.vcpu_energy_uj[0] + e.vcpu_energy_uj[1]),
+                static_cast<double>(e.energy_uj), 2.0);
+    EXPECT_GT(e.interval_ms, 0u);
+
+    // vm2's rule does not say energy: true.
+    vmpower_energy refused{};
+    EXPECT_EQ(query(q2, refused), VMPOWER_ERR_NACK);
+    EXPECT_EQ(refused.energy_uj, 0u);
+
+    // The operator sees the same.
+    json answer = agent_->control({{"cmd", "show-vm"}, {"name", "vm1"}});
+    EXPECT_GE(answer["energy_uj"].get<std::uint64_t>(), e.energy_uj);
+}
+
+TEST_F(EnergyQuery, AHostWithoutPowercapAnswersUnavailable) {
+    FakeQemuSocket q1(path("vm1.0"));
+    startAgent(domainXml("vm1", kUuid1, channelXml(path("vm1.0"), 0)),
+               "  - name: vm1\n    energy: true\n", false, "acpi-cpufreq");
+    ASSERT_TRUE(accepted(q1));
+    EXPECT_FALSE(agent_->energy()->available());
+    vmpower_energy e{};
+    EXPECT_EQ(query(q1, e), VMPOWER_ERR_UNAVAILABLE);
+    json answer = agent_->control({{"cmd", "energy"}});
+    EXPECT_EQ(answer["available"], false);
+    EXPECT_TRUE(agent_->control({{"cmd", "show-vm"}, {"name", "vm1"}})["energy_uj"].is_null());
+}
+
+}  // namespace
+}  // namespace vmpower::test

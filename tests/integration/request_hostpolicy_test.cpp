@@ -1,0 +1,274 @@
+// Host policies (PKT_POLICY / PKT_POLICY_REMOVE) end to end: records through
+// channel sockets, the host policy engine and the arbiter, onto fixture
+// sysfs trees. acpi-cpufreq fixture: pCPU N's policy is policyN for N < 2,
+// 14 steps from 800000 to 3400000 kHz (the middle one, DPDK's n/2 of its
+// descending list, is 2000000), found at schedutil with max 3400000.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <ctime>
+
+#include "request_path_world.h"
+
+namespace vmpower::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Policy464 {
+    std::int32_t type = 2;  // policy_to_use: TRAFFIC=0 TIME=1 WORKLOAD=2 BRANCH_RATIO=3
+    std::int32_t workload = 0;
+    std::vector<std::uint8_t> vcpus = {0};
+    std::vector<std::int32_t> busy, quiet, traffic_hours;
+    std::uint32_t middle_pps = 0, max_pps = 0;
+    std::string vm_name;
+};
+
+// A PKT_POLICY record as DPDK's guest builds it (zeroed, then filled).
+Bytes policyRecord(const Policy464& p) {
+    Bytes b = packet(VMPOWER_PKT_POLICY, 0);
+    put(b, offsetof(vmpower_packet, policy_to_use), p.type);
+    put(b, offsetof(vmpower_packet, workload), p.workload);
+    put(b, offsetof(vmpower_packet, num_vcpu), static_cast<std::uint8_t>(p.vcpus.size()));
+    for (std::size_t i = 0; i < p.vcpus.size(); ++i)
+        put(b, offsetof(vmpower_packet, vcpu_to_control) + i, p.vcpus[i]);
+    const std::size_t hours = offsetof(vmpower_packet, timer_policy);
+    for (std::size_t list = 0; list < 3; ++list) {
+        const auto& src = list == 0 ? p.busy : list == 1 ? p.quiet : p.traffic_hours;
+        for (std::size_t i = 0; i < VMPOWER_HOURS; ++i) {
+            put(b, hours + (list * VMPOWER_HOURS + i) * 4,
+                i < src.size() ? src[i] : std::int32_t{-1});
+        }
+    }
+    put(b, offsetof(vmpower_packet, traffic_policy) + 4, p.middle_pps);
+    put(b, offsetof(vmpower_packet, traffic_policy) + 8, p.max_pps);
+    return withVmName(b, p.vm_name);
+}
+
+// The host's clock, set to a chosen local time and running on from there.
+class RunningWall final : public WallClock {
+  public:
+    TimePoint now() const override { return base_ + (std::chrono::steady_clock::now() - set_at_); }
+    void at(int hour, int min, int sec, int ms) {
+        std::time_t t = std::time(nullptr);
+        std::tm tm{};
+        localtime_r(&t, &tm);
+        tm.tm_hour = hour;
+        tm.tm_min = min;
+        tm.tm_sec = sec;
+        tm.tm_isdst = -1;
+        base_ = std::chrono::system_clock::from_time_t(std::mktime(&tm)) +
+                std::chrono::milliseconds(ms);
+        set_at_ = std::chrono::steady_clock::now();
+    }
+
+  private:
+    TimePoint base_;
+    std::chrono::steady_clock::time_point set_at_;
+};
+
+// Interface counters that grow at a set rate (packets per second).
+class SteadyTraffic final : public TrafficSource {
+  public:
+    TrafficSample sample(const std::vector<std::string>& uuids) override {
+        ++calls;
+        const auto now = std::chrono::steady_clock::now();
+        total_ += rate * std::chrono::duration<double>(now - last_).count();
+        last_ = now;
+        TrafficSample out;
+        for (const auto& u : uuids) {
+            out[u] = {InterfaceCounters{"vnet0", std::nullopt, static_cast<std::uint64_t>(total_)}};
+        }
+        return out;
+    }
+    double rate = 0;
+    int calls = 0;
+
+  private:
+    double total_ = 0;
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+class FixedRatioBranches final : public BranchCounterSource {
+  public:
+    std::string open(std::string_view, std::string_view, const std::vector<unsigned>&) override {
+        return {};
+    }
+    void close(std::string_view) override {}
+    std::optional<BranchCounts> read(std::string_view) override {
+        counts_.branches += 100000;
+        counts_.misses += static_cast<std::uint64_t>(ratio * 100000);
+        return counts_;
+    }
+    double ratio = 0;
+
+  private:
+    BranchCounts counts_;
+};
+
+class HostPolicies : public RequestPath {
+  protected:
+    // One VM "dpdk", vCPU 0 on pCPU 1 (policy1), its QEMU threads there too.
+    void startOne(const std::string& rules = "  - name: \"*\"\n") {
+        start("acpi-cpufreq", {{"dpdk", {"1"}, 1, "1"}}, rules);
+    }
+    std::string setspeed1() { return fixture_->read(kPolicy1 + "scaling_setspeed"); }
+    bool waitForSetspeed1(const std::string& want, std::chrono::milliseconds timeout = 5s) {
+        return runUntil(
+            *agent_, [&] { return setspeed1() == want; }, timeout);
+    }
+    // A REMOVE is never answered: check that nothing comes back.
+    void sendRemove(const std::string& vm) {
+        ASSERT_TRUE(q(vm, 0).sendAll(*agent_, packet(VMPOWER_PKT_POLICY_REMOVE, 0)));
+        runUntil(
+            *agent_, [] { return false; }, 200ms);
+        ASSERT_TRUE(q(vm, 0).pump());
+        EXPECT_TRUE(q(vm, 0).inbox().empty()) << "a reply to PKT_POLICY_REMOVE";
+    }
+};
+
+TEST_F(HostPolicies, WorkloadHighMediumLowThenRemoveRestoresTheTree) {
+    startOne();
+    Policy464 p;
+    for (auto [workload, khz] : {std::pair{0, 3400000u}, {1, 2000000u}, {2, 800000u}}) {
+        p.workload = workload;
+        expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+        EXPECT_EQ(fixture_->read(kPolicy1 + "scaling_governor"), "userspace\n");
+        EXPECT_EQ(setspeed1(), line(khz)) << "workload " << workload;
+    }
+    EXPECT_EQ(channel("dpdk", 0).stats().requests.acked, 3u);
+    sendRemove("dpdk");
+    // Nobody holds policy1 any more: it is as found.
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+    stopAgent();
+    expectTreeAsBefore();
+}
+
+TEST_F(HostPolicies, RemoveGivesTheVcpuBackToWhatTheVmHeldBefore) {
+    startOne();
+    expectReply("dpdk", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);
+    ASSERT_EQ(setspeed1(), line(800000));
+    Policy464 p;  // WORKLOAD HIGH
+    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    EXPECT_EQ(setspeed1(), line(3400000));
+    sendRemove("dpdk");
+    EXPECT_EQ(setspeed1(), line(800000));
+    // A second REMOVE (none left) changes nothing and is not answered either.
+    sendRemove("dpdk");
+    EXPECT_EQ(setspeed1(), line(800000));
+}
+
+TEST_F(HostPolicies, AnotherVmsNameInTheRecordIsIgnored) {
+    // a: vCPU 0 on pCPU 0 (policy0); b: vCPU 0 on pCPU 1 (policy1).
+    start("acpi-cpufreq", {{"a", {"0"}, 1, "0"}, {"b", {"1"}, 1, "1"}}, "  - name: \"*\"\n");
+    Policy464 p;
+    p.vm_name = "b";
+    expectReply("a", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    const Files want{{kPolicy0 + "scaling_governor", "userspace\n"},
+                     {kPolicy0 + "scaling_setspeed", "3400000\n"}};
+    EXPECT_EQ(changed(), keys(want));
+    expectFiles(want);
+    // b's REMOVE is b's: a's policy stays.
+    sendRemove("b");
+    EXPECT_EQ(changed(), keys(want));
+    ASSERT_TRUE(agent_->hostPolicy(uuids_["a"]));
+    EXPECT_FALSE(agent_->hostPolicy(uuids_["b"]));
+}
+
+TEST_F(HostPolicies, APolicyCannotSlowACpuAnotherVmRunsOn) {
+    // a and b both on pCPU 1: slowing it needs both to ask.
+    start("acpi-cpufreq", {{"a", {"1"}, 1, "1"}, {"b", {"1"}, 1, "1"}}, "  - name: \"*\"\n");
+    Policy464 low;
+    low.workload = 2;
+    expectReply("a", 0, policyRecord(low), VMPOWER_CMD_NACK);
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+    EXPECT_FALSE(agent_->hostPolicy(uuids_["a"])) << "a refused policy is not kept";
+    // Max is a raise: allowed.
+    expectReply("a", 0, policyRecord(Policy464{}), VMPOWER_CMD_ACK);
+    EXPECT_EQ(setspeed1(), line(3400000));
+    // Once b holds a level too, both slow it together.
+    expectReply("b", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);
+    EXPECT_EQ(setspeed1(), line(3400000));  // a's policy holds max: highest wins
+    expectReply("a", 0, policyRecord(low), VMPOWER_CMD_ACK);
+    EXPECT_EQ(setspeed1(), line(800000));
+}
+
+TEST_F(HostPolicies, TheRuleDecidesWhichTypesAndTheRateLimitApplies) {
+    startOne(
+        "  - name: dpdk\n"
+        "    policies: [time]\n"
+        "    rate: 1\n"
+        "    burst: 2\n");
+    expectReply("dpdk", 0, policyRecord(Policy464{}), VMPOWER_CMD_NACK);  // WORKLOAD: not allowed
+    Policy464 time;
+    time.type = 1;
+    expectReply("dpdk", 0, policyRecord(time), VMPOWER_CMD_ACK);
+    expectReply("dpdk", 0, policyRecord(time), VMPOWER_CMD_NACK);  // over the rate
+    EXPECT_EQ(channel("dpdk", 0).stats().requests.rate_limited, 1u);
+    // Malformed: vCPU 1 of a 1-vCPU VM.
+    Policy464 bad;
+    bad.vcpus = {1};
+    runUntil(
+        *agent_, [] { return false; }, 1100ms);  // a token back
+    expectReply("dpdk", 0, policyRecord(bad), VMPOWER_CMD_NACK);
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+}
+
+TEST_F(HostPolicies, TimeCrossesIntoBusyThenQuietHoursOnTheAgentsTimer) {
+    RunningWall wall;
+    wall_clock_ = &wall;
+    startOne();
+    wall.at(8, 59, 59, 500);
+    Policy464 p;
+    p.type = 1;
+    p.busy = {9};
+    p.quiet = {10, 11};
+    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    EXPECT_EQ(changed(), std::vector<std::string>{}) << "8:59 is in no list";
+    EXPECT_TRUE(waitForSetspeed1(line(3400000))) << "9:00 is busy";
+    EXPECT_EQ(agent_->hostPolicy(uuids_["dpdk"])->decision, "hour 9 is busy: max");
+
+    // The host's clock moves on to the end of 9 o'clock; the guest sends its
+    // policy again (as DPDK's guests do on start), which arms the timer anew.
+    wall.at(9, 59, 59, 500);
+    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    EXPECT_EQ(setspeed1(), line(3400000));
+    EXPECT_TRUE(waitForSetspeed1(line(800000))) << "10:00 is quiet";
+    sendRemove("dpdk");
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+}
+
+TEST_F(HostPolicies, TrafficFollowsThePacketRateOfTheVmsInterfaces) {
+    SteadyTraffic traffic;
+    traffic_ = &traffic;
+    startOne();
+    Policy464 p;
+    p.type = 0;
+    p.middle_pps = 1000;
+    p.max_pps = 50000;
+    traffic.rate = 100000;
+    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    EXPECT_TRUE(waitForSetspeed1(line(3400000)));
+    traffic.rate = 5000;
+    EXPECT_TRUE(waitForSetspeed1(line(2000000)));
+    traffic.rate = 10;
+    EXPECT_TRUE(waitForSetspeed1(line(800000)));
+    EXPECT_GE(traffic.calls, 4);
+}
+
+TEST_F(HostPolicies, BranchRatioFollowsTheVcpuThreadsCounters) {
+    FixedRatioBranches branches;
+    branch_counters_ = &branches;
+    startOne();
+    Policy464 p;
+    p.type = 3;
+    branches.ratio = 0.5;
+    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    EXPECT_TRUE(waitForSetspeed1(line(3400000)));
+    branches.ratio = 0.01;
+    EXPECT_TRUE(waitForSetspeed1(line(800000)));
+}
+
+}  // namespace
+}  // namespace vmpower::test
