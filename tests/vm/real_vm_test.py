@@ -70,13 +70,13 @@ vms:
 class Vmpowerd:
     """vmpowerd in the background, its log kept for failure messages."""
 
-    def __init__(self, exe, workdir):
+    def __init__(self, exe, workdir, config_template=CONFIG):
         self.workdir = workdir
         self.sysfs = workdir / "sysfs"
         self.control = workdir / "vmpowerd.sock"
         self.log_path = workdir / "vmpowerd.log"
         config = workdir / "vmpower.yaml"
-        config.write_text(CONFIG.format(sysfs=self.sysfs, state=workdir / "state",
+        config.write_text(config_template.format(sysfs=self.sysfs, state=workdir / "state",
                                         control=self.control))
         (workdir / "state").mkdir()
         self.log = open(self.log_path, "w")
