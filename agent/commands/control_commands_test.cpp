@@ -12,6 +12,7 @@
 #include "energy_sampler.h"
 #include "power_action.h"
 #include "power_channel.h"
+#include "proc_fixture.h"
 #include "sysfs_fixture.h"
 #include "test_support.h"
 
@@ -189,8 +190,7 @@ TEST(ControlCommands, EnergyShowsEachVmAndThePackages) {
     // process 4242, whose vCPU 0 thread then runs 100 ticks of 400.
     test::SysfsFixture fx("rapl-one-package");
     const auto proc = fx.scratch("proc"), pids = fx.scratch("pids");
-    std::filesystem::copy(VMPOWER_PROC_FIXTURES "/qemu-tcg", proc,
-                          std::filesystem::copy_options::recursive);
+    test::copyProcFixture(VMPOWER_PROC_FIXTURES "/qemu-tcg", proc);
     std::ofstream(pids / "vm1.pid") << "4242\n";
     EnergySettings settings;
     settings.sysfs_root = fx.root();
@@ -200,12 +200,7 @@ TEST(ControlCommands, EnergyShowsEachVmAndThePackages) {
     EnergySampler sampler(settings, clock);
     const std::vector<WatchedDomain> vms = {{kUuid, "vm1", 1}};
     sampler.sample(vms);
-    const auto stat = proc / "4242/task/4245/stat";
-    std::ifstream in(stat);
-    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    in.close();
-    line.replace(line.find(" 700 50 "), 8, " 800 50 ");  // utime +100 ticks
-    std::ofstream(stat, std::ios::trunc) << line;
+    test::addTaskTicks(proc, 4242, 4245, 100);
     fx.write("devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj", "1040000000\n");
     clock.advance(std::chrono::seconds(1));
     sampler.sample(vms);

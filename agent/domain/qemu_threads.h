@@ -17,9 +17,9 @@ namespace vmpower {
 
 // The fields of /proc/<pid>/task/<tid>/stat that we use.
 struct TaskStat {
-    std::string comm;             // field 2, without the parentheses
-    std::uint64_t cpu_ticks = 0;  // utime + stime (fields 14, 15), clock ticks
-    unsigned processor = 0;       // field 39: the CPU it last ran on
+    std::string comm;               // field 2, without the parentheses
+    std::uint64_t cpu_ticks = 0;    // utime + stime (fields 14, 15), clock ticks
+    unsigned processor = 0;         // field 39: the CPU it last ran on
     std::uint64_t start_ticks = 0;  // field 22: clock ticks after boot it started
 };
 

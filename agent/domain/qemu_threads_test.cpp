@@ -92,9 +92,9 @@ TEST(QemuThreadsReader, SaysWhyAProcessCannotBeRead) {
 TEST(QemuThreadsReader, SkipsThreadsThatExitedOrAreUnreadable) {
     test::TempDir dir;
     std::filesystem::copy(kFixture, dir.path(), std::filesystem::copy_options::recursive);
-    std::filesystem::remove(dir / "4242/task/4243/stat");        // exited mid-read
-    std::ofstream(dir / "4242/task/4244/stat") << "garbage";     // not a stat line
-    std::filesystem::create_directory(dir / "4242/task/self");   // not a thread id
+    std::filesystem::remove(dir / "4242/task/4243/stat");       // exited mid-read
+    std::ofstream(dir / "4242/task/4244/stat") << "garbage";    // not a stat line
+    std::filesystem::create_directory(dir / "4242/task/self");  // not a thread id
     QemuThreads t = readQemuThreads(dir.path(), 4242);
     ASSERT_TRUE(t.error.empty()) << t.error;
     ASSERT_EQ(t.threads.size(), 4u);

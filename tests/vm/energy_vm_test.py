@@ -18,19 +18,17 @@ The domains are undefined and every file removed at the end, whatever happened.
 usage: energy_vm_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
 """
 
-import argparse
 import json
-import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_vm_test  # noqa: E402
 from real_vm_test import Vmpowerd, check, guest_run  # noqa: E402
-from vmlib import TestDomain, VmTestError, ensure_libvirtd, fail  # noqa: E402
+from vmlib import TestDomain, VmTestError  # noqa: E402
 
 BOOT_TIMEOUT = 180
 ENERGY = Path("devices/virtual/powercap/intel-rapl/intel-rapl:0")
@@ -51,20 +49,6 @@ vms:
     energy: true
     rate: 0
 """
-
-
-def ask(control, request):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(10)
-        s.connect(str(control))
-        s.sendall((json.dumps(request) + "\n").encode())
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data)
 
 
 def scenario(vmpowerd_exe, image, repo):
@@ -91,7 +75,7 @@ def scenario(vmpowerd_exe, image, repo):
             check(r.status == 0, f"busy guest spinning ({r})")
             # Let the idle guest settle and vmpowerd take its baselines.
             time.sleep(2)
-            first = ask(agent.control, {"cmd": "energy"})
+            first = agent.request({"cmd": "energy"})
             check(first.get("available") is True, f"energy available: {first}")
             advanced = 0
             end = time.monotonic() + MEASURE_S
@@ -102,7 +86,7 @@ def scenario(vmpowerd_exe, image, repo):
                 time.sleep(0.1)
                 agent.alive()
             time.sleep(1.2)  # two more samples see the last value
-            answer = ask(agent.control, {"cmd": "energy"})
+            answer = agent.request({"cmd": "energy"})
             vms = {v["name"]: v for v in answer["vms"]}
             print(json.dumps(answer, indent=1), flush=True)
             b, i = vms.get(busy.name), vms.get(idle.name)
@@ -134,26 +118,5 @@ def scenario(vmpowerd_exe, image, repo):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    repo_default = Path(__file__).resolve().parents[2]
-    ap.add_argument("--repo", type=Path, default=repo_default)
-    ap.add_argument("--image", type=Path, default=None)
-    ap.add_argument("--vmpowerd", type=Path, default=None)
-    args = ap.parse_args()
-    image = args.image or args.repo / "data" / "guest-image"
-    exe = args.vmpowerd or args.repo / "build" / "agent" / "core" / "vmpowerd"
-    try:
-        if not os.access(exe, os.X_OK):
-            fail(f"{exe}: no vmpowerd executable (ninja -C build)")
-        ensure_libvirtd(args.repo)
-        scenario(exe, image, args.repo)
-    except VmTestError as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        return 1
-    print("energy_vm_test: passed")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(real_vm_test.main(scenario, "energy_vm_test", __doc__))
