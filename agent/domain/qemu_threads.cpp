@@ -6,6 +6,8 @@
 #include <iterator>
 #include <system_error>
 
+#include "cpu_limits.h"
+
 namespace vmpower {
 
 namespace {
@@ -79,6 +81,8 @@ std::optional<unsigned> vcpuOfThreadName(std::string_view comm) {
     if (accel != "KVM" && accel != "TCG") return std::nullopt;
     unsigned vcpu = 0;
     if (slash == 0 || !parseWhole(comm.substr(0, slash), vcpu)) return std::nullopt;
+    // A number no guest has: the name is not a vCPU's (and sizes nothing).
+    if (vcpu >= kMaxVcpus) return std::nullopt;
     return vcpu;
 }
 
@@ -124,7 +128,7 @@ QemuThreads readQemuThreads(const std::filesystem::path& proc_root, pid_t pid) {
 std::vector<pid_t> vcpuThreadIds(const QemuThreads& threads) {
     std::vector<pid_t> out;
     for (const auto& t : threads.threads) {
-        if (!t.vcpu || *t.vcpu >= kMaxQemuThreads) continue;
+        if (!t.vcpu) continue;  // below kMaxVcpus
         if (*t.vcpu >= out.size()) out.resize(*t.vcpu + 1, 0);
         out[*t.vcpu] = t.tid;
     }

@@ -29,7 +29,8 @@ struct TaskStat {
 std::optional<TaskStat> parseTaskStat(std::string_view text);
 
 // The vCPU a thread runs, from its comm: "CPU 3/KVM" or "CPU 3/TCG" -> 3.
-// nullopt for every other thread (I/O, workers, the main loop).
+// nullopt for every other thread (I/O, workers, the main loop), and for a
+// number of kMaxVcpus or more.
 std::optional<unsigned> vcpuOfThreadName(std::string_view comm);
 
 struct QemuThread {

@@ -65,6 +65,8 @@ TEST(ThreadName, TellsVcpuThreadsFromQemusOwn) {
     EXPECT_FALSE(vcpuOfThreadName("CPU -1/KVM"));
     EXPECT_FALSE(vcpuOfThreadName("CPU 1x/KVM"));
     EXPECT_FALSE(vcpuOfThreadName("CPU 99999999999/KVM"));
+    EXPECT_FALSE(vcpuOfThreadName("CPU 9999999/KVM")) << "no guest has that many vCPUs";
+    EXPECT_EQ(vcpuOfThreadName("CPU 4095/KVM"), 4095u);
 }
 
 TEST(QemuThreadsReader, ReadsEveryThreadOfTheFixtureProcess) {
