@@ -91,7 +91,10 @@ std::optional<unsigned> vcpuOfThreadName(std::string_view comm) {
     const std::string_view accel = comm.substr(slash + 1);
     if (accel != "KVM" && accel != "TCG") return std::nullopt;
     unsigned vcpu = 0;
-    if (slash == 0 || !parseWhole(comm.substr(0, slash), vcpu)) return std::nullopt;
+    const std::string_view digits = comm.substr(0, slash);
+    // QEMU writes the number plainly: "CPU 01/KVM" is some other thread.
+    if (digits.empty() || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
+    if (!parseWhole(digits, vcpu)) return std::nullopt;
     // A number no guest has: the name is not a vCPU's (and sizes nothing).
     if (vcpu >= kMaxVcpus) return std::nullopt;
     return vcpu;

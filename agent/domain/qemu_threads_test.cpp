@@ -64,6 +64,8 @@ TEST(ThreadName, TellsVcpuThreadsFromQemusOwn) {
     EXPECT_FALSE(vcpuOfThreadName("CPU 1/HVF"));
     EXPECT_FALSE(vcpuOfThreadName("CPU -1/KVM"));
     EXPECT_FALSE(vcpuOfThreadName("CPU 1x/KVM"));
+    EXPECT_FALSE(vcpuOfThreadName("CPU 01/TCG")) << "not how QEMU names it";
+    EXPECT_FALSE(vcpuOfThreadName("CPU +1/TCG"));
     EXPECT_FALSE(vcpuOfThreadName("CPU 99999999999/KVM"));
     EXPECT_FALSE(vcpuOfThreadName("CPU 9999999/KVM")) << "no guest has that many vCPUs";
     EXPECT_EQ(vcpuOfThreadName("CPU 4095/KVM"), 4095u);
