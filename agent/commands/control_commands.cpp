@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "agent_metrics.h"
 #include "energy_json.h"
 #include "power_action.h"
 #include "power_channel.h"
@@ -338,7 +339,11 @@ struct Command {
     bool read_only;  // allowed to the control socket's read-only group
 };
 
-constexpr std::array<Command, 13> kCommands{{
+json metrics(Ops& a, const json&) {
+    return {{"ok", true}, {"text", renderAgentMetrics(a)}};
+}
+
+constexpr std::array<Command, 14> kCommands{{
     {"ping", &ping, true},
     {"version", &version, true},
     {"state", &state, true},
@@ -352,6 +357,7 @@ constexpr std::array<Command, 13> kCommands{{
     {"show-policy", &showPolicy, true},
     {"energy", &energy, true},
     {"reload", &reload, false},
+    {"metrics", &metrics, true},
 }};
 
 json version(Ops&, const json&) {

@@ -75,6 +75,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     const PowerControl& power() const override { return power_; }
     const Policy& policy() const override { return *config_.policy; }
     const EnergySampler* energy() const override { return energy_.get(); }
+    const AgentTelemetry& telemetry() const override { return telemetry_; }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
@@ -96,6 +97,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     };
     void setUpSignals();
     void sampleEnergy();  // the energy timer: one sample, then re-armed
+    void writeMetricsTextfile();
 
     AgentOptions options_;
     Config config_;
@@ -113,6 +115,8 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<EnergySampler> energy_;
     std::unique_ptr<EventLoop::Timer> energy_timer_;  // after energy_: destroyed first
+    AgentTelemetry telemetry_;
+    std::unique_ptr<EventLoop::Timer> metrics_timer_;  // agent.metrics_textfile
     UniqueFd signal_fd_;
     EventLoop::Watch signal_watch_;
     bool ready_ = false;

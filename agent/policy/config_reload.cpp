@@ -19,6 +19,8 @@ std::vector<std::string> changedNeedingRestart(const AgentSettings& a, const Age
     if (a.energy_interval != b.energy_interval) out.emplace_back("energy_interval");
     if (a.reply_queue_records != b.reply_queue_records) out.emplace_back("reply_queue_records");
     if (a.host_cpus != b.host_cpus) out.emplace_back("host_cpus");
+    if (a.metrics_textfile != b.metrics_textfile) out.emplace_back("metrics_textfile");
+    if (a.metrics_interval != b.metrics_interval) out.emplace_back("metrics_interval");
     return out;
 }
 
