@@ -19,6 +19,7 @@
 #include "policy.h"
 #include "power_action.h"
 #include "power_control.h"
+#include "power_intent_keeper.h"
 
 namespace vmpower {
 
@@ -51,6 +52,8 @@ class AgentOperations {
     virtual const Policy& policy() const = 0;       // the one in force, overrides included
     // Per-VM energy accounting; nullptr when the agent has none.
     virtual const EnergySampler* energy() const { return nullptr; }
+    // A running domain's power intent and where it came from; null: none kept.
+    virtual const DomainIntentRecord* powerIntent(std::string_view uuid) const = 0;
     virtual const AgentTelemetry& telemetry() const = 0;
 
     // The operator holds a request on one CPU like a VM does (arbitrated);

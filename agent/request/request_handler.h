@@ -34,6 +34,18 @@ struct RequestCounters {
     std::uint64_t answered = 0;  // QUERY_* replied with data
 };
 
+// Told after every ACKed CPU_POWER request, with the rule's limits: the
+// registry keeps the VM's intent from what the requester now holds (it
+// travels with a live migration). Must not throw.
+class HoldObserver {
+  public:
+    virtual void onApplied(const GuestIdentity& guest, const Requester& who, const CpuSet& pcpus,
+                           const FrequencyLimits& limits) noexcept = 0;
+
+  protected:
+    ~HoldObserver() = default;
+};
+
 class RequestHandler {
   public:
     RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
@@ -43,6 +55,7 @@ class RequestHandler {
     // energy query is answered "unavailable".
     void setEnergySource(const EnergySource* energy) { energy_ = energy; }
     const Policy& policy() const { return *policy_; }
+    void setHoldObserver(HoldObserver* observer) { observer_ = observer; }
 
     ChannelRequestStatePtr newChannelState() const;
     RequestCounters counters(const ChannelRequestState& state) const;
@@ -66,6 +79,7 @@ class RequestHandler {
     const PcpuSharing& sharing_;
     std::shared_ptr<const Policy> policy_;
     const EnergySource* energy_ = nullptr;
+    HoldObserver* observer_ = nullptr;
 };
 
 }  // namespace vmpower
