@@ -40,11 +40,12 @@ json energyJson(const EnergySampler* s) {
     json packages = json::array();
     for (std::size_t i = 0; i < a.packages().size(); ++i) {
         const double last = a.lastPackageDeltaUj()[i];
-        packages.push_back({{"name", a.packages()[i].name},
-                            {"cpus", a.packages()[i].cpus.toString()},
-                            {"energy_uj", std::llround(a.packageEnergyUj()[i])},
-                            {"host_uj", std::llround(a.hostEnergyUj()[i])},
-                            {"power_w", a.lastIntervalS() > 0 ? last / 1e6 / a.lastIntervalS() : 0}});
+        packages.push_back(
+            {{"name", a.packages()[i].name},
+             {"cpus", a.packages()[i].cpus.toString()},
+             {"energy_uj", std::llround(a.packageEnergyUj()[i])},
+             {"host_uj", std::llround(a.hostEnergyUj()[i])},
+             {"power_w", a.lastIntervalS() > 0 ? last / 1e6 / a.lastIntervalS() : 0}});
     }
     json vms = json::array();
     for (const auto& [uuid, e] : a.vms()) vms.push_back(vmJson(*s, uuid, e));

@@ -41,8 +41,9 @@ QemuPidFile readQemuPidFile(const std::filesystem::path& pid_dir, std::string_vi
     }
     if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
         out.status = QemuPidFile::Status::Untrusted;
-        out.why = out.file + " is not owned by root or is writable by others: "
-                             "anybody could have written it";
+        out.why = out.file +
+                  " is not owned by root or is writable by others: "
+                  "anybody could have written it";
         return out;
     }
     char buf[32] = {};

@@ -1,10 +1,15 @@
 #include "qemu_threads.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
-#include <fstream>
-#include <iterator>
 #include <system_error>
+
+#include "cpu_limits.h"
+#include "unique_fd.h"
 
 namespace vmpower {
 
@@ -33,14 +38,22 @@ std::string_view nextField(std::string_view& rest) {
     return field;
 }
 
+// One open/read/close: this runs for every QEMU thread on every sample, and
+// an ifstream costs several times more.
 std::optional<std::string> readSmallFile(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::string text(kMaxStatBytes + 1, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxStatBytes) return std::nullopt;
-    return text;
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) return std::nullopt;
+    char buf[kMaxStatBytes + 1];
+    std::size_t got = 0;
+    while (got < sizeof buf) {
+        const ssize_t n = ::read(fd.get(), buf + got, sizeof buf - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return std::nullopt;
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    if (got > kMaxStatBytes) return std::nullopt;
+    return std::string(buf, got);
 }
 
 }  // namespace
@@ -78,7 +91,12 @@ std::optional<unsigned> vcpuOfThreadName(std::string_view comm) {
     const std::string_view accel = comm.substr(slash + 1);
     if (accel != "KVM" && accel != "TCG") return std::nullopt;
     unsigned vcpu = 0;
-    if (slash == 0 || !parseWhole(comm.substr(0, slash), vcpu)) return std::nullopt;
+    const std::string_view digits = comm.substr(0, slash);
+    // QEMU writes the number plainly: "CPU 01/KVM" is some other thread.
+    if (digits.empty() || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
+    if (!parseWhole(digits, vcpu)) return std::nullopt;
+    // A number no guest has: the name is not a vCPU's (and sizes nothing).
+    if (vcpu >= kMaxVcpus) return std::nullopt;
     return vcpu;
 }
 
@@ -124,7 +142,7 @@ QemuThreads readQemuThreads(const std::filesystem::path& proc_root, pid_t pid) {
 std::vector<pid_t> vcpuThreadIds(const QemuThreads& threads) {
     std::vector<pid_t> out;
     for (const auto& t : threads.threads) {
-        if (!t.vcpu || *t.vcpu >= kMaxQemuThreads) continue;
+        if (!t.vcpu) continue;  // below kMaxVcpus
         if (*t.vcpu >= out.size()) out.resize(*t.vcpu + 1, 0);
         out[*t.vcpu] = t.tid;
     }

@@ -17,9 +17,9 @@ namespace vmpower {
 
 // The fields of /proc/<pid>/task/<tid>/stat that we use.
 struct TaskStat {
-    std::string comm;             // field 2, without the parentheses
-    std::uint64_t cpu_ticks = 0;  // utime + stime (fields 14, 15), clock ticks
-    unsigned processor = 0;       // field 39: the CPU it last ran on
+    std::string comm;               // field 2, without the parentheses
+    std::uint64_t cpu_ticks = 0;    // utime + stime (fields 14, 15), clock ticks
+    unsigned processor = 0;         // field 39: the CPU it last ran on
     std::uint64_t start_ticks = 0;  // field 22: clock ticks after boot it started
 };
 
@@ -29,7 +29,8 @@ struct TaskStat {
 std::optional<TaskStat> parseTaskStat(std::string_view text);
 
 // The vCPU a thread runs, from its comm: "CPU 3/KVM" or "CPU 3/TCG" -> 3.
-// nullopt for every other thread (I/O, workers, the main loop).
+// nullopt for every other thread (I/O, workers, the main loop), and for a
+// number of kMaxVcpus or more.
 std::optional<unsigned> vcpuOfThreadName(std::string_view comm);
 
 struct QemuThread {

@@ -64,7 +64,11 @@ TEST(ThreadName, TellsVcpuThreadsFromQemusOwn) {
     EXPECT_FALSE(vcpuOfThreadName("CPU 1/HVF"));
     EXPECT_FALSE(vcpuOfThreadName("CPU -1/KVM"));
     EXPECT_FALSE(vcpuOfThreadName("CPU 1x/KVM"));
+    EXPECT_FALSE(vcpuOfThreadName("CPU 01/TCG")) << "not how QEMU names it";
+    EXPECT_FALSE(vcpuOfThreadName("CPU +1/TCG"));
     EXPECT_FALSE(vcpuOfThreadName("CPU 99999999999/KVM"));
+    EXPECT_FALSE(vcpuOfThreadName("CPU 9999999/KVM")) << "no guest has that many vCPUs";
+    EXPECT_EQ(vcpuOfThreadName("CPU 4095/KVM"), 4095u);
 }
 
 TEST(QemuThreadsReader, ReadsEveryThreadOfTheFixtureProcess) {
@@ -92,9 +96,9 @@ TEST(QemuThreadsReader, SaysWhyAProcessCannotBeRead) {
 TEST(QemuThreadsReader, SkipsThreadsThatExitedOrAreUnreadable) {
     test::TempDir dir;
     std::filesystem::copy(kFixture, dir.path(), std::filesystem::copy_options::recursive);
-    std::filesystem::remove(dir / "4242/task/4243/stat");        // exited mid-read
-    std::ofstream(dir / "4242/task/4244/stat") << "garbage";     // not a stat line
-    std::filesystem::create_directory(dir / "4242/task/self");   // not a thread id
+    std::filesystem::remove(dir / "4242/task/4243/stat");       // exited mid-read
+    std::ofstream(dir / "4242/task/4244/stat") << "garbage";    // not a stat line
+    std::filesystem::create_directory(dir / "4242/task/self");  // not a thread id
     QemuThreads t = readQemuThreads(dir.path(), 4242);
     ASSERT_TRUE(t.error.empty()) << t.error;
     ASSERT_EQ(t.threads.size(), 4u);

@@ -144,8 +144,8 @@ void EnergyAccounting::sample(double elapsed_s,
     std::vector<double> attributed(npkg, 0);
     std::vector<double> own_threads(vms.size(), 0);
     for (const Use& u : uses) {
-        const double capacity = static_cast<double>(packages_[u.package].cpus.count()) *
-                                elapsed_s * ticks_per_second_;
+        const double capacity =
+            static_cast<double>(packages_[u.package].cpus.count()) * elapsed_s * ticks_per_second_;
         const double denominator = std::max(capacity, package_ticks[u.package]);
         const double uj = u.ticks / denominator * *delta[u.package];
         VmEnergy& e = *entries[u.vm];

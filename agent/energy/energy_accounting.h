@@ -54,12 +54,12 @@ struct VmSample {
 struct VmEnergy {
     std::string name;
     std::string instance;
-    double energy_uj = 0;          // since watched
-    std::vector<double> vcpu_uj;   // per vCPU, since watched
-    double last_interval_uj = 0;   // in the last interval
-    double power_w = 0;            // last interval's energy / its length
+    double energy_uj = 0;               // since watched
+    std::vector<double> vcpu_uj;        // per vCPU, since watched
+    double last_interval_uj = 0;        // in the last interval
+    double power_w = 0;                 // last interval's energy / its length
     std::vector<double> package_share;  // of each package's last delta, 0..1
-    double watched_s = 0;          // seconds of intervals counted
+    double watched_s = 0;               // seconds of intervals counted
     // Continued from the state directory after the agent restarted: what
     // the VM used while the agent was down is not in energy_uj.
     bool gap = false;

@@ -42,10 +42,10 @@ TEST_F(Accounting, TheFirstSampleOnlySetsBaselines) {
 }
 
 TEST_F(Accounting, TwoVmsWithThreeToOneCpuTimeGetThreeToOne) {
-    one_.sample(1.0, Readings{0}, std::vector{vm("a", {vcpu(10, 0, 100, 0)}),
-                                              vm("b", {vcpu(20, 0, 100, 1)})});
-    one_.sample(1.0, Readings{40'000'000}, std::vector{vm("a", {vcpu(10, 0, 160, 0)}),
-                                                       vm("b", {vcpu(20, 0, 120, 1)})});
+    one_.sample(1.0, Readings{0},
+                std::vector{vm("a", {vcpu(10, 0, 100, 0)}), vm("b", {vcpu(20, 0, 100, 1)})});
+    one_.sample(1.0, Readings{40'000'000},
+                std::vector{vm("a", {vcpu(10, 0, 160, 0)}), vm("b", {vcpu(20, 0, 120, 1)})});
     // a: 60/400 x 40 J = 6 J; b: 20/400 x 40 J = 2 J; the host the other 32 J.
     EXPECT_DOUBLE_EQ(one_.vm("a")->energy_uj, 6'000'000);
     EXPECT_DOUBLE_EQ(one_.vm("b")->energy_uj, 2'000'000);
@@ -81,10 +81,10 @@ TEST_F(Accounting, ACounterThatWrapsGivesTheEnergyAcrossTheWrap) {
 }
 
 TEST_F(Accounting, AVmThatStopsMidIntervalIsForgottenAndTheRestIsTheHosts) {
-    one_.sample(1.0, Readings{0}, std::vector{vm("a", {vcpu(10, 0, 0, 0)}),
-                                              vm("b", {vcpu(20, 0, 0, 1)})});
-    one_.sample(1.0, Readings{40'000'000}, std::vector{vm("a", {vcpu(10, 0, 40, 0)}),
-                                                       vm("b", {vcpu(20, 0, 40, 1)})});
+    one_.sample(1.0, Readings{0},
+                std::vector{vm("a", {vcpu(10, 0, 0, 0)}), vm("b", {vcpu(20, 0, 0, 1)})});
+    one_.sample(1.0, Readings{40'000'000},
+                std::vector{vm("a", {vcpu(10, 0, 40, 0)}), vm("b", {vcpu(20, 0, 40, 1)})});
     // b stops: its threads are gone before the next sample.
     one_.sample(1.0, Readings{80'000'000}, std::vector{vm("a", {vcpu(10, 0, 80, 0)})});
     EXPECT_EQ(one_.vm("b"), nullptr);
@@ -95,11 +95,11 @@ TEST_F(Accounting, AVmThatStopsMidIntervalIsForgottenAndTheRestIsTheHosts) {
 }
 
 TEST_F(Accounting, SharesNeverExceedWhatThePackageCounted) {
-    one_.sample(1.0, Readings{0}, std::vector{vm("a", {vcpu(10, 0, 0, 0)}),
-                                              vm("b", {vcpu(20, 0, 0, 1)})});
+    one_.sample(1.0, Readings{0},
+                std::vector{vm("a", {vcpu(10, 0, 0, 0)}), vm("b", {vcpu(20, 0, 0, 1)})});
     // 600 ticks reported against a 400-tick capacity (tick rounding).
-    one_.sample(1.0, Readings{40'000'000}, std::vector{vm("a", {vcpu(10, 0, 450, 0)}),
-                                                       vm("b", {vcpu(20, 0, 150, 1)})});
+    one_.sample(1.0, Readings{40'000'000},
+                std::vector{vm("a", {vcpu(10, 0, 450, 0)}), vm("b", {vcpu(20, 0, 150, 1)})});
     EXPECT_DOUBLE_EQ(one_.vm("a")->energy_uj + one_.vm("b")->energy_uj, 40'000'000);
     EXPECT_DOUBLE_EQ(one_.vm("a")->energy_uj, 30'000'000);
     EXPECT_DOUBLE_EQ(one_.hostEnergyUj()[0], 0);
@@ -141,12 +141,12 @@ TEST_F(Accounting, TwoPackagesEachShareTheirOwnEnergy) {
     EnergyAccounting two({package("package-0", CpuSet{0, 1}), package("package-1", CpuSet{2, 3})},
                          kTicksPerSecond);
     // Capacity 200 ticks per package per second. a runs on package 0, b on 1.
-    two.sample(1.0, Readings{0, 0}, std::vector{vm("a", {vcpu(10, 0, 0, 0)}),
-                                                vm("b", {vcpu(20, 0, 0, 3)})});
+    two.sample(1.0, Readings{0, 0},
+               std::vector{vm("a", {vcpu(10, 0, 0, 0)}), vm("b", {vcpu(20, 0, 0, 3)})});
     two.sample(1.0, Readings{10'000'000, 30'000'000},
                std::vector{vm("a", {vcpu(10, 0, 100, 1)}), vm("b", {vcpu(20, 0, 50, 3)})});
-    EXPECT_DOUBLE_EQ(two.vm("a")->energy_uj, 5'000'000);   // 100/200 x 10 J
-    EXPECT_DOUBLE_EQ(two.vm("b")->energy_uj, 7'500'000);   // 50/200 x 30 J
+    EXPECT_DOUBLE_EQ(two.vm("a")->energy_uj, 5'000'000);  // 100/200 x 10 J
+    EXPECT_DOUBLE_EQ(two.vm("b")->energy_uj, 7'500'000);  // 50/200 x 30 J
     EXPECT_DOUBLE_EQ(two.vm("b")->package_share[1], 0.25);
     EXPECT_DOUBLE_EQ(two.vm("b")->package_share[0], 0);
     EXPECT_DOUBLE_EQ(two.hostEnergyUj()[0], 5'000'000);
@@ -161,19 +161,19 @@ TEST_F(Accounting, ALongerIntervalHasMoreCapacity) {
 }
 
 TEST_F(Accounting, SavedCountsContinueForTheSameRunOnly) {
-    one_.sample(1.0, Readings{0}, std::vector{vm("a", {vcpu(10, 0, 0, 0)}),
-                                              vm("b", {vcpu(20, 0, 0, 1)})});
-    one_.sample(1.0, Readings{40'000'000}, std::vector{vm("a", {vcpu(10, 0, 40, 0)}),
-                                                       vm("b", {vcpu(20, 0, 40, 1)})});
+    one_.sample(1.0, Readings{0},
+                std::vector{vm("a", {vcpu(10, 0, 0, 0)}), vm("b", {vcpu(20, 0, 0, 1)})});
+    one_.sample(1.0, Readings{40'000'000},
+                std::vector{vm("a", {vcpu(10, 0, 40, 0)}), vm("b", {vcpu(20, 0, 40, 1)})});
     auto saved = one_.save();
     saved["b"].instance = "an earlier run";
 
     EnergyAccounting restarted({package("package-0", CpuSet{0, 1, 2, 3})}, kTicksPerSecond);
     restarted.restore(saved);
-    restarted.sample(1.0, Readings{50'000'000}, std::vector{vm("a", {vcpu(10, 0, 50, 0)}),
-                                                            vm("b", {vcpu(20, 0, 50, 1)})});
-    restarted.sample(1.0, Readings{90'000'000}, std::vector{vm("a", {vcpu(10, 0, 90, 0)}),
-                                                            vm("b", {vcpu(20, 0, 90, 1)})});
+    restarted.sample(1.0, Readings{50'000'000},
+                     std::vector{vm("a", {vcpu(10, 0, 50, 0)}), vm("b", {vcpu(20, 0, 50, 1)})});
+    restarted.sample(1.0, Readings{90'000'000},
+                     std::vector{vm("a", {vcpu(10, 0, 90, 0)}), vm("b", {vcpu(20, 0, 90, 1)})});
     EXPECT_DOUBLE_EQ(restarted.vm("a")->energy_uj, 8'000'000);
     EXPECT_TRUE(restarted.vm("a")->gap) << "what a used while the agent was down is missing";
     EXPECT_DOUBLE_EQ(restarted.vm("a")->watched_s, 2.0);

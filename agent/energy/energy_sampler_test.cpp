@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
 
+#include "proc_fixture.h"
 #include "sysfs_fixture.h"
 
 namespace vmpower {
@@ -17,36 +17,20 @@ using namespace std::chrono_literals;
 class Sampler : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::filesystem::copy(VMPOWER_PROC_FIXTURES "/qemu-tcg", proc_,
-                              std::filesystem::copy_options::recursive);
+        test::copyProcFixture(VMPOWER_PROC_FIXTURES "/qemu-tcg", proc_);
         std::filesystem::create_directories(pids_);
         std::ofstream(pids_ / "vm-a.pid") << "4242\n";
         settings_.sysfs_root = fx_.root();
         settings_.proc_root = proc_;
         settings_.qemu_pid_dir = pids_;
     }
-    // Sets a thread's utime (stime 0) and the CPU it last ran on.
-    void setThread(pid_t tid, std::uint64_t utime, unsigned cpu) {
-        auto file = proc_ / "4242/task" / std::to_string(tid) / "stat";
-        std::ifstream in(file);
-        std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        auto close = line.rfind(')');
-        std::istringstream rest(line.substr(close + 2));
-        std::vector<std::string> fields;
-        for (std::string f; rest >> f;) fields.push_back(f);
-        fields[14 - 3] = std::to_string(utime);
-        fields[15 - 3] = "0";
-        fields[39 - 3] = std::to_string(cpu);
-        std::string out = line.substr(0, close + 1);
-        for (const auto& f : fields) out += " " + f;
-        std::ofstream(file, std::ios::trunc) << out << '\n';
+    // Adds CPU time to a thread of process 4242 and says where it ran.
+    void run(pid_t tid, unsigned ticks, unsigned cpu) {
+        test::addTaskTicks(proc_, 4242, tid, ticks, static_cast<int>(cpu));
     }
     void setEnergy(std::uint64_t uj) {
         fx_.write("devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj",
                   std::to_string(uj) + "\n");
-    }
-    void idleAll() {
-        for (pid_t tid : {4242, 4243, 4244, 4245, 4246, 4247}) setThread(tid, 0, 0);
     }
 
     test::SysfsFixture fx_{"rapl-one-package"};
@@ -58,15 +42,14 @@ class Sampler : public ::testing::Test {
 };
 
 TEST_F(Sampler, ABusyVcpuGetsItsShareOfThePackage) {
-    idleAll();
     setEnergy(0);
     EnergySampler s(settings_, clock_);
     ASSERT_TRUE(s.available()) << s.unavailableReason();
     s.sample(domains_);
     EXPECT_TRUE(s.vmProblems().empty()) << s.vmProblems().begin()->second;
     clock_.advance(1s);
-    setThread(4245, 100, 1);  // vCPU 0: 100 of 4 CPUs x 100 ticks
-    setThread(4244, 20, 2);   // the I/O thread: 20 ticks, split over both vCPUs
+    run(4245, 100, 1);  // vCPU 0: 100 of 4 CPUs x 100 ticks
+    run(4244, 20, 2);   // the I/O thread: 20 ticks, split over both vCPUs
     setEnergy(40'000'000);
     s.sample(domains_);
     auto r = s.reading("uuid-a");
@@ -106,13 +89,12 @@ TEST_F(Sampler, AVmWithoutAPidFileIsToldAndCountsNothing) {
 
 TEST_F(Sampler, CountsContinueAfterARestartForTheSameQemu) {
     settings_.state_file = fx_.scratch("state") / "energy.json";
-    idleAll();
     setEnergy(0);
     {
         EnergySampler s(settings_, clock_);
         s.sample(domains_);
         clock_.advance(1s);
-        setThread(4245, 40, 0);
+        run(4245, 40, 0);
         setEnergy(40'000'000);
         s.sample(domains_);
         EXPECT_EQ(s.reading("uuid-a")->energy_uj, 4'000'000u);
@@ -120,7 +102,7 @@ TEST_F(Sampler, CountsContinueAfterARestartForTheSameQemu) {
     EnergySampler again(settings_, clock_);
     again.sample(domains_);
     clock_.advance(1s);
-    setThread(4245, 80, 0);
+    run(4245, 40, 0);
     setEnergy(80'000'000);
     again.sample(domains_);
     auto r = again.reading("uuid-a");

@@ -17,11 +17,11 @@
 namespace vmpower {
 
 struct RaplPackage {
-    std::string zone;   // "intel-rapl:0": the directory under class/powercap
-    std::string name;   // "package-0"
-    unsigned id = 0;    // the N of "package-N": physical_package_id
+    std::string zone;                       // "intel-rapl:0": the directory under class/powercap
+    std::string name;                       // "package-0"
+    unsigned id = 0;                        // the N of "package-N": physical_package_id
     std::uint64_t max_energy_range_uj = 0;  // energy_uj wraps to 0 after this
-    CpuSet cpus;        // its online CPUs
+    CpuSet cpus;                            // its online CPUs
 
     std::string file(std::string_view attribute) const {
         return "class/powercap/" + zone + "/" + std::string(attribute);

@@ -12,7 +12,8 @@ namespace {
 template <typename T>
 void putLe(std::vector<std::byte>& out, std::size_t offset, T value) {
     for (std::size_t i = 0; i < sizeof(T); ++i) {
-        out[offset + i] = static_cast<std::byte>((static_cast<std::uint64_t>(value) >> (8 * i)) & 0xff);
+        out[offset + i] =
+            static_cast<std::byte>((static_cast<std::uint64_t>(value) >> (8 * i)) & 0xff);
     }
 }
 

@@ -42,7 +42,8 @@ VmEnergyReading sampleReading() {
 // Little-endian fields at the protocol's offsets, read byte by byte.
 std::uint64_t le(std::span<const std::byte> b, std::size_t offset, std::size_t size) {
     std::uint64_t v = 0;
-    for (std::size_t i = size; i-- > 0;) v = (v << 8) | std::to_integer<std::uint64_t>(b[offset + i]);
+    for (std::size_t i = size; i-- > 0;)
+        v = (v << 8) | std::to_integer<std::uint64_t>(b[offset + i]);
     return v;
 }
 
@@ -89,8 +90,9 @@ TEST(EnergyQuery, NoReadingIsUnavailableNotZeroEnergy) {
     EXPECT_EQ(le(reply, offsetof(vmpower_energy, command), 4), VMPOWER_ENERGY);
     EXPECT_EQ(le(reply, offsetof(vmpower_energy, flags), 4), 0u);
     HandlerRig without(energyAllowed());  // no source at all
-    EXPECT_EQ(le(without.send(packet(VMPOWER_QUERY_ENERGY, 0, 0)), offsetof(vmpower_energy, flags), 4),
-              0u);
+    EXPECT_EQ(
+        le(without.send(packet(VMPOWER_QUERY_ENERGY, 0, 0)), offsetof(vmpower_energy, flags), 4),
+        0u);
 }
 
 TEST(EnergyQuery, RefusedUnlessTheRuleAllowsIt) {

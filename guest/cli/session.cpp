@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <string>
 #include <istream>
 #include <ostream>
+#include <string>
 
 namespace vmpower::guest {
 
@@ -107,9 +107,9 @@ int Session::queryEnergy() {
     vmpower_energy reply{};
     vmpower_status st = ch.queryEnergy(reply);
     if (st == VMPOWER_OK) {
-        out_ << "energy: " << joules(reply.energy_uj) << " in " << static_cast<double>(reply.watched_ms) / 1000.0
-             << " s; power " << reply.power_mw / 1000.0 << " W over the last "
-             << reply.interval_ms << " ms\n";
+        out_ << "energy: " << joules(reply.energy_uj) << " in "
+             << static_cast<double>(reply.watched_ms) / 1000.0 << " s; power "
+             << reply.power_mw / 1000.0 << " W over the last " << reply.interval_ms << " ms\n";
         const unsigned shown = std::min<unsigned>(reply.num_vcpu, VMPOWER_ENERGY_MAX_VCPUS);
         for (unsigned i = 0; i < shown; ++i)
             out_ << "vcpu " << i << ": " << joules(reply.vcpu_energy_uj[i]) << '\n';

@@ -19,9 +19,18 @@ vmpower_read_cmdline() {
 
 # vmpower_run WORD...: runs `vmpower-guest WORD... $VMPOWER_OPTS` and prints
 #   VMPOWER-RESULT <words joined by ,> <exit status> <output on one line>
-# ("sleep N" sleeps instead). Returns vmpower-guest's status.
+# ("sleep N" sleeps instead; "busy N" keeps a vCPU busy for N seconds in
+# the background, for energy tests). Returns vmpower-guest's status.
 vmpower_run() {
     if [ "$1" = sleep ]; then sleep "$2"; return 0; fi
+    if [ "$1" = busy ]; then
+        (
+            end=$(($(date +%s) + $2))
+            while [ "$(date +%s)" -lt "$end" ]; do :; done
+        ) &
+        echo "VMPOWER-RESULT busy,$2 0 started"
+        return 0
+    fi
     # shellcheck disable=SC2086
     out=$(vmpower-guest "$@" $VMPOWER_OPTS 2>&1)
     st=$?

@@ -62,7 +62,9 @@ std::thread host(FakeHost& h, F reply) {
 TEST(EnergyQuery, TheHostsAnswerIsDecoded) {
     FakeHost h;
     Channel ch(0, options(h));
-    auto t = host(h, [](const Bytes& req) { return energyReply(req, VMPOWER_ENERGY_AVAILABLE, 0x123456789ULL); });
+    auto t = host(h, [](const Bytes& req) {
+        return energyReply(req, VMPOWER_ENERGY_AVAILABLE, 0x123456789ULL);
+    });
     vmpower_energy e;
     EXPECT_EQ(ch.queryEnergy(e), VMPOWER_OK);
     t.join();
@@ -145,8 +147,8 @@ TEST(EnergyQuery, TheCliPrintsJoulesPerVcpu) {
 TEST(EnergyQuery, TheCliExplainsADpdkHost) {
     FakeHost h;
     auto t = host(h, [](const Bytes&) { return Bytes{}; });
-    const char* argv[] = {"vmpower-guest", "--timeout-ms", "200", "energy", "--port-dir",
-                          h.portDir().c_str()};
+    const char* argv[] = {"vmpower-guest", "--timeout-ms", "200",
+                          "energy",        "--port-dir",   h.portDir().c_str()};
     std::istringstream in;
     std::ostringstream out, err;
     EXPECT_EQ(vmpower::guest::runCli(6, argv, in, out, err, false), 2);

@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto n = vmpower::parsePowercapNumber(part[2])) {
         std::string_view digits = part[2];
         if (digits.ends_with('\n')) digits.remove_suffix(1);
-        if (std::to_string(*n) != digits && digits.find_first_not_of('0') != std::string_view::npos &&
-            digits.front() != '0')
+        if (std::to_string(*n) != digits &&
+            digits.find_first_not_of('0') != std::string_view::npos && digits.front() != '0')
             std::abort();
     }
     return 0;

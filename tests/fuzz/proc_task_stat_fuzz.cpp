@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto stat = vmpower::parseTaskStat(text)) {
         if (stat->comm.size() >= size) std::abort();
         if (auto vcpu = vmpower::vcpuOfThreadName(stat->comm)) {
-            if (!stat->comm.starts_with("CPU ")) std::abort();
+            if (!stat->comm.starts_with("CPU ") || *vcpu >= 4096) std::abort();
             if (std::to_string(*vcpu).size() + 8 != stat->comm.size()) std::abort();
         }
     }

@@ -57,9 +57,7 @@ inline std::string agentYaml(const std::filesystem::path& dir,
            (verify_peer ? "true" : "false") +
            "\n"
            "  qemu_pid_dir: " +
-           (dir / "pids").string() + "\n" + extra_agent +
-           "vms:\n" +
-           vms_yaml;
+           (dir / "pids").string() + "\n" + extra_agent + "vms:\n" + vms_yaml;
 }
 
 inline DomainHandle lookup(Agent& agent, const std::string& name) {

@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <sstream>
 #include <thread>
 
 #include "agent_harness.h"
+#include "proc_fixture.h"
 #include "vmpower/guest.h"
 
 namespace vmpower::test {
@@ -24,32 +24,17 @@ constexpr const char* kEnergyFile = "devices/virtual/powercap/intel-rapl/intel-r
 class EnergyQuery : public AgentTestDriverFixture {
   protected:
     void SetUp() override {
-        std::filesystem::copy(VMPOWER_PROC_FIXTURES "/qemu-tcg", dir_ / "proc",
-                              std::filesystem::copy_options::recursive);
+        copyProcFixture(VMPOWER_PROC_FIXTURES "/qemu-tcg", dir_ / "proc");
         std::filesystem::create_directories(dir_ / "pids");
         writeFile(dir_ / "pids/vm1.pid", "4242\n");  // both VMs' "QEMU" is process 4242
         writeFile(dir_ / "pids/vm2.pid", "4242\n");
-        extra_agent_yaml_ = "  proc_root: " + (dir_ / "proc").string() +
-                            "\n  energy_interval: 0.1\n";
+        extra_agent_yaml_ =
+            "  proc_root: " + (dir_ / "proc").string() + "\n  energy_interval: 0.1\n";
     }
     void start() {
         startAgent(domainXml("vm1", kUuid1, channelXml(path("vm1.0"), 0)) +
                        domainXml("vm2", kUuid2, channelXml(path("vm2.0"), 0)),
                    "  - name: vm1\n    energy: true\n  - name: vm2\n", false, "rapl-one-package");
-    }
-    // Adds `ticks` of utime to thread `tid` of the fixture process.
-    void busy(pid_t tid, unsigned ticks) {
-        auto file = dir_ / "proc/4242/task" / std::to_string(tid) / "stat";
-        std::ifstream in(file);
-        std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        auto close = line.rfind(')');
-        std::istringstream rest(line.substr(close + 2));
-        std::vector<std::string> f;
-        for (std::string w; rest >> w;) f.push_back(w);
-        f[14 - 3] = std::to_string(std::stoull(f[14 - 3]) + ticks);
-        std::string out = line.substr(0, close + 1);
-        for (const auto& w : f) out += " " + w;
-        writeFile(file, out + "\n");
     }
     std::uint64_t samples() const { return agent_->energy()->samples(); }
 
@@ -81,7 +66,7 @@ TEST_F(EnergyQuery, TheGuestReadsItsOwnEnergyThroughItsChannel) {
     ASSERT_TRUE(agent_->energy()->available()) << agent_->energy()->unavailableReason();
     ASSERT_TRUE(runUntil(*agent_, [&] { return samples() >= 1; }));
     // One interval: vCPU 0 busy for 10 ticks, the counter up 4 J.
-    busy(4245, 10);
+    addTaskTicks(dir_ / "proc", 4242, 4245, 10);
     fixture_->write(kEnergyFile, "1004000000\n");
     const auto before = samples();
     ASSERT_TRUE(runUntil(*agent_, [&] { return samples() > before; }));

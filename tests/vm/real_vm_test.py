@@ -21,9 +21,11 @@ usage: real_vm_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
 """
 
 import argparse
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -97,6 +99,20 @@ class Vmpowerd:
     def tail(self, lines=30):
         self.log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def request(self, req):
+        """One control-socket request; its JSON answer."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(str(self.control))
+            s.sendall((json.dumps(req) + "\n").encode())
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return json.loads(data)
 
     def alive(self):
         if self.proc.poll() is not None:
@@ -184,8 +200,9 @@ def scenario(vmpowerd_exe, image, repo):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(run=scenario, name="real_vm_test", doc=__doc__):
+    """The command line of a real-VM test: run(vmpowerd, image, repo)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     repo_default = Path(__file__).resolve().parents[2]
     ap.add_argument("--repo", type=Path, default=repo_default)
     ap.add_argument("--image", type=Path, default=None)
@@ -197,11 +214,11 @@ def main():
         if not os.access(exe, os.X_OK):
             fail(f"{exe}: no vmpowerd executable (ninja -C build)")
         ensure_libvirtd(args.repo)
-        scenario(exe, image, args.repo)
+        run(exe, image, args.repo)
     except VmTestError as e:
         print(f"FAIL: {e}", file=sys.stderr)
         return 1
-    print("real_vm_test: passed")
+    print(f"{name}: passed")
     return 0
 
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "table.h"
 
@@ -184,8 +184,9 @@ void printDomain(std::ostream& out, const json& d) {
         const json& uj = d["energy_uj"];
         const json& w = d["power_w"];
         if (uj.is_number() && w.is_number()) {
-            out << "  energy: " << joulesText(uj.get<double>()) << ", " << wattsText(w.get<double>())
-                << " now" << (flag(objectAt(d, "energy"), "gap") ? " (counted across an agent restart)" : "")
+            out << "  energy: " << joulesText(uj.get<double>()) << ", "
+                << wattsText(w.get<double>()) << " now"
+                << (flag(objectAt(d, "energy"), "gap") ? " (counted across an agent restart)" : "")
                 << '\n';
         } else {
             out << "  energy: " << text(d, "energy") << '\n';

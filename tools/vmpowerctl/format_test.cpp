@@ -184,12 +184,19 @@ TEST(Format, EnergyTableHasAVmRowPerVmAndTheHost) {
                {{{"name", "package-0"}, {"host_uj", 30000000}, {"power_w", 40.0}},
                 {{"name", "package-1"}, {"host_uj", 1000000}, {"power_w", 10.0}}}},
               {"vms",
-               {{{"name", "busy"}, {"energy_uj", 12345678}, {"power_w", 30.0},
+               {{{"name", "busy"},
+                 {"energy_uj", 12345678},
+                 {"power_w", 30.0},
                  {"package_share", {0.75, 0.0}}},
-                {{"name", "idle"}, {"energy_uj", 1000}, {"power_w", 0.5}, {"gap", true},
-                 {"package_share", {0.0, 0.05}}, {"problem", "no /run/libvirt/qemu/idle.pid yet"}}}}};
+                {{"name", "idle"},
+                 {"energy_uj", 1000},
+                 {"power_w", 0.5},
+                 {"gap", true},
+                 {"package_share", {0.0, 0.05}},
+                 {"problem", "no /run/libvirt/qemu/idle.pid yet"}}}}};
     std::string out = render(printEnergy, a);
-    EXPECT_NE(out.find("VM      Joules    Watts    package-0  package-1"), std::string::npos) << out;
+    EXPECT_NE(out.find("VM      Joules    Watts    package-0  package-1"), std::string::npos)
+        << out;
     EXPECT_NE(out.find("busy    12.346 J  30.00 W  75.0%      0.0%"), std::string::npos) << out;
     EXPECT_NE(out.find("idle *  0.001 J   0.50 W   0.0%       5.0%"), std::string::npos) << out;
     EXPECT_NE(out.find("(host)  31.000 J  19.50 W  25.0%      95.0%"), std::string::npos) << out;
@@ -203,7 +210,9 @@ TEST(Format, EnergyTableHasAVmRowPerVmAndTheHost) {
 TEST(Format, DomainShowsItsEnergyOrWhyNot) {
     json d = {{"name", "vm1"}, {"energy_uj", 2500000}, {"power_w", 1.25}};
     EXPECT_NE(render(printDomain, d).find("energy: 2.500 J, 1.25 W now"), std::string::npos);
-    json u = {{"name", "vm1"}, {"energy_uj", nullptr}, {"power_w", nullptr},
+    json u = {{"name", "vm1"},
+              {"energy_uj", nullptr},
+              {"power_w", nullptr},
               {"energy", "unavailable: no RAPL"}};
     EXPECT_NE(render(printDomain, u).find("energy: unavailable: no RAPL"), std::string::npos);
 }

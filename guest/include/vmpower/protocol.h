@@ -125,16 +125,16 @@ struct vmpower_caps_list {
 #define VMPOWER_ENERGY_AVAILABLE 0x1u /* flags: the host measures energy */
 #define VMPOWER_ENERGY_GAP 0x2u       /* flags: counted across an agent restart */
 struct vmpower_energy {
-    uint64_t resource_id; /* echoed */
-    uint32_t unit;        /* echoed */
-    uint32_t command;     /* VMPOWER_ENERGY */
+    uint64_t resource_id;              /* echoed */
+    uint32_t unit;                     /* echoed */
+    uint32_t command;                  /* VMPOWER_ENERGY */
     char vm_name[VMPOWER_VM_NAME_LEN]; /* echoed */
-    uint32_t flags;       /* VMPOWER_ENERGY_AVAILABLE, VMPOWER_ENERGY_GAP */
-    uint32_t num_vcpu;    /* the VM's vCPUs; vcpu_energy_uj holds the first 48 */
-    uint64_t energy_uj;   /* the whole VM, since the host began watching it */
-    uint64_t watched_ms;  /* how long that is */
-    uint32_t power_mw;    /* over the host's last sampling interval */
-    uint32_t interval_ms; /* that interval */
+    uint32_t flags;                    /* VMPOWER_ENERGY_AVAILABLE, VMPOWER_ENERGY_GAP */
+    uint32_t num_vcpu;                 /* the VM's vCPUs; vcpu_energy_uj holds the first 48 */
+    uint64_t energy_uj;                /* the whole VM, since the host began watching it */
+    uint64_t watched_ms;               /* how long that is */
+    uint32_t power_mw;                 /* over the host's last sampling interval */
+    uint32_t interval_ms;              /* that interval */
     uint64_t vcpu_energy_uj[VMPOWER_ENERGY_MAX_VCPUS]; /* per vCPU, same period */
 };
 
