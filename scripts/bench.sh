@@ -9,6 +9,7 @@
 #   scripts/bench.sh --micro      also the in-process benchmarks and callgrind (bench/README.md, ~5 min)
 #   BENCH_RUNS=n BENCH_SECONDS=s BENCH_CHANNELS="1 64" scripts/bench.sh
 #   BENCH_OUT=dir                 where results go (default build-bench/results)
+#   BENCH_VMPOWERD=path BENCH_CHANNEL_BENCH=path   measure other builds (before/after a change)
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -42,7 +43,8 @@ targets="bench/vmpower-loadgen agent/vmpowerd"
 ninja -C "$BUILD" $targets >&2
 mkdir -p "$OUT"
 LOADGEN="$BUILD/bench/vmpower-loadgen"
-VMPOWERD="$ROOT/$BUILD/agent/vmpowerd"
+VMPOWERD=${BENCH_VMPOWERD:-$ROOT/$BUILD/agent/vmpowerd}
+CHANNEL_BENCH=${BENCH_CHANNEL_BENCH:-$BUILD/bench/channel_scaling_bench}
 FIXTURE="$ROOT/tests/fixtures/sysfs/acpi-cpufreq"
 LAT="$OUT/latency.txt" SCALE="$OUT/scale.txt" NOTES="$OUT/notes.txt"
 : > "$LAT"; : > "$SCALE"; : > "$NOTES"
@@ -114,11 +116,11 @@ scale() {  # label domains per_domain idle_seconds key...
 scale "connect-all, 1000 domains x 8 channels, from exec (target <= 1000 ms)" 1000 8 0 connect_all_ms
 scale "RSS at 8192 connected channels (1024 x 8; target <= 30 MB)" 1024 8 0 rss_kb connect_all_ms
 scale "RSS at 64 connected channels (2 x 32)" 2 32 0 rss_kb
-scale "idle CPU, 1024 connected channels (32 x 32), over ${idle} s (target <= 0.1 %)" 32 32 "$idle" idle_cpu_pct idle_cpu_ms
-if [ -x "$BUILD/bench/channel_scaling_bench" ]; then
+scale "idle CPU, 1024 connected channels (32 x 32), over ${idle} s (target <= 0.1 %)" 32 32 "$idle" idle_cpu_pct idle_cpu_ms startup_cpu_ms
+if [ -x "$CHANNEL_BENCH" ]; then
     vals=""
     for run in $(seq 1 "$RUNS"); do
-        line=$("$BUILD/bench/channel_scaling_bench" --started-to-connected 8 50 2>>"$OUT/loadgen.log") || true
+        line=$("$CHANNEL_BENCH" --started-to-connected 8 50 2>>"$OUT/loadgen.log") || true
         vals="$vals [run $run: $(echo "$line" | cut -d' ' -f4-)]"
     done
     echo "STARTED -> 8 channels connected, test driver, in-process, 50 rounds (target <= 5 ms):$vals" >> "$SCALE"

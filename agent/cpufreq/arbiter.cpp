@@ -222,6 +222,15 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
     std::string why;
     auto policies = resolve(pcpus, why);
     if (!policies) return refuse(who, why);
+    for (std::size_t p : *policies) {
+        if (!states_[p].recheck) continue;
+        const CpufreqPolicy& pol = topology_.policy(p);
+        if (auto bad = backend_->unusable(pol)) {
+            return refuse(who, fmt::format("{} is not usable since a write failed: {}", pol.dir,
+                                           *bad));
+        }
+        states_[p].recheck = false;
+    }
 
     // Plan everything before writing anything: all or nothing.
     const HolderKey key{who.domain_uuid, who.vcpu};
@@ -265,11 +274,13 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
         for (std::size_t p : *policies) reconcile(p);
         for (std::size_t k : knobs) reconcileKnob(k);
     } catch (const std::exception& e) {
-        // A write failed half way (the tree was validated, so this is the
-        // kernel refusing or I/O): put the previous holds back.
+        // A write failed half way (the kernel refusing, I/O, or the tree
+        // changed since it was validated): put the previous holds back, and
+        // validate these policies again before their next request.
         spdlog::error("cpufreq: {} for {} vcpu {} failed: {}; undoing", powerActionName(action),
                       who.domain_uuid, who.vcpu, e.what());
         for (std::size_t i = 0; i < policies->size(); ++i) setHold((*policies)[i], key, before[i]);
+        for (std::size_t p : *policies) states_[p].recheck = true;
         try {
             for (std::size_t p : *policies) reconcile(p);
             for (std::size_t k : knobs) reconcileKnob(k);

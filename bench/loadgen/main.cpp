@@ -145,8 +145,10 @@ int scale(const Options& o) {
     std::printf("domains=%u per_domain=%u channels=%u connect_all_ms=%.0f rss_kb=%llu",
                 o.domains, o.per_domain, qemu.size(), connect_ms,
                 static_cast<unsigned long long>(rss.value_or(0)));
+    // Its CPU time so far (start-up, connecting): shows the counter works.
+    const auto c0 = cpuNs(server.pid());
+    std::printf(" startup_cpu_ms=%.0f", static_cast<double>(c0.value_or(0)) / 1e6);
     if (o.idle_seconds > 0) {
-        const auto c0 = cpuNs(server.pid());
         const auto w0 = Clock::now();
         std::this_thread::sleep_for(std::chrono::duration<double>(o.idle_seconds));
         const auto c1 = cpuNs(server.pid());

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -193,20 +194,22 @@ std::optional<std::uint64_t> residentKb(pid_t pid) {
 }
 
 std::optional<std::uint64_t> cpuNs(pid_t pid) {
-    // schedstat's first field is the thread's CPU time in ns (finer than
-    // /proc/<pid>/stat's clock ticks: 0.1 % of 10 s is one tick).
-    std::error_code ec;
-    std::uint64_t total = 0;
-    bool any = false;
-    for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-        std::ifstream in(t.path() / "schedstat");
-        std::uint64_t ns = 0;
-        if (in >> ns) {
-            total += ns;
-            any = true;
-        }
+    // utime + stime of the whole process, in clock ticks (schedstat's ns
+    // would be finer, but this kernel leaves it at 0: sched_info is off).
+    // 10 ms ticks: over 60 s one tick is 0.017 %.
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    std::uint64_t utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {  // state is field 3
+        if (i == 14) utime = std::stoull(field);
+        if (i == 15) stime = std::stoull(field);
     }
-    return any ? std::optional<std::uint64_t>(total) : std::nullopt;
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    return (utime + stime) * (1000000000ULL / static_cast<std::uint64_t>(hz > 0 ? hz : 100));
 }
 
 }  // namespace vmpower::bench

@@ -52,7 +52,7 @@ struct VmpowerdSetup {
 // limit, peer check off) and starts vmpowerd --connect test:///<node.xml>.
 ServerProcess startVmpowerd(const VmpowerdSetup& setup, int cpu);
 
-// Resident set (VmRSS) in kB; CPU time of all its threads in ns.
+// Resident set (VmRSS) in kB; CPU time of all its threads in ns (10 ms steps).
 std::optional<std::uint64_t> residentKb(pid_t pid);
 std::optional<std::uint64_t> cpuNs(pid_t pid);
 
