@@ -6,6 +6,7 @@
 #
 #   scripts/bench.sh              the table (~3 min on 2 cores)
 #   scripts/bench.sh --long       idle CPU measured over 60 s (default 10 s)
+#   scripts/bench.sh --smoke      seconds, tiny shapes, the given binaries (the bench-smoke test)
 #   scripts/bench.sh --micro      also the in-process benchmarks and callgrind (bench/README.md, ~5 min)
 #   BENCH_RUNS=n BENCH_SECONDS=s BENCH_CHANNELS="1 64" scripts/bench.sh
 #   BENCH_OUT=dir                 where results go (default build-bench/results)
@@ -14,17 +15,26 @@ set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-idle=10 micro=0
+idle=10 micro=0 smoke=0
 for a in "$@"; do
     case "$a" in
         --long) idle=60 ;;
         --micro) micro=1 ;;
-        *) echo "usage: scripts/bench.sh [--long] [--micro]" >&2; exit 2 ;;
+        --smoke) smoke=1 ;;
+        *) echo "usage: scripts/bench.sh [--long] [--micro] [--smoke]" >&2; exit 2 ;;
     esac
 done
 RUNS=${BENCH_RUNS:-2}
 SECONDS_EACH=${BENCH_SECONDS:-3}
 CHANNELS=${BENCH_CHANNELS:-"1 64 1024"}
+# Scale shapes: domains x channels for connect-all, RSS, idle.
+CONNECT_ALL="1000 8" RSS_BIG="1024 8" RSS_SMALL="2 32" IDLE_SHAPE="32 32"
+if [ "$smoke" = 1 ]; then
+    # The test suite's seconds-long run (suite bench-smoke): the given
+    # binaries, tiny shapes, one run; checks that the table comes out.
+    RUNS=1 SECONDS_EACH=1 CHANNELS="1 4" idle=1
+    CONNECT_ALL="10 2" RSS_BIG="4 2" RSS_SMALL="1 2" IDLE_SHAPE="2 2"
+fi
 BUILD=${BENCH_BUILD:-build-bench}
 OUT=${BENCH_OUT:-$BUILD/results}
 # Sockets, the fixture sysfs copy and the journal go to a tmpfs: on ext4 an
@@ -32,17 +42,16 @@ OUT=${BENCH_OUT:-$BUILD/results}
 # measure the disk, not the agent (real sysfs has no disk).
 export TMPDIR=${BENCH_TMPDIR:-/dev/shm}
 
-if [ ! -f "$BUILD/build.ninja" ]; then
+if [ "$smoke" = 0 ] && [ ! -f "$BUILD/build.ninja" ]; then
     # -Wno-restrict: GCC 12's -O3 false positive in std::string (PR 105329)
     # in tests/lib/sysfs_fixture.cpp; everything else stays -Werror.
     meson setup "$BUILD" -Dbuildtype=release -Dcpp_args=-Wno-restrict
 fi
-targets="bench/vmpower-loadgen agent/vmpowerd"
-[ -n "${BENCH_SKIP_MICRO_BUILD:-}" ] || targets="$targets bench/channel_scaling_bench"
+targets="bench/vmpower-loadgen agent/vmpowerd bench/channel_scaling_bench"
 [ "$micro" = 1 ] && targets="$targets bench/request_path_bench"
-ninja -C "$BUILD" $targets >&2
+[ "$smoke" = 1 ] || ninja -C "$BUILD" $targets >&2
 mkdir -p "$OUT"
-LOADGEN="$BUILD/bench/vmpower-loadgen"
+LOADGEN=${BENCH_LOADGEN:-$BUILD/bench/vmpower-loadgen}
 VMPOWERD=${BENCH_VMPOWERD:-$ROOT/$BUILD/agent/vmpowerd}
 CHANNEL_BENCH=${BENCH_CHANNEL_BENCH:-$BUILD/bench/channel_scaling_bench}
 FIXTURE="$ROOT/tests/fixtures/sysfs/acpi-cpufreq"
@@ -58,7 +67,11 @@ LAT="$OUT/latency.txt" SCALE="$OUT/scale.txt" NOTES="$OUT/notes.txt"
 
 # DPDK's host, built from dpdk-doc's sources at bench time (never committed).
 dpdk=""
-dpdk_note=$(BENCH_OUT="$OUT" bench/dpdk_host.sh build 2>>"$OUT/dpdk-build.log") && dpdk=1 || true
+if [ "$smoke" = 1 ]; then
+    dpdk_note="not measured in the smoke run"
+else
+    dpdk_note=$(BENCH_OUT="$OUT" bench/dpdk_host.sh build 2>>"$OUT/dpdk-build.log") && dpdk=1 || true
+fi
 [ -n "$dpdk_note" ] && echo "DPDK vm_power_manager: $dpdk_note" >> "$NOTES"
 
 # CPU numbers for the placements: the generator on the first CPU, the
@@ -113,11 +126,15 @@ scale() {  # label domains per_domain idle_seconds key...
     done
     echo "$label:$vals" >> "$SCALE"
 }
-scale "connect-all, 1000 domains x 8 channels, from exec (target <= 1000 ms)" 1000 8 0 connect_all_ms
-scale "RSS at 8192 connected channels (1024 x 8; target <= 30 MB)" 1024 8 0 rss_kb connect_all_ms
-scale "RSS at 64 connected channels (2 x 32)" 2 32 0 rss_kb
-scale "idle CPU, 1024 connected channels (32 x 32), over ${idle} s (target <= 0.1 %)" 32 32 "$idle" idle_cpu_pct idle_cpu_ms startup_cpu_ms
-if [ -x "$CHANNEL_BENCH" ]; then
+set -- $CONNECT_ALL
+scale "connect-all, $1 domains x $2 channels, from exec (target at 1000 x 8: <= 1000 ms)" $1 $2 0 connect_all_ms
+set -- $RSS_BIG
+scale "RSS at $(($1 * $2)) connected channels ($1 x $2; target at 8192: <= 30 MB)" $1 $2 0 rss_kb connect_all_ms
+set -- $RSS_SMALL
+scale "RSS at $(($1 * $2)) connected channels ($1 x $2)" $1 $2 0 rss_kb
+set -- $IDLE_SHAPE
+scale "idle CPU, $(($1 * $2)) connected channels ($1 x $2), over ${idle} s (target at 1024 over 60 s: <= 0.1 %)" $1 $2 "$idle" idle_cpu_pct idle_cpu_ms startup_cpu_ms
+if [ "$smoke" = 0 ] && [ -x "$CHANNEL_BENCH" ]; then
     vals=""
     for run in $(seq 1 "$RUNS"); do
         line=$("$CHANNEL_BENCH" --started-to-connected 8 50 2>>"$OUT/loadgen.log") || true
