@@ -73,8 +73,8 @@ def main(latency_path, scale_path=None, notes_path=None):
         for line in open(scale_path):
             line = line.strip()
             if line:
-                name, _, value = line.partition(": ")
-                print(f"| {name} | {value} |")
+                name, _, value = line.partition(": [")  # labels hold ": " too
+                print(f"| {name} | [{value} |")
     if notes_path:
         for line in open(notes_path):
             if line.strip():
