@@ -127,7 +127,7 @@ scale() {  # label domains per_domain idle_seconds key...
     echo "$label:$vals" >> "$SCALE"
 }
 set -- $CONNECT_ALL
-scale "connect-all, $1 domains x $2 channels, from exec (target at 1000 x 8: <= 1000 ms)" $1 $2 0 connect_all_ms
+scale "connect-all, $1 domains x $2 channels, from exec (target at 1000 x 8: <= 1000 ms)" $1 $2 0 connect_all_ms startup_cpu_ms
 set -- $RSS_BIG
 scale "RSS at $(($1 * $2)) connected channels ($1 x $2; target at 8192: <= 30 MB)" $1 $2 0 rss_kb connect_all_ms
 set -- $RSS_SMALL

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <span>
 
 #include "cpufreq_error.h"
 #include "power_action.h"
@@ -125,10 +126,12 @@ std::optional<std::uint32_t> Arbiter::frequencyOf(std::size_t policy) const {
 std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, const HolderKey& key,
                                                   PowerAction action, const FrequencyLimits& limits,
                                                   std::string& why) const {
-    std::vector<std::uint32_t> allowed;
-    for (std::uint32_t f : states_[policy].steps) {
-        if (f >= limits.floor_khz && f <= limits.ceiling_khz) allowed.push_back(f);
-    }
+    // The steps within the limits: a range of the ascending list, not a copy
+    // (no allocation per request).
+    const auto& steps = states_[policy].steps;
+    const auto lo = std::lower_bound(steps.begin(), steps.end(), limits.floor_khz);
+    const std::span<const std::uint32_t> allowed(
+        lo, std::upper_bound(lo, steps.end(), limits.ceiling_khz));
     if (allowed.empty()) {
         why = fmt::format("no frequency of {} lies in [{}, {}] kHz", topology_.policy(policy).dir,
                           limits.floor_khz, limits.ceiling_khz);
