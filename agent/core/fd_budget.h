@@ -15,7 +15,10 @@ class FdBudget {
   public:
     // What the process may not give to channels: the loop, libvirt, the
     // control socket and its clients, the journal, logs.
-    static constexpr std::size_t kReserve = 48;
+    // Plus the cpufreq files kept open for writing (Sysfs::kMaxKeptOpen,
+    // checked in agent.cpp).
+    static constexpr std::size_t kSysfsKeptOpen = 64;
+    static constexpr std::size_t kReserve = 48 + kSysfsKeptOpen;
 
     // The channels' share of an open-file limit (the one in force after
     // raiseFdLimit()).

@@ -171,6 +171,16 @@ bool unlinked(int fd) {
 }  // namespace
 
 void Sysfs::write(std::string_view file, std::string_view value) const {
+    if (kept_.size() >= kMaxKeptOpen && !kept_.contains(file)) {
+        KeptFile once;  // closed on return
+        reopen(file, once);
+        if (!writeAt0(once.fd.get(), once.plain, value)) {
+            const int err = errno;
+            fail(path(file), fmt::format("cannot write '{}'", trimSysfs(value)), err);
+        }
+        if (observer_) observer_(std::string(file), value);
+        return;
+    }
     KeptFile& kept = keep(file);
     try {
         if (kept.plain && unlinked(kept.fd.get())) reopen(file, kept);

@@ -46,6 +46,10 @@ class Sysfs {
     void write(std::string_view file, std::string_view value) const;
     // Files kept open for writing (tests).
     std::size_t keptOpen() const { return kept_.size(); }
+    // At most this many files are kept open (a few per cpufreq policy); a
+    // file written after that is opened and closed per write. The agent's
+    // fd budget reserves them (agent/core/fd_budget.h).
+    static constexpr std::size_t kMaxKeptOpen = 64;
 
     void setWriteObserver(WriteObserver observer) { observer_ = std::move(observer); }
 

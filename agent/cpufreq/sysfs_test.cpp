@@ -135,3 +135,18 @@ TEST(CpufreqSysfs, FormatsFrequenciesAndPolicyPathsOnTheStack) {
               "devices/system/cpu/cpufreq/policy3/scaling_setspeed");
     EXPECT_EQ(std::string(PolicyFile(p, "x").view()), p.file("x"));
 }
+
+TEST(CpufreqSysfs, BeyondTheKeptOpenCapAFileIsOpenedPerWrite) {
+    vmpower::test::SysfsFixture fx("acpi-cpufreq");
+    Sysfs sysfs(fx.root());
+    for (std::size_t i = 0; i < Sysfs::kMaxKeptOpen; ++i) {
+        const std::string f = "scratch" + std::to_string(i);
+        fx.write(f, "0\n");
+        sysfs.write(f, "1\n");
+    }
+    EXPECT_EQ(sysfs.keptOpen(), Sysfs::kMaxKeptOpen);
+    sysfs.write(kMax, "3400000\n");
+    sysfs.write(kMax, "800000\n");
+    EXPECT_EQ(fx.read(kMax), "800000\n");
+    EXPECT_EQ(sysfs.keptOpen(), Sysfs::kMaxKeptOpen);  // not kept
+}
