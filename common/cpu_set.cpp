@@ -54,6 +54,34 @@ std::optional<CpuSet> CpuSet::parse(std::string_view text) {
     return set;
 }
 
+std::optional<CpuSet> CpuSet::parseMask(std::string_view mask) {
+    if (mask.size() < 3 || mask[0] != '0' || (mask[1] != 'x' && mask[1] != 'X')) {
+        return std::nullopt;
+    }
+    std::string_view digits = mask.substr(2);
+    CpuSet set;
+    unsigned bit = 0;  // of the rightmost digit not yet read
+    for (auto it = digits.rbegin(); it != digits.rend(); ++it, bit += 4) {
+        char c = *it;
+        unsigned v = c >= '0' && c <= '9'   ? unsigned(c - '0')
+                     : c >= 'a' && c <= 'f' ? unsigned(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? unsigned(c - 'A' + 10)
+                                            : 16U;
+        if (v == 16U) return std::nullopt;
+        for (unsigned b = 0; b < 4; ++b) {
+            if ((v >> b & 1U) == 0) continue;
+            if (bit + b > kMaxCpu) return std::nullopt;
+            set.add(bit + b);
+        }
+    }
+    return set;
+}
+
+std::optional<CpuSet> CpuSet::parseMaskOrList(std::string_view text) {
+    if (text.starts_with("0x") || text.starts_with("0X")) return parseMask(text);
+    return parse(text);
+}
+
 void CpuSet::add(unsigned cpu) {
     std::size_t word = cpu / 64;
     if (word >= words_.size()) words_.resize(word + 1, 0);

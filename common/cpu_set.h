@@ -23,6 +23,13 @@ class CpuSet {
 
     // nullopt on any syntax error or a CPU above kMaxCpu.
     static std::optional<CpuSet> parse(std::string_view cpulist);
+    // A hex core mask as DPDK's tools take it: "0x" then hex digits, bit N
+    // = CPU N, any length ("0x30", "0xffff0000ffff"). nullopt on anything
+    // else, or a bit above kMaxCpu.
+    static std::optional<CpuSet> parseMask(std::string_view mask);
+    // A mask when it starts with 0x, else a cpulist (an operator's CPU
+    // argument: "0x3" and "0-1" are the same set).
+    static std::optional<CpuSet> parseMaskOrList(std::string_view text);
 
     void add(unsigned cpu);
     void remove(unsigned cpu);

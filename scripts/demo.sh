@@ -1,7 +1,8 @@
 #!/bin/sh
-# The main job, end to end on this machine: vmpowerd (on a copy of a fixture
-# cpufreq tree, since these machines have none) serves a real QEMU guest whose
-# vmpower-guest asks to scale its vCPUs; prints each step as it is checked.
+# The main job, told to a person: a tiny QEMU guest asks for CPU speed and
+# vmpowerd changes the pCPU behind its vCPU (on a copy of a cpufreq tree;
+# nothing of this host's cpufreq or domains is touched). Needs scripts/setup.sh.
 set -eu
 cd "$(dirname "$0")/.."
-exec python3 tests/vm/real_vm_test.py --repo . --vmpowerd build/agent/core/vmpowerd "$@"
+trap 'scripts/libvirtd.sh stop' EXIT
+python3 scripts/demo.py "$@"

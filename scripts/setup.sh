@@ -14,6 +14,7 @@ PACKAGES="
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libedit-dev
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   busybox-static cpio gzip kmod diffutils python3
+  scdoc systemd
 "
 
 missing=""
@@ -28,9 +29,15 @@ if [ -n "$missing" ]; then
     # With recommends: the same set the tests were developed on (QEMU modules, dnsmasq...).
     apt-get install -y -q $missing
 fi
+# promtool (tests check the metrics with it) comes only with the Prometheus
+# server; without recommends, so no node exporter daemon is pulled in.
+if ! command -v promtool >/dev/null; then
+    echo "setup: installing: prometheus (for promtool)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus
+fi
 
 if [ ! -f build/build.ninja ]; then
-    meson setup build
+    meson setup build --prefix=/usr   # `meson install` lays out a Debian host: /usr, /etc/vmpower
 fi
 if [ ! -f build-asan/build.ninja ]; then
     CC=clang CXX=clang++ meson setup build-asan \

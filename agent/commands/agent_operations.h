@@ -4,6 +4,7 @@
 // is written against this, so it reaches no agent internals and calls no
 // libvirt; the Agent implements it.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -29,6 +30,15 @@ struct HypervisorStatus {
     std::uint64_t connects = 0;
 };
 
+// What the agent counts about itself, for the metrics.
+struct AgentTelemetry {
+    std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+    std::uint64_t reloads_applied = 0, reloads_refused = 0;
+    std::map<std::string, std::uint64_t, std::less<>> events;  // by domainEventName()
+    std::uint64_t reconciles = 0;
+    double last_reconcile_seconds = 0;
+};
+
 class AgentOperations {
   public:
     // Read-only views.
@@ -37,6 +47,7 @@ class AgentOperations {
     virtual bool ready() const = 0;                 // first reconcile done
     virtual const PowerControl& power() const = 0;  // its query side
     virtual const Policy& policy() const = 0;       // the one in force, overrides included
+    virtual const AgentTelemetry& telemetry() const = 0;
 
     // The operator holds a request on one CPU like a VM does (arbitrated);
     // it overrides the shared-hardware rule (root's choice), and the

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "agent_metrics.h"
 #include "power_action.h"
 #include "power_channel.h"
 #include "record_format.h"
@@ -331,7 +332,11 @@ struct Command {
     bool read_only;  // allowed to the control socket's read-only group
 };
 
-constexpr std::array<Command, 12> kCommands{{
+json metrics(Ops& a, const json&) {
+    return {{"ok", true}, {"text", renderAgentMetrics(a)}};
+}
+
+constexpr std::array<Command, 13> kCommands{{
     {"ping", &ping, true},
     {"version", &version, true},
     {"state", &state, true},
@@ -344,6 +349,7 @@ constexpr std::array<Command, 12> kCommands{{
     {"set-query", &setQuery, false},
     {"show-policy", &showPolicy, true},
     {"reload", &reload, false},
+    {"metrics", &metrics, true},
 }};
 
 json version(Ops&, const json&) {

@@ -34,6 +34,8 @@ class FakeAgent final : public AgentOperations {
     bool ready() const override { return true; }
     const PowerControl& power() const override { return power_; }
     const Policy& policy() const override { return *policy_; }
+    const AgentTelemetry& telemetry() const override { return telemetry_; }
+    AgentTelemetry telemetry_;
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override {
         return power_.apply(Requester{std::string(kOperatorUuid), cpu}, CpuSet{cpu}, action, {});
     }
@@ -165,6 +167,29 @@ TEST(ControlCommands, ChannelIndexAndActionUseTheSharedDefinitions) {
               std::string::npos)
         << bad;
     EXPECT_TRUE(a.power_.calls.empty());
+}
+
+}  // namespace
+}  // namespace vmpower
+
+namespace vmpower {
+namespace {
+
+TEST(ControlCommands, MetricsAreReadOnlyPrometheusText) {
+    FakeAgent a;
+    a.telemetry_.reloads_refused = 2;
+    a.telemetry_.events["started"] = 5;
+    json r = runControlCommand(a, {{"cmd", "metrics"}}, ControlAccess::ReadOnly);
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    const std::string text = r["text"];
+    for (const char* line : {"# TYPE vmpower_build_info gauge\n",
+                             "vmpower_config_reloads_total{result=\"refused\"} 2\n",
+                             "vmpower_libvirt_events_total{type=\"started\"} 5\n",
+                             "vmpower_libvirt_events_total{type=\"device_removed\"} 0\n",
+                             "vmpower_libvirt_connected{uri=\"test:///x\"} 1\n",
+                             "vmpower_channels{state=\"connected\"} 0\n"}) {
+        EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+    }
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstring>
 
+#include "agent_metrics.h"
+#include "atomic_file.h"
 #include "config_reload.h"
 #include "control_commands.h"
 #include "fd_budget.h"
@@ -57,6 +59,21 @@ void Agent::start() {
             });
     }
     hypervisor_->start();
+    if (!config_.agent.metrics_textfile.empty()) {
+        metrics_timer_ = std::make_unique<EventLoop::Timer>([this] { writeMetricsTextfile(); });
+        metrics_timer_->arm(std::chrono::milliseconds(0));
+    }
+}
+
+// A timer callback: nothing escapes; a failed write is logged and tried
+// again at the next interval (node_exporter keeps reading the last file).
+void Agent::writeMetricsTextfile() {
+    metrics_timer_->arm(config_.agent.metrics_interval);
+    try {
+        replaceFileAtomically(config_.agent.metrics_textfile, renderAgentMetrics(*this));
+    } catch (const std::exception& e) {
+        spdlog::warn("metrics: {}", e.what());
+    }
 }
 
 void Agent::runUntilStopped() {
@@ -96,9 +113,11 @@ bool Agent::reload(std::string* error) {
     }
     ReloadResult r = reloadConfig(options_.config_path, config_);
     if (!r.ok) {
+        ++telemetry_.reloads_refused;
         if (error != nullptr) *error = r.error;
         return false;
     }
+    ++telemetry_.reloads_applied;
     setPolicy(config_.policy);
     spdlog::set_level(spdlog::level::from_str(options_.log_level.empty() ? config_.agent.log_level
                                                                          : options_.log_level));
@@ -145,7 +164,12 @@ nlohmann::json Agent::control(const nlohmann::json& request, ControlAccess acces
 }
 
 void Agent::onConnected() {
-    if (!registry_->reconcile()) return;  // the close callback will retry
+    const auto began = std::chrono::steady_clock::now();
+    const bool reconciled = registry_->reconcile();
+    ++telemetry_.reconciles;
+    telemetry_.last_reconcile_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    if (!reconciled) return;  // the close callback will retry
     if (!ready_) {
         ready_ = true;
         if (options_.notify_systemd) sd_notify(0, "READY=1\nSTATUS=watching libvirt domains");
@@ -153,6 +177,10 @@ void Agent::onConnected() {
 }
 
 void Agent::onDomainEvent(std::string_view uuid, const DomainEvent& event) {
+    auto name = domainEventName(event);
+    auto it = telemetry_.events.find(name);
+    if (it == telemetry_.events.end()) it = telemetry_.events.emplace(std::string(name), 0).first;
+    ++it->second;
     registry_->onEvent(uuid, event);
 }
 

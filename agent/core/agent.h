@@ -73,6 +73,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     HypervisorStatus hypervisorStatus() const override;
     const PowerControl& power() const override { return power_; }
     const Policy& policy() const override { return *config_.policy; }
+    const AgentTelemetry& telemetry() const override { return telemetry_; }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
@@ -93,6 +94,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
         }
     };
     void setUpSignals();
+    void writeMetricsTextfile();
 
     AgentOptions options_;
     Config config_;
@@ -108,6 +110,8 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<LibvirtHypervisor> hypervisor_;
     std::unique_ptr<DomainRegistry> registry_;
     std::unique_ptr<ControlServer> control_;
+    AgentTelemetry telemetry_;
+    std::unique_ptr<EventLoop::Timer> metrics_timer_;  // agent.metrics_textfile
     UniqueFd signal_fd_;
     EventLoop::Watch signal_watch_;
     bool ready_ = false;

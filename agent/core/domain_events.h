@@ -4,6 +4,7 @@
 // LIFECYCLE, TUNABLE and DEVICE_* events into these; tests make them up. The
 // registry knows no libvirt.
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -41,6 +42,14 @@ struct DeviceRemoved {
 
 using DomainEvent = std::variant<DomainStarted, DomainStopped, DomainChanged, VcpuRepinned,
                                  EmulatorRepinned, DeviceAdded, DeviceRemoved>;
+
+// Each alternative's name, in the variant's order (metrics, logs).
+inline constexpr std::array<std::string_view, std::variant_size_v<DomainEvent>> kDomainEventNames{
+    "started", "stopped", "changed", "vcpu_repinned", "emulator_repinned", "device_added",
+    "device_removed"};
+inline std::string_view domainEventName(const DomainEvent& e) {
+    return kDomainEventNames[e.index()];
+}
 
 // Who hears the hypervisor: the Agent, which hands everything to the
 // registry. Called from the event loop; implementations never throw.

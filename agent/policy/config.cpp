@@ -78,6 +78,19 @@ AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
              }},
             {"host_cpus",
              [&](const YAML::Node& v) { a.host_cpus = r.cpuList(v, "host_cpus", "0-1,16-17"); }},
+            {"metrics_textfile",
+             [&](const YAML::Node& v) {
+                 a.metrics_textfile = path(r, v, "metrics_textfile");
+                 if (a.metrics_textfile.extension() != ".prom") {
+                     r.fail(v, "metrics_textfile: node_exporter reads only *.prom files");
+                 }
+             }},
+            {"metrics_interval",
+             [&](const YAML::Node& v) {
+                 const std::uint32_t s = r.u32(v, "metrics_interval");
+                 if (s < 1 || s > 3600) r.fail(v, "metrics_interval: seconds, 1 to 3600");
+                 a.metrics_interval = std::chrono::seconds(s);
+             }},
             {"log_level",
              [&](const YAML::Node& v) {
                  a.log_level = r.string(v, "log_level");

@@ -41,6 +41,11 @@ struct AgentSettings {
     // hardware they share with VMs, and never ask. nullopt: every CPU not in
     // <sysfs_root>/devices/system/cpu/isolated when it lists any, else none.
     std::optional<CpuSet> host_cpus;
+    // Prometheus metrics written for node_exporter's textfile collector
+    // every metrics_interval; empty: not written (vmpowerctl metrics still
+    // answers).
+    std::filesystem::path metrics_textfile;
+    std::chrono::seconds metrics_interval{15};
 };
 
 struct Config {

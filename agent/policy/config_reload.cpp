@@ -17,6 +17,8 @@ std::vector<std::string> changedNeedingRestart(const AgentSettings& a, const Age
     if (a.qemu_pid_dir != b.qemu_pid_dir) out.emplace_back("qemu_pid_dir");
     if (a.reply_queue_records != b.reply_queue_records) out.emplace_back("reply_queue_records");
     if (a.host_cpus != b.host_cpus) out.emplace_back("host_cpus");
+    if (a.metrics_textfile != b.metrics_textfile) out.emplace_back("metrics_textfile");
+    if (a.metrics_interval != b.metrics_interval) out.emplace_back("metrics_interval");
     return out;
 }
 

@@ -44,6 +44,8 @@ agent:
   reply_queue_records: 8
   log_level: debug
   host_cpus: 0-1,16-17
+  metrics_textfile: /var/lib/node_exporter/vmpower.prom
+  metrics_interval: 30
 vms:
   - label: dpdk
     name: ["dpdk-*", "pktgen"]
@@ -71,6 +73,8 @@ vms:
     EXPECT_EQ(c.agent.reply_queue_records, 8U);
     EXPECT_EQ(c.agent.log_level, "debug");
     EXPECT_EQ(c.agent.host_cpus, (CpuSet{0, 1, 16, 17}));
+    EXPECT_EQ(c.agent.metrics_textfile, "/var/lib/node_exporter/vmpower.prom");
+    EXPECT_EQ(c.agent.metrics_interval, std::chrono::seconds(30));
     ASSERT_EQ(c.policy->rules().size(), 1U);
     const VmPolicy& r = c.policy->rules()[0];
     EXPECT_EQ(r.name, "dpdk");
@@ -140,6 +144,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"agent:\n  log_level: loud\n", "2:14: log_level"},
         BadCase{"agent:\n  reply_queue_records: 0\n", "2:24: reply_queue_records"},
         BadCase{"agent: [1]\n", "1:8: agent: expected a mapping"},
+        BadCase{"agent:\n  metrics_textfile: /x/vmpower.txt\n",
+                "2:21: metrics_textfile: node_exporter reads only *.prom files"},
+        BadCase{"agent:\n  metrics_interval: 0\n", "2:21: metrics_interval: seconds, 1 to 3600"},
         BadCase{"agent:\n  control_operator_group: no-such-group-here\n",
                 "2:27: control_operator_group: no group 'no-such-group-here' on this host"},
         BadCase{"agent:\n  control_reader_group: \"\"\n",

@@ -357,5 +357,54 @@ TEST_F(VmpowerctlBinary, PromptReadsCommandsFromAPipe) {
     EXPECT_NE(r.out.find("rule #0 'lab'"), std::string::npos) << r.out;
 }
 
+TEST_F(VmpowerctlBinary, MaskCommandsScaleEveryCpuOfTheMaskOrNone) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+    const std::string cpu0 = "devices/system/cpu/cpufreq/policy0/scaling_setspeed";
+    const std::string cpu1 = "devices/system/cpu/cpufreq/policy1/scaling_setspeed";
+    const std::string found0 = fixture_->read(cpu0), found1 = fixture_->read(cpu1);
+
+    // CPU 9 does not exist: refused before anything is written.
+    CtlRun partial = run({"--socket", socket(), "set_cpu_freq_mask", "0x201", "max"});
+    EXPECT_EQ(partial.status, 1) << partial.out;
+    EXPECT_NE(partial.err.find("CPU 9"), std::string::npos) << partial.err;
+    EXPECT_NE(partial.err.find("nothing was changed"), std::string::npos) << partial.err;
+    EXPECT_EQ(fixture_->read(cpu0), found0);
+
+    CtlRun bad = run({"--socket", socket(), "set-cpu-freq-mask", "0xzz", "max"});
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("neither a hex core mask"), std::string::npos) << bad.err;
+
+    CtlRun both = run({"--socket", socket(), "set-cpu-freq-mask", "0x3", "max"});
+    EXPECT_EQ(both.status, 0) << both.err;
+    EXPECT_NE(both.out.find("CPU 0: max applied"), std::string::npos) << both.out;
+    EXPECT_NE(both.out.find("CPU 1: max applied"), std::string::npos) << both.out;
+    EXPECT_NE(fixture_->read(cpu0), found0);
+    EXPECT_NE(fixture_->read(cpu1), found1);
+
+    CtlRun show = run({"--socket", socket(), "show_cpu_freq_mask", "0-1"});
+    EXPECT_EQ(show.status, 0) << show.err;
+    EXPECT_NE(show.out.find("CPU 0:"), std::string::npos) << show.out;
+    EXPECT_NE(show.out.find("CPU 1:"), std::string::npos) << show.out;
+
+    CtlRun pin = run({"--socket", socket(), "set_pcpu_mask", "vm1", "1", "0x2"});
+    EXPECT_EQ(pin.status, 0) << pin.err;
+    auto dom = lookup(*agent_, "vm1");
+    unsigned char maps[2] = {0, 0};
+    ASSERT_EQ(virDomainGetVcpuPinInfo(dom.get(), 2, maps, 1, VIR_DOMAIN_AFFECT_LIVE), 2);
+    EXPECT_EQ(maps[1], 0x02);
+}
+
+TEST_F(VmpowerctlBinary, ShellIsTheSeedsPrompt) {
+    FakeQemuSocket q0(path("vm1.0"));
+    startWithVm1(q0);
+    CtlRun r = run({"--socket", socket(), "shell"}, "ping\nshell\nquit\n");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("vmpowerd is alive"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("already at the vm_power> prompt"), std::string::npos) << r.out;
+    CtlRun help = run({"--help"});
+    EXPECT_NE(help.out.find("vm_power> prompt"), std::string::npos) << help.out;
+}
+
 }  // namespace
 }  // namespace vmpower::test

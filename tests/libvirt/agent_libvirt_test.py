@@ -2,7 +2,8 @@
 """vmpowerd against a real libvirtd and a real QEMU domain (TCG): channels
 connect on start, vcpupin updates the map, destroy closes, and a libvirtd
 killed with SIGKILL and started again leaves the channels connected and the
-agent in sync. Usage: agent_libvirt_test.py PATH/TO/vmpowerd PATH/TO/vmpower-provision"""
+agent in sync; vmpowerctl's pinning commands pin through the real libvirtd.
+Usage: agent_libvirt_test.py PATH/TO/vmpowerd PATH/TO/vmpower-provision PATH/TO/vmpowerctl"""
 
 import os
 import subprocess
@@ -15,6 +16,7 @@ import vmptest  # noqa: E402
 
 VMPOWERD = None
 PROVISION = None
+VMPOWERCTL = None
 
 
 def channel_states(dom):
@@ -135,6 +137,35 @@ class AgentOnRealLibvirt(unittest.TestCase):
                          "no libvirtd death may close a channel of a running domain")
         self.assertEqual([v["pcpus"] for v in d["vcpus"]], ["0", "1"])
 
+    def test_vmpowerctl_pinning_commands_pin_the_live_domain(self):
+        self.agent = vmptest.Agent(VMPOWERD, self.scratch)
+        self.dom.start()
+        vmptest.wait_for(lambda: self.agent.domain(self.name), what="domain tracked")
+
+        def ctl(*words):
+            return subprocess.run([VMPOWERCTL, "--socket", self.agent.control, *words],
+                                  capture_output=True, text=True, timeout=30)
+
+        r = ctl("set_pcpu_mask", self.name, "0", "0x2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("pinned to pCPUs 1", r.stdout)
+        r = ctl("set-pcpu", self.name, "1", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # libvirt's own answer, and the agent's map from the TUNABLE event
+        pins = vmptest.virsh("vcpupin", self.name, "--live")
+        self.assertRegex(pins, r"(?m)^\s*0\s+1\s*$")
+        self.assertRegex(pins, r"(?m)^\s*1\s+0\s*$")
+        vmptest.wait_for(lambda: [v["pcpus"] for v in self.agent.domain(self.name)["vcpus"]] ==
+                         ["1", "0"], what="the agent's map follows vmpowerctl's pins")
+        # bad input: a clear error, nothing pinned
+        r = ctl("set-pcpu-mask", self.name, "0", "0xq")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("neither a hex core mask", r.stderr)
+        r = ctl("set-pcpu-mask", "no-such-vm", "0", "0x1")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no-such-vm", r.stderr)
+        self.assertEqual(vmptest.virsh("vcpupin", self.name, "--live"), pins)
+
     def test_agent_started_after_domain_finds_it(self):
         self.dom.start()
         self.agent = vmptest.Agent(VMPOWERD, self.scratch)
@@ -183,8 +214,9 @@ class HotplugThroughProvision(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
+    if len(sys.argv) < 4:
         sys.exit(__doc__)
     VMPOWERD = os.path.abspath(sys.argv.pop(1))
     PROVISION = os.path.abspath(sys.argv.pop(1))
+    VMPOWERCTL = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)

@@ -9,21 +9,15 @@ Usage: vmpowerd_crash_test.py PATH/TO/vmpowerd"""
 
 import os
 import random
-import select
 import signal
-import socket
-import struct
 import sys
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vmptest  # noqa: E402
 
 VMPOWERD = None
-RECORD = 464
-CPU_POWER = 1
 UNITS = [1, 2, 3, 4, 5, 6]  # up, down, max, min, turbo on, turbo off
 ROUNDS = 50
 # acpi-cpufreq fixture: policy0 = CPU 0, policy1 = CPU 1, policy2 = CPUs 2-3.
@@ -31,75 +25,10 @@ ROUNDS = 50
 GUESTS = {"a": "1", "c": "2", "d": "3"}
 
 
-def record(unit, vcpu=0):
-    body = bytearray(RECORD)
-    struct.pack_into("<QII", body, 0, vcpu, unit, CPU_POWER)
-    return bytes(body)
-
-
-class QemuEnd:
-    """The listening end QEMU would own; the agent connects to it."""
-
-    def __init__(self, path):
-        self.path = path
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(4)
-        self.listener.setblocking(False)
-        self.conn = None
-
-    def accept_pending(self):
-        r, _, _ = select.select([self.listener], [], [], 0)
-        if r:
-            if self.conn:
-                self.conn.close()
-            self.conn, _ = self.listener.accept()
-            self.conn.setblocking(False)
-
-    def send(self, data):
-        if not self.conn:
-            return
-        try:
-            self.conn.sendall(data)
-        except (BlockingIOError, BrokenPipeError, ConnectionResetError):
-            pass
-
-    def drain(self):
-        if not self.conn:
-            return
-        try:
-            while self.conn.recv(65536):
-                pass
-        except (BlockingIOError, ConnectionResetError):
-            pass
-
-    def close(self):
-        if self.conn:
-            self.conn.close()
-        self.listener.close()
-
-
 class KilledAtRandom(unittest.TestCase):
     def setUp(self):
         self.scratch = vmptest.Scratch()
-        self.qemu = {}
-        domains = ""
-        for name, cpu in GUESTS.items():
-            path = os.path.join(self.scratch.path, name + ".0")
-            self.qemu[name] = QemuEnd(path)
-            domains += f"""<domain type='test'><name>{name}</name><uuid>{uuid.uuid4()}</uuid>
-  <memory>1048576</memory><vcpu placement='static'>1</vcpu>
-  <cputune><vcpupin vcpu='0' cpuset='{cpu}'/><emulatorpin cpuset='{cpu}'/></cputune>
-  <os><type>hvm</type></os><devices><controller type='virtio-serial' index='0'/>
-  <channel type='unix'><source mode='bind' path='{path}'/>
-  <target type='virtio' name='virtio.serial.port.poweragent.0'/></channel></devices></domain>
-"""
-        node = os.path.join(self.scratch.path, "node.xml")
-        with open(node, "w") as f:
-            f.write("<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
-                    "<cores>4</cores><threads>1</threads><active>4</active></cpu>"
-                    + domains + "</node>\n")
-        self.uri = "test://" + node
+        self.uri, self.qemu = vmptest.test_driver_guests(self.scratch, GUESTS)
         self.agent = None
 
     def tearDown(self):
@@ -130,7 +59,7 @@ class KilledAtRandom(unittest.TestCase):
             while time.monotonic() < deadline:
                 for name, q in self.qemu.items():
                     q.accept_pending()
-                    q.send(b"".join(record(rng.choice(UNITS)) for _ in range(rng.randint(1, 4))))
+                    q.send(b"".join(vmptest.record(rng.choice(UNITS)) for _ in range(rng.randint(1, 4))))
                     q.drain()
                 time.sleep(0.005)
             if vmptest.tree_snapshot(self.agent.sysfs) != original:

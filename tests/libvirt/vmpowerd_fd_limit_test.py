@@ -7,8 +7,6 @@ Usage: vmpowerd_fd_limit_test.py PATH/TO/vmpowerd"""
 
 import os
 import resource
-import select
-import socket
 import struct
 import sys
 import time
@@ -17,7 +15,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vmptest  # noqa: E402
-from vmpowerd_crash_test import QemuEnd, record  # noqa: E402
+from vmptest import QemuEnd, record  # noqa: E402
 
 VMPOWERD = None
 DOMAINS = 2

@@ -6,9 +6,11 @@ import json
 import os
 import pwd
 import grp
+import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -183,3 +185,78 @@ def tree_snapshot(root):
                 with open(p, "rb") as fh:
                     out[rel] = fh.read()
     return out
+
+
+RECORD = 464
+CPU_POWER = 1
+
+
+def record(unit, vcpu=0):
+    body = bytearray(RECORD)
+    struct.pack_into("<QII", body, 0, vcpu, unit, CPU_POWER)
+    return bytes(body)
+
+
+class QemuEnd:
+    """The listening end QEMU would own; the agent connects to it."""
+
+    def __init__(self, path):
+        self.path = path
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(4)
+        self.listener.setblocking(False)
+        self.conn = None
+
+    def accept_pending(self):
+        r, _, _ = select.select([self.listener], [], [], 0)
+        if r:
+            if self.conn:
+                self.conn.close()
+            self.conn, _ = self.listener.accept()
+            self.conn.setblocking(False)
+
+    def send(self, data):
+        if not self.conn:
+            return
+        try:
+            self.conn.sendall(data)
+        except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+            pass
+
+    def drain(self):
+        if not self.conn:
+            return
+        try:
+            while self.conn.recv(65536):
+                pass
+        except (BlockingIOError, ConnectionResetError):
+            pass
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+        self.listener.close()
+
+
+def test_driver_guests(scratch, guests):
+    """A test:/// node with one single-vCPU domain per guest ({name: pCPU}),
+    each pinned (vCPU and emulator) to its pCPU with one power channel whose
+    QEMU end the test plays. Returns (uri, {name: QemuEnd})."""
+    qemu, domains = {}, ""
+    for name, cpu in guests.items():
+        path = os.path.join(scratch.path, name + ".0")
+        qemu[name] = QemuEnd(path)
+        domains += f"""<domain type='test'><name>{name}</name><uuid>{uuid.uuid4()}</uuid>
+  <memory>1048576</memory><vcpu placement='static'>1</vcpu>
+  <cputune><vcpupin vcpu='0' cpuset='{cpu}'/><emulatorpin cpuset='{cpu}'/></cputune>
+  <os><type>hvm</type></os><devices><controller type='virtio-serial' index='0'/>
+  <channel type='unix'><source mode='bind' path='{path}'/>
+  <target type='virtio' name='virtio.serial.port.poweragent.0'/></channel></devices></domain>
+"""
+    node = os.path.join(scratch.path, "node.xml")
+    with open(node, "w") as f:
+        f.write("<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
+                "<cores>4</cores><threads>1</threads><active>4</active></cpu>"
+                + domains + "</node>\n")
+    return "test://" + node, qemu

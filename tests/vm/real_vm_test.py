@@ -13,6 +13,8 @@ answer.
   - virsh vcpupin --live vCPU 1 -> pCPU 0, then set-cpu-freq 1 max: ACK, and
     it lands on pCPU 0;
   - vmpowerd stopped: pCPU 0 is given back as it was found.
+vmpowerd runs with only the capabilities, privileges and network its
+systemd unit grants (unit_sandbox.py).
 The domain is undefined and every file removed at the end, whatever happened.
 
 usage: real_vm_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
@@ -29,6 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from unit_sandbox import command_prefix  # noqa: E402
 from vmlib import TestDomain, VmTestError, ensure_libvirtd, fail, virsh  # noqa: E402
 
 BOOT_TIMEOUT = 120
@@ -70,17 +73,17 @@ vms:
 class Vmpowerd:
     """vmpowerd in the background, its log kept for failure messages."""
 
-    def __init__(self, exe, workdir):
+    def __init__(self, exe, workdir, config_template=CONFIG, wrapper=()):
         self.workdir = workdir
         self.sysfs = workdir / "sysfs"
         self.control = workdir / "vmpowerd.sock"
         self.log_path = workdir / "vmpowerd.log"
         config = workdir / "vmpower.yaml"
-        config.write_text(CONFIG.format(sysfs=self.sysfs, state=workdir / "state",
+        config.write_text(config_template.format(sysfs=self.sysfs, state=workdir / "state",
                                         control=self.control))
         (workdir / "state").mkdir()
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([str(exe), "--connect", "qemu:///system",
+        self.proc = subprocess.Popen([*wrapper, str(exe), "--connect", "qemu:///system",
                                       "--config", str(config)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
@@ -130,7 +133,10 @@ def scenario(vmpowerd_exe, image, repo):
     agent = None
     try:
         shutil.copytree(repo / "tests/fixtures/sysfs/acpi-cpufreq", work / "sysfs", symlinks=True)
-        agent = Vmpowerd(vmpowerd_exe, work)
+        # Confined as the systemd unit confines it (unit_sandbox.py).
+        sandbox = command_prefix()
+        print(f"vmpowerd runs confined like its unit: {' '.join(sandbox)}", flush=True)
+        agent = Vmpowerd(vmpowerd_exe, work, wrapper=sandbox)
         with TestDomain("vmpower-realvm", image, vcpus=2, pins={0: "0", 1: "1"},
                         poweragent_channels=2, control=True, guest_opts=GUEST_OPTS) as dom:
             dom.define()
@@ -186,7 +192,7 @@ def main():
     ap.add_argument("--vmpowerd", type=Path, default=None)
     args = ap.parse_args()
     image = args.image or args.repo / "data" / "guest-image"
-    exe = args.vmpowerd or args.repo / "build" / "agent" / "core" / "vmpowerd"
+    exe = args.vmpowerd or args.repo / "build" / "agent" / "vmpowerd"
     try:
         if not os.access(exe, os.X_OK):
             fail(f"{exe}: no vmpowerd executable (ninja -C build)")

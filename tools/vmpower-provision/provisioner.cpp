@@ -1,5 +1,7 @@
 #include "provisioner.h"
 
+#include "atomic_file.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -318,19 +320,11 @@ ExitStatus editFile(const fs::path& input, const std::optional<fs::path>& output
         out << edited;
         return ExitStatus::Ok;
     }
-    // Write beside the target, then rename: a reader never sees half a file.
-    const fs::path tmp = output->string() + ".tmp";
-    {
-        std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-        o << edited;
-        o.flush();
-        if (!o) throw ProvisionError(ExitStatus::BadXml, "cannot write " + tmp.string());
-    }
-    std::error_code ec;
-    fs::rename(tmp, *output, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw ProvisionError(ExitStatus::BadXml, "cannot write " + output->string());
+    try {
+        replaceFileAtomically(*output, edited);
+    } catch (const std::runtime_error& e) {
+        throw ProvisionError(ExitStatus::BadXml, "cannot write " + output->string() + ": " +
+                                                     e.what());
     }
     return ExitStatus::Ok;
 }

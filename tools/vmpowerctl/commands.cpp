@@ -7,6 +7,7 @@
 #include "args.h"
 #include "control_client.h"
 #include "cpu_limits.h"
+#include "cpu_set.h"
 #include "format.h"
 #include "power_action.h"
 
@@ -103,6 +104,51 @@ int setPcpu(Invocation& inv, const Args& a) {
     return rc;
 }
 
+// A MASK argument: DPDK's hex core mask (0x30) or a cpulist (4-5), never
+// empty. One definition of both: CpuSet.
+CpuSet cpusArgument(const std::string& word) {
+    auto set = CpuSet::parseMaskOrList(word);
+    if (!set) {
+        throw UsageError("'" + word + "' is neither a hex core mask (like 0x30) nor a cpulist " +
+                         "(like 4-5) of CPUs up to " + std::to_string(kMaxCpu));
+    }
+    if (set->empty()) throw UsageError("'" + word + "' names no CPU");
+    return *set;
+}
+
+int showCpuFreqMask(Invocation& inv, const Args& a) {
+    int rc = kExitOk;
+    for (unsigned cpu : cpusArgument(a[0]).cpus()) {
+        rc = std::max(rc, ask(inv, {{"cmd", "show-cpu-freq"}, {"cpu", cpu}}, printCpuFreq));
+    }
+    return rc;
+}
+
+// Every CPU is checked (the agent knows it and it has cpufreq) before the
+// first is changed: a mask with one wrong CPU changes nothing. Each change
+// is then the operator's set-cpu-freq, arbitrated like any other.
+int setCpuFreqMask(Invocation& inv, const Args& a) {
+    const std::vector<unsigned> cpus = cpusArgument(a[0]).cpus();
+    const std::string action = powerActionWord(a[1]);
+    for (unsigned cpu : cpus) {
+        json known = inv.agent({{"cmd", "show-cpu-freq"}, {"cpu", cpu}});
+        if (!known.is_object() || !known.value("ok", false)) {
+            // The agent's refusal names the CPU ("CPU 9 has no cpufreq").
+            inv.err << "vmpowerctl: " << errorText(known) << "; nothing was changed\n";
+            return kExitRefused;
+        }
+    }
+    int rc = kExitOk;
+    for (unsigned cpu : cpus) {
+        rc = std::max(rc, setCpuFreq(inv, {std::to_string(cpu), action}));
+    }
+    return rc;
+}
+
+int setPcpuMask(Invocation& inv, const Args& a) {
+    return setPcpu(inv, {a[0], a[1], cpusArgument(a[2]).toString()});
+}
+
 // DPDK takes a list of channels; "all" asks the agent which there are.
 // nullopt: the agent refused (already reported).
 std::optional<std::vector<unsigned>> channelIndexes(Invocation& inv, const std::string& vm,
@@ -153,6 +199,11 @@ int reload(Invocation& inv, const Args&) {
     return ask(inv, {{"cmd", "reload"}}, [](std::ostream& out, const json&) {
         out << "config reloaded: the new policy is in force\n";
     });
+}
+
+int metrics(Invocation& inv, const Args&) {
+    return ask(inv, {{"cmd", "metrics"}},
+               [](std::ostream& out, const json& answer) { out << answer.value("text", ""); });
 }
 
 int ping(Invocation& inv, const Args&) {
@@ -212,7 +263,12 @@ int quit(Invocation&, const Args&) {
 
 constexpr std::size_t kAny = 64;
 
-constexpr std::array<CtlCommand, 18> kCommands{{
+int shell(Invocation& inv, const Args&) {
+    inv.out << "already at the vm_power> prompt\n";
+    return kExitOk;
+}  // main.cpp starts the prompt for `vmpowerctl shell`
+
+constexpr std::array<CtlCommand, 23> kCommands{{
     {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1,
      showVm},
     {"show-cpu-freq", "", true, "CPU",
@@ -221,6 +277,14 @@ constexpr std::array<CtlCommand, 18> kCommands{{
      "scale a host CPU as the operator (arbitrated with the VMs' requests)", 2, 2, setCpuFreq},
     {"set-pcpu", "", true, "VM VCPU CPULIST", "pin a vCPU to host CPUs (live, through libvirt)", 3,
      3, setPcpu},
+    {"show-cpu-freq-mask", "", true, "MASK",
+     "show-cpu-freq for every CPU of a hex core mask (0x30) or cpulist (4-5)", 1, 1,
+     showCpuFreqMask},
+    {"set-cpu-freq-mask", "", true, "MASK up|down|min|max|enable_turbo|disable_turbo",
+     "set-cpu-freq on every CPU of MASK; one unknown CPU and nothing changes", 2, 2,
+     setCpuFreqMask},
+    {"set-pcpu-mask", "", true, "VM VCPU MASK", "set-pcpu with a hex core mask or a cpulist", 3, 3,
+     setPcpuMask},
     {"set-channel-status", "", true, "VM CHANNELS enabled|disabled",
      "close a channel and keep it closed, or re-open it (CHANNELS: 0, 0-2,5 or all)", 3, 3,
      setChannelStatus},
@@ -235,6 +299,7 @@ constexpr std::array<CtlCommand, 18> kCommands{{
      0, reload},
     {"version", "", false, "", "vmpowerctl's and vmpowerd's versions, the agent's commands", 0, 0,
      version},
+    {"metrics", "", false, "", "the agent's metrics in Prometheus text format", 0, 0, metrics},
     {"ping", "", false, "", "is vmpowerd answering?", 0, 0, ping},
     {"add-vm", "", true, "VM", "(automatic in vmpowerd) shows what is tracked for VM", 1, 1,
      zeroTouchCommand<kAddVmWhy>},
@@ -246,6 +311,7 @@ constexpr std::array<CtlCommand, 18> kCommands{{
      "(automatic in vmpowerd) shows the VM's channels", 1, kAny,
      zeroTouchCommand<kRemoveChannelsWhy>},
     {"help", "", false, "[COMMAND]", "this list, or one command's usage", 0, 1, help},
+    {"shell", "", false, "", "the interactive vm_power> prompt (also: no COMMAND)", 0, 0, shell},
     {"quit", "exit", true, "", "leave the prompt", 0, 0, quit},
 }};
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "control_client.h"
+#include "cpu_limits.h"
 #include "power_action.h"
 
 namespace vmpower::ctl {
@@ -18,6 +19,7 @@ using json = nlohmann::json;
 class FakeAgent {
   public:
     std::map<std::string, json> answers;  // by cmd; default {"ok": true}
+    std::function<json(const json&)> respond;  // if set, answers everything
     std::vector<json> requests;
     bool unreachable = false;
 
@@ -25,6 +27,7 @@ class FakeAgent {
         return [this](const json& req) {
             if (unreachable) throw ControlError("cannot reach vmpowerd at /x.sock: No such file");
             requests.push_back(req);
+            if (respond) return respond(req);
             auto it = answers.find(req["cmd"]);
             return it == answers.end() ? json{{"ok", true}} : it->second;
         };
@@ -212,6 +215,59 @@ TEST_F(Commands, SetCommandsSayWhatTheyDid) {
     agent_.answers["set-query"] = {{"ok", true}, {"queries", false}, {"note", "until reload"}};
     EXPECT_EQ(run({"set-query", "vm1", "disable"}), kExitOk);
     EXPECT_EQ(out_.str(), "queries disabled; until reload\n");
+}
+
+}  // namespace
+}  // namespace vmpower::ctl
+
+namespace vmpower::ctl {
+namespace {
+
+TEST_F(Commands, MaskCommandsTakeHexMasksAndCpulists) {
+    run({"show_cpu_freq_mask", "0x30"});
+    ASSERT_EQ(agent_.requests.size(), 2u) << err_.str();
+    EXPECT_EQ(agent_.requests[0], (json{{"cmd", "show-cpu-freq"}, {"cpu", 4}}));
+    EXPECT_EQ(agent_.requests[1], (json{{"cmd", "show-cpu-freq"}, {"cpu", 5}}));
+
+    agent_.requests.clear();
+    EXPECT_EQ(run({"set-pcpu-mask", "vm1", "1", "0xc"}), kExitOk);
+    ASSERT_EQ(agent_.requests.size(), 1u);
+    EXPECT_EQ(agent_.requests[0],
+              (json{{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 1}, {"pcpus", "2-3"}}));
+    EXPECT_NE(out_.str().find("pinned to pCPUs 2-3"), std::string::npos);
+
+    agent_.requests.clear();
+    EXPECT_EQ(run({"set_cpu_freq_mask", "2,4", "max"}), kExitOk) << err_.str();
+    std::vector<json> sets;
+    for (const auto& r : agent_.requests)
+        if (r["cmd"] == "set-cpu-freq") sets.push_back(r);
+    ASSERT_EQ(sets.size(), 2u);
+    EXPECT_EQ(sets[0], (json{{"cmd", "set-cpu-freq"}, {"cpu", 2}, {"action", "max"}}));
+    EXPECT_EQ(sets[1], (json{{"cmd", "set-cpu-freq"}, {"cpu", 4}, {"action", "max"}}));
+}
+
+TEST_F(Commands, AMalformedMaskIsAUsageErrorAndNothingIsSent) {
+    const std::string beyond_max_cpu = "0x1" + std::string(kMaxCpu / 4 + 1, '0');
+    for (const std::string& mask : {std::string("0x"), std::string("0xfg"), std::string("4-"),
+                                     std::string("0x0"), std::string("x1"), std::string("9000"),
+                                     beyond_max_cpu}) {
+        EXPECT_EQ(run({"set-cpu-freq-mask", mask, "max"}), kExitUsage) << mask;
+        EXPECT_FALSE(err_.str().empty()) << mask;
+    }
+    EXPECT_EQ(run({"set-cpu-freq-mask", "0x3", "faster"}), kExitUsage);
+    EXPECT_EQ(run({"set-pcpu-mask", "vm1", "0", "0xq"}), kExitUsage);
+    EXPECT_TRUE(agent_.requests.empty());
+}
+
+TEST_F(Commands, OneUnknownCpuInAMaskChangesNothing) {
+    agent_.respond = [](const json& req) {
+        if (req["cmd"] == "show-cpu-freq" && req["cpu"] == 5)
+            return json{{"ok", false}, {"error", "CPU 5 has no cpufreq"}};
+        return json{{"ok", true}};
+    };
+    EXPECT_EQ(run({"set-cpu-freq-mask", "4-5", "min"}), kExitRefused);
+    EXPECT_NE(err_.str().find("CPU 5 has no cpufreq; nothing was changed"), std::string::npos);
+    for (const auto& r : agent_.requests) EXPECT_NE(r["cmd"], "set-cpu-freq");
 }
 
 }  // namespace

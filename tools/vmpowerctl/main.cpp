@@ -15,7 +15,7 @@
 
 int main(int argc, char** argv) {
     using namespace vmpower::ctl;
-    CLI::App app{"vmpowerctl: control a running vmpowerd (no COMMAND: the vmpower> prompt)"};
+    CLI::App app{"vmpowerctl: control a running vmpowerd (no COMMAND, or shell: the vm_power> prompt)"};
     std::string socket, config = kDefaultConfig;
     bool json = false;
     double timeout_s = 5;
@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
                        return vmpower::controlRequest(where.socket, request, timeout);
                    },
                    std::cout, std::cerr, json};
-    if (!words.empty()) return runCommand(words, inv);
+    const bool shell = words.size() == 1 && canonicalName(words[0]) == "shell";
+    if (!words.empty() && !shell) return runCommand(words, inv);
 
     if (::isatty(STDIN_FILENO) == 0) {
         StreamLineReader reader(std::cin);

@@ -1,5 +1,5 @@
 #pragma once
-// The interactive `vmpower> ` prompt (vmpowerctl with no command), as DPDK's
+// The interactive `vm_power> ` prompt (vmpowerctl with no command), as DPDK's
 // vm_power_manager offers, over any source of lines.
 
 #include <istream>
@@ -27,7 +27,8 @@ class StreamLineReader final : public LineReader {
     std::istream& in_;
 };
 
-inline constexpr const char* kPrompt = "vmpower> ";
+// DPDK vm_power_manager's prompt, so that its documentation reads as written.
+inline constexpr const char* kPrompt = "vm_power> ";
 
 // Runs commands until quit/exit or end of input. Returns the status of the
 // last command run (0 if none), so a piped script can be checked.

@@ -1,0 +1,187 @@
+#include "agent_metrics.h"
+
+#include <array>
+#include <chrono>
+#include <set>
+
+#include "domain_events.h"
+#include "prometheus_text.h"
+
+#ifndef VMPOWER_VERSION
+#define VMPOWER_VERSION "unknown"  // meson passes the project's version
+#endif
+
+namespace vmpower {
+
+namespace {
+
+constexpr std::array kChannelStates{Channel::State::Connecting, Channel::State::Connected,
+                                    Channel::State::Refused,    Channel::State::Failed,
+                                    Channel::State::Closed,     Channel::State::Disabled};
+
+double seconds(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+void agentFamilies(PrometheusText& t, const AgentOperations& a) {
+    const AgentTelemetry& tm = a.telemetry();
+    t.family("vmpower_build_info", MetricType::Gauge, "vmpowerd's version (always 1).");
+    t.sample({{"version", VMPOWER_VERSION}}, 1);
+    t.family("vmpower_start_time_seconds", MetricType::Gauge,
+             "When vmpowerd started, seconds since the Unix epoch.");
+    t.sample(seconds(tm.started));
+    t.family("vmpower_config_reloads_total", MetricType::Counter,
+             "Config reloads (SIGHUP, vmpowerctl reload) by result.");
+    t.sample({{"result", "applied"}}, static_cast<double>(tm.reloads_applied));
+    t.sample({{"result", "refused"}}, static_cast<double>(tm.reloads_refused));
+
+    HypervisorStatus h = a.hypervisorStatus();
+    t.family("vmpower_libvirt_connected", MetricType::Gauge, "1 while connected to libvirt.");
+    t.sample({{"uri", h.uri}}, h.connected ? 1 : 0);
+    t.family("vmpower_libvirt_connects_total", MetricType::Counter,
+             "Connections made to libvirt (the first and every reconnect).");
+    t.sample({{"uri", h.uri}}, static_cast<double>(h.connects));
+    t.family("vmpower_libvirt_events_total", MetricType::Counter,
+             "libvirt domain events handled, by type.");
+    for (std::string_view type : kDomainEventNames) {
+        auto it = tm.events.find(type);
+        t.sample({{"type", std::string(type)}},
+                 it == tm.events.end() ? 0 : static_cast<double>(it->second));
+    }
+    t.family("vmpower_reconciles_total", MetricType::Counter,
+             "Full re-reads of every running domain (start, reconnect).");
+    t.sample(static_cast<double>(tm.reconciles));
+    t.family("vmpower_reconcile_duration_seconds", MetricType::Gauge,
+             "How long the last full re-read took.");
+    t.sample(tm.last_reconcile_seconds);
+}
+
+void channelFamilies(PrometheusText& t, const AgentOperations& a) {
+    std::array<std::size_t, kChannelStates.size()> by_state{};
+    for (const auto& [uuid, d] : a.domains()) {
+        for (const auto& [index, ch] : d->channels) {
+            by_state[static_cast<std::size_t>(ch->state())]++;
+        }
+    }
+    t.family("vmpower_domains", MetricType::Gauge, "Running domains vmpowerd tracks.");
+    t.sample(static_cast<double>(a.domains().size()));
+    t.family("vmpower_channels", MetricType::Gauge, "Power channels by state.");
+    for (auto s : kChannelStates) {
+        t.sample({{"state", Channel::stateName(s)}},
+                 static_cast<double>(by_state[static_cast<std::size_t>(s)]));
+    }
+
+    // Per channel: one family at a time, every channel in each.
+    struct PerChannel {
+        const char* name;
+        const char* help;
+        std::uint64_t (*value)(const Channel::Stats&);
+        const char* result = nullptr;  // the `result` label, if any
+    };
+    static const PerChannel kCounters[] = {
+        {"vmpower_channel_connects_total", "Connections made to the channel's QEMU socket.",
+         [](const Channel::Stats& s) { return s.connects; }},
+        {"vmpower_requests_total", "Whole records read from the guest.",
+         [](const Channel::Stats& s) { return s.requests.records; }},
+        {"vmpower_replies_total", "Replies to the guest by result.",
+         [](const Channel::Stats& s) { return s.requests.acked; }, "ack"},
+        {"vmpower_replies_total", "", [](const Channel::Stats& s) { return s.requests.nacked; },
+         "nack"},
+        {"vmpower_replies_total", "", [](const Channel::Stats& s) { return s.requests.answered; },
+         "data"},
+        {"vmpower_requests_ignored_total",
+         "Records answered with nothing (CONNECT probes, unknown commands).",
+         [](const Channel::Stats& s) { return s.requests.ignored; }},
+        {"vmpower_requests_rate_limited_total",
+         "Requests refused by the rule's rate limit (also counted as nack).",
+         [](const Channel::Stats& s) { return s.requests.rate_limited; }},
+        {"vmpower_replies_dropped_total",
+         "Replies dropped because the guest did not read them (queue full).",
+         [](const Channel::Stats& s) { return s.replies_dropped; }},
+    };
+    std::string_view current;
+    for (const PerChannel& c : kCounters) {
+        if (current != c.name) {
+            t.family(c.name, MetricType::Counter, c.help);
+            current = c.name;
+        }
+        for (const auto& [uuid, d] : a.domains()) {
+            for (const auto& [index, ch] : d->channels) {
+                MetricLabels labels{{"vm", d->identity.name},
+                                    {"uuid", uuid},
+                                    {"channel", std::to_string(index)}};
+                if (c.result != nullptr) labels.emplace_back("result", c.result);
+                t.sample(labels, static_cast<double>(c.value(ch->stats())));
+            }
+        }
+    }
+}
+
+void cpuFamilies(PrometheusText& t, const AgentOperations& a) {
+    const PowerControl& power = a.power();
+    // Every CPU the arbiter knows (those with cpufreq), once.
+    std::vector<std::pair<unsigned, PowerDescription>> cpus;
+    for (unsigned cpu = 0; cpu <= CpuSet::kMaxCpu; ++cpu) {
+        if (auto d = power.describe(cpu)) cpus.emplace_back(cpu, std::move(*d));
+    }
+    auto perCpu = [&](const char* name, MetricType type, const char* help, auto value) {
+        t.family(name, type, help);
+        for (const auto& [cpu, d] : cpus) {
+            if (auto v = value(cpu, d)) t.sample({{"cpu", std::to_string(cpu)}}, *v);
+        }
+    };
+    perCpu("vmpower_cpu_frequency_hertz", MetricType::Gauge,
+           "The CPU's current frequency (scaling_cur_freq).",
+           [&](unsigned cpu, const PowerDescription&) -> std::optional<double> {
+               auto khz = power.currentFrequency(cpu);
+               return khz ? std::optional<double>(*khz * 1000.0) : std::nullopt;
+           });
+    perCpu("vmpower_cpu_held_frequency_hertz", MetricType::Gauge,
+           "The frequency vmpowerd holds the CPU's policy at (absent: as found).",
+           [](unsigned, const PowerDescription& d) -> std::optional<double> {
+               return d.applied_khz ? std::optional<double>(*d.applied_khz * 1000.0)
+                                    : std::nullopt;
+           });
+    perCpu("vmpower_cpu_holders", MetricType::Gauge,
+           "Requests held on the CPU's policy (VMs' vCPUs and the operator).",
+           [](unsigned, const PowerDescription& d) -> std::optional<double> {
+               return static_cast<double>(d.holds.size());
+           });
+    perCpu("vmpower_cpu_turbo", MetricType::Gauge,
+           "The turbo switch covering the CPU as vmpowerd set it (absent: as found).",
+           [](unsigned, const PowerDescription& d) -> std::optional<double> {
+               return d.turbo_applied ? std::optional<double>(*d.turbo_applied ? 1 : 0)
+                                      : std::nullopt;
+           });
+
+    t.family("vmpower_cpufreq_policy_stakeholders", MetricType::Gauge,
+             "Running domains that may run on the cpufreq policy's CPUs.");
+    std::set<std::string> seen;
+    for (const auto& [cpu, d] : cpus) {
+        if (seen.insert(d.policy).second) {
+            t.sample({{"policy", d.policy}, {"cpus", d.cpus.toString()}},
+                     static_cast<double>(d.stakeholders.size()));
+        }
+    }
+    t.family("vmpower_cpufreq_policy_host_cpus", MetricType::Gauge,
+             "The host's own CPUs among the cpufreq policy's (never slowed by a VM).");
+    seen.clear();
+    for (const auto& [cpu, d] : cpus) {
+        if (seen.insert(d.policy).second) {
+            t.sample({{"policy", d.policy}, {"cpus", d.cpus.toString()}},
+                     static_cast<double>(d.host_cpus.count()));
+        }
+    }
+}
+
+}  // namespace
+
+std::string renderAgentMetrics(const AgentOperations& agent) {
+    PrometheusText t;
+    agentFamilies(t, agent);
+    channelFamilies(t, agent);
+    cpuFamilies(t, agent);
+    return t.text();
+}
+
+}  // namespace vmpower

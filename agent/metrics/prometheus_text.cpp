@@ -1,0 +1,91 @@
+#include "prometheus_text.h"
+
+#include <charconv>
+#include <cmath>
+#include <stdexcept>
+
+namespace vmpower {
+
+namespace {
+
+bool validName(std::string_view n) {
+    auto head = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    };
+    if (n.empty() || !head(n[0])) return false;
+    for (char c : n.substr(1)) {
+        if (!head(c) && !(c >= '0' && c <= '9')) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string escapeLabelValue(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"') out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
+std::string escapeHelp(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
+std::string formatSampleValue(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+    char buf[64];
+    auto [end, ec] = std::abs(v) < 9007199254740992.0 && v == std::floor(v)
+                         ? std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v))
+                         : std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : "NaN";
+}
+
+void PrometheusText::family(std::string_view name, MetricType type, std::string_view help) {
+    // The names are the agent's constants: a bad one is a programming error.
+    if (!validName(name)) throw std::logic_error("bad metric name: " + std::string(name));
+    family_ = name;
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += escapeHelp(help);
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += type == MetricType::Counter ? " counter\n" : " gauge\n";
+}
+
+void PrometheusText::sample(const MetricLabels& labels, double value) {
+    if (family_.empty()) throw std::logic_error("a metric sample before its family");
+    out_ += family_;
+    if (!labels.empty()) {
+        out_ += '{';
+        bool first = true;
+        for (const auto& [key, val] : labels) {
+            if (!first) out_ += ',';
+            first = false;
+            out_ += key;
+            out_ += "=\"";
+            out_ += escapeLabelValue(val);
+            out_ += '"';
+        }
+        out_ += '}';
+    }
+    out_ += ' ';
+    out_ += formatSampleValue(value);
+    out_ += '\n';
+}
+
+}  // namespace vmpower

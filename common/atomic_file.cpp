@@ -1,0 +1,57 @@
+#include "atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace vmpower {
+
+namespace {
+
+[[noreturn]] void fail(const std::filesystem::path& tmp, const char* what, int err) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(tmp.string() + ": cannot " + what + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+void replaceFileAtomically(const std::filesystem::path& file, std::string_view content,
+                           mode_t mode) {
+    const std::filesystem::path tmp = file.string() + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0) {
+        const int err = errno;
+        throw std::runtime_error(tmp.string() + ": cannot create: " + std::strerror(err));
+    }
+    std::size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            fail(tmp, "write", err);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    // The mode asked for, whatever the umask made of it.
+    if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+        const int err = errno;
+        ::close(fd);
+        fail(tmp, "sync", err);
+    }
+    if (::close(fd) != 0) fail(tmp, "close", errno);
+    if (::rename(tmp.c_str(), file.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        throw std::runtime_error(tmp.string() + ": cannot rename to " + file.string() + ": " +
+                                 std::strerror(err));
+    }
+}
+
+}  // namespace vmpower
