@@ -96,6 +96,17 @@ std::string uuidOf(unsigned d) {
     return buf;
 }
 
+// Domain 0 runs on pCPU 1 (its own cpufreq policy1), every other domain on
+// pCPU 0: d0 is then policy1's only stakeholder and its SCALE_DOWN is ACKed.
+// (Unpinned, every domain would share policy1 and every request below the
+// found ceiling would be refused by the shared-hardware rule: the bench would
+// time NACKs.)
+std::string cputune(unsigned d) {
+    const std::string cpu = d == 0 ? "1" : "0";
+    return "<cputune><vcpupin vcpu='0' cpuset='" + cpu + "'/><vcpupin vcpu='1' cpuset='" + cpu +
+           "'/><emulatorpin cpuset='" + cpu + "'/></cputune>";
+}
+
 // One agent with N channels; built once per (N, missing%) and kept while
 // consecutive benchmark runs (repetitions) use the same shape.
 struct Env {
@@ -106,7 +117,8 @@ struct Env {
         unsigned made = 0, missing_so_far = 0;
         for (unsigned d = 0; d < domains; ++d) {
             xml += "<domain type='test'><name>d" + std::to_string(d) + "</name><uuid>" + uuidOf(d) +
-                   "</uuid><memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os>"
+                   "</uuid><memory>1048576</memory><vcpu>2</vcpu>" + cputune(d) +
+                   "<os><type>hvm</type></os>"
                    "<devices><controller type='virtio-serial' index='0'/>\n";
             for (unsigned c = 0; c < kChannelsPerDomain && made < n; ++c, ++made) {
                 auto path = dir.path() / ("s" + std::to_string(made));

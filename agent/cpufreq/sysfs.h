@@ -46,10 +46,11 @@ class Sysfs {
     void write(std::string_view file, std::string_view value) const;
     // Files kept open for writing (tests).
     std::size_t keptOpen() const { return kept_.size(); }
-    // At most this many files are kept open (a few per cpufreq policy); a
-    // file written after that is opened and closed per write. The agent's
-    // fd budget reserves them (agent/core/fd_budget.h).
-    static constexpr std::size_t kMaxKeptOpen = 64;
+    // At most this many files are kept open (the files of the first
+    // policies written: a governor and a setspeed, or min and max, each); a
+    // file written after that is opened and closed per write, as before.
+    // They come out of the agent's fd reserve (agent/core/fd_budget.h).
+    static constexpr std::size_t kMaxKeptOpen = 16;
 
     void setWriteObserver(WriteObserver observer) { observer_ = std::move(observer); }
 
