@@ -43,6 +43,7 @@ class NullPower final : public PowerControl {
     bool turboCapable(unsigned) const override { return false; }
     bool highPriority(unsigned) const override { return false; }
     std::optional<PowerDescription> describe(unsigned) const override { return std::nullopt; }
+    HeldRequest heldBy(const Requester&, unsigned) const override { return {}; }
     CpuSet hostCpus() const override { return {}; }
     std::string lastRefusal(std::string_view) const override { return {}; }
 };

@@ -4,82 +4,16 @@
 #include <limits>
 #include <pugixml.hpp>
 
+#include "outside_text.h"
 #include "power_channel.h"
 
 namespace vmpower {
 
 namespace {
 
-// A hostile document could otherwise make us build millions of lines.
-constexpr std::size_t kMaxProblems = 100;
-// Longest piece of outside text quoted in a problem line.
-constexpr std::size_t kMaxQuoted = 160;
-
-// Outside text quoted in a log line: control characters escaped so a crafted
-// name cannot forge extra log lines, and length bounded.
-std::string quoted(std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out = "'";
-    bool cut = text.size() > kMaxQuoted;
-    for (char ch : text.substr(0, kMaxQuoted)) {
-        auto byte = static_cast<unsigned char>(ch);
-        if (byte < 0x20 || byte == 0x7f || ch == '\'' || ch == '\\') {
-            out += "\\x";
-            out += kHex[byte >> 4];
-            out += kHex[byte & 0xf];
-        } else {
-            out += ch;
-        }
-    }
-    out += cut ? "'..." : "'";
-    return out;
-}
-
-std::string_view trimSpace(std::string_view s) {
-    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!s.empty() && space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && space(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-// Decimal digits only (surrounding whitespace allowed, as libvirt's own
-// parser allows); saturates instead of overflowing so "huge" stays huge.
-std::optional<std::uint64_t> parseDecimal(std::string_view text) {
-    text = trimSpace(text);
-    if (text.empty()) return std::nullopt;
-    std::uint64_t value = 0;
-    constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
-    for (char ch : text) {
-        if (ch < '0' || ch > '9') return std::nullopt;
-        auto digit = static_cast<std::uint64_t>(ch - '0');
-        value = value > (kMax - digit) / 10 ? kMax : value * 10 + digit;
-    }
-    return value;
-}
-
 std::string_view attr(const pugi::xml_node& node, const char* name) {
     return node.attribute(name).value();
 }
-
-class Problems {
-  public:
-    explicit Problems(std::vector<std::string>& out) : out_(out) {}
-
-    void add(std::string line) {
-        if (out_.size() < kMaxProblems) {
-            out_.push_back(std::move(line));
-        } else {
-            ++dropped_;
-        }
-    }
-    void finish() {
-        if (dropped_ > 0) out_.push_back(std::to_string(dropped_) + " more problems not listed");
-    }
-
-  private:
-    std::vector<std::string>& out_;
-    std::size_t dropped_ = 0;
-};
 
 std::string requiredText(const pugi::xml_node& domain, const char* element) {
     pugi::xml_node node = domain.child(element);

@@ -19,6 +19,7 @@
 #include "policy.h"
 #include "power_action.h"
 #include "power_control.h"
+#include "power_intent_keeper.h"
 
 namespace vmpower {
 
@@ -47,6 +48,8 @@ class AgentOperations {
     virtual bool ready() const = 0;                 // first reconcile done
     virtual const PowerControl& power() const = 0;  // its query side
     virtual const Policy& policy() const = 0;       // the one in force, overrides included
+    // A running domain's power intent and where it came from; null: none kept.
+    virtual const DomainIntentRecord* powerIntent(std::string_view uuid) const = 0;
     virtual const AgentTelemetry& telemetry() const = 0;
 
     // The operator holds a request on one CPU like a VM does (arbitrated);

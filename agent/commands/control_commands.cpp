@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "level_position.h"
 #include "agent_metrics.h"
 #include "power_action.h"
 #include "power_channel.h"
@@ -101,10 +102,40 @@ json channelJson(const Channel& ch) {
             {"last_error", s.last_error}};
 }
 
-json domainJson(const Domain& d) {
+// One vCPU's intent and where it came from (docs/operations.md, "During a
+// live migration"); null when it holds nothing.
+json intentJson(const VcpuIntentRecord& r) {
+    const VcpuIntent& i = r.intent;
+    const bool migrated = r.origin == VcpuIntentRecord::Origin::Migration;
+    const std::string at = intentTimeText(r.at);
+    std::string from = migrated ? "restored from migration (at " + at + ")" : "held since " + at;
+    if (!r.applied) from += ", not applied: " + r.refusal;
+    json out = {{"level", i.level ? json(std::string(nameIn(kLevelKindNames, i.level->kind)))
+                                  : json(nullptr)},
+                {"level_text", i.level ? describe(*i.level) : std::string("-")},
+                {"khz", i.khz ? json(*i.khz) : json(nullptr)},
+                {"turbo", i.turbo ? json(*i.turbo) : json(nullptr)},
+                {"origin", migrated ? "migration" : "guest"},
+                {"at", at},
+                {"applied", r.applied},
+                {"refusal", r.refusal},
+                {"from", from}};
+    if (i.level && i.level->kind == LevelPosition::Kind::Step) {
+        out["from_top"] = i.level->from_top;
+        out["of"] = i.level->of;
+    }
+    return out;
+}
+
+json domainJson(const Domain& d, const DomainIntentRecord* intent) {
     json vcpus = json::array();
     for (std::size_t v = 0; v < d.vcpus.vcpuCount(); ++v) {
-        vcpus.push_back({{"vcpu", v}, {"pcpus", d.vcpus.pcpus(v).toString()}});
+        json entry = {{"vcpu", v}, {"pcpus", d.vcpus.pcpus(v).toString()}, {"intent", nullptr}};
+        if (intent != nullptr) {
+            auto r = intent->vcpus.find(static_cast<unsigned>(v));
+            if (r != intent->vcpus.end()) entry["intent"] = intentJson(r->second);
+        }
+        vcpus.push_back(std::move(entry));
     }
     json channels = json::array();
     for (const auto& [index, ch] : d.channels) channels.push_back(channelJson(*ch));
@@ -114,7 +145,9 @@ json domainJson(const Domain& d) {
             {"vcpus", vcpus},
             {"emulator_pcpus", d.emulator_pcpus.toString()},
             {"channels", channels},
-            {"problems", d.problems}};
+            {"problems", d.problems},
+            {"host_policy", intent != nullptr && intent->host_policy ? json(*intent->host_policy)
+                                                                     : json(nullptr)}};
 }
 
 json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {
@@ -175,7 +208,7 @@ json state(Ops& a, const json&) {
 
 json showVm(Ops& a, const json& req) {
     const Domain& d = runningDomain(a, req);
-    json out = domainJson(d);
+    json out = domainJson(d, a.powerIntent(d.identity.uuid));
     out["last_power_refusal"] = a.power().lastRefusal(d.identity.uuid);
     out["ok"] = true;
     return out;
@@ -386,7 +419,8 @@ json runControlCommand(AgentOperations& agent, const json& request, ControlAcces
 
 json agentStateJson(const AgentOperations& agent) {
     json domains = json::array();
-    for (const auto& [uuid, d] : agent.domains()) domains.push_back(domainJson(*d));
+    for (const auto& [uuid, d] : agent.domains())
+        domains.push_back(domainJson(*d, agent.powerIntent(uuid)));
     HypervisorStatus hv = agent.hypervisorStatus();
     return {{"ok", true},
             {"version", VMPOWER_VERSION},

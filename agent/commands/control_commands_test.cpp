@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <stdexcept>
 
 #include "power_action.h"
@@ -34,6 +35,9 @@ class FakeAgent final : public AgentOperations {
     bool ready() const override { return true; }
     const PowerControl& power() const override { return power_; }
     const Policy& policy() const override { return *policy_; }
+    const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
+        return uuid == kUuid && !intent.vcpus.empty() ? &intent : nullptr;
+    }
     const AgentTelemetry& telemetry() const override { return telemetry_; }
     AgentTelemetry telemetry_;
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override {
@@ -63,10 +67,56 @@ class FakeAgent final : public AgentOperations {
     DomainMap domains_;
     std::vector<std::string> pins;
     std::string pin_error;
+    DomainIntentRecord intent;
 };
 
 json run(FakeAgent& a, const json& req) {
     return runControlCommand(a, req);
+}
+
+TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
+    FakeAgent a;
+    auto d = std::make_unique<Domain>("vm1", kUuid);
+    d->vcpus = VcpuMap({CpuSet{2}, CpuSet{3}, CpuSet{4}});
+    a.domains_[kUuid] = std::move(d);
+    const auto at = std::chrono::system_clock::from_time_t(1796040000);  // 2026-11-30 12:00:00 UTC
+    a.intent.vcpus[0] = {
+        VcpuIntent{0, LevelPosition{LevelPosition::Kind::Max, 0, 0}, 2600000, true},
+        VcpuIntentRecord::Origin::Migration,
+        at,
+        true,
+        "",
+        {}};
+    a.intent.vcpus[1] = {
+        VcpuIntent{1, LevelPosition{LevelPosition::Kind::Step, 2, 10}, 2200000, {}},
+        VcpuIntentRecord::Origin::Guest,
+        at,
+        true,
+        "",
+        {}};
+    a.intent.vcpus[2] = {VcpuIntent{2, LevelPosition{LevelPosition::Kind::Min, 0, 0}, {}, {}},
+                         VcpuIntentRecord::Origin::Migration,
+                         at,
+                         false,
+                         "cpufreq refused: shared",
+                         {}};
+    json shown = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    ASSERT_EQ(shown["ok"], true) << shown.dump();
+    const json& v = shown["vcpus"];
+    EXPECT_EQ(v[0]["intent"]["from"], "restored from migration (at 2026-11-30 12:00:00 UTC)");
+    EXPECT_EQ(v[0]["intent"]["level"], "max");
+    EXPECT_EQ(v[0]["intent"]["turbo"], true);
+    EXPECT_EQ(v[0]["intent"]["origin"], "migration");
+    EXPECT_EQ(v[1]["intent"]["from"], "held since 2026-11-30 12:00:00 UTC");
+    EXPECT_EQ(v[1]["intent"]["level_text"], "2 steps below max (of 10)");
+    EXPECT_EQ(v[1]["intent"]["from_top"], 2);
+    EXPECT_EQ(v[1]["intent"]["turbo"], nullptr);
+    EXPECT_EQ(v[2]["intent"]["from"],
+              "restored from migration (at 2026-11-30 12:00:00 UTC), not applied: cpufreq "
+              "refused: shared");
+    EXPECT_EQ(v[2]["intent"]["applied"], false);
+    // The same in the state dump.
+    EXPECT_EQ(run(a, {{"cmd", "state"}})["domains"][0]["vcpus"][1]["intent"]["origin"], "guest");
 }
 
 TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething) {

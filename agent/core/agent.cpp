@@ -37,6 +37,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
     sharing_.target = registry_.get();
+    handler_->setHoldObserver(registry_.get());
 }
 
 Agent::~Agent() {

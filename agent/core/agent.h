@@ -73,6 +73,9 @@ class Agent final : public DomainEventListener, public AgentOperations {
     HypervisorStatus hypervisorStatus() const override;
     const PowerControl& power() const override { return power_; }
     const Policy& policy() const override { return *config_.policy; }
+    const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
+        return registry_->intents().find(uuid);
+    }
     const AgentTelemetry& telemetry() const override { return telemetry_; }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;

@@ -10,7 +10,7 @@
 namespace vmpower {
 
 DomainRegistry::DomainRegistry(ChannelEnv& env, DomainSource& source, PowerControl& power)
-    : env_(env), source_(source), power_(power) {}
+    : env_(env), source_(source), power_(power), intents_(source, power, env.retries) {}
 
 DomainRegistry::~DomainRegistry() {
     removeAll();
@@ -67,6 +67,8 @@ void DomainRegistry::onEvent(std::string_view uuid, const DomainEvent& event) no
                            // Arriving by migration: connected now, while the
                            // guest is paused, so its first write is read.
                            if (e.migrated) spdlog::info("{}: arriving by live migration", uuid);
+                           bool& migrated = starting_[std::string(uuid)];
+                           migrated = migrated || e.migrated;
                            refresh(uuid);
                        },
                        // A migration's SUSPENDED on the source releases nothing:
@@ -99,6 +101,16 @@ void DomainRegistry::repinVcpu(Domain& d, const VcpuRepinned& e) {
     setPinning(d, std::move(updated), d.emulator_pcpus);
     // Its requests on CPUs it left no longer speak for it.
     power_.releaseVcpuOutside(d.identity.uuid, e.vcpu, e.pcpus);
+    intents_.repinned(d.identity.uuid, e.vcpu, e.pcpus);
+}
+
+void DomainRegistry::onApplied(const GuestIdentity& guest, const Requester& who,
+                               const CpuSet& pcpus, const FrequencyLimits& limits) noexcept {
+    try {
+        intents_.applied(guest, who, pcpus, limits);
+    } catch (const std::exception& e) {
+        spdlog::error("{}: keeping its power intent: {}", guest.name, e.what());
+    }
 }
 
 bool DomainRegistry::setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) {
@@ -198,6 +210,13 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     // Only usable channels reach here (the one verdict, common/power_channel.h);
     // the others are among the problems.
     syncChannels(d, desc.channels);
+    // Just started: its intent (after its channels, so the guest's first
+    // request after the migration finds them connected either way).
+    if (auto start = starting_.find(snap.uuid); start != starting_.end()) {
+        const bool migrated = start->second;
+        starting_.erase(start);
+        intents_.started(d, snap, migrated, env_.handler.policy(), *this);
+    }
 }
 
 void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wanted) {
@@ -229,6 +248,8 @@ void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wa
 
 void DomainRegistry::remove(std::string_view uuid, const char* why) {
     stopRefreshing(uuid);
+    if (auto start = starting_.find(uuid); start != starting_.end()) starting_.erase(start);
+    intents_.forget(uuid);
     auto it = domains_.find(uuid);
     if (it == domains_.end()) return;
     spdlog::info("{}: {}, closing {} channel(s)", it->second->identity.name, why,

@@ -16,11 +16,12 @@
 #include "domain_events.h"
 #include "domain_source.h"
 #include "power_control.h"
+#include "power_intent_keeper.h"
 #include "request_handler.h"
 
 namespace vmpower {
 
-class DomainRegistry final : public PcpuSharing {
+class DomainRegistry final : public PcpuSharing, public HoldObserver {
   public:
     DomainRegistry(ChannelEnv& env, DomainSource& source, PowerControl& power);
     ~DomainRegistry() override;
@@ -46,6 +47,10 @@ class DomainRegistry final : public PcpuSharing {
     void removeAll();
 
     bool sharedWithOtherDomain(std::string_view uuid, const CpuSet& pcpus) const override;
+    // HoldObserver: an ACKed request; the domain's intent follows.
+    void onApplied(const GuestIdentity& guest, const Requester& who, const CpuSet& pcpus,
+                   const FrequencyLimits& limits) noexcept override;
+    const PowerIntentKeeper& intents() const { return intents_; }
 
   private:
     void refresh(std::string_view uuid);
@@ -77,6 +82,11 @@ class DomainRegistry final : public PcpuSharing {
         std::chrono::milliseconds backoff;
     };
     std::map<std::string, PendingRefresh, std::less<>> refreshing_;
+    // Started, not yet read (a lookup may fail and be retried): whether by
+    // live migration. The intent is applied (or a stale one removed) once
+    // the domain is read.
+    std::map<std::string, bool, std::less<>> starting_;
+    PowerIntentKeeper intents_;
 };
 
 }  // namespace vmpower

@@ -28,6 +28,16 @@ struct DomainSnapshot {
     std::string unreadable;
 };
 
+// What a write of a domain's live metadata found.
+enum class MetadataWrite {
+    Written,
+    // A job runs on the domain (a migration above all, or another client's
+    // change): libvirt would hold the call until the job ends (up to 30 s,
+    // stalling the agent's one loop), so it was not made. Ask again later.
+    Busy,
+    Gone,  // no such running domain
+};
+
 struct DomainName {  // a domain libvirt knows, running or not
     std::string name;
     std::string uuid;
@@ -48,6 +58,10 @@ class DomainSource {
     // The live vCPU's affinity (the persistent config stays the admin's).
     // A TUNABLE event reports the change back.
     virtual void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) = 0;
+    // Sets the running domain's power intent element (xml/power_intent.h,
+    // vmpower's intent namespace) in its live <metadata>; "" removes it.
+    // Throws when libvirt cannot answer or refuses.
+    virtual MetadataWrite setPowerIntent(std::string_view uuid, const std::string& element) = 0;
 };
 
 }  // namespace vmpower

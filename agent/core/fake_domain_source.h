@@ -3,6 +3,7 @@
 // give them, and lookups that can be told to fail as a lost libvirt
 // connection does.
 
+#include <chrono>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,16 @@ class FakeDomainSource final : public DomainSource {
         pins.push_back({std::string(name), vcpu, pcpus});
     }
 
+    MetadataWrite setPowerIntent(std::string_view uuid, const std::string& element) override {
+        ++metadata_calls;
+        if (fail || metadata_fault) throw std::runtime_error("cannot set metadata (fake)");
+        if (metadata_busy) return MetadataWrite::Busy;
+        auto it = domains.find(std::string(uuid));
+        if (it == domains.end() || !it->second.active) return MetadataWrite::Gone;
+        metadata_writes.push_back({std::string(uuid), element, std::chrono::steady_clock::now()});
+        return MetadataWrite::Written;
+    }
+
     struct Pin {
         std::string name;
         unsigned vcpu;
@@ -66,6 +77,15 @@ class FakeDomainSource final : public DomainSource {
     bool fail = false;  // every call throws, as with libvirtd away
     int calls = 0;
     std::vector<Pin> pins;
+    struct MetadataWritten {
+        std::string uuid;
+        std::string element;
+        std::chrono::steady_clock::time_point at;
+    };
+    std::vector<MetadataWritten> metadata_writes;  // the ones that were Written
+    int metadata_calls = 0;                        // every attempt
+    bool metadata_busy = false;                    // a job runs on every domain
+    bool metadata_fault = false;                   // setPowerIntent throws
 
   private:
     static DomainSnapshot snapshot(const std::string& uuid, const FakeDomain& d) {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "cpu_limits.h"
+#include "power_intent.h"
 
 namespace vmpower {
 
@@ -314,6 +315,39 @@ void LibvirtHypervisor::pinVcpu(std::string_view name, unsigned vcpu, const CpuS
     if (virDomainPinVcpu(dom.get(), vcpu, map.data(), static_cast<int>(map.size())) < 0) {
         throw std::runtime_error(n + ": " + lastLibvirtError());
     }
+}
+
+MetadataWrite LibvirtHypervisor::setPowerIntent(std::string_view uuid, const std::string& element) {
+    if (!conn_) throw std::runtime_error("not connected to " + uri_);
+    DomainHandle dom(virDomainLookupByUUIDString(conn_.get(), std::string(uuid).c_str()));
+    if (!dom) {
+        if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) return MetadataWrite::Gone;
+        throw std::runtime_error(lastLibvirtError());
+    }
+    // Setting metadata takes a modify job: during a migration (or another
+    // client's job) libvirt would wait for it, up to 30 s, with our loop
+    // stopped. The control state is known without a job; a job starting
+    // between this and the write is the remaining (short) window.
+    virDomainControlInfo control{};
+    if (virDomainGetControlInfo(dom.get(), &control, 0) == 0) {
+        if (control.state != VIR_DOMAIN_CONTROL_OK) return MetadataWrite::Busy;
+    } else if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) {
+        return MetadataWrite::Gone;
+    }
+    const std::string key(kPowerIntentPrefix), ns(kPowerIntentNamespace);
+    // METADATA_CHANGE events (this write emits one) are not subscribed to:
+    // the agent never re-reads a domain because of its own write.
+    if (virDomainSetMetadata(dom.get(), VIR_DOMAIN_METADATA_ELEMENT,
+                             element.empty() ? nullptr : element.c_str(), key.c_str(), ns.c_str(),
+                             VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        int code = lastLibvirtErrorCode();
+        if (code == VIR_ERR_NO_DOMAIN || code == VIR_ERR_OPERATION_INVALID) {
+            return MetadataWrite::Gone;  // stopped meanwhile (live needs a running domain)
+        }
+        if (code == VIR_ERR_OPERATION_TIMEOUT) return MetadataWrite::Busy;
+        throw std::runtime_error(lastLibvirtError());
+    }
+    return MetadataWrite::Written;
 }
 
 CpuSet LibvirtHypervisor::hostCpus() {

@@ -38,6 +38,7 @@ class LibvirtHypervisor final : public DomainSource {
     CpuSet hostCpus() override;
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
+    MetadataWrite setPowerIntent(std::string_view uuid, const std::string& element) override;
 
     // libvirt's events, translated and handed to the listener. Public so the
     // .cpp's C trampolines reach them, and so tests on the test driver (which

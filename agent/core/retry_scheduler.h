@@ -23,6 +23,7 @@ class RetryScheduler {
     Id schedule(std::chrono::milliseconds delay, std::function<void()> fn);
     void cancel(Id id);  // unknown / already run ids are ignored
     std::size_t pending() const { return by_id_.size(); }
+    const Clock& clock() const { return clock_; }
 
   private:
     void runDue();

@@ -95,6 +95,7 @@ class Arbiter final : public PowerControl {
     bool turboCapable(unsigned pcpu) const override;
     bool highPriority(unsigned pcpu) const override;
     std::optional<PowerDescription> describe(unsigned pcpu) const override;
+    HeldRequest heldBy(const Requester& who, unsigned pcpu) const override;
     CpuSet hostCpus() const override { return host_cpus_; }
     std::string lastRefusal(std::string_view domain_uuid) const override;
 

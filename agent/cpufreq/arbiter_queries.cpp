@@ -45,6 +45,15 @@ std::optional<PowerDescription> Arbiter::describe(unsigned pcpu) const {
     return d;
 }
 
+HeldRequest Arbiter::heldBy(const Requester& who, unsigned pcpu) const {
+    auto p = backend_ ? topology_.policyOf(pcpu) : std::nullopt;
+    if (!p) return {};
+    const auto& holds = states_[*p].holds;
+    auto it = holds.find(HolderKey{who.domain_uuid, who.vcpu});
+    if (it == holds.end()) return {};
+    return HeldRequest{it->second.khz, it->second.turbo};
+}
+
 std::optional<std::uint32_t> Arbiter::currentFrequency(unsigned pcpu) const {
     if (!backend_) return std::nullopt;
     auto p = topology_.policyOf(pcpu);

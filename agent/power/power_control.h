@@ -64,6 +64,13 @@ struct PowerDescription {
     std::optional<bool> turbo_applied;
 };
 
+// What one requester holds on one cpufreq policy (both empty: nothing).
+struct HeldRequest {
+    std::optional<std::uint32_t> khz;
+    std::optional<bool> turbo;
+    bool operator==(const HeldRequest&) const = default;
+};
+
 // The policy's bounds for one VM, in kHz.
 struct FrequencyLimits {
     std::uint32_t floor_khz = 0;
@@ -107,6 +114,9 @@ class PowerControl {
     // For vmpowerctl: the CPU's policy, its stakeholders and holds; nullopt
     // when the CPU has no cpufreq.
     virtual std::optional<PowerDescription> describe(unsigned pcpu) const = 0;
+    // What `who` holds on the policy of `pcpu` (a VM's intent is made of
+    // this, docs/operations.md "During a live migration").
+    virtual HeldRequest heldBy(const Requester& who, unsigned pcpu) const = 0;
     // The host's own CPUs (stakeholders that never ask).
     virtual CpuSet hostCpus() const = 0;
     // The last refusal apply() gave the domain ("" if none since it started).

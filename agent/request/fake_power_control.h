@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "power_control.h"
@@ -43,10 +44,17 @@ class FakePowerControl final : public PowerControl {
         if (it == khz.end()) return std::nullopt;
         return it->second;
     }
-    std::vector<std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
+    std::vector<std::uint32_t> availableFrequencies(unsigned pcpu) const override {
+        auto it = steps.find(pcpu);
+        return it == steps.end() ? std::vector<std::uint32_t>{} : it->second;
+    }
     bool turboCapable(unsigned pcpu) const override { return turbo.contains(pcpu); }
     bool highPriority(unsigned pcpu) const override { return priority.contains(pcpu); }
     std::optional<PowerDescription> describe(unsigned) const override { return std::nullopt; }
+    HeldRequest heldBy(const Requester& who, unsigned pcpu) const override {
+        auto it = held.find({who.domain_uuid, who.vcpu, pcpu});
+        return it == held.end() ? HeldRequest{} : it->second;
+    }
     CpuSet hostCpus() const override { return host; }
     std::string lastRefusal(std::string_view uuid) const override {
         auto it = last_refusal.find(std::string(uuid));
@@ -61,6 +69,9 @@ class FakePowerControl final : public PowerControl {
     std::vector<std::string> affected;            // reported with every ACK
     std::map<std::string, std::string> last_refusal;
     std::map<unsigned, std::uint32_t> khz;
+    // What heldBy answers, by (uuid, vcpu, pcpu); tests set it.
+    std::map<std::tuple<std::string, unsigned, unsigned>, HeldRequest> held;
+    std::map<unsigned, std::vector<std::uint32_t>> steps;  // availableFrequencies
     std::set<unsigned> turbo, priority;
     CpuSet host;
 };

@@ -35,4 +35,9 @@ struct PowerDecision {
 PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest,
                           const DecodedRequest& req, const PcpuSharing& sharing);
 
+// The same checks for `action` on one of the VM's vCPUs, however it was
+// asked for (a record, or an intent restored after a live migration).
+PowerDecision decideVcpuPower(const VmPolicy& rule, const GuestIdentity& guest, std::uint64_t vcpu,
+                              PowerAction action, const PcpuSharing& sharing);
+
 }  // namespace vmpower

@@ -79,6 +79,7 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
         return refuse(guest, state, req, record, "cpufreq refused: " + verdict.refusal);
     }
     ++state.counters.acked;
+    if (observer_ != nullptr) observer_->onApplied(guest, t.who, t.pcpus, rule->limits);
     if (spdlog::should_log(spdlog::level::debug)) {  // no formatting on the request path
         spdlog::debug("vm {}: CPU_POWER unit {} resource_id {} on pCPUs {}: ACK", guest.name,
                       req.unit, req.resource_id, t.pcpus.toString());

@@ -33,12 +33,25 @@ struct RequestCounters {
     std::uint64_t answered = 0;  // QUERY_* replied with data
 };
 
+// Told after every ACKed CPU_POWER request, with the rule's limits: the
+// registry keeps the VM's intent from what the requester now holds (it
+// travels with a live migration). Must not throw.
+class HoldObserver {
+  public:
+    virtual void onApplied(const GuestIdentity& guest, const Requester& who, const CpuSet& pcpus,
+                           const FrequencyLimits& limits) noexcept = 0;
+
+  protected:
+    ~HoldObserver() = default;
+};
+
 class RequestHandler {
   public:
     RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
                    std::shared_ptr<const Policy> policy);
     void setPolicy(std::shared_ptr<const Policy> policy);  // SIGHUP reload
     const Policy& policy() const { return *policy_; }
+    void setHoldObserver(HoldObserver* observer) { observer_ = observer; }
 
     ChannelRequestStatePtr newChannelState() const;
     RequestCounters counters(const ChannelRequestState& state) const;
@@ -63,6 +76,7 @@ class RequestHandler {
     const Clock& clock_;
     const PcpuSharing& sharing_;
     std::shared_ptr<const Policy> policy_;
+    HoldObserver* observer_ = nullptr;
 };
 
 }  // namespace vmpower

@@ -226,6 +226,39 @@ inline std::string uuidOf(std::size_t i) {
     return buf;
 }
 
+// A running domain for the test driver's node file: <vcpupin> per pinned
+// vCPU ("" leaves it unpinned), <emulatorpin> when given, power channel N at
+// channel_paths[N], `metadata` (if any) inside <metadata>.
+inline std::string testDomainXml(const std::string& name, const std::string& uuid,
+                                 const std::vector<std::string>& pins, const std::string& emulator,
+                                 const std::vector<std::filesystem::path>& channel_paths,
+                                 const std::string& metadata = "") {
+    std::string cputune, channels;
+    for (std::size_t v = 0; v < pins.size(); ++v) {
+        if (pins[v].empty()) continue;  // unpinned: every host CPU
+        cputune += "<vcpupin vcpu='" + std::to_string(v) + "' cpuset='" + pins[v] + "'/>";
+    }
+    if (!emulator.empty()) cputune += "<emulatorpin cpuset='" + emulator + "'/>";
+    for (std::size_t c = 0; c < channel_paths.size(); ++c) {
+        channels += channelXml(channel_paths[c].string(), static_cast<unsigned>(c));
+    }
+    return "<domain type='test'><name>" + name + "</name><uuid>" + uuid + "</uuid>" +
+           (metadata.empty() ? "" : "<metadata>" + metadata + "</metadata>") +
+           "<memory>1048576</memory><vcpu placement='static'>" + std::to_string(pins.size()) +
+           "</vcpu><cputune>" + cputune +
+           "</cputune><os><type>hvm</type></os><devices>"
+           "<controller type='virtio-serial' index='0'/>" +
+           channels + "</devices></domain>\n";
+}
+
+// The node file: a host with the fixture trees' 4 CPUs (unpinned vCPUs run
+// on 0-3) and `domains`.
+inline std::string fourCpuNodeXml(const std::string& domains) {
+    return "<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
+           "<cores>4</cores><threads>1</threads><active>4</active></cpu>" +
+           domains + "</node>\n";
+}
+
 class RequestPath : public ::testing::Test {
   protected:
     // Copies the fixture tree, applies `preset` (the machine's state before
@@ -241,34 +274,17 @@ class RequestPath : public ::testing::Test {
         for (std::size_t i = 0; i < vms.size(); ++i) {
             const Vm& vm = vms[i];
             uuids_[vm.name] = uuidOf(i);
-            std::string pins, channels;
-            for (std::size_t v = 0; v < vm.pins.size(); ++v) {
-                if (vm.pins[v].empty()) continue;  // unpinned: every host CPU
-                pins += "<vcpupin vcpu='" + std::to_string(v) + "' cpuset='" + vm.pins[v] + "'/>";
-            }
             const std::size_t nch =
                 vm.channels < 0 ? vm.pins.size() : static_cast<std::size_t>(vm.channels);
+            std::vector<std::filesystem::path> paths;
             for (std::size_t c = 0; c < nch; ++c) {
                 const std::string key = vm.name + "." + std::to_string(c);
                 qemu_[key] = std::make_unique<QemuEnd>(dir_.path() / key);
-                channels += "<channel type='unix'><source mode='bind' path='" +
-                            (dir_.path() / key).string() +
-                            "'/><target type='virtio' name='virtio.serial.port.poweragent." +
-                            std::to_string(c) + "'/></channel>";
+                paths.push_back(dir_.path() / key);
             }
-            domains += "<domain type='test'><name>" + vm.name + "</name><uuid>" + uuids_[vm.name] +
-                       "</uuid><memory>1048576</memory><vcpu placement='static'>" +
-                       std::to_string(vm.pins.size()) + "</vcpu><cputune>" + pins +
-                       (vm.emulator.empty() ? "" : "<emulatorpin cpuset='" + vm.emulator + "'/>") +
-                       "</cputune><os><type>hvm</type></os><devices>"
-                       "<controller type='virtio-serial' index='0'/>" +
-                       channels + "</devices></domain>\n";
+            domains += testDomainXml(vm.name, uuids_[vm.name], vm.pins, vm.emulator, paths);
         }
-        writeFile(dir_.path() / "node.xml",
-                  // A host with the fixture trees' 4 CPUs (unpinned vCPUs run on 0-3).
-                  "<node><cpu><mode>host-model</mode><nodes>1</nodes><sockets>1</sockets>"
-                  "<cores>4</cores><threads>1</threads><active>4</active></cpu>" +
-                      domains + "</node>\n");
+        writeFile(dir_.path() / "node.xml", fourCpuNodeXml(domains));
 
         // Written to a file too, so that agent_->reload() can re-read it.
         config_path_ = dir_.path() / "vmpower.yaml";

@@ -44,9 +44,9 @@ def fail(message):
     raise VmTestError(message)
 
 
-def virsh(*args, check=True, timeout=60):
+def virsh(*args, check=True, timeout=60, uri=URI):
     try:
-        proc = subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True,
+        proc = subprocess.run(["virsh", "-c", uri, *args], capture_output=True, text=True,
                               timeout=timeout)
     except FileNotFoundError:
         fail("virsh not found: install libvirt-clients (scripts/setup.sh)")
@@ -103,12 +103,14 @@ class TestDomain:
     control: add the org.vmpower.test.0 channel the guest reads commands from.
     cmds: steps for vmpower.cmds= (list of strings like "set-cpu-freq 0 down").
     guest_opts: vmpower-guest options for every command (vmpower.opts=).
+    uri: the libvirt connection the domain lives on (changed by a test that
+      migrates it).
     """
 
     _count = 0
 
     def __init__(self, name_prefix, image_dir, vcpus=2, pins=None, poweragent_channels=2,
-                 control=False, cmds=None, guest_opts=None, memory_mb=256):
+                 control=False, cmds=None, guest_opts=None, memory_mb=256, uri=URI):
         require_image(image_dir)
         TestDomain._count += 1
         self.name = f"{name_prefix}-{os.getpid()}-{TestDomain._count}"
@@ -120,6 +122,7 @@ class TestDomain:
         self.cmds = cmds or []
         self.guest_opts = guest_opts or []
         self.memory_mb = memory_mb
+        self.uri = uri
         self.workdir = STATE_ROOT / self.name
         self.console_log = self.workdir / "console.log"
         self.defined = False
@@ -183,11 +186,11 @@ class TestDomain:
         self._prepare_workdir()
         xml_path = self.workdir / "domain.xml"
         xml_path.write_text(self.xml())
-        virsh("define", str(xml_path))
+        virsh("define", str(xml_path), uri=self.uri)
         self.defined = True
 
     def start(self):
-        virsh("start", self.name)
+        virsh("start", self.name, uri=self.uri)
         # QEMU creates the sockets before `virsh start` returns (seen here);
         # wait a little anyway.
         deadline = time.monotonic() + 10
@@ -198,7 +201,7 @@ class TestDomain:
                 time.sleep(0.05)
 
     def state(self):
-        return virsh("domstate", self.name, check=False).stdout.strip()
+        return virsh("domstate", self.name, check=False, uri=self.uri).stdout.strip()
 
     def console(self):
         try:
@@ -272,9 +275,7 @@ class TestDomain:
     # --- cleanup ---------------------------------------------------------
     def _arm_cleanup(self):
         atexit.register(self.cleanup)
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
-                signal.signal(sig, _exit_on_signal)
+        exit_on_signals()
 
     def cleanup(self):
         """Destroys and undefines the domain, removes its files. Idempotent."""
@@ -284,8 +285,8 @@ class TestDomain:
         if self._control_sock is not None:
             self._control_sock.close()
         if self.defined:
-            virsh("destroy", self.name, check=False)
-            virsh("undefine", self.name, check=False)
+            virsh("destroy", self.name, check=False, uri=self.uri)
+            virsh("undefine", self.name, check=False, uri=self.uri)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self):
@@ -294,6 +295,14 @@ class TestDomain:
     def __exit__(self, *exc):
         self.cleanup()
         return False
+
+
+def exit_on_signals():
+    """SIGTERM/SIGINT/SIGHUP exit through Python (finally blocks and atexit
+    cleanups run) instead of killing the test with its domains left behind."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+            signal.signal(sig, _exit_on_signal)
 
 
 def _exit_on_signal(signum, _frame):

@@ -60,8 +60,17 @@ std::string khzText(std::uint64_t khz) {
 void printDomain(std::ostream& out, const json& d) {
     out << "VM " << text(d, "name") << "  uuid " << text(d, "uuid") << "  id " << text(d, "id")
         << '\n';
-    Table vcpus({"vCPU", "pCPUs"});
-    for (const auto& v : arrayAt(d, "vcpus")) vcpus.add({text(v, "vcpu"), text(v, "pcpus")});
+    // Each vCPU's held level and where it came from (a guest's request, or
+    // a live migration: docs/operations.md).
+    Table vcpus({"vCPU", "pCPUs", "Level", "Where from"});
+    for (const auto& v : arrayAt(d, "vcpus")) {
+        const json& intent = objectAt(v, "intent");
+        std::string level = text(intent, "level_text");
+        if (intent.contains("turbo") && intent["turbo"].is_boolean()) {
+            level += intent["turbo"].get<bool>() ? ", turbo on" : ", turbo off";
+        }
+        vcpus.add({text(v, "vcpu"), text(v, "pcpus"), level, text(intent, "from")});
+    }
     if (vcpus.empty()) {
         out << "  no vCPU map\n";
     } else {
@@ -78,6 +87,9 @@ void printDomain(std::ostream& out, const json& d) {
         out << "  no power channels (virtio.serial.port.poweragent.N) in its XML\n";
     } else {
         channels.print(out, 2);
+    }
+    if (const std::string hp = text(d, "host_policy"); hp != "-") {
+        out << "  host policy in its intent: " << hp << " (not applied)\n";
     }
     for (const auto& p : arrayAt(d, "problems")) {
         out << "  problem: " << (p.is_string() ? p.get<std::string>() : p.dump()) << '\n';

@@ -32,7 +32,14 @@ TEST(Format, DomainShowsVcpuMapAndChannels) {
     json d = {{"name", "vm1"},
               {"uuid", "u1"},
               {"id", 3},
-              {"vcpus", {{{"vcpu", 0}, {"pcpus", "2-3"}}}},
+              {"vcpus",
+               {{{"vcpu", 0}, {"pcpus", "2-3"}, {"intent", nullptr}},
+                {{"vcpu", 1},
+                 {"pcpus", "4"},
+                 {"intent",
+                  {{"level_text", "max"},
+                   {"turbo", true},
+                   {"from", "restored from migration (at 2026-11-30 12:00:00 UTC)"}}}}}},
               {"channels",
                {{{"index", 0},
                  {"state", "connected"},
@@ -47,8 +54,9 @@ TEST(Format, DomainShowsVcpuMapAndChannels) {
               {"problems", {"channel 2 is a pty"}}};
     EXPECT_EQ(render(printDomain, d),
               "VM vm1  uuid u1  id 3\n"
-              "  vCPU  pCPUs\n"
-              "  0     2-3\n"
+              "  vCPU  pCPUs  Level          Where from\n"
+              "  0     2-3    -              -\n"
+              "  1     4      max, turbo on  restored from migration (at 2026-11-30 12:00:00 UTC)\n"
               "  Channel  State      Connects  Records  ACK  NACK  Limited  Dropped  Path      "
               "Last error\n"
               "  0        connected  1         4        3    1     0        0        /p/vm1.0\n"

@@ -1,0 +1,118 @@
+#include "intent_writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace vmpower {
+
+IntentWriter::IntentWriter(DomainSource& source, RetryScheduler& retries, Render render,
+                           std::chrono::milliseconds interval)
+    : source_(source), retries_(retries), render_(std::move(render)), interval_(interval) {}
+
+IntentWriter::~IntentWriter() {
+    for (const auto& [uuid, d] : domains_) retries_.cancel(d.pending);
+}
+
+void IntentWriter::assume(std::string_view uuid, std::optional<std::string> held) {
+    auto [it, added] = domains_.try_emplace(std::string(uuid));
+    it->second.held = std::move(held);
+}
+
+void IntentWriter::forget(std::string_view uuid) {
+    auto it = domains_.find(uuid);
+    if (it == domains_.end()) return;
+    retries_.cancel(it->second.pending);
+    domains_.erase(it);
+}
+
+void IntentWriter::changed(std::string_view uuid) {
+    auto [it, added] = domains_.try_emplace(std::string(uuid));
+    Domain& d = it->second;
+    if (d.pending != 0) return;  // that write will render the latest
+    // At most one call per interval: the first change is written on the
+    // next loop turn (not inside the guest's request), later ones wait.
+    std::chrono::milliseconds delay{0};
+    if (d.last_call) {
+        auto since = std::chrono::duration_cast<std::chrono::milliseconds>(retries_.clock().now() -
+                                                                           *d.last_call);
+        delay = std::max(interval_ - since, std::chrono::milliseconds(0));
+    }
+    schedule(it->first, d, delay);
+}
+
+void IntentWriter::schedule(const std::string& uuid, Domain& d, std::chrono::milliseconds delay) {
+    // Each write takes the next free slot, kIntentWriteSpacing apart.
+    const Clock::TimePoint now = retries_.clock().now();
+    Clock::TimePoint at = now + delay;
+    if (next_slot_ && *next_slot_ > at) at = *next_slot_;
+    next_slot_ = at + kIntentWriteSpacing;
+    d.pending = retries_.schedule(std::chrono::ceil<std::chrono::milliseconds>(at - now),
+                                  [this, uuid] { write(uuid); });
+}
+
+void IntentWriter::write(const std::string& uuid) {
+    auto it = domains_.find(uuid);
+    if (it == domains_.end()) return;
+    Domain& d = it->second;
+    d.pending = 0;
+    const std::string element = render_(uuid);
+    if (d.held && *d.held == element) return;  // libvirt holds it already
+    // A write before this one ran late: keep the spacing all the same.
+    const Clock::TimePoint now = retries_.clock().now();
+    if (last_write_start_ && now - *last_write_start_ < kIntentWriteSpacing) {
+        schedule(uuid, d,
+                 std::chrono::ceil<std::chrono::milliseconds>(kIntentWriteSpacing -
+                                                              (now - *last_write_start_)));
+        return;
+    }
+    last_write_start_ = now;
+    auto retry = [&](std::chrono::milliseconds delay) { schedule(uuid, d, delay); };
+    MetadataWrite result;
+    const auto call = std::chrono::steady_clock::now();
+    try {
+        result = source_.setPowerIntent(uuid, element);
+    } catch (const std::exception& e) {
+        ++stats_.attempts;
+        d.last_call = retries_.clock().now();
+        d.backoff = std::clamp(d.backoff * 2, interval_, kIntentMaxBackoff);
+        if (d.last_error != e.what()) {
+            spdlog::warn(
+                "{}: cannot write its power intent to libvirt: {} (retrying every {} ms "
+                "at most)",
+                uuid, e.what(), d.backoff.count());
+            d.last_error = e.what();
+        }
+        retry(d.backoff);
+        return;
+    }
+    switch (result) {
+        case MetadataWrite::Busy:
+            // No call was made: a job (a migration) runs on the domain.
+            ++stats_.busy;
+            spdlog::debug("{}: a job runs on the domain; its power intent is written later", uuid);
+            retry(kIntentBusyRetry);
+            return;
+        case MetadataWrite::Gone:
+            ++stats_.attempts;
+            domains_.erase(it);  // the registry hears of the stop from libvirt
+            return;
+        case MetadataWrite::Written:
+            break;
+    }
+    ++stats_.attempts;
+    ++stats_.written;
+    d.last_call = retries_.clock().now();
+    d.held = element;
+    d.backoff = std::chrono::milliseconds(0);
+    if (!d.last_error.empty()) {
+        spdlog::info("{}: power intent written to libvirt again", uuid);
+        d.last_error.clear();
+    }
+    spdlog::debug("{}: power intent written ({} bytes, {} us)", uuid, element.size(),
+                  std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - call)
+                      .count());
+}
+
+}  // namespace vmpower

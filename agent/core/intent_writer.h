@@ -1,0 +1,87 @@
+#pragma once
+// Writes each domain's power intent into its live metadata
+// (DomainSource::setPowerIntent), coalesced: a guest stepping up and down
+// thousands of times a second becomes at most one libvirt call per domain
+// per kIntentWriteInterval, always of the latest intent (rendered when the
+// write happens), and none when libvirt already holds that text. Uses the
+// agent's one RetryScheduler (no thread, no timer per domain, no polling).
+// Failures are logged (once per new error) and retried with backoff; a
+// domain busy with a job (a migration) is asked again later; nothing thrown
+// leaves the scheduler's callback.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain_source.h"
+#include "retry_scheduler.h"
+
+namespace vmpower {
+
+// Why 250 ms: a metadata write costs libvirtd a job, a rewrite of the
+// domain's status XML file and an event to every client, and costs our one
+// loop the round trip (1.4-190 ms, median 10-16 ms, on a loaded shared test machine:
+// docs/operations.md); four a second per busy domain is little, and a level
+// changed just before an operator starts a migration is in the metadata a
+// quarter of a second later.
+inline constexpr std::chrono::milliseconds kIntentWriteInterval{250};
+// And at most one write per 50 ms over all domains: with many domains
+// changing at once their writes queue up (each later, still the latest)
+// instead of the loop spending most of its time inside libvirt calls.
+inline constexpr std::chrono::milliseconds kIntentWriteSpacing{50};
+// A domain busy with a job (a migration takes seconds): asked again then.
+inline constexpr std::chrono::milliseconds kIntentBusyRetry{1000};
+inline constexpr std::chrono::milliseconds kIntentMaxBackoff{10'000};
+
+class IntentWriter {
+  public:
+    // The element the domain's metadata should hold now ("" = none).
+    using Render = std::function<std::string(std::string_view uuid)>;
+
+    IntentWriter(DomainSource& source, RetryScheduler& retries, Render render,
+                 std::chrono::milliseconds interval = kIntentWriteInterval);
+    ~IntentWriter();
+    IntentWriter(const IntentWriter&) = delete;
+    IntentWriter& operator=(const IntentWriter&) = delete;
+
+    // The intent may now differ from what libvirt holds: write it within
+    // the interval. O(log domains); at most one scheduled write per domain.
+    void changed(std::string_view uuid);
+    // What libvirt holds now (read from the domain's XML); nullopt: unknown,
+    // so the next changed() writes whatever it renders.
+    void assume(std::string_view uuid, std::optional<std::string> held);
+    void forget(std::string_view uuid);  // the domain is gone: nothing more to write
+
+    struct Stats {
+        std::uint64_t written = 0;   // libvirt calls that set or removed it
+        std::uint64_t attempts = 0;  // every call made (written, failed, gone)
+        std::uint64_t busy = 0;      // writes put off because a job ran
+    };
+    const Stats& stats() const { return stats_; }
+
+  private:
+    struct Domain {
+        std::optional<std::string> held;  // what libvirt holds, if known
+        RetryScheduler::Id pending = 0;
+        std::optional<Clock::TimePoint> last_call;
+        std::chrono::milliseconds backoff{0};
+        std::string last_error;
+    };
+    void schedule(const std::string& uuid, Domain& d, std::chrono::milliseconds delay);
+    void write(const std::string& uuid);
+
+    DomainSource& source_;
+    RetryScheduler& retries_;
+    Render render_;
+    std::chrono::milliseconds interval_;
+    std::map<std::string, Domain, std::less<>> domains_;
+    std::optional<Clock::TimePoint> next_slot_;  // the earliest the next write may run
+    std::optional<Clock::TimePoint> last_write_start_;
+    Stats stats_;
+};
+
+}  // namespace vmpower

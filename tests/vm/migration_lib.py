@@ -1,0 +1,206 @@
+"""What a live-migration test watches and moves, on the hosts of two_hosts.py:
+
+- MigratingGuest: the test guest (vmlib.TestDomain) with host-side paths per
+  host (channel sockets, console log): QEMU on A and QEMU on B run at the same
+  time during a migration, so B gets its own through `virsh migrate --xml`;
+  and its own program, /scenario.sh, appended to the image's initramfs;
+- HostAgent: one vmpowerd per host (vmptest.Agent on that host's URI,
+  qemu_pid_dir and fixture sysfs copy);
+- EventLog: a host's lifecycle events with their times (`virsh event`);
+- Recorder: a value read every few milliseconds, kept with the time it changed.
+"""
+
+import gzip
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+from vmlib import TestDomain, fail, parse_results
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libvirt"))
+from vmptest import Agent, Scratch, tree_snapshot  # noqa: E402,F401
+
+CPUFREQ = Path("devices/system/cpu/cpufreq")
+
+
+class MigratingGuest(TestDomain):
+    """The test guest, one vCPU, one power channel. `side` ("A" or "B")
+    names the host whose paths channel_socket()/console() use; `scenario`
+    is the guest's /scenario.sh (busybox sh, lib.sh's helpers)."""
+
+    def __init__(self, name_prefix, image_dir, scenario, pins, uri, guest_opts=None):
+        super().__init__(name_prefix, image_dir, vcpus=1, pins=pins, poweragent_channels=1,
+                         guest_opts=guest_opts, memory_mb=128, uri=uri)
+        self.scenario = scenario
+        self.side = "A"
+        self.console_log = self.console_path("A")
+
+    def console_path(self, side):
+        return self.workdir / f"console.{side}.log"
+
+    def channel_socket(self, n, side=None):
+        return self.workdir / f"poweragent.{n}.{side or self.side}.sock"
+
+    def console_results(self, side):
+        try:
+            return parse_results(self.console_path(side).read_text(errors="replace"))
+        except FileNotFoundError:
+            return []
+
+    def _prepare_workdir(self):
+        super()._prepare_workdir()
+        # The kernel unpacks concatenated initramfs archives in order: a
+        # second one adds /scenario.sh without rebuilding the image.
+        with tempfile.TemporaryDirectory() as stage:
+            Path(stage, "scenario.sh").write_text(self.scenario)
+            Path(stage, "scenario.sh").chmod(0o755)
+            cpio = subprocess.run(["cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet"],
+                                  input=b"scenario.sh\n", cwd=stage, capture_output=True)
+            if cpio.returncode != 0:
+                fail(f"cpio: {cpio.stderr.decode().strip()} (apt-get install cpio)")
+        with open(self.workdir / "initrd.img", "ab") as f:
+            f.write(gzip.compress(cpio.stdout))
+
+    def destination_xml(self, source, dest_pins):
+        """The running domain's migratable XML with B's host-side paths and
+        pinning (neither is guest ABI). Taken right before migrating: libvirt
+        sends this XML, <metadata> included, as the domain's definition."""
+        xml = source.virsh("dumpxml", "--migratable", self.name).stdout
+        moves = [(self.channel_socket(n, "A"), self.channel_socket(n, "B"))
+                 for n in range(self.channels)]
+        for a, b in moves + [(self.console_path("A"), self.console_path("B"))]:
+            if str(a) not in xml:
+                fail(f"{a} not in {self.name}'s live XML:\n{xml}")
+            xml = xml.replace(str(a), str(b))
+        for vcpu, cpuset in dest_pins.items():
+            xml, n = re.subn(rf"<vcpupin vcpu='{vcpu}' cpuset='[^']*'/>",
+                             f"<vcpupin vcpu='{vcpu}' cpuset='{cpuset}'/>", xml)
+            if n != 1:
+                fail(f"no <vcpupin vcpu='{vcpu}'> in {self.name}'s live XML:\n{xml}")
+        path = self.workdir / "destination.xml"
+        path.write_text(xml)
+        return path
+
+    def moved_to(self, host, side):
+        """After a migration: the domain lives on `host`, its console is B's."""
+        self.uri = host.uri
+        self.side = side
+        self.console_log = self.console_path(side)
+
+
+class HostAgent(Agent):
+    """vmpowerd for one host: its URI, its QEMU pid files, its own copy of a
+    fixture sysfs tree, control socket and state directory."""
+
+    def __init__(self, binary, host, vms_rules):
+        self.host = host
+        self.scratch_dir = Scratch()
+        super().__init__(str(binary), self.scratch_dir, uri=host.uri, extra_vms=vms_rules,
+                         agent_extra=f"  qemu_pid_dir: {host.qemu_pid_dir}\n")
+        self.sysfs = Path(self.sysfs)
+
+    def policy_file(self, policy, name):
+        return (self.sysfs / CPUFREQ / policy / name).read_text().strip()
+
+    def tail(self, lines=40):
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def close(self):
+        super().close()
+        self.scratch_dir.cleanup()
+
+
+LINE_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)([+-]\d{4}): (.*)$")
+
+
+class EventLog:
+    """Every domain event a host reports, with the time virsh printed it."""
+
+    def __init__(self, host):
+        self.host = host
+        self.lines = []  # (time.time() seconds, text)
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(["stdbuf", "-oL", "virsh", "-c", host.uri, "event",
+                                      "--all", "--loop", "--timestamp"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            line = line.rstrip("\n")
+            m = LINE_TIME.match(line)
+            when = time.time()
+            if m:
+                when = datetime.strptime(m.group(1) + m.group(2),
+                                         "%Y-%m-%d %H:%M:%S.%f%z").timestamp()
+                line = m.group(3)
+            with self._lock:
+                self.lines.append((when, line))
+
+    def events(self, pattern=""):
+        rx = re.compile(pattern)
+        with self._lock:
+            return [(t, l) for t, l in self.lines if rx.search(l)]
+
+    def wait(self, pattern, timeout, after=0.0):
+        """The time of the first event matching `pattern` at or after `after`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            hits = [t for t, _ in self.events(pattern) if t >= after]
+            if hits:
+                return hits[0]
+            if time.monotonic() > deadline:
+                fail(f"host {self.host.name}: no event matching {pattern!r} in {timeout} s; "
+                     f"events:\n{self.text()}")
+            time.sleep(0.02)
+
+    def text(self):
+        return "\n".join(f"  {t:.3f} {l}" for t, l in self.events())
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+class Recorder:
+    """Reads `probe()` every 5 ms in a thread; `changes` holds (time, value)
+    for the first reading and every change."""
+
+    def __init__(self, probe):
+        self.probe = probe
+        self.changes = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        last = object()
+        while not self._stop.is_set():
+            try:
+                value = self.probe()
+            except OSError as e:  # a file being rewritten
+                value = f"error: {e}"
+            if value != last:
+                self.changes.append((time.time(), value))
+                last = value
+            self._stop.wait(0.005)
+
+    def first(self, value, after=0.0):
+        """The time `value` was first read at or after `after`, else None."""
+        return next((t for t, v in list(self.changes) if v == value and t >= after), None)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def tree_diff(before, after):
+    """The files of two vmptest.tree_snapshot()s that differ."""
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
