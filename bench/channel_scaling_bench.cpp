@@ -8,6 +8,7 @@
 // stay connected and idle (or, in the backoff variant, a share of them has
 // no socket and sits in reconnect backoff on the RetryScheduler).
 //
+// `--started-to-connected CHANNELS ROUNDS`: STARTED event -> channels connected.
 // Also: `channel_scaling_bench --instructions N ROUNDTRIPS [MISSING%]` runs
 // ROUNDTRIPS round trips inside measuredRoundTrips() for callgrind
 // (--collect-atstart=no --toggle-collect='*measuredRoundTrips*').
@@ -66,6 +67,12 @@ class QemuEnd {
         return conn_.valid();
     }
     int fd() const { return conn_.get(); }
+    // QEMU's side of a stopped domain: the agent closed its end.
+    bool peerClosed() const {
+        char b;
+        return conn_ && ::recv(conn_.get(), &b, 1, MSG_DONTWAIT | MSG_PEEK) == 0;
+    }
+    void drop() { conn_.reset(); }
 
   private:
     UniqueFd listen_;
@@ -89,6 +96,17 @@ std::string uuidOf(unsigned d) {
     return buf;
 }
 
+// Domain 0 runs on pCPU 1 (its own cpufreq policy1), every other domain on
+// pCPU 0: d0 is then policy1's only stakeholder and its SCALE_DOWN is ACKed.
+// (Unpinned, every domain would share policy1 and every request below the
+// found ceiling would be refused by the shared-hardware rule: the bench would
+// time NACKs.)
+std::string cputune(unsigned d) {
+    const std::string cpu = d == 0 ? "1" : "0";
+    return "<cputune><vcpupin vcpu='0' cpuset='" + cpu + "'/><vcpupin vcpu='1' cpuset='" + cpu +
+           "'/><emulatorpin cpuset='" + cpu + "'/></cputune>";
+}
+
 // One agent with N channels; built once per (N, missing%) and kept while
 // consecutive benchmark runs (repetitions) use the same shape.
 struct Env {
@@ -99,7 +117,8 @@ struct Env {
         unsigned made = 0, missing_so_far = 0;
         for (unsigned d = 0; d < domains; ++d) {
             xml += "<domain type='test'><name>d" + std::to_string(d) + "</name><uuid>" + uuidOf(d) +
-                   "</uuid><memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os>"
+                   "</uuid><memory>1048576</memory><vcpu>2</vcpu>" + cputune(d) +
+                   "<os><type>hvm</type></os>"
                    "<devices><controller type='virtio-serial' index='0'/>\n";
             for (unsigned c = 0; c < kChannelsPerDomain && made < n; ++c, ++made) {
                 auto path = dir.path() / ("s" + std::to_string(made));
@@ -401,6 +420,39 @@ void raiseFdLimit() {
     return bad;
 }
 
+// A domain's STARTED event -> all its channels connected, through the
+// agent's own test-driver connection: destroy d0 (its channels close), then
+// time virDomainCreate -> every one of its sockets accepted. Prints p50/max.
+int startedToConnected(unsigned channels, unsigned rounds) {
+    auto& env = envFor(channels, 0);
+    std::vector<double> ms;
+    for (unsigned r = 0; r < rounds; ++r) {
+        auto dom = test::lookup(*env.agent, "d0");
+        if (virDomainDestroy(dom.get()) != 0) return 1;
+        bool closed = test::runUntil(*env.agent, [&] {
+            for (auto& q : env.qemu)
+                if (!q->peerClosed()) return false;
+            return true;
+        });
+        if (!closed) return 1;
+        for (auto& q : env.qemu) q->drop();
+        const auto t0 = std::chrono::steady_clock::now();
+        if (virDomainCreate(dom.get()) != 0) return 1;
+        bool all = test::runUntil(*env.agent, [&] {
+            bool ok = true;
+            for (auto& q : env.qemu) ok = q->accept() && ok;
+            return ok;
+        });
+        if (!all) return 1;
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                         .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("started_to_connected channels=%u rounds=%u p50_ms=%.3f max_ms=%.3f\n", channels,
+                rounds, ms[ms.size() / 2], ms.back());
+    return 0;
+}
+
 }  // namespace
 }  // namespace vmpower::bench
 
@@ -417,6 +469,13 @@ int main(int argc, char** argv) {
                     bad);
         vmpower::bench::g_env.reset();
         return bad == 0 ? 0 : 1;
+    }
+    if (argc >= 4 && std::strcmp(argv[1], "--started-to-connected") == 0) {
+        spdlog::set_level(spdlog::level::err);
+        int rc = vmpower::bench::startedToConnected(static_cast<unsigned>(std::atoi(argv[2])),
+                                                    static_cast<unsigned>(std::atoi(argv[3])));
+        vmpower::bench::g_env.reset();
+        return rc;
     }
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -11,10 +11,15 @@
 #include "atomic_file.h"
 #include "config_reload.h"
 #include "control_commands.h"
+#include "fd_budget.h"
 #include "fd_limit.h"
 #include "perf_branch_counters.h"
+#include "sysfs.h"
 
 namespace vmpower {
+
+static_assert(FdBudget::kSysfsKeptOpen >= Sysfs::kMaxKeptOpen,
+              "the fd budget reserves every cpufreq file the agent keeps open");
 
 Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     : options_(std::move(options)), config_(std::move(config)), power_(power) {

@@ -244,6 +244,10 @@ void Channel::onReadable() {
                             }
                             replies_.push(std::move(reply));
                         });
+        // A short read emptied the socket: the next recv would only say
+        // EAGAIN (one system call per request saved). Level-triggered epoll
+        // reports later bytes, or EOF, on the next turn.
+        if (static_cast<std::size_t>(n) < buf.size()) break;
     }
     flushReplies();
     if (state_ == State::Connected) updateInterest();

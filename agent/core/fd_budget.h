@@ -15,6 +15,9 @@ class FdBudget {
   public:
     // What the process may not give to channels: the loop, libvirt, the
     // control socket and its clients, the journal, logs.
+    // Among them the cpufreq files kept open for writing (at most
+    // Sysfs::kMaxKeptOpen, checked in agent.cpp).
+    static constexpr std::size_t kSysfsKeptOpen = 16;
     static constexpr std::size_t kReserve = 48;
 
     // The channels' share of an open-file limit (the one in force after

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <span>
 
 #include "cpufreq_error.h"
 #include "power_action.h"
@@ -125,10 +126,12 @@ std::optional<std::uint32_t> Arbiter::frequencyOf(std::size_t policy) const {
 std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, const HolderKey& key,
                                                   PowerAction action, const FrequencyLimits& limits,
                                                   std::string& why) const {
-    std::vector<std::uint32_t> allowed;
-    for (std::uint32_t f : states_[policy].steps) {
-        if (f >= limits.floor_khz && f <= limits.ceiling_khz) allowed.push_back(f);
-    }
+    // The steps within the limits: a range of the ascending list, not a copy
+    // (no allocation per request).
+    const auto& steps = states_[policy].steps;
+    const auto lo = std::lower_bound(steps.begin(), steps.end(), limits.floor_khz);
+    const std::span<const std::uint32_t> allowed(
+        lo, std::upper_bound(lo, steps.end(), limits.ceiling_khz));
     if (allowed.empty()) {
         why = fmt::format("no frequency of {} lies in [{}, {}] kHz", topology_.policy(policy).dir,
                           limits.floor_khz, limits.ceiling_khz);
@@ -225,6 +228,15 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
     std::string why;
     auto policies = resolve(pcpus, why);
     if (!policies) return refuse(who, why);
+    for (std::size_t p : *policies) {
+        if (!states_[p].recheck) continue;
+        const CpufreqPolicy& pol = topology_.policy(p);
+        if (auto bad = backend_->unusable(pol)) {
+            return refuse(who, fmt::format("{} is not usable since a write failed: {}", pol.dir,
+                                           *bad));
+        }
+        states_[p].recheck = false;
+    }
 
     // Plan everything before writing anything: all or nothing.
     const HolderKey key{who.domain_uuid, who.vcpu};
@@ -268,11 +280,13 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
         for (std::size_t p : *policies) reconcile(p);
         for (std::size_t k : knobs) reconcileKnob(k);
     } catch (const std::exception& e) {
-        // A write failed half way (the tree was validated, so this is the
-        // kernel refusing or I/O): put the previous holds back.
+        // A write failed half way (the kernel refusing, I/O, or the tree
+        // changed since it was validated): put the previous holds back, and
+        // validate these policies again before their next request.
         spdlog::error("cpufreq: {} for {} vcpu {} failed: {}; undoing", powerActionName(action),
                       who.domain_uuid, who.vcpu, e.what());
         for (std::size_t i = 0; i < policies->size(); ++i) setHold((*policies)[i], key, before[i]);
+        for (std::size_t p : *policies) states_[p].recheck = true;
         try {
             for (std::size_t p : *policies) reconcile(p);
             for (std::size_t k : knobs) reconcileKnob(k);

@@ -130,6 +130,9 @@ class Arbiter final : public PowerControl {
         // a group whose restore failed stays journaled (originals kept).
         bool prepared = false;
         std::string unusable;  // why the policy cannot be driven (steps empty then)
+        // A write failed: the backend's usability check runs again before the
+        // next request to it (only then: the request path checks nothing).
+        bool recheck = false;
     };
     struct Wishes {
         unsigned on = 0, off = 0;

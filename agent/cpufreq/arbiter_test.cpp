@@ -238,6 +238,26 @@ TEST(CpufreqArbiter, UnusablePolicyWritesNothing) {
     EXPECT_TRUE(t.apply(kA, {0, 1}, PowerAction::Max));
 }
 
+TEST(CpufreqArbiter, AFailedWriteValidatesThePolicyAgainBeforeItsNextRequest) {
+    ArbiterTest t("acpi-cpufreq");
+    ASSERT_TRUE(t.apply(kA, {0}, PowerAction::Max));  // scaling_setspeed now kept open
+    std::filesystem::remove(t.fx.root() / pol(0, "scaling_setspeed"));
+    auto failed = t.arbiter->apply(kA, CpuSet{0}, PowerAction::Min, kAny);
+    EXPECT_FALSE(failed.applied);
+    EXPECT_NE(failed.refusal.find("writing cpufreq failed"), std::string::npos) << failed.refusal;
+    // Checked again, not written again: the refusal says what is missing.
+    auto refused = t.arbiter->apply(kA, CpuSet{0}, PowerAction::Min, kAny);
+    EXPECT_FALSE(refused.applied);
+    EXPECT_NE(refused.refusal.find("scaling_setspeed is missing"), std::string::npos)
+        << refused.refusal;
+    EXPECT_FALSE(std::filesystem::exists(t.fx.root() / pol(0, "scaling_setspeed")));
+    // The file is back (CPU hot-plugged again): the policy is served again.
+    t.fx.write(pol(0, "scaling_setspeed"), "3400000\n");
+    ASSERT_TRUE(t.apply(kA, {0}, PowerAction::Min));
+    EXPECT_EQ(t.get(pol(0, "scaling_setspeed")),
+              std::to_string(t.arbiter->availableFrequencies(0).front()) + "\n");
+}
+
 TEST(CpufreqArbiter, FailedWriteIsUndone) {
     ArbiterTest t("acpi-cpufreq");
     // setspeed of policy2 cannot be written (a directory): policy0, written

@@ -9,7 +9,7 @@
 
 namespace vmpower {
 
-void writeMinMaxSafely(const Sysfs& sysfs, const std::string& min_file, const std::string& max_file,
+void writeMinMaxSafely(const Sysfs& sysfs, std::string_view min_file, std::string_view max_file,
                        std::string_view min_value, std::string_view max_value) {
     auto new_min = parseKhz(min_value);
     if (!new_min)
@@ -41,9 +41,9 @@ std::vector<std::string> MinMaxBackend::touchedFiles(const CpufreqPolicy& policy
 }
 
 void MinMaxBackend::setFrequency(const CpufreqPolicy& policy, std::uint32_t khz) {
-    const std::string value = fmt::format("{}\n", khz);
-    writeMinMaxSafely(sysfs_, policy.file("scaling_min_freq"), policy.file("scaling_max_freq"),
-                      value, value);
+    const KhzText value(khz);
+    writeMinMaxSafely(sysfs_, PolicyFile(policy, "scaling_min_freq"),
+                      PolicyFile(policy, "scaling_max_freq"), value, value);
 }
 
 std::optional<std::uint32_t> MinMaxBackend::foundCeiling(const CpufreqPolicy& policy) const {

@@ -27,7 +27,7 @@ class MinMaxBackend final : public SysfsBackend {
 
 // Writes a (min, max) pair in an order that keeps min <= max after each
 // write, given the current values. Shared with restore.
-void writeMinMaxSafely(const Sysfs& sysfs, const std::string& min_file, const std::string& max_file,
+void writeMinMaxSafely(const Sysfs& sysfs, std::string_view min_file, std::string_view max_file,
                        std::string_view min_value, std::string_view max_value);
 
 }  // namespace vmpower

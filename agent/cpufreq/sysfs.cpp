@@ -1,6 +1,9 @@
 #include "sysfs.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -10,7 +13,6 @@
 #include <cstring>
 
 #include "cpufreq_error.h"
-#include "unique_fd.h"
 
 namespace vmpower {
 
@@ -25,6 +27,12 @@ bool isSpace(char c) {
 }
 
 }  // namespace
+
+KhzText::KhzText(std::uint32_t khz) {
+    auto [end, ec] = std::to_chars(buf_.data(), buf_.data() + buf_.size() - 1, khz);
+    *end++ = '\n';  // 10 digits at most: always fits
+    len_ = static_cast<std::size_t>(end - buf_.data());
+}
 
 std::string_view trimSysfs(std::string_view text) {
     while (!text.empty() && isSpace(text.front())) text.remove_prefix(1);
@@ -112,17 +120,83 @@ std::vector<std::uint32_t> Sysfs::readKhzList(std::string_view file) const {
     return *v;
 }
 
-void Sysfs::write(std::string_view file, std::string_view value) const {
+Sysfs::KeptFile& Sysfs::keep(std::string_view file) const {
+    auto it = kept_.find(file);
+    if (it == kept_.end()) {
+        it = kept_.emplace(std::string(file), KeptFile{}).first;
+        try {
+            reopen(file, it->second);
+        } catch (...) {
+            kept_.erase(it);
+            throw;
+        }
+    }
+    return it->second;
+}
+
+void Sysfs::reopen(std::string_view file, KeptFile& kept) const {
+    kept.fd.reset();
     const auto p = path(file);
-    // O_TRUNC matters only for fixture trees (plain files); sysfs ignores it.
-    UniqueFd fd(::open(p.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd) fail(p, "cannot open for writing", errno);
+    // No O_TRUNC: a sysfs attribute ignores it, and a plain file is cut to
+    // the value's length after each write instead.
+    kept.fd.reset(::open(p.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!kept.fd) fail(p, "cannot open for writing", errno);
+    struct statfs fs {};
+    kept.plain = ::fstatfs(kept.fd.get(), &fs) != 0 || fs.f_type != SYSFS_MAGIC;
+}
+
+namespace {
+
+// pwrite at 0 (a plain file is then cut to the value); errno on failure.
+bool writeAt0(int fd, bool plain, std::string_view value) {
     ssize_t n;
     do {
-        n = ::write(fd.get(), value.data(), value.size());
+        n = ::pwrite(fd, value.data(), value.size(), 0);
     } while (n < 0 && errno == EINTR);
-    if (n < 0) fail(p, fmt::format("cannot write '{}'", trimSysfs(value)), errno);
-    if (static_cast<std::size_t>(n) != value.size()) fail(p, "short write", EIO);
+    if (n < 0) return false;
+    if (static_cast<std::size_t>(n) != value.size()) {
+        errno = EIO;  // short write
+        return false;
+    }
+    return !plain || ::ftruncate(fd, static_cast<off_t>(value.size())) == 0;
+}
+
+// A plain file that was removed or replaced since it was opened has no
+// links left: writing it would reach nobody.
+bool unlinked(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) != 0 || st.st_nlink == 0;
+}
+
+}  // namespace
+
+void Sysfs::write(std::string_view file, std::string_view value) const {
+    if (kept_.size() >= kMaxKeptOpen && !kept_.contains(file)) {
+        KeptFile once;  // closed on return
+        reopen(file, once);
+        if (!writeAt0(once.fd.get(), once.plain, value)) {
+            const int err = errno;
+            fail(path(file), fmt::format("cannot write '{}'", trimSysfs(value)), err);
+        }
+        if (observer_) observer_(std::string(file), value);
+        return;
+    }
+    KeptFile& kept = keep(file);
+    try {
+        if (kept.plain && unlinked(kept.fd.get())) reopen(file, kept);
+        if (!writeAt0(kept.fd.get(), kept.plain, value)) {
+            // Once more on a freshly opened file: the attribute may have been
+            // removed and created again (CPU hot-plug). A refusal stays one.
+            reopen(file, kept);
+            if (!writeAt0(kept.fd.get(), kept.plain, value)) {
+                const int err = errno;
+                fail(path(file), fmt::format("cannot write '{}'", trimSysfs(value)), err);
+            }
+        }
+    } catch (...) {
+        kept_.erase(kept_.find(file));  // the next write opens it afresh
+        throw;
+    }
     if (observer_) observer_(std::string(file), value);
 }
 

@@ -10,6 +10,17 @@
 
 namespace vmpower {
 
+PolicyFile::PolicyFile(const CpufreqPolicy& policy, std::string_view attribute) {
+    const std::size_t need = policy.dir.size() + 1 + attribute.size();
+    if (need > buf_.size()) {
+        throw CpufreqError("cpufreq path too long: " + policy.dir + "/" + std::string(attribute));
+    }
+    char* out = std::copy(policy.dir.begin(), policy.dir.end(), buf_.data());
+    *out++ = '/';
+    std::copy(attribute.begin(), attribute.end(), out);
+    len_ = need;
+}
+
 namespace fs = std::filesystem;
 
 namespace {

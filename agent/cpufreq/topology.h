@@ -3,10 +3,12 @@
 // belongs to the policy its devices/system/cpu/cpuN/cpufreq symlink points
 // to (../cpufreq/policyM); the policy's affected_cpus are its online CPUs.
 
+#include <array>
 #include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cpu_set.h"
@@ -23,6 +25,19 @@ struct CpufreqPolicy {
     std::string file(std::string_view attribute) const {
         return dir + "/" + std::string(attribute);
     }
+};
+
+// One policy file's path (relative to the sysfs root) composed on the
+// stack: the request path builds no std::string for it.
+class PolicyFile {
+  public:
+    PolicyFile(const CpufreqPolicy& policy, std::string_view attribute);
+    std::string_view view() const { return {buf_.data(), len_}; }
+    operator std::string_view() const { return view(); }
+
+  private:
+    std::array<char, 192> buf_;
+    std::size_t len_ = 0;
 };
 
 class CpufreqTopology {

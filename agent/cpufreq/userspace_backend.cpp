@@ -52,7 +52,7 @@ void UserspaceBackend::prepare(const CpufreqPolicy& policy) {
 }
 
 void UserspaceBackend::setFrequency(const CpufreqPolicy& policy, std::uint32_t khz) {
-    sysfs_.write(policy.file("scaling_setspeed"), fmt::format("{}\n", khz));
+    sysfs_.write(PolicyFile(policy, "scaling_setspeed"), KhzText(khz));
 }
 
 std::optional<std::uint32_t> UserspaceBackend::foundCeiling(const CpufreqPolicy& policy) const {

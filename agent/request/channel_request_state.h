@@ -1,8 +1,10 @@
 #pragma once
 // What the request path keeps per channel: its rate-limit bucket, its log
-// throttle and its counters. Opaque to the rest of the agent.
+// throttle, its counters and its matched policy rule. Opaque to the rest of the agent.
 
 #include <chrono>
+#include <memory>
+#include <string>
 
 #include "log_throttle.h"
 #include "request_handler.h"
@@ -14,6 +16,13 @@ struct ChannelRequestState {
     TokenBucket bucket;
     LogThrottle refusal_log{std::chrono::seconds(10)};
     RequestCounters counters;
+    // The channel's rule, matched once per policy (a reload or an override
+    // makes a new Policy) and guest, not per request: matching canonicalises
+    // the UUID and tries every glob. `matched_policy` keeps the policy the
+    // rule points into alive.
+    std::shared_ptr<const Policy> matched_policy;
+    std::string matched_name, matched_uuid;
+    const VmPolicy* rule = nullptr;
 };
 
 }  // namespace vmpower

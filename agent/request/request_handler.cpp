@@ -48,8 +48,7 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     }
 
     // Identity is the channel's domain; the record's vm_name is never read.
-    const std::shared_ptr<const Policy> policy = policy_;  // stable across this call
-    const VmPolicy* rule = policy->match(guest.name, guest.uuid);
+    const VmPolicy* rule = matchedRule(guest, state);
     if (!rule) return refuse(guest, state, req, record, "no policy rule matches this VM");
     if (!state.bucket.take(clock_.now(), rule->requests_per_second, rule->burst)) {
         ++state.counters.rate_limited;
@@ -91,9 +90,23 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     }
     ++state.counters.acked;
     if (observer_ != nullptr) observer_->onApplied(guest, t.who, t.pcpus, rule->limits);
-    spdlog::debug("vm {}: CPU_POWER unit {} resource_id {} on pCPUs {}: ACK", guest.name, req.unit,
-                  req.resource_id, t.pcpus.toString());
+    if (spdlog::should_log(spdlog::level::debug)) {  // no formatting on the request path
+        spdlog::debug("vm {}: CPU_POWER unit {} resource_id {} on pCPUs {}: ACK", guest.name,
+                      req.unit, req.resource_id, t.pcpus.toString());
+    }
     return echoReply(record, VMPOWER_CMD_ACK);
+}
+
+const VmPolicy* RequestHandler::matchedRule(const GuestIdentity& guest,
+                                            ChannelRequestState& state) const {
+    if (state.matched_policy != policy_ || state.matched_uuid != guest.uuid ||
+        state.matched_name != guest.name) {
+        state.matched_policy = policy_;
+        state.matched_name = guest.name;
+        state.matched_uuid = guest.uuid;
+        state.rule = policy_->match(guest.name, guest.uuid);
+    }
+    return state.rule;
 }
 
 std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest,

@@ -73,6 +73,8 @@ class RequestHandler {
                                   std::span<const std::byte> record);
 
   private:
+    // The guest's rule under the current policy, matched once per channel.
+    const VmPolicy* matchedRule(const GuestIdentity& guest, ChannelRequestState& state) const;
     std::vector<std::byte> refuse(const GuestIdentity& guest, ChannelRequestState& state,
                                   const DecodedRequest& req, std::span<const std::byte> record,
                                   std::string_view why);

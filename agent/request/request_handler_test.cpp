@@ -65,6 +65,27 @@ TEST(RequestHandler, RuleMatchedByUuid) {
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
 }
 
+TEST(RequestHandler, TheRuleIsMatchedAgainForANewPolicyOrAnotherGuest) {
+    // The channel keeps its matched rule between requests; a new policy (a
+    // reload, an operator's override) or another identity matches afresh.
+    VmPolicy vm1 = allowAll("vm1");
+    HandlerRig rig(vm1);
+    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
+    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
+    rig.guest.name = "vm2";
+    rig.guest.uuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4f";
+    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);  // no rule for vm2
+    rig.guest.name = "vm1";
+    rig.guest.uuid = kVm1Uuid;
+    EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
+    auto queries_off = std::make_shared<const Policy>(
+        Policy(std::vector<VmPolicy>{vm1}).withQueryOverride("vm1", kVm1Uuid, false));
+    EXPECT_EQ(rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0)).size(), 88U);
+    rig.handler.setPolicy(queries_off);
+    EXPECT_EQ(replyCommand(rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0))), VMPOWER_CMD_NACK);
+    EXPECT_EQ(rig.power.calls.size(), 3U);
+}
+
 TEST(RequestHandler, ExplicitAllowedPcpus) {
     VmPolicy rule = allowAll();
     rule.allowed_pcpus = CpuSet{2, 3};
