@@ -3,8 +3,10 @@
 #include <array>
 #include <chrono>
 #include <set>
+#include <tuple>
 
 #include "domain_events.h"
+#include "energy_sampler.h"
 #include "prometheus_text.h"
 
 #ifndef VMPOWER_VERSION
@@ -174,6 +176,27 @@ void cpuFamilies(PrometheusText& t, const AgentOperations& a) {
     }
 }
 
+// Per-VM energy (docs/energy.md); no family at all when there is no
+// powercap tree: unavailable is not zero.
+void energyFamilies(PrometheusText& t, const AgentOperations& a) {
+    const EnergySampler* e = a.energy();
+    if (e == nullptr || !e->available()) return;
+    std::vector<std::tuple<std::string, std::string, VmEnergyReading>> vms;
+    for (const auto& [uuid, d] : a.domains()) {
+        if (auto r = e->reading(uuid)) vms.emplace_back(d->identity.name, uuid, *r);
+    }
+    t.family("vmpower_vm_energy_joules_total", MetricType::Counter,
+             "Energy attributed to the VM since vmpowerd began watching it (RAPL package share).");
+    for (const auto& [name, uuid, r] : vms) {
+        t.sample({{"vm", name}, {"uuid", uuid}}, static_cast<double>(r.energy_uj) / 1e6);
+    }
+    t.family("vmpower_vm_power_watts", MetricType::Gauge,
+             "The VM's average power over the last energy interval.");
+    for (const auto& [name, uuid, r] : vms) {
+        t.sample({{"vm", name}, {"uuid", uuid}}, static_cast<double>(r.power_mw) / 1000.0);
+    }
+}
+
 }  // namespace
 
 std::string renderAgentMetrics(const AgentOperations& agent) {
@@ -181,6 +204,7 @@ std::string renderAgentMetrics(const AgentOperations& agent) {
     agentFamilies(t, agent);
     channelFamilies(t, agent);
     cpuFamilies(t, agent);
+    energyFamilies(t, agent);
     return t.text();
 }
 

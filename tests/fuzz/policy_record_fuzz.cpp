@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <vector>
@@ -41,8 +42,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (p.busy_hours.any() || p.quiet_hours.any() || p.traffic_hours.any()))
             std::abort();
     }
-    // Any size but 464 is refused, never read past.
-    const std::size_t other = size % 2 == 0 ? size - 1 : std::min<std::size_t>(size, 463);
+    // Any size but 464 is refused, never read past: the input's own length
+    // (one short of 464 when it is exactly that), never more than it holds.
+    const std::size_t avail = size - 1;
+    const std::size_t other = avail == VMPOWER_PACKET_SIZE ? avail - 1 : avail;
     std::vector<std::byte> odd(other);
     std::memcpy(odd.data(), data + 1, other);
     if (decodePolicyRecord(odd, vcpu_count).policy && odd.size() != VMPOWER_PACKET_SIZE)

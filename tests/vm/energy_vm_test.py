@@ -19,7 +19,9 @@ usage: energy_vm_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
 """
 
 import json
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,6 +100,16 @@ def scenario(vmpowerd_exe, image, repo):
             check(total <= counted, f"the VMs' sum {total} uJ <= what the package counted")
             check(b["energy_uj"] > 0.75 * total,
                   f"the busy VM got most of it: busy {b['energy_uj']} uJ, idle {i['energy_uj']} uJ")
+
+            # The same figures in the metrics, which promtool accepts.
+            metrics = agent.request({"cmd": "metrics"})["text"]
+            lint = subprocess.run(["promtool", "check", "metrics"], input=metrics,
+                                  capture_output=True, text=True, timeout=30)
+            check(lint.returncode == 0, f"promtool accepts the metrics ({lint.stdout}{lint.stderr})")
+            joules = {m.group(1): float(m.group(2)) for m in re.finditer(
+                r'^vmpower_vm_energy_joules_total\{vm="([^"]+)",[^}]*\} (\S+)$', metrics, re.M)}
+            check(joules.get(busy.name, 0) > joules.get(idle.name, -1) >= 0,
+                  f"vmpower_vm_energy_joules_total per VM, the busy one highest: {joules}")
 
             r = guest_run(busy, agent, "energy", retry_on=(2,))
             check(r.status == 0 and "energy:" in r.output,
