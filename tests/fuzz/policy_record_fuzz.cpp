@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t avail = size - 1;
     const std::size_t other = avail == VMPOWER_PACKET_SIZE ? avail - 1 : avail;
     std::vector<std::byte> odd(other);
-    std::memcpy(odd.data(), data + 1, other);
+    if (other > 0) std::memcpy(odd.data(), data + 1, other);  // an empty vector's data() may be null
     if (decodePolicyRecord(odd, vcpu_count).policy && odd.size() != VMPOWER_PACKET_SIZE)
         std::abort();
     return 0;
