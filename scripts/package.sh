@@ -26,7 +26,11 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 fi
 
-work=$(mktemp -d /tmp/vmpower-package.XXXXXX)
+# A fixed place (emptied first): the same paths each time let ccache reuse
+# the previous package build's objects.
+work=/var/tmp/vmpower-package
+rm -rf "$work"
+mkdir -p "$work"
 root=""
 cleanup() {
     if [ -n "$root" ]; then
@@ -42,13 +46,13 @@ git -C "$src" ls-files -z --cached --others --exclude-standard |
     (cd "$src" && xargs -0 tar -cf - --no-recursion) | tar -C "$work/vmpower" -xf -
 (cd "$work/vmpower" && dpkg-buildpackage -us -uc -b)
 
-echo "package: lintian"
-lintian --fail-on error --no-tag-display-limit "$work"/*.changes
-
 mkdir -p "$out"
 cp "$work"/*.deb "$out"/
 echo "package: built:"
 ls -l "$out"/*.deb
+
+echo "package: lintian"
+lintian --fail-on error --tag-display-limit 0 "$work"/*.changes
 
 if [ "$install_check" = yes ]; then
     root="$work/root"
