@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "vm"))
 from vmlib import TestDomain, VmTestError, ensure_libvirtd, fail, virsh  # noqa: E402
-from real_vm_test import Vmpowerd, diff, snapshot  # noqa: E402
+from real_vm_test import Vmpowerd, diff, reap_agent, show_agent_log, snapshot  # noqa: E402
 
 CONFIG = """\
 agent:
@@ -179,14 +179,10 @@ def tell(repo, image, pause):
             fail(f"vmpowerd exited with {rc}")
         print("\nDone: the domain is gone and every file the demo used is removed.")
     except VmTestError:
-        if agent is not None:
-            print(f"--- vmpowerd log tail ---\n{agent.tail()}", file=sys.stderr)
+        show_agent_log(agent)
         raise
     finally:
-        if agent is not None and agent.proc.poll() is None:
-            agent.proc.kill()
-            agent.proc.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        reap_agent(agent, work)
 
 
 def main():

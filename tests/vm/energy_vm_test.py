@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_vm_test  # noqa: E402
-from real_vm_test import Vmpowerd, check, guest_run  # noqa: E402
+from real_vm_test import Vmpowerd, check, guest_run, reap_agent, show_agent_log  # noqa: E402
 from vmlib import TestDomain, VmTestError  # noqa: E402
 
 BOOT_TIMEOUT = 180
@@ -120,14 +120,10 @@ def scenario(vmpowerd_exe, image, repo):
         check(rc == 0, f"vmpowerd stopped cleanly (exit {rc})")
         check((work / "state/energy.json").is_file(), "the counts were saved in the state directory")
     except VmTestError:
-        if agent is not None:
-            print(f"--- vmpowerd log tail ---\n{agent.tail()}", file=sys.stderr)
+        show_agent_log(agent)
         raise
     finally:
-        if agent is not None and agent.proc.poll() is None:
-            agent.proc.kill()
-            agent.proc.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        reap_agent(agent, work)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,20 @@ class Vmpowerd:
         return self.proc.returncode
 
 
+def show_agent_log(agent):
+    """On a failed check: the agent's last words, to say why."""
+    if agent is not None:
+        print(f"--- vmpowerd log tail ---\n{agent.tail()}", file=sys.stderr)
+
+
+def reap_agent(agent, work):
+    """Whatever happened: no vmpowerd left running, no files left behind."""
+    if agent is not None and agent.proc.poll() is None:
+        agent.proc.kill()
+        agent.proc.wait()
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def guest_run(dom, agent, command, retry_on=()):
     """Runs a guest command; retries (up to 15 s) while its status is in
     retry_on: vmpowerd connects to channels and applies live pinning from
@@ -190,14 +204,10 @@ def scenario(vmpowerd_exe, image, repo):
         check(not diff(pristine0, restored),
               f"vmpowerd gave pCPU 0 back as found (differs: {diff(pristine0, restored)})")
     except VmTestError:
-        if agent is not None:
-            print(f"--- vmpowerd log tail ---\n{agent.tail()}", file=sys.stderr)
+        show_agent_log(agent)
         raise
     finally:
-        if agent is not None and agent.proc.poll() is None:
-            agent.proc.kill()
-            agent.proc.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        reap_agent(agent, work)
 
 
 def main(run=scenario, name="real_vm_test", doc=__doc__):
