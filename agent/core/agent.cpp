@@ -23,7 +23,7 @@ static_assert(FdBudget::kSysfsKeptOpen >= Sysfs::kMaxKeptOpen,
 
 Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     : options_(std::move(options)), config_(std::move(config)), power_(power) {
-    EventLoop::registerDefaultImpl();
+    EventLoop::registerImpl();
     retries_ = std::make_unique<RetryScheduler>(clock_);
     epoll_ = std::make_unique<EpollSet>();
     if (config_.agent.verify_channel_peer) {
