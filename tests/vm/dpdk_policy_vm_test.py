@@ -94,7 +94,11 @@ def tap_counters(tap):
 def dpdk(dom, agent, words):
     """Runs dpdk-power-guest in the guest (retried while the agent has not
     yet connected to the channel, which races the guest's boot)."""
-    return guest_run(dom, agent, "dpdk " + words, retry_on=(2,))
+    r = guest_run(dom, agent, "dpdk " + words, retry_on=(2,))
+    if r.status == 127:
+        fail(f"the guest image has no dpdk-power-guest ({r}): rebuild it with "
+             "scripts/build-guest-image.sh (scripts/setup.sh does it)")
+    return r
 
 
 def workload_scenario(dom, agent, pristine0, max0):
