@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_vm_test import (CPUFREQ, Vmpowerd, check, diff, guest_run, main,  # noqa: E402
+from real_vm_test import (AGENT_CONFIG, CPUFREQ, Vmpowerd, check, diff, guest_run, main,  # noqa: E402
                           reap_agent, show_agent_log, snapshot)
 from unit_sandbox import command_prefix  # noqa: E402
 from vmlib import TestDomain, VmTestError, fail, virsh  # noqa: E402
@@ -52,12 +52,7 @@ MIDDLE_PPS, MAX_PPS = 10, 100
 SLOW_PING, FAST_PING = 0.03, 0.002
 UDP_BURST = 100
 
-CONFIG = """\
-agent:
-  sysfs_root: {sysfs}
-  state_dir: {state}
-  control_socket: {control}
-  log_level: debug
+CONFIG = AGENT_CONFIG + """\
 vms:
   - label: dpdkvm
     name: "vmpower-dpdkvm-*"
