@@ -16,22 +16,21 @@
  */
 /* rte_power_guest_channel_receive_msg is "experimental" in DPDK 22.11. */
 #define ALLOW_EXPERIMENTAL_API 1
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include <errno.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_power.h>
 #include <rte_power_guest_channel.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* rte_power_guest_channel_receive_msg polls 10 ms per call; under TCG the
- * round trip through QEMU takes longer, so an application waits in turns. */
+/* rte_power_guest_channel_receive_msg polls 10 ms per call; a loaded or
+ * emulated (TCG) guest can take longer, so an application waits in turns. */
 enum { REPLY_POLLS = 300 };
 
-static int usage(void)
-{
+static int usage(void) {
     fprintf(stderr,
             "usage: dpdk-power-guest LCORE workload high|medium|low VCPUS\n"
             "       dpdk-power-guest LCORE traffic MIN_PPS MIDDLE_PPS MAX_PPS VCPUS\n"
@@ -40,9 +39,8 @@ static int usage(void)
     return 2;
 }
 
-static int parse_u32(const char *s, uint32_t *out)
-{
-    char *end = NULL;
+static int parse_u32(const char* s, uint32_t* out) {
+    char* end = NULL;
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v > UINT32_MAX) return -1;
@@ -51,16 +49,14 @@ static int parse_u32(const char *s, uint32_t *out)
 }
 
 /* "0,1" -> vcpu_to_control {0, 1}, num_vcpu 2 */
-static int parse_vcpus(const char *s, struct rte_power_channel_packet *pkt)
-{
+static int parse_vcpus(const char* s, struct rte_power_channel_packet* pkt) {
     char buf[64];
     if (strlen(s) >= sizeof buf) return -1;
     strcpy(buf, s);
     pkt->num_vcpu = 0;
-    for (char *tok = strtok(buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
+    for (char* tok = strtok(buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
         uint32_t v;
-        if (parse_u32(tok, &v) != 0 || v > 255 ||
-            pkt->num_vcpu >= RTE_POWER_MAX_VCPU_PER_VM)
+        if (parse_u32(tok, &v) != 0 || v > 255 || pkt->num_vcpu >= RTE_POWER_MAX_VCPU_PER_VM)
             return -1;
         pkt->vcpu_to_control[pkt->num_vcpu++] = (uint8_t)v;
     }
@@ -68,8 +64,7 @@ static int parse_vcpus(const char *s, struct rte_power_channel_packet *pkt)
 }
 
 /* The record from the words after LCORE; -1 on bad words. */
-static int build_packet(int argc, char **argv, struct rte_power_channel_packet *pkt)
-{
+static int build_packet(int argc, char** argv, struct rte_power_channel_packet* pkt) {
     memset(pkt, 0, sizeof *pkt);
     pkt->core_type = RTE_POWER_CORE_TYPE_VIRTUAL;
     if (argc == 1 && strcmp(argv[0], "remove") == 0) {
@@ -79,10 +74,14 @@ static int build_packet(int argc, char **argv, struct rte_power_channel_packet *
     pkt->command = RTE_POWER_PKT_POLICY;
     if (argc == 3 && strcmp(argv[0], "workload") == 0) {
         pkt->policy_to_use = RTE_POWER_POLICY_WORKLOAD;
-        if (strcmp(argv[1], "high") == 0) pkt->workload = RTE_POWER_WL_HIGH;
-        else if (strcmp(argv[1], "medium") == 0) pkt->workload = RTE_POWER_WL_MEDIUM;
-        else if (strcmp(argv[1], "low") == 0) pkt->workload = RTE_POWER_WL_LOW;
-        else return -1;
+        if (strcmp(argv[1], "high") == 0)
+            pkt->workload = RTE_POWER_WL_HIGH;
+        else if (strcmp(argv[1], "medium") == 0)
+            pkt->workload = RTE_POWER_WL_MEDIUM;
+        else if (strcmp(argv[1], "low") == 0)
+            pkt->workload = RTE_POWER_WL_LOW;
+        else
+            return -1;
         return parse_vcpus(argv[2], pkt);
     }
     if (argc == 5 && strcmp(argv[0], "traffic") == 0) {
@@ -97,8 +96,7 @@ static int build_packet(int argc, char **argv, struct rte_power_channel_packet *
     return -1;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char** argv) {
     if (argc < 3) return usage();
     uint32_t lcore;
     struct rte_power_channel_packet pkt;
@@ -108,8 +106,9 @@ int main(int argc, char **argv)
 
     /* No hugepages, PCI or telemetry in the tiny guest (EAL still keeps its
      * runtime files under /var/run/dpdk). */
-    char *eal_argv[] = {argv[0], "--no-huge", "-m", "32", "--no-pci", "--no-telemetry",
-                        "--log-level=*:warning", NULL};
+    char* eal_argv[] = {
+        argv[0], "--no-huge", "-m", "32", "--no-pci", "--no-telemetry", "--log-level=*:warning",
+        NULL};
     if (rte_eal_init((int)(sizeof eal_argv / sizeof eal_argv[0]) - 1, eal_argv) < 0) {
         printf("DPDK-POWER ERROR rte_eal_init: %s\n", rte_strerror(rte_errno));
         return 2;
@@ -147,8 +146,7 @@ int main(int argc, char **argv)
                (int)pkt.policy_to_use, lcore, polls);
         status = 0;
     } else if (reply.command == RTE_POWER_CMD_NACK) {
-        printf("DPDK-POWER NACK PKT_POLICY policy %d on lcore %u\n", (int)pkt.policy_to_use,
-               lcore);
+        printf("DPDK-POWER NACK PKT_POLICY policy %d on lcore %u\n", (int)pkt.policy_to_use, lcore);
         status = 1;
     } else {
         printf("DPDK-POWER ERROR reply command %u\n", reply.command);
