@@ -17,12 +17,10 @@ the level on a copy of the acpi-cpufreq fixture for the pCPU behind the vCPU.
     so the host's kernel answers) ~33 times a second moves it to the middle
     step, as fast as it can to the highest; when the pings stop, back to the
     lowest; then PKT_POLICY_REMOVE gives it back as found.
-  - libvirt's net.0.rx.pkts (what vmpowerd counts) equals the packets the
-    host's tap sent to the guest, tx.pkts what the guest sent (checked after
-    a burst of UDP datagrams makes the two differ).
-    libvirt reports a tap's counters from the guest's view (rx.pkts = what
-    the tap sent to the guest, seen here), so what vmpowerd counts are the
-    echo replies the guest received; the test checks they flowed.
+  - libvirt reports a tap's counters from the guest's view: net.0.rx.pkts
+    (what vmpowerd counts, here the echo replies the guest received) equals
+    the packets the host's tap sent to the guest, tx.pkts what the guest
+    sent (checked after a burst of UDP datagrams makes the two differ).
 The domain is undefined and every file removed at the end, whatever happened.
 
 usage: dpdk_policy_vm_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
