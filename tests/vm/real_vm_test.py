@@ -56,12 +56,16 @@ def diff(before, after):
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
-CONFIG = """\
+# The agent: part of a test's config (Vmpowerd fills it in); a test adds vms:.
+AGENT_CONFIG = """\
 agent:
   sysfs_root: {sysfs}
   state_dir: {state}
   control_socket: {control}
   log_level: debug
+"""
+
+CONFIG = AGENT_CONFIG + """\
 vms:
   - label: realvm
     name: "vmpower-realvm-*"
