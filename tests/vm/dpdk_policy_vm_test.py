@@ -30,15 +30,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_vm_test import (AGENT_CONFIG, CPUFREQ, Vmpowerd, check, diff, guest_run, main,  # noqa: E402
-                          reap_agent, show_agent_log, snapshot)
+from real_vm_test import (AGENT_CONFIG, CPUFREQ, AgentRun, Vmpowerd, check, diff,  # noqa: E402
+                          guest_run, main, snapshot)
 from unit_sandbox import command_prefix  # noqa: E402
-from vmlib import TestDomain, VmTestError, fail, virsh  # noqa: E402
+from vmlib import TestDomain, fail, virsh  # noqa: E402
 
 BOOT_TIMEOUT = 120
 MAC = "52:54:00:5d:70:01"
@@ -204,11 +203,10 @@ def check_counted_direction(dom, tap):
 
 
 def scenario(vmpowerd_exe, image, repo):
-    work = Path(tempfile.mkdtemp(prefix="vmpower-dpdkvm-"))
-    agent = None
-    try:
+    with AgentRun("vmpower-dpdkvm-") as run:
+        work = run.work
         shutil.copytree(repo / "tests/fixtures/sysfs/acpi-cpufreq", work / "sysfs", symlinks=True)
-        agent = Vmpowerd(vmpowerd_exe, work, config_template=CONFIG, wrapper=command_prefix())
+        agent = run.agent = Vmpowerd(vmpowerd_exe, work, config_template=CONFIG, wrapper=command_prefix())
         max0 = read(agent.sysfs, "policy0", "cpuinfo_max_freq")
         min0 = read(agent.sysfs, "policy0", "cpuinfo_min_freq")
         with TestDomain("vmpower-dpdkvm", image, vcpus=2, pins={0: "0", 1: "1"},
@@ -226,11 +224,6 @@ def scenario(vmpowerd_exe, image, repo):
             dom.wait_done(60)
         rc = agent.stop()
         check(rc == 0, f"vmpowerd stopped cleanly (exit {rc})")
-    except VmTestError:
-        show_agent_log(agent)
-        raise
-    finally:
-        reap_agent(agent, work)
 
 
 if __name__ == "__main__":
