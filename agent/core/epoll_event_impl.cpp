@@ -337,40 +337,33 @@ Loop& loop() {
     return *instance;
 }
 
-// libvirt calls these from C: nothing may be thrown through them.
-int addHandleCb(int fd, int events, virEventHandleCallback cb, void* opaque, virFreeCallback ff) {
+// libvirt calls these from C: nothing may be thrown through them (a failed
+// allocation is libvirt's -1).
+template <typename F>
+int orMinusOne(F&& f) noexcept {
     try {
-        return loop().addHandle(fd, events, cb, opaque, ff);
+        return f();
     } catch (...) {
         return -1;
     }
+}
+int addHandleCb(int fd, int events, virEventHandleCallback cb, void* opaque, virFreeCallback ff) {
+    return orMinusOne([&] { return loop().addHandle(fd, events, cb, opaque, ff); });
 }
 void updateHandleCb(int watch, int events) {
-    loop().updateHandle(watch, events);
+    orMinusOne([&] { return loop().updateHandle(watch, events), 0; });
 }
 int removeHandleCb(int watch) {
-    try {
-        return loop().removeHandle(watch);
-    } catch (...) {
-        return -1;
-    }
+    return orMinusOne([&] { return loop().removeHandle(watch); });
 }
 int addTimeoutCb(int frequency, virEventTimeoutCallback cb, void* opaque, virFreeCallback ff) {
-    try {
-        return loop().addTimeout(frequency, cb, opaque, ff);
-    } catch (...) {
-        return -1;
-    }
+    return orMinusOne([&] { return loop().addTimeout(frequency, cb, opaque, ff); });
 }
 void updateTimeoutCb(int timer, int frequency) {
-    loop().updateTimeout(timer, frequency);
+    orMinusOne([&] { return loop().updateTimeout(timer, frequency), 0; });
 }
 int removeTimeoutCb(int timer) {
-    try {
-        return loop().removeTimeout(timer);
-    } catch (...) {
-        return -1;
-    }
+    return orMinusOne([&] { return loop().removeTimeout(timer); });
 }
 
 }  // namespace
