@@ -1,7 +1,6 @@
 #include "agent.h"
 
 #include <malloc.h>
-
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>

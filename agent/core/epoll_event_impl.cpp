@@ -32,7 +32,7 @@ constexpr std::uint64_t kClientBit = std::uint64_t{1} << 63;
 
 struct Handle {
     int fd;
-    int polled_fd;  // fd, or a dup of it when another handle already polls fd
+    int polled_fd;               // fd, or a dup of it when another handle already polls fd
     std::uint32_t epoll_events;  // 0: registered but not polled
     bool in_set;
     virEventHandleCallback cb;
@@ -119,7 +119,8 @@ class Loop {
     int addTimeout(int frequency, virEventTimeoutCallback cb, void* opaque, virFreeCallback ff) {
         std::lock_guard lock(mutex_);
         const int id = next_timer_++;
-        timeouts_.push_back({id, frequency, nowMs() + std::max(frequency, 0), false, cb, opaque, ff});
+        timeouts_.push_back(
+            {id, frequency, nowMs() + std::max(frequency, 0), false, cb, opaque, ff});
         wakeFromOtherThread();
         return id;
     }
@@ -178,11 +179,13 @@ class Loop {
         waiting_ = true;
         lock.unlock();
         std::array<epoll_event, 64> events;
-        const int n = epoll_wait(epfd_.get(), events.data(), static_cast<int>(events.size()), wait_ms);
+        const int n =
+            epoll_wait(epfd_.get(), events.data(), static_cast<int>(events.size()), wait_ms);
         const int wait_errno = errno;
         lock.lock();
         waiting_ = false;
-        if (n < 0 && wait_errno != EINTR) spdlog::error("epoll_wait: {}", std::strerror(wait_errno));
+        if (n < 0 && wait_errno != EINTR)
+            spdlog::error("epoll_wait: {}", std::strerror(wait_errno));
         dispatchTimeouts(lock);
         for (int i = 0; i < n; ++i) {
             // epoll_event is packed on x86_64: copy fields out, never bind refs.

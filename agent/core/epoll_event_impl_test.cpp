@@ -24,7 +24,8 @@ struct Pair {
     UniqueFd a, b;
     Pair() {
         std::array<int, 2> fds{};
-        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds.data()), 0);
+        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds.data()),
+                  0);
         a.reset(fds[0]);
         b.reset(fds[1]);
     }
@@ -43,8 +44,8 @@ struct Probe {
     int last_fd = -1;
     int last_events = 0;
     int frees = 0;
-    int remove_watch = 0;   // removed from inside the callback
-    int remove_timer = 0;   // removed from inside the callback
+    int remove_watch = 0;  // removed from inside the callback
+    int remove_timer = 0;  // removed from inside the callback
     int frees_seen_in_callback = -1;
     Pair* drain = nullptr;
 };
@@ -206,7 +207,7 @@ TEST_F(EpollEventImplTest, HandleRemovedByAnotherInTheSameBatchIsNotCalled) {
     Probe& ran = p1.calls ? p1 : p2;
     Probe& removed = p1.calls ? p2 : p1;
     EXPECT_EQ(ran.frees_seen_in_callback, 0);  // not freed inside remove
-    EXPECT_EQ(removed.frees, 1);                // but by the end of the turn
+    EXPECT_EQ(removed.frees, 1);               // but by the end of the turn
     virEventRemoveHandle(p1.calls ? w1 : w2);
     turnWithoutWaiting();  // before the probes go
     EXPECT_EQ(p1.frees + p2.frees, 2);

@@ -95,8 +95,7 @@ std::string_view Arbiter::driver() const {
     return backend_ ? backend_->name() : std::string_view();
 }
 
-bool Arbiter::resolve(const CpuSet& pcpus, std::vector<std::size_t>& out,
-                      std::string& why) const {
+bool Arbiter::resolve(const CpuSet& pcpus, std::vector<std::size_t>& out, std::string& why) const {
     out.clear();
     if (pcpus.empty()) {
         why = "the request names no CPU";

@@ -165,9 +165,8 @@ class Arbiter final : public PowerControl {
 
     // The policies of pcpus into `out` (cleared first); false with `why`.
     bool resolve(const CpuSet& pcpus, std::vector<std::size_t>& out, std::string& why) const;
-    std::optional<std::uint32_t> chooseLevel(std::size_t policy, HolderView key,
-                                             PowerAction action, const FrequencyLimits& limits,
-                                             std::string& why) const;
+    std::optional<std::uint32_t> chooseLevel(std::size_t policy, HolderView key, PowerAction action,
+                                             const FrequencyLimits& limits, std::string& why) const;
     // Who keeps the policy (switch) from being slowed, counting `asking`
     // as holding a level (wishing off) too; nullopt: consent.
     std::optional<std::string> blocker(std::size_t policy, std::string_view asking) const;

@@ -5,8 +5,7 @@
 
 namespace vmpower {
 
-RecordAssembler::RecordAssembler(std::size_t record_size)
-    : record_size_(record_size) {}
+RecordAssembler::RecordAssembler(std::size_t record_size) : record_size_(record_size) {}
 
 void RecordAssembler::feed(std::span<const std::byte> bytes,
                            const std::function<void(std::span<const std::byte>)>& on_record) {
