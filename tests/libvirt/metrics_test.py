@@ -137,6 +137,11 @@ class Metrics(unittest.TestCase):
         self.assertEqual(families & energy, set())
         self.assertEqual(used - families - energy, set(),
                          "the dashboard plots metrics the agent lacks")
+        # docs/metrics.md lists every family, and every command and reason seen.
+        with open(os.path.join(vmptest.ROOT, "docs", "metrics.md")) as f:
+            doc = f.read()
+        self.assertEqual({n for n in families if f"`{n}`" not in doc}, set(),
+                         "metrics missing from docs/metrics.md")
 
         # More records: each counter moves by what was sent, under its label.
         query = bytearray(vmptest.record(0))
@@ -162,6 +167,9 @@ class Metrics(unittest.TestCase):
         self.assertEqual(value(m, "vmpower_peer_check_refusals_total"), 1)
         check = promtool(m)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        words = set(re.findall(r'(?:command|reason)="([^"]+)"', m))
+        self.assertEqual({w for w in words if f"`{w}`" not in doc}, set(),
+                         "commands or reasons missing from docs/metrics.md")
 
         # The textfile: written atomically every second, the same families.
         def fresh_file():
