@@ -103,7 +103,6 @@ TEST_F(ChannelTest, ManyRecordsInOneReadAreAllAnsweredToAReadingGuest) {
     EXPECT_EQ(got, all) << "each ACK is its request echoed";
 }
 
-
 // A socket whose server is not the domain's QEMU (the pid file names pid 1)
 // is refused, and the refusal counted where the agent keeps its count.
 TEST_F(ChannelTest, APeerCheckRefusalIsCounted) {

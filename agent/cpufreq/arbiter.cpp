@@ -264,7 +264,8 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
             h.khz = chooseLevel(p, key, action, limits, why);
             if (!h.khz) return refuse(who, why);
             if (*h.khz < foundCeiling(p)) {
-                if (auto b = blocker(p, who.domain_uuid)) return refuse(who, refusalFor(p, *b), true);
+                if (auto b = blocker(p, who.domain_uuid))
+                    return refuse(who, refusalFor(p, *b), true);
             }
         }
         planned.push_back(h);

@@ -64,8 +64,10 @@ template <typename Fn>
 void eachChannel(const AgentOperations& a, Fn fn) {
     for (const auto& [uuid, d] : a.domains()) {
         for (const auto& [index, ch] : d->channels) {
-            fn(MetricLabels{{"vm", d->identity.name}, {"uuid", uuid}, {"channel", std::to_string(index)}},
-               ch->stats());
+            fn(
+                MetricLabels{
+                    {"vm", d->identity.name}, {"uuid", uuid}, {"channel", std::to_string(index)}},
+                ch->stats());
         }
     }
 }
@@ -148,9 +150,8 @@ void channelFamilies(PrometheusText& t, const AgentOperations& a) {
     t.family("vmpower_nacks_total", MetricType::Counter,
              "NACKs sent to the guest, by reason (they sum to replies_total{result=\"nack\"}).");
     eachChannel(a, [&](const MetricLabels& labels, const Channel::Stats& s) {
-        nonZero(t, labels, "reason", s.requests.nacks_by_reason, [](std::size_t i) {
-            return nackReasonName(static_cast<NackReason>(i));
-        });
+        nonZero(t, labels, "reason", s.requests.nacks_by_reason,
+                [](std::size_t i) { return nackReasonName(static_cast<NackReason>(i)); });
     });
 }
 
@@ -176,8 +177,7 @@ void cpuFamilies(PrometheusText& t, const AgentOperations& a) {
     perCpu("vmpower_cpu_held_frequency_hertz", MetricType::Gauge,
            "The frequency vmpowerd holds the CPU's policy at (absent: as found).",
            [](unsigned, const PowerDescription& d) -> std::optional<double> {
-               return d.applied_khz ? std::optional<double>(*d.applied_khz * 1000.0)
-                                    : std::nullopt;
+               return d.applied_khz ? std::optional<double>(*d.applied_khz * 1000.0) : std::nullopt;
            });
     perCpu("vmpower_cpu_holders", MetricType::Gauge,
            "Requests held on the CPU's policy (VMs' vCPUs and the operator).",

@@ -73,7 +73,7 @@ class FakePowerControl final : public PowerControl {
     std::map<std::string, CpuSet> footprints;  // by uuid, as last reported
     bool apply_result = true;
     std::string refusal = "refused by the fake";  // when apply_result is false
-    bool refusal_shared_hardware = false;  // the verdict's flag when refused
+    bool refusal_shared_hardware = false;         // the verdict's flag when refused
     std::vector<std::string> affected;            // reported with every ACK
     std::map<std::string, std::string> last_refusal;
     std::map<unsigned, std::uint32_t> khz;

@@ -87,7 +87,7 @@ PolicyRecord decodePolicyRecord(std::span<const std::byte> record, std::size_t v
         const unsigned v = ids[i];
         if (v >= vcpu_count) {
             return refuse("vcpu_to_control[" + std::to_string(i) + "] = vCPU " + std::to_string(v) +
-                          " out of range (the VM has " + std::to_string(vcpu_count) + ")",
+                              " out of range (the VM has " + std::to_string(vcpu_count) + ")",
                           NackReason::UnknownCpu);
         }
         if (seen[v]) return refuse("vcpu_to_control names vCPU " + std::to_string(v) + " twice");

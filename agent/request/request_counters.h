@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "name_table.h"
@@ -45,6 +46,8 @@ inline constexpr NameTable<NackReason, 12> kNackReasonNames{{
     {"policy_refused", NackReason::PolicyRefused},
 }};
 inline constexpr std::size_t kNackReasonCount = kNackReasonNames.size();
+static_assert(static_cast<std::size_t>(NackReason::PolicyRefused) + 1 == kNackReasonCount,
+              "every reason has a name, and indexes an array");
 
 constexpr std::string_view nackReasonName(NackReason r) {
     return nameIn(kNackReasonNames, r);
@@ -54,6 +57,7 @@ constexpr std::string_view nackReasonName(NackReason r) {
 // every RequestKind (CpuPower's slot: a unit that is no action; Unknown's:
 // an unknown command or a record of neither size).
 inline constexpr std::size_t kPowerActionCount = kPowerActionNames.size();
+static_assert(static_cast<std::size_t>(PowerAction::Middle) + 1 == kPowerActionCount);
 inline constexpr std::size_t kCommandSlotCount = kPowerActionCount + kRequestKindCount;
 
 constexpr std::size_t commandSlot(RequestKind kind, std::optional<PowerAction> action) {
@@ -71,8 +75,8 @@ std::string_view commandSlotName(std::size_t slot);
 // sent (DPDK sends none); a refused one as ignored.
 struct RequestCounters {
     std::uint64_t records = 0, acked = 0, nacked = 0, ignored = 0, rate_limited = 0;
-    std::uint64_t answered = 0;  // QUERY_* replied with data
-    std::array<std::uint64_t, kCommandSlotCount> by_command{};        // sums to records
+    std::uint64_t answered = 0;                                     // QUERY_* replied with data
+    std::array<std::uint64_t, kCommandSlotCount> by_command{};      // sums to records
     std::array<std::uint64_t, kNackReasonCount> nacks_by_reason{};  // sums to nacked
 
     void countNack(NackReason r) {

@@ -53,7 +53,9 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
 
     // Identity is the channel's domain; the record's vm_name is never read.
     const VmPolicy* rule = matchedRule(guest, state);
-    if (!rule) return refuse(guest, state, req, record, NackReason::NoRule, "no policy rule matches this VM");
+    if (!rule)
+        return refuse(guest, state, req, record, NackReason::NoRule,
+                      "no policy rule matches this VM");
     if (!state.bucket.take(clock_.now(), rule->requests_per_second, rule->burst)) {
         ++state.counters.rate_limited;
         return refuse(guest, state, req, record, NackReason::RateLimited,
@@ -83,7 +85,8 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
             return refuse(guest, state, req, record, NackReason::NotAllowed,
                           "queries not allowed by the policy");
         QueryAnswer answer = answerQuery(req, record, guest, power_);
-        if (answer.reply.empty()) return refuse(guest, state, req, record, answer.reason, answer.refusal);
+        if (answer.reply.empty())
+            return refuse(guest, state, req, record, answer.reason, answer.refusal);
         ++state.counters.answered;
         spdlog::debug("vm {}: {} resource_id {} answered", guest.name, kindName(req.kind),
                       req.resource_id);
@@ -91,14 +94,15 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     }
 
     PowerDecision decision = decidePower(*rule, guest, req, sharing_);
-    if (!decision.target) return refuse(guest, state, req, record, decision.reason, decision.refusal);
+    if (!decision.target)
+        return refuse(guest, state, req, record, decision.reason, decision.refusal);
     const PowerTarget& t = *decision.target;
     PowerVerdict verdict = power_.apply(t.who, t.pcpus, t.action, rule->limits);
     if (!verdict.applied) {
-        return refuse(guest, state, req, record,
-                      verdict.shared_hardware ? NackReason::SharedHardware
-                                              : NackReason::CpufreqFailed,
-                      "cpufreq refused: " + verdict.refusal);
+        return refuse(
+            guest, state, req, record,
+            verdict.shared_hardware ? NackReason::SharedHardware : NackReason::CpufreqFailed,
+            "cpufreq refused: " + verdict.refusal);
     }
     ++state.counters.acked;
     if (observer_ != nullptr) observer_->onApplied(guest, t.who, t.pcpus, rule->limits);
@@ -123,8 +127,8 @@ const VmPolicy* RequestHandler::matchedRule(const GuestIdentity& guest,
 
 std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest,
                                               ChannelRequestState& state, const DecodedRequest& req,
-                                              std::span<const std::byte> record,
-                                              NackReason reason, std::string_view why) {
+                                              std::span<const std::byte> record, NackReason reason,
+                                              std::string_view why) {
     // DPDK answers no PKT_POLICY_REMOVE: a NACK would put the guest's reads
     // out of step.
     if (req.kind == RequestKind::PktPolicyRemove)

@@ -14,8 +14,8 @@
 #include "guest_identity.h"  // GuestIdentity, PcpuSharing
 #include "host_policy_sink.h"
 #include "policy.h"
-#include "request_counters.h"
 #include "power_control.h"
+#include "request_counters.h"
 #include "vcpu_map.h"
 
 namespace vmpower {

@@ -103,8 +103,8 @@ TEST_F(AgentOnTestDriver, ARefusedChannelIsExaminedAgainWhenItsDomainChanges) {
     writeFile(dir_.path() / "pids" / "vm1.pid", std::to_string(::getpid()) + "\n");
     agent_->registry().onEvent(kUuid1, DomainChanged{});
     EXPECT_TRUE(accepted(q0));
-    EXPECT_TRUE(
-        runUntil(*agent_, [&] { return channel(kUuid1, 0)->state() == Channel::State::Connected; }));
+    EXPECT_TRUE(runUntil(*agent_,
+                         [&] { return channel(kUuid1, 0)->state() == Channel::State::Connected; }));
 }
 
 TEST_F(AgentOnTestDriver, BadChannelsAreReportedAndOtherDomainsKeepWorking) {
