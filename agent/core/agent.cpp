@@ -313,13 +313,8 @@ void Agent::settleHostPolicy(const Domain& d) {
 }
 
 void Agent::hostPolicyChanged(std::string_view uuid) {
-    std::optional<IntentHostPolicy> carried;
-    if (auto v = host_policies_->view(uuid); v && v->origin != PolicyOrigin::Rule) {
-        // As the intent reads it back (vCPUs ascending, unused fields dropped).
-        carried = IntentHostPolicy{hostPolicyFromFields(hostPolicyFields(v->policy)),
-                                   v->origin == PolicyOrigin::Guest};
-    }
-    registry_->hostPolicyChanged(uuid, std::move(carried));
+    const auto now = host_policies_->view(uuid);
+    registry_->hostPolicyChanged(uuid, now ? &*now : nullptr);
     keepHostPoliciesSoon();
 }
 

@@ -54,8 +54,8 @@ class DomainRegistry final : public PcpuSharing, public HoldObserver {
     // Host policies and the intent: a migrated domain's policy goes to
     // `sink`; the VM's guest- or operator-set one is written with its intent.
     void setHostPolicySink(HostPolicySink* sink) { intents_.setHostPolicySink(sink); }
-    void hostPolicyChanged(std::string_view uuid, std::optional<IntentHostPolicy> policy) {
-        intents_.hostPolicyChanged(uuid, std::move(policy));
+    void hostPolicyChanged(std::string_view uuid, const HostPolicyView* now) {
+        intents_.hostPolicyChanged(uuid, now);
     }
 
   private:

@@ -84,8 +84,13 @@ void PowerIntentKeeper::repinned(std::string_view uuid, unsigned vcpu, const Cpu
     writer_.changed(uuid);
 }
 
-void PowerIntentKeeper::hostPolicyChanged(std::string_view uuid,
-                                          std::optional<IntentHostPolicy> policy) {
+void PowerIntentKeeper::hostPolicyChanged(std::string_view uuid, const HostPolicyView* now) {
+    std::optional<IntentHostPolicy> policy;
+    if (now != nullptr && now->origin != PolicyOrigin::Rule) {
+        // As the intent reads it back (vCPUs ascending, unused fields dropped).
+        policy = IntentHostPolicy{hostPolicyFromFields(hostPolicyFields(now->policy)),
+                                  now->origin == PolicyOrigin::Guest};
+    }
     auto dom = domains_.find(uuid);
     if (dom == domains_.end()) {
         if (!policy) return;

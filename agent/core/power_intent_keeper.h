@@ -16,7 +16,7 @@
 
 #include "domain.h"
 #include "domain_source.h"
-#include "host_policy_sink.h"
+#include "host_policy_engine.h"
 #include "intent_writer.h"
 #include "power_control.h"
 #include "power_intent.h"
@@ -64,9 +64,10 @@ class PowerIntentKeeper {
     void forget(std::string_view uuid);
     // Where a migrated host policy goes (the engine); null: none applied.
     void setHostPolicySink(HostPolicySink* sink) { sink_ = sink; }
-    // The VM's guest- or operator-set host policy is now `policy` (none: it
-    // has none, or only its rule's): written with the intent.
-    void hostPolicyChanged(std::string_view uuid, std::optional<IntentHostPolicy> policy);
+    // The VM's host policy is now `now` (the engine's view; null: none). A
+    // guest's or operator's is written with the intent, a rule's is not
+    // (the destination's rule gives its own).
+    void hostPolicyChanged(std::string_view uuid, const HostPolicyView* now);
 
     const DomainIntentRecord* find(std::string_view uuid) const;
     const IntentWriter& writer() const { return writer_; }
