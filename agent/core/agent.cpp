@@ -339,6 +339,7 @@ void Agent::keepHostPolicies() noexcept {
         }
         std::string text = keptHostPoliciesText(kept);
         if (text == kept_written_) return;
+        std::filesystem::create_directories(keptHostPoliciesFile().parent_path());
         replaceFileAtomically(keptHostPoliciesFile(), text, 0600);
         kept_written_ = std::move(text);
     } catch (const std::exception& e) {
