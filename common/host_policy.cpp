@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "cpu_set.h"
+
 namespace vmpower {
 
 std::string macText(std::uint64_t mac) {
@@ -134,16 +136,9 @@ Enum word(const HostPolicyFields& f, std::string_view key, const NameTable<Enum,
 }  // namespace
 
 std::string indexListText(const std::vector<unsigned>& sorted) {
-    std::string out;
-    for (std::size_t i = 0; i < sorted.size();) {
-        std::size_t j = i;
-        while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
-        if (!out.empty()) out += ',';
-        out += std::to_string(sorted[i]);
-        if (j > i) out += '-' + std::to_string(sorted[j]);
-        i = j + 1;
-    }
-    return out;
+    CpuSet set;  // the same canonical list form as a cpulist
+    for (unsigned i : sorted) set.add(i);
+    return set.toString();
 }
 
 std::vector<unsigned> hourList(const HourSet& set) {

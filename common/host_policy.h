@@ -90,8 +90,8 @@ inline constexpr unsigned kMaxPolicyVcpu = 255;
 HostPolicy hostPolicyFromFields(const HostPolicyFields& fields);
 // Only the fields the type uses (and never an empty list).
 HostPolicyFields hostPolicyFields(const HostPolicy& policy);
-// "0-2,5" for {0,1,2,5}; the form the list fields take.
-std::string indexListText(const std::vector<unsigned>& sorted);
+// "0-2,5" for {0,1,2,5}: the form the list fields take (a cpulist's).
+std::string indexListText(const std::vector<unsigned>& indexes);
 std::vector<unsigned> hourList(const HourSet& hours);
 
 // A vfid entry holds a MAC as DPDK's guest puts it there (a union of the

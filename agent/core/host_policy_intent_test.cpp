@@ -21,6 +21,9 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr const char* kUuid = "11111111-1111-1111-1111-111111111111";
+constexpr const char* kGuestHighOnVcpu0 =
+    "<vmpower-intent:host-policy set-by=\"guest\" type=\"workload\" vcpus=\"0\" "
+    "workload=\"high\"/>";
 
 std::string domainXml(const std::string& intent_body) {
     return "<domain type='kvm' id='4'><name>vm1</name><uuid>" + std::string(kUuid) +
@@ -106,9 +109,7 @@ TEST_F(HostPolicyInTheIntent, AGuestsPolicyArrivingByMigrationIsAppliedHere) {
 }
 
 TEST_F(HostPolicyInTheIntent, ANormalStartIgnoresTheCarriedPolicyAndRemovesIt) {
-    start("<vmpower-intent:host-policy set-by=\"guest\" type=\"workload\" vcpus=\"0\" "
-          "workload=\"high\"/>",
-          false);
+    start(kGuestHighOnVcpu0, false);
     EXPECT_TRUE(policyHolds().empty());
     EXPECT_FALSE(engine_->view(kUuid));
     ASSERT_TRUE(turnUntilWritten());
@@ -147,9 +148,7 @@ class HostPolicyInTheIntentUnderAStricterRule : public HostPolicyInTheIntent {
 };
 
 TEST_F(HostPolicyInTheIntentUnderAStricterRule, APolicyThisHostsRuleForbidsIsNotApplied) {
-    start("<vmpower-intent:host-policy set-by=\"guest\" type=\"workload\" vcpus=\"0\" "
-          "workload=\"high\"/>",
-          true);
+    start(kGuestHighOnVcpu0, true);
     EXPECT_TRUE(policyHolds().empty());
     EXPECT_FALSE(engine_->view(kUuid));
     const DomainIntentRecord* r = registry_->intents().find(kUuid);
