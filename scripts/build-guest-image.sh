@@ -3,7 +3,9 @@
 #
 # Builds the tiny test guest: Debian's kernel (OUTDIR/vmlinuz) and an
 # initramfs (OUTDIR/initrd.img) holding busybox (busybox-static), the virtio
-# modules of that kernel, the static vmpower-guest and an /init
+# modules of that kernel (console and net), the static vmpower-guest,
+# dpdk-power-guest (tests/vm/dpdk_power_guest.c built here against Debian's
+# libdpdk-dev, with the shared libraries it loads) and an /init
 # (guest/image/init) that loads
 # the modules, makes /dev/virtio-ports/<name> links and runs a scenario
 # (see docs/guest.md, "The test guest image"):
@@ -48,6 +50,11 @@ fi
 for tool in cpio gzip dpkg-deb apt-get apt-cache find; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found (apt-get install cpio gzip apt dpkg findutils)"
 done
+for tool in cc pkg-config ldd; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found (apt-get install build-essential pkgconf)"
+done
+pkg-config --exists libdpdk 2>/dev/null ||
+    die "pkg-config knows no libdpdk: the DPDK guest program needs Debian's DPDK (apt-get install libdpdk-dev)"
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "ok installed" ||
     die "busybox-static is not installed (apt-get install busybox-static)"
 busybox=/bin/busybox
@@ -74,8 +81,9 @@ fi
 
 # Unpacked once: only vmlinuz and the virtio modules are kept.
 kdir=$cache/$kpkg
-modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_console"
-if [ ! -f "$kdir/.complete" ]; then
+modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_console failover net_failover virtio_net"
+# .complete names the modules it was unpacked with: a changed list unpacks again.
+if [ "$(cat "$kdir/.complete" 2>/dev/null)" != "$modules" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     dpkg-deb -x "$deb" "$tmp" || die "dpkg-deb -x $deb failed (corrupt download? delete it and rerun)"
@@ -104,11 +112,13 @@ if [ ! -f "$kdir/.complete" ]; then
             case "$m" in
             virtio_pci|virtio_console|virtio|virtio_ring)
                 die "$kver has no $m (neither module nor built in): the guest could not see the channels" ;;
+            virtio_net)
+                die "$kver has no virtio_net (neither module nor built in): the traffic test needs it" ;;
             *) echo "build-guest-image: $kver has no $m (older kernels fold it into virtio_pci)" ;;
             esac
         fi
     done
-    touch "$kdir/.complete"
+    echo "$modules" >"$kdir/.complete"
     rm -rf "$tmp"
     trap - EXIT
 fi
@@ -118,17 +128,38 @@ kver=$(cat "$kdir/version")
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/usr/bin" "$stage/proc" "$stage/sys" "$stage/dev" \
-    "$stage/tmp" "$stage/lib/vmpower/modules"
+    "$stage/tmp" "$stage/var/run" "$stage/lib/vmpower/modules"
 cp "$busybox" "$stage/bin/busybox"
 cp "$guest_bin" "$stage/usr/bin/vmpower-guest"
 if command -v strip >/dev/null 2>&1; then strip "$stage/usr/bin/vmpower-guest"; fi
 for f in "$kdir"/modules/*; do cp "$f" "$stage/lib/vmpower/modules/"; done
+
+# dpdk-power-guest: built against the host's libdpdk-dev, with every shared
+# library it loads (ldd's list, ld-linux included) at the same paths.
+dpdk_src=$(dirname "$0")/../tests/vm/dpdk_power_guest.c
+[ -f "$dpdk_src" ] || die "$dpdk_src missing (run from a vmpower checkout)"
+# shellcheck disable=SC2046
+cc -O2 -Wall -Wextra -Werror -o "$stage/usr/bin/dpdk-power-guest" "$dpdk_src" \
+    $(pkg-config --cflags --libs libdpdk) || die "cannot build $dpdk_src against libdpdk"
+for lib in $(ldd "$stage/usr/bin/dpdk-power-guest" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+    mkdir -p "$stage${lib%/*}"
+    cp -L "$lib" "$stage$lib" || die "cannot copy $lib (from ldd dpdk-power-guest)"
+done
+[ -n "$(find "$stage" -name 'ld-linux*')" ] || die "ldd named no dynamic loader for dpdk-power-guest"
+# glibc dlopens libgcc_s for pthread_cancel (rte_eal_cleanup): ldd cannot see it.
+libc=$(find "$stage" -name 'libc.so.6' | head -n 1)
+[ -n "$libc" ] || die "ldd named no libc.so.6 for dpdk-power-guest"
+libdir=${libc#"$stage"}
+libdir=${libdir%/*}
+cp -L "$libdir/libgcc_s.so.1" "$stage$libdir/" || die "$libdir/libgcc_s.so.1 missing (apt-get install libgcc-s1)"
+if command -v strip >/dev/null 2>&1; then strip "$stage/usr/bin/dpdk-power-guest"; fi
 image_src=$(dirname "$0")/../guest/image
 [ -f "$image_src/init" ] || die "$image_src/init missing (run from a vmpower checkout)"
 cp "$image_src/init" "$stage/init"
 cp "$image_src/lib.sh" "$stage/lib/vmpower/lib.sh"
 [ -z "$scenario" ] || cp "$scenario" "$stage/scenario.sh"
-chmod 0755 "$stage/init" "$stage/bin/busybox" "$stage/usr/bin/vmpower-guest"
+chmod 0755 "$stage/init" "$stage/bin/busybox" "$stage/usr/bin/vmpower-guest" \
+    "$stage/usr/bin/dpdk-power-guest"
 # The kernel's built-in initramfs has /dev/console; add it anyway when we can.
 if [ "$(id -u)" = 0 ]; then mknod -m 600 "$stage/dev/console" c 5 1; fi
 

@@ -23,14 +23,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "vm"))
 from vmlib import TestDomain, VmTestError, ensure_libvirtd, fail, virsh  # noqa: E402
-from real_vm_test import Vmpowerd, diff, reap_agent, show_agent_log, snapshot  # noqa: E402
+from real_vm_test import AgentRun, Vmpowerd, diff, snapshot  # noqa: E402
 
 CONFIG = """\
 agent:
@@ -115,11 +114,10 @@ def tell(repo, image, pause):
     print("vmpower demo: a QEMU guest asks for CPU speed; vmpowerd changes the CPU behind its vCPU.")
     print("Nothing real is touched: vmpowerd writes a copy of a cpufreq tree, the guest is a "
           "throwaway TCG domain.")
-    work = Path(tempfile.mkdtemp(prefix="vmpower-demo-"))
-    agent = None
-    try:
+    with AgentRun("vmpower-demo-") as run:
+        work = run.work
         shutil.copytree(repo / "tests/fixtures/sysfs/acpi-cpufreq", work / "sysfs", symlinks=True)
-        agent = Vmpowerd(exe, work, CONFIG)
+        agent = run.agent = Vmpowerd(exe, work, CONFIG)
         with TestDomain("vmpower-demo", image, vcpus=2, pins={0: "0", 1: "1"},
                         poweragent_channels=2, control=True, guest_opts=GUEST_OPTS) as dom:
             story.chapter("The tiny guest boots")
@@ -178,11 +176,6 @@ def tell(repo, image, pause):
         if rc != 0:
             fail(f"vmpowerd exited with {rc}")
         print("\nDone: the domain is gone and every file the demo used is removed.")
-    except VmTestError:
-        show_agent_log(agent)
-        raise
-    finally:
-        reap_agent(agent, work)
 
 
 def main():

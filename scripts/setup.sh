@@ -14,6 +14,7 @@ PACKAGES="
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libedit-dev
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   busybox-static cpio gzip kmod diffutils python3
+  libdpdk-dev iproute2
   scdoc systemd
 "
 
@@ -50,7 +51,9 @@ ninja -C build
 ninja -C build-asan
 ninja -C build-static-guest
 
-# The tiny guest image of the real-VM test (Debian kernel + busybox + the
-# static vmpower-guest); downloads the kernel package once.
+# The tiny guest image of the real-VM tests (Debian kernel + busybox + the
+# static vmpower-guest + dpdk-power-guest built against libdpdk-dev, for the
+# DPDK guest's policy test); downloads the kernel package once. Rebuilt on
+# every run: the image follows guest/image and tests/vm/dpdk_power_guest.c.
 scripts/build-guest-image.sh build-static-guest/guest/vmpower-guest data/guest-image
 echo "setup: done"

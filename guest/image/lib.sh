@@ -19,22 +19,50 @@ vmpower_read_cmdline() {
 
 # vmpower_run WORD...: runs `vmpower-guest WORD... $VMPOWER_OPTS` and prints
 #   VMPOWER-RESULT <words joined by ,> <exit status> <output on one line>
-# ("sleep N" sleeps instead; "busy N" keeps a vCPU busy for N seconds in
-# the background, for energy tests). Returns vmpower-guest's status.
+# Other steps:
+#   sleep N              sleeps;
+#   busy N               keeps a vCPU busy for N seconds in the background
+#                        (energy tests);
+#   dpdk WORD...         runs dpdk-power-guest WORD... (Debian's librte_power,
+#                        tests/vm/dpdk_power_guest.c);
+#   net-up ADDR/LEN      brings eth0 (virtio_net) up with ADDR;
+#   ping PEER SECONDS INTERVAL
+#                        sends ICMP echo requests to PEER every INTERVAL
+#                        seconds for SECONDS, in the background (traffic).
+# Returns the step's status.
 vmpower_run() {
-    if [ "$1" = sleep ]; then sleep "$2"; return 0; fi
-    if [ "$1" = busy ]; then
+    words=$(echo "$*" | tr ' ' ',')
+    case "$1" in
+    sleep) sleep "$2"; return 0 ;;
+    busy)
         (
             end=$(($(date +%s) + $2))
             while [ "$(date +%s)" -lt "$end" ]; do :; done
         ) &
-        echo "VMPOWER-RESULT busy,$2 0 started"
+        echo "VMPOWER-RESULT $words 0 started"
         return 0
-    fi
-    # shellcheck disable=SC2086
-    out=$(vmpower-guest "$@" $VMPOWER_OPTS 2>&1)
-    st=$?
-    echo "VMPOWER-RESULT $(echo "$*" | tr ' ' ',') $st $(echo "$out" | tr '\n' ' ')"
+        ;;
+    ping)
+        ping -q -i "$4" -w "$3" "$2" >/dev/null 2>&1 &
+        echo "VMPOWER-RESULT $words 0 started"
+        return 0
+        ;;
+    net-up)
+        out=$(ip link set eth0 up 2>&1 && ip addr add "$2" dev eth0 2>&1)
+        st=$?
+        ;;
+    dpdk)
+        shift
+        out=$(dpdk-power-guest "$@" 2>&1)
+        st=$?
+        ;;
+    *)
+        # shellcheck disable=SC2086
+        out=$(vmpower-guest "$@" $VMPOWER_OPTS 2>&1)
+        st=$?
+        ;;
+    esac
+    echo "VMPOWER-RESULT $words $st $(echo "$out" | tr '\n' ' ')"
     return $st
 }
 

@@ -23,14 +23,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_vm_test  # noqa: E402
-from real_vm_test import Vmpowerd, check, guest_run, reap_agent, show_agent_log  # noqa: E402
-from vmlib import TestDomain, VmTestError  # noqa: E402
+from real_vm_test import AgentRun, Vmpowerd, check, guest_run  # noqa: E402
+from vmlib import TestDomain  # noqa: E402
 
 BOOT_TIMEOUT = 180
 ENERGY = Path("devices/virtual/powercap/intel-rapl/intel-rapl:0")
@@ -54,15 +53,14 @@ vms:
 
 
 def scenario(vmpowerd_exe, image, repo):
-    work = Path(tempfile.mkdtemp(prefix="vmpower-energy-"))
-    agent = None
-    try:
+    with AgentRun("vmpower-energy-") as run:
+        work = run.work
         sysfs = work / "sysfs"
         shutil.copytree(repo / "tests/fixtures/sysfs/rapl-one-package", sysfs, symlinks=True)
         max_uj = int((sysfs / ENERGY / "max_energy_range_uj").read_text())
         counter = max_uj - 5_000_000
         (sysfs / ENERGY / "energy_uj").write_text(f"{counter}\n")
-        agent = Vmpowerd(vmpowerd_exe, work, CONFIG)
+        agent = run.agent = Vmpowerd(vmpowerd_exe, work, CONFIG)
         with TestDomain("vmpower-energy-busy", image, vcpus=1, pins={0: "0"},
                         poweragent_channels=1, control=True,
                         guest_opts=["--timeout-ms", "10000"]) as busy, \
@@ -119,11 +117,6 @@ def scenario(vmpowerd_exe, image, repo):
         rc = agent.stop()
         check(rc == 0, f"vmpowerd stopped cleanly (exit {rc})")
         check((work / "state/energy.json").is_file(), "the counts were saved in the state directory")
-    except VmTestError:
-        show_agent_log(agent)
-        raise
-    finally:
-        reap_agent(agent, work)
 
 
 if __name__ == "__main__":

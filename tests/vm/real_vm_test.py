@@ -56,12 +56,16 @@ def diff(before, after):
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
-CONFIG = """\
+# The agent: part of a test's config (Vmpowerd fills it in); a test adds vms:.
+AGENT_CONFIG = """\
 agent:
   sysfs_root: {sysfs}
   state_dir: {state}
   control_socket: {control}
   log_level: debug
+"""
+
+CONFIG = AGENT_CONFIG + """\
 vms:
   - label: realvm
     name: "vmpower-realvm-*"
@@ -131,18 +135,27 @@ class Vmpowerd:
         return self.proc.returncode
 
 
-def show_agent_log(agent):
-    """On a failed check: the agent's last words, to say why."""
-    if agent is not None:
-        print(f"--- vmpowerd log tail ---\n{agent.tail()}", file=sys.stderr)
+class AgentRun:
+    """One scenario's scratch directory and vmpowerd (set `agent` once it
+    runs): on a failed check the agent's last words say why; whatever
+    happened, no vmpowerd is left running and no files are left behind."""
 
+    def __init__(self, prefix):
+        self.work = Path(tempfile.mkdtemp(prefix=prefix))
+        self.agent = None
 
-def reap_agent(agent, work):
-    """Whatever happened: no vmpowerd left running, no files left behind."""
-    if agent is not None and agent.proc.poll() is None:
-        agent.proc.kill()
-        agent.proc.wait()
-    shutil.rmtree(work, ignore_errors=True)
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, _exc, _tb):
+        if self.agent is not None:
+            if kind is not None and issubclass(kind, VmTestError):
+                print(f"--- vmpowerd log tail ---\n{self.agent.tail()}", file=sys.stderr)
+            if self.agent.proc.poll() is None:
+                self.agent.proc.kill()
+                self.agent.proc.wait()
+        shutil.rmtree(self.work, ignore_errors=True)
+        return False
 
 
 def guest_run(dom, agent, command, retry_on=()):
@@ -159,14 +172,13 @@ def guest_run(dom, agent, command, retry_on=()):
 
 
 def scenario(vmpowerd_exe, image, repo):
-    work = Path(tempfile.mkdtemp(prefix="vmpower-realvm-"))
-    agent = None
-    try:
+    with AgentRun("vmpower-realvm-") as run:
+        work = run.work
         shutil.copytree(repo / "tests/fixtures/sysfs/acpi-cpufreq", work / "sysfs", symlinks=True)
         # Confined as the systemd unit confines it (unit_sandbox.py).
         sandbox = command_prefix()
         print(f"vmpowerd runs confined like its unit: {' '.join(sandbox)}", flush=True)
-        agent = Vmpowerd(vmpowerd_exe, work, wrapper=sandbox)
+        agent = run.agent = Vmpowerd(vmpowerd_exe, work, wrapper=sandbox)
         with TestDomain("vmpower-realvm", image, vcpus=2, pins={0: "0", 1: "1"},
                         poweragent_channels=2, control=True, guest_opts=GUEST_OPTS) as dom:
             dom.define()
@@ -203,11 +215,6 @@ def scenario(vmpowerd_exe, image, repo):
         restored = snapshot(agent.sysfs, "policy0")
         check(not diff(pristine0, restored),
               f"vmpowerd gave pCPU 0 back as found (differs: {diff(pristine0, restored)})")
-    except VmTestError:
-        show_agent_log(agent)
-        raise
-    finally:
-        reap_agent(agent, work)
 
 
 def main(run=scenario, name="real_vm_test", doc=__doc__):

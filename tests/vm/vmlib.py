@@ -105,15 +105,21 @@ class TestDomain:
     guest_opts: vmpower-guest options for every command (vmpower.opts=).
     uri: the libvirt connection the domain lives on (changed by a test that
       migrates it).
+    cpu_mode: "maximum" gives TCG every CPU feature it emulates (Debian's
+      DPDK needs SSE4.2, which the default qemu64 model lacks); None: default.
+    nics: MAC addresses of virtio-net interfaces backed by taps libvirt
+      creates (type='ethernet'), named tap_name(i); the guest sees eth0...
     """
 
     _count = 0
 
     def __init__(self, name_prefix, image_dir, vcpus=2, pins=None, poweragent_channels=2,
-                 control=False, cmds=None, guest_opts=None, memory_mb=256, uri=URI):
+                 control=False, cmds=None, guest_opts=None, memory_mb=256, uri=URI,
+                 cpu_mode=None, nics=()):
         require_image(image_dir)
         TestDomain._count += 1
-        self.name = f"{name_prefix}-{os.getpid()}-{TestDomain._count}"
+        self.number = TestDomain._count
+        self.name = f"{name_prefix}-{os.getpid()}-{self.number}"
         self.image_dir = Path(image_dir)
         self.vcpus = vcpus
         self.pins = pins or {}
@@ -123,6 +129,8 @@ class TestDomain:
         self.guest_opts = guest_opts or []
         self.memory_mb = memory_mb
         self.uri = uri
+        self.cpu_mode = cpu_mode
+        self.nics = list(nics)
         self.workdir = STATE_ROOT / self.name
         self.console_log = self.workdir / "console.log"
         self.defined = False
@@ -135,6 +143,10 @@ class TestDomain:
 
     def control_socket_path(self):
         return self.workdir / "control.sock"
+
+    def tap_name(self, i):
+        """The host tap of nics[i] (IFNAMSIZ: at most 15 characters)."""
+        return f"vpt{os.getpid() % 100000}n{self.number % 100}i{i}"
 
     def cmdline(self):
         words = ["console=ttyS0", "panic=-1", "quiet", "loglevel=3",
@@ -156,9 +168,15 @@ class TestDomain:
         if self.pins:
             pins = "".join(f"<vcpupin vcpu='{v}' cpuset='{c}'/>" for v, c in sorted(self.pins.items()))
             cputune = f"<cputune>{pins}</cputune>"
+        cpu = f"<cpu mode='{escape(self.cpu_mode)}'/>" if self.cpu_mode else ""
+        interfaces = "\n    ".join(
+            f"<interface type='ethernet'><mac address='{escape(mac)}'/>"
+            f"<target dev='{self.tap_name(i)}'/><model type='virtio'/></interface>"
+            for i, mac in enumerate(self.nics))
         template = string.Template((HERE / "domain.xml.in").read_text())
         return template.substitute(
             name=self.name, memory_mb=self.memory_mb, vcpus=self.vcpus, cputune=cputune,
+            cpu=cpu, interfaces=interfaces,
             kernel=escape(str(self.workdir / "vmlinuz")),
             initrd=escape(str(self.workdir / "initrd.img")),
             cmdline=escape(self.cmdline()), console_log=escape(str(self.console_log)),
