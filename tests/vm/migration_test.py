@@ -124,12 +124,6 @@ def cancelled_migration(hosts, guest, agents, events):
     holds_a, holds_b = cpu_freq(agent_a, PIN_A), cpu_freq(agent_b, PIN_B)
     answered = channel(agent_a, guest.name)["answered"]
     dest_xml = guest.destination_xml(hosts.a, {0: PIN_B})
-    # The operator's WORKLOAD policy on A travels in the intent (written
-    # within kIntentWriteInterval, 250 ms) and is applied on B.
-    answer = agent_a.request({"cmd": "set-policy", "name": guest.name, "type": "workload",
-                              "vcpus": [0], "workload": "high"})
-    check(answer.get("ok") is True, f"A: set-policy workload high on vCPU 0: {answer}")
-    time.sleep(1.0)
     t0 = time.time()
     proc = subprocess.Popen(migrate_cmd(hosts, guest, dest_xml, "--bandwidth", SLOW_MIB_S),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -182,13 +176,14 @@ def migration(hosts, guest, agents, events, pristine_a):
     check(pristine_level_b != HELD, f"B's pCPU {PIN_B} is not at max before: {pristine_level_b}")
     a_level = Recorder(lambda: level(agent_a, POLICY_A))
     b_level = Recorder(lambda: level(agent_b, POLICY_B))
-    dest_xml = guest.destination_xml(hosts.a, {0: PIN_B})
     # The operator's WORKLOAD policy on A travels in the intent (written
-    # within kIntentWriteInterval, 250 ms) and is applied on B.
+    # within kIntentWriteInterval, 250 ms; the destination XML is read after)
+    # and is applied on B.
     answer = agent_a.request({"cmd": "set-policy", "name": guest.name, "type": "workload",
                               "vcpus": [0], "workload": "high"})
     check(answer.get("ok") is True, f"A: set-policy workload high on vCPU 0: {answer}")
     time.sleep(1.0)
+    dest_xml = guest.destination_xml(hosts.a, {0: PIN_B})
     t0 = time.time()
     try:
         out = subprocess.run(migrate_cmd(hosts, guest, dest_xml), capture_output=True, text=True,
