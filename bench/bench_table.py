@@ -68,7 +68,7 @@ def main(latency_path, scale_path=None, notes_path=None):
                       f"| {rat[0]} | {rat[1]} | {rat[2]} | {counts or err} |")
     if scale_path:
         print()
-        print("| scale (vmpowerd) | runs |")
+        print("| scale | runs |")
         print("|---|---|")
         for line in open(scale_path):
             line = line.strip()

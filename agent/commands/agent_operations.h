@@ -40,6 +40,8 @@ struct AgentTelemetry {
     std::map<std::string, std::uint64_t, std::less<>> events;  // by domainEventName()
     std::uint64_t reconciles = 0;
     double last_reconcile_seconds = 0;
+    std::uint64_t peer_check_refusals =
+        0;  // channels' sockets refused (agent/core/peer_verifier.h)
 };
 
 class AgentOperations {

@@ -16,6 +16,7 @@
 #include "power_action.h"
 #include "power_channel.h"
 #include "record_format.h"
+#include "request_counters.h"
 
 #ifndef VMPOWER_VERSION
 #define VMPOWER_VERSION "unknown"  // meson passes the project's version
@@ -87,6 +88,12 @@ std::string choiceArg(const json& req, const char* key,
 json channelJson(const Channel& ch) {
     const auto& d = ch.description();
     auto s = ch.stats();
+    json nacks = json::object();  // only the reasons seen
+    for (std::size_t i = 0; i < kNackReasonCount; ++i) {
+        if (s.requests.nacks_by_reason[i] != 0)
+            nacks[std::string(nackReasonName(static_cast<NackReason>(i)))] =
+                s.requests.nacks_by_reason[i];
+    }
     return {{"index", d.index},
             {"path", d.source_path},
             {"alias", d.alias},
@@ -96,6 +103,7 @@ json channelJson(const Channel& ch) {
             {"records", s.requests.records},
             {"acked", s.requests.acked},
             {"nacked", s.requests.nacked},
+            {"nacks_by_reason", std::move(nacks)},
             {"ignored", s.requests.ignored},
             {"rate_limited", s.requests.rate_limited},
             {"answered", s.requests.answered},

@@ -42,7 +42,8 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     energy_ = std::make_unique<EnergySampler>(std::move(energy), clock_);
     handler_->setEnergySource(energy_.get());
     env_ = std::make_unique<ChannelEnv>(ChannelEnv{*epoll_, *retries_, *handler_, *peers_,
-                                                   config_.agent.reply_queue_records, &fd_budget_});
+                                                   config_.agent.reply_queue_records, &fd_budget_,
+                                                   &telemetry_.peer_check_refusals});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
     sharing_.target = registry_.get();

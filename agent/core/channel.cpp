@@ -145,6 +145,7 @@ void Channel::tryConnect() {
     PeerCheck check = env_.peers.verify(fd.get(), guest_.name);
     if (check.verdict == PeerVerdict::Reject) {
         state_ = State::Refused;
+        if (env_.peer_check_refusals != nullptr) ++*env_.peer_check_refusals;
         spdlog::error("{}: channel {} ({}) refused: {}", guest_.name, desc_.index,
                       desc_.source_path, check.why);
         stats_.last_error = "refused: " + check.why;

@@ -30,6 +30,9 @@ struct ChannelEnv {
     const PeerVerifier& peers;
     std::size_t reply_queue_records = 64;
     FdBudget* fds = nullptr;  // the agent's channel fd budget; null: unbounded (tests)
+    // Counts the sockets the peer check refused, across every channel the
+    // agent ever had (a channel goes with its domain); null: not counted.
+    std::uint64_t* peer_check_refusals = nullptr;
 };
 
 class Channel final : public EpollClient {

@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -100,6 +101,27 @@ TEST_F(ChannelTest, ManyRecordsInOneReadAreAllAnsweredToAReadingGuest) {
     EXPECT_EQ(ch.stats().replies_dropped, 0u);
     EXPECT_EQ(ch.stats().replies_sent, kRecords);
     EXPECT_EQ(got, all) << "each ACK is its request echoed";
+}
+
+// A socket whose server is not the domain's QEMU (the pid file names pid 1)
+// is refused, and the refusal counted where the agent keeps its count.
+TEST_F(ChannelTest, APeerCheckRefusalIsCounted) {
+    test::TempDir pid_dir;
+    std::ofstream(pid_dir.path() / "vm.pid") << "1\n";
+    QemuPidPeerVerifier not_us(pid_dir.path());
+    std::uint64_t refusals = 0;
+    ChannelEnv env{rig_.epoll, rig_.retries, rig_.handler, not_us, kQueue, nullptr, &refusals};
+    PowerChannel desc;
+    desc.index = 0;
+    desc.type = "unix";
+    desc.source_path = (dir_ / "ch.0").string();
+    Channel ch(env, guest_, desc, RecordFormat::Dpdk464);
+    ch.open();
+    EXPECT_EQ(ch.state(), Channel::State::Refused) << ch.stats().last_error;
+    EXPECT_EQ(refusals, 1u);
+    ch.close();
+    ch.open();  // the domain again: checked again, refused again
+    EXPECT_EQ(refusals, 2u);
 }
 
 }  // namespace

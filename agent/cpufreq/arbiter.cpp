@@ -212,10 +212,10 @@ void Arbiter::setHold(std::size_t policy, const HolderKey& key, std::optional<Ho
     }
 }
 
-PowerVerdict Arbiter::refuse(const Requester& who, std::string why) {
+PowerVerdict Arbiter::refuse(const Requester& who, std::string why, bool shared_hardware) {
     spdlog::debug("cpufreq: {} vcpu {} refused: {}", who.domain_uuid, who.vcpu, why);
     refusals_[who.domain_uuid] = why;
-    return PowerVerdict{false, std::move(why), {}};
+    return PowerVerdict{false, std::move(why), {}, shared_hardware};
 }
 
 PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
@@ -256,14 +256,16 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
                     return refuse(who,
                                   fmt::format("turbo switch {} is shared with {}, which asked "
                                               "for no turbo setting; turbo may only be turned on",
-                                              knobs_[*s.knob].knob.file, *b));
+                                              knobs_[*s.knob].knob.file, *b),
+                                  true);
                 }
             }
         } else {
             h.khz = chooseLevel(p, key, action, limits, why);
             if (!h.khz) return refuse(who, why);
             if (*h.khz < foundCeiling(p)) {
-                if (auto b = blocker(p, who.domain_uuid)) return refuse(who, refusalFor(p, *b));
+                if (auto b = blocker(p, who.domain_uuid))
+                    return refuse(who, refusalFor(p, *b), true);
             }
         }
         planned.push_back(h);

@@ -177,7 +177,7 @@ class Arbiter final : public PowerControl {
     void reconcileQuietly(const std::set<std::size_t>& policies, const std::set<std::size_t>& knobs,
                           std::string_view what);
     std::optional<std::uint32_t> frequencyOf(std::size_t policy) const;
-    PowerVerdict refuse(const Requester& who, std::string why);
+    PowerVerdict refuse(const Requester& who, std::string why, bool shared_hardware = false);
 
     std::unique_ptr<Sysfs> sysfs_;
     CpufreqTopology topology_;

@@ -210,7 +210,9 @@ TEST(CpufreqArbiter, LimitsBoundTheRequestersLevel) {
 
 TEST(CpufreqArbiter, UnknownCpuWritesNothing) {
     ArbiterTest t("acpi-cpufreq");
-    EXPECT_FALSE(t.apply(kA, {0, 7}, PowerAction::Max));
+    const PowerVerdict v = t.arbiter->apply(kA, {0, 7}, PowerAction::Max, kAny);
+    EXPECT_FALSE(v.applied);
+    EXPECT_FALSE(v.shared_hardware) << "cpufreq's own refusal, not the shared-hardware rule";
     EXPECT_FALSE(t.apply(kA, {}, PowerAction::Max));
     EXPECT_TRUE(t.fx.changedFiles().empty());
     EXPECT_FALSE(std::filesystem::exists(t.journal));
@@ -368,6 +370,7 @@ TEST(CpufreqArbiterShared, UnpinnedPairNobodyIsSlowedEverybodyMayRaise) {
             auto v = t.verdict(kA, all, action);
             EXPECT_FALSE(v.applied) << driver;
             EXPECT_NE(v.refusal.find("vm-b"), std::string::npos) << driver << ": " << v.refusal;
+            EXPECT_TRUE(v.shared_hardware) << driver << ": the metrics count it apart";
         }
         EXPECT_TRUE(t.fx.changedFiles().empty()) << driver;
         EXPECT_TRUE(t.verdict(kA, all, PowerAction::Max).applied) << driver;

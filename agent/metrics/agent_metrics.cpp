@@ -8,6 +8,7 @@
 #include "domain_events.h"
 #include "energy_sampler.h"
 #include "prometheus_text.h"
+#include "request_counters.h"
 
 #ifndef VMPOWER_VERSION
 #define VMPOWER_VERSION "unknown"  // meson passes the project's version
@@ -58,6 +59,31 @@ void agentFamilies(PrometheusText& t, const AgentOperations& a) {
     t.sample(tm.last_reconcile_seconds);
 }
 
+// fn(labels vm, uuid, channel; the channel's stats) for every channel.
+template <typename Fn>
+void eachChannel(const AgentOperations& a, Fn fn) {
+    for (const auto& [uuid, d] : a.domains()) {
+        for (const auto& [index, ch] : d->channels) {
+            fn(
+                MetricLabels{
+                    {"vm", d->identity.name}, {"uuid", uuid}, {"channel", std::to_string(index)}},
+                ch->stats());
+        }
+    }
+}
+
+// One sample per non-zero entry of `counts`, labelled `key` = name(index).
+template <std::size_t N, typename Name>
+void nonZero(PrometheusText& t, const MetricLabels& labels, std::string_view key,
+             const std::array<std::uint64_t, N>& counts, Name name) {
+    for (std::size_t i = 0; i < N; ++i) {
+        if (counts[i] == 0) continue;
+        MetricLabels l = labels;
+        l.emplace_back(key, std::string(name(i)));
+        t.sample(l, static_cast<double>(counts[i]));
+    }
+}
+
 void channelFamilies(PrometheusText& t, const AgentOperations& a) {
     std::array<std::size_t, kChannelStates.size()> by_state{};
     for (const auto& [uuid, d] : a.domains()) {
@@ -72,6 +98,9 @@ void channelFamilies(PrometheusText& t, const AgentOperations& a) {
         t.sample({{"state", Channel::stateName(s)}},
                  static_cast<double>(by_state[static_cast<std::size_t>(s)]));
     }
+    t.family("vmpower_peer_check_refusals_total", MetricType::Counter,
+             "Channel sockets refused because their server is not the domain's QEMU.");
+    t.sample(static_cast<double>(a.telemetry().peer_check_refusals));
 
     // Per channel: one family at a time, every channel in each.
     struct PerChannel {
@@ -83,14 +112,12 @@ void channelFamilies(PrometheusText& t, const AgentOperations& a) {
     static const PerChannel kCounters[] = {
         {"vmpower_channel_connects_total", "Connections made to the channel's QEMU socket.",
          [](const Channel::Stats& s) { return s.connects; }},
-        {"vmpower_requests_total", "Whole records read from the guest.",
-         [](const Channel::Stats& s) { return s.requests.records; }},
         {"vmpower_replies_total", "Replies to the guest by result.",
          [](const Channel::Stats& s) { return s.requests.acked; }, "ack"},
         {"vmpower_replies_total", "", [](const Channel::Stats& s) { return s.requests.nacked; },
          "nack"},
         {"vmpower_replies_total", "", [](const Channel::Stats& s) { return s.requests.answered; },
-         "data"},
+         "answer"},
         {"vmpower_requests_ignored_total",
          "Records answered with nothing (CONNECT probes, unknown commands).",
          [](const Channel::Stats& s) { return s.requests.ignored; }},
@@ -107,16 +134,25 @@ void channelFamilies(PrometheusText& t, const AgentOperations& a) {
             t.family(c.name, MetricType::Counter, c.help);
             current = c.name;
         }
-        for (const auto& [uuid, d] : a.domains()) {
-            for (const auto& [index, ch] : d->channels) {
-                MetricLabels labels{{"vm", d->identity.name},
-                                    {"uuid", uuid},
-                                    {"channel", std::to_string(index)}};
-                if (c.result != nullptr) labels.emplace_back("result", c.result);
-                t.sample(labels, static_cast<double>(c.value(ch->stats())));
-            }
-        }
+        eachChannel(a, [&](MetricLabels labels, const Channel::Stats& s) {
+            if (c.result != nullptr) labels.emplace_back("result", c.result);
+            t.sample(labels, static_cast<double>(c.value(s)));
+        });
     }
+
+    // By command and by reason: only what a channel has seen (a VM's rows
+    // stay few; the names are the protocol's, request_counters.h).
+    t.family("vmpower_requests_total", MetricType::Counter,
+             "Whole records read from the guest, by command (CPU_POWER by its unit's action).");
+    eachChannel(a, [&](const MetricLabels& labels, const Channel::Stats& s) {
+        nonZero(t, labels, "command", s.requests.by_command, commandSlotName);
+    });
+    t.family("vmpower_nacks_total", MetricType::Counter,
+             "NACKs sent to the guest, by reason (they sum to replies_total{result=\"nack\"}).");
+    eachChannel(a, [&](const MetricLabels& labels, const Channel::Stats& s) {
+        nonZero(t, labels, "reason", s.requests.nacks_by_reason,
+                [](std::size_t i) { return nackReasonName(static_cast<NackReason>(i)); });
+    });
 }
 
 void cpuFamilies(PrometheusText& t, const AgentOperations& a) {
@@ -141,8 +177,7 @@ void cpuFamilies(PrometheusText& t, const AgentOperations& a) {
     perCpu("vmpower_cpu_held_frequency_hertz", MetricType::Gauge,
            "The frequency vmpowerd holds the CPU's policy at (absent: as found).",
            [](unsigned, const PowerDescription& d) -> std::optional<double> {
-               return d.applied_khz ? std::optional<double>(*d.applied_khz * 1000.0)
-                                    : std::nullopt;
+               return d.applied_khz ? std::optional<double>(*d.applied_khz * 1000.0) : std::nullopt;
            });
     perCpu("vmpower_cpu_holders", MetricType::Gauge,
            "Requests held on the CPU's policy (VMs' vCPUs and the operator).",

@@ -36,6 +36,9 @@ struct PowerVerdict {
     bool applied = false;
     std::string refusal;
     std::vector<std::string> affected;
+    // Refused by the shared-hardware rule (a stakeholder did not ask), not
+    // by cpufreq itself: the metrics count the two apart.
+    bool shared_hardware = false;
     explicit operator bool() const { return applied; }
 };
 

@@ -25,9 +25,9 @@ class FakePowerControl final : public PowerControl {
     PowerVerdict apply(const Requester& who, const CpuSet& pcpus, PowerAction action,
                        const FrequencyLimits& limits) override {
         calls.push_back({who, pcpus, action, limits});
-        if (apply_result) return PowerVerdict{true, {}, affected};
+        if (apply_result) return PowerVerdict{true, {}, affected, false};
         last_refusal[who.domain_uuid] = refusal;
-        return PowerVerdict{false, refusal, {}};
+        return PowerVerdict{false, refusal, {}, refusal_shared_hardware};
     }
     void setFootprint(std::string_view uuid, std::string_view, const CpuSet& cpus) override {
         footprints[std::string(uuid)] = cpus;
@@ -73,6 +73,7 @@ class FakePowerControl final : public PowerControl {
     std::map<std::string, CpuSet> footprints;  // by uuid, as last reported
     bool apply_result = true;
     std::string refusal = "refused by the fake";  // when apply_result is false
+    bool refusal_shared_hardware = false;         // the verdict's flag when refused
     std::vector<std::string> affected;            // reported with every ACK
     std::map<std::string, std::string> last_refusal;
     std::map<unsigned, std::uint32_t> khz;

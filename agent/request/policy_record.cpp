@@ -11,8 +11,8 @@ namespace vmpower {
 
 namespace {
 
-PolicyRecord refuse(std::string why) {
-    return PolicyRecord{std::nullopt, std::move(why)};
+PolicyRecord refuse(std::string why, NackReason reason = NackReason::Malformed) {
+    return PolicyRecord{std::nullopt, std::move(why), reason};
 }
 
 std::optional<HostPolicyType> typeOf(std::int32_t raw) {
@@ -87,7 +87,8 @@ PolicyRecord decodePolicyRecord(std::span<const std::byte> record, std::size_t v
         const unsigned v = ids[i];
         if (v >= vcpu_count) {
             return refuse("vcpu_to_control[" + std::to_string(i) + "] = vCPU " + std::to_string(v) +
-                          " out of range (the VM has " + std::to_string(vcpu_count) + ")");
+                              " out of range (the VM has " + std::to_string(vcpu_count) + ")",
+                          NackReason::UnknownCpu);
         }
         if (seen[v]) return refuse("vcpu_to_control names vCPU " + std::to_string(v) + " twice");
         seen[v] = true;
@@ -134,7 +135,7 @@ PolicyRecord decodePolicyRecord(std::span<const std::byte> record, std::size_t v
             p.macs.push_back(vfid & 0xffff'ffff'ffffULL);  // the top two bytes are not the MAC's
         }
     }
-    return PolicyRecord{std::move(p), {}};
+    return PolicyRecord{std::move(p), {}, {}};
 }
 
 }  // namespace vmpower

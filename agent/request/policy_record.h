@@ -10,12 +10,14 @@
 #include <string>
 
 #include "host_policy.h"
+#include "request_counters.h"
 
 namespace vmpower {
 
 struct PolicyRecord {
     std::optional<HostPolicy> policy;
     std::string refusal;  // why not, when policy is empty (for the NACK's log line)
+    NackReason reason = NackReason::Malformed;  // when policy is empty
 };
 
 // `vcpu_count`: the VM's vCPUs; every vcpu_to_control entry must be one.

@@ -17,7 +17,8 @@ std::vector<std::byte> RequestHandler::handlePolicy(const GuestIdentity& guest,
                                                     const DecodedRequest& req,
                                                     std::span<const std::byte> record) {
     if (host_policies_ == nullptr)
-        return refuse(guest, state, req, record, "host policies are not served here");
+        return refuse(guest, state, req, record, NackReason::PoliciesNotServed,
+                      "host policies are not served here");
     if (req.kind == RequestKind::PktPolicyRemove) {
         const bool had = host_policies_->removeHostPolicy(guest.uuid);
         ++state.counters.acked;
@@ -26,13 +27,14 @@ std::vector<std::byte> RequestHandler::handlePolicy(const GuestIdentity& guest,
         return {};
     }
     if (req.format != RecordFormat::Dpdk464)
-        return refuse(guest, state, req, record, "policies do not exist in legacy-16 records");
+        return refuse(guest, state, req, record, NackReason::LegacyFormat,
+                      "policies do not exist in legacy-16 records");
     const std::size_t vcpus = guest.vcpus ? guest.vcpus->vcpuCount() : 0;
     PolicyRecord decoded = decodePolicyRecord(record, vcpus);
-    if (!decoded.policy) return refuse(guest, state, req, record, decoded.refusal);
+    if (!decoded.policy) return refuse(guest, state, req, record, decoded.reason, decoded.refusal);
     std::string why =
         host_policies_->setHostPolicy(guest, std::move(*decoded.policy), PolicyOrigin::Guest);
-    if (!why.empty()) return refuse(guest, state, req, record, why);
+    if (!why.empty()) return refuse(guest, state, req, record, NackReason::PolicyRefused, why);
     ++state.counters.acked;
     return echoReply(record, VMPOWER_CMD_ACK);
 }

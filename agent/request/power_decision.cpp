@@ -4,23 +4,25 @@ namespace vmpower {
 
 namespace {
 
-PowerDecision refuse(std::string why) {
-    return PowerDecision{std::nullopt, std::move(why)};
+PowerDecision refuse(NackReason reason, std::string why) {
+    return PowerDecision{std::nullopt, std::move(why), reason};
 }
 
 }  // namespace
 
 PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest,
                           const DecodedRequest& req, const PcpuSharing& sharing) {
-    if (!req.action) return refuse("unknown unit " + std::to_string(req.unit));
+    if (!req.action)
+        return refuse(NackReason::Malformed, "unknown unit " + std::to_string(req.unit));
     if (!rule.allowed_actions.contains(*req.action))
-        return refuse("command not allowed by the policy");
+        return refuse(NackReason::NotAllowed, "command not allowed by the policy");
     return placePower(rule, guest, req.core_type, req.resource_id, *req.action, sharing);
 }
 
 PowerDecision decideVcpuPower(const VmPolicy& rule, const GuestIdentity& guest, std::uint64_t vcpu,
                               PowerAction action, const PcpuSharing& sharing) {
-    if (!rule.allowed_actions.contains(action)) return refuse("command not allowed by the policy");
+    if (!rule.allowed_actions.contains(action))
+        return refuse(NackReason::NotAllowed, "command not allowed by the policy");
     return placePower(rule, guest, CoreType::Virtual, vcpu, action, sharing);
 }
 
@@ -32,38 +34,45 @@ PowerDecision placePower(const VmPolicy& rule, const GuestIdentity& guest, CoreT
     PowerTarget target{Requester{guest.uuid, 0}, CpuSet{}, action};
     switch (core_type) {
         case CoreType::Invalid:
-            return refuse("core_type is neither VIRTUAL nor PHYSICAL");
+            return refuse(NackReason::Malformed, "core_type is neither VIRTUAL nor PHYSICAL");
         case CoreType::Physical:
             if (!rule.physical_addressing)
-                return refuse("core_type PHYSICAL not allowed by the policy");
+                return refuse(NackReason::NotAllowed,
+                              "core_type PHYSICAL not allowed by the policy");
             if (id > CpuSet::kMaxCpu)
-                return refuse("host CPU " + std::to_string(id) + " out of range");
+                return refuse(NackReason::UnknownCpu,
+                              "host CPU " + std::to_string(id) + " out of range");
             target.pcpus.add(static_cast<unsigned>(id));
             target.who.vcpu = kPhysicalRequesterBit | static_cast<unsigned>(id);
             break;
         case CoreType::Virtual:
             if (id >= vcpus.vcpuCount()) {
-                return refuse("vCPU " + std::to_string(id) + " out of range (the VM has " +
-                              std::to_string(vcpus.vcpuCount()) + ")");
+                return refuse(NackReason::UnknownCpu, "vCPU " + std::to_string(id) +
+                                                          " out of range (the VM has " +
+                                                          std::to_string(vcpus.vcpuCount()) + ")");
             }
             target.pcpus = vcpus.pcpus(static_cast<std::size_t>(id));
             target.who.vcpu = static_cast<unsigned>(id);
             if (target.pcpus.empty())
-                return refuse("vCPU " + std::to_string(id) + " has no known pCPU");
+                return refuse(NackReason::UnknownCpu,
+                              "vCPU " + std::to_string(id) + " has no known pCPU");
             if (target.pcpus.count() > 1 && !rule.multi_pcpu) {
-                return refuse("vCPU " + std::to_string(id) + " is pinned to several pCPUs (" +
-                              target.pcpus.toString() + ") and multi_pcpu is off");
+                return refuse(NackReason::NotAllowed,
+                              "vCPU " + std::to_string(id) + " is pinned to several pCPUs (" +
+                                  target.pcpus.toString() + ") and multi_pcpu is off");
             }
             break;
     }
     const CpuSet allowed = rule.allowed_pcpus ? *rule.allowed_pcpus : vcpus.allPcpus();
     if (!target.pcpus.isSubsetOf(allowed)) {
-        return refuse("pCPUs " + target.pcpus.toString() + " not within the allowed " +
-                      allowed.toString());
+        return refuse(
+            NackReason::OutsideAllowedCpus,
+            "pCPUs " + target.pcpus.toString() + " not within the allowed " + allowed.toString());
     }
     if (!rule.shared_pcpus && sharing.sharedWithOtherDomain(guest.uuid, target.pcpus)) {
-        return refuse("pCPUs " + target.pcpus.toString() +
-                      " shared with another VM and shared_pcpus is off");
+        return refuse(
+            NackReason::SharedPcpus,
+            "pCPUs " + target.pcpus.toString() + " shared with another VM and shared_pcpus is off");
     }
     return PowerDecision{std::move(target), {}};
 }

@@ -7,6 +7,7 @@
 #include "guest_identity.h"
 #include "policy.h"
 #include "power_control.h"
+#include "request_counters.h"
 #include "request_decoder.h"
 
 namespace vmpower {
@@ -25,10 +26,11 @@ struct PowerTarget {
     PowerAction action;
 };
 
-// Either a target or, when refused, why (for the log).
+// Either a target or, when refused, why (for the log and the metrics).
 struct PowerDecision {
     std::optional<PowerTarget> target;
     std::string refusal;
+    NackReason reason = NackReason::NotAllowed;  // when refused
 };
 
 // Checks, in order: the command is allowed, core_type is valid (PHYSICAL

@@ -36,7 +36,8 @@ QueryAnswer answerQuery(const DecodedRequest& req, std::span<const std::byte> re
         if (req.resource_id >= values.num_vcpu) {
             return {{},
                     "vCPU " + std::to_string(req.resource_id) + " out of range (the reply holds " +
-                        std::to_string(values.num_vcpu) + ")"};
+                        std::to_string(values.num_vcpu) + ")",
+                    NackReason::UnknownCpu};
         }
         first = static_cast<std::size_t>(req.resource_id);
         last = first + 1;
@@ -57,6 +58,7 @@ QueryAnswer answerQuery(const DecodedRequest& req, std::span<const std::byte> re
     }
     return {freq ? freqListReply(request, VMPOWER_FREQ_LIST, values)
                  : capsListReply(request, VMPOWER_CAPS_LIST, values),
+            {},
             {}};
 }
 

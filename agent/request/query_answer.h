@@ -9,6 +9,7 @@
 
 #include "guest_identity.h"
 #include "power_control.h"
+#include "request_counters.h"
 #include "request_decoder.h"
 
 namespace vmpower {
@@ -22,6 +23,7 @@ std::vector<std::byte> queryNack(RequestKind kind, std::span<const std::byte> re
 struct QueryAnswer {
     std::vector<std::byte> reply;  // empty when refused
     std::string refusal;
+    NackReason reason = NackReason::UnknownCpu;  // when refused
 };
 
 // num_vcpu is the VM's vCPU count capped at 8 (the reply arrays' size);

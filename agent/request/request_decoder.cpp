@@ -107,7 +107,7 @@ const char* kindName(RequestKind kind) {
         case RequestKind::Unknown:
             break;
     }
-    return "unknown command";
+    return "unknown";
 }
 
 }  // namespace vmpower

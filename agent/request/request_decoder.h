@@ -2,6 +2,7 @@
 // One whole record from a guest, read field by field with nothing trusted:
 // every value is checked here or by the caller before it is used.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -23,6 +24,7 @@ enum class RequestKind {
     QueryEnergy,  // vmpower's own (VMPOWER_QUERY_ENERGY)
     Unknown,
 };
+inline constexpr std::size_t kRequestKindCount = static_cast<std::size_t>(RequestKind::Unknown) + 1;
 
 enum class CoreType { Virtual, Physical, Invalid };
 
@@ -40,6 +42,7 @@ struct DecodedRequest {
 // built by DPDK from uninitialised stack memory: only `command` is read.
 std::optional<DecodedRequest> decodeRecord(std::span<const std::byte> record);
 
+// DPDK's names (CPU_POWER, PKT_POLICY, ...; "unknown" for Unknown).
 const char* kindName(RequestKind kind);
 
 }  // namespace vmpower

@@ -38,8 +38,12 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
                                               std::span<const std::byte> record) {
     ++state.counters.records;
     const auto decoded = decodeRecord(record);
-    if (!decoded) return ignore(guest, state, "record of an unknown size", true);
+    if (!decoded) {
+        ++state.counters.by_command[commandSlot(RequestKind::Unknown, std::nullopt)];
+        return ignore(guest, state, "record of an unknown size", true);
+    }
     const DecodedRequest& req = *decoded;
+    ++state.counters.by_command[commandSlot(req.kind, req.action)];
     if (req.kind == RequestKind::Connect) return ignore(guest, state, "CONNECT", false);
     // We cannot know what size of reply a command we do not know expects,
     // and a wrong-sized one would put the guest's reads out of step.
@@ -49,10 +53,13 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
 
     // Identity is the channel's domain; the record's vm_name is never read.
     const VmPolicy* rule = matchedRule(guest, state);
-    if (!rule) return refuse(guest, state, req, record, "no policy rule matches this VM");
+    if (!rule)
+        return refuse(guest, state, req, record, NackReason::NoRule,
+                      "no policy rule matches this VM");
     if (!state.bucket.take(clock_.now(), rule->requests_per_second, rule->burst)) {
         ++state.counters.rate_limited;
-        return refuse(guest, state, req, record, "over the channel's rate limit");
+        return refuse(guest, state, req, record, NackReason::RateLimited,
+                      "over the channel's rate limit");
     }
 
     if (req.kind == RequestKind::PktPolicy || req.kind == RequestKind::PktPolicyRemove) {
@@ -60,21 +67,26 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     }
     if (req.kind == RequestKind::QueryEnergy) {
         if (req.format == RecordFormat::Legacy16) {
-            return refuse(guest, state, req, record, "queries do not exist in legacy-16 records");
+            return refuse(guest, state, req, record, NackReason::LegacyFormat,
+                          "queries do not exist in legacy-16 records");
         }
         if (!rule->energy)
-            return refuse(guest, state, req, record, "energy not allowed by the policy");
+            return refuse(guest, state, req, record, NackReason::NotAllowed,
+                          "energy not allowed by the policy");
         ++state.counters.answered;
         return energyReply(record, energy_ ? energy_->reading(guest.uuid) : std::nullopt);
     }
     if (isQuery(req.kind)) {
         if (req.format == RecordFormat::Legacy16) {
-            return refuse(guest, state, req, record, "queries do not exist in legacy-16 records");
+            return refuse(guest, state, req, record, NackReason::LegacyFormat,
+                          "queries do not exist in legacy-16 records");
         }
         if (!rule->queries)
-            return refuse(guest, state, req, record, "queries not allowed by the policy");
+            return refuse(guest, state, req, record, NackReason::NotAllowed,
+                          "queries not allowed by the policy");
         QueryAnswer answer = answerQuery(req, record, guest, power_);
-        if (answer.reply.empty()) return refuse(guest, state, req, record, answer.refusal);
+        if (answer.reply.empty())
+            return refuse(guest, state, req, record, answer.reason, answer.refusal);
         ++state.counters.answered;
         spdlog::debug("vm {}: {} resource_id {} answered", guest.name, kindName(req.kind),
                       req.resource_id);
@@ -82,11 +94,15 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     }
 
     PowerDecision decision = decidePower(*rule, guest, req, sharing_);
-    if (!decision.target) return refuse(guest, state, req, record, decision.refusal);
+    if (!decision.target)
+        return refuse(guest, state, req, record, decision.reason, decision.refusal);
     const PowerTarget& t = *decision.target;
     PowerVerdict verdict = power_.apply(t.who, t.pcpus, t.action, rule->limits);
     if (!verdict.applied) {
-        return refuse(guest, state, req, record, "cpufreq refused: " + verdict.refusal);
+        return refuse(
+            guest, state, req, record,
+            verdict.shared_hardware ? NackReason::SharedHardware : NackReason::CpufreqFailed,
+            "cpufreq refused: " + verdict.refusal);
     }
     ++state.counters.acked;
     if (observer_ != nullptr) observer_->onApplied(guest, t.who, t.pcpus, rule->limits);
@@ -111,14 +127,14 @@ const VmPolicy* RequestHandler::matchedRule(const GuestIdentity& guest,
 
 std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest,
                                               ChannelRequestState& state, const DecodedRequest& req,
-                                              std::span<const std::byte> record,
+                                              std::span<const std::byte> record, NackReason reason,
                                               std::string_view why) {
     // DPDK answers no PKT_POLICY_REMOVE: a NACK would put the guest's reads
     // out of step.
     if (req.kind == RequestKind::PktPolicyRemove)
         return ignore(guest, state, std::string("PKT_POLICY_REMOVE refused: ") + std::string(why),
                       true);
-    ++state.counters.nacked;
+    state.counters.countNack(reason);
     std::uint64_t held = 0;
     if (state.refusal_log.allow(clock_.now(), held)) {
         spdlog::warn("vm {}: {} unit {} resource_id {}: NACK, {} ({} similar refusals not logged)",

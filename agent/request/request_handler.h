@@ -15,6 +15,7 @@
 #include "host_policy_sink.h"
 #include "policy.h"
 #include "power_control.h"
+#include "request_counters.h"
 #include "vcpu_map.h"
 
 namespace vmpower {
@@ -27,15 +28,6 @@ struct ChannelRequestStateDeleter {
     void operator()(ChannelRequestState* s) const;
 };
 using ChannelRequestStatePtr = std::unique_ptr<ChannelRequestState, ChannelRequestStateDeleter>;
-
-// records = acked + nacked + ignored + answered. rate_limited counts the
-// NACKs sent because the channel was over its rate. An accepted
-// PKT_POLICY_REMOVE counts as acked though no reply is sent (DPDK sends
-// none); a refused one as ignored.
-struct RequestCounters {
-    std::uint64_t records = 0, acked = 0, nacked = 0, ignored = 0, rate_limited = 0;
-    std::uint64_t answered = 0;  // QUERY_* replied with data
-};
 
 // Told after every ACKed CPU_POWER request, with the rule's limits: the
 // registry keeps the VM's intent from what the requester now holds (it
@@ -77,7 +69,7 @@ class RequestHandler {
     const VmPolicy* matchedRule(const GuestIdentity& guest, ChannelRequestState& state) const;
     std::vector<std::byte> refuse(const GuestIdentity& guest, ChannelRequestState& state,
                                   const DecodedRequest& req, std::span<const std::byte> record,
-                                  std::string_view why);
+                                  NackReason reason, std::string_view why);
     // PKT_POLICY and PKT_POLICY_REMOVE (policy_request.cpp).
     std::vector<std::byte> handlePolicy(const GuestIdentity& guest, ChannelRequestState& state,
                                         const DecodedRequest& req,

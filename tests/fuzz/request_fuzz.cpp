@@ -5,7 +5,8 @@
 // vCPU count; the rest is the stream, cut into reads whose lengths come
 // from the stream itself. Invariants checked: replies have a protocol size,
 // nothing but an ACK reaches PowerControl, only allowed pCPUs are touched,
-// query replies never claim more than 8 vCPUs.
+// query replies never claim more than 8 vCPUs, the counters add up (each record
+// under one command, each NACK under one reason).
 #include <spdlog/spdlog.h>
 
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <numeric>
 #include <span>
 
 #include "fake_power_control.h"
@@ -110,6 +112,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     RequestCounters c = handler.counters(*state);
     if (c.records != c.acked + c.nacked + c.ignored + c.answered) std::abort();
+    // Every record under one command, every NACK under one reason.
+    const auto sum = [](const auto& counts) {
+        return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
+    };
+    if (sum(c.by_command) != c.records || sum(c.nacks_by_reason) != c.nacked) std::abort();
     assembler.reset();
     return 0;
 }

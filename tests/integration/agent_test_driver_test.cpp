@@ -88,6 +88,7 @@ TEST_F(AgentOnTestDriver, RefusesASocketNotServedByTheDomainsQemu) {
         runUntil(*agent_, [&] { return channel(kUuid1, 0)->state() == Channel::State::Refused; }));
     EXPECT_NE(channel(kUuid1, 0)->stats().last_error.find("not by the domain's QEMU"),
               std::string::npos);
+    EXPECT_EQ(agent_->telemetry().peer_check_refusals, 1u) << "vmpower_peer_check_refusals_total";
 }
 
 TEST_F(AgentOnTestDriver, ARefusedChannelIsExaminedAgainWhenItsDomainChanges) {
@@ -102,8 +103,8 @@ TEST_F(AgentOnTestDriver, ARefusedChannelIsExaminedAgainWhenItsDomainChanges) {
     writeFile(dir_.path() / "pids" / "vm1.pid", std::to_string(::getpid()) + "\n");
     agent_->registry().onEvent(kUuid1, DomainChanged{});
     EXPECT_TRUE(accepted(q0));
-    EXPECT_TRUE(
-        runUntil(*agent_, [&] { return channel(kUuid1, 0)->state() == Channel::State::Connected; }));
+    EXPECT_TRUE(runUntil(*agent_,
+                         [&] { return channel(kUuid1, 0)->state() == Channel::State::Connected; }));
 }
 
 TEST_F(AgentOnTestDriver, BadChannelsAreReportedAndOtherDomainsKeepWorking) {

@@ -133,6 +133,8 @@ TEST_F(VmpowerctlOnTestDriver, SetQueryOverridesThePolicyUntilReload) {
     json off = control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}});
     ASSERT_EQ(off["ok"], true) << off.dump();
     EXPECT_EQ(query(), std::uint32_t{VMPOWER_CMD_NACK});
+    json vm = control({{"cmd", "show-vm"}, {"name", "vm1"}});
+    EXPECT_EQ(vm["channels"][0]["nacks_by_reason"], (json{{"not_allowed", 1}})) << vm.dump();
     json shown = control({{"cmd", "show-policy"}, {"name", "vm1"}});
     EXPECT_EQ(shown["rule"]["override"], true);
     EXPECT_EQ(shown["rule"]["queries"], false);

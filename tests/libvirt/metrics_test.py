@@ -2,12 +2,15 @@
 """vmpowerd's metrics, from a running agent on libvirt's test driver (the
 test plays two guests' QEMU ends): `vmpowerctl metrics` and the textfile
 for node_exporter pass `promtool check metrics`, and the samples say what
-happened (one guest ACKed and holding its CPU at max, one refused).
+happened (one guest ACKed and holding its CPU at max, one refused by its
+rule, one channel refused by the peer check), and the counters by command,
+by NACK reason and of peer-check refusals move with the guests' records.
 Usage: metrics_test.py PATH/TO/vmpowerd PATH/TO/vmpowerctl"""
 
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import unittest
@@ -18,8 +21,11 @@ import vmptest  # noqa: E402
 VMPOWERD = None
 VMPOWERCTL = None
 MAX_UNIT = 3
+QUERY_FREQ_LIST = 7  # guest/include/vmpower/protocol.h
 # acpi-cpufreq fixture: policy1 = CPU 1 (top 3400000 kHz), policy2 = CPUs 2-3.
-GUESTS = {"served": "1", "refused": "2"}
+# The impostor's pid file names pid 1: the peer check refuses its socket.
+GUESTS = {"served": "1", "refused": "2", "impostor": "0"}
+SERVED = ("served", "refused")
 RULES = ('  - name: served\n    rate: 0\n'
          '  - name: refused\n    commands: []\n')
 
@@ -49,9 +55,17 @@ class Metrics(unittest.TestCase):
         self.scratch = vmptest.Scratch()
         uri, self.qemu = vmptest.test_driver_guests(self.scratch, GUESTS)
         self.textfile = os.path.join(self.scratch.path, "vmpower.prom")
+        # This process plays every QEMU: the pid files libvirt would write
+        # name it, but for the impostor's.
+        pids = os.path.join(self.scratch.path, "pids")
+        os.makedirs(pids)
+        for name in GUESTS:
+            with open(os.path.join(pids, name + ".pid"), "w") as f:
+                f.write("1\n" if name == "impostor" else f"{os.getpid()}\n")
         self.agent = vmptest.Agent(
             VMPOWERD, self.scratch, uri=uri, extra_vms=RULES,
-            agent_extra=("  verify_channel_peer: false\n  host_cpus: \"\"\n"
+            agent_extra=(f"  verify_channel_peer: true\n  qemu_pid_dir: {pids}\n"
+                         "  host_cpus: \"\"\n"
                          f"  metrics_textfile: {self.textfile}\n  metrics_interval: 1\n"))
 
     def tearDown(self):
@@ -71,10 +85,10 @@ class Metrics(unittest.TestCase):
         def connected():
             for q in self.qemu.values():
                 q.accept_pending()
-            return all(q.conn for q in self.qemu.values())
+            return all(self.qemu[n].conn for n in SERVED)
         vmptest.wait_for(connected, what="the agent connected both channels")
-        for q in self.qemu.values():
-            q.send(vmptest.record(MAX_UNIT))
+        for n in SERVED:
+            self.qemu[n].send(vmptest.record(MAX_UNIT))
 
         def answered():
             m = self.ctl("metrics").stdout
@@ -91,8 +105,17 @@ class Metrics(unittest.TestCase):
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         m = r.stdout
         self.assertEqual(value(m, "vmpower_channels", state="connected"), 2)
-        self.assertEqual(value(m, "vmpower_requests_total", vm="served", channel="0"), 1)
+        self.assertEqual(value(m, "vmpower_channels", state="refused"), 1)
+        self.assertEqual(value(m, "vmpower_peer_check_refusals_total"), 1)
+        self.assertEqual(value(m, "vmpower_requests_total", vm="served", channel="0",
+                               command="max"), 1)
+        self.assertEqual(value(m, "vmpower_requests_total", vm="refused", command="max"), 1)
+        self.assertEqual(len(samples(m, "vmpower_requests_total")), 2,
+                         "only the commands a channel has seen have a row")
         self.assertEqual(value(m, "vmpower_replies_total", vm="served", result="nack"), 0)
+        self.assertEqual(value(m, "vmpower_replies_total", vm="served", result="answer"), 0)
+        self.assertEqual(value(m, "vmpower_nacks_total", vm="refused", reason="not_allowed"), 1)
+        self.assertNotIn('vm="served"', "".join(samples(m, "vmpower_nacks_total")))
         self.assertEqual(value(m, "vmpower_cpu_held_frequency_hertz", cpu="1"), 3400000000)
         self.assertEqual(value(m, "vmpower_cpu_holders", cpu="1"), 1)
         self.assertEqual(value(m, "vmpower_cpu_holders", cpu="2"), 0)
@@ -114,6 +137,39 @@ class Metrics(unittest.TestCase):
         self.assertEqual(families & energy, set())
         self.assertEqual(used - families - energy, set(),
                          "the dashboard plots metrics the agent lacks")
+        # docs/metrics.md lists every family, and every command and reason seen.
+        with open(os.path.join(vmptest.ROOT, "docs", "metrics.md")) as f:
+            doc = f.read()
+        self.assertEqual({n for n in families if f"`{n}`" not in doc}, set(),
+                         "metrics missing from docs/metrics.md")
+
+        # More records: each counter moves by what was sent, under its label.
+        query = bytearray(vmptest.record(0))
+        struct.pack_into("<I", query, 12, QUERY_FREQ_LIST)
+        self.qemu["served"].send(bytes(query))
+        self.qemu["refused"].send(vmptest.record(MAX_UNIT) + vmptest.record(99))
+
+        def moved():
+            m = self.ctl("metrics").stdout
+            try:
+                return value(m, "vmpower_nacks_total", vm="refused", reason="malformed") == 1
+            except AssertionError:
+                return False
+        vmptest.wait_for(moved, what="the malformed record's NACK counted")
+        m = self.ctl("metrics").stdout
+        self.assertEqual(value(m, "vmpower_nacks_total", vm="refused", reason="not_allowed"), 2)
+        self.assertEqual(value(m, "vmpower_replies_total", vm="refused", result="nack"), 3)
+        self.assertEqual(value(m, "vmpower_requests_total", vm="refused", command="max"), 2)
+        self.assertEqual(value(m, "vmpower_requests_total", vm="refused", command="CPU_POWER"), 1)
+        self.assertEqual(value(m, "vmpower_requests_total", vm="served",
+                               command="QUERY_FREQ_LIST"), 1)
+        self.assertEqual(value(m, "vmpower_replies_total", vm="served", result="answer"), 1)
+        self.assertEqual(value(m, "vmpower_peer_check_refusals_total"), 1)
+        check = promtool(m)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        words = set(re.findall(r'(?:command|reason)="([^"]+)"', m))
+        self.assertEqual({w for w in words if f"`{w}`" not in doc}, set(),
+                         "commands or reasons missing from docs/metrics.md")
 
         # The textfile: written atomically every second, the same families.
         def fresh_file():

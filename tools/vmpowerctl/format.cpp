@@ -169,6 +169,13 @@ void printDomain(std::ostream& out, const json& d) {
     } else {
         channels.print(out, 2);
     }
+    for (const auto& c : arrayAt(d, "channels")) {
+        std::string reasons;
+        for (const auto& [reason, n] : objectAt(c, "nacks_by_reason").items())
+            reasons += (reasons.empty() ? "" : ", ") + reason + " " + n.dump();
+        if (!reasons.empty())
+            out << "  channel " << text(c, "index") << " NACKs by reason: " << reasons << '\n';
+    }
     if (const std::string hp = text(d, "host_policy"); hp != "-") {
         out << "  host policy in its intent: " << hp << " (not applied)\n";
     }

@@ -47,6 +47,7 @@ TEST(Format, DomainShowsVcpuMapAndChannels) {
                  {"records", 4},
                  {"acked", 3},
                  {"nacked", 1},
+                 {"nacks_by_reason", {{"not_allowed", 1}}},
                  {"rate_limited", 0},
                  {"replies_dropped", 0},
                  {"path", "/p/vm1.0"},
@@ -60,6 +61,7 @@ TEST(Format, DomainShowsVcpuMapAndChannels) {
               "  Channel  State      Connects  Records  ACK  NACK  Limited  Dropped  Path      "
               "Last error\n"
               "  0        connected  1         4        3    1     0        0        /p/vm1.0\n"
+              "  channel 0 NACKs by reason: not_allowed 1\n"
               "  problem: channel 2 is a pty\n");
 }
 
