@@ -4,8 +4,10 @@
 // Typed and already checked: built by the record decoder (agent/request/
 // policy_record.h) or the operator's commands, never from raw bytes.
 
+#include <array>
 #include <bitset>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +66,33 @@ struct HostPolicy {
     std::vector<std::uint64_t> macs;  // select interfaces for TRAFFIC; empty: all
     bool operator==(const HostPolicy&) const = default;
 };
+
+// The policy's fields by name, each as text: the one definition of the
+// names and forms every front end reads and writes: set-policy's JSON
+// (agent/commands), a rule's `host_policy:` (agent/policy), the migration
+// intent's <host-policy/> (xml/power_intent) and the kept-policies file
+// (agent/hostpolicy).
+//   type       traffic | time | workload | branch_ratio      (required)
+//   vcpus      a list such as "0-1,3", each at most once      (required)
+//   workload   high | medium | low                            (low)
+//   busy_hours, quiet_hours, traffic_hours   hours 0-23: "9-17,20"
+//   min_pps, middle_pps, max_pps             packets per second, 0-2^32-1
+//   macs       "52:54:00:12:34:56,52:54:00:ab:cd:ef"
+using HostPolicyFields = std::map<std::string, std::string, std::less<>>;
+inline constexpr std::array<std::string_view, 10> kHostPolicyFieldNames{
+    "type",          "vcpus",   "workload", "busy_hours", "quiet_hours",
+    "traffic_hours", "min_pps", "middle_pps", "max_pps",  "macs"};
+inline constexpr unsigned kMaxPolicyVcpu = 255;
+
+// Throws std::invalid_argument naming the field ("'busy_hours' must be ...").
+// vCPUs are checked against the VM later, by the engine. vcpus come out
+// ascending.
+HostPolicy hostPolicyFromFields(const HostPolicyFields& fields);
+// Only the fields the type uses (and never an empty list).
+HostPolicyFields hostPolicyFields(const HostPolicy& policy);
+// "0-2,5" for {0,1,2,5}: the form the list fields take (a cpulist's).
+std::string indexListText(const std::vector<unsigned>& indexes);
+std::vector<unsigned> hourList(const HourSet& hours);
 
 // A vfid entry holds a MAC as DPDK's guest puts it there (a union of the
 // 6-byte address and a u64): the first octet in the lowest byte, the top

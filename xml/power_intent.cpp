@@ -4,6 +4,7 @@
 #include <limits>
 #include <pugixml.hpp>
 #include <set>
+#include <stdexcept>
 
 #include "outside_text.h"
 
@@ -114,12 +115,50 @@ std::optional<VcpuIntent> readVcpu(pugi::xml_node e, Problems& problems) {
     return v;
 }
 
-bool usableName(std::string_view name) {
-    if (name.empty() || name.size() > kMaxHostPolicyName) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_' || c == '.';
-    });
+// <host-policy set-by=".." FIELD=".." .../>; nullopt (with a problem) when
+// unusable. Its vCPUs are checked against the domain by whoever applies it.
+std::optional<IntentHostPolicy> readHostPolicy(pugi::xml_node element, Problems& problems) {
+    IntentHostPolicy out;
+    HostPolicyFields fields;
+    std::optional<bool> by_guest;
+    for (pugi::xml_attribute a : element.attributes()) {
+        std::string_view name = a.name(), value = a.value();
+        if (name == "set-by") {
+            if (value == "guest") by_guest = true;
+            if (value == "operator") by_guest = false;
+            if (!by_guest) {
+                problems.add("power intent: host policy set-by " + quoted(value) +
+                             " is not guest|operator; ignored");
+                return std::nullopt;
+            }
+        } else if (std::find(kHostPolicyFieldNames.begin(), kHostPolicyFieldNames.end(), name) ==
+                   kHostPolicyFieldNames.end()) {
+            problems.add("power intent: host policy: unknown attribute " + quoted(name) +
+                         " skipped");
+        } else {
+            fields.emplace(std::string(name), std::string(value));
+        }
+    }
+    if (!by_guest) {
+        problems.add("power intent: host policy without set-by; ignored");
+        return std::nullopt;
+    }
+    out.set_by_guest = *by_guest;
+    try {
+        out.policy = hostPolicyFromFields(fields);
+    } catch (const std::invalid_argument& e) {
+        // Its messages show no outside text but short printable values.
+        problems.add("power intent: host policy: " + std::string(e.what()) + "; ignored");
+        return std::nullopt;
+    }
+    for (unsigned v : out.policy.vcpus) {
+        if (v >= kMaxVcpus) {
+            problems.add("power intent: host policy names vCPU " + std::to_string(v) +
+                         " (at most " + std::to_string(kMaxVcpus) + "); ignored");
+            return std::nullopt;
+        }
+    }
+    return out;
 }
 
 PowerIntent readIntent(const Found& found, Problems& problems) {
@@ -139,12 +178,11 @@ PowerIntent readIntent(const Found& found, Problems& problems) {
             }
             intent.vcpus.push_back(*v);
         } else if (c.name() == policy_name) {
-            std::string_view name = c.attribute("name").value();
-            if (!usableName(name) || intent.host_policy) {
-                problems.add("power intent: <host-policy name=" + quoted(name) + "> ignored");
+            if (intent.host_policy) {
+                problems.add("power intent: a second host policy ignored");
                 continue;
             }
-            intent.host_policy = std::string(name);
+            intent.host_policy = readHostPolicy(c, problems);
         } else {
             problems.add("power intent: unknown element " + quoted(c.name()) + " skipped");
         }
@@ -209,8 +247,15 @@ std::string powerIntentElement(const PowerIntent& intent) {
         if (v.turbo) out += std::string(" turbo=\"") + (*v.turbo ? "on" : "off") + "\"";
         out += "/>\n";
     }
-    // Only names usableName() accepts are kept, so no escaping is needed.
-    if (intent.host_policy) out += "  <host-policy name=\"" + *intent.host_policy + "\"/>\n";
+    // The fields' text is digits, words, commas, dashes and colons: no
+    // escaping needed.
+    if (intent.host_policy) {
+        out += std::string("  <host-policy set-by=\"") +
+               (intent.host_policy->set_by_guest ? "guest" : "operator") + "\"";
+        for (const auto& [key, value] : hostPolicyFields(intent.host_policy->policy))
+            out += " " + key + "=\"" + value + "\"";
+        out += "/>\n";
+    }
     out += "</intent>\n";
     return out;
 }

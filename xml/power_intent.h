@@ -15,9 +15,14 @@
 // level: max | min | step (from-top steps below the top of a range of `of`
 // steps, common/level_position.h). khz: what the level was where it was
 // written; for people, never applied. turbo: on | off, absent: no wish.
-// Unknown elements and attributes are reported and skipped; a
-// <host-policy name=".."/> child is kept and written back (host policies
-// may use it; this agent applies none). docs/operations.md shows it.
+// Unknown elements and attributes are reported and skipped.
+//
+// The VM's guest- or operator-set host policy travels too, its fields
+// (common/host_policy.h) as attributes:
+//     <vmpower-intent:host-policy set-by="guest" type="workload" vcpus="0-1"
+//                                 workload="high"/>
+// set-by: guest | operator. A rule's policy is not written: the
+// destination's own rule gives its default. docs/operations.md shows it.
 
 #include <cstdint>
 #include <optional>
@@ -26,6 +31,7 @@
 #include <vector>
 
 #include "cpu_limits.h"
+#include "host_policy.h"
 #include "level_position.h"
 
 namespace vmpower {
@@ -33,7 +39,6 @@ namespace vmpower {
 inline constexpr std::string_view kPowerIntentNamespace = "urn:vmpower:intent:1";
 // The prefix libvirt gives the element (virDomainSetMetadata's key).
 inline constexpr std::string_view kPowerIntentPrefix = "vmpower-intent";
-inline constexpr std::size_t kMaxHostPolicyName = 64;
 
 struct VcpuIntent {
     unsigned vcpu = 0;
@@ -43,9 +48,15 @@ struct VcpuIntent {
     bool operator==(const VcpuIntent&) const = default;
 };
 
+struct IntentHostPolicy {
+    HostPolicy policy;     // as hostPolicyFromFields reads it (vcpus ascending)
+    bool set_by_guest = true;  // else by the operator
+    bool operator==(const IntentHostPolicy&) const = default;
+};
+
 struct PowerIntent {
     std::vector<VcpuIntent> vcpus;  // ascending vCPU, each at most once
-    std::optional<std::string> host_policy;
+    std::optional<IntentHostPolicy> host_policy;
     bool empty() const { return vcpus.empty() && !host_policy; }
     bool operator==(const PowerIntent&) const = default;
 };

@@ -138,19 +138,65 @@ TEST(PowerIntent, TwoIntentsOrTooManyEntriesAreNotTrusted) {
     EXPECT_EQ(r.problems.back(), "900 more problems not listed");
 }
 
-TEST(PowerIntent, HostPolicyIsKeptForLaterAndWrittenBack) {
-    PowerIntentReading r = readPowerIntent(
-        domainWith(asLibvirtStoresIt("<vmpower-intent:host-policy name='latency-critical'/>"
-                                     "<vmpower-intent:host-policy name='second'/>"
-                                     "<vmpower-intent:vcpu id='0' level='max'/>")));
-    ASSERT_TRUE(r.intent.has_value());
-    EXPECT_EQ(r.intent->host_policy, "latency-critical");
-    EXPECT_NE(problemsOf(r).find("<host-policy name='second'> ignored"), std::string::npos);
-    EXPECT_NE(powerIntentElement(*r.intent).find("<host-policy name=\"latency-critical\"/>"),
-              std::string::npos);
-    r = readPowerIntent(domainWith(asLibvirtStoresIt("<vmpower-intent:host-policy name='a\"b'/>")));
-    ASSERT_TRUE(r.intent.has_value());
-    EXPECT_FALSE(r.intent->host_policy.has_value());
+TEST(PowerIntent, HostPolicyIsWrittenAndReadBackWithItsFields) {
+    PowerIntent intent;
+    intent.vcpus = {{0, LevelPosition{Kind::Max, 0, 0}, std::nullopt, std::nullopt}};
+    IntentHostPolicy time;
+    time.policy.type = HostPolicyType::Time;
+    time.policy.vcpus = {0, 1, 2, 5};
+    time.policy.busy_hours.set(9).set(10);
+    time.policy.traffic_hours.set(18);
+    time.policy.traffic = {0, 1000, 50000};
+    time.policy.macs = {*parseMac("52:54:00:12:34:56")};
+    time.set_by_guest = false;
+    intent.host_policy = time;
+    const std::string element = powerIntentElement(intent);
+    EXPECT_NE(element.find("<host-policy set-by=\"operator\" busy_hours=\"9-10\" "
+                           "macs=\"52:54:00:12:34:56\" max_pps=\"50000\" middle_pps=\"1000\" "
+                           "min_pps=\"0\" traffic_hours=\"18\" type=\"time\" "
+                           "vcpus=\"0-2,5\"/>"),
+              std::string::npos)
+        << element;
+    std::string body = element.substr(element.find('\n') + 1);
+    body = body.substr(0, body.rfind("</intent>"));
+    for (std::string from : {"<vcpu", "<host-policy"}) {
+        body.replace(body.find(from), from.size(), "<vmpower-intent:" + from.substr(1));
+    }
+    PowerIntentReading r = readPowerIntent(domainWith(asLibvirtStoresIt(body)));
+    ASSERT_TRUE(r.intent.has_value()) << problemsOf(r);
+    EXPECT_EQ(*r.intent, intent);
+    EXPECT_TRUE(r.problems.empty()) << problemsOf(r);
+}
+
+TEST(PowerIntent, AnUnusableHostPolicyIsAProblemAndIgnored) {
+    const std::pair<std::string, std::string> bad[] = {
+        {"set-by='guest' type='weather' vcpus='0'", "'type' must be one of"},
+        {"set-by='guest' type='workload'", "'vcpus' is required"},
+        {"set-by='rule' type='workload' vcpus='0'", "set-by 'rule' is not guest|operator"},
+        {"type='workload' vcpus='0'", "host policy without set-by"},
+        {"set-by='guest' type='workload' vcpus='0,0'", "names vCPU 0 twice"},
+        {"set-by='guest' type='workload' vcpus='300'", "must be a number from 0 to 255"},
+        {"set-by='guest' type='time' vcpus='0' busy_hours='24'", "from 0 to 23"},
+    };
+    for (const auto& [attributes, why] : bad) {
+        PowerIntentReading r = readPowerIntent(domainWith(
+            asLibvirtStoresIt("<vmpower-intent:host-policy " + attributes +
+                              "/><vmpower-intent:vcpu id='0' level='max'/>")));
+        ASSERT_TRUE(r.intent.has_value()) << attributes;
+        EXPECT_FALSE(r.intent->host_policy.has_value()) << attributes;
+        EXPECT_EQ(r.intent->vcpus.size(), 1u) << "the rest of the intent stays";
+        EXPECT_NE(problemsOf(r).find(why), std::string::npos) << problemsOf(r);
+    }
+    // Unknown attributes are skipped; a second policy is not trusted over the first.
+    PowerIntentReading r = readPowerIntent(domainWith(asLibvirtStoresIt(
+        "<vmpower-intent:host-policy set-by='guest' type='workload' vcpus='1' workload='high' "
+        "colour='red'/><vmpower-intent:host-policy set-by='operator' type='workload' "
+        "vcpus='0'/>")));
+    ASSERT_TRUE(r.intent && r.intent->host_policy);
+    EXPECT_EQ(r.intent->host_policy->policy.workload, Workload::High);
+    EXPECT_TRUE(r.intent->host_policy->set_by_guest);
+    EXPECT_NE(problemsOf(r).find("unknown attribute 'colour' skipped"), std::string::npos);
+    EXPECT_NE(problemsOf(r).find("a second host policy ignored"), std::string::npos);
 }
 
 TEST(PowerIntent, EmptyIntentMeansRemoveTheElement) {

@@ -137,6 +137,20 @@ json intentJson(const VcpuIntentRecord& r) {
     return out;
 }
 
+// The host policy the intent carries (the fields as written), or why a
+// migrated one was not taken here.
+json intentHostPolicyJson(const DomainIntentRecord* intent) {
+    if (intent == nullptr) return nullptr;
+    if (!intent->host_policy) {
+        if (intent->host_policy_refusal.empty()) return nullptr;
+        return {{"refusal", intent->host_policy_refusal}};
+    }
+    json out = {{"set_by", intent->host_policy->set_by_guest ? "guest" : "operator"}};
+    for (const auto& [key, value] : hostPolicyFields(intent->host_policy->policy))
+        out[key] = value;
+    return out;
+}
+
 json domainJson(const Domain& d, const DomainIntentRecord* intent) {
     json vcpus = json::array();
     for (std::size_t v = 0; v < d.vcpus.vcpuCount(); ++v) {
@@ -156,8 +170,7 @@ json domainJson(const Domain& d, const DomainIntentRecord* intent) {
             {"emulator_pcpus", d.emulator_pcpus.toString()},
             {"channels", channels},
             {"problems", d.problems},
-            {"host_policy", intent != nullptr && intent->host_policy ? json(*intent->host_policy)
-                                                                     : json(nullptr)}};
+            {"intent_host_policy", intentHostPolicyJson(intent)}};
 }
 
 json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {
@@ -389,7 +402,15 @@ json setPolicy(Ops& a, const json& req) {
 
 json removePolicy(Ops& a, const json& req) {
     const Domain& d = runningDomain(a, req);
-    if (!a.removeHostPolicy(d.identity.uuid)) return error(d.identity.name + " has no host policy");
+    if (!a.removeHostPolicy(d.identity.uuid)) {
+        auto v = a.hostPolicy(d.identity.uuid);
+        if (v && v->origin == PolicyOrigin::Rule) {
+            return error(d.identity.name +
+                         "'s host policy is its rule's (host_policy: in the config file); "
+                         "change the file and reload");
+        }
+        return error(d.identity.name + " has no host policy");
+    }
     return ok();
 }
 

@@ -9,83 +9,40 @@ namespace {
 
 using json = nlohmann::json;
 
-std::uint64_t number(const json& v, const std::string& key, std::uint64_t max) {
-    const bool ok = (v.is_number_unsigned() && v.get<std::uint64_t>() <= max) ||
-                    (v.is_number_integer() && v.get<std::int64_t>() >= 0 &&
-                     static_cast<std::uint64_t>(v.get<std::int64_t>()) <= max);
-    if (!ok)
-        throw std::invalid_argument("'" + key + "' must be a number from 0 to " +
-                                    std::to_string(max));
-    return v.is_number_unsigned() ? v.get<std::uint64_t>()
-                                  : static_cast<std::uint64_t>(v.get<std::int64_t>());
-}
-
-const json& list(const json& req, const std::string& key) {
-    static const json kEmpty = json::array();
-    auto it = req.find(key);
-    if (it == req.end()) return kEmpty;
-    if (!it->is_array() || it->size() > 64)
-        throw std::invalid_argument("'" + key + "' must be a list (at most 64 items)");
-    return *it;
-}
-
-HourSet hours(const json& req, const std::string& key) {
-    HourSet set;
-    for (const auto& h : list(req, key)) set.set(number(h, key, 23));
-    return set;
-}
-
-template <typename Enum, std::size_t N>
-Enum word(const json& req, const std::string& key, const NameTable<Enum, N>& names, Enum dflt) {
-    auto it = req.find(key);
-    if (it == req.end()) return dflt;
-    if (it->is_string()) {
-        if (auto v = valueIn(names, it->get<std::string>())) return *v;
+// A JSON value as its field's text (common/host_policy.h): a list's items
+// joined by commas, a number in decimal, a string as it is.
+std::string fieldText(const std::string& key, const json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+    if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+    if (v.is_array() && v.size() <= 64) {
+        std::string out;
+        for (const auto& item : v) {
+            if (item.is_array() || item.is_object() || item.is_null())
+                throw std::invalid_argument("'" + key + "' holds " + item.dump() +
+                                            ", not a number or a word");
+            out += (out.empty() ? "" : ",") + fieldText(key, item);
+        }
+        return out;
     }
-    throw std::invalid_argument("'" + key + "' must be one of " + joinedNames(names, ", "));
+    throw std::invalid_argument("'" + key + "' must be a word, a number or a list (at most 64 items)");
 }
 
-json hourList(const HourSet& set) {
+json numbers(const std::vector<unsigned>& v) {
     json out = json::array();
-    for (std::size_t h = 0; h < set.size(); ++h) {
-        if (set.test(h)) out.push_back(h);
-    }
+    for (unsigned x : v) out.push_back(x);
     return out;
 }
 
 }  // namespace
 
 HostPolicy hostPolicyFromJson(const json& req) {
-    HostPolicy p;
-    if (!req.contains("type")) throw std::invalid_argument("'type' is required");
-    p.type = word(req, "type", kHostPolicyTypeNames, HostPolicyType::Workload);
-    if (!req.contains("vcpus")) throw std::invalid_argument("'vcpus' is required");
-    for (const auto& v : list(req, "vcpus")) {
-        const auto vcpu = static_cast<unsigned>(number(v, "vcpus", 255));
-        for (unsigned seen : p.vcpus) {
-            if (seen == vcpu)
-                throw std::invalid_argument("'vcpus' names vCPU " + std::to_string(vcpu) +
-                                            " twice");
-        }
-        p.vcpus.push_back(vcpu);
+    HostPolicyFields fields;
+    for (const auto& [key, value] : req.items()) {
+        if (key == "cmd" || key == "name") continue;  // the command's own
+        fields[key] = fieldText(key, value);
     }
-    p.workload = word(req, "workload", kWorkloadNames, Workload::Low);
-    p.busy_hours = hours(req, "busy_hours");
-    p.quiet_hours = hours(req, "quiet_hours");
-    p.traffic_hours = hours(req, "traffic_hours");
-    auto pps = [&](const char* key) -> std::uint32_t {
-        auto it = req.find(key);
-        return it == req.end() ? 0 : static_cast<std::uint32_t>(number(*it, key, UINT32_MAX));
-    };
-    p.traffic = {pps("min_pps"), pps("middle_pps"), pps("max_pps")};
-    if (p.traffic.middle_pps > p.traffic.max_pps)
-        throw std::invalid_argument("'middle_pps' is above 'max_pps'");
-    for (const auto& m : list(req, "macs")) {
-        auto mac = m.is_string() ? parseMac(m.get<std::string>()) : std::nullopt;
-        if (!mac) throw std::invalid_argument("'macs' holds " + m.dump() + ", not a MAC address");
-        p.macs.push_back(*mac);
-    }
-    return p;
+    return hostPolicyFromFields(fields);
 }
 
 json hostPolicyJson(const HostPolicyView& view) {
@@ -104,9 +61,9 @@ json hostPolicyJson(const HostPolicyView& view) {
             out["workload"] = std::string(nameIn(kWorkloadNames, p.workload));
             break;
         case HostPolicyType::Time:
-            out["busy_hours"] = hourList(p.busy_hours);
-            out["quiet_hours"] = hourList(p.quiet_hours);
-            out["traffic_hours"] = hourList(p.traffic_hours);
+            out["busy_hours"] = numbers(hourList(p.busy_hours));
+            out["quiet_hours"] = numbers(hourList(p.quiet_hours));
+            out["traffic_hours"] = numbers(hourList(p.traffic_hours));
             [[fallthrough]];
         case HostPolicyType::Traffic:
             out["min_pps"] = p.traffic.min_pps;

@@ -7,6 +7,8 @@
 //  "middle_pps": 1000, "max_pps": 50000, "min_pps": 0,
 //  "macs": ["52:54:00:12:34:56"]}
 // Only type and vcpus are required; the rest defaults to empty / 0 / low.
+// The names and checks are common/host_policy.h's fields (shared with the
+// YAML rule key host_policy: and the migration intent).
 
 #include <nlohmann/json.hpp>
 

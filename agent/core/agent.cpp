@@ -73,9 +73,25 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         },
         edges);
     handler_->setHostPolicies(host_policies_.get());
+    host_policies_->onChange([this](std::string_view uuid) { hostPolicyChanged(uuid); });
+    registry_->setHostPolicySink(host_policies_.get());
+    std::vector<std::string> problems;
+    kept_from_last_run_ = readKeptHostPolicies(keptHostPoliciesFile(), problems);
+    for (const auto& p : problems) spdlog::warn("{}: {}", keptHostPoliciesFile().string(), p);
+    kept_written_ = keptHostPoliciesText(kept_from_last_run_);
+}
+
+std::filesystem::path Agent::keptHostPoliciesFile() const {
+    return config_.agent.state_dir / "host-policies.json";
 }
 
 Agent::~Agent() {
+    if (keep_pending_ != 0) {
+        retries_->cancel(keep_pending_);
+        keepHostPolicies();  // what is active now is what a restart restores
+    }
+    host_policies_->onChange(nullptr);  // stopping drops no kept policy
+    registry_->setHostPolicySink(nullptr);
     control_.reset();
     // The policies' holds go with each domain's release below.
     handler_->setHostPolicies(nullptr);
@@ -185,6 +201,7 @@ void Agent::setPolicy(std::shared_ptr<const Policy> policy) {
     handler_->setPolicy(config_.policy);
     registry_->onPolicyChanged();
     host_policies_->setPolicy(config_.policy);
+    for (const auto& [uuid, d] : registry_->domains()) host_policies_->settle(uuid);
 }
 
 void Agent::setQueryOverride(std::string_view name, std::string_view uuid, bool queries) {
@@ -231,6 +248,14 @@ void Agent::onConnected() {
     ::malloc_trim(0);
     if (!reconciled) return;  // the close callback will retry
     host_policies_->forgetMissing();
+    for (const auto& [uuid, d] : registry_->domains()) settleHostPolicy(*d);
+    if (!kept_from_last_run_.empty()) {
+        // Their domains are not running (or were restarted while we were not).
+        for (const auto& [uuid, k] : kept_from_last_run_)
+            spdlog::info("{}: its kept host policy is dropped: the domain is gone", k.name);
+        kept_from_last_run_.clear();
+        keepHostPoliciesSoon();
+    }
     if (!ready_) {
         ready_ = true;
         if (options_.notify_systemd) sd_notify(0, "READY=1\nSTATUS=watching libvirt domains");
@@ -244,8 +269,9 @@ void Agent::onDomainEvent(std::string_view uuid, const DomainEvent& event) {
     ++it->second;
     registry_->onEvent(uuid, event);
     // A stopped domain's policy goes; a changed one's follows its pinning.
-    if (registry_->find(uuid) != nullptr) {
+    if (const Domain* d = registry_->find(uuid)) {
         host_policies_->refresh(uuid);
+        settleHostPolicy(*d);
     } else {
         host_policies_->forget(uuid);
     }
@@ -263,6 +289,68 @@ bool Agent::removeHostPolicy(std::string_view uuid) {
 
 std::optional<HostPolicyView> Agent::hostPolicy(std::string_view uuid) const {
     return host_policies_->view(uuid);
+}
+
+void Agent::settleHostPolicy(const Domain& d) {
+    const std::string& uuid = d.identity.uuid;
+    if (auto k = kept_from_last_run_.find(uuid); k != kept_from_last_run_.end()) {
+        KeptHostPolicy kept = std::move(k->second);
+        kept_from_last_run_.erase(k);
+        const std::string type(nameIn(kHostPolicyTypeNames, kept.policy.type));
+        if (kept.domain_id != d.id) {
+            spdlog::info("{}: kept host policy {} dropped: the domain was restarted (id {}, now {})",
+                         d.identity.name, type, kept.domain_id, d.id);
+            keepHostPoliciesSoon();
+        } else if (host_policies_->view(uuid)) {
+            keepHostPoliciesSoon();  // one came with a migration: it is newer
+        } else {
+            const std::string why = host_policies_->setHostPolicy(d.identity, kept.policy, kept.origin);
+            if (why.empty()) {
+                spdlog::info("{}: host policy {} set by the {} kept across the restart",
+                             d.identity.name, type, originName(kept.origin));
+            } else {
+                spdlog::warn("{}: kept host policy {} not applied: {}", d.identity.name, type, why);
+                keepHostPoliciesSoon();
+            }
+        }
+    }
+    host_policies_->settle(uuid);
+}
+
+void Agent::hostPolicyChanged(std::string_view uuid) {
+    const auto now = host_policies_->view(uuid);
+    registry_->hostPolicyChanged(uuid, now ? &*now : nullptr);
+    keepHostPoliciesSoon();
+}
+
+void Agent::keepHostPoliciesSoon() {
+    if (keep_pending_ != 0) return;
+    // Coalesced: a guest re-sending PKT_POLICY at its rate limit costs one
+    // file write a second at the most.
+    keep_pending_ = retries_->schedule(std::chrono::seconds(1), [this] {
+        keep_pending_ = 0;
+        keepHostPolicies();
+    });
+}
+
+void Agent::keepHostPolicies() noexcept {
+    try {
+        KeptHostPolicies kept = kept_from_last_run_;  // not yet found after a restart
+        for (auto& [uuid, view] : host_policies_->views()) {
+            const Domain* d = registry_->find(uuid);
+            if (d == nullptr || view.origin == PolicyOrigin::Rule) continue;
+            kept[uuid] = KeptHostPolicy{d->identity.name, d->id, view.origin,
+                                        std::move(view.policy)};
+        }
+        std::string text = keptHostPoliciesText(kept);
+        if (text == kept_written_) return;
+        std::filesystem::create_directories(keptHostPoliciesFile().parent_path());
+        replaceFileAtomically(keptHostPoliciesFile(), text, 0600);
+        kept_written_ = std::move(text);
+    } catch (const std::exception& e) {
+        // Tried again at the next change.
+        spdlog::warn("{}: host policies not kept: {}", keptHostPoliciesFile().string(), e.what());
+    }
 }
 
 }  // namespace vmpower

@@ -19,6 +19,7 @@
 #include "energy_sampler.h"
 #include "epoll_set.h"
 #include "host_policy_engine.h"
+#include "kept_host_policies.h"
 #include "libvirt_hypervisor.h"
 #include "peer_verifier.h"
 #include "request_handler.h"
@@ -109,6 +110,13 @@ class Agent final : public DomainEventListener, public AgentOperations {
         }
     };
     void setUpSignals();
+    // Host policies beyond the engine: the VM's rule's or kept policy once
+    // it runs, the intent and the kept-policies file after each change.
+    void settleHostPolicy(const Domain& d);
+    void hostPolicyChanged(std::string_view uuid);
+    void keepHostPoliciesSoon();
+    void keepHostPolicies() noexcept;
+    std::filesystem::path keptHostPoliciesFile() const;
     void sampleEnergy();  // the energy timer: one sample, then re-armed
     void writeMetricsTextfile();
 
@@ -130,6 +138,11 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<BranchCounterSource> branch_counters_;
     std::unique_ptr<EventLoop::Timer> policy_timer_;
     std::unique_ptr<HostPolicyEngine> host_policies_;
+    // Read from the state directory at start, each applied when its domain
+    // is found (same run only), the rest dropped after the first reconcile.
+    KeptHostPolicies kept_from_last_run_;
+    std::string kept_written_;              // the file's text as last written
+    RetryScheduler::Id keep_pending_ = 0;   // one coalesced write at a time
     std::unique_ptr<EnergySampler> energy_;
     std::unique_ptr<EventLoop::Timer> energy_timer_;  // after energy_: destroyed first
     AgentTelemetry telemetry_;

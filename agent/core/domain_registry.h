@@ -51,6 +51,12 @@ class DomainRegistry final : public PcpuSharing, public HoldObserver {
     void onApplied(const GuestIdentity& guest, const Requester& who, const CpuSet& pcpus,
                    const FrequencyLimits& limits) noexcept override;
     const PowerIntentKeeper& intents() const { return intents_; }
+    // Host policies and the intent: a migrated domain's policy goes to
+    // `sink`; the VM's guest- or operator-set one is written with its intent.
+    void setHostPolicySink(HostPolicySink* sink) { intents_.setHostPolicySink(sink); }
+    void hostPolicyChanged(std::string_view uuid, const HostPolicyView* now) {
+        intents_.hostPolicyChanged(uuid, now);
+    }
 
   private:
     void refresh(std::string_view uuid);

@@ -84,6 +84,24 @@ void PowerIntentKeeper::repinned(std::string_view uuid, unsigned vcpu, const Cpu
     writer_.changed(uuid);
 }
 
+void PowerIntentKeeper::hostPolicyChanged(std::string_view uuid, const HostPolicyView* now) {
+    std::optional<IntentHostPolicy> policy;
+    if (now != nullptr && now->origin != PolicyOrigin::Rule) {
+        // As the intent reads it back (vCPUs ascending, unused fields dropped).
+        policy = IntentHostPolicy{hostPolicyFromFields(hostPolicyFields(now->policy)),
+                                  now->origin == PolicyOrigin::Guest};
+    }
+    auto dom = domains_.find(uuid);
+    if (dom == domains_.end()) {
+        if (!policy) return;
+        dom = domains_.try_emplace(std::string(uuid)).first;
+    }
+    if (dom->second.host_policy == policy) return;
+    dom->second.host_policy = std::move(policy);
+    dom->second.host_policy_refusal.clear();
+    writer_.changed(uuid);
+}
+
 void PowerIntentKeeper::forget(std::string_view uuid) {
     if (auto it = domains_.find(uuid); it != domains_.end()) domains_.erase(it);
     writer_.forget(uuid);
@@ -127,11 +145,25 @@ void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent, cons
     const std::string& name = d.identity.name;
     const auto now = std::chrono::system_clock::now();
     if (intent.host_policy) {
-        spdlog::info(
-            "{}: its power intent names host policy '{}': not applied (this agent has no "
-            "host policies)",
-            name, *intent.host_policy);
+        // Under this host's rule (policies:, vCPUs, stakeholders) like any
+        // set-policy; the engine's change comes back through
+        // hostPolicyChanged with the same policy: nothing to write.
         record.host_policy = intent.host_policy;
+        const HostPolicy& p = intent.host_policy->policy;
+        const std::string type(nameIn(kHostPolicyTypeNames, p.type));
+        std::string why = sink_ == nullptr ? "this agent runs no host policies" : "";
+        if (sink_ != nullptr) {
+            why = sink_->setHostPolicy(
+                d.identity, p,
+                intent.host_policy->set_by_guest ? PolicyOrigin::Guest : PolicyOrigin::Operator);
+        }
+        if (why.empty()) {
+            spdlog::info("{}: host policy {} restored from migration", name, type);
+        } else {
+            spdlog::warn("{}: host policy {} from migration not applied: {}", name, type, why);
+            record.host_policy.reset();
+            record.host_policy_refusal = why;
+        }
     }
     for (const VcpuIntent& v : intent.vcpus) {
         if (v.vcpu >= d.vcpus.vcpuCount()) {

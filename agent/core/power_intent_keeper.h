@@ -17,6 +17,7 @@
 
 #include "domain.h"
 #include "domain_source.h"
+#include "host_policy_engine.h"
 #include "intent_writer.h"
 #include "power_control.h"
 #include "power_intent.h"
@@ -39,7 +40,10 @@ struct VcpuIntentRecord {
 
 struct DomainIntentRecord {
     std::map<unsigned, VcpuIntentRecord> vcpus;
-    std::optional<std::string> host_policy;  // kept, not applied (no host policies yet)
+    // The guest's or operator's host policy in force (written with the
+    // intent), or the one restored from a migration.
+    std::optional<IntentHostPolicy> host_policy;
+    std::string host_policy_refusal;  // migration: why this host did not take it
 };
 
 class PowerIntentKeeper {
@@ -59,6 +63,12 @@ class PowerIntentKeeper {
     // nothing is held any more.
     void repinned(std::string_view uuid, unsigned vcpu, const CpuSet& pcpus);
     void forget(std::string_view uuid);
+    // Where a migrated host policy goes (the engine); null: none applied.
+    void setHostPolicySink(HostPolicySink* sink) { sink_ = sink; }
+    // The VM's host policy is now `now` (the engine's view; null: none). A
+    // guest's or operator's is written with the intent, a rule's is not
+    // (the destination's rule gives its own).
+    void hostPolicyChanged(std::string_view uuid, const HostPolicyView* now);
 
     const DomainIntentRecord* find(std::string_view uuid) const;
     const IntentWriter& writer() const { return writer_; }
@@ -69,6 +79,7 @@ class PowerIntentKeeper {
     std::string render(std::string_view uuid) const;
 
     PowerControl& power_;
+    HostPolicySink* sink_ = nullptr;
     std::map<std::string, DomainIntentRecord, std::less<>> domains_;
     std::vector<std::uint32_t> allowed_;  // applied()'s scratch: no allocation per request
     IntentWriter writer_;  // last: its callbacks read domains_

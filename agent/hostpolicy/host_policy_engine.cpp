@@ -34,7 +34,7 @@ bool contains(const std::vector<unsigned>& v, unsigned x) {
 }  // namespace
 
 const char* originName(PolicyOrigin origin) {
-    return origin == PolicyOrigin::Guest ? "guest" : "operator";
+    return nameIn(kPolicyOriginNames, origin).data();
 }
 
 HostPolicyEngine::HostPolicyEngine(PowerControl& power, const PcpuSharing& sharing,
@@ -135,15 +135,35 @@ std::string HostPolicyEngine::setHostPolicy(const GuestIdentity& guest, HostPoli
                  fmt::join(p.vcpus, ","), originName(origin), words);
     active_.insert_or_assign(guest.uuid, std::move(next));
     rearm();
+    notify(guest.uuid);
     return {};
 }
 
 bool HostPolicyEngine::removeHostPolicy(std::string_view uuid) {
     auto it = active_.find(uuid);
-    if (it == active_.end()) return false;
+    if (it == active_.end() || it->second.view.origin == PolicyOrigin::Rule) return false;
+    const std::string key = it->first;
     releaseHolds(uuid, it->second.view.policy);
     drop(it, "removed");
+    // Back to the rule's policy, when it has one.
+    if (const GuestIdentity* guest = find_(key)) applyRuleDefault(*guest);
     return true;
+}
+
+void HostPolicyEngine::applyRuleDefault(const GuestIdentity& guest) {
+    settled_.insert(guest.uuid);
+    const VmPolicy* rule = policy_->match(guest.name, guest.uuid);
+    if (rule == nullptr || !rule->host_policy || active_.contains(guest.uuid)) return;
+    const std::string why = setHostPolicy(guest, *rule->host_policy, PolicyOrigin::Rule);
+    if (!why.empty()) {
+        spdlog::warn("vm {}: the host_policy of rule '{}' ({}) not applied: {}", guest.name,
+                     rule->name, typeName(rule->host_policy->type), why);
+    }
+}
+
+void HostPolicyEngine::settle(std::string_view uuid) {
+    if (active_.contains(uuid) || settled_.contains(uuid)) return;
+    if (const GuestIdentity* guest = find_(uuid)) applyRuleDefault(*guest);
 }
 
 void HostPolicyEngine::drop(std::map<std::string, Active, std::less<>>::iterator it,
@@ -152,8 +172,10 @@ void HostPolicyEngine::drop(std::map<std::string, Active, std::less<>>::iterator
                  why);
     if (it->second.view.policy.type == HostPolicyType::BranchRatio && edges_.branches != nullptr)
         edges_.branches->close(it->first);
+    const std::string uuid = it->first;
     active_.erase(it);
     rearm();
+    notify(uuid);
 }
 
 void HostPolicyEngine::releaseHolds(std::string_view uuid, const HostPolicy& policy) {
@@ -271,6 +293,26 @@ void HostPolicyEngine::evaluate(const std::string& uuid, Active& a, bool force) 
 void HostPolicyEngine::setPolicy(std::shared_ptr<const Policy> policy) {
     if (!policy) return;
     policy_ = std::move(policy);
+    settled_.clear();
+    // A rule's policy follows the reloaded rule.
+    std::vector<std::string> uuids;
+    for (const auto& [uuid, a] : active_) uuids.push_back(uuid);
+    for (const std::string& uuid : uuids) {
+        auto it = active_.find(uuid);
+        const GuestIdentity* g = find_(uuid);
+        if (it->second.view.origin != PolicyOrigin::Rule || g == nullptr) continue;
+        const VmPolicy* rule = policy_->match(g->name, g->uuid);
+        if (rule != nullptr && rule->host_policy == it->second.view.policy) continue;
+        std::string why = "the reloaded rule has no host_policy";
+        if (rule != nullptr && rule->host_policy) {
+            why = setHostPolicy(*g, *rule->host_policy, PolicyOrigin::Rule);
+            if (why.empty()) continue;
+        }
+        it = active_.find(uuid);
+        releaseHolds(uuid, it->second.view.policy);
+        spdlog::info("vm {}: the rule's policy goes: {}", g->name, why);
+        drop(it, "dropped");
+    }
     for (auto it = active_.begin(); it != active_.end();) {
         auto next = std::next(it);
         evaluate(it->first, it->second, true);
@@ -287,6 +329,7 @@ void HostPolicyEngine::setPolicy(std::shared_ptr<const Policy> policy) {
 }
 
 void HostPolicyEngine::forget(std::string_view uuid) {
+    if (auto s = settled_.find(uuid); s != settled_.end()) settled_.erase(s);
     auto it = active_.find(uuid);
     if (it != active_.end()) drop(it, "forgotten: the domain stopped");
 }
@@ -300,6 +343,7 @@ void HostPolicyEngine::forgetMissing() {
         }
         it = next;
     }
+    std::erase_if(settled_, [&](const std::string& uuid) { return find_(uuid) == nullptr; });
 }
 
 void HostPolicyEngine::refresh(std::string_view uuid) {
@@ -429,6 +473,12 @@ void HostPolicyEngine::rearm() {
             sooner(std::chrono::duration_cast<milliseconds>(next_branch_ - now));
     }
     arm_(wait);
+}
+
+std::map<std::string, HostPolicyView, std::less<>> HostPolicyEngine::views() const {
+    std::map<std::string, HostPolicyView, std::less<>> out;
+    for (const auto& [uuid, a] : active_) out.emplace(uuid, a.view);
+    return out;
 }
 
 std::optional<HostPolicyView> HostPolicyEngine::view(std::string_view uuid) const {

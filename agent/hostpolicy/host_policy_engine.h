@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,8 @@ class HostPolicyEngine final : public HostPolicySink {
   public:
     using FindGuest = std::function<const GuestIdentity*(std::string_view uuid)>;
     using ArmTimer = std::function<void(std::optional<std::chrono::milliseconds>)>;  // none: off
+    // The VM's policy or its origin changed (set, replaced, removed).
+    using Changed = std::function<void(std::string_view uuid)>;
 
     HostPolicyEngine(PowerControl& power, const PcpuSharing& sharing,
                      std::shared_ptr<const Policy> policy, FindGuest find, ArmTimer arm,
@@ -72,9 +75,16 @@ class HostPolicyEngine final : public HostPolicySink {
                               PolicyOrigin origin) override;
     bool removeHostPolicy(std::string_view uuid) override;
 
-    // A reload: a policy the VM's rule no longer allows is dropped, the rest
-    // decide again under the new limits.
+    void onChange(Changed changed) { changed_ = std::move(changed); }
+
+    // A reload: a policy the VM's rule no longer allows is dropped, a rule's
+    // policy follows the rule (replaced, or dropped when the rule has none
+    // now), the rest decide again under the new limits. The owner then
+    // calls settle() for every running domain.
     void setPolicy(std::shared_ptr<const Policy> policy);
+    // The domain is running: a VM holding no policy gets its rule's
+    // (host_policy:), tried once per start, reload or agent start.
+    void settle(std::string_view uuid);
     // The domain stopped (PowerControl already dropped its holds).
     void forget(std::string_view uuid);
     // The domain changed (re-pinned, re-read): decide and apply again.
@@ -85,6 +95,8 @@ class HostPolicyEngine final : public HostPolicySink {
     void onTimer();  // never throws
 
     std::optional<HostPolicyView> view(std::string_view uuid) const;
+    // Every active policy, by uuid (for the kept-policies file).
+    std::map<std::string, HostPolicyView, std::less<>> views() const;
     std::size_t size() const { return active_.size(); }
 
   private:
@@ -113,12 +125,18 @@ class HostPolicyEngine final : public HostPolicySink {
     void sampleBranches();
     void drop(std::map<std::string, Active, std::less<>>::iterator it, const char* why);
     void rearm();
+    void applyRuleDefault(const GuestIdentity& guest);
+    void notify(std::string_view uuid) const {
+        if (changed_) changed_(uuid);
+    }
 
     PowerControl& power_;
     const PcpuSharing& sharing_;
     std::shared_ptr<const Policy> policy_;
     FindGuest find_;
     ArmTimer arm_;
+    Changed changed_;
+    std::set<std::string, std::less<>> settled_;  // rule's policy tried since start/reload
     HostPolicyEdges edges_;
     HostPolicySettings settings_;
     std::map<std::string, Active, std::less<>> active_;  // by uuid

@@ -291,6 +291,87 @@ TEST(HostPolicyEngine, BranchRatioIsRefusedWithTheSourcesReasonElseFollowsTheRat
     EXPECT_EQ(rig.branches.closed, 1);
 }
 
+// Precedence (docs/policy.md): the rule's host_policy: is the default; the
+// latest guest or operator policy replaces it; their REMOVE brings it back.
+VmPolicy ruleWithDefault(Workload w) {
+    VmPolicy rule;
+    HostPolicy p;
+    p.type = HostPolicyType::Workload;
+    p.workload = w;
+    p.vcpus = {0, 1};
+    rule.host_policy = p;
+    return rule;
+}
+
+TEST(HostPolicyEngine, TheRulesPolicyIsTheDefaultGuestsReplaceAndRemoveBringsBack) {
+    Rig rig(ruleWithDefault(Workload::Medium));
+    std::vector<std::string> changes;
+    rig.engine->onChange([&](std::string_view uuid) { changes.emplace_back(uuid); });
+    rig.engine->settle(kUuid);
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:middle", "1:middle"}));
+    EXPECT_EQ(rig.engine->view(kUuid)->origin, PolicyOrigin::Rule);
+    EXPECT_EQ(changes.size(), 1u);
+    rig.engine->settle(kUuid);  // once per start: nothing again
+    EXPECT_TRUE(rig.applied().empty());
+    EXPECT_FALSE(rig.engine->removeHostPolicy(kUuid)) << "the rule's policy is the file's";
+
+    ASSERT_EQ(rig.set(rig.workload(Workload::High, {1})), "");
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"1:max"}));
+    EXPECT_EQ(rig.releasedVcpus(), (std::vector<unsigned>{0}));
+    EXPECT_EQ(rig.engine->view(kUuid)->origin, PolicyOrigin::Guest);
+
+    EXPECT_TRUE(rig.engine->removeHostPolicy(kUuid));
+    EXPECT_EQ(rig.releasedVcpus(), (std::vector<unsigned>{1}));
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:middle", "1:middle"}));
+    EXPECT_EQ(rig.engine->view(kUuid)->origin, PolicyOrigin::Rule);
+    EXPECT_EQ(changes.size(), 4u);  // rule, guest, removed, rule again
+}
+
+TEST(HostPolicyEngine, AReloadReplacesOrDropsTheRulesPolicyAndKeepsTheGuests) {
+    Rig rig(ruleWithDefault(Workload::Medium));
+    rig.engine->settle(kUuid);
+    rig.applied();
+    auto reloaded = [](std::optional<Workload> w) {
+        VmPolicy rule = w ? ruleWithDefault(*w) : VmPolicy{};
+        rule.name = "lab";
+        rule.name_globs = {"vm*"};
+        rule.limits = {1000, 3000000};
+        return std::make_shared<const Policy>(std::vector<VmPolicy>{rule});
+    };
+    rig.engine->setPolicy(reloaded(Workload::Low));
+    EXPECT_EQ(rig.applied().at(0), "0:min");
+    EXPECT_EQ(rig.engine->view(kUuid)->policy.workload, Workload::Low);
+    EXPECT_EQ(rig.engine->view(kUuid)->level, PolicyLevel::Min);
+
+    rig.engine->setPolicy(reloaded(std::nullopt));
+    EXPECT_FALSE(rig.engine->view(kUuid));
+    EXPECT_EQ(rig.releasedVcpus(), (std::vector<unsigned>{0, 1}));
+    rig.engine->settle(kUuid);
+    EXPECT_TRUE(rig.applied().empty());
+
+    // A guest's policy outlives a reload that changes the default.
+    rig.engine->setPolicy(reloaded(Workload::Medium));
+    rig.engine->settle(kUuid);
+    rig.applied();
+    ASSERT_EQ(rig.set(rig.workload(Workload::High, {2})), "");
+    rig.applied();
+    rig.engine->setPolicy(reloaded(Workload::Low));
+    rig.engine->settle(kUuid);
+    EXPECT_EQ(rig.engine->view(kUuid)->origin, PolicyOrigin::Guest);
+    EXPECT_EQ(rig.engine->view(kUuid)->policy.vcpus, std::vector<unsigned>{2});
+}
+
+TEST(HostPolicyEngine, ARefusedRulePolicyHoldsNothingAndIsNotRetriedUntilReload) {
+    Rig rig(ruleWithDefault(Workload::High));
+    rig.power.apply_result = false;
+    rig.power.refusal = "vm2 runs there too and did not ask";
+    rig.engine->settle(kUuid);
+    EXPECT_FALSE(rig.engine->view(kUuid));
+    rig.power.calls.clear();
+    rig.engine->settle(kUuid);
+    EXPECT_TRUE(rig.power.calls.empty());
+}
+
 TEST(HostPolicyEngine, AStoppedDomainsPolicyIsForgotten) {
     Rig rig;
     ASSERT_EQ(rig.set(rig.workload(Workload::High)), "");

@@ -125,6 +125,35 @@ TEST(Config, RuleDefaults) {
     EXPECT_NE(c.policy->match("anything", ""), nullptr);
 }
 
+TEST(Config, HostPolicyPerRuleTakesTheSetPolicyFields) {
+    Config c = parseConfig(R"(vms:
+  - name: "dpdk-*"
+    host_policy:
+      type: time
+      vcpus: [2, 0-1]
+      busy_hours: 9-17
+      quiet_hours: [0, 1, 2]
+      traffic_hours: [18]
+      middle_pps: 1000
+      max_pps: 50000
+      macs: ["52:54:00:12:34:56"]
+  - name: "*"
+)",
+                           "f");
+    const VmPolicy& r = c.policy->rules().at(0);
+    ASSERT_TRUE(r.host_policy);
+    EXPECT_EQ(r.host_policy->type, HostPolicyType::Time);
+    EXPECT_EQ(r.host_policy->vcpus, (std::vector<unsigned>{0, 1, 2}));
+    EXPECT_EQ(r.host_policy->busy_hours.count(), 9u);
+    EXPECT_TRUE(r.host_policy->busy_hours.test(17));
+    EXPECT_EQ(r.host_policy->quiet_hours, HourSet(0b111));
+    EXPECT_EQ(r.host_policy->traffic, (TrafficThresholds{0, 1000, 50000}));
+    EXPECT_EQ(r.host_policy->macs, std::vector<std::uint64_t>{*parseMac("52:54:00:12:34:56")});
+    EXPECT_FALSE(c.policy->rules().at(1).host_policy) << "none unless the rule says";
+    // The same fields as set-policy's: read back from what they write.
+    EXPECT_EQ(hostPolicyFromFields(hostPolicyFields(*r.host_policy)), *r.host_policy);
+}
+
 TEST(Config, EmptyCommandListDeniesCpuPower) {
     Config c = parseConfig("vms:\n  - name: quarantine\n    commands: []\n  - name: \"*\"\n", "f");
     EXPECT_TRUE(c.policy->match("quarantine", "")->allowed_actions.empty());
@@ -188,6 +217,26 @@ INSTANTIATE_TEST_SUITE_P(
                 "3:22: policies: unknown policy 'weather' (known: traffic, time, workload, "
                 "branch_ratio)"},
         BadCase{"vms:\n  - name: a\n    policies: time\n", "3:15: policies: expected a list"},
+        BadCase{"vms:\n  - name: a\n    host_policy: workload\n",
+                "3:18: host_policy: expected a mapping"},
+        BadCase{"vms:\n  - name: a\n    host_policy: {type: workload}\n",
+                "3:18: host_policy: 'vcpus' is required"},
+        BadCase{"vms:\n  - name: a\n    host_policy:\n      type: time\n      vcpus: [0]\n"
+                "      busy_hours: [9, 24]\n",
+                "6:19: host_policy: 'busy_hours' must be a number from 0 to 23"},
+        BadCase{"vms:\n  - name: a\n    host_policy: {type: workload, vcpus: 0-1, workload: max}\n",
+                "3:57: host_policy: 'workload' must be one of high, medium, low"},
+        BadCase{"vms:\n  - name: a\n    host_policy: {type: workload, vcpus: 0, colour: red}\n",
+                "3:53: host_policy: \"colour\" is not a policy field (known: type, vcpus,"},
+        BadCase{"vms:\n  - name: a\n    host_policy: {type: traffic, vcpus: [0, 0]}\n",
+                "3:41: host_policy: 'vcpus' names vCPU 0 twice"},
+        BadCase{"vms:\n  - name: a\n    host_policy: {type: traffic, vcpus: 0, macs: [nope]}\n",
+                "3:50: host_policy: 'macs' holds \"nope\", not a MAC address"},
+        BadCase{"vms:\n  - name: a\n    host_policy: {type: workload, vcpus: [[0]]}\n",
+                "3:43: vcpus: expected a string"},
+        BadCase{"vms:\n  - name: a\n    policies: [time]\n    host_policy: {type: workload, "
+                "vcpus: 0}\n",
+                "4:18: host_policy: type workload is not in the rule's policies:"},
         BadCase{"vms:\n  - name: a\n    rate: -3\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    rate: .nan\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    burst: 0\n", "3:12: burst: must be at least 1"},

@@ -32,6 +32,10 @@ struct VmPolicy {
     std::set<HostPolicyType> allowed_policies = {HostPolicyType::Traffic, HostPolicyType::Time,
                                                  HostPolicyType::Workload,
                                                  HostPolicyType::BranchRatio};
+    // The operator's policy for the VM (`host_policy:`): held while no
+    // guest or operator policy replaces it, back after their REMOVE.
+    // Its type is among allowed_policies (checked when read).
+    std::optional<HostPolicy> host_policy;
     FrequencyLimits limits;
     double requests_per_second = 100;  // per channel; 0 = unlimited
     unsigned burst = 20;

@@ -1,6 +1,8 @@
 #include "vm_rule_parser.h"
 
 #include <array>
+#include <map>
+#include <stdexcept>
 #include <set>
 #include <string>
 #include <utility>
@@ -44,6 +46,39 @@ std::set<HostPolicyType> parsePolicyTypes(const YamlReader& r, const YAML::Node&
     return out;
 }
 
+// host_policy: the fields of common/host_policy.h, a list given as a YAML
+// list or as the field's text ("9-17,20"). An error points at the field.
+HostPolicy parseHostPolicy(const YamlReader& r, const YAML::Node& n) {
+    if (!n.IsMap()) {
+        r.fail(n, "host_policy: expected a mapping such as {type: workload, vcpus: [0, 1], "
+                  "workload: high}");
+    }
+    HostPolicyFields fields;
+    std::map<std::string, YAML::Mark, std::less<>> marks;
+    for (const auto& kv : n) {
+        const std::string key = r.string(kv.first, "host_policy");
+        const YAML::Node& v = kv.second;
+        if (marks.contains(key)) r.fail(kv.first, "host_policy: '" + key + "' given twice");
+        marks.emplace(key, v.Mark());
+        std::string text;
+        if (v.IsSequence()) {
+            for (const auto& item : v) text += (text.empty() ? "" : ",") + r.string(item, key);
+        } else {
+            text = r.string(v, key);
+        }
+        fields[key] = text;
+    }
+    try {
+        return hostPolicyFromFields(fields);
+    } catch (const std::invalid_argument& e) {
+        // The message starts with the field's name in quotes.
+        const std::string what = e.what();
+        const auto end = what.empty() ? std::string::npos : what.find(what[0], 1);
+        auto at = end != std::string::npos ? marks.find(what.substr(1, end - 1)) : marks.end();
+        r.fail(at == marks.end() ? n.Mark() : at->second, "host_policy: " + what);
+    }
+}
+
 }  // namespace
 
 VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t index) {
@@ -52,6 +87,7 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
     rule.name = where;
     // Marks, not Nodes: assigning a yaml-cpp Node rebinds the tree it came from.
     YAML::Mark floor_mark = YAML::Mark::null_mark(), ceiling_mark = YAML::Mark::null_mark();
+    YAML::Mark host_policy_mark = YAML::Mark::null_mark();
     r.forEachKey(
         node, where,
         {
@@ -83,6 +119,11 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
             {"commands", [&](const YAML::Node& v) { rule.allowed_actions = parseCommands(r, v); }},
             {"policies",
              [&](const YAML::Node& v) { rule.allowed_policies = parsePolicyTypes(r, v); }},
+            {"host_policy",
+             [&](const YAML::Node& v) {
+                 host_policy_mark = v.Mark();
+                 rule.host_policy = parseHostPolicy(r, v);
+             }},
             {"floor_khz",
              [&](const YAML::Node& v) {
                  floor_mark = v.Mark();
@@ -126,6 +167,12 @@ VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t in
         r.fail(floor_mark.is_null() ? ceiling_mark : floor_mark,
                "floor_khz " + std::to_string(rule.limits.floor_khz) + " is above ceiling_khz " +
                    std::to_string(rule.limits.ceiling_khz));
+    }
+    if (rule.host_policy && !rule.allowed_policies.contains(rule.host_policy->type)) {
+        r.fail(host_policy_mark,
+               "host_policy: type " +
+                   std::string(nameIn(kHostPolicyTypeNames, rule.host_policy->type)) +
+                   " is not in the rule's policies: (add it there, or the VM could not hold it)");
     }
     return rule;
 }

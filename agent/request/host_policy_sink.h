@@ -8,10 +8,20 @@
 
 #include "guest_identity.h"
 #include "host_policy.h"
+#include "name_table.h"
 
 namespace vmpower {
 
-enum class PolicyOrigin { Guest, Operator };
+// Who set a VM's policy: the guest (PKT_POLICY), the operator (vmpowerctl
+// set-policy) or the VM's rule in the config file (host_policy:, the
+// default a guest or operator may replace; docs/policy.md "Precedence").
+enum class PolicyOrigin { Guest, Operator, Rule };
+
+inline constexpr NameTable<PolicyOrigin, 3> kPolicyOriginNames{{
+    {"guest", PolicyOrigin::Guest},
+    {"operator", PolicyOrigin::Operator},
+    {"rule", PolicyOrigin::Rule},
+}};
 
 class HostPolicySink {
   public:
@@ -20,8 +30,9 @@ class HostPolicySink {
     // applied); else why not, and the VM keeps what it had.
     virtual std::string setHostPolicy(const GuestIdentity& guest, HostPolicy policy,
                                       PolicyOrigin origin) = 0;
-    // Drops the VM's policy; its vCPUs go back to what the VM's own
-    // requests hold. False: it had none.
+    // Drops the VM's guest or operator policy; its vCPUs go back to its
+    // rule's policy when the rule has one, else to what the VM's own
+    // requests hold. False: it had none (a rule's policy is not removed).
     virtual bool removeHostPolicy(std::string_view uuid) = 0;
 };
 

@@ -1,7 +1,9 @@
 // Fuzzes the power intent reader (a domain's metadata, writable by anyone
-// with libvirt access): any bytes give an intent or problems, never a crash,
+// with libvirt access), its host policy's fields included: any bytes give an
+// intent or problems, never a crash,
 // a hang or an unbounded list; what it accepts is within the documented
 // bounds and survives being written and read again unchanged.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -40,6 +42,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!v.level && !v.turbo) __builtin_trap();
         if (v.level && !vmpower::plausible(*v.level)) __builtin_trap();
         last = v.vcpu;
+    }
+    if (const auto& hp = r.intent->host_policy) {
+        // A host policy is as its fields read it: vCPUs ascending, bounded,
+        // and the same when its fields are read again.
+        const auto& v = hp->policy.vcpus;
+        if (v.empty() || !std::is_sorted(v.begin(), v.end()) || v.back() >= vmpower::kMaxVcpus)
+            __builtin_trap();
+        if (!(vmpower::hostPolicyFromFields(vmpower::hostPolicyFields(hp->policy)) == hp->policy))
+            __builtin_trap();
     }
     if (r.intent->empty()) return 0;
     vmpower::PowerIntentReading again =

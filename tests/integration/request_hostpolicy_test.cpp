@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 
 #include "request_path_world.h"
 
@@ -268,6 +270,98 @@ TEST_F(HostPolicies, BranchRatioFollowsTheVcpuThreadsCounters) {
     EXPECT_TRUE(waitForSetspeed1(line(3400000)));
     branches.ratio = 0.01;
     EXPECT_TRUE(waitForSetspeed1(line(800000)));
+    stopAgent();  // before `branches` goes: the engine closes its counters
+}
+
+// ---- the rule's policy (host_policy:), precedence, kept across a restart
+
+TEST_F(HostPolicies, TheRulesPolicyIsHeldFromTheStartGuestsReplaceItRemoveBringsItBack) {
+    startOne(
+        "  - name: dpdk\n"
+        "    host_policy: {type: workload, vcpus: [0], workload: low}\n");
+    EXPECT_TRUE(waitForSetspeed1(line(800000))) << "the rule's LOW from the start";
+    EXPECT_EQ(agent_->hostPolicy(uuids_["dpdk"])->origin, PolicyOrigin::Rule);
+    expectReply("dpdk", 0, policyRecord(Policy464{}), VMPOWER_CMD_ACK);  // the guest's HIGH
+    EXPECT_EQ(setspeed1(), line(3400000));
+    EXPECT_EQ(agent_->hostPolicy(uuids_["dpdk"])->origin, PolicyOrigin::Guest);
+    sendRemove("dpdk");
+    EXPECT_EQ(setspeed1(), line(800000)) << "back to the rule's";
+    EXPECT_EQ(agent_->hostPolicy(uuids_["dpdk"])->origin, PolicyOrigin::Rule);
+
+    // A reload follows the file: MEDIUM now, then no host_policy at all.
+    writeConfig("  - name: dpdk\n    host_policy: {type: workload, vcpus: 0, workload: medium}\n");
+    ASSERT_TRUE(agent_->reload());
+    EXPECT_EQ(setspeed1(), line(2000000));
+    writeConfig("  - name: dpdk\n    host_policy: {type: worklaod, vcpus: 0}\n");
+    std::string why;
+    EXPECT_FALSE(agent_->reload(&why));
+    EXPECT_NE(why.find("host_policy: 'type' must be one of"), std::string::npos) << why;
+    EXPECT_EQ(setspeed1(), line(2000000)) << "a refused file changes nothing";
+    writeConfig("  - name: dpdk\n");
+    ASSERT_TRUE(agent_->reload());
+    EXPECT_FALSE(agent_->hostPolicy(uuids_["dpdk"]));
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+}
+
+TEST_F(HostPolicies, AGuestsPolicyIsKeptAcrossAnAgentRestart) {
+    startOne("  - name: dpdk\n    host_policy: {type: workload, vcpus: 0, workload: low}\n");
+    Policy464 p;  // WORKLOAD HIGH
+    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    ASSERT_EQ(setspeed1(), line(3400000));
+    const auto file = dir_.path() / "state" / "host-policies.json";
+    // Written within a second (coalesced).
+    ASSERT_TRUE(runUntil(
+        *agent_, [&] { return std::filesystem::exists(file); }, 5s));
+
+    restartAgent();
+    EXPECT_TRUE(waitForSetspeed1(line(3400000))) << "the guest's HIGH, not the rule's LOW";
+    auto v = agent_->hostPolicy(uuids_["dpdk"]);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->origin, PolicyOrigin::Guest);
+    EXPECT_EQ(v->policy.workload, Workload::High);
+
+    // Removed: the rule's policy again, and after a restart too.
+    sendRemove("dpdk");
+    EXPECT_EQ(setspeed1(), line(800000));
+    restartAgent();
+    EXPECT_TRUE(waitForSetspeed1(line(800000)));
+    EXPECT_EQ(agent_->hostPolicy(uuids_["dpdk"])->origin, PolicyOrigin::Rule);
+}
+
+std::string readFile(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(HostPolicies, KeptPoliciesOfGoneOrRestartedDomainsAreDropped) {
+    startOne();
+    const int id = agent_->registry().find(uuids_["dpdk"])->id;
+    stopAgent();
+    const auto file = dir_.path() / "state" / "host-policies.json";
+    std::filesystem::create_directories(file.parent_path());
+    auto entry = [](const std::string& uuid, const std::string& name, int domain_id) {
+        return "\"" + uuid + "\": {\"name\": \"" + name + "\", \"domain_id\": " +
+               std::to_string(domain_id) +
+               ", \"set_by\": \"guest\", \"policy\": {\"type\": \"workload\", \"vcpus\": "
+               "\"0\", \"workload\": \"high\"}}";
+    };
+    // dpdk's entry is from an earlier run of the domain (another id); the
+    // other domain is not running.
+    writeFile(file, "{\"version\": 1, \"domains\": {" + entry(uuids_["dpdk"], "dpdk", id + 1) +
+                        ", " + entry(uuidOf(7), "gone", 3) + "}}");
+    startAgent();
+    EXPECT_FALSE(agent_->hostPolicy(uuids_["dpdk"]));
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+    ASSERT_TRUE(runUntil(
+        *agent_, [&] { return readFile(file).find("\"domains\": {}") != std::string::npos; },
+        5s))
+        << readFile(file);
+
+    // The same entry with the domain's id is applied.
+    stopAgent();
+    writeFile(file, "{\"version\": 1, \"domains\": {" + entry(uuids_["dpdk"], "dpdk", id) + "}}");
+    startAgent();
+    EXPECT_TRUE(waitForSetspeed1(line(3400000)));
 }
 
 }  // namespace

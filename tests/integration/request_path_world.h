@@ -289,6 +289,25 @@ class RequestPath : public ::testing::Test {
         // Written to a file too, so that agent_->reload() can re-read it.
         config_path_ = dir_.path() / "vmpower.yaml";
         writeConfig(rules);
+        startAgent();
+        // The pinning the test relies on is the agent's live map.
+        for (const Vm& vm : vms) {
+            const Domain* d = agent_->registry().find(uuids_[vm.name]);
+            ASSERT_NE(d, nullptr) << vm.name;
+            ASSERT_EQ(d->vcpus.vcpuCount(), vm.pins.size()) << vm.name;
+            for (std::size_t v = 0; v < vm.pins.size(); ++v) {
+                if (vm.pins[v].empty()) {
+                    ASSERT_EQ(d->vcpus.pcpus(v).toString(), "0-3") << vm.name;
+                    continue;
+                }
+                ASSERT_EQ(d->vcpus.pcpus(v).toString(), vm.pins[v]) << vm.name << " vCPU " << v;
+            }
+        }
+    }
+
+    // An agent (and its Arbiter) on the fixture, the node file and the
+    // config file as they are; every QEMU end connected.
+    void startAgent() {
         Config cfg = loadConfig(config_path_);
         power_ = makeArbiterFor(cfg.agent);
         ASSERT_TRUE(power_->hasCpufreq());
@@ -309,19 +328,13 @@ class RequestPath : public ::testing::Test {
             ASSERT_TRUE(runUntil(*agent_, [&] { return end.accept(); }))
                 << entry.first << " not connected";
         }
-        // The pinning the test relies on is the agent's live map.
-        for (const Vm& vm : vms) {
-            const Domain* d = agent_->registry().find(uuids_[vm.name]);
-            ASSERT_NE(d, nullptr) << vm.name;
-            ASSERT_EQ(d->vcpus.vcpuCount(), vm.pins.size()) << vm.name;
-            for (std::size_t v = 0; v < vm.pins.size(); ++v) {
-                if (vm.pins[v].empty()) {
-                    ASSERT_EQ(d->vcpus.pcpus(v).toString(), "0-3") << vm.name;
-                    continue;
-                }
-                ASSERT_EQ(d->vcpus.pcpus(v).toString(), vm.pins[v]) << vm.name << " vCPU " << v;
-            }
-        }
+    }
+    // vmpowerd stops (restoring the tree) and starts again; QEMU's sockets stay.
+    void restartAgent() {
+        agent_.reset();
+        power_.reset();
+        for (auto& [key, end] : qemu_) end->hangUp();
+        startAgent();
     }
 
     // The config file with `rules` as its `vms:` (same agent: settings).

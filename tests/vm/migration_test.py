@@ -176,6 +176,13 @@ def migration(hosts, guest, agents, events, pristine_a):
     check(pristine_level_b != HELD, f"B's pCPU {PIN_B} is not at max before: {pristine_level_b}")
     a_level = Recorder(lambda: level(agent_a, POLICY_A))
     b_level = Recorder(lambda: level(agent_b, POLICY_B))
+    # The operator's WORKLOAD policy on A travels in the intent (written
+    # within kIntentWriteInterval, 250 ms; the destination XML is read after)
+    # and is applied on B.
+    answer = agent_a.request({"cmd": "set-policy", "name": guest.name, "type": "workload",
+                              "vcpus": [0], "workload": "high"})
+    check(answer.get("ok") is True, f"A: set-policy workload high on vCPU 0: {answer}")
+    time.sleep(1.0)
     dest_xml = guest.destination_xml(hosts.a, {0: PIN_B})
     t0 = time.time()
     try:
@@ -235,6 +242,10 @@ def migration(hosts, guest, agents, events, pristine_a):
     came_from = ((shown.get("vcpus") or [{}])[0].get("intent") or {}).get("from", "")
     expect("restored from migration" in came_from,
            f"B's show-vm says vCPU 0's level was restored from migration: {came_from!r}")
+    policy = shown.get("host_policy") or {}
+    expect((policy.get("type"), policy.get("workload"), policy.get("set_by"), policy.get("level"))
+           == ("workload", "high", "operator", "max"),
+           f"B applies the operator's WORKLOAD HIGH policy carried by the migration: {policy}")
     print(f"figures: virsh migrate {t_done - t0:.2f} s, STARTED_MIGRATED -> RESUMED_MIGRATED "
           f"{(t_resumed - t_started) * 1000:.0f} ms, RESUMED_MIGRATED -> B at max "
           f"{delay * 1000:.0f} ms, STOPPED_MIGRATED -> A restored "
