@@ -458,7 +458,7 @@ int startedToConnected(unsigned channels, unsigned rounds) {
 
 int main(int argc, char** argv) {
     vmpower::bench::raiseFdLimit();
-    vmpower::EventLoop::registerDefaultImpl();
+    vmpower::EventLoop::registerImpl();
     if (argc >= 4 && std::strcmp(argv[1], "--instructions") == 0) {
         unsigned n = static_cast<unsigned>(std::atoi(argv[2]));
         unsigned count = static_cast<unsigned>(std::atoi(argv[3]));

@@ -120,6 +120,14 @@ std::vector<unsigned> CpuSet::cpus() const {
     return out;
 }
 
+std::optional<unsigned> CpuSet::first() const {
+    // words_ has no trailing zero words, but may have leading ones.
+    for (std::size_t i = 0; i < words_.size(); ++i) {
+        if (words_[i] != 0) return static_cast<unsigned>(i * 64 + std::countr_zero(words_[i]));
+    }
+    return std::nullopt;
+}
+
 bool CpuSet::intersects(const CpuSet& other) const {
     std::size_t n = std::min(words_.size(), other.words_.size());
     for (std::size_t i = 0; i < n; ++i) {

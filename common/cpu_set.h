@@ -2,6 +2,8 @@
 // A set of CPU numbers, read from and written as a Linux/libvirt cpulist
 // ("0-3,8,10-11"; libvirt's "^N" exclusions are accepted on input).
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +39,17 @@ class CpuSet {
     bool empty() const;
     std::size_t count() const;
     std::vector<unsigned> cpus() const;  // ascending
+    // Calls f(cpu) for each CPU, ascending, without building a vector (the
+    // request path).
+    template <typename F>
+    void forEach(F&& f) const {
+        for (std::size_t i = 0; i < words_.size(); ++i) {
+            for (std::uint64_t w = words_[i]; w != 0; w &= w - 1) {
+                f(static_cast<unsigned>(i * 64 + static_cast<unsigned>(std::countr_zero(w))));
+            }
+        }
+    }
+    std::optional<unsigned> first() const;
     bool intersects(const CpuSet& other) const;
     bool isSubsetOf(const CpuSet& other) const;
     CpuSet& operator|=(const CpuSet& other);

@@ -45,7 +45,7 @@ struct AgentOptions {
 
 class Agent final : public DomainEventListener, public AgentOperations {
   public:
-    // EventLoop::registerDefaultImpl() must have run (the constructor does it).
+    // EventLoop::registerImpl() must have run (the constructor does it).
     Agent(AgentOptions options, Config config, PowerControl& power);
     ~Agent();
     Agent(const Agent&) = delete;

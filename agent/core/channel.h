@@ -19,6 +19,7 @@
 #include "reply_queue.h"
 #include "request_handler.h"
 #include "retry_scheduler.h"
+#include "unique_fd.h"
 
 namespace vmpower {
 

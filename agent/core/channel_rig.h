@@ -21,7 +21,7 @@ struct ChannelRig {
         : handler(power, clock, sharing, std::make_shared<const Policy>(std::move(rules))),
           env{epoll, retries, handler, peers, reply_queue_records} {}
 
-    bool loop = (EventLoop::registerDefaultImpl(), true);  // before anything adds a handle
+    bool loop = (EventLoop::registerImpl(), true);  // before anything adds a handle
     ClockT clock;
     EpollSet epoll;
     RetryScheduler retries{clock};

@@ -139,7 +139,7 @@ class ControlServerTest : public ::testing::Test {
     }
 
     struct LoopFirst {  // libvirt's loop before the members that add timers
-        LoopFirst() { EventLoop::registerDefaultImpl(); }
+        LoopFirst() { EventLoop::registerImpl(); }
     } loop_;
     test::TempDir dir_;
     SteadyClock clock_;

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "epoll_event_impl.h"
 #include "libvirt_handles.h"
 
 namespace vmpower {
@@ -32,15 +33,9 @@ void freeWatchSlot(void* opaque) {
 
 }  // namespace
 
-void EventLoop::registerDefaultImpl() {
+void EventLoop::registerImpl() {
     // Once per process: libvirt keeps using it for the life of the process.
-    static const bool registered = [] {
-        if (virEventRegisterDefaultImpl() < 0) {
-            throw std::runtime_error("cannot register libvirt's event loop: " + lastLibvirtError());
-        }
-        return true;
-    }();
-    (void)registered;
+    epoll_event_impl::registerWithLibvirt();
 }
 
 EventLoop::Watch& EventLoop::Watch::operator=(Watch&& o) noexcept {
@@ -127,9 +122,7 @@ bool EventLoop::Timer::armed() const {
 }
 
 void EventLoop::runOnce() {
-    if (virEventRunDefaultImpl() < 0) {
-        spdlog::error("libvirt event loop: {}", lastLibvirtError());
-    }
+    epoll_event_impl::runOnce();
 }
 
 }  // namespace vmpower

@@ -1,7 +1,7 @@
 #pragma once
-// The agent's one event loop: libvirt's default event implementation.
-// libvirt's connection, the epoll set of all channels, the control socket,
-// signals and timers are all handles or timeouts in this loop.
+// The agent's one event loop, registered as libvirt's event implementation
+// (epoll_event_impl.h). libvirt's connection, every channel and control
+// connection (EpollSet), signals and timers are all handles or timeouts in it.
 
 #include <chrono>
 #include <functional>
@@ -14,7 +14,7 @@ struct TimerSlot;
 class EventLoop {
   public:
     // Must run before the first virConnectOpen (libvirt's rule).
-    static void registerDefaultImpl();
+    static void registerImpl();
 
     using FdCallback = std::function<void(int fd, int libvirt_events)>;
     using TimerCallback = std::function<void()>;

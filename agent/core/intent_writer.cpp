@@ -27,7 +27,8 @@ void IntentWriter::forget(std::string_view uuid) {
 }
 
 void IntentWriter::changed(std::string_view uuid) {
-    auto [it, added] = domains_.try_emplace(std::string(uuid));
+    auto it = domains_.find(uuid);  // no uuid copy per request
+    if (it == domains_.end()) it = domains_.try_emplace(std::string(uuid)).first;
     Domain& d = it->second;
     if (d.pending != 0) return;  // that write will render the latest
     // At most one call per interval: the first change is written on the

@@ -48,7 +48,7 @@ void PowerIntentKeeper::applied(const GuestIdentity& guest, const Requester& who
     // VM's intent: they mean nothing on another host.
     if (who.domain_uuid == kOperatorUuid || (who.vcpu & kPhysicalRequesterBit) != 0) return;
     if (pcpus.empty()) return;
-    const unsigned pcpu = pcpus.cpus().front();
+    const unsigned pcpu = *pcpus.first();
     const HeldRequest held = power_.heldBy(who, pcpu);
     auto [dom, added] = domains_.try_emplace(guest.uuid);
     auto rec = dom->second.vcpus.find(who.vcpu);
@@ -60,11 +60,11 @@ void PowerIntentKeeper::applied(const GuestIdentity& guest, const Requester& who
     } else {
         VcpuIntent intent{who.vcpu, std::nullopt, held.khz, held.turbo};
         if (held.khz) {
-            std::vector<std::uint32_t> allowed;
+            allowed_.clear();
             for (std::uint32_t f : power_.availableFrequencies(pcpu)) {
-                if (f >= limits.floor_khz && f <= limits.ceiling_khz) allowed.push_back(f);
+                if (f >= limits.floor_khz && f <= limits.ceiling_khz) allowed_.push_back(f);
             }
-            intent.level = positionOf(*held.khz, allowed);
+            intent.level = positionOf(*held.khz, allowed_);
         }
         dom->second.vcpus[who.vcpu] = VcpuIntentRecord{
             intent, VcpuIntentRecord::Origin::Guest, std::chrono::system_clock::now(), true, {},

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain.h"
 #include "domain_source.h"
@@ -80,6 +81,7 @@ class PowerIntentKeeper {
     PowerControl& power_;
     HostPolicySink* sink_ = nullptr;
     std::map<std::string, DomainIntentRecord, std::less<>> domains_;
+    std::vector<std::uint32_t> allowed_;  // applied()'s scratch: no allocation per request
     IntentWriter writer_;  // last: its callbacks read domains_
 };
 

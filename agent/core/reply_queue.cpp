@@ -33,7 +33,7 @@ bool ReplyQueue::flush(int fd) {
         }
         head_offset_ += static_cast<std::size_t>(n);
         if (head_offset_ == rec.size()) {
-            records_.pop_front();
+            records_.erase(records_.begin());
             head_offset_ = 0;
             ++sent_;
         }

@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 namespace vmpower {
@@ -30,7 +29,10 @@ class ReplyQueue {
 
   private:
     std::size_t max_records_;
-    std::deque<std::vector<std::byte>> records_;
+    // A vector, not a deque: libstdc++'s deque allocates ~600 bytes when
+    // constructed, which every idle channel would hold. Queues stay short
+    // (max_records_), so popping the front by erase is cheap.
+    std::vector<std::vector<std::byte>> records_;
     std::size_t head_offset_ = 0;  // bytes of records_.front() already written
     std::uint64_t dropped_ = 0;
     std::uint64_t sent_ = 0;

@@ -10,7 +10,7 @@ namespace {
 
 class RetrySchedulerTest : public ::testing::Test {
   protected:
-    void SetUp() override { EventLoop::registerDefaultImpl(); }
+    void SetUp() override { EventLoop::registerImpl(); }
     ManualClock clock_;
 };
 

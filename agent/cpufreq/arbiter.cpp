@@ -95,27 +95,25 @@ std::string_view Arbiter::driver() const {
     return backend_ ? backend_->name() : std::string_view();
 }
 
-std::optional<std::vector<std::size_t>> Arbiter::resolve(const CpuSet& pcpus,
-                                                         std::string& why) const {
+bool Arbiter::resolve(const CpuSet& pcpus, std::vector<std::size_t>& out, std::string& why) const {
+    out.clear();
     if (pcpus.empty()) {
         why = "the request names no CPU";
-        return std::nullopt;
+        return false;
     }
-    std::vector<std::size_t> out;
-    for (unsigned cpu : pcpus.cpus()) {
+    pcpus.forEach([&](unsigned cpu) {
+        if (!why.empty()) return;
         auto p = topology_.policyOf(cpu);
         if (!p) {
             why = fmt::format("cpu{} has no cpufreq policy under {}", cpu, sysfs_->root().string());
-            return std::nullopt;
-        }
-        if (states_[*p].steps.empty()) {
+        } else if (states_[*p].steps.empty()) {
             why = fmt::format("cpu{} ({}) is not usable: {}", cpu, topology_.policy(*p).dir,
                               states_[*p].unusable);
-            return std::nullopt;
+        } else if (std::find(out.begin(), out.end(), *p) == out.end()) {
+            out.push_back(*p);
         }
-        if (std::find(out.begin(), out.end(), *p) == out.end()) out.push_back(*p);
-    }
-    return out;
+    });
+    return why.empty();
 }
 
 std::optional<std::uint32_t> Arbiter::frequencyOf(std::size_t policy) const {
@@ -123,7 +121,7 @@ std::optional<std::uint32_t> Arbiter::frequencyOf(std::size_t policy) const {
     return backend_->currentFrequency(topology_.policy(policy));
 }
 
-std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, const HolderKey& key,
+std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, HolderView key,
                                                   PowerAction action, const FrequencyLimits& limits,
                                                   std::string& why) const {
     // The steps within the limits: a range of the ascending list, not a copy
@@ -167,37 +165,53 @@ std::optional<std::uint32_t> Arbiter::chooseLevel(std::size_t policy, const Hold
 
 // --- consent ---
 
-void Arbiter::setHold(std::size_t policy, const HolderKey& key, std::optional<Hold> hold) {
+void Arbiter::setHold(std::size_t policy, HolderView key, std::optional<Hold> hold) {
+    // Called per request: the common case (a holder moving its level) finds
+    // and reuses every node, so it allocates nothing.
     PolicyState& s = states_[policy];
     auto it = s.holds.find(key);
     const std::optional<Hold> old =
         it == s.holds.end() ? std::nullopt : std::optional<Hold>(it->second);
-    const std::string& uuid = key.first;
+    const std::string_view uuid = key.first;
     const bool had_level = old && old->khz, has_level = hold && hold->khz;
-    if (had_level) s.levels.erase(s.levels.find(*old->khz));
-    if (has_level) s.levels.insert(*hold->khz);
+    if (had_level && has_level) {
+        auto node = s.levels.extract(s.levels.find(*old->khz));
+        node.value() = *hold->khz;
+        s.levels.insert(std::move(node));
+    } else if (had_level) {
+        s.levels.erase(s.levels.find(*old->khz));
+    } else if (has_level) {
+        s.levels.insert(*hold->khz);
+    }
     if (has_level && !had_level) {
-        if (s.level_holders[uuid]++ == 0) s.silent.erase(uuid);
+        auto n = s.level_holders.find(uuid);
+        if (n == s.level_holders.end()) {
+            s.level_holders.emplace(std::string(uuid), 1);
+            if (auto q = s.silent.find(uuid); q != s.silent.end()) s.silent.erase(q);
+        } else {
+            ++n->second;
+        }
     } else if (had_level && !has_level) {
         auto n = s.level_holders.find(uuid);
         if (--n->second == 0) {
             s.level_holders.erase(n);
-            if (s.stakeholders.contains(uuid)) s.silent.insert(uuid);
+            if (s.stakeholders.contains(uuid)) s.silent.emplace(uuid);
         }
     }
     if (s.knob) {
         KnobState& k = knobs_[*s.knob];
         auto wish = [&](bool on, int delta) {
-            Wishes& w = k.wishes[uuid];
-            unsigned& mine = on ? w.on : w.off;
+            auto w = k.wishes.find(uuid);
+            if (w == k.wishes.end()) w = k.wishes.emplace(std::string(uuid), Wishes{}).first;
+            unsigned& mine = on ? w->second.on : w->second.off;
             unsigned& all = on ? k.on : k.off;
             mine = static_cast<unsigned>(static_cast<int>(mine) + delta);
             all = static_cast<unsigned>(static_cast<int>(all) + delta);
-            if (w.on + w.off == 0) {
-                k.wishes.erase(uuid);
-                if (k.stakeholders.contains(uuid)) k.silent.insert(uuid);
-            } else if (delta > 0 && w.on + w.off == 1) {
-                k.silent.erase(uuid);
+            if (w->second.on + w->second.off == 0) {
+                k.wishes.erase(w);
+                if (k.stakeholders.contains(uuid)) k.silent.emplace(uuid);
+            } else if (delta > 0 && w->second.on + w->second.off == 1) {
+                if (auto q = k.silent.find(uuid); q != k.silent.end()) k.silent.erase(q);
             }
         };
         if (old && old->turbo) wish(*old->turbo, -1);
@@ -208,7 +222,7 @@ void Arbiter::setHold(std::size_t policy, const HolderKey& key, std::optional<Ho
     } else if (it != s.holds.end()) {
         it->second = *hold;
     } else {
-        s.holds.emplace(key, *hold);
+        s.holds.emplace(HolderKey(std::string(key.first), key.second), *hold);
     }
 }
 
@@ -226,9 +240,9 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
                                        limits.ceiling_khz));
     }
     std::string why;
-    auto policies = resolve(pcpus, why);
-    if (!policies) return refuse(who, why);
-    for (std::size_t p : *policies) {
+    std::vector<std::size_t>& policies = plan_policies_;
+    if (!resolve(pcpus, policies, why)) return refuse(who, why);
+    for (std::size_t p : policies) {
         if (!states_[p].recheck) continue;
         const CpufreqPolicy& pol = topology_.policy(p);
         if (auto bad = backend_->unusable(pol)) {
@@ -239,10 +253,11 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
     }
 
     // Plan everything before writing anything: all or nothing.
-    const HolderKey key{who.domain_uuid, who.vcpu};
-    std::vector<Hold> planned;
+    const HolderView key{who.domain_uuid, who.vcpu};
+    std::vector<Hold>& planned = plan_holds_;
+    planned.clear();
     std::set<std::size_t> knobs;
-    for (std::size_t p : *policies) {
+    for (std::size_t p : policies) {
         const CpufreqPolicy& pol = topology_.policy(p);
         const PolicyState& s = states_[p];
         auto held = s.holds.find(key);
@@ -271,15 +286,16 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
         planned.push_back(h);
     }
 
-    std::vector<std::optional<Hold>> before;
-    for (std::size_t i = 0; i < policies->size(); ++i) {
-        const auto& holds = states_[(*policies)[i]].holds;
+    std::vector<std::optional<Hold>>& before = plan_before_;
+    before.clear();
+    for (std::size_t i = 0; i < policies.size(); ++i) {
+        const auto& holds = states_[policies[i]].holds;
         auto it = holds.find(key);
         before.push_back(it == holds.end() ? std::nullopt : std::optional<Hold>(it->second));
-        setHold((*policies)[i], key, planned[i]);
+        setHold(policies[i], key, planned[i]);
     }
     try {
-        for (std::size_t p : *policies) reconcile(p);
+        for (std::size_t p : policies) reconcile(p);
         for (std::size_t k : knobs) reconcileKnob(k);
     } catch (const std::exception& e) {
         // A write failed half way (the kernel refusing, I/O, or the tree
@@ -287,10 +303,10 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
         // validate these policies again before their next request.
         spdlog::error("cpufreq: {} for {} vcpu {} failed: {}; undoing", powerActionName(action),
                       who.domain_uuid, who.vcpu, e.what());
-        for (std::size_t i = 0; i < policies->size(); ++i) setHold((*policies)[i], key, before[i]);
-        for (std::size_t p : *policies) states_[p].recheck = true;
+        for (std::size_t i = 0; i < policies.size(); ++i) setHold(policies[i], key, before[i]);
+        for (std::size_t p : policies) states_[p].recheck = true;
         try {
-            for (std::size_t p : *policies) reconcile(p);
+            for (std::size_t p : policies) reconcile(p);
             for (std::size_t k : knobs) reconcileKnob(k);
         } catch (const std::exception& again) {
             spdlog::error("cpufreq: undo failed too: {}", again.what());
@@ -304,7 +320,7 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
     if (who.domain_uuid != kOperatorUuid) return verdict;
     Names others;
     if (knobs.empty()) {
-        for (std::size_t p : *policies)
+        for (std::size_t p : policies)
             others.insert(states_[p].stakeholders.begin(), states_[p].stakeholders.end());
     } else {
         for (std::size_t k : knobs)
@@ -410,7 +426,7 @@ void Arbiter::release(std::string_view domain_uuid) {
     for (std::size_t p = 0; p < states_.size(); ++p) {
         auto& holds = states_[p].holds;
         std::vector<HolderKey> drop;
-        for (auto it = holds.lower_bound({std::string(domain_uuid), 0});
+        for (auto it = holds.lower_bound(HolderView{domain_uuid, 0});
              it != holds.end() && it->first.first == domain_uuid; ++it) {
             drop.push_back(it->first);
         }
@@ -444,7 +460,7 @@ void Arbiter::releaseVcpuOutside(std::string_view domain_uuid, unsigned vcpu,
                                  const CpuSet& pinned) {
     if (!backend_) return;
     std::set<std::size_t> policies, knobs;
-    const HolderKey key{std::string(domain_uuid), vcpu};
+    const HolderView key{domain_uuid, vcpu};
     for (std::size_t p = 0; p < states_.size(); ++p) {
         if (topology_.policy(p).cpus.intersects(pinned) || !states_[p].holds.contains(key))
             continue;

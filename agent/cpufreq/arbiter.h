@@ -110,13 +110,22 @@ class Arbiter final : public PowerControl {
 
   private:
     using HolderKey = std::pair<std::string, unsigned>;  // domain uuid, vcpu
+    // Looks a hold up without copying the uuid (no allocation per request).
+    using HolderView = std::pair<std::string_view, unsigned>;
+    struct HolderLess {
+        using is_transparent = void;
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            return HolderView(a.first, a.second) < HolderView(b.first, b.second);
+        }
+    };
     using Names = std::set<std::string, std::less<>>;    // domain uuids
     struct Hold {
         std::optional<std::uint32_t> khz;
         std::optional<bool> turbo;
     };
     struct PolicyState {
-        std::map<HolderKey, Hold> holds;
+        std::map<HolderKey, Hold, HolderLess> holds;
         std::multiset<std::uint32_t> levels;       // of the holds, for the highest
         std::optional<std::uint32_t> applied_khz;  // what we last wrote
         std::vector<std::uint32_t> steps;          // cached, ascending
@@ -154,10 +163,10 @@ class Arbiter final : public PowerControl {
         std::vector<std::size_t> policies;  // ascending
     };
 
-    std::optional<std::vector<std::size_t>> resolve(const CpuSet& pcpus, std::string& why) const;
-    std::optional<std::uint32_t> chooseLevel(std::size_t policy, const HolderKey& key,
-                                             PowerAction action, const FrequencyLimits& limits,
-                                             std::string& why) const;
+    // The policies of pcpus into `out` (cleared first); false with `why`.
+    bool resolve(const CpuSet& pcpus, std::vector<std::size_t>& out, std::string& why) const;
+    std::optional<std::uint32_t> chooseLevel(std::size_t policy, HolderView key, PowerAction action,
+                                             const FrequencyLimits& limits, std::string& why) const;
     // Who keeps the policy (switch) from being slowed, counting `asking`
     // as holding a level (wishing off) too; nullopt: consent.
     std::optional<std::string> blocker(std::size_t policy, std::string_view asking) const;
@@ -168,7 +177,7 @@ class Arbiter final : public PowerControl {
     std::string refusalFor(std::size_t policy, const std::string& blocker) const;
 
     // Every hold change goes through here: it keeps the counts in step.
-    void setHold(std::size_t policy, const HolderKey& key, std::optional<Hold> hold);
+    void setHold(std::size_t policy, HolderView key, std::optional<Hold> hold);
     void setStake(std::size_t policy, const std::string& uuid, bool in);
     void setKnobStake(std::size_t knob, const std::string& uuid, bool in);
     void reconcile(std::size_t policy);
@@ -190,6 +199,11 @@ class Arbiter final : public PowerControl {
     std::vector<bool> high_priority_;                           // by policy index
     std::map<std::string, Footprint, std::less<>> footprints_;  // by uuid
     std::map<std::string, std::string, std::less<>> refusals_;  // last, by uuid
+    // apply()'s plan, kept between requests so that planning allocates
+    // nothing once they have grown (apply() never runs re-entrantly).
+    std::vector<std::size_t> plan_policies_;
+    std::vector<Hold> plan_holds_;
+    std::vector<std::optional<Hold>> plan_before_;
 };
 
 }  // namespace vmpower

@@ -49,7 +49,7 @@ HeldRequest Arbiter::heldBy(const Requester& who, unsigned pcpu) const {
     auto p = backend_ ? topology_.policyOf(pcpu) : std::nullopt;
     if (!p) return {};
     const auto& holds = states_[*p].holds;
-    auto it = holds.find(HolderKey{who.domain_uuid, who.vcpu});
+    auto it = holds.find(HolderView{who.domain_uuid, who.vcpu});
     if (it == holds.end()) return {};
     return HeldRequest{it->second.khz, it->second.turbo};
 }

@@ -2,6 +2,7 @@
 // The live vCPU -> pCPU map of one domain. Each vCPU keeps its full
 // affinity set (never "the last CPU of the mask": DPDK's bug 6).
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -28,6 +29,17 @@ class VcpuMap {
     CpuSet allPcpus() const {
         CpuSet all;
         for (const auto& s : pins_) all |= s;
+        return all;
+    }
+    // Whether every CPU of `set` is one some vCPU may run on: allPcpus()
+    // without building it (the request path).
+    bool covers(const CpuSet& set) const {
+        bool all = true;
+        set.forEach([&](unsigned cpu) {
+            if (!all) return;
+            all = std::any_of(pins_.begin(), pins_.end(),
+                              [cpu](const CpuSet& s) { return s.contains(cpu); });
+        });
         return all;
     }
     bool operator==(const VcpuMap&) const = default;

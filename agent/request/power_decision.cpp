@@ -63,8 +63,11 @@ PowerDecision placePower(const VmPolicy& rule, const GuestIdentity& guest, CoreT
             }
             break;
     }
-    const CpuSet allowed = rule.allowed_pcpus ? *rule.allowed_pcpus : vcpus.allPcpus();
-    if (!target.pcpus.isSubsetOf(allowed)) {
+    // Without a rule's list the allowed pCPUs are the VM's own: checked
+    // without building their union (no allocation per request).
+    if (rule.allowed_pcpus ? !target.pcpus.isSubsetOf(*rule.allowed_pcpus)
+                           : !vcpus.covers(target.pcpus)) {
+        const CpuSet allowed = rule.allowed_pcpus ? *rule.allowed_pcpus : vcpus.allPcpus();
         return refuse(
             NackReason::OutsideAllowedCpus,
             "pCPUs " + target.pcpus.toString() + " not within the allowed " + allowed.toString());

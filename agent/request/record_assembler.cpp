@@ -5,8 +5,7 @@
 
 namespace vmpower {
 
-RecordAssembler::RecordAssembler(std::size_t record_size)
-    : record_size_(record_size), partial_(record_size) {}
+RecordAssembler::RecordAssembler(std::size_t record_size) : record_size_(record_size) {}
 
 void RecordAssembler::feed(std::span<const std::byte> bytes,
                            const std::function<void(std::span<const std::byte>)>& on_record) {
@@ -27,6 +26,9 @@ void RecordAssembler::feed(std::span<const std::byte> bytes,
         bytes = bytes.subspan(record_size_);
     }
     if (!bytes.empty()) {
+        // Allocated on the first split record only: most channels never see
+        // one, and thousands of idle channels should not each hold a record.
+        if (partial_.empty()) partial_.resize(record_size_);
         std::memcpy(partial_.data(), bytes.data(), bytes.size());
         fill_ = bytes.size();
     }

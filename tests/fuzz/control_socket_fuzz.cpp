@@ -24,7 +24,7 @@ namespace {
 using json = nlohmann::json;
 
 struct World {
-    bool loop = (vmpower::EventLoop::registerDefaultImpl(), true);
+    bool loop = (vmpower::EventLoop::registerImpl(), true);
     vmpower::test::TempDir dir;
     vmpower::SteadyClock clock;
     vmpower::RetryScheduler retries{clock};
