@@ -280,12 +280,11 @@ std::optional<DomainSnapshot> LibvirtHypervisor::lookupActive(std::string_view u
         if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) return std::nullopt;
         throw std::runtime_error(lastLibvirtError());
     }
-    int active = virDomainIsActive(dom.get());
-    if (active < 0) {
-        if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) return std::nullopt;
-        throw std::runtime_error(lastLibvirtError());
-    }
-    if (active == 0) return std::nullopt;
+    // The lookup's reply carries the domain's id (-1 while inactive):
+    // asking libvirtd again (virDomainIsActive) would cost a round trip on
+    // the STARTED -> connected path. A domain stopping after the lookup is
+    // the same race as before: reading its XML says so.
+    if (virDomainGetID(dom.get()) == static_cast<unsigned>(-1)) return std::nullopt;
     return snapshot(dom.get());
 }
 
