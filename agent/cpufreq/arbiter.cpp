@@ -170,16 +170,16 @@ void Arbiter::setHold(std::size_t policy, HolderView key, std::optional<Hold> ho
     // and reuses every node, so it allocates nothing.
     PolicyState& s = states_[policy];
     auto it = s.holds.find(key);
-    const std::optional<Hold> old =
-        it == s.holds.end() ? std::nullopt : std::optional<Hold>(it->second);
+    // No hold yet reads as an empty one (no level, no turbo wish).
+    const Hold old = it == s.holds.end() ? Hold{} : it->second;
     const std::string_view uuid = key.first;
-    const bool had_level = old && old->khz, has_level = hold && hold->khz;
+    const bool had_level = old.khz.has_value(), has_level = hold && hold->khz;
     if (had_level && has_level) {
-        auto node = s.levels.extract(s.levels.find(*old->khz));
+        auto node = s.levels.extract(s.levels.find(*old.khz));
         node.value() = *hold->khz;
         s.levels.insert(std::move(node));
     } else if (had_level) {
-        s.levels.erase(s.levels.find(*old->khz));
+        s.levels.erase(s.levels.find(*old.khz));
     } else if (has_level) {
         s.levels.insert(*hold->khz);
     }
@@ -214,7 +214,7 @@ void Arbiter::setHold(std::size_t policy, HolderView key, std::optional<Hold> ho
                 if (auto q = k.silent.find(uuid); q != k.silent.end()) k.silent.erase(q);
             }
         };
-        if (old && old->turbo) wish(*old->turbo, -1);
+        if (old.turbo) wish(*old.turbo, -1);
         if (hold && hold->turbo) wish(*hold->turbo, +1);
     }
     if (!hold) {
