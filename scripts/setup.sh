@@ -7,6 +7,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# libdpdk-dev: the DPDK guest program of the real-VM policy test; dpdk-doc:
+# DPDK's own host for `scripts/bench.sh --libvirt` (built from its sources at
+# bench time, never committed).
 PACKAGES="
   build-essential g++ clang libclang-rt-14-dev meson ninja-build pkgconf git
   libvirt-dev libpugixml-dev libxml2-dev libyaml-cpp-dev
@@ -14,7 +17,7 @@ PACKAGES="
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libedit-dev
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   busybox-static cpio gzip kmod diffutils python3
-  libdpdk-dev iproute2
+  libdpdk-dev iproute2 dpdk-doc
   scdoc systemd
 "
 
