@@ -45,6 +45,21 @@ def wait_for(pred, timeout=15.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+def control_request(path, req, timeout=5):
+    """One request on vmpowerd's control socket (a JSON line); its JSON answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(str(path))
+        s.sendall((json.dumps(req) + "\n").encode())
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data)
+
+
 class Scratch:
     """/var/lib/vmpower-test/<random>: sockets there must be creatable by
     the QEMU user (libvirt-qemu:kvm on Debian)."""
@@ -132,17 +147,7 @@ class Agent:
         wait_for(lambda: self.state().get("ready"), what="vmpowerd ready")
 
     def request(self, req):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(5)
-            s.connect(self.control)
-            s.sendall((json.dumps(req) + "\n").encode())
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        return json.loads(data)
+        return control_request(self.control, req)
 
     def state(self):
         return self.request({"cmd": "state"})

@@ -20,7 +20,6 @@ happened.
 usage: migration_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_vm_test  # noqa: E402
 from vmlib import VmTestError, fail  # noqa: E402
 from two_hosts import TwoHosts  # noqa: E402
 from migration_lib import (EventLog, HostAgent, MigratingGuest, Recorder,  # noqa: E402
@@ -296,27 +296,14 @@ def scenario(vmpowerd, image):
     print(f"figures: the whole test {time.monotonic() - started:.1f} s", flush=True)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    repo_default = Path(__file__).resolve().parents[2]
-    ap.add_argument("--repo", type=Path, default=repo_default)
-    ap.add_argument("--image", type=Path, default=None)
-    ap.add_argument("--vmpowerd", type=Path, default=None)
-    args = ap.parse_args()
-    image = args.image or args.repo / "data" / "guest-image"
-    exe = args.vmpowerd or args.repo / "build" / "agent" / "vmpowerd"
-    try:
-        if os.geteuid() != 0:
-            fail("run as root: the test starts two private libvirtd")
-        if not os.access(exe, os.X_OK):
-            fail(f"{exe}: no vmpowerd executable (ninja -C build)")
-        scenario(exe, image)
-    except VmTestError as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        return 1
-    print("migration_test: passed")
-    return 0
+def require_root(_repo):
+    if os.geteuid() != 0:
+        fail("run as root: the test starts two private libvirtd")
 
+
+def main():
+    return real_vm_test.main(lambda exe, image, _repo: scenario(exe, image), "migration_test",
+                             __doc__, prepare=require_root)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -21,11 +21,9 @@ usage: real_vm_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
 """
 
 import argparse
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +31,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "libvirt"))
+from vmptest import control_request  # noqa: E402
 from unit_sandbox import command_prefix  # noqa: E402
 from vmlib import TestDomain, VmTestError, ensure_libvirtd, fail, virsh  # noqa: E402
 
@@ -106,17 +106,7 @@ class Vmpowerd:
 
     def request(self, req):
         """One control-socket request; its JSON answer."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(10)
-            s.connect(str(self.control))
-            s.sendall((json.dumps(req) + "\n").encode())
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        return json.loads(data)
+        return control_request(self.control, req, timeout=10)
 
     def alive(self):
         if self.proc.poll() is not None:
@@ -217,8 +207,9 @@ def scenario(vmpowerd_exe, image, repo):
               f"vmpowerd gave pCPU 0 back as found (differs: {diff(pristine0, restored)})")
 
 
-def main(run=scenario, name="real_vm_test", doc=__doc__):
-    """The command line of a real-VM test: run(vmpowerd, image, repo)."""
+def main(run=scenario, name="real_vm_test", doc=__doc__, prepare=ensure_libvirtd):
+    """The command line of a real-VM test: prepare(repo), then
+    run(vmpowerd, image, repo)."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     repo_default = Path(__file__).resolve().parents[2]
     ap.add_argument("--repo", type=Path, default=repo_default)
@@ -230,14 +221,13 @@ def main(run=scenario, name="real_vm_test", doc=__doc__):
     try:
         if not os.access(exe, os.X_OK):
             fail(f"{exe}: no vmpowerd executable (ninja -C build)")
-        ensure_libvirtd(args.repo)
+        prepare(args.repo)
         run(exe, image, args.repo)
     except VmTestError as e:
         print(f"FAIL: {e}", file=sys.stderr)
         return 1
     print(f"{name}: passed")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
