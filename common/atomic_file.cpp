@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-#include <stdexcept>
 #include <string>
+
+#include "system_error.h"
 
 namespace vmpower {
 
@@ -15,7 +15,7 @@ namespace {
 
 [[noreturn]] void fail(const std::filesystem::path& tmp, const char* what, int err) {
     ::unlink(tmp.c_str());
-    throw std::runtime_error(tmp.string() + ": cannot " + what + ": " + std::strerror(err));
+    throw SystemError(tmp, what, err);
 }
 
 }  // namespace
@@ -24,20 +24,10 @@ void replaceFileAtomically(const std::filesystem::path& file, std::string_view c
                            mode_t mode) {
     const std::filesystem::path tmp = file.string() + ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) {
-        const int err = errno;
-        throw std::runtime_error(tmp.string() + ": cannot create: " + std::strerror(err));
-    }
-    std::size_t done = 0;
-    while (done < content.size()) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const int err = errno;
-            ::close(fd);
-            fail(tmp, "write", err);
-        }
-        done += static_cast<std::size_t>(n);
+    if (fd < 0) throw SystemError(tmp, "create", errno);
+    if (const int err = writeAll(fd, content); err != 0) {
+        ::close(fd);
+        fail(tmp, "write", err);
     }
     // The mode asked for, whatever the umask made of it.
     if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
@@ -49,8 +39,7 @@ void replaceFileAtomically(const std::filesystem::path& file, std::string_view c
     if (::rename(tmp.c_str(), file.c_str()) != 0) {
         const int err = errno;
         ::unlink(tmp.c_str());
-        throw std::runtime_error(tmp.string() + ": cannot rename to " + file.string() + ": " +
-                                 std::strerror(err));
+        throw SystemError(tmp, "rename to " + file.string(), err);
     }
 }
 
