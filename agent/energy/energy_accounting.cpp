@@ -69,68 +69,99 @@ VmEnergy& EnergyAccounting::vmEntry(const VmSample& s, bool& fresh) {
     return vms_.insert_or_assign(s.uuid, std::move(e)).first->second;
 }
 
+struct EnergyAccounting::Interval {
+    // One thread's CPU ticks in the interval, on one package.
+    struct ThreadUse {
+        std::size_t vm;  // index into the sample's VMs
+        std::optional<unsigned> vcpu;
+        std::size_t package;
+        double ticks;
+    };
+    std::vector<ThreadUse> uses;
+    std::vector<double> package_ticks;  // per package: the sum of its uses
+    std::vector<VmEnergy*> entries;     // per sampled VM
+    std::vector<bool> fresh_vm;         // per sampled VM: a baseline this time
+    std::vector<double> attributed;     // per package: given to VMs
+    std::vector<double> own_threads;    // per sampled VM: its QEMU threads' energy
+};
+
 void EnergyAccounting::sample(double elapsed_s,
                               std::span<const std::optional<std::uint64_t>> energy_uj,
                               std::span<const VmSample> vms) {
-    const std::size_t npkg = packages_.size();
-    // Each package's energy in this interval; nullopt: not attributable.
-    std::vector<std::optional<double>> delta(npkg);
-    for (std::size_t i = 0; i < npkg && i < energy_uj.size(); ++i) {
+    const PackageDeltas delta = readCounters(elapsed_s, energy_uj);
+    const bool first = !sampled_;
+    sampled_ = true;
+    Interval interval = measureThreads(vms, delta, first);
+    forgetStoppedVms(vms);
+    attributeToVms(interval, delta, elapsed_s);
+    closeVmIntervals(interval, elapsed_s, first);
+    carryRemainders(delta, interval.attributed);
+    last_interval_s_ = first ? 0 : elapsed_s;
+}
+
+EnergyAccounting::PackageDeltas EnergyAccounting::readCounters(
+    double elapsed_s, std::span<const std::optional<std::uint64_t>> energy_uj) {
+    PackageDeltas delta(packages_.size());
+    for (std::size_t i = 0; i < packages_.size() && i < energy_uj.size(); ++i) {
         if (sampled_ && last_reading_[i] && energy_uj[i] && elapsed_s > 0) {
             delta[i] = static_cast<double>(
                 counterDelta(*last_reading_[i], *energy_uj[i], packages_[i].max_energy_range_uj));
         }
         last_reading_[i] = energy_uj[i];
     }
-    const bool first = !sampled_;
-    sampled_ = true;
+    return delta;
+}
 
-    // Pass 1: each thread's ticks in the interval, and per package the sum.
-    struct Use {
-        std::size_t vm;
-        std::optional<unsigned> vcpu;
-        std::size_t package;
-        double ticks;
-    };
-    std::vector<Use> uses;
-    std::vector<double> package_ticks(npkg, 0);
-    std::vector<VmEnergy*> entries;
-    std::vector<bool> fresh_vm(vms.size(), false);
-    std::set<std::string_view> present;
-    entries.reserve(vms.size());
+// Each thread's ticks in the interval, and per package the sum.
+EnergyAccounting::Interval EnergyAccounting::measureThreads(std::span<const VmSample> vms,
+                                                            const PackageDeltas& delta,
+                                                            bool first) {
+    const std::size_t npkg = packages_.size();
+    Interval interval;
+    interval.package_ticks.assign(npkg, 0);
+    interval.fresh_vm.assign(vms.size(), false);
+    interval.entries.reserve(vms.size());
     for (std::size_t v = 0; v < vms.size(); ++v) {
         const VmSample& s = vms[v];
         bool fresh = false;
         VmEnergy& e = vmEntry(s, fresh);
-        fresh_vm[v] = fresh;
-        present.insert(s.uuid);
+        interval.fresh_vm[v] = fresh;
         e.name = s.name;
         if (e.vcpu_uj.size() < s.vcpu_count) e.vcpu_uj.resize(s.vcpu_count, 0);
         e.package_share.assign(npkg, 0);
         e.last_interval_uj = 0;
         e.power_w = 0;
-        entries.push_back(&e);
-        VmState& st = state_[s.uuid];
-        if (!s.threads_read) {
-            st.threads.clear();  // never measure across an interval we did not see
-            continue;
-        }
-        std::map<pid_t, ThreadBaseline> next;
-        for (const ThreadSample& t : s.threads) {
-            next[t.tid] = ThreadBaseline{t.cpu_ticks};
-            auto before = st.threads.find(t.tid);
-            if (fresh || first || before == st.threads.end()) continue;  // a baseline
-            if (t.cpu_ticks <= before->second.cpu_ticks) continue;       // idle (or a new tid)
-            auto pkg = packageOf(t.processor);
-            if (!pkg || !delta[*pkg]) continue;
-            double ticks = static_cast<double>(t.cpu_ticks - before->second.cpu_ticks);
-            uses.push_back({v, t.vcpu, *pkg, ticks});
-            package_ticks[*pkg] += ticks;
-        }
-        st.threads = std::move(next);
+        interval.entries.push_back(&e);
+        measureVmThreads(v, s, fresh || first, delta, interval);
     }
+    return interval;
+}
 
-    // Forget VMs that stopped.
+void EnergyAccounting::measureVmThreads(std::size_t v, const VmSample& s, bool baseline_only,
+                                        const PackageDeltas& delta, Interval& interval) {
+    VmState& st = state_[s.uuid];
+    if (!s.threads_read) {
+        st.threads.clear();  // never measure across an interval we did not see
+        return;
+    }
+    std::map<pid_t, ThreadBaseline> next;
+    for (const ThreadSample& t : s.threads) {
+        next[t.tid] = ThreadBaseline{t.cpu_ticks};
+        auto before = st.threads.find(t.tid);
+        if (baseline_only || before == st.threads.end()) continue;  // a baseline
+        if (t.cpu_ticks <= before->second.cpu_ticks) continue;      // idle (or a new tid)
+        auto pkg = packageOf(t.processor);
+        if (!pkg || !delta[*pkg]) continue;
+        double ticks = static_cast<double>(t.cpu_ticks - before->second.cpu_ticks);
+        interval.uses.push_back({v, t.vcpu, *pkg, ticks});
+        interval.package_ticks[*pkg] += ticks;
+    }
+    st.threads = std::move(next);
+}
+
+void EnergyAccounting::forgetStoppedVms(std::span<const VmSample> vms) {
+    std::set<std::string_view> present;
+    for (const VmSample& s : vms) present.insert(s.uuid);
     for (auto it = vms_.begin(); it != vms_.end();) {
         if (present.contains(it->first)) {
             ++it;
@@ -139,17 +170,20 @@ void EnergyAccounting::sample(double elapsed_s,
             it = vms_.erase(it);
         }
     }
+}
 
-    // Pass 2: energy per use, scaled so a package never gives more than it had.
-    std::vector<double> attributed(npkg, 0);
-    std::vector<double> own_threads(vms.size(), 0);
-    for (const Use& u : uses) {
+// Energy per use, scaled so a package never gives more than it had.
+void EnergyAccounting::attributeToVms(Interval& interval, const PackageDeltas& delta,
+                                      double elapsed_s) {
+    interval.attributed.assign(packages_.size(), 0);
+    interval.own_threads.assign(interval.entries.size(), 0);
+    for (const Interval::ThreadUse& u : interval.uses) {
         const double capacity =
             static_cast<double>(packages_[u.package].cpus.count()) * elapsed_s * ticks_per_second_;
-        const double denominator = std::max(capacity, package_ticks[u.package]);
+        const double denominator = std::max(capacity, interval.package_ticks[u.package]);
         const double uj = u.ticks / denominator * *delta[u.package];
-        VmEnergy& e = *entries[u.vm];
-        attributed[u.package] += uj;
+        VmEnergy& e = *interval.entries[u.vm];
+        interval.attributed[u.package] += uj;
         e.energy_uj += uj;
         e.last_interval_uj += uj;
         e.package_share[u.package] += *delta[u.package] > 0 ? uj / *delta[u.package] : 0;
@@ -157,28 +191,35 @@ void EnergyAccounting::sample(double elapsed_s,
             if (*u.vcpu >= e.vcpu_uj.size()) e.vcpu_uj.resize(*u.vcpu + 1, 0);
             e.vcpu_uj[*u.vcpu] += uj;
         } else {
-            own_threads[u.vm] += uj;
+            interval.own_threads[u.vm] += uj;
         }
     }
-    for (std::size_t v = 0; v < vms.size(); ++v) {
-        VmEnergy& e = *entries[v];
+}
+
+void EnergyAccounting::closeVmIntervals(const Interval& interval, double elapsed_s, bool first) {
+    for (std::size_t v = 0; v < interval.entries.size(); ++v) {
+        VmEnergy& e = *interval.entries[v];
         // QEMU's own threads work for every vCPU alike.
-        if (own_threads[v] > 0 && !e.vcpu_uj.empty()) {
-            const double each = own_threads[v] / static_cast<double>(e.vcpu_uj.size());
+        if (interval.own_threads[v] > 0 && !e.vcpu_uj.empty()) {
+            const double each = interval.own_threads[v] / static_cast<double>(e.vcpu_uj.size());
             for (double& uj : e.vcpu_uj) uj += each;
         }
-        if (!first && !fresh_vm[v] && elapsed_s > 0) {
+        if (!first && !interval.fresh_vm[v] && elapsed_s > 0) {
             e.power_w = e.last_interval_uj / 1e6 / elapsed_s;
             e.watched_s += elapsed_s;
         }
     }
-    for (std::size_t i = 0; i < npkg; ++i) {
+}
+
+// What no VM was given is the host's.
+void EnergyAccounting::carryRemainders(const PackageDeltas& delta,
+                                       const std::vector<double>& attributed) {
+    for (std::size_t i = 0; i < packages_.size(); ++i) {
         last_delta_uj_[i] = delta[i].value_or(0);
         if (!delta[i]) continue;
         package_total_uj_[i] += *delta[i];
         host_uj_[i] += std::max(0.0, *delta[i] - attributed[i]);
     }
-    last_interval_s_ = first ? 0 : elapsed_s;
 }
 
 }  // namespace vmpower

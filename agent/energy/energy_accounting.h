@@ -112,8 +112,22 @@ class EnergyAccounting {
     struct VmState {
         std::map<pid_t, ThreadBaseline> threads;
     };
+    // Each package's energy in one interval; nullopt: not attributable.
+    using PackageDeltas = std::vector<std::optional<double>>;
+    struct Interval;  // one sample's thread use and shares (energy_accounting.cpp)
+
     std::optional<std::size_t> packageOf(unsigned cpu) const;
     VmEnergy& vmEntry(const VmSample& s, bool& fresh);
+    // The steps of sample(), in order.
+    PackageDeltas readCounters(double elapsed_s,
+                               std::span<const std::optional<std::uint64_t>> energy_uj);
+    Interval measureThreads(std::span<const VmSample> vms, const PackageDeltas& delta, bool first);
+    void measureVmThreads(std::size_t v, const VmSample& s, bool baseline_only,
+                          const PackageDeltas& delta, Interval& interval);
+    void forgetStoppedVms(std::span<const VmSample> vms);
+    void attributeToVms(Interval& interval, const PackageDeltas& delta, double elapsed_s);
+    void closeVmIntervals(const Interval& interval, double elapsed_s, bool first);
+    void carryRemainders(const PackageDeltas& delta, const std::vector<double>& attributed);
 
     std::vector<EnergyPackage> packages_;
     double ticks_per_second_;
