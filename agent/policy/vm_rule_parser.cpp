@@ -2,8 +2,8 @@
 
 #include <array>
 #include <map>
-#include <stdexcept>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -50,8 +50,9 @@ std::set<HostPolicyType> parsePolicyTypes(const YamlReader& r, const YAML::Node&
 // list or as the field's text ("9-17,20"). An error points at the field.
 HostPolicy parseHostPolicy(const YamlReader& r, const YAML::Node& n) {
     if (!n.IsMap()) {
-        r.fail(n, "host_policy: expected a mapping such as {type: workload, vcpus: [0, 1], "
-                  "workload: high}");
+        r.fail(n,
+               "host_policy: expected a mapping such as {type: workload, vcpus: [0, 1], "
+               "workload: high}");
     }
     HostPolicyFields fields;
     std::map<std::string, YAML::Mark, std::less<>> marks;
@@ -79,102 +80,129 @@ HostPolicy parseHostPolicy(const YamlReader& r, const YAML::Node& n) {
     }
 }
 
-}  // namespace
-
-VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t index) {
-    const std::string where = "vms[" + std::to_string(index) + "]";
+// One rule while its keys are read, with the marks of the keys checked
+// against each other once all are in. Marks, not Nodes: assigning a
+// yaml-cpp Node rebinds the tree it came from.
+struct RuleReading {
     VmPolicy rule;
-    rule.name = where;
-    // Marks, not Nodes: assigning a yaml-cpp Node rebinds the tree it came from.
-    YAML::Mark floor_mark = YAML::Mark::null_mark(), ceiling_mark = YAML::Mark::null_mark();
+    YAML::Mark floor_mark = YAML::Mark::null_mark();
+    YAML::Mark ceiling_mark = YAML::Mark::null_mark();
     YAML::Mark host_policy_mark = YAML::Mark::null_mark();
-    r.forEachKey(
-        node, where,
-        {
-            {"label", [&](const YAML::Node& v) { rule.name = r.string(v, "label"); }},
-            {"name",
-             [&](const YAML::Node& v) {
-                 rule.name_globs = r.stringList(v, "name");
-                 // Point at the bad item when a list is given.
-                 for (std::size_t i = 0; i < rule.name_globs.size(); ++i) {
-                     if (auto err = globError(rule.name_globs[i])) {
-                         r.fail(v.IsSequence() ? v[i] : v, "name: " + *err);
-                     }
-                 }
-             }},
-            {"uuid",
-             [&](const YAML::Node& v) {
-                 for (const auto& text : r.stringList(v, "uuid")) {
-                     auto uuid = canonicalUuid(text);
-                     if (!uuid) r.fail(v, "uuid: '" + text + "' is not a UUID");
-                     rule.uuids.push_back(*uuid);
-                 }
-             }},
-            {"pcpus",
-             [&](const YAML::Node& v) {
-                 CpuSet set = r.cpuList(v, "pcpus", "0-3,8");
-                 if (set.empty()) r.fail(v, "pcpus: empty; leave it out to mean the pinned pCPUs");
-                 rule.allowed_pcpus = set;
-             }},
-            {"commands", [&](const YAML::Node& v) { rule.allowed_actions = parseCommands(r, v); }},
-            {"policies",
-             [&](const YAML::Node& v) { rule.allowed_policies = parsePolicyTypes(r, v); }},
-            {"host_policy",
-             [&](const YAML::Node& v) {
-                 host_policy_mark = v.Mark();
-                 rule.host_policy = parseHostPolicy(r, v);
-             }},
-            {"floor_khz",
-             [&](const YAML::Node& v) {
-                 floor_mark = v.Mark();
-                 rule.limits.floor_khz = r.u32(v, "floor_khz");
-             }},
-            {"ceiling_khz",
-             [&](const YAML::Node& v) {
-                 ceiling_mark = v.Mark();
-                 rule.limits.ceiling_khz = r.u32(v, "ceiling_khz");
-             }},
-            {"rate",
-             [&](const YAML::Node& v) { rule.requests_per_second = r.nonNegative(v, "rate"); }},
-            {"burst",
-             [&](const YAML::Node& v) {
-                 rule.burst = r.u32(v, "burst");
-                 if (rule.burst == 0) r.fail(v, "burst: must be at least 1");
-             }},
-            {"physical",
-             [&](const YAML::Node& v) { rule.physical_addressing = r.boolean(v, "physical"); }},
-            {"queries", [&](const YAML::Node& v) { rule.queries = r.boolean(v, "queries"); }},
-            {"energy", [&](const YAML::Node& v) { rule.energy = r.boolean(v, "energy"); }},
-            {"multi_pcpu",
-             [&](const YAML::Node& v) { rule.multi_pcpu = r.boolean(v, "multi_pcpu"); }},
-            {"shared_pcpus",
-             [&](const YAML::Node& v) { rule.shared_pcpus = r.boolean(v, "shared_pcpus"); }},
-            {"record_format",
-             [&](const YAML::Node& v) {
-                 std::string f = r.string(v, "record_format");
-                 auto format = parseRecordFormat(f);
-                 if (!format) {
-                     r.fail(v, "record_format: '" + f + "' is not " +
-                                   joinedNames(kRecordFormatNames, " or "));
-                 }
-                 rule.record_format = *format;
-             }},
-        });
+};
+
+using KeyHandlers = std::map<std::string, YamlReader::KeyHandler>;
+
+// Which VMs the rule matches, and what it is called in messages.
+void addMatchKeys(KeyHandlers& keys, const YamlReader& r, VmPolicy& rule) {
+    keys["label"] = [&](const YAML::Node& v) { rule.name = r.string(v, "label"); };
+    keys["name"] = [&](const YAML::Node& v) {
+        rule.name_globs = r.stringList(v, "name");
+        // Point at the bad item when a list is given.
+        for (std::size_t i = 0; i < rule.name_globs.size(); ++i) {
+            if (auto err = globError(rule.name_globs[i])) {
+                r.fail(v.IsSequence() ? v[i] : v, "name: " + *err);
+            }
+        }
+    };
+    keys["uuid"] = [&](const YAML::Node& v) {
+        for (const auto& text : r.stringList(v, "uuid")) {
+            auto uuid = canonicalUuid(text);
+            if (!uuid) r.fail(v, "uuid: '" + text + "' is not a UUID");
+            rule.uuids.push_back(*uuid);
+        }
+    };
+}
+
+// What the matched VMs may ask for (pCPUs, commands, host policies, frequency
+// limits) and how often.
+void addPermissionKeys(KeyHandlers& keys, const YamlReader& r, RuleReading& reading) {
+    keys["pcpus"] = [&](const YAML::Node& v) {
+        CpuSet set = r.cpuList(v, "pcpus", "0-3,8");
+        if (set.empty()) r.fail(v, "pcpus: empty; leave it out to mean the pinned pCPUs");
+        reading.rule.allowed_pcpus = set;
+    };
+    keys["commands"] = [&](const YAML::Node& v) {
+        reading.rule.allowed_actions = parseCommands(r, v);
+    };
+    keys["policies"] = [&](const YAML::Node& v) {
+        reading.rule.allowed_policies = parsePolicyTypes(r, v);
+    };
+    keys["host_policy"] = [&](const YAML::Node& v) {
+        reading.host_policy_mark = v.Mark();
+        reading.rule.host_policy = parseHostPolicy(r, v);
+    };
+    keys["floor_khz"] = [&](const YAML::Node& v) {
+        reading.floor_mark = v.Mark();
+        reading.rule.limits.floor_khz = r.u32(v, "floor_khz");
+    };
+    keys["ceiling_khz"] = [&](const YAML::Node& v) {
+        reading.ceiling_mark = v.Mark();
+        reading.rule.limits.ceiling_khz = r.u32(v, "ceiling_khz");
+    };
+    keys["rate"] = [&](const YAML::Node& v) {
+        reading.rule.requests_per_second = r.nonNegative(v, "rate");
+    };
+    keys["burst"] = [&](const YAML::Node& v) {
+        reading.rule.burst = r.u32(v, "burst");
+        if (reading.rule.burst == 0) r.fail(v, "burst: must be at least 1");
+    };
+}
+
+// How the matched VMs' channels are served.
+void addChannelKeys(KeyHandlers& keys, const YamlReader& r, VmPolicy& rule) {
+    keys["physical"] = [&](const YAML::Node& v) {
+        rule.physical_addressing = r.boolean(v, "physical");
+    };
+    keys["queries"] = [&](const YAML::Node& v) { rule.queries = r.boolean(v, "queries"); };
+    keys["energy"] = [&](const YAML::Node& v) { rule.energy = r.boolean(v, "energy"); };
+    keys["multi_pcpu"] = [&](const YAML::Node& v) { rule.multi_pcpu = r.boolean(v, "multi_pcpu"); };
+    keys["shared_pcpus"] = [&](const YAML::Node& v) {
+        rule.shared_pcpus = r.boolean(v, "shared_pcpus");
+    };
+    keys["record_format"] = [&](const YAML::Node& v) {
+        std::string f = r.string(v, "record_format");
+        auto format = parseRecordFormat(f);
+        if (!format) {
+            r.fail(v,
+                   "record_format: '" + f + "' is not " + joinedNames(kRecordFormatNames, " or "));
+        }
+        rule.record_format = *format;
+    };
+}
+
+// The checks that need more than one key.
+void checkRule(const YamlReader& r, const YAML::Node& node, const std::string& where,
+               const RuleReading& reading) {
+    const VmPolicy& rule = reading.rule;
     if (rule.name_globs.empty() && rule.uuids.empty()) {
         r.fail(node, where + ": needs 'name' (glob) or 'uuid' to say which VMs it matches");
     }
     if (rule.limits.floor_khz > rule.limits.ceiling_khz) {
-        r.fail(floor_mark.is_null() ? ceiling_mark : floor_mark,
+        r.fail(reading.floor_mark.is_null() ? reading.ceiling_mark : reading.floor_mark,
                "floor_khz " + std::to_string(rule.limits.floor_khz) + " is above ceiling_khz " +
                    std::to_string(rule.limits.ceiling_khz));
     }
     if (rule.host_policy && !rule.allowed_policies.contains(rule.host_policy->type)) {
-        r.fail(host_policy_mark,
+        r.fail(reading.host_policy_mark,
                "host_policy: type " +
                    std::string(nameIn(kHostPolicyTypeNames, rule.host_policy->type)) +
                    " is not in the rule's policies: (add it there, or the VM could not hold it)");
     }
-    return rule;
+}
+
+}  // namespace
+
+VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t index) {
+    const std::string where = "vms[" + std::to_string(index) + "]";
+    RuleReading reading;
+    reading.rule.name = where;
+    KeyHandlers keys;
+    addMatchKeys(keys, r, reading.rule);
+    addPermissionKeys(keys, r, reading);
+    addChannelKeys(keys, r, reading.rule);
+    r.forEachKey(node, where, keys);
+    checkRule(r, node, where, reading);
+    return reading.rule;
 }
 
 }  // namespace vmpower
