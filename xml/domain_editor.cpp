@@ -9,6 +9,7 @@
 
 #include "domain_editor_layout.h"
 #include "domain_editor_ports.h"
+#include "domain_editor_record.h"
 #include "power_channel.h"
 
 namespace vmpower {
@@ -16,16 +17,6 @@ namespace vmpower {
 namespace {
 
 using Kind = DomainEditError::Kind;
-
-bool nameIs(pugi::xml_node n, std::string_view name) {
-    return n.type() == pugi::node_element && name == n.name();
-}
-
-std::string_view localName(pugi::xml_node n) {
-    std::string_view name = n.name();
-    std::size_t colon = name.find(':');
-    return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
 
 // The number of a power channel's name, nullopt for other names; throws
 // Clash for a power channel name without a valid number.
@@ -66,63 +57,95 @@ std::string flawText(PowerChannelFlaw flaw, pugi::xml_node channel) {
     return "";
 }
 
-// The provision record in <metadata>, found by namespace, whatever prefix.
-pugi::xml_node findRecord(pugi::xml_node domain) {
-    for (pugi::xml_node m : domain.children("metadata")) {
-        for (pugi::xml_node e = m.first_child(); e; e = e.next_sibling()) {
-            if (e.type() != pugi::node_element || localName(e) != "provision") continue;
-            for (pugi::xml_attribute a : e.attributes()) {
-                std::string_view an = a.name();
-                if ((an == "xmlns" || an.substr(0, 6) == "xmlns:") &&
-                    a.value() == kProvisionNamespace) {
-                    return e;
-                }
-            }
+// Refuses a request no edit can satisfy, before anything changes.
+void checkRequest(const ChannelRequest& request, const std::string& domainName) {
+    if (request.count == 0 || request.count > kMaxPowerChannels) {
+        throw DomainEditError(Kind::TooManyChannels, std::to_string(request.count) +
+                                                         " channels requested; between 1 and " +
+                                                         std::to_string(kMaxPowerChannels) +
+                                                         " are allowed");
+    }
+    if (domainName.empty()) throw DomainEditError(Kind::Malformed, "the domain has no <name>");
+    if (request.socket_dir) {
+        if (!request.socket_dir->is_absolute()) {
+            throw std::invalid_argument("socket directory must be absolute");
+        }
+        if (domainName.find('/') != std::string::npos || domainName == "." || domainName == "..") {
+            throw DomainEditError(Kind::Malformed,
+                                  "domain name '" + domainName + "' cannot name a socket file");
         }
     }
-    return {};
 }
 
-std::set<unsigned> recordedControllers(pugi::xml_node record) {
-    std::set<unsigned> result;
-    for (pugi::xml_node c = record.first_child(); c; c = c.next_sibling()) {
-        if (c.type() != pugi::node_element || localName(c) != "controller") continue;
-        try {
-            if (auto index = ports::decimalAttribute(c, "index")) result.insert(*index);
-        } catch (const std::invalid_argument&) {
-            // A damaged record names nothing vmpower may remove.
+void refuseClashes(const ChannelCheck& before) {
+    if (before.clashes.empty()) return;
+    std::string message = "the domain's channels conflict already:";
+    for (const std::string& c : before.clashes) message += "\n  " + c;
+    throw DomainEditError(Kind::Clash, message);
+}
+
+// DIR/<domain>.<n> of each missing channel; none when libvirt chooses.
+std::vector<std::string> socketPaths(const ChannelRequest& request, const std::string& domainName,
+                                     const std::vector<unsigned>& missing) {
+    std::vector<std::string> paths;
+    if (!request.socket_dir) return paths;
+    for (unsigned n : missing) {
+        std::string path = (*request.socket_dir / (domainName + "." + std::to_string(n)))
+                               .lexically_normal()
+                               .string();
+        if (path.size() > kMaxSocketPathBytes) {
+            throw DomainEditError(Kind::SocketPathTooLong, "socket path '" + path + "' is " +
+                                                               std::to_string(path.size()) +
+                                                               " bytes; AF_UNIX allows " +
+                                                               std::to_string(kMaxSocketPathBytes));
         }
+        paths.push_back(path);
     }
-    return result;
+    return paths;
 }
 
-std::set<std::string> recordedChannels(pugi::xml_node record) {
-    std::set<std::string> result;
-    for (pugi::xml_node c = record.first_child(); c; c = c.next_sibling()) {
-        if (c.type() == pugi::node_element && localName(c) == "channel") {
-            result.insert(c.attribute("name").value());
-        }
+// New virtio-serial controllers, after the existing ones (or the storage).
+void addControllers(pugi::xml_node devices, const std::vector<unsigned>& indexes,
+                    const layout::Indent& indent, EditSummary& summary) {
+    pugi::xml_node after =
+        layout::lastChildNamed(devices, {"controller", "filesystem", "disk", "emulator"});
+    for (unsigned index : indexes) {
+        pugi::xml_node c = layout::insertChild(devices, after, "controller", indent);
+        c.append_attribute("type").set_value("virtio-serial");
+        c.append_attribute("index").set_value(index);
+        summary.devices.push_back({DeviceChange::Type::Controller, layout::serialize(c)});
+        after = c;
     }
-    return result;
 }
 
-std::string prefixOf(pugi::xml_node record) {
-    std::string_view name = record.name();
-    std::size_t colon = name.find(':');
-    return colon == std::string_view::npos ? std::string() : std::string(name.substr(0, colon + 1));
-}
-
-// An element left with nothing but whitespace means nothing: take it out so
-// that removing what we added to a bare domain gives the bare domain back.
-void removeIfEmpty(pugi::xml_node element) {
-    if (!element) return;
-    for (pugi::xml_node c = element.first_child(); c; c = c.next_sibling()) {
-        if (c.type() != pugi::node_pcdata ||
-            std::string_view(c.value()).find_first_not_of(" \t\r\n") != std::string_view::npos) {
-            return;
-        }
+// Power channels `numbers` at `addresses` (socket `paths` unless libvirt
+// chooses), after the other channels and consoles; returns their names.
+std::vector<std::string> addChannels(pugi::xml_node devices, const std::vector<unsigned>& numbers,
+                                     const std::vector<std::string>& paths,
+                                     const std::vector<ports::Address>& addresses,
+                                     const layout::Indent& indent, EditSummary& summary) {
+    std::vector<std::string> names;
+    pugi::xml_node after = layout::lastChildNamed(devices, {"channel", "console", "serial"});
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+        pugi::xml_node ch = layout::insertChild(devices, after, "channel", indent);
+        ch.append_attribute("type").set_value("unix");
+        pugi::xml_node source = layout::appendNested(ch, "source", indent);
+        source.append_attribute("mode").set_value("bind");
+        if (!paths.empty()) source.append_attribute("path").set_value(paths[i].c_str());
+        pugi::xml_node target = layout::appendNested(ch, "target", indent);
+        target.append_attribute("type").set_value("virtio");
+        target.append_attribute("name").set_value(powerChannelName(numbers[i]).c_str());
+        pugi::xml_node address = layout::appendNested(ch, "address", indent);
+        address.append_attribute("type").set_value("virtio-serial");
+        address.append_attribute("controller").set_value(addresses[i].controller);
+        address.append_attribute("bus").set_value("0");
+        address.append_attribute("port").set_value(addresses[i].port);
+        layout::closeElement(ch, indent);
+        summary.devices.push_back({DeviceChange::Type::Channel, layout::serialize(ch)});
+        after = ch;
+        names.push_back(target.attribute("name").value());
     }
-    layout::removeWithLeadingWhitespace(element);
+    return names;
 }
 
 }  // namespace
@@ -161,30 +184,51 @@ struct DomainEditor::Document {
         return result;
     }
 
-    pugi::xml_node lastChild(pugi::xml_node parent, std::initializer_list<std::string_view> names) {
-        for (std::string_view name : names) {
-            pugi::xml_node found;
-            for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
-                if (nameIs(c, name)) found = c;
-            }
-            if (found) return found;
+    std::set<std::string> powerChannelNames() const {
+        std::set<std::string> names;
+        for (pugi::xml_node channel : powerChannels()) {
+            names.insert(channel.child("target").attribute("name").value());
         }
-        return {};
+        return names;
+    }
+    // Takes out the power channels the record names (`all`: every one).
+    std::vector<DeviceChange> removeChannels(const std::set<std::string>& recorded, bool all) {
+        std::vector<DeviceChange> removed;
+        for (pugi::xml_node channel : powerChannels()) {
+            if (!all && !recorded.count(channel.child("target").attribute("name").value()))
+                continue;
+            removed.push_back({DeviceChange::Type::Channel, layout::serialize(channel, original)});
+            layout::removeWithLeadingWhitespace(channel);
+        }
+        return removed;
     }
 
-    pugi::xml_node record(bool create) {
-        pugi::xml_node r = findRecord(domain());
-        if (r || !create) return r;
-        pugi::xml_node metadata = domain().child("metadata");
-        if (!metadata) {
-            pugi::xml_node after =
-                lastChild(domain(), {"description", "title", "genid", "uuid", "name"});
-            metadata =
-                layout::insertChild(domain(), after, "metadata", layout::forChildrenOf(domain()));
+    // Takes out the controllers the record names, unless someone else's
+    // devices now live on them, and forgets them.
+    std::vector<DeviceChange> removeRecordedControllers(pugi::xml_node rec) {
+        const ports::Inventory inv = inventory();
+        std::vector<DeviceChange> removed;
+        for (unsigned index : record::controllers(rec)) {
+            pugi::xml_node controller;
+            for (pugi::xml_node c : domain().child("devices").children("controller")) {
+                if (std::string_view(c.attribute("type").value()) == "virtio-serial" &&
+                    ports::decimalAttribute(c, "index").value_or(0) == index) {
+                    controller = c;
+                }
+            }
+            const bool used =
+                std::any_of(inv.used.begin(), inv.used.end(),
+                            [&](const ports::PortUse& u) { return u.controller == index; }) ||
+                (index == 0 && inv.unaddressed_channels > 0);
+            if (controller && used) continue;  // someone else's devices now live on it: keep both
+            if (controller) {
+                removed.push_back(
+                    {DeviceChange::Type::Controller, layout::serialize(controller, original)});
+                layout::removeWithLeadingWhitespace(controller);
+            }
+            record::forgetController(rec, index);
         }
-        r = layout::insertChild(metadata, {}, "vmpower:provision", layout::forChildrenOf(metadata));
-        r.append_attribute("xmlns:vmpower").set_value(std::string(kProvisionNamespace).c_str());
-        return r;
+        return removed;
     }
 };
 
@@ -291,44 +335,11 @@ ChannelCheck DomainEditor::check(unsigned wantedCount) const {
 }
 
 EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
-    if (request.count == 0 || request.count > kMaxPowerChannels) {
-        throw DomainEditError(Kind::TooManyChannels, std::to_string(request.count) +
-                                                         " channels requested; between 1 and " +
-                                                         std::to_string(kMaxPowerChannels) +
-                                                         " are allowed");
-    }
     const std::string domainName = name();
-    if (domainName.empty()) throw DomainEditError(Kind::Malformed, "the domain has no <name>");
-    if (request.socket_dir) {
-        if (!request.socket_dir->is_absolute()) {
-            throw std::invalid_argument("socket directory must be absolute");
-        }
-        if (domainName.find('/') != std::string::npos || domainName == "." || domainName == "..") {
-            throw DomainEditError(Kind::Malformed,
-                                  "domain name '" + domainName + "' cannot name a socket file");
-        }
-    }
-    ChannelCheck before = check(request.count);
-    if (!before.clashes.empty()) {
-        std::string message = "the domain's channels conflict already:";
-        for (const std::string& c : before.clashes) message += "\n  " + c;
-        throw DomainEditError(Kind::Clash, message);
-    }
-
-    std::vector<std::string> paths;
-    for (unsigned n : before.missing) {
-        if (!request.socket_dir) break;
-        std::string path = (*request.socket_dir / (domainName + "." + std::to_string(n)))
-                               .lexically_normal()
-                               .string();
-        if (path.size() > kMaxSocketPathBytes) {
-            throw DomainEditError(Kind::SocketPathTooLong, "socket path '" + path + "' is " +
-                                                               std::to_string(path.size()) +
-                                                               " bytes; AF_UNIX allows " +
-                                                               std::to_string(kMaxSocketPathBytes));
-        }
-        paths.push_back(path);
-    }
+    checkRequest(request, domainName);
+    const ChannelCheck before = check(request.count);
+    refuseClashes(before);
+    const std::vector<std::string> paths = socketPaths(request, domainName, before.missing);
 
     EditSummary summary;
     summary.kept_channels = before.present;
@@ -336,131 +347,43 @@ EditSummary DomainEditor::addPowerChannels(const ChannelRequest& request) {
 
     const ports::Allocation alloc =
         ports::allocate(doc_->inventory(), static_cast<unsigned>(before.missing.size()));
-    pugi::xml_node devices = doc_->devices();
+    const pugi::xml_node devices = doc_->devices();
     const layout::Indent indent = layout::forChildrenOf(devices);
-
-    pugi::xml_node record = doc_->record(true);
-    const layout::Indent recordIndent = layout::forChildrenOf(record);
-    const std::string prefix = prefixOf(record);
-    {
-        const std::string controllerTag = prefix + "controller";
-        pugi::xml_node after =
-            doc_->lastChild(devices, {"controller", "filesystem", "disk", "emulator"});
-        for (unsigned index : alloc.new_controllers) {
-            pugi::xml_node c = layout::insertChild(devices, after, "controller", indent);
-            c.append_attribute("type").set_value("virtio-serial");
-            c.append_attribute("index").set_value(index);
-            summary.devices.push_back({DeviceChange::Type::Controller, layout::serialize(c)});
-            after = c;
-            pugi::xml_node mark =
-                layout::insertChild(record, {}, controllerTag.c_str(), recordIndent);
-            mark.append_attribute("index").set_value(index);
-        }
+    const pugi::xml_node rec = record::findOrAdd(doc_->domain());
+    const layout::Indent recordIndent = layout::forChildrenOf(rec);
+    addControllers(devices, alloc.new_controllers, indent, summary);
+    for (unsigned index : alloc.new_controllers) {
+        record::noteController(rec, index, recordIndent);
     }
-
-    pugi::xml_node after = doc_->lastChild(devices, {"channel", "console", "serial"});
-    for (std::size_t i = 0; i < before.missing.size(); ++i) {
-        const unsigned n = before.missing[i];
-        pugi::xml_node ch = layout::insertChild(devices, after, "channel", indent);
-        ch.append_attribute("type").set_value("unix");
-        pugi::xml_node source = layout::appendNested(ch, "source", indent);
-        source.append_attribute("mode").set_value("bind");
-        if (request.socket_dir) source.append_attribute("path").set_value(paths[i].c_str());
-        pugi::xml_node target = layout::appendNested(ch, "target", indent);
-        target.append_attribute("type").set_value("virtio");
-        target.append_attribute("name").set_value(powerChannelName(n).c_str());
-        pugi::xml_node address = layout::appendNested(ch, "address", indent);
-        address.append_attribute("type").set_value("virtio-serial");
-        address.append_attribute("controller").set_value(alloc.addresses[i].controller);
-        address.append_attribute("bus").set_value("0");
-        address.append_attribute("port").set_value(alloc.addresses[i].port);
-        layout::closeElement(ch, indent);
-        summary.devices.push_back({DeviceChange::Type::Channel, layout::serialize(ch)});
-        after = ch;
-        pugi::xml_node mark =
-            layout::insertChild(record, {}, (prefix + "channel").c_str(), recordIndent);
-        mark.append_attribute("name").set_value(target.attribute("name").value());
+    for (const std::string& channel :
+         addChannels(devices, before.missing, paths, alloc.addresses, indent, summary)) {
+        record::noteChannel(rec, channel.c_str(), recordIndent);
     }
-    summary.metadata = layout::serialize(record, doc_->original);
+    summary.metadata = layout::serialize(rec, doc_->original);
     return summary;
 }
 
 EditSummary DomainEditor::removePowerChannels(bool all) {
     EditSummary summary;
-    pugi::xml_node record = doc_->record(false);
-    const std::set<std::string> recordedNames = recordedChannels(record);
-    for (pugi::xml_node channel : doc_->powerChannels()) {
-        if (!all && !recordedNames.count(channel.child("target").attribute("name").value()))
-            continue;
-        summary.devices.push_back(
-            {DeviceChange::Type::Channel, layout::serialize(channel, doc_->original)});
-        layout::removeWithLeadingWhitespace(channel);
-    }
+    const pugi::xml_node rec = record::find(doc_->domain());
+    summary.devices = doc_->removeChannels(record::channels(rec), all);
     // Forget the channels that are gone (removed now, or by someone else).
-    std::set<std::string> remaining;
-    for (pugi::xml_node channel : doc_->powerChannels()) {
-        remaining.insert(channel.child("target").attribute("name").value());
-    }
-    bool forgot = false;
-    for (pugi::xml_node m = record.first_child(); m;) {
-        pugi::xml_node next = m.next_sibling();
-        if (m.type() == pugi::node_element && localName(m) == "channel" &&
-            !remaining.count(m.attribute("name").value())) {
-            layout::removeWithLeadingWhitespace(m);
-            forgot = true;
-        }
-        m = next;
-    }
-    if (!record) {
-        if (!summary.devices.empty()) removeIfEmpty(doc_->domain().child("devices"));
+    const bool forgot = record::forgetChannelsExcept(rec, doc_->powerChannelNames());
+    if (!rec) {
+        if (!summary.devices.empty()) layout::removeIfEmpty(doc_->domain().child("devices"));
         return summary;
     }
-
-    const ports::Inventory inv = doc_->inventory();
-    const std::set<unsigned> recorded = recordedControllers(record);
-    std::vector<DeviceChange> controllers;
-    for (unsigned index : recorded) {
-        pugi::xml_node controller;
-        for (pugi::xml_node c : doc_->domain().child("devices").children("controller")) {
-            if (std::string_view(c.attribute("type").value()) == "virtio-serial" &&
-                ports::decimalAttribute(c, "index").value_or(0) == index) {
-                controller = c;
-            }
-        }
-        const bool used =
-            std::any_of(inv.used.begin(), inv.used.end(),
-                        [&](const ports::PortUse& u) { return u.controller == index; }) ||
-            (index == 0 && inv.unaddressed_channels > 0);
-        if (controller && used) continue;  // someone else's devices now live on it: keep both
-        if (controller) {
-            controllers.push_back(
-                {DeviceChange::Type::Controller, layout::serialize(controller, doc_->original)});
-            layout::removeWithLeadingWhitespace(controller);
-        }
-        for (pugi::xml_node m = record.first_child(); m;) {
-            pugi::xml_node next = m.next_sibling();
-            if (m.type() == pugi::node_element && localName(m) == "controller" &&
-                m.attribute("index").value() == std::to_string(index)) {
-                layout::removeWithLeadingWhitespace(m);
-            }
-            m = next;
-        }
-    }
+    const std::vector<DeviceChange> controllers = doc_->removeRecordedControllers(rec);
     summary.devices.insert(summary.devices.begin(), controllers.begin(), controllers.end());
-
-    bool recordEmpty = true;
-    for (pugi::xml_node m = record.first_child(); m; m = m.next_sibling()) {
-        if (m.type() == pugi::node_element) recordEmpty = false;
-    }
-    if (recordEmpty) {
-        pugi::xml_node metadata = record.parent();
-        layout::removeWithLeadingWhitespace(record);
-        removeIfEmpty(metadata);
+    if (record::empty(rec)) {
+        pugi::xml_node metadata = rec.parent();
+        layout::removeWithLeadingWhitespace(rec);
+        layout::removeIfEmpty(metadata);
         summary.metadata = std::string();
     } else if (!controllers.empty() || forgot) {
-        summary.metadata = layout::serialize(record, doc_->original);
+        summary.metadata = layout::serialize(rec, doc_->original);
     }
-    if (!summary.devices.empty()) removeIfEmpty(doc_->domain().child("devices"));
+    if (!summary.devices.empty()) layout::removeIfEmpty(doc_->domain().child("devices"));
     return summary;
 }
 
@@ -471,7 +394,7 @@ std::string withoutNamespace(std::string_view element) {
     while (!todo.empty()) {
         pugi::xml_node n = todo.back();
         todo.pop_back();
-        n.set_name(std::string(localName(n)).c_str());
+        n.set_name(std::string(record::localName(n)).c_str());
         for (pugi::xml_attribute a = n.first_attribute(); a;) {
             pugi::xml_attribute next = a.next_attribute();
             std::string_view an = a.name();

@@ -102,6 +102,26 @@ void removeWithLeadingWhitespace(pugi::xml_node node) {
     parent.remove_child(node);
 }
 
+void removeIfEmpty(pugi::xml_node element) {
+    if (!element) return;
+    for (pugi::xml_node c = element.first_child(); c; c = c.next_sibling()) {
+        if (!isWhitespace(c)) return;
+    }
+    removeWithLeadingWhitespace(element);
+}
+
+pugi::xml_node lastChildNamed(pugi::xml_node parent,
+                              std::initializer_list<std::string_view> names) {
+    for (std::string_view name : names) {
+        pugi::xml_node found;
+        for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
+            if (c.type() == pugi::node_element && name == c.name()) found = c;
+        }
+        if (found) return found;
+    }
+    return {};
+}
+
 namespace {
 
 // The quote character an element read from `original` used for its

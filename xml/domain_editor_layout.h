@@ -3,6 +3,7 @@
 // indentation of their siblings, and removing one takes exactly the
 // whitespace its insertion added, so add-then-remove gives the input back.
 
+#include <initializer_list>
 #include <pugixml.hpp>
 #include <string>
 #include <string_view>
@@ -30,6 +31,13 @@ void closeElement(pugi::xml_node element, const Indent& indent);
 
 // Removes `node` and the whitespace just before it.
 void removeWithLeadingWhitespace(pugi::xml_node node);
+// Removes `element` when nothing but whitespace is left in it, so that
+// removing what we added to a bare domain gives the bare domain back.
+void removeIfEmpty(pugi::xml_node element);
+
+// Where a new element goes: after the last child named names[0], else the
+// last named names[1], and so on; a null node when there is none.
+pugi::xml_node lastChildNamed(pugi::xml_node parent, std::initializer_list<std::string_view> names);
 
 // A node (and its subtree) as text, raw: each element read from `original`
 // keeps its quote style, new ones get libvirt's single quotes.
