@@ -3,10 +3,12 @@
 // tell "nothing to do" from "refused" from "broken". Documented in --help and
 // docs/provisioning.md from the table below.
 
+#include <cerrno>
 #include <stdexcept>
 #include <string>
 
 #include "power_channel.h"
+#include "system_error.h"
 
 namespace vmpower::provision {
 
@@ -69,6 +71,15 @@ class ProvisionError : public std::runtime_error {
   public:
     ProvisionError(ExitStatus status, const std::string& message)
         : std::runtime_error(message), status_(status) {}
+    // A host file (state or socket directory, backup) the system refused:
+    // SystemError's text; PermissionDenied when its errno says so (EACCES,
+    // EPERM, EROFS), otherwise BadXml, the status of files that cannot be
+    // read or written.
+    explicit ProvisionError(const SystemError& e)
+        : ProvisionError(e.error() == EACCES || e.error() == EPERM || e.error() == EROFS
+                             ? ExitStatus::PermissionDenied
+                             : ExitStatus::BadXml,
+                         e.what()) {}
     ExitStatus status() const { return status_; }
 
   private:

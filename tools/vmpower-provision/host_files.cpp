@@ -8,22 +8,15 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <ctime>
 
 #include "exit_status.h"
+#include "system_error.h"
 
 namespace vmpower::provision {
 namespace fs = std::filesystem;
 
 namespace {
-
-[[noreturn]] void failErrno(const std::string& what, int err) {
-    const ExitStatus status = (err == EACCES || err == EPERM || err == EROFS)
-                                  ? ExitStatus::PermissionDenied
-                                  : ExitStatus::BadXml;
-    throw ProvisionError(status, what + ": " + std::strerror(err));
-}
 
 // "+N" means a numeric id in qemu.conf.
 bool numericId(const std::string& s, unsigned& out) {
@@ -37,7 +30,7 @@ void makeDirs(const fs::path& dir, mode_t mode) {
     for (const fs::path& part : dir) {
         partial /= part;
         if (::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) {
-            failErrno("cannot create " + partial.string(), errno);
+            throw ProvisionError(SystemError(partial, "create", errno));
         }
     }
 }
@@ -94,12 +87,13 @@ void HostFiles::ensureSocketDir(const fs::path& dir) {
     }
     if (norm.has_parent_path()) makeDirs(norm.parent_path(), 0755);
     if (::mkdir(norm.c_str(), 0750) != 0 && errno != EEXIST) {
-        failErrno("cannot create " + norm.string(), errno);
+        throw ProvisionError(SystemError(norm, "create", errno));
     }
     if (::chown(norm.c_str(), uid, gid) != 0) {
         const int err = errno;
         ::rmdir(norm.c_str());
-        failErrno("cannot give " + norm.string() + " to " + qemu_.user + ":" + qemu_.group, err);
+        throw ProvisionError(
+            SystemError(norm, "give it to " + qemu_.user + ":" + qemu_.group, err));
     }
 }
 
@@ -116,22 +110,15 @@ fs::path HostFiles::writeBackup(const std::string& domain, const std::string& xm
         const fs::path path = state_dir_ / (name + ".xml");
         int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0 && errno == EEXIST) continue;
-        if (fd < 0) failErrno("cannot write the backup " + path.string(), errno);
-        std::size_t done = 0;
-        while (done < xml.size()) {
-            ssize_t n = ::write(fd, xml.data() + done, xml.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                const int err = errno;
-                ::close(fd);
-                ::unlink(path.c_str());
-                failErrno("cannot write the backup " + path.string(), err);
-            }
-            done += static_cast<std::size_t>(n);
+        if (fd < 0) throw ProvisionError(SystemError(path, "write the backup", errno));
+        if (const int err = writeAll(fd, xml); err != 0) {
+            ::close(fd);
+            ::unlink(path.c_str());
+            throw ProvisionError(SystemError(path, "write the backup", err));
         }
         // The backup must be on disk before libvirt's copy changes.
         if (::fsync(fd) != 0 || ::close(fd) != 0) {
-            failErrno("cannot sync the backup " + path.string(), errno);
+            throw ProvisionError(SystemError(path, "sync the backup", errno));
         }
         return path;
     }

@@ -8,9 +8,12 @@
 namespace vmpower::provision {
 namespace {
 
-// Read the thread's last error right after the failing call: any later
-// libvirt call (virDomainFree included) resets it.
-[[noreturn]] void fail(const std::string& what, ExitStatus fallback = ExitStatus::LibvirtRefused) {
+// libvirt's refusal (its last error, not an errno: SystemError does not
+// apply), with the exit status its error code means. Read the thread's last
+// error right after the failing call: any later libvirt call (virDomainFree
+// included) resets it.
+[[noreturn]] void throwLibvirtError(const std::string& what,
+                                    ExitStatus fallback = ExitStatus::LibvirtRefused) {
     const int code = lastLibvirtErrorCode();
     const std::string message = what + ": " + lastLibvirtError();
     ExitStatus status = fallback;
@@ -38,19 +41,19 @@ namespace {
 LibvirtDomainConfig::LibvirtDomainConfig(const std::string& uri) {
     silenceLibvirtErrors();  // errors are reported by the caller, once
     conn_.reset(virConnectOpen(uri.empty() ? nullptr : uri.c_str()));
-    if (!conn_) fail("cannot connect to '" + uri + "'", ExitStatus::NoConnection);
+    if (!conn_) throwLibvirtError("cannot connect to '" + uri + "'", ExitStatus::NoConnection);
 }
 
 DomainHandle LibvirtDomainConfig::lookup(const std::string& domain) {
     DomainHandle d(virDomainLookupByName(conn_.get(), domain.c_str()));
-    if (!d) fail("domain '" + domain + "'", ExitStatus::NoSuchDomain);
+    if (!d) throwLibvirtError("domain '" + domain + "'", ExitStatus::NoSuchDomain);
     return d;
 }
 
 std::string LibvirtDomainConfig::xml(const std::string& domain, unsigned flags) {
     DomainHandle d = lookup(domain);
     LibvirtString text(virDomainGetXMLDesc(d.get(), flags));
-    if (!text) fail("cannot read the XML of '" + domain + "'");
+    if (!text) throwLibvirtError("cannot read the XML of '" + domain + "'");
     return text.get();
 }
 
@@ -67,20 +70,20 @@ std::string LibvirtDomainConfig::liveXml(const std::string& domain) {
 bool LibvirtDomainConfig::isActive(const std::string& domain) {
     DomainHandle d = lookup(domain);
     int active = virDomainIsActive(d.get());
-    if (active < 0) fail("cannot tell whether '" + domain + "' runs");
+    if (active < 0) throwLibvirtError("cannot tell whether '" + domain + "' runs");
     return active == 1;
 }
 
 void LibvirtDomainConfig::define(const std::string& xml) {
     DomainHandle d(virDomainDefineXML(conn_.get(), xml.c_str()));
-    if (!d) fail("libvirt refused the edited definition");
+    if (!d) throwLibvirtError("libvirt refused the edited definition");
 }
 
 void LibvirtDomainConfig::attachDevice(const std::string& domain, const std::string& deviceXml) {
     DomainHandle d = lookup(domain);
     if (virDomainAttachDeviceFlags(d.get(), deviceXml.c_str(),
                                    VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        fail("cannot hot-plug " + deviceXml);
+        throwLibvirtError("cannot hot-plug " + deviceXml);
     }
 }
 
@@ -88,7 +91,7 @@ void LibvirtDomainConfig::detachDevice(const std::string& domain, const std::str
     DomainHandle d = lookup(domain);
     if (virDomainDetachDeviceFlags(d.get(), deviceXml.c_str(),
                                    VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        fail("cannot unplug " + deviceXml);
+        throwLibvirtError("cannot unplug " + deviceXml);
     }
 }
 
@@ -100,7 +103,7 @@ void LibvirtDomainConfig::setProvisionMetadata(const std::string& domain,
     if (virDomainSetMetadata(d.get(), VIR_DOMAIN_METADATA_ELEMENT,
                              elementXml.empty() ? nullptr : bare.c_str(), "vmpower", uri.c_str(),
                              VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        fail("cannot set vmpower's metadata on '" + domain + "'");
+        throwLibvirtError("cannot set vmpower's metadata on '" + domain + "'");
     }
 }
 
