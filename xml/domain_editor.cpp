@@ -118,7 +118,7 @@ void addControllers(pugi::xml_node devices, const std::vector<unsigned>& indexes
     }
 }
 
-// Power channels `numbers` at `addresses` (socket `paths` unless libvirt
+// Power channels `numbers` at `addresses`, with socket `paths` (none: libvirt
 // chooses), after the other channels and consoles; returns their names.
 std::vector<std::string> addChannels(pugi::xml_node devices, const std::vector<unsigned>& numbers,
                                      const std::vector<std::string>& paths,
@@ -191,6 +191,7 @@ struct DomainEditor::Document {
         }
         return names;
     }
+
     // Takes out the power channels the record names (`all`: every one).
     std::vector<DeviceChange> removeChannels(const std::set<std::string>& recorded, bool all) {
         std::vector<DeviceChange> removed;
