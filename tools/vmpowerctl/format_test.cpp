@@ -70,7 +70,7 @@ TEST(Format, MissingFieldsShowAsDashes) {
     EXPECT_NE(s.find("uuid -"), std::string::npos);
     EXPECT_NE(s.find("no vCPU map"), std::string::npos);
     EXPECT_NO_THROW(render(printState, json::array()));
-    EXPECT_NO_THROW(render(printPolicy, json{{"matched", true}, {"rule", 7}}));
+    EXPECT_NO_THROW(render(printRule, json{{"matched", true}, {"rule", 7}}));
     EXPECT_NO_THROW(render(printCpuFreq, json{{"khz", "odd"}}));
 }
 
@@ -131,12 +131,12 @@ TEST(Format, PolicyShowsTheRuleOrThatNoneMatches) {
                 {"burst", 20},
                 {"queries", true},
                 {"record_format", "dpdk-464"}}}};
-    std::string out = render(printPolicy, a);
+    std::string out = render(printRule, a);
     EXPECT_NE(out.find("rule #0 'default'"), std::string::npos) << out;
     EXPECT_NE(out.find("the pCPUs its vCPUs are pinned to (now: 2-3)"), std::string::npos) << out;
     EXPECT_NE(out.find("commands       up down"), std::string::npos) << out;
     EXPECT_NE(out.find("queries        yes"), std::string::npos) << out;
-    std::string none = render(printPolicy, json{{"vm", "x"}, {"matched", false}});
+    std::string none = render(printRule, json{{"vm", "x"}, {"matched", false}});
     EXPECT_NE(none.find("no rule matches"), std::string::npos);
 }
 
