@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "control_protocol.h"
 #include "table.h"
 
 namespace vmpower::ctl {
@@ -98,6 +99,26 @@ TEST(Format, ChannelsTableHasOneRowPerChannel) {
     EXPECT_NE(out.find("b   1        disabled"), std::string::npos);
     EXPECT_NE(render(printChannels, json{{"channels", json::array()}}).find("no power channels"),
               std::string::npos);
+}
+
+// The statistics' columns come from the protocol's list, in its order:
+// show-vm shows each one marked for it, list-channels the Everywhere ones.
+TEST(Format, ChannelStatisticsFollowTheProtocol) {
+    json c = {{"index", 0}, {"state", "x"}, {"path", "/p"}, {"last_error", ""}};
+    std::string vm_header = "Channel  State", list_header = "VM  Channel  State";
+    int n = 0;
+    for (const auto& s : protocol::object::kChannelStatistics) {
+        c[std::string(s.key)] = ++n;
+        if (s.shown >= protocol::object::Shown::ShowVm) vm_header += "  " + std::string(s.heading);
+        if (s.shown == protocol::object::Shown::Everywhere)
+            list_header += "  " + std::string(s.heading);
+    }
+    const std::string vm = render(printDomain, json{{"channels", {c}}});
+    EXPECT_NE(vm.find(vm_header), std::string::npos) << vm;
+    json listed = c;
+    listed["vm"] = "a";  // no wider than its heading: the columns stay two apart
+    const std::string list = render(printChannels, json{{"channels", {listed}}});
+    EXPECT_NE(list.find(list_header), std::string::npos) << list;
 }
 
 TEST(Format, CpuFreqInKhzAndGhz) {
