@@ -15,8 +15,7 @@
 
 int main(int argc, char** argv) {
     using namespace vmpower::ctl;
-    CLI::App app{
-        "vmpowerctl: control a running vmpowerd (no COMMAND, or shell: the vm_power> prompt)"};
+    CLI::App app{"vmpowerctl: control a running vmpowerd (no COMMAND, or shell: the vm_power> prompt)"};
     std::string socket, config = kDefaultConfig;
     bool json = false;
     double timeout_s = 5;
