@@ -45,8 +45,75 @@ def wait_for(pred, timeout=15.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+PROTOCOL_ENV = "VMPOWER_CONTROL_PROTOCOL"
+_protocol = None
+
+
+def protocol():
+    """The control protocol as common/control_protocol.h defines it: commands
+    (each with its args, optional args, read_only flag and the reply keys of
+    every ok answer), objects (the keys of a domain, vCPU, channel, rule) and
+    channel_statistics. The build writes it to common/control_protocol.json;
+    meson test names that file in VMPOWER_CONTROL_PROTOCOL, a run by hand
+    reads the source tree's build/."""
+    global _protocol
+    if _protocol is None:
+        path = os.environ.get(PROTOCOL_ENV) or os.path.join(ROOT, "build", "common",
+                                                           "control_protocol.json")
+        try:
+            with open(path) as f:
+                _protocol = json.load(f)
+        except OSError as e:
+            raise RuntimeError(f"no control protocol table ({e}): build first, or set "
+                               f"{PROTOCOL_ENV} to the build's common/control_protocol.json")
+    return _protocol
+
+
+def check_request(req):
+    """A request the protocol defines: its command, its required args, no
+    other key. A command or key renamed on one side fails here."""
+    spec = protocol()["commands"].get(req.get("cmd"))
+    if spec is None:
+        raise AssertionError(f"{req.get('cmd')!r} is no command of the control protocol")
+    unknown = set(req) - {"cmd", *spec["args"], *spec["optional"]}
+    missing = set(spec["args"]) - set(req)
+    if unknown or missing:
+        raise AssertionError(f"{req['cmd']}: keys {sorted(unknown)} not in the control protocol, "
+                             f"{sorted(missing)} missing")
+    return spec
+
+
+def check_keys(obj, keys, what):
+    """obj has every key the protocol names for it."""
+    missing = set(keys) - set(obj)
+    if missing:
+        raise AssertionError(f"{what} lacks {sorted(missing)} (common/control_protocol.h): {obj}")
+    return obj
+
+
+def check_domain(d):
+    """A domain of state/show-vm, its vCPUs and channels, with the protocol's keys."""
+    objects = protocol()["objects"]
+    check_keys(d, objects["domain"], "domain")
+    for v in d["vcpus"]:
+        check_keys(v, objects["vcpu"], "vCPU")
+    for c in d["channels"]:
+        check_keys(c, objects["channel"], "channel")
+    return d
+
+
 def control_request(path, req, timeout=5):
-    """One request on vmpowerd's control socket (a JSON line); its JSON answer."""
+    """One request on vmpowerd's control socket (a JSON line); its JSON answer.
+    Both are checked against the control protocol (check_request): an ok
+    answer has every reply key the protocol names."""
+    spec = check_request(req)
+    answer = _exchange(path, req, timeout)
+    if isinstance(answer, dict) and answer.get("ok"):
+        check_keys(answer, spec["reply"], f"the answer to {req['cmd']}")
+    return answer
+
+
+def _exchange(path, req, timeout):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(str(path))
@@ -154,7 +221,7 @@ class Agent:
 
     def domain(self, name):
         for d in self.state()["domains"]:
-            if d["name"] == name:
+            if check_domain(d)["name"] == name:
                 return d
         return None
 

@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "control_client.h"
+#include "control_protocol.h"
 #include "cpu_limits.h"
 #include "cpu_set.h"
 #include "format.h"
@@ -19,18 +20,21 @@ namespace vmpower::ctl {
 
 namespace {
 
+namespace key = protocol::key;
+namespace cmd = protocol::cmd;
+
 using Args = std::vector<std::string>;
 using Printer = std::function<void(std::ostream&, const json&)>;
 
 std::string errorText(const json& answer) {
-    auto it = answer.find("error");
+    auto it = answer.find(key::kError);
     return it != answer.end() && it->is_string() ? it->get<std::string>() : "the agent refused";
 }
 
 // Sends one request; prints the answer (JSON or via `print`); 0 or 1.
 int ask(Invocation& inv, const json& request, Printer print) {
     json answer = inv.agent(request);
-    bool ok = answer.is_object() && answer.value("ok", false);
+    bool ok = answer.is_object() && answer.value(key::kOk, false);
     if (inv.json) inv.out << answer.dump(2) << '\n';
     if (!ok) {
         inv.err << "vmpowerctl: " << errorText(answer) << '\n';
@@ -59,32 +63,32 @@ std::string powerActionWord(const std::string& word) {
 }
 
 int showVm(Invocation& inv, const Args& a) {
-    if (a.empty()) return ask(inv, {{"cmd", "state"}}, printState);
-    return ask(inv, {{"cmd", "show-vm"}, {"name", a[0]}}, printDomain);
+    if (a.empty()) return ask(inv, {{key::kCmd, cmd::kState}}, printState);
+    return ask(inv, {{key::kCmd, cmd::kShowVm}, {key::kName, a[0]}}, printDomain);
 }
 
 int state(Invocation& inv, const Args&) {
-    return ask(inv, {{"cmd", "state"}}, printState);
+    return ask(inv, {{key::kCmd, cmd::kState}}, printState);
 }
 
 int listChannels(Invocation& inv, const Args&) {
-    return ask(inv, {{"cmd", "list-channels"}}, printChannels);
+    return ask(inv, {{key::kCmd, cmd::kListChannels}}, printChannels);
 }
 
 int showCpuFreq(Invocation& inv, const Args& a) {
     unsigned cpu = parseNumber(a[0], kMaxCpu, "a CPU number");
-    return ask(inv, {{"cmd", "show-cpu-freq"}, {"cpu", cpu}}, printCpuFreq);
+    return ask(inv, {{key::kCmd, cmd::kShowCpuFreq}, {key::kCpu, cpu}}, printCpuFreq);
 }
 
 int setCpuFreq(Invocation& inv, const Args& a) {
     unsigned cpu = parseNumber(a[0], kMaxCpu, "a CPU number");
     std::string action = powerActionWord(a[1]);
-    return ask(inv, {{"cmd", "set-cpu-freq"}, {"cpu", cpu}, {"action", action}},
+    return ask(inv, {{key::kCmd, cmd::kSetCpuFreq}, {key::kCpu, cpu}, {key::kAction, action}},
                [&](std::ostream& out, const json& answer) {
                    out << "CPU " << cpu << ": " << action << " applied";
                    std::string vms;
-                   if (answer.contains("affects") && answer["affects"].is_array()) {
-                       for (const auto& v : answer["affects"])
+                   if (answer.contains(key::kAffects) && answer[key::kAffects].is_array()) {
+                       for (const auto& v : answer[key::kAffects])
                            if (v.is_string())
                                vms += (vms.empty() ? "" : ", ") + v.get<std::string>();
                    }
@@ -96,8 +100,10 @@ int setCpuFreq(Invocation& inv, const Args& a) {
 
 int setPcpu(Invocation& inv, const Args& a) {
     unsigned vcpu = parseNumber(a[1], kMaxCpu, "a vCPU number");
-    int rc = ask(inv, {{"cmd", "set-pcpu"}, {"name", a[0]}, {"vcpu", vcpu}, {"pcpus", a[2]}},
-                 printNothing);
+    int rc = ask(
+        inv,
+        {{key::kCmd, cmd::kSetPcpu}, {key::kName, a[0]}, {key::kVcpu, vcpu}, {key::kPcpus, a[2]}},
+        printNothing);
     if (rc == kExitOk && !inv.json) {
         inv.out << a[0] << ": vCPU " << vcpu << " pinned to pCPUs " << a[2] << " (live)\n";
     }
@@ -119,7 +125,8 @@ CpuSet cpusArgument(const std::string& word) {
 int showCpuFreqMask(Invocation& inv, const Args& a) {
     int rc = kExitOk;
     for (unsigned cpu : cpusArgument(a[0]).cpus()) {
-        rc = std::max(rc, ask(inv, {{"cmd", "show-cpu-freq"}, {"cpu", cpu}}, printCpuFreq));
+        rc = std::max(rc,
+                      ask(inv, {{key::kCmd, cmd::kShowCpuFreq}, {key::kCpu, cpu}}, printCpuFreq));
     }
     return rc;
 }
@@ -131,8 +138,8 @@ int setCpuFreqMask(Invocation& inv, const Args& a) {
     const std::vector<unsigned> cpus = cpusArgument(a[0]).cpus();
     const std::string action = powerActionWord(a[1]);
     for (unsigned cpu : cpus) {
-        json known = inv.agent({{"cmd", "show-cpu-freq"}, {"cpu", cpu}});
-        if (!known.is_object() || !known.value("ok", false)) {
+        json known = inv.agent({{key::kCmd, cmd::kShowCpuFreq}, {key::kCpu, cpu}});
+        if (!known.is_object() || !known.value(key::kOk, false)) {
             // The agent's refusal names the CPU ("CPU 9 has no cpufreq").
             inv.err << "vmpowerctl: " << errorText(known) << "; nothing was changed\n";
             return kExitRefused;
@@ -154,13 +161,14 @@ int setPcpuMask(Invocation& inv, const Args& a) {
 std::optional<std::vector<unsigned>> channelIndexes(Invocation& inv, const std::string& vm,
                                                     const std::string& list) {
     if (auto parsed = parseIndexList(list)) return parsed;
-    json d = inv.agent({{"cmd", "show-vm"}, {"name", vm}});
-    if (!d.is_object() || !d.value("ok", false)) {
+    json d = inv.agent({{key::kCmd, cmd::kShowVm}, {key::kName, vm}});
+    if (!d.is_object() || !d.value(key::kOk, false)) {
         inv.err << "vmpowerctl: " << errorText(d) << '\n';
         return std::nullopt;
     }
     std::vector<unsigned> out;
-    for (const auto& c : d.value("channels", json::array())) out.push_back(c.value("index", 0U));
+    for (const auto& c : d.value(key::kChannels, json::array()))
+        out.push_back(c.value(key::kIndex, 0U));
     if (out.empty()) throw UsageError(vm + " has no power channels");
     return out;
 }
@@ -172,10 +180,12 @@ int setChannelStatus(Invocation& inv, const Args& a) {
     if (!indexes) return kExitRefused;
     int rc = kExitOk;
     for (unsigned index : *indexes) {
-        json req = {
-            {"cmd", "set-channel-status"}, {"name", a[0]}, {"index", index}, {"status", status}};
+        json req = {{key::kCmd, cmd::kSetChannelStatus},
+                    {key::kName, a[0]},
+                    {key::kIndex, index},
+                    {key::kStatus, status}};
         int one = ask(inv, req, [&](std::ostream& out, const json& answer) {
-            out << a[0] << ": channel " << index << " " << answer.value("state", "?") << '\n';
+            out << a[0] << ": channel " << index << " " << answer.value(key::kState, "?") << '\n';
         });
         rc = std::max(rc, one);
     }
@@ -184,40 +194,42 @@ int setChannelStatus(Invocation& inv, const Args& a) {
 
 int setQuery(Invocation& inv, const Args& a) {
     std::string action = oneOf(a[1], {"enable", "disable"});
-    return ask(inv, {{"cmd", "set-query"}, {"name", a[0]}, {"action", action}},
+    return ask(inv, {{key::kCmd, cmd::kSetQuery}, {key::kName, a[0]}, {key::kAction, action}},
                [](std::ostream& out, const json& answer) {
-                   out << "queries " << (answer.value("queries", false) ? "enabled" : "disabled")
-                       << "; " << answer.value("note", "") << '\n';
+                   out << "queries "
+                       << (answer.value(key::kQueries, false) ? "enabled" : "disabled") << "; "
+                       << answer.value(key::kNote, "") << '\n';
                });
 }
 
-int showPolicy(Invocation& inv, const Args& a) {
-    return ask(inv, {{"cmd", "show-policy"}, {"name", a[0]}}, printPolicy);
+// A VM's access rule; the wire keeps the old name (cmd::kShowRule).
+int showRule(Invocation& inv, const Args& a) {
+    return ask(inv, {{key::kCmd, cmd::kShowRule}, {key::kName, a[0]}}, printRule);
 }
 
 int energy(Invocation& inv, const Args&) {
-    return ask(inv, {{"cmd", "energy"}}, printEnergy);
+    return ask(inv, {{key::kCmd, cmd::kEnergy}}, printEnergy);
 }
 
 int reload(Invocation& inv, const Args&) {
-    return ask(inv, {{"cmd", "reload"}}, [](std::ostream& out, const json&) {
+    return ask(inv, {{key::kCmd, cmd::kReload}}, [](std::ostream& out, const json&) {
         out << "config reloaded: the new policy is in force\n";
     });
 }
 
 int metrics(Invocation& inv, const Args&) {
-    return ask(inv, {{"cmd", "metrics"}},
-               [](std::ostream& out, const json& answer) { out << answer.value("text", ""); });
+    return ask(inv, {{key::kCmd, cmd::kMetrics}},
+               [](std::ostream& out, const json& answer) { out << answer.value(key::kText, ""); });
 }
 
 int ping(Invocation& inv, const Args&) {
-    return ask(inv, {{"cmd", "ping"}},
+    return ask(inv, {{key::kCmd, cmd::kPing}},
                [](std::ostream& out, const json&) { out << "vmpowerd is alive\n"; });
 }
 
 int version(Invocation& inv, const Args&) {
     if (!inv.json) inv.out << "vmpowerctl " << VMPOWER_VERSION << '\n';
-    return ask(inv, {{"cmd", "version"}}, printVersion);
+    return ask(inv, {{key::kCmd, cmd::kVersion}}, printVersion);
 }
 
 // add_vm, rm_vm, add_channels, remove_channels: DPDK's operator does these by
@@ -225,7 +237,7 @@ int version(Invocation& inv, const Args&) {
 // tracked (status 0 if the VM is, 1 if not).
 int zeroTouch(Invocation& inv, const std::string& vm, std::string_view why) {
     if (!inv.json) inv.out << why << "\n\n";
-    return ask(inv, {{"cmd", "show-vm"}, {"name", vm}}, printDomain);
+    return ask(inv, {{key::kCmd, cmd::kShowVm}, {key::kName, vm}}, printDomain);
 }
 
 // DPDK's commands that vmpowerd makes unnecessary, and why.
@@ -249,46 +261,74 @@ int zeroTouchCommand(Invocation& inv, const Args& a) {
     return zeroTouch(inv, a[0], Why);
 }
 
+// set-policy's KEY=VALUE words and the request keys they become.
+enum class ValueForm { Word, Hours, Number, List };
+struct PolicyWord {
+    std::string_view word;
+    std::string_view key;
+    ValueForm form;
+};
+constexpr std::array<PolicyWord, 8> kPolicyWords{{
+    {"workload", key::kWorkload, ValueForm::Word},
+    {"busy", key::kBusyHours, ValueForm::Hours},
+    {"quiet", key::kQuietHours, ValueForm::Hours},
+    {"traffic", key::kTrafficHours, ValueForm::Hours},
+    {"min_pps", key::kMinPps, ValueForm::Number},
+    {"middle_pps", key::kMiddlePps, ValueForm::Number},
+    {"max_pps", key::kMaxPps, ValueForm::Number},
+    {"macs", key::kMacs, ValueForm::List},
+}};
+
+json policyValue(const PolicyWord& w, const std::string& value) {
+    const std::string word(w.word);
+    switch (w.form) {
+        case ValueForm::Word:
+            return value;
+        case ValueForm::Hours:
+            if (auto hours = parseIndexList(value)) return *hours;
+            throw UsageError(word + " takes hours such as 9-17,20");
+        case ValueForm::Number:
+            return parseNumber(value, UINT32_MAX, word);
+        case ValueForm::List:
+            break;
+    }
+    json items = json::array();
+    for (std::size_t from = 0; from <= value.size();) {
+        const auto comma = std::min(value.find(',', from), value.size());
+        items.push_back(value.substr(from, comma - from));
+        from = comma + 1;
+    }
+    return items;
+}
+
 // set-policy VM TYPE VCPUS [KEY=VALUE ...]: the words become the agent's
 // JSON (agent/commands/host_policy_json.h), which the agent checks.
 int setPolicy(Invocation& inv, const Args& a) {
-    json req = {{"cmd", "set-policy"}, {"name", a[0]}, {"type", a[1]}};
+    json req = {{key::kCmd, cmd::kSetPolicy}, {key::kName, a[0]}, {key::kType, a[1]}};
     auto vcpus = parseIndexList(a[2]);
     if (!vcpus) throw UsageError("VCPUS must be a list such as 0 or 0-1,3");
-    req["vcpus"] = *vcpus;
+    req[key::kVcpus] = *vcpus;
     for (std::size_t i = 3; i < a.size(); ++i) {
         const auto eq = a[i].find('=');
         if (eq == std::string::npos) throw UsageError("'" + a[i] + "' is not KEY=VALUE");
-        const std::string key = a[i].substr(0, eq), value = a[i].substr(eq + 1);
-        if (key == "workload") {
-            req["workload"] = value;
-        } else if (key == "busy" || key == "quiet" || key == "traffic") {
-            auto hours = parseIndexList(value);
-            if (!hours) throw UsageError(key + " takes hours such as 9-17,20");
-            req[key + "_hours"] = *hours;
-        } else if (key == "min_pps" || key == "middle_pps" || key == "max_pps") {
-            req[key] = parseNumber(value, UINT32_MAX, key);
-        } else if (key == "macs") {
-            json macs = json::array();
-            for (std::size_t from = 0; from <= value.size();) {
-                const auto comma = std::min(value.find(',', from), value.size());
-                macs.push_back(value.substr(from, comma - from));
-                from = comma + 1;
-            }
-            req["macs"] = macs;
-        } else {
-            throw UsageError("unknown key '" + key +
-                             "' (workload, busy, quiet, traffic, min_pps, middle_pps, max_pps, "
-                             "macs)");
+        const std::string word = a[i].substr(0, eq), value = a[i].substr(eq + 1);
+        auto w = std::find_if(kPolicyWords.begin(), kPolicyWords.end(),
+                              [&](const PolicyWord& p) { return p.word == word; });
+        if (w == kPolicyWords.end()) {
+            std::string all;
+            for (const auto& p : kPolicyWords)
+                all += (all.empty() ? "" : ", ") + std::string(p.word);
+            throw UsageError("unknown key '" + word + "' (" + all + ")");
         }
+        req[w->key] = policyValue(*w, value);
     }
     return ask(inv, req, [&](std::ostream& out, const json& answer) {
-        printHostPolicy(out, a[0], answer.value("host_policy", json(nullptr)));
+        printHostPolicy(out, a[0], answer.value(key::kHostPolicy, json(nullptr)));
     });
 }
 
 int removePolicy(Invocation& inv, const Args& a) {
-    int rc = ask(inv, {{"cmd", "remove-policy"}, {"name", a[0]}}, printNothing);
+    int rc = ask(inv, {{key::kCmd, cmd::kRemovePolicy}, {key::kName, a[0]}}, printNothing);
     if (rc == kExitOk && !inv.json)
         inv.out << a[0] << ": host policy removed; its vCPUs run as the VM's own requests say\n";
     return rc;
@@ -340,12 +380,13 @@ constexpr std::array<CtlCommand, 26> kCommands{{
     {"set-query", "", true, "VM enable|disable",
      "allow or refuse a VM's frequency/capability queries until the next reload", 2, 2, setQuery},
     {"set-policy", "", false, "VM TYPE VCPUS [KEY=VALUE...]",
-     "a host policy for a VM (time, workload, traffic, branch_ratio; see docs/policy.md)", 3, kAny,
+     "set a VM's host policy, DPDK's PKT_POLICY (time, workload, traffic, branch_ratio)", 3, kAny,
      setPolicy},
-    {"remove-policy", "", false, "VM", "drop a VM's host policy (guest's or operator's)", 1, 1,
-     removePolicy},
-    {"show-policy", "", false, "VM", "which policy rule matches a VM and what it allows", 1, 1,
-     showPolicy},
+    {"remove-policy", "", false, "VM", "drop a VM's host policy (the guest's or the operator's)", 1,
+     1, removePolicy},
+    {"show-rule", "show-policy", false, "VM",
+     "the config file's access rule for a VM: what it may ask (old name: show-policy)", 1, 1,
+     showRule},
     {"list-channels", "", false, "", "every power channel of every running VM", 0, 0, listChannels},
     {"energy", "", false, "", "each VM's energy (joules, watts, share of each CPU package)", 0, 0,
      energy},
@@ -400,6 +441,11 @@ void printHelp(std::ostream& out) {
                                       : "\n" + std::string(kColumn + 2, ' '))
             << c.help << '\n';
     }
+    // "Policy" means three things around vmpowerd: say which is which.
+    out << "A rule is the config file's access rule for a VM (show-rule); a host policy is DPDK's\n"
+           "PKT_POLICY (set-policy, remove-policy); a cpufreq policy is the kernel's group of "
+           "CPUs\n"
+           "that share a frequency (show-cpu-freq).\n";
     out << "Exit status: 0 ok, 1 the agent refused, 2 cannot reach the agent or usage error.\n";
 }
 

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
 #include "control_client.h"
+#include "control_protocol.h"
 #include "cpu_limits.h"
 #include "power_action.h"
 
@@ -16,9 +18,23 @@ namespace {
 
 using json = nlohmann::json;
 
+// Every request vmpowerctl sends is one the protocol defines, with its
+// arguments only (common/control_protocol.h).
+void expectInProtocol(const json& req) {
+    const protocol::Command* c = protocol::findCommand(req.value("cmd", ""));
+    ASSERT_NE(c, nullptr) << req.dump();
+    for (auto k : c->args) EXPECT_TRUE(req.contains(k)) << k << " missing: " << req.dump();
+    for (const auto& [k, v] : req.items()) {
+        auto in = [&](protocol::Keys keys) {
+            return std::find(keys.begin(), keys.end(), k) != keys.end();
+        };
+        EXPECT_TRUE(k == "cmd" || in(c->args) || in(c->optional)) << k << ": " << req.dump();
+    }
+}
+
 class FakeAgent {
   public:
-    std::map<std::string, json> answers;  // by cmd; default {"ok": true}
+    std::map<std::string, json> answers;       // by cmd; default {"ok": true}
     std::function<json(const json&)> respond;  // if set, answers everything
     std::vector<json> requests;
     bool unreachable = false;
@@ -26,6 +42,7 @@ class FakeAgent {
     AgentCall call() {
         return [this](const json& req) {
             if (unreachable) throw ControlError("cannot reach vmpowerd at /x.sock: No such file");
+            expectInProtocol(req);
             requests.push_back(req);
             if (respond) return respond(req);
             auto it = answers.find(req["cmd"]);
@@ -66,6 +83,7 @@ TEST_F(Commands, EveryDpdkNameIsAccepted) {
     }
     EXPECT_EQ(findCommand("dump-state")->name, "state");
     EXPECT_EQ(findCommand("exit")->name, "quit");
+    EXPECT_EQ(findCommand("show-policy")->name, "show-rule");  // the old name
     EXPECT_EQ(findCommand("frobnicate"), nullptr);
 }
 
@@ -85,6 +103,8 @@ TEST_F(Commands, SendsTheAgentsRequests) {
         {{"set_query", "vm1", "disable"},
          {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}}},
         {{"show-policy", "vm1"}, {{"cmd", "show-policy"}, {"name", "vm1"}}},
+        {{"show-rule", "vm1"}, {{"cmd", "show-policy"}, {"name", "vm1"}}},
+        {{"show_rule", "vm1"}, {{"cmd", "show-policy"}, {"name", "vm1"}}},
         {{"list-channels"}, {{"cmd", "list-channels"}}},
         {{"dump-state"}, {{"cmd", "state"}}},
         {{"reload"}, {{"cmd", "reload"}}},
@@ -120,7 +140,8 @@ TEST_F(Commands, BadArgumentsAreUsageErrorsAndNothingIsSent) {
     }
     EXPECT_TRUE(agent_.requests.empty());
     run({"set-cpu-freq", "1", "faster"});
-    EXPECT_NE(err_.str().find("up|down|min|max|middle|enable_turbo|disable_turbo"), std::string::npos);
+    EXPECT_NE(err_.str().find("up|down|min|max|middle|enable_turbo|disable_turbo"),
+              std::string::npos);
     EXPECT_NE(err_.str().find("usage: set-cpu-freq CPU"), std::string::npos);
 }
 
@@ -201,6 +222,12 @@ TEST_F(Commands, HelpListsEveryCommandAndNeedsNoAgent) {
     for (const auto& c : commandTable()) {
         EXPECT_NE(out_.str().find(std::string(c.name)), std::string::npos) << c.name;
     }
+    // Access rules and host policies are told apart.
+    EXPECT_NE(out_.str().find("show-rule VM"), std::string::npos);
+    EXPECT_NE(out_.str().find("the config file's access rule for a VM"), std::string::npos);
+    EXPECT_NE(out_.str().find("set a VM's host policy, DPDK's"), std::string::npos);
+    EXPECT_EQ(run({"help", "show-policy"}), kExitOk);
+    EXPECT_NE(out_.str().find("usage: show-rule VM"), std::string::npos);
     EXPECT_EQ(run({"help", "set_pcpu"}), kExitOk);
     EXPECT_NE(out_.str().find("usage: set-pcpu VM VCPU CPULIST"), std::string::npos);
 }
@@ -248,9 +275,9 @@ TEST_F(Commands, MaskCommandsTakeHexMasksAndCpulists) {
 
 TEST_F(Commands, AMalformedMaskIsAUsageErrorAndNothingIsSent) {
     const std::string beyond_max_cpu = "0x1" + std::string(kMaxCpu / 4 + 1, '0');
-    for (const std::string& mask : {std::string("0x"), std::string("0xfg"), std::string("4-"),
-                                     std::string("0x0"), std::string("x1"), std::string("9000"),
-                                     beyond_max_cpu}) {
+    for (const std::string& mask :
+         {std::string("0x"), std::string("0xfg"), std::string("4-"), std::string("0x0"),
+          std::string("x1"), std::string("9000"), beyond_max_cpu}) {
         EXPECT_EQ(run({"set-cpu-freq-mask", mask, "max"}), kExitUsage) << mask;
         EXPECT_FALSE(err_.str().empty()) << mask;
     }

@@ -5,50 +5,76 @@
 #include <string>
 #include <vector>
 
+#include "control_protocol.h"
 #include "table.h"
 
 namespace vmpower::ctl {
 
 namespace {
 
+namespace key = protocol::key;
+using protocol::object::kChannelStatistics;
+using Shown = protocol::object::Shown;
+
 // Any JSON scalar as text; missing -> "-".
-std::string text(const json& obj, const char* key) {
+std::string text(const json& obj, std::string_view field) {
     if (!obj.is_object()) return "-";
-    auto it = obj.find(key);
+    auto it = obj.find(field);
     if (it == obj.end() || it->is_null()) return "-";
     if (it->is_string()) return it->get<std::string>();
     if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
     return it->dump();
 }
 
-std::string joined(const json& obj, const char* key, const char* sep = " ") {
-    if (!obj.is_object() || !obj.contains(key) || !obj[key].is_array()) return "-";
+std::string joined(const json& obj, std::string_view field, const char* sep = " ") {
+    if (!obj.is_object() || !obj.contains(field) || !obj[field].is_array()) return "-";
     std::string out;
-    for (const auto& v : obj[key]) {
+    for (const auto& v : obj[field]) {
         if (!out.empty()) out += sep;
         out += v.is_string() ? v.get<std::string>() : v.dump();
     }
     return out.empty() ? "(none)" : out;
 }
 
-bool flag(const json& obj, const char* key) {
+bool flag(const json& obj, std::string_view field) {
     if (!obj.is_object()) return false;
-    auto it = obj.find(key);
+    auto it = obj.find(field);
     return it != obj.end() && it->is_boolean() && it->get<bool>();
 }
 
-const json& objectAt(const json& obj, const char* key) {
+const json& objectAt(const json& obj, std::string_view field) {
     static const json kEmpty = json::object();
     if (!obj.is_object()) return kEmpty;
-    auto it = obj.find(key);
+    auto it = obj.find(field);
     return it != obj.end() && it->is_object() ? *it : kEmpty;
 }
 
-const json& arrayAt(const json& obj, const char* key) {
+const json& arrayAt(const json& obj, std::string_view field) {
     static const json kEmpty = json::array();
     if (!obj.is_object()) return kEmpty;
-    auto it = obj.find(key);
+    auto it = obj.find(field);
     return it != obj.end() && it->is_array() ? *it : kEmpty;
+}
+
+// A table of power channels: the `first` columns, the statistics `view`
+// (show-vm or list-channels) shows, in the protocol's order, then the path
+// and the last error.
+Table channelTable(std::vector<std::string> first, Shown view) {
+    for (const auto& s : kChannelStatistics) {
+        if (s.shown >= view) first.emplace_back(s.heading);
+    }
+    first.insert(first.end(), {"Path", "Last error"});
+    return Table(std::move(first));
+}
+
+std::vector<std::string> channelRow(std::vector<std::string> first, const json& channel,
+                                    Shown view) {
+    for (const auto& s : kChannelStatistics) {
+        if (s.shown >= view) first.push_back(text(channel, s.key));
+    }
+    first.push_back(text(channel, key::kPath));
+    first.push_back(text(channel, key::kLastError));
+    return first;
 }
 
 }  // namespace
@@ -66,18 +92,18 @@ std::string wattsText(double w) {
 }
 
 void printEnergy(std::ostream& out, const json& a) {
-    if (!flag(a, "available")) {
-        out << "energy: unavailable (" << text(a, "reason") << ")\n";
+    if (!flag(a, key::kAvailable)) {
+        out << "energy: unavailable (" << text(a, key::kReason) << ")\n";
         return;
     }
-    const json& packages = arrayAt(a, "packages");
-    out << "energy sampled every " << text(a, "interval_ms") << " ms (" << text(a, "samples")
+    const json& packages = arrayAt(a, key::kPackages);
+    out << "energy sampled every " << text(a, key::kIntervalMs) << " ms (" << text(a, key::kSamples)
         << " samples); shares are of each package's last interval\n";
     std::vector<std::string> header = {"VM", "Joules", "Watts"};
-    for (const auto& p : packages) header.push_back(text(p, "name"));
+    for (const auto& p : packages) header.push_back(text(p, key::kName));
     Table t(header);
-    auto number = [](const json& obj, const char* key) {
-        auto it = obj.is_object() ? obj.find(key) : obj.end();
+    auto number = [](const json& obj, std::string_view field) {
+        auto it = obj.is_object() ? obj.find(field) : obj.end();
         return it != obj.end() && it->is_number() ? it->get<double>() : 0.0;
     };
     auto percent = [](double share) {
@@ -87,12 +113,12 @@ void printEnergy(std::ostream& out, const json& a) {
     };
     std::vector<double> vm_share(packages.size(), 0);
     double vm_watts = 0;
-    for (const auto& vm : arrayAt(a, "vms")) {
-        std::vector<std::string> row = {text(vm, "name") + (flag(vm, "gap") ? " *" : ""),
-                                        joulesText(number(vm, "energy_uj")),
-                                        wattsText(number(vm, "power_w"))};
-        vm_watts += number(vm, "power_w");
-        const json& shares = arrayAt(vm, "package_share");
+    for (const auto& vm : arrayAt(a, key::kVms)) {
+        std::vector<std::string> row = {text(vm, key::kName) + (flag(vm, key::kGap) ? " *" : ""),
+                                        joulesText(number(vm, key::kEnergyUj)),
+                                        wattsText(number(vm, key::kPowerW))};
+        vm_watts += number(vm, key::kPowerW);
+        const json& shares = arrayAt(vm, key::kPackageShare);
         for (std::size_t i = 0; i < packages.size(); ++i) {
             double s = i < shares.size() && shares[i].is_number() ? shares[i].get<double>() : 0;
             vm_share[i] += s;
@@ -102,19 +128,20 @@ void printEnergy(std::ostream& out, const json& a) {
     }
     double host_uj = 0, package_watts = 0;
     for (const auto& p : packages) {
-        host_uj += number(p, "host_uj");
-        package_watts += number(p, "power_w");
+        host_uj += number(p, key::kHostUj);
+        package_watts += number(p, key::kPowerW);
     }
     std::vector<std::string> host = {"(host)", joulesText(host_uj),
                                      wattsText(std::max(0.0, package_watts - vm_watts))};
     for (double s : vm_share) host.push_back(percent(std::max(0.0, 1.0 - s)));
     t.add(host);
     t.print(out);
-    for (const auto& vm : arrayAt(a, "vms")) {
-        if (vm.contains("problem")) out << text(vm, "name") << ": " << text(vm, "problem") << '\n';
+    for (const auto& vm : arrayAt(a, key::kVms)) {
+        if (vm.contains(key::kProblem))
+            out << text(vm, key::kName) << ": " << text(vm, key::kProblem) << '\n';
     }
-    if (std::any_of(arrayAt(a, "vms").begin(), arrayAt(a, "vms").end(),
-                    [&](const json& vm) { return flag(vm, "gap"); })) {
+    if (std::any_of(arrayAt(a, key::kVms).begin(), arrayAt(a, key::kVms).end(),
+                    [&](const json& vm) { return flag(vm, key::kGap); })) {
         out << "* counted across a restart of vmpowerd: what the VM used meanwhile is missing\n";
     }
 }
@@ -131,82 +158,82 @@ void printHostPolicy(std::ostream& out, const std::string& who, const json& p) {
         return;
     }
     std::string vcpus;
-    for (const auto& v : arrayAt(p, "vcpus")) vcpus += (vcpus.empty() ? "" : ",") + v.dump();
-    out << who << ": " << text(p, "type") << " on vCPUs " << vcpus << " (set by "
-        << text(p, "set_by") << "): " << text(p, "decision") << '\n';
-    if (const std::string why = text(p, "refusal"); why != "-" && !why.empty())
+    for (const auto& v : arrayAt(p, key::kVcpus)) vcpus += (vcpus.empty() ? "" : ",") + v.dump();
+    out << who << ": " << text(p, key::kType) << " on vCPUs " << vcpus << " (set by "
+        << text(p, key::kSetBy) << "): " << text(p, key::kDecision) << '\n';
+    if (const std::string why = text(p, key::kRefusal); why != "-" && !why.empty())
         out << who << " refused: " << why << '\n';
 }
 
 void printDomain(std::ostream& out, const json& d) {
-    out << "VM " << text(d, "name") << "  uuid " << text(d, "uuid") << "  id " << text(d, "id")
-        << '\n';
+    out << "VM " << text(d, key::kName) << "  uuid " << text(d, key::kUuid) << "  id "
+        << text(d, key::kId) << '\n';
     // Each vCPU's held level and where it came from (a guest's request, or
     // a live migration: docs/operations.md).
     Table vcpus({"vCPU", "pCPUs", "Level", "Where from"});
-    for (const auto& v : arrayAt(d, "vcpus")) {
-        const json& intent = objectAt(v, "intent");
-        std::string level = text(intent, "level_text");
-        if (intent.contains("turbo") && intent["turbo"].is_boolean()) {
-            level += intent["turbo"].get<bool>() ? ", turbo on" : ", turbo off";
+    for (const auto& v : arrayAt(d, key::kVcpus)) {
+        const json& intent = objectAt(v, key::kIntent);
+        std::string level = text(intent, key::kLevelText);
+        if (intent.contains(key::kTurbo) && intent[key::kTurbo].is_boolean()) {
+            level += intent[key::kTurbo].get<bool>() ? ", turbo on" : ", turbo off";
         }
-        vcpus.add({text(v, "vcpu"), text(v, "pcpus"), level, text(intent, "from")});
+        vcpus.add({text(v, key::kVcpu), text(v, key::kPcpus), level, text(intent, key::kFrom)});
     }
     if (vcpus.empty()) {
         out << "  no vCPU map\n";
     } else {
         vcpus.print(out, 2);
     }
-    Table channels({"Channel", "State", "Connects", "Records", "ACK", "NACK", "Limited", "Dropped",
-                    "Path", "Last error"});
-    for (const auto& c : arrayAt(d, "channels")) {
-        channels.add({text(c, "index"), text(c, "state"), text(c, "connects"), text(c, "records"),
-                      text(c, "acked"), text(c, "nacked"), text(c, "rate_limited"),
-                      text(c, "replies_dropped"), text(c, "path"), text(c, "last_error")});
+    Table channels = channelTable({"Channel", "State"}, Shown::ShowVm);
+    for (const auto& c : arrayAt(d, key::kChannels)) {
+        channels.add(channelRow({text(c, key::kIndex), text(c, key::kState)}, c, Shown::ShowVm));
     }
     if (channels.empty()) {
         out << "  no power channels (virtio.serial.port.poweragent.N) in its XML\n";
     } else {
         channels.print(out, 2);
     }
-    for (const auto& c : arrayAt(d, "channels")) {
+    for (const auto& c : arrayAt(d, key::kChannels)) {
         std::string reasons;
-        for (const auto& [reason, n] : objectAt(c, "nacks_by_reason").items())
+        for (const auto& [reason, n] : objectAt(c, key::kNacksByReason).items())
             reasons += (reasons.empty() ? "" : ", ") + reason + " " + n.dump();
         if (!reasons.empty())
-            out << "  channel " << text(c, "index") << " NACKs by reason: " << reasons << '\n';
+            out << "  channel " << text(c, key::kIndex) << " NACKs by reason: " << reasons << '\n';
     }
-    if (const std::string hp = text(d, "host_policy"); hp != "-") {
+    if (const std::string hp = text(d, key::kHostPolicy); hp != "-") {
         out << "  host policy in its intent: " << hp << " (not applied)\n";
     }
-    for (const auto& p : arrayAt(d, "problems")) {
+    for (const auto& p : arrayAt(d, key::kProblems)) {
         out << "  problem: " << (p.is_string() ? p.get<std::string>() : p.dump()) << '\n';
     }
-    if (const std::string why = text(d, "last_power_refusal"); why != "-" && !why.empty()) {
+    if (const std::string why = text(d, key::kLastPowerRefusal); why != "-" && !why.empty()) {
         out << "  last refused: " << why << '\n';
     }
-    if (d.is_object() && d.contains("host_policy") && d["host_policy"].is_object())
-        printHostPolicy(out, "  host policy", d["host_policy"]);
-    if (d.is_object() && d.contains("energy_uj")) {
-        const json& uj = d["energy_uj"];
-        const json& w = d["power_w"];
+    if (d.is_object() && d.contains(key::kHostPolicy) && d[key::kHostPolicy].is_object())
+        printHostPolicy(out, "  host policy", d[key::kHostPolicy]);
+    if (d.is_object() && d.contains(key::kEnergyUj)) {
+        const json& uj = d[key::kEnergyUj];
+        const json& w = d[key::kPowerW];
         if (uj.is_number() && w.is_number()) {
             out << "  energy: " << joulesText(uj.get<double>()) << ", "
                 << wattsText(w.get<double>()) << " now"
-                << (flag(objectAt(d, "energy"), "gap") ? " (counted across an agent restart)" : "")
+                << (flag(objectAt(d, key::kEnergy), key::kGap)
+                        ? " (counted across an agent restart)"
+                        : "")
                 << '\n';
         } else {
-            out << "  energy: " << text(d, "energy") << '\n';
+            out << "  energy: " << text(d, key::kEnergy) << '\n';
         }
     }
 }
 
 void printState(std::ostream& out, const json& s) {
-    const json& lv = objectAt(s, "libvirt");
-    out << "vmpowerd " << text(s, "version") << ", libvirt " << text(lv, "uri") << " "
-        << (flag(lv, "connected") ? "connected" : "NOT connected") << " (" << text(lv, "connects")
-        << " connect(s)), " << (flag(s, "ready") ? "ready" : "not ready yet") << '\n';
-    const json& domains = arrayAt(s, "domains");
+    const json& lv = objectAt(s, key::kLibvirt);
+    out << "vmpowerd " << text(s, key::kVersion) << ", libvirt " << text(lv, key::kUri) << " "
+        << (flag(lv, key::kConnected) ? "connected" : "NOT connected") << " ("
+        << text(lv, key::kConnects) << " connect(s)), "
+        << (flag(s, key::kReady) ? "ready" : "not ready yet") << '\n';
+    const json& domains = arrayAt(s, key::kDomains);
     out << domains.size() << " running domain(s) tracked\n";
     for (const auto& d : domains) {
         out << '\n';
@@ -215,11 +242,10 @@ void printState(std::ostream& out, const json& s) {
 }
 
 void printChannels(std::ostream& out, const json& a) {
-    Table t({"VM", "Channel", "State", "Connects", "Records", "ACK", "NACK", "Path", "Last error"});
-    for (const auto& c : arrayAt(a, "channels")) {
-        t.add({text(c, "vm"), text(c, "index"), text(c, "state"), text(c, "connects"),
-               text(c, "records"), text(c, "acked"), text(c, "nacked"), text(c, "path"),
-               text(c, "last_error")});
+    Table t = channelTable({"VM", "Channel", "State"}, Shown::Everywhere);
+    for (const auto& c : arrayAt(a, key::kChannels)) {
+        t.add(channelRow({text(c, key::kVm), text(c, key::kIndex), text(c, key::kState)}, c,
+                         Shown::Everywhere));
     }
     if (t.empty()) {
         out << "no power channels (no running domain has a virtio.serial.port.poweragent.N)\n";
@@ -229,28 +255,30 @@ void printChannels(std::ostream& out, const json& a) {
 }
 
 void printCpuFreq(std::ostream& out, const json& a) {
-    out << "CPU " << text(a, "cpu") << ": "
-        << (a.is_object() && a.contains("khz") && a["khz"].is_number_integer() && a["khz"] >= 0
-                ? khzText(a["khz"].get<std::uint64_t>())
-                : text(a, "khz"))
+    out << "CPU " << text(a, key::kCpu) << ": "
+        << (a.is_object() && a.contains(key::kKhz) && a[key::kKhz].is_number_integer() &&
+                    a[key::kKhz] >= 0
+                ? khzText(a[key::kKhz].get<std::uint64_t>())
+                : text(a, key::kKhz))
         << '\n';
-    out << "  available (kHz): " << joined(a, "available_khz") << '\n';
-    out << "  turbo: " << text(a, "turbo") << '\n';
+    out << "  available (kHz): " << joined(a, key::kAvailableKhz) << '\n';
+    out << "  turbo: " << text(a, key::kTurbo) << '\n';
     std::string users;
-    for (const auto& u : arrayAt(a, "vcpus")) {
-        users += (users.empty() ? "" : ", ") + text(u, "vm") + " vCPU " + text(u, "vcpu");
+    for (const auto& u : arrayAt(a, key::kVcpus)) {
+        users += (users.empty() ? "" : ", ") + text(u, key::kVm) + " vCPU " + text(u, key::kVcpu);
     }
     out << "  pinned vCPUs: " << (users.empty() ? "(none)" : users) << '\n';
     // The hardware this CPU shares: who runs there, who asked for what.
-    const json& p = objectAt(a, "policy");
+    const json& p = objectAt(a, key::kCpufreqPolicy);
     if (p.empty()) return;
-    out << "  cpufreq policy " << text(p, "name") << " (CPUs " << text(p, "cpus") << ")\n";
-    std::string host = text(p, "host_cpus");
-    out << "    runs there: " << joined(p, "stakeholders", ", ")
+    out << "  cpufreq policy " << text(p, key::kName) << " (CPUs " << text(p, key::kCpus) << ")\n";
+    std::string host = text(p, key::kHostCpus);
+    out << "    runs there: " << joined(p, key::kStakeholders, ", ")
         << (host.empty() || host == "-" ? "" : ", and host CPUs " + host) << '\n';
     Table holds({"Holder", "vCPU", "kHz", "Turbo"});
-    for (const auto& h : arrayAt(p, "holds")) {
-        holds.add({text(h, "holder"), text(h, "vcpu"), text(h, "khz"), text(h, "turbo")});
+    for (const auto& h : arrayAt(p, key::kHolds)) {
+        holds.add(
+            {text(h, key::kHolder), text(h, key::kVcpu), text(h, key::kKhz), text(h, key::kTurbo)});
     }
     if (holds.empty()) {
         out << "    holds: (none)\n";
@@ -258,45 +286,47 @@ void printCpuFreq(std::ostream& out, const json& a) {
         holds.print(out, 4);
     }
     out << "    may be slowed: "
-        << (flag(p, "consent") ? "yes, everybody on it asked"
-                               : "no, only raised to >= " + text(p, "found_ceiling_khz") + " kHz")
+        << (flag(p, key::kConsent)
+                ? "yes, everybody on it asked"
+                : "no, only raised to >= " + text(p, key::kFoundCeilingKhz) + " kHz")
         << '\n';
-    if (const std::string note = text(p, "note"); note != "-" && !note.empty()) {
+    if (const std::string note = text(p, key::kNote); note != "-" && !note.empty()) {
         out << "    " << note << '\n';
     }
 }
 
-void printPolicy(std::ostream& out, const json& a) {
-    out << "VM " << text(a, "vm") << "  uuid " << text(a, "uuid") << "  "
-        << (flag(a, "running") ? "running" : "not running") << '\n';
-    if (!flag(a, "matched")) {
+void printRule(std::ostream& out, const json& a) {
+    out << "VM " << text(a, key::kVm) << "  uuid " << text(a, key::kUuid) << "  "
+        << (flag(a, key::kRunning) ? "running" : "not running") << '\n';
+    if (!flag(a, key::kMatched)) {
         out << "  no rule matches: every request is answered NACK and no CPU is touched\n";
         return;
     }
-    const json& r = objectAt(a, "rule");
-    out << "  rule #" << text(a, "rule_index") << " '" << text(r, "label") << "'"
-        << (flag(r, "override") ? " (a set-query override until the next reload)" : "") << '\n';
-    std::string pcpus = r.contains("pcpus") && r["pcpus"].is_string()
-                            ? text(r, "pcpus")
+    const json& r = objectAt(a, key::kRule);
+    out << "  rule #" << text(a, key::kRuleIndex) << " '" << text(r, key::kLabel) << "'"
+        << (flag(r, key::kOverride) ? " (a set-query override until the next reload)" : "") << '\n';
+    std::string pcpus = r.contains(key::kPcpus) && r[key::kPcpus].is_string()
+                            ? text(r, key::kPcpus)
                             : "the pCPUs its vCPUs are pinned to";
-    if (r.contains("effective_pcpus")) pcpus += " (now: " + text(r, "effective_pcpus") + ")";
+    if (r.contains(key::kEffectivePcpus)) pcpus += " (now: " + text(r, key::kEffectivePcpus) + ")";
+    // Each row is named by the rule's key (the config file's word too).
     Table t({"Key", "Value"});
-    t.add({"pcpus", pcpus});
-    t.add({"commands", joined(r, "commands")});
-    t.add({"floor_khz", text(r, "floor_khz")});
-    t.add({"ceiling_khz", text(r, "ceiling_khz")});
-    t.add({"rate", text(r, "rate") + " per second, burst " + text(r, "burst")});
-    t.add({"physical", text(r, "physical")});
-    t.add({"queries", text(r, "queries")});
-    t.add({"multi_pcpu", text(r, "multi_pcpu")});
-    t.add({"shared_pcpus", text(r, "shared_pcpus")});
-    t.add({"record_format", text(r, "record_format")});
+    auto row = [&](std::string_view k, std::string value) {
+        t.add({std::string(k), std::move(value)});
+    };
+    row(key::kPcpus, pcpus);
+    row(key::kCommands, joined(r, key::kCommands));
+    for (auto k : {key::kFloorKhz, key::kCeilingKhz}) row(k, text(r, k));
+    row(key::kRate, text(r, key::kRate) + " per second, burst " + text(r, key::kBurst));
+    for (auto k :
+         {key::kPhysical, key::kQueries, key::kMultiPcpu, key::kSharedPcpus, key::kRecordFormat})
+        row(k, text(r, k));
     t.print(out, 2);
 }
 
 void printVersion(std::ostream& out, const json& a) {
-    out << "vmpowerd " << text(a, "version") << '\n';
-    out << "  commands: " << joined(a, "commands") << '\n';
+    out << "vmpowerd " << text(a, key::kVersion) << '\n';
+    out << "  commands: " << joined(a, key::kCommands) << '\n';
 }
 
 }  // namespace vmpower::ctl

@@ -14,7 +14,7 @@ void printDomain(std::ostream& out, const json& domain);    // show-vm
 void printState(std::ostream& out, const json& state);      // state
 void printChannels(std::ostream& out, const json& answer);  // list-channels
 void printCpuFreq(std::ostream& out, const json& answer);   // show-cpu-freq
-void printPolicy(std::ostream& out, const json& answer);    // show-policy
+void printRule(std::ostream& out, const json& answer);      // show-rule (a VM's access rule)
 void printVersion(std::ostream& out, const json& answer);   // version
 void printEnergy(std::ostream& out, const json& answer);    // energy
 // A VM's host policy (show-vm, set-policy), each line starting with `who`.

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "control_protocol.h"
 #include "table.h"
 
 namespace vmpower::ctl {
@@ -70,7 +71,7 @@ TEST(Format, MissingFieldsShowAsDashes) {
     EXPECT_NE(s.find("uuid -"), std::string::npos);
     EXPECT_NE(s.find("no vCPU map"), std::string::npos);
     EXPECT_NO_THROW(render(printState, json::array()));
-    EXPECT_NO_THROW(render(printPolicy, json{{"matched", true}, {"rule", 7}}));
+    EXPECT_NO_THROW(render(printRule, json{{"matched", true}, {"rule", 7}}));
     EXPECT_NO_THROW(render(printCpuFreq, json{{"khz", "odd"}}));
 }
 
@@ -98,6 +99,26 @@ TEST(Format, ChannelsTableHasOneRowPerChannel) {
     EXPECT_NE(out.find("b   1        disabled"), std::string::npos);
     EXPECT_NE(render(printChannels, json{{"channels", json::array()}}).find("no power channels"),
               std::string::npos);
+}
+
+// The statistics' columns come from the protocol's list, in its order:
+// show-vm shows each one marked for it, list-channels the Everywhere ones.
+TEST(Format, ChannelStatisticsFollowTheProtocol) {
+    json c = {{"index", 0}, {"state", "x"}, {"path", "/p"}, {"last_error", ""}};
+    std::string vm_header = "Channel  State", list_header = "VM  Channel  State";
+    int n = 0;
+    for (const auto& s : protocol::object::kChannelStatistics) {
+        c[std::string(s.key)] = ++n;
+        if (s.shown >= protocol::object::Shown::ShowVm) vm_header += "  " + std::string(s.heading);
+        if (s.shown == protocol::object::Shown::Everywhere)
+            list_header += "  " + std::string(s.heading);
+    }
+    const std::string vm = render(printDomain, json{{"channels", {c}}});
+    EXPECT_NE(vm.find(vm_header), std::string::npos) << vm;
+    json listed = c;
+    listed["vm"] = "a";  // no wider than its heading: the columns stay two apart
+    const std::string list = render(printChannels, json{{"channels", {listed}}});
+    EXPECT_NE(list.find(list_header), std::string::npos) << list;
 }
 
 TEST(Format, CpuFreqInKhzAndGhz) {
@@ -131,12 +152,12 @@ TEST(Format, PolicyShowsTheRuleOrThatNoneMatches) {
                 {"burst", 20},
                 {"queries", true},
                 {"record_format", "dpdk-464"}}}};
-    std::string out = render(printPolicy, a);
+    std::string out = render(printRule, a);
     EXPECT_NE(out.find("rule #0 'default'"), std::string::npos) << out;
     EXPECT_NE(out.find("the pCPUs its vCPUs are pinned to (now: 2-3)"), std::string::npos) << out;
     EXPECT_NE(out.find("commands       up down"), std::string::npos) << out;
     EXPECT_NE(out.find("queries        yes"), std::string::npos) << out;
-    std::string none = render(printPolicy, json{{"vm", "x"}, {"matched", false}});
+    std::string none = render(printRule, json{{"vm", "x"}, {"matched", false}});
     EXPECT_NE(none.find("no rule matches"), std::string::npos);
 }
 
