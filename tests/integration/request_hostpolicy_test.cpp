@@ -94,8 +94,8 @@ class SteadyTraffic final : public TrafficSource {
 
 class FixedRatioBranches final : public BranchCounterSource {
   public:
-    std::string open(std::string_view, std::string_view, const std::vector<unsigned>&) override {
-        return {};
+    Verdict open(std::string_view, std::string_view, const std::vector<unsigned>&) override {
+        return Verdict::accepted();
     }
     void close(std::string_view) override {}
     std::optional<BranchCounts> read(std::string_view) override {
