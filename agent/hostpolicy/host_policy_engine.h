@@ -1,8 +1,9 @@
 #pragma once
 // Runs the VMs' host policies (DPDK's PKT_POLICY: TIME, WORKLOAD, TRAFFIC,
-// BRANCH_RATIO): each policy (a RunningPolicy of its type's class) decides
-// a level and measures what it needs; the engine schedules and holds it on the policy's
-// vCPUs through PowerControl::apply, as Requester {VM uuid, vCPU |
+// BRANCH_RATIO). Each policy is a RunningPolicy of its type's class, which
+// decides its level and measures what it needs; the engine only schedules
+// and holds: it holds the level on the policy's vCPUs through
+// PowerControl::apply, as Requester {VM uuid, vCPU |
 // kHostPolicyRequesterBit}: the same arbiter, stakeholder rule, floor and
 // ceiling as the VM's own requests, in a slot of its own beside them (the
 // highest hold wins), so removing a policy gives the vCPUs back to what the

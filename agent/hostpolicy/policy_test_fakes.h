@@ -1,6 +1,7 @@
 #pragma once
 // Test doubles of the host policies' edges: a wall clock set to any local
-// hour, interface counters and branch counters given by the test.
+// hour (and the local time it is made of), interface counters and branch counters given by the
+// test.
 
 #include <chrono>
 #include <ctime>
@@ -13,21 +14,31 @@
 
 namespace vmpower::testing {
 
+// `day`'s date at hh:mm:ss.ms, host local time.
+inline WallClock::TimePoint localTime(std::tm day, int hour, int min = 0, int sec = 0, int ms = 0) {
+    day.tm_hour = hour;
+    day.tm_min = min;
+    day.tm_sec = sec;
+    day.tm_isdst = -1;
+    return std::chrono::system_clock::from_time_t(std::mktime(&day)) +
+           std::chrono::milliseconds(ms);
+}
+
+// A day without a daylight-saving change.
+inline std::tm aTestDay() {
+    std::tm tm{};
+    tm.tm_year = 2026 - 1900;
+    tm.tm_mon = 10;
+    tm.tm_mday = 30;
+    return tm;
+}
+
 class SettableWall final : public WallClock {
   public:
     TimePoint now() const override { return now_; }
-    // Today at hh:mm:ss.ms, host local time.
+    // The test day at hh:mm:ss.ms, host local time.
     void at(int hour, int min = 0, int sec = 0, int ms = 0) {
-        std::tm tm{};
-        tm.tm_year = 2026 - 1900;
-        tm.tm_mon = 10;
-        tm.tm_mday = 30;
-        tm.tm_hour = hour;
-        tm.tm_min = min;
-        tm.tm_sec = sec;
-        tm.tm_isdst = -1;
-        now_ = std::chrono::system_clock::from_time_t(std::mktime(&tm)) +
-               std::chrono::milliseconds(ms);
+        now_ = localTime(aTestDay(), hour, min, sec, ms);
     }
 
   private:
