@@ -280,7 +280,7 @@ void Agent::onDomainEvent(std::string_view uuid, const DomainEvent& event) {
 std::string Agent::setHostPolicy(std::string_view uuid, HostPolicy policy) {
     const Domain* d = registry_->find(uuid);
     if (d == nullptr) return "the domain is not running";
-    return host_policies_->setHostPolicy(d->identity, std::move(policy), PolicyOrigin::Operator);
+    return host_policies_->set(d->identity, std::move(policy), PolicyOrigin::Operator).reason();
 }
 
 bool Agent::removeHostPolicy(std::string_view uuid) {
@@ -304,7 +304,7 @@ void Agent::settleHostPolicy(const Domain& d) {
         } else if (host_policies_->view(uuid)) {
             keepHostPoliciesSoon();  // one came with a migration: it is newer
         } else {
-            const std::string why = host_policies_->setHostPolicy(d.identity, kept.policy, kept.origin);
+            const std::string why = host_policies_->set(d.identity, kept.policy, kept.origin).reason();
             if (why.empty()) {
                 spdlog::info("{}: host policy {} set by the {} kept across the restart",
                              d.identity.name, type, originName(kept.origin));

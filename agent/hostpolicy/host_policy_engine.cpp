@@ -31,6 +31,19 @@ bool contains(const std::vector<unsigned>& v, unsigned x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+std::string allowedNames(const VmPolicy& rule) {
+    std::string names;
+    for (HostPolicyType t : rule.allowed_policies)
+        names += (names.empty() ? "" : ", ") + typeName(t);
+    return names.empty() ? std::string("none") : names;
+}
+
+// `gone` lets go of its branch counters, unless `successor` counts too:
+// the counters are the VM's, and the successor opened them again.
+void retire(RunningPolicy& gone, const RunningPolicy* successor) {
+    if (successor == nullptr || !successor->needs().branches) gone.stop();
+}
+
 }  // namespace
 
 const char* originName(PolicyOrigin origin) {
@@ -51,92 +64,67 @@ HostPolicyEngine::HostPolicyEngine(PowerControl& power, const PcpuSharing& shari
 }
 
 HostPolicyEngine::~HostPolicyEngine() {
-    if (edges_.branches != nullptr) {
-        for (const auto& [uuid, a] : active_) {
-            if (a.view.policy.type == HostPolicyType::BranchRatio) edges_.branches->close(uuid);
-        }
-    }
+    for (auto& [uuid, a] : active_) a.running->stop();
 }
 
-bool HostPolicyEngine::measuresTraffic(const Active& a) const {
-    const HostPolicy& p = a.view.policy;
-    return p.type == HostPolicyType::Traffic ||
-           (p.type == HostPolicyType::Time && p.traffic_hours.any());
-}
-
-std::string HostPolicyEngine::setHostPolicy(const GuestIdentity& guest, HostPolicy policy,
-                                            PolicyOrigin origin) {
-    const VmPolicy* rule = policy_->match(guest.name, guest.uuid);
-    if (rule == nullptr) return "no policy rule matches this VM";
-    if (!rule->allowed_policies.contains(policy.type)) {
-        return "policy " + typeName(policy.type) + " not allowed by the rule '" + rule->name +
-               "' (policies: " +
-               [&] {
-                   std::string names;
-                   for (HostPolicyType t : rule->allowed_policies)
-                       names += (names.empty() ? "" : ", ") + typeName(t);
-                   return names.empty() ? std::string("none") : names;
-               }() +
-               ")";
+Verdict HostPolicyEngine::admit(const GuestIdentity& guest, const VmPolicy& rule,
+                                const HostPolicy& policy) {
+    if (!rule.allowed_policies.contains(policy.type)) {
+        return Verdict::refused("policy " + typeName(policy.type) + " not allowed by the rule '" +
+                                rule.name + "' (policies: " + allowedNames(rule) + ")");
     }
     const std::size_t vcpu_count = guest.vcpus ? guest.vcpus->vcpuCount() : 0;
-    if (policy.vcpus.empty()) return "the policy names no vCPU";
+    if (policy.vcpus.empty()) return Verdict::refused("the policy names no vCPU");
     for (unsigned v : policy.vcpus) {
         if (v >= vcpu_count) {
-            return "vCPU " + std::to_string(v) + " out of range (the VM has " +
-                   std::to_string(vcpu_count) + ")";
+            return Verdict::refused("vCPU " + std::to_string(v) + " out of range (the VM has " +
+                                    std::to_string(vcpu_count) + ")");
         }
     }
+    return Verdict::accepted();
+}
 
-    Active next;
-    next.name = guest.name;
-    next.view.policy = std::move(policy);
-    next.view.origin = origin;
+Verdict HostPolicyEngine::set(const GuestIdentity& guest, HostPolicy policy, PolicyOrigin origin) {
+    const VmPolicy* rule = policy_->match(guest.name, guest.uuid);
+    if (rule == nullptr) return Verdict::refused("no policy rule matches this VM");
+    if (Verdict admitted = admit(guest, *rule, policy); !admitted) return admitted;
+    auto running = startPolicy(policy, guest, edges_, settings_);
+    if (!running) return running.verdict();
+    Active next{.view = {.policy = std::move(policy), .origin = origin},
+                .name = guest.name,
+                .running = std::move(*running)};
+    return replace(guest, *rule, std::move(next));
+}
+
+Verdict HostPolicyEngine::replace(const GuestIdentity& guest, const VmPolicy& rule, Active next) {
     const HostPolicy& p = next.view.policy;
-    if (measuresTraffic(next) && edges_.traffic == nullptr)
-        return "TRAFFIC needs interface statistics and this agent has no source for them";
-    if (p.type == HostPolicyType::Time && edges_.wall == nullptr)
-        return "TIME needs the host's clock";
-    if (p.type == HostPolicyType::BranchRatio) {
-        if (edges_.branches == nullptr) return "BRANCH_RATIO needs branch counters (none here)";
-        std::string why = edges_.branches->open(guest.uuid, guest.name, p.vcpus);
-        if (!why.empty()) return "BRANCH_RATIO: " + why;
-        next.hysteresis.emplace(settings_.branch_ratio_threshold,
-                                settings_.branch_hysteresis_samples);
-    }
-
-    std::string words;
-    const std::optional<PolicyLevel> level = decide(next, words);
+    const PolicyDecision decision = next.running->decide();
     auto old = active_.find(guest.uuid);
-    std::string why = hold(guest, *rule, p, level);
-    if (!why.empty()) {
+    RunningPolicy* old_running = old != active_.end() ? old->second.running.get() : nullptr;
+    Verdict held = hold(guest, rule, p, decision.level);
+    if (!held) {
         // Nothing of the new policy stays held; the old one holds again.
         if (old != active_.end()) {
-            (void)hold(guest, *rule, old->second.view.policy, old->second.view.level);
+            (void)hold(guest, rule, old->second.view.policy, old->second.view.level);
         }
-        if (p.type == HostPolicyType::BranchRatio &&
-            (old == active_.end() || old->second.view.policy.type != HostPolicyType::BranchRatio))
-            edges_.branches->close(guest.uuid);
-        return why;
+        retire(*next.running, old_running);
+        return held;
     }
     if (old != active_.end()) {
         for (unsigned v : old->second.view.policy.vcpus) {
-            if (!contains(p.vcpus, v))
-                power_.releaseVcpuOutside(guest.uuid, kHostPolicyRequesterBit | v, CpuSet{});
+            if (!contains(p.vcpus, v)) releaseHold(guest.uuid, v);
         }
-        if (old->second.view.policy.type == HostPolicyType::BranchRatio &&
-            p.type != HostPolicyType::BranchRatio)
-            edges_.branches->close(guest.uuid);
+        retire(*old_running, next.running.get());
     }
-    next.view.level = level;
-    next.view.decision = words;
+    next.view.level = decision.level;
+    next.view.decision = decision.words;
     spdlog::info("vm {}: {} policy {} on vCPUs {} set by the {}: {}", guest.name,
                  old != active_.end() ? "replaced by" : "new", typeName(p.type),
-                 fmt::join(p.vcpus, ","), originName(origin), words);
+                 fmt::join(p.vcpus, ","), originName(next.view.origin), decision.words);
     active_.insert_or_assign(guest.uuid, std::move(next));
     rearm();
     notify(guest.uuid);
-    return {};
+    return Verdict::accepted();
 }
 
 bool HostPolicyEngine::removeHostPolicy(std::string_view uuid) {
@@ -154,10 +142,10 @@ void HostPolicyEngine::applyRuleDefault(const GuestIdentity& guest) {
     settled_.insert(guest.uuid);
     const VmPolicy* rule = policy_->match(guest.name, guest.uuid);
     if (rule == nullptr || !rule->host_policy || active_.contains(guest.uuid)) return;
-    const std::string why = setHostPolicy(guest, *rule->host_policy, PolicyOrigin::Rule);
-    if (!why.empty()) {
+    const Verdict applied = set(guest, *rule->host_policy, PolicyOrigin::Rule);
+    if (!applied) {
         spdlog::warn("vm {}: the host_policy of rule '{}' ({}) not applied: {}", guest.name,
-                     rule->name, typeName(rule->host_policy->type), why);
+                     rule->name, typeName(rule->host_policy->type), applied.reason());
     }
 }
 
@@ -166,100 +154,53 @@ void HostPolicyEngine::settle(std::string_view uuid) {
     if (const GuestIdentity* guest = find_(uuid)) applyRuleDefault(*guest);
 }
 
-void HostPolicyEngine::drop(std::map<std::string, Active, std::less<>>::iterator it,
-                            const char* why) {
+void HostPolicyEngine::drop(Actives::iterator it, const char* why) {
     spdlog::info("vm {}: {} policy {}", it->second.name, typeName(it->second.view.policy.type),
                  why);
-    if (it->second.view.policy.type == HostPolicyType::BranchRatio && edges_.branches != nullptr)
-        edges_.branches->close(it->first);
+    retire(*it->second.running, nullptr);
     const std::string uuid = it->first;
     active_.erase(it);
     rearm();
     notify(uuid);
 }
 
-void HostPolicyEngine::releaseHolds(std::string_view uuid, const HostPolicy& policy) {
-    for (unsigned v : policy.vcpus)
-        power_.releaseVcpuOutside(uuid, kHostPolicyRequesterBit | v, CpuSet{});
+Requester HostPolicyEngine::holder(std::string_view uuid, unsigned vcpu) {
+    return Requester{std::string(uuid), kHostPolicyRequesterBit | vcpu};
 }
 
-std::string HostPolicyEngine::hold(const GuestIdentity& guest, const VmPolicy& rule,
-                                   const HostPolicy& policy, std::optional<PolicyLevel> level) {
+void HostPolicyEngine::releaseHold(std::string_view uuid, unsigned vcpu, const CpuSet& keep) {
+    power_.releaseVcpuOutside(uuid, holder(uuid, vcpu).vcpu, keep);
+}
+
+void HostPolicyEngine::releaseHolds(std::string_view uuid, const HostPolicy& policy) {
+    for (unsigned v : policy.vcpus) releaseHold(uuid, v);
+}
+
+Verdict HostPolicyEngine::hold(const GuestIdentity& guest, const VmPolicy& rule,
+                               const HostPolicy& policy, std::optional<PolicyLevel> level) {
     if (!level) {
         releaseHolds(guest.uuid, policy);
-        return {};
+        return Verdict::accepted();
     }
     const PowerAction action = actionFor(*level);
     // Every vCPU placed before anything is applied.
     std::vector<PowerTarget> targets;
     for (unsigned v : policy.vcpus) {
         PowerDecision d = placePower(rule, guest, CoreType::Virtual, v, action, sharing_);
-        if (!d.target) return d.refusal;
-        d.target->who.vcpu = kHostPolicyRequesterBit | v;
+        if (!d.target) return Verdict::refused(d.refusal);
+        d.target->who = holder(guest.uuid, v);
         targets.push_back(std::move(*d.target));
     }
     for (std::size_t i = 0; i < targets.size(); ++i) {
         const PowerTarget& t = targets[i];
         PowerVerdict verdict = power_.apply(t.who, t.pcpus, t.action, rule.limits);
         if (!verdict.applied) {
-            for (std::size_t j = 0; j < i; ++j)
-                power_.releaseVcpuOutside(guest.uuid, targets[j].who.vcpu, CpuSet{});
-            return "vCPU " + std::to_string(t.who.vcpu & ~kHostPolicyRequesterBit) +
-                   ": cpufreq refused: " + verdict.refusal;
+            for (std::size_t j = 0; j < i; ++j) releaseHold(guest.uuid, policy.vcpus[j]);
+            return Verdict::refused("vCPU " + std::to_string(policy.vcpus[i]) +
+                                    ": cpufreq refused: " + verdict.refusal);
         }
     }
-    return {};
-}
-
-std::optional<PolicyLevel> HostPolicyEngine::decide(Active& a, std::string& words) const {
-    const HostPolicy& p = a.view.policy;
-    auto traffic = [&](std::string prefix) -> std::optional<PolicyLevel> {
-        if (!a.pps) {
-            words = prefix + "no traffic measured yet: holds nothing";
-            return std::nullopt;
-        }
-        const PolicyLevel l = trafficLevel(*a.pps, p.traffic);
-        words = prefix + fmt::format("{:.0f} packets/s: {}", *a.pps, nameIn(kPolicyLevelNames, l));
-        return l;
-    };
-    switch (p.type) {
-        case HostPolicyType::Workload: {
-            const PolicyLevel l = workloadLevel(p.workload);
-            words = fmt::format("workload {}: {}", nameIn(kWorkloadNames, p.workload),
-                                nameIn(kPolicyLevelNames, l));
-            return l;
-        }
-        case HostPolicyType::Time: {
-            const int hour = localHour(edges_.wall->now());
-            const std::string at = fmt::format("hour {} ", hour);
-            switch (hourUse(p, hour)) {
-                case HourUse::Busy:
-                    words = at + "is busy: max";
-                    return PolicyLevel::Max;
-                case HourUse::Quiet:
-                    words = at + "is quiet: min";
-                    return PolicyLevel::Min;
-                case HourUse::Traffic:
-                    return traffic(at + "uses traffic, ");
-                case HourUse::Unlisted:
-                    words = at + "is in no list: holds nothing";
-                    return std::nullopt;
-            }
-            return std::nullopt;
-        }
-        case HostPolicyType::Traffic:
-            return traffic("");
-        case HostPolicyType::BranchRatio:
-            if (!a.ratio || !a.hysteresis) {
-                words = "no branch ratio measured yet: holds nothing";
-                return std::nullopt;
-            }
-            words = fmt::format("branch misses/branches {:.4f} (threshold {}): {}", *a.ratio,
-                                settings_.branch_ratio_threshold,
-                                nameIn(kPolicyLevelNames, a.hysteresis->level()));
-            return a.hysteresis->level();
-    }
-    return std::nullopt;
+    return Verdict::accepted();
 }
 
 void HostPolicyEngine::evaluate(const std::string& uuid, Active& a, bool force) {
@@ -271,48 +212,53 @@ void HostPolicyEngine::evaluate(const std::string& uuid, Active& a, bool force) 
         a.view.refusal = guest == nullptr ? "domain not running" : "not allowed by the rule now";
         return;
     }
-    std::string words;
-    const std::optional<PolicyLevel> level = decide(a, words);
-    a.view.decision = words;
-    if (!force && level == a.view.level) return;
-    std::string why = hold(*guest, *rule, a.view.policy, level);
-    if (why.empty()) {
-        if (level != a.view.level)
-            spdlog::info("vm {}: {} policy: {}", a.name, typeName(a.view.policy.type), words);
-        a.view.level = level;
+    const PolicyDecision decision = a.running->decide();
+    a.view.decision = decision.words;
+    if (!force && decision.level == a.view.level) return;
+    const Verdict held = hold(*guest, *rule, a.view.policy, decision.level);
+    if (held) {
+        if (decision.level != a.view.level) {
+            spdlog::info("vm {}: {} policy: {}", a.name, typeName(a.view.policy.type),
+                         decision.words);
+        }
+        a.view.level = decision.level;
         a.view.refusal.clear();
         return;
     }
-    if (why != a.view.refusal)
+    if (held.reason() != a.view.refusal)
         spdlog::warn("vm {}: {} policy: {}, refused: {}", a.name, typeName(a.view.policy.type),
-                     words, why);
-    a.view.refusal = why;
+                     decision.words, held.reason());
+    a.view.refusal = held.reason();
     (void)hold(*guest, *rule, a.view.policy, a.view.level);  // what held before holds again
+}
+
+// A rule's policy follows the reloaded rule: replaced, or dropped when the
+// rule has none now or its new one is refused.
+void HostPolicyEngine::followReloadedRule(const std::string& uuid) {
+    auto it = active_.find(uuid);
+    const GuestIdentity* g = find_(uuid);
+    if (it->second.view.origin != PolicyOrigin::Rule || g == nullptr) return;
+    const VmPolicy* rule = policy_->match(g->name, g->uuid);
+    if (rule != nullptr && rule->host_policy == it->second.view.policy) return;
+    std::string why = "the reloaded rule has no host_policy";
+    if (rule != nullptr && rule->host_policy) {
+        const Verdict replaced = set(*g, *rule->host_policy, PolicyOrigin::Rule);
+        if (replaced) return;
+        why = replaced.reason();
+    }
+    it = active_.find(uuid);
+    releaseHolds(uuid, it->second.view.policy);
+    spdlog::info("vm {}: the rule's policy goes: {}", g->name, why);
+    drop(it, "dropped");
 }
 
 void HostPolicyEngine::setPolicy(std::shared_ptr<const Policy> policy) {
     if (!policy) return;
     policy_ = std::move(policy);
     settled_.clear();
-    // A rule's policy follows the reloaded rule.
     std::vector<std::string> uuids;
     for (const auto& [uuid, a] : active_) uuids.push_back(uuid);
-    for (const std::string& uuid : uuids) {
-        auto it = active_.find(uuid);
-        const GuestIdentity* g = find_(uuid);
-        if (it->second.view.origin != PolicyOrigin::Rule || g == nullptr) continue;
-        const VmPolicy* rule = policy_->match(g->name, g->uuid);
-        if (rule != nullptr && rule->host_policy == it->second.view.policy) continue;
-        std::string why = "the reloaded rule has no host_policy";
-        if (rule != nullptr && rule->host_policy) {
-            why = setHostPolicy(*g, *rule->host_policy, PolicyOrigin::Rule);
-            if (why.empty()) continue;
-        }
-        it = active_.find(uuid);
-        releaseHolds(uuid, it->second.view.policy);
-        spdlog::info("vm {}: the rule's policy goes: {}", g->name, why);
-        drop(it, "dropped");
-    }
+    for (const std::string& uuid : uuids) followReloadedRule(uuid);
     for (auto it = active_.begin(); it != active_.end();) {
         auto next = std::next(it);
         evaluate(it->first, it->second, true);
@@ -352,16 +298,14 @@ void HostPolicyEngine::refresh(std::string_view uuid) {
     const GuestIdentity* guest = find_(uuid);
     if (guest == nullptr || guest->vcpus == nullptr) return;
     // A re-pinned vCPU: its policy hold leaves the CPUs it no longer runs on.
-    for (unsigned v : it->second.view.policy.vcpus) {
-        power_.releaseVcpuOutside(uuid, kHostPolicyRequesterBit | v, guest->vcpus->pcpus(v));
-    }
+    for (unsigned v : it->second.view.policy.vcpus) releaseHold(uuid, v, guest->vcpus->pcpus(v));
     evaluate(it->first, it->second, true);
 }
 
 void HostPolicyEngine::sampleTraffic() {
     std::vector<std::string> uuids;
     for (const auto& [uuid, a] : active_) {
-        if (measuresTraffic(a)) uuids.push_back(uuid);
+        if (a.running->needs().traffic) uuids.push_back(uuid);
     }
     if (uuids.empty()) return;
     TrafficSample sample;
@@ -373,73 +317,44 @@ void HostPolicyEngine::sampleTraffic() {
     }
     const auto now = edges_.clock->now();
     for (const std::string& uuid : uuids) {
-        Active& a = active_.find(uuid)->second;
         auto got = sample.find(uuid);
-        std::uint64_t total = 0;
-        bool any = false;
-        if (got != sample.end()) {
-            for (const InterfaceCounters& c : got->second) {
-                const auto& macs = a.view.policy.macs;
-                if (!macs.empty() &&
-                    (!c.mac || std::find(macs.begin(), macs.end(), *c.mac) == macs.end()))
-                    continue;
-                total += c.rx_packets;
-                any = true;
-            }
-        }
-        if (!any) {
-            a.pps.reset();
-            a.rx_total.reset();
-            continue;
-        }
-        const double secs = std::chrono::duration<double>(now - a.rx_at).count();
-        if (a.rx_total && total >= *a.rx_total && secs > 0) {
-            a.pps = static_cast<double>(total - *a.rx_total) / secs;
-        }
-        a.rx_total = total;
-        a.rx_at = now;
+        active_.find(uuid)->second.running->takeTraffic(
+            got != sample.end() ? &got->second : nullptr, now);
     }
 }
 
 void HostPolicyEngine::sampleBranches() {
     for (auto& [uuid, a] : active_) {
-        if (a.view.policy.type != HostPolicyType::BranchRatio || !a.hysteresis) continue;
-        const std::optional<BranchCounts> c = edges_.branches->read(uuid);
-        if (c && a.counts && c->branches > a.counts->branches && c->misses >= a.counts->misses) {
-            a.ratio = static_cast<double>(c->misses - a.counts->misses) /
-                      static_cast<double>(c->branches - a.counts->branches);
-            a.hysteresis->feed(*a.ratio);
-        }
-        a.counts = c;
+        if (a.running->needs().branches) a.running->readBranches();
     }
+}
+
+PolicyWakeups HostPolicyEngine::sample() {
+    const auto now = edges_.clock->now();
+    PolicyWakeups tick;
+    if (now >= next_traffic_) {
+        sampleTraffic();
+        next_traffic_ = now + settings_.traffic_interval;
+        tick.traffic = true;
+    }
+    if (now >= next_branch_) {
+        sampleBranches();
+        next_branch_ = now + settings_.branch_interval;
+        tick.branches = true;
+    }
+    const int hour = edges_.wall ? localHour(edges_.wall->now()) : -1;
+    tick.hour = hour != hour_;
+    hour_ = hour;
+    return tick;
 }
 
 void HostPolicyEngine::onTimer() {
     try {
-        const auto now = edges_.clock->now();
-        bool traffic_due = false, branch_due = false;
-        if (now >= next_traffic_) {
-            sampleTraffic();
-            next_traffic_ = now + settings_.traffic_interval;
-            traffic_due = true;
-        }
-        if (now >= next_branch_) {
-            sampleBranches();
-            next_branch_ = now + settings_.branch_interval;
-            branch_due = true;
-        }
-        const int hour = edges_.wall ? localHour(edges_.wall->now()) : -1;
-        const bool new_hour = hour != hour_;
-        hour_ = hour;
+        const PolicyWakeups tick = sample();
         for (auto it = active_.begin(); it != active_.end();) {
             auto next = std::next(it);
-            Active& a = it->second;
-            const HostPolicyType t = a.view.policy.type;
-            const bool due = (t == HostPolicyType::Time && (new_hour || traffic_due)) ||
-                             (t == HostPolicyType::Traffic && traffic_due) ||
-                             (t == HostPolicyType::BranchRatio && branch_due);
-            if (due) {
-                evaluate(it->first, a, false);
+            if (it->second.running->dueAt(tick)) {
+                evaluate(it->first, it->second, false);
                 if (find_(it->first) == nullptr) drop(it, "forgotten: the domain is gone");
             }
             it = next;
@@ -461,16 +376,14 @@ void HostPolicyEngine::rearm() {
     };
     const auto now = edges_.clock ? edges_.clock->now() : Clock::TimePoint{};
     for (const auto& [uuid, a] : active_) {
-        const HostPolicyType t = a.view.policy.type;
-        if (t == HostPolicyType::Time && edges_.wall != nullptr) {
+        const PolicyWakeups needs = a.running->needs();
+        if (needs.hour && edges_.wall != nullptr) {
             hour_ = hour_ < 0 ? localHour(edges_.wall->now()) : hour_;
             // A little past the change, so the new hour is what it reads.
             sooner(untilNextHour(edges_.wall->now()) + milliseconds(5));
         }
-        if (measuresTraffic(a))
-            sooner(std::chrono::duration_cast<milliseconds>(next_traffic_ - now));
-        if (t == HostPolicyType::BranchRatio)
-            sooner(std::chrono::duration_cast<milliseconds>(next_branch_ - now));
+        if (needs.traffic) sooner(std::chrono::duration_cast<milliseconds>(next_traffic_ - now));
+        if (needs.branches) sooner(std::chrono::duration_cast<milliseconds>(next_branch_ - now));
     }
     arm_(wait);
 }

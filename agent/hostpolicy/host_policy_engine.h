@@ -1,7 +1,9 @@
 #pragma once
 // Runs the VMs' host policies (DPDK's PKT_POLICY: TIME, WORKLOAD, TRAFFIC,
-// BRANCH_RATIO): decides a level per policy and holds it on the policy's
-// vCPUs through PowerControl::apply, as Requester {VM uuid, vCPU |
+// BRANCH_RATIO). Each policy is a RunningPolicy of its type's class, which
+// decides its level and measures what it needs; the engine only schedules
+// and holds: it holds the level on the policy's vCPUs through
+// PowerControl::apply, as Requester {VM uuid, vCPU |
 // kHostPolicyRequesterBit}: the same arbiter, stakeholder rule, floor and
 // ceiling as the VM's own requests, in a slot of its own beside them (the
 // highest hold wins), so removing a policy gives the vCPUs back to what the
@@ -26,27 +28,11 @@
 #include "host_policy.h"
 #include "host_policy_sink.h"
 #include "policy.h"
-#include "policy_level.h"
-#include "policy_sources.h"
 #include "power_control.h"
-#include "wall_clock.h"
+#include "running_policy.h"
+#include "verdict.h"
 
 namespace vmpower {
-
-struct HostPolicySettings {
-    std::chrono::milliseconds traffic_interval{1000};
-    std::chrono::milliseconds branch_interval{100};
-    double branch_ratio_threshold = 0.1;  // misses / branches above it: max
-    unsigned branch_hysteresis_samples = 3;
-};
-
-// The edges. A null source refuses the policy type that needs it.
-struct HostPolicyEdges {
-    const Clock* clock = nullptr;     // intervals (steady)
-    const WallClock* wall = nullptr;  // TIME's hours (local)
-    TrafficSource* traffic = nullptr;
-    BranchCounterSource* branches = nullptr;
-};
 
 // What vmpowerctl show-vm shows.
 struct HostPolicyView {
@@ -71,8 +57,14 @@ class HostPolicyEngine final : public HostPolicySink {
     HostPolicyEngine(const HostPolicyEngine&) = delete;
     HostPolicyEngine& operator=(const HostPolicyEngine&) = delete;
 
+    // Replaces the VM's policy: accepted once its first decision is held,
+    // else refused with why, and the VM keeps what it had.
+    Verdict set(const GuestIdentity& guest, HostPolicy policy, PolicyOrigin origin);
+    // HostPolicySink's form of set(): "" when accepted.
     std::string setHostPolicy(const GuestIdentity& guest, HostPolicy policy,
-                              PolicyOrigin origin) override;
+                              PolicyOrigin origin) override {
+        return set(guest, std::move(policy), origin).reason();
+    }
     bool removeHostPolicy(std::string_view uuid) override;
 
     void onChange(Changed changed) { changed_ = std::move(changed); }
@@ -103,29 +95,38 @@ class HostPolicyEngine final : public HostPolicySink {
     struct Active {
         HostPolicyView view;
         std::string name;
-        // TRAFFIC: the last sample's total and when it was taken.
-        std::optional<std::uint64_t> rx_total;
-        Clock::TimePoint rx_at{};
-        std::optional<double> pps;
-        // BRANCH_RATIO
-        std::optional<BranchCounts> counts;
-        std::optional<BranchHysteresis> hysteresis;
-        std::optional<double> ratio;
+        std::unique_ptr<RunningPolicy> running;  // of view.policy's type
     };
+    using Actives = std::map<std::string, Active, std::less<>>;
 
-    bool measuresTraffic(const Active& a) const;
-    std::optional<PolicyLevel> decide(Active& a, std::string& words) const;
-    // Holds `level` (none: nothing) on the policy's vCPUs. "" or the refusal;
-    // on refusal nothing of this call stays held.
-    std::string hold(const GuestIdentity& guest, const VmPolicy& rule, const HostPolicy& policy,
-                     std::optional<PolicyLevel> level);
+    // The rule's checks every policy passes: its type allowed, its vCPUs
+    // the VM's.
+    static Verdict admit(const GuestIdentity& guest, const VmPolicy& rule,
+                         const HostPolicy& policy);
+    Verdict replace(const GuestIdentity& guest, const VmPolicy& rule, Active next);
+
+    // Holding: the one requester of a policy's hold on a vCPU, in the slot
+    // beside the VM's own (kHostPolicyRequesterBit), and its release
+    // (outside `keep`: everywhere).
+    static Requester holder(std::string_view uuid, unsigned vcpu);
+    void releaseHold(std::string_view uuid, unsigned vcpu, const CpuSet& keep = CpuSet{});
     void releaseHolds(std::string_view uuid, const HostPolicy& policy);
+    // Holds `level` (none: nothing) on the policy's vCPUs. On refusal
+    // nothing of this call stays held.
+    Verdict hold(const GuestIdentity& guest, const VmPolicy& rule, const HostPolicy& policy,
+                 std::optional<PolicyLevel> level);
     void evaluate(const std::string& uuid, Active& a, bool force);
+    void drop(Actives::iterator it, const char* why);
+    void applyRuleDefault(const GuestIdentity& guest);
+    void followReloadedRule(const std::string& uuid);
+
+    // Scheduling: what this tick brought (samples taken), and the one
+    // timer for the next hour change or sample.
+    PolicyWakeups sample();
     void sampleTraffic();
     void sampleBranches();
-    void drop(std::map<std::string, Active, std::less<>>::iterator it, const char* why);
     void rearm();
-    void applyRuleDefault(const GuestIdentity& guest);
+
     void notify(std::string_view uuid) const {
         if (changed_) changed_(uuid);
     }
@@ -139,8 +140,8 @@ class HostPolicyEngine final : public HostPolicySink {
     std::set<std::string, std::less<>> settled_;  // rule's policy tried since start/reload
     HostPolicyEdges edges_;
     HostPolicySettings settings_;
-    std::map<std::string, Active, std::less<>> active_;  // by uuid
-    int hour_ = -1;                                      // the local hour last decided at
+    Actives active_;  // by uuid
+    int hour_ = -1;   // the local hour last decided at
     Clock::TimePoint next_traffic_{}, next_branch_{};
 };
 

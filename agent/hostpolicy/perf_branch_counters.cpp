@@ -28,19 +28,20 @@ int openCounter(std::uint64_t config, pid_t tid, int group) {
 
 }  // namespace
 
-std::string PerfBranchCounters::open(std::string_view uuid, std::string_view name,
-                                     const std::vector<unsigned>& vcpus) {
+Verdict PerfBranchCounters::open(std::string_view uuid, std::string_view name,
+                                 const std::vector<unsigned>& vcpus) {
     const QemuPidFile pid = readQemuPidFile(pid_dir_, name);
     if (pid.status != QemuPidFile::Status::Read)
-        return "QEMU's pid is unknown (" + pid.file + ": " + pid.why + ")";
+        return Verdict::refused("QEMU's pid is unknown (" + pid.file + ": " + pid.why + ")");
     const QemuThreads threads = readQemuThreads(proc_root_, pid.pid);
-    if (!threads.error.empty()) return "QEMU's threads are unreadable: " + threads.error;
+    if (!threads.error.empty())
+        return Verdict::refused("QEMU's threads are unreadable: " + threads.error);
     const std::vector<pid_t> tids = vcpuThreadIds(threads);
     std::vector<Group> groups;
     for (unsigned v : vcpus) {
         if (v >= tids.size() || tids[v] == 0)
-            return "no thread of QEMU (pid " + std::to_string(pid.pid) + ") runs vCPU " +
-                   std::to_string(v);
+            return Verdict::refused("no thread of QEMU (pid " + std::to_string(pid.pid) +
+                                    ") runs vCPU " + std::to_string(v));
         Group g;
         g.branches.reset(openCounter(PERF_COUNT_HW_BRANCH_INSTRUCTIONS, tids[v], -1));
         if (g.branches)
@@ -51,12 +52,12 @@ std::string PerfBranchCounters::open(std::string_view uuid, std::string_view nam
                               std::to_string(tids[v]) + ": " + std::strerror(err);
             if (err == ENOENT || err == EOPNOTSUPP || err == ENODEV)
                 why += " (this host has no hardware branch counters; inside a VM that is usual)";
-            return why;
+            return Verdict::refused(why);
         }
         groups.push_back(std::move(g));
     }
     open_.insert_or_assign(std::string(uuid), std::move(groups));
-    return {};
+    return Verdict::accepted();
 }
 
 void PerfBranchCounters::close(std::string_view uuid) {

@@ -23,8 +23,8 @@ class PerfBranchCounters final : public BranchCounterSource {
     PerfBranchCounters(std::filesystem::path qemu_pid_dir, std::filesystem::path proc_root)
         : pid_dir_(std::move(qemu_pid_dir)), proc_root_(std::move(proc_root)) {}
 
-    std::string open(std::string_view uuid, std::string_view name,
-                     const std::vector<unsigned>& vcpus) override;
+    Verdict open(std::string_view uuid, std::string_view name,
+                 const std::vector<unsigned>& vcpus) override;
     void close(std::string_view uuid) override;
     std::optional<BranchCounts> read(std::string_view uuid) override;
 

@@ -44,10 +44,10 @@ TEST(PerfBranchCounters, CountsAVcpuThreadOrSaysWhyNot) {
     while (!named) std::this_thread::yield();
 
     PerfBranchCounters counters(dir.path(), "/proc");
-    EXPECT_EQ(counters.open("u1", "vm1", {1}).rfind("no thread of QEMU", 0), 0u)
+    EXPECT_EQ(counters.open("u1", "vm1", {1}).reason().rfind("no thread of QEMU", 0), 0u)
         << "vCPU 1 has no thread";
-    EXPECT_EQ(counters.open("u1", "nothere", {0}).rfind("QEMU's pid is unknown", 0), 0u);
-    const std::string why = counters.open("u1", "vm1", {0});
+    EXPECT_EQ(counters.open("u1", "nothere", {0}).reason().rfind("QEMU's pid is unknown", 0), 0u);
+    const std::string why = counters.open("u1", "vm1", {0}).reason();
     if (hostHasBranchEvents()) {
         EXPECT_EQ(why, "");
         std::this_thread::sleep_for(std::chrono::milliseconds(50));

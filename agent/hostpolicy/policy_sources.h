@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "verdict.h"
+
 namespace vmpower {
 
 // One interface of a running domain.
@@ -40,10 +42,11 @@ struct BranchCounts {
 class BranchCounterSource {
   public:
     virtual ~BranchCounterSource() = default;
-    // Starts counting on the VM's vCPU threads `vcpus`; "" when counting,
-    // else why it cannot (perf events unavailable, thread not found, ...).
-    virtual std::string open(std::string_view uuid, std::string_view name,
-                             const std::vector<unsigned>& vcpus) = 0;
+    // Starts counting on the VM's vCPU threads `vcpus`: accepted when
+    // counting, else refused with why (perf events unavailable, thread not
+    // found, ...).
+    virtual Verdict open(std::string_view uuid, std::string_view name,
+                         const std::vector<unsigned>& vcpus) = 0;
     virtual void close(std::string_view uuid) = 0;
     // nullopt: not open, or unreadable now.
     virtual std::optional<BranchCounts> read(std::string_view uuid) = 0;

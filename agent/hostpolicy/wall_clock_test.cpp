@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <ctime>
+
+#include "policy_test_fakes.h"
 
 namespace vmpower {
 namespace {
@@ -11,15 +12,7 @@ namespace {
 using namespace std::chrono;
 
 WallClock::TimePoint localTime(int hour, int min, int sec, int ms) {
-    std::tm tm{};
-    tm.tm_year = 2026 - 1900;
-    tm.tm_mon = 5;
-    tm.tm_mday = 15;
-    tm.tm_hour = hour;
-    tm.tm_min = min;
-    tm.tm_sec = sec;
-    tm.tm_isdst = -1;
-    return system_clock::from_time_t(std::mktime(&tm)) + milliseconds(ms);
+    return testing::localTime(testing::aTestDay(), hour, min, sec, ms);
 }
 
 class WallClockTest : public ::testing::TestWithParam<const char*> {

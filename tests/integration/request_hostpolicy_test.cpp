@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "policy_test_fakes.h"
 #include "request_path_world.h"
 
 namespace vmpower::test {
@@ -54,14 +55,9 @@ class RunningWall final : public WallClock {
     TimePoint now() const override { return base_ + (std::chrono::steady_clock::now() - set_at_); }
     void at(int hour, int min, int sec, int ms) {
         std::time_t t = std::time(nullptr);
-        std::tm tm{};
-        localtime_r(&t, &tm);
-        tm.tm_hour = hour;
-        tm.tm_min = min;
-        tm.tm_sec = sec;
-        tm.tm_isdst = -1;
-        base_ = std::chrono::system_clock::from_time_t(std::mktime(&tm)) +
-                std::chrono::milliseconds(ms);
+        std::tm today{};
+        localtime_r(&t, &today);
+        base_ = vmpower::testing::localTime(today, hour, min, sec, ms);
         set_at_ = std::chrono::steady_clock::now();
     }
 
@@ -94,8 +90,8 @@ class SteadyTraffic final : public TrafficSource {
 
 class FixedRatioBranches final : public BranchCounterSource {
   public:
-    std::string open(std::string_view, std::string_view, const std::vector<unsigned>&) override {
-        return {};
+    Verdict open(std::string_view, std::string_view, const std::vector<unsigned>&) override {
+        return Verdict::accepted();
     }
     void close(std::string_view) override {}
     std::optional<BranchCounts> read(std::string_view) override {
