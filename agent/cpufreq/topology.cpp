@@ -102,10 +102,10 @@ CpufreqTopology CpufreqTopology::scan(const Sysfs& sysfs) {
     return topo;
 }
 
-std::optional<std::size_t> CpufreqTopology::policyOf(unsigned cpu) const {
+std::optional<CpufreqDomain> CpufreqTopology::domainOf(unsigned cpu) const {
     auto it = cpu_to_policy_.find(cpu);
     if (it == cpu_to_policy_.end()) return std::nullopt;
-    return it->second;
+    return CpufreqDomain(static_cast<std::uint32_t>(it->second));
 }
 
 }  // namespace vmpower

@@ -121,8 +121,7 @@ std::string HostPolicyEngine::setHostPolicy(const GuestIdentity& guest, HostPoli
     }
     if (old != active_.end()) {
         for (unsigned v : old->second.view.policy.vcpus) {
-            if (!contains(p.vcpus, v))
-                power_.releaseVcpuOutside(guest.uuid, kHostPolicyRequesterBit | v, CpuSet{});
+            if (!contains(p.vcpus, v)) power_.releaseHolder(Requester::hostPolicy(guest.uuid, v));
         }
         if (old->second.view.policy.type == HostPolicyType::BranchRatio &&
             p.type != HostPolicyType::BranchRatio)
@@ -179,8 +178,7 @@ void HostPolicyEngine::drop(std::map<std::string, Active, std::less<>>::iterator
 }
 
 void HostPolicyEngine::releaseHolds(std::string_view uuid, const HostPolicy& policy) {
-    for (unsigned v : policy.vcpus)
-        power_.releaseVcpuOutside(uuid, kHostPolicyRequesterBit | v, CpuSet{});
+    for (unsigned v : policy.vcpus) power_.releaseHolder(Requester::hostPolicy(uuid, v));
 }
 
 std::string HostPolicyEngine::hold(const GuestIdentity& guest, const VmPolicy& rule,
@@ -195,16 +193,15 @@ std::string HostPolicyEngine::hold(const GuestIdentity& guest, const VmPolicy& r
     for (unsigned v : policy.vcpus) {
         PowerDecision d = placePower(rule, guest, CoreType::Virtual, v, action, sharing_);
         if (!d.target) return d.refusal;
-        d.target->who.vcpu = kHostPolicyRequesterBit | v;
+        d.target->who = Requester::hostPolicy(guest.uuid, v);
         targets.push_back(std::move(*d.target));
     }
     for (std::size_t i = 0; i < targets.size(); ++i) {
         const PowerTarget& t = targets[i];
         PowerVerdict verdict = power_.apply(t.who, t.pcpus, t.action, rule.limits);
         if (!verdict.applied) {
-            for (std::size_t j = 0; j < i; ++j)
-                power_.releaseVcpuOutside(guest.uuid, targets[j].who.vcpu, CpuSet{});
-            return "vCPU " + std::to_string(t.who.vcpu & ~kHostPolicyRequesterBit) +
+            for (std::size_t j = 0; j < i; ++j) power_.releaseHolder(targets[j].who);
+            return "vCPU " + std::to_string(t.who.number()) +
                    ": cpufreq refused: " + verdict.refusal;
         }
     }
@@ -353,7 +350,7 @@ void HostPolicyEngine::refresh(std::string_view uuid) {
     if (guest == nullptr || guest->vcpus == nullptr) return;
     // A re-pinned vCPU: its policy hold leaves the CPUs it no longer runs on.
     for (unsigned v : it->second.view.policy.vcpus) {
-        power_.releaseVcpuOutside(uuid, kHostPolicyRequesterBit | v, guest->vcpus->pcpus(v));
+        power_.releaseOutside(Requester::hostPolicy(uuid, v), guest->vcpus->pcpus(v));
     }
     evaluate(it->first, it->second, true);
 }

@@ -1,8 +1,8 @@
 #pragma once
 // Runs the VMs' host policies (DPDK's PKT_POLICY: TIME, WORKLOAD, TRAFFIC,
 // BRANCH_RATIO): decides a level per policy and holds it on the policy's
-// vCPUs through PowerControl::apply, as Requester {VM uuid, vCPU |
-// kHostPolicyRequesterBit}: the same arbiter, stakeholder rule, floor and
+// vCPUs through PowerControl::apply, as Requester::hostPolicy(VM uuid,
+// vCPU): the same arbiter, stakeholder rule, floor and
 // ceiling as the VM's own requests, in a slot of its own beside them (the
 // highest hold wins), so removing a policy gives the vCPUs back to what the
 // VM held before. One policy per VM; a new one replaces it.
