@@ -3,6 +3,7 @@
 
 #include "arbiter.h"
 #include "cpufreq_error.h"
+#include "system_error.h"
 
 namespace vmpower {
 
@@ -57,6 +58,8 @@ std::optional<std::uint32_t> Arbiter::currentFrequency(unsigned pcpu) const {
     try {
         return writer_.frequencyOf(*d);
     } catch (const CpufreqError&) {
+        return std::nullopt;
+    } catch (const SystemError&) {
         return std::nullopt;
     }
 }

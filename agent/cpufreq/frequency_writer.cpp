@@ -41,7 +41,7 @@ void FrequencyWriter::survey() {
             if (auto bad = backend_->unusable(p)) throw CpufreqError(*bad);
             domains_[i].steps = backend_->frequencySteps(p);
             knob = backend_->turboKnob(p);
-        } catch (const CpufreqError& e) {
+        } catch (const std::runtime_error& e) {  // CpufreqError, or SystemError from sysfs
             // One broken policy must not take the others down: refuse it.
             spdlog::warn("cpufreq: {} cannot be used, its CPUs will be refused: {}", p.dir,
                          e.what());
