@@ -37,7 +37,8 @@ class NullPower final : public PowerControl {
     }
     void setFootprint(std::string_view, std::string_view, const CpuSet&) override {}
     void release(std::string_view) override {}
-    void releaseVcpuOutside(std::string_view, unsigned, const CpuSet&) override {}
+    void releaseOutside(const Requester&, const CpuSet&) override {}
+    void releaseHolder(const Requester&) override {}
     std::optional<std::uint32_t> currentFrequency(unsigned) const override { return 2000000; }
     std::vector<std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
     bool turboCapable(unsigned) const override { return false; }

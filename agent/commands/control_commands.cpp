@@ -85,6 +85,22 @@ std::string choiceArg(const json& req, const char* key,
     throw ArgError(std::string("'") + key + "' must be " + all);
 }
 
+// A hold's "vcpu" in show-cpu-freq, as it has always been shown: the vCPU,
+// or the host CPU for the operator; a PHYSICAL request's host CPU with bit
+// 31 set, a host policy's vCPU with bit 30 set.
+unsigned shownNumber(const Requester& who) {
+    switch (who.kind()) {
+        case Requester::Kind::Physical:
+            return (1U << 31) | who.number();
+        case Requester::Kind::HostPolicy:
+            return (1U << 30) | who.number();
+        case Requester::Kind::Vcpu:
+        case Requester::Kind::Operator:
+            break;
+    }
+    return who.number();
+}
+
 json channelJson(const Channel& ch) {
     const auto& d = ch.description();
     auto s = ch.stats();
@@ -146,8 +162,7 @@ json intentHostPolicyJson(const DomainIntentRecord* intent) {
         return {{"refusal", intent->host_policy_refusal}};
     }
     json out = {{"set_by", intent->host_policy->set_by_guest ? "guest" : "operator"}};
-    for (const auto& [key, value] : hostPolicyFields(intent->host_policy->policy))
-        out[key] = value;
+    for (const auto& [key, value] : hostPolicyFields(intent->host_policy->policy)) out[key] = value;
     return out;
 }
 
@@ -279,8 +294,8 @@ json showCpuFreq(Ops& a, const json& req) {
         auto orNull = [](const auto& v) { return v ? json(*v) : json(nullptr); };
         json holds = json::array();
         for (const auto& h : d->holds) {
-            holds.push_back({{"holder", h.holder},
-                             {"vcpu", h.vcpu},
+            holds.push_back({{"holder", h.who.isOperator() ? std::string("operator") : h.name},
+                             {"vcpu", shownNumber(h.who)},
                              {"khz", orNull(h.khz)},
                              {"turbo", orNull(h.turbo)}});
         }

@@ -45,7 +45,7 @@ class FakeAgent final : public AgentOperations {
     const AgentTelemetry& telemetry() const override { return telemetry_; }
     AgentTelemetry telemetry_;
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override {
-        return power_.apply(Requester{std::string(kOperatorUuid), cpu}, CpuSet{cpu}, action, {});
+        return power_.apply(Requester::operatorOverride(cpu), CpuSet{cpu}, action, {});
     }
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override {
         if (!pin_error.empty()) throw std::runtime_error(pin_error);
@@ -201,7 +201,7 @@ TEST(ControlCommands, OperatorRequestAndQueriesUseThePowerControl) {
     EXPECT_EQ(f["vcpus"][0]["vm"], "vm1");
     ASSERT_EQ(run(a, {{"cmd", "set-cpu-freq"}, {"cpu", 2}, {"action", "max"}})["ok"], true);
     ASSERT_EQ(a.power_.calls.size(), 1u);
-    EXPECT_EQ(a.power_.calls[0].who.domain_uuid, "operator");
+    EXPECT_EQ(a.power_.calls[0].who, Requester::operatorOverride(2));
 }
 
 TEST(ControlCommands, StateAndUnknownCommands) {

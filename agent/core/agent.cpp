@@ -210,7 +210,7 @@ void Agent::setQueryOverride(std::string_view name, std::string_view uuid, bool 
 }
 
 PowerVerdict Agent::applyOperatorRequest(unsigned cpu, PowerAction action) {
-    return power_.apply(Requester{std::string(kOperatorUuid), cpu}, CpuSet{cpu}, action, {});
+    return power_.apply(Requester::operatorOverride(cpu), CpuSet{cpu}, action, {});
 }
 
 void Agent::pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) {

@@ -100,7 +100,7 @@ void DomainRegistry::repinVcpu(Domain& d, const VcpuRepinned& e) {
     updated.setPcpus(e.vcpu, e.pcpus);
     setPinning(d, std::move(updated), d.emulator_pcpus);
     // Its requests on CPUs it left no longer speak for it.
-    power_.releaseVcpuOutside(d.identity.uuid, e.vcpu, e.pcpus);
+    power_.releaseOutside(Requester::vcpu(d.identity.uuid, e.vcpu), e.pcpus);
     intents_.repinned(d.identity.uuid, e.vcpu, e.pcpus);
 }
 

@@ -74,8 +74,8 @@ class HostPolicyInTheIntent : public ::testing::Test {
     std::vector<std::string> policyHolds() {
         std::vector<std::string> out;
         for (const auto& c : rig_.power.calls) {
-            if ((c.who.vcpu & kHostPolicyRequesterBit) == 0) continue;
-            out.push_back(std::to_string(c.who.vcpu & ~kHostPolicyRequesterBit) + ":" +
+            if (c.who.kind() != Requester::Kind::HostPolicy) continue;
+            out.push_back(std::to_string(c.who.number()) + ":" +
                           std::string(powerActionName(c.action)));
         }
         return out;

@@ -8,7 +8,6 @@
 
 #include "intent_restore.h"
 #include "policy.h"
-#include "power_decision.h"  // kPhysicalRequesterBit
 
 namespace vmpower {
 
@@ -46,19 +45,19 @@ void PowerIntentKeeper::applied(const GuestIdentity& guest, const Requester& who
                                 const CpuSet& pcpus, const FrequencyLimits& limits) {
     // The operator's holds and PHYSICAL requests (host CPU numbers) are no
     // VM's intent: they mean nothing on another host.
-    if (who.domain_uuid == kOperatorUuid || (who.vcpu & kPhysicalRequesterBit) != 0) return;
+    if (who.isOperator() || who.kind() == Requester::Kind::Physical) return;
     if (pcpus.empty()) return;
     const unsigned pcpu = *pcpus.first();
     const HeldRequest held = power_.heldBy(who, pcpu);
     auto [dom, added] = domains_.try_emplace(guest.uuid);
-    auto rec = dom->second.vcpus.find(who.vcpu);
+    auto rec = dom->second.vcpus.find(who.number());
     // The common case under a storm of requests: the same hold again.
     if (rec != dom->second.vcpus.end() && rec->second.held == held) return;
     if (!held.khz && !held.turbo) {
         if (rec == dom->second.vcpus.end()) return;
         dom->second.vcpus.erase(rec);
     } else {
-        VcpuIntent intent{who.vcpu, std::nullopt, held.khz, held.turbo};
+        VcpuIntent intent{who.number(), std::nullopt, held.khz, held.turbo};
         if (held.khz) {
             allowed_.clear();
             for (std::uint32_t f : power_.availableFrequencies(pcpu)) {
@@ -66,7 +65,7 @@ void PowerIntentKeeper::applied(const GuestIdentity& guest, const Requester& who
             }
             intent.level = positionOf(*held.khz, allowed_);
         }
-        dom->second.vcpus[who.vcpu] = VcpuIntentRecord{
+        dom->second.vcpus[who.number()] = VcpuIntentRecord{
             intent, VcpuIntentRecord::Origin::Guest, std::chrono::system_clock::now(), true, {},
             held};
     }
@@ -78,7 +77,7 @@ void PowerIntentKeeper::repinned(std::string_view uuid, unsigned vcpu, const Cpu
     if (dom == domains_.end() || pcpus.empty()) return;
     auto rec = dom->second.vcpus.find(vcpu);
     if (rec == dom->second.vcpus.end()) return;
-    HeldRequest held = power_.heldBy(Requester{std::string(uuid), vcpu}, pcpus.cpus().front());
+    HeldRequest held = power_.heldBy(Requester::vcpu(uuid, vcpu), pcpus.cpus().front());
     if (held.khz || held.turbo) return;
     dom->second.vcpus.erase(rec);  // its holds went with the CPUs it left
     writer_.changed(uuid);
@@ -179,7 +178,8 @@ void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent, cons
             v, VcpuIntentRecord::Origin::Migration, now, verdict.applied, verdict.refusal, {}};
         const CpuSet& pcpus = d.vcpus.pcpus(v.vcpu);
         if (!pcpus.empty())
-            rec.held = power_.heldBy(Requester{d.identity.uuid, v.vcpu}, pcpus.cpus().front());
+            rec.held =
+                power_.heldBy(Requester::vcpu(d.identity.uuid, v.vcpu), pcpus.cpus().front());
         if (verdict.applied) {
             spdlog::info("{}: vCPU {}: power intent restored from migration: {}{} on pCPUs {}",
                          name, v.vcpu, wishText(v),

@@ -53,7 +53,7 @@ class PowerIntentAtTheRegistry : public ::testing::Test {
     // vCPU `vcpu` now holds `khz` (as the Arbiter would after an ACK).
     void hold(unsigned vcpu, std::optional<std::uint32_t> khz, std::optional<bool> turbo = {}) {
         rig_.power.held[{kUuid, vcpu, 2 + vcpu}] = HeldRequest{khz, turbo};
-        registry_->onApplied(registry_->find(kUuid)->identity, Requester{kUuid, vcpu},
+        registry_->onApplied(registry_->find(kUuid)->identity, Requester::vcpu(kUuid, vcpu),
                              CpuSet{2 + vcpu}, FrequencyLimits{});
     }
     template <typename Pred>
@@ -130,7 +130,8 @@ TEST_F(PowerIntentAtTheRegistry, ManyDomainsChangingAtOnceQueueTheirWritesSpaced
         source_.add(uuid, {"vm" + std::to_string(i), xml, {{CpuSet{2}, CpuSet{3}}}, true});
         registry_->onEvent(uuid, DomainStarted{});
         rig_.power.held[{uuid, 0, 2}] = HeldRequest{3000000, {}};
-        registry_->onApplied(registry_->find(uuid)->identity, Requester{uuid, 0}, CpuSet{2}, {});
+        registry_->onApplied(registry_->find(uuid)->identity, Requester::vcpu(uuid, 0), CpuSet{2},
+                             {});
         uuids.push_back(uuid);
     }
     ASSERT_TRUE(turnUntil([&] { return source_.metadata_writes.size() == uuids.size(); }));
@@ -191,11 +192,11 @@ TEST_F(PowerIntentAtTheRegistry, ArrivingByMigrationTheIntentIsAppliedHereUnderT
     // exist here.
     const auto& calls = rig_.power.calls;
     ASSERT_EQ(calls.size(), 3u);
-    EXPECT_EQ(calls[0].who, (Requester{kUuid, 0}));
+    EXPECT_EQ(calls[0].who, Requester::vcpu(kUuid, 0));
     EXPECT_EQ(calls[0].action, PowerAction::Max);
     EXPECT_EQ(calls[0].pcpus, CpuSet{2});
     EXPECT_EQ(calls[1].action, PowerAction::EnableTurbo);
-    EXPECT_EQ(calls[2].who, (Requester{kUuid, 1}));
+    EXPECT_EQ(calls[2].who, Requester::vcpu(kUuid, 1));
     EXPECT_EQ(calls[2].action, PowerAction::Max);
     EXPECT_EQ(calls[2].limits.ceiling_khz, 2500000u);
     EXPECT_EQ(calls[2].pcpus, CpuSet{3});
@@ -240,7 +241,7 @@ TEST_F(PowerIntentAtTheRegistry, ALookupThatFailsAtStartRestoresOnceTheDomainIsR
     EXPECT_TRUE(rig_.power.calls.empty());
     source_.domains[kUuid].fault.clear();
     ASSERT_TRUE(turnUntil([&] { return !rig_.power.calls.empty(); }));
-    EXPECT_EQ(rig_.power.calls[0].who, (Requester{kUuid, 1}));
+    EXPECT_EQ(rig_.power.calls[0].who, Requester::vcpu(kUuid, 1));
 }
 
 }  // namespace

@@ -1,11 +1,9 @@
 // The Arbiter's read-only side: what queries, show-cpu-freq and show-vm see.
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 
 #include "arbiter.h"
 #include "cpufreq_error.h"
+#include "system_error.h"
 
 namespace vmpower {
 
@@ -15,69 +13,70 @@ std::string Arbiter::lastRefusal(std::string_view domain_uuid) const {
 }
 
 std::optional<PowerDescription> Arbiter::describe(unsigned pcpu) const {
-    auto p = backend_ ? topology_.policyOf(pcpu) : std::nullopt;
-    if (!p) return std::nullopt;
-    const PolicyState& s = states_[*p];
-    const CpufreqPolicy& pol = topology_.policy(*p);
-    PowerDescription d;
-    d.policy = pol.name;
-    d.cpus = pol.cpus;
-    for (const auto& uuid : s.stakeholders) d.stakeholders.push_back(nameOf(uuid));
-    d.host_cpus = s.host;
-    for (const auto& [key, hold] : s.holds) {
-        d.holds.push_back(PowerHoldView{key.first == kOperatorUuid ? key.first : nameOf(key.first),
-                                        key.second, hold.khz, hold.turbo});
+    auto d = writer_.drives() ? topology().domainOf(pcpu) : std::nullopt;
+    if (!d) return std::nullopt;
+    const CpufreqPolicy& pol = topology().policy(*d);
+    PowerDescription out;
+    out.policy = pol.name;
+    out.cpus = pol.cpus;
+    for (const auto& uuid : stakeholders_.of(*d))
+        out.stakeholders.push_back(stakeholders_.nameOf(uuid));
+    out.host_cpus = stakeholders_.hostCpusIn(*d);
+    for (const auto& [who, hold] : holds_.holds(*d)) {
+        out.holds.push_back(PowerHoldView{
+            who, who.isOperator() ? std::string() : stakeholders_.nameOf(who.domainUuid()),
+            hold.khz, hold.turbo});
     }
-    auto b = blocker(*p, {});
-    d.consent = !b;
-    d.found_ceiling_khz = foundCeiling(*p);
-    d.applied_khz = s.applied_khz;
-    if (b && !s.level_holders.empty() && !s.applied_khz) {
-        d.note = fmt::format("holds not in force: {} runs there and asked for no frequency", *b);
+    auto b = stakeholders_.blocker(*d, nullptr);
+    out.consent = !b;
+    out.found_ceiling_khz = writer_.foundCeiling(*d);
+    out.applied_khz = writer_.applied(*d);
+    if (b && holds_.highest(*d) && !out.applied_khz) {
+        out.note = fmt::format("holds not in force: {} runs there and asked for no frequency", *b);
     }
-    if (s.knob) {
-        const KnobState& k = knobs_[*s.knob];
-        d.turbo_file = k.knob.file;
-        d.turbo_global = k.knob.global;
-        d.turbo_consent = !knobBlocker(*s.knob, {});
-        d.turbo_applied = k.applied;
+    if (auto s = writer_.switchOf(*d)) {
+        const TurboKnob& knob = writer_.knob(*s);
+        out.turbo_file = knob.file;
+        out.turbo_global = knob.global;
+        out.turbo_consent = !stakeholders_.switchBlocker(*s, nullptr);
+        out.turbo_applied = writer_.applied(*s);
     }
-    return d;
+    return out;
 }
 
 HeldRequest Arbiter::heldBy(const Requester& who, unsigned pcpu) const {
-    auto p = backend_ ? topology_.policyOf(pcpu) : std::nullopt;
-    if (!p) return {};
-    const auto& holds = states_[*p].holds;
-    auto it = holds.find(HolderView{who.domain_uuid, who.vcpu});
-    if (it == holds.end()) return {};
-    return HeldRequest{it->second.khz, it->second.turbo};
+    auto d = writer_.drives() ? topology().domainOf(pcpu) : std::nullopt;
+    if (!d) return {};
+    const Hold* held = holds_.find(*d, who);
+    if (!held) return {};
+    return HeldRequest{held->khz, held->turbo};
 }
 
 std::optional<std::uint32_t> Arbiter::currentFrequency(unsigned pcpu) const {
-    if (!backend_) return std::nullopt;
-    auto p = topology_.policyOf(pcpu);
-    if (!p) return std::nullopt;
+    auto d = writer_.drives() ? topology().domainOf(pcpu) : std::nullopt;
+    if (!d) return std::nullopt;
     try {
-        return frequencyOf(*p);
+        return writer_.frequencyOf(*d);
     } catch (const CpufreqError&) {
+        return std::nullopt;
+    } catch (const SystemError&) {
         return std::nullopt;
     }
 }
 
 std::vector<std::uint32_t> Arbiter::availableFrequencies(unsigned pcpu) const {
-    auto p = backend_ ? topology_.policyOf(pcpu) : std::nullopt;
-    return p ? states_[*p].steps : std::vector<std::uint32_t>{};
+    auto d = writer_.drives() ? topology().domainOf(pcpu) : std::nullopt;
+    return d ? writer_.steps(*d) : std::vector<std::uint32_t>{};
 }
 
 bool Arbiter::turboCapable(unsigned pcpu) const {
-    auto p = backend_ ? topology_.policyOf(pcpu) : std::nullopt;
-    return p && states_[*p].knob.has_value();
+    auto d = writer_.drives() ? topology().domainOf(pcpu) : std::nullopt;
+    return d && writer_.switchOf(*d).has_value();
 }
 
 bool Arbiter::highPriority(unsigned pcpu) const {
-    auto p = backend_ ? topology_.policyOf(pcpu) : std::nullopt;
-    return p && high_priority_[*p];
+    auto d = writer_.drives() ? topology().domainOf(pcpu) : std::nullopt;
+    return d && writer_.highPriority(*d);
 }
 
 }  // namespace vmpower

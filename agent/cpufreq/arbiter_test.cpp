@@ -20,8 +20,8 @@ std::string pol(int n, const char* attr) {
 const std::string kNoTurbo = "devices/system/cpu/intel_pstate/no_turbo";
 const std::string kBoost = "devices/system/cpu/cpufreq/boost";
 const FrequencyLimits kAny{};
-const Requester kA{"aaaaaaaa-0000-0000-0000-000000000001", 0};
-const Requester kB{"bbbbbbbb-0000-0000-0000-000000000002", 0};
+const Requester kA = Requester::vcpu("aaaaaaaa-0000-0000-0000-000000000001", 0);
+const Requester kB = Requester::vcpu("bbbbbbbb-0000-0000-0000-000000000002", 0);
 
 struct ArbiterTest {
     // `isolated`: written to devices/system/cpu/isolated first (the host's
@@ -78,7 +78,7 @@ TEST(CpufreqArbiter, AcpiActions) {
     ASSERT_TRUE(t.apply(kA, {0}, PowerAction::EnableTurbo));
     EXPECT_EQ(t.get(kBoost), "1\n");
 
-    t.arbiter->release(kA.domain_uuid);
+    t.arbiter->release(kA.domainUuid());
     EXPECT_TRUE(t.fx.changedFiles().empty());
     EXPECT_FALSE(std::filesystem::exists(t.journal));
 }
@@ -130,7 +130,7 @@ TEST(CpufreqArbiter, CppcActionsAndNoTurbo) {
     EXPECT_FALSE(t.apply(kA, {3}, PowerAction::EnableTurbo));
     EXPECT_EQ(t.fx.changedFiles(), (Files{pol(2, "scaling_max_freq")}));
     EXPECT_EQ(t.arbiter->availableFrequencies(2).size(), 21u);
-    t.arbiter->release(kA.domain_uuid);
+    t.arbiter->release(kA.domainUuid());
     EXPECT_TRUE(t.fx.changedFiles().empty());
 }
 
@@ -156,10 +156,10 @@ TEST(CpufreqArbiter, HighestRequestWinsOnASharedPolicy) {
     EXPECT_EQ(t.get(pol(2, "scaling_setspeed")), "3200000\n");
     EXPECT_EQ(t.arbiter->currentFrequency(3), 3200000u);
 
-    t.arbiter->release(kA.domain_uuid);  // B's own request now decides
+    t.arbiter->release(kA.domainUuid());  // B's own request now decides
     EXPECT_EQ(t.get(pol(2, "scaling_setspeed")), "800000\n");
     EXPECT_EQ(t.fx.changedFiles(), (Files{pol(2, "scaling_governor"), pol(2, "scaling_setspeed")}));
-    t.arbiter->release(kB.domain_uuid);  // nobody holds policy2: restored
+    t.arbiter->release(kB.domainUuid());  // nobody holds policy2: restored
     EXPECT_TRUE(t.fx.changedFiles().empty());
 }
 
@@ -174,11 +174,11 @@ TEST(CpufreqArbiter, ReleaseOnlyRestoresWhatNobodyHolds) {
     ArbiterTest t("intel_pstate");
     ASSERT_TRUE(t.apply(kA, {0, 1}, PowerAction::Max));
     ASSERT_TRUE(t.apply(kB, {1, 2}, PowerAction::Min));
-    t.arbiter->release(kA.domain_uuid);
+    t.arbiter->release(kA.domainUuid());
     // policy0 back as found; policy1 and policy2 held by B at the minimum.
     EXPECT_EQ(t.fx.changedFiles(), (Files{pol(1, "scaling_max_freq"), pol(2, "scaling_max_freq")}));
     t.arbiter->release("no-such-domain");
-    t.arbiter->release(kB.domain_uuid);
+    t.arbiter->release(kB.domainUuid());
     EXPECT_TRUE(t.fx.changedFiles().empty());
 }
 
@@ -188,9 +188,9 @@ TEST(CpufreqArbiter, TurboOnIfAnyoneWantsIt) {
     EXPECT_EQ(t.get(kNoTurbo), "1\n");
     ASSERT_TRUE(t.apply(kB, {3}, PowerAction::EnableTurbo));
     EXPECT_EQ(t.get(kNoTurbo), "0\n");
-    t.arbiter->release(kB.domain_uuid);
+    t.arbiter->release(kB.domainUuid());
     EXPECT_EQ(t.get(kNoTurbo), "1\n");
-    t.arbiter->release(kA.domain_uuid);
+    t.arbiter->release(kA.domainUuid());
     EXPECT_TRUE(t.fx.changedFiles().empty());
 }
 
@@ -301,7 +301,7 @@ TEST(CpufreqArbiter, SetspeedOfAUserspaceGovernorIsKept) {
     ASSERT_TRUE(t.apply(kA, {0}, PowerAction::Max));
     EXPECT_EQ(vmpower::test::diffTrees(before, t.fx.snapshot()),
               (Files{pol(0, "scaling_setspeed")}));
-    t.arbiter->release(kA.domain_uuid);
+    t.arbiter->release(kA.domainUuid());
     EXPECT_EQ(t.fx.snapshot(), before);
 }
 
@@ -322,17 +322,17 @@ TEST(CpufreqArbiter, HighPriorityCoresHaveAHigherBaseFrequency) {
 
 TEST(CpufreqArbiter, RepinnedVcpuReleasesOnlyThePoliciesItLeft) {
     ArbiterTest t("acpi-cpufreq");
-    const Requester a1{kA.domain_uuid, 1};
+    const Requester a1 = Requester::vcpu(kA.domainUuid(), 1);
     ASSERT_TRUE(t.apply(kA, {0}, PowerAction::Max));  // vCPU 0 on pCPU 0
     ASSERT_TRUE(t.apply(a1, {1}, PowerAction::Max));  // vCPU 1 on pCPU 1
     auto held = t.fx.changedFiles();
     ASSERT_EQ(held, (Files{pol(0, "scaling_governor"), pol(0, "scaling_setspeed"),
                            pol(1, "scaling_governor"), pol(1, "scaling_setspeed")}));
     // vCPU 1 still runs on pCPU 1 (among others): nothing changes.
-    t.arbiter->releaseVcpuOutside(kA.domain_uuid, 1, CpuSet{1, 2});
+    t.arbiter->releaseOutside(a1, CpuSet{1, 2});
     EXPECT_EQ(t.fx.changedFiles(), held);
     // vCPU 1 moved to pCPU 0: policy1 is given back, vCPU 0's hold on policy0 stays.
-    t.arbiter->releaseVcpuOutside(kA.domain_uuid, 1, CpuSet{0});
+    t.arbiter->releaseOutside(a1, CpuSet{0});
     EXPECT_EQ(t.fx.changedFiles(), (Files{pol(0, "scaling_governor"), pol(0, "scaling_setspeed")}));
     EXPECT_EQ(t.get(pol(0, "scaling_setspeed")), "3400000\n");
 }
@@ -347,15 +347,15 @@ struct SharedTest : ArbiterTest {
                         std::optional<CpuSet> host = std::nullopt)
         : ArbiterTest(driver, 0, isolated, std::move(host)) {}
     void place(const Requester& who, CpuSet cpus) {
-        arbiter->setFootprint(who.domain_uuid, who.domain_uuid == kA.domain_uuid ? "vm-a" : "vm-b",
-                              cpus);
+        arbiter->setFootprint(who.domainUuid(),
+                              who.domainUuid() == kA.domainUuid() ? "vm-a" : "vm-b", cpus);
     }
     PowerVerdict verdict(const Requester& who, CpuSet cpus, PowerAction a) {
         return arbiter->apply(who, cpus, a, kAny);
     }
 };
 
-const Requester kOperator{std::string(kOperatorUuid), 2};
+const Requester kOperator = Requester::operatorOverride(2);
 
 }  // namespace
 
@@ -374,7 +374,7 @@ TEST(CpufreqArbiterShared, UnpinnedPairNobodyIsSlowedEverybodyMayRaise) {
         }
         EXPECT_TRUE(t.fx.changedFiles().empty()) << driver;
         EXPECT_TRUE(t.verdict(kA, all, PowerAction::Max).applied) << driver;
-        EXPECT_TRUE(t.arbiter->lastRefusal(kA.domain_uuid).find("vm-b") != std::string::npos);
+        EXPECT_TRUE(t.arbiter->lastRefusal(kA.domainUuid()).find("vm-b") != std::string::npos);
     }
 }
 
@@ -429,7 +429,7 @@ TEST(CpufreqArbiterShared, GlobalTurboOffOnlyWhenEveryoneHasAWish) {
         EXPECT_TRUE(t.fx.changedFiles().empty()) << driver << ": on while a wants it on";
         ASSERT_TRUE(t.apply(kA, {0}, PowerAction::DisableTurbo)) << driver;
         EXPECT_EQ(t.get(file), off) << driver;
-        t.arbiter->release(kA.domain_uuid);  // b alone, still wanting off
+        t.arbiter->release(kA.domainUuid());  // b alone, still wanting off
         EXPECT_EQ(t.get(file), off) << driver;
     }
 }
@@ -463,7 +463,7 @@ TEST(CpufreqArbiterShared, FootprintChangesRaiseBackAndReapplyTheKeptHolds) {
     EXPECT_EQ(t.get(pol(2, "scaling_setspeed")), "800000\n");
     t.place(kB, {0, 3});  // back (say, its emulator threads)
     EXPECT_TRUE(t.fx.changedFiles().empty());
-    t.arbiter->release(kB.domain_uuid);  // b stops
+    t.arbiter->release(kB.domainUuid());  // b stops
     EXPECT_EQ(t.get(pol(2, "scaling_setspeed")), "800000\n");
     EXPECT_EQ(t.fx.changedFiles(), (Files{pol(2, "scaling_governor"), pol(2, "scaling_setspeed")}));
     // A raise above the found ceiling stays in force with a neighbour.
@@ -507,7 +507,7 @@ TEST(CpufreqArbiterShared, PhysicalRequestsObeyTheSameRule) {
     SharedTest t("acpi-cpufreq");
     t.place(kA, {2});
     t.place(kB, {3});
-    const Requester phys{kA.domain_uuid, (1U << 31) | 3};  // PHYSICAL on host CPU 3
+    const Requester phys = Requester::physical(kA.domainUuid(), 3);
     EXPECT_FALSE(t.apply(phys, {3}, PowerAction::Min));
     EXPECT_TRUE(t.apply(phys, {3}, PowerAction::Max));
 }

@@ -20,7 +20,7 @@ std::string pol(int n, const char* attr) {
 struct Tree {
     explicit Tree(const char* driver)
         : fx(driver), sysfs(fx.root()), topo(CpufreqTopology::scan(sysfs)) {}
-    const CpufreqPolicy& policyOf(unsigned cpu) const { return topo.policy(*topo.policyOf(cpu)); }
+    const CpufreqPolicy& policyOf(unsigned cpu) const { return topo.policy(*topo.domainOf(cpu)); }
     SysfsFixture fx;
     Sysfs sysfs;
     CpufreqTopology topo;

@@ -4,6 +4,7 @@
 // write, in which order. Implementations: UserspaceBackend (acpi-cpufreq,
 // intel_cpufreq), MinMaxBackend (intel_pstate, amd-pstate, cppc_cpufreq).
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,14 @@ struct TurboKnob {
     bool inverted = false;
     bool global = false;
 };
+
+// A turbo switch (one TurboKnob file) by its index in the arbiter: several
+// cpufreq domains share a global one.
+enum class TurboSwitch : std::uint32_t {};
+
+inline std::size_t indexOf(TurboSwitch s) {
+    return static_cast<std::size_t>(s);
+}
 
 class CpufreqBackend {
   public:

@@ -1,10 +1,14 @@
 #include "make_arbiter.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <memory>
 
 #include "cpufreq_error.h"
 #include "sysfs_fixture.h"
@@ -22,7 +26,7 @@ CpufreqOptions optionsFor(const SysfsFixture& fx) {
     return o;
 }
 
-const Requester kA{"aaaaaaaa-0000-0000-0000-000000000001", 1};
+const Requester kA = Requester::vcpu("aaaaaaaa-0000-0000-0000-000000000001", 1);
 
 }  // namespace
 
@@ -68,7 +72,7 @@ TEST(CpufreqMakeArbiter, NoCpufreqConstructsAndRefusesEverything) {
     EXPECT_TRUE(a->availableFrequencies(0).empty());
     EXPECT_FALSE(a->turboCapable(0));
     EXPECT_FALSE(a->highPriority(0));
-    a->release(kA.domain_uuid);
+    a->release(kA.domainUuid());
     EXPECT_TRUE(a->restoreAll());
     EXPECT_FALSE(std::filesystem::exists(o.state_dir / kCpufreqJournalName));
 }
@@ -107,5 +111,20 @@ TEST(CpufreqMakeArbiter, WarnsAboutTuned) {
     auto o = optionsFor(fx);
     std::filesystem::create_directories(o.proc_root / "4242");
     std::ofstream(o.proc_root / "4242" / "comm") << "tuned\n";
-    EXPECT_NO_THROW(makeArbiter(o));  // a warning, not a failure
+    // The warning is what this is for: capture the log while the arbiter is made.
+    auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_st>(64);
+    auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+    std::unique_ptr<Arbiter> a;
+    EXPECT_NO_THROW(a = makeArbiter(o));  // a warning, not a failure
+    spdlog::set_default_logger(previous);
+    const auto lines = sink->last_formatted();
+    EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                            [](const std::string& line) {
+                                return line.find(
+                                           "[warning] cpufreq: tuned is running and also "
+                                           "writes cpufreq settings") != std::string::npos;
+                            }),
+              1)
+        << ::testing::PrintToString(lines);
 }

@@ -15,6 +15,7 @@
 #include "cpufreq_error.h"
 #include "min_max_backend.h"
 #include "sysfs.h"
+#include "system_error.h"
 #include "unique_fd.h"
 
 namespace vmpower {
@@ -93,18 +94,6 @@ std::optional<ParsedJournal> parse(const std::string& text) {
     return out;
 }
 
-void writeAll(int fd, const std::string& data, const fs::path& p) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0)
-            throw CpufreqError(
-                fmt::format("{}: cannot write: {}", p.string(), std::strerror(errno)));
-        done += static_cast<std::size_t>(n);
-    }
-}
-
 void fsyncDir(const fs::path& dir) {
     UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd || ::fsync(fd.get()) != 0) {
@@ -125,7 +114,7 @@ bool restoreOne(const Sysfs& sysfs, const JournalEntry& e, bool best_effort) {
         if (sysfs.exists(e.file) && sysfs.readRaw(e.file) == e.original) return true;
         sysfs.write(e.file, e.original);
         return true;
-    } catch (const CpufreqError& err) {
+    } catch (const SystemError& err) {  // the file could not be read or written
         if (best_effort) {
             spdlog::debug("cpufreq restore: {} (expected unless the governor was userspace)",
                           err.what());
@@ -179,7 +168,10 @@ bool restoreEntries(const Sysfs& sysfs, const std::vector<JournalEntry>& entries
                 sysfs.readRaw(max.file) != max.original) {
                 writeMinMaxSafely(sysfs, min.file, max.file, min.original, max.original);
             }
-        } catch (const CpufreqError& err) {
+        } catch (const SystemError& err) {
+            spdlog::error("cpufreq restore: {}", err.what());
+            ok = false;
+        } catch (const CpufreqError& err) {  // writeMinMaxSafely refused
             spdlog::error("cpufreq restore: {}", err.what());
             ok = false;
         }
@@ -301,7 +293,8 @@ void RestoreJournal::persist() const {
         if (!fd)
             throw CpufreqError(
                 fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
-        writeAll(fd.get(), text, tmp);
+        if (int err = writeAll(fd.get(), text))
+            throw CpufreqError(systemErrorText(tmp, "write", err));
         if (::fsync(fd.get()) != 0) {
             throw CpufreqError(
                 fmt::format("{}: cannot sync: {}", tmp.string(), std::strerror(errno)));

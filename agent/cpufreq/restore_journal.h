@@ -60,7 +60,6 @@ class RestoreJournal {
     // aside, as the constructor does.
     static std::size_t recoverCrashed(const Sysfs& sysfs, const std::filesystem::path& file,
                                       const std::string& boot_id = {});
-    const std::string& bootId() const { return boot_id_; }
 
   private:
     void persist() const;

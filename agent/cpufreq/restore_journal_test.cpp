@@ -7,6 +7,7 @@
 #include "cpufreq_error.h"
 #include "sysfs.h"
 #include "sysfs_fixture.h"
+#include "system_error.h"
 
 using namespace vmpower;
 using vmpower::test::SysfsFixture;
@@ -186,8 +187,8 @@ TEST_F(JournalTest, SysfsFilesAreNeverFollowedThroughASymlink) {
     std::ofstream(target) << "precious\n";
     const auto link = fx.root() / pol(0, "scaling_setspeed_link");
     std::filesystem::create_symlink(target, link);
-    EXPECT_THROW(sysfs.write(pol(0, "scaling_setspeed_link"), "1\n"), CpufreqError);
-    EXPECT_THROW(sysfs.readRaw(pol(0, "scaling_setspeed_link")), CpufreqError);
+    EXPECT_THROW(sysfs.write(pol(0, "scaling_setspeed_link"), "1\n"), SystemError);
+    EXPECT_THROW(sysfs.readRaw(pol(0, "scaling_setspeed_link")), SystemError);
     std::ifstream in(target);
     std::string text;
     std::getline(in, text);

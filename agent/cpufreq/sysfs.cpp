@@ -1,26 +1,22 @@
 #include "sysfs.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 
 #include "cpufreq_error.h"
+#include "system_error.h"
 
 namespace vmpower {
 
 namespace {
-
-[[noreturn]] void fail(const std::filesystem::path& p, std::string_view what, int err) {
-    throw CpufreqError(fmt::format("{}: {}: {}", p.string(), what, std::strerror(err)));
-}
 
 bool isSpace(char c) {
     return c == ' ' || c == '\n' || c == '\t' || c == '\r';
@@ -74,14 +70,14 @@ bool Sysfs::exists(std::string_view file) const {
 std::string Sysfs::readRaw(std::string_view file) const {
     const auto p = path(file);
     UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd) fail(p, "cannot open for reading", errno);
+    if (!fd) throw SystemError(p, "open for reading", errno);
     std::string out;
     char buf[4096];
     while (true) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
-            fail(p, "cannot read", errno);
+            throw SystemError(p, "read", errno);
         }
         if (n == 0) break;
         out.append(buf, static_cast<std::size_t>(n));
@@ -97,7 +93,7 @@ std::optional<std::string> Sysfs::tryRead(std::string_view file) const {
     if (!exists(file)) return std::nullopt;
     try {
         return read(file);
-    } catch (const CpufreqError&) {
+    } catch (const SystemError&) {
         return std::nullopt;
     }
 }
@@ -140,7 +136,7 @@ void Sysfs::reopen(std::string_view file, KeptFile& kept) const {
     // No O_TRUNC: a sysfs attribute ignores it, and a plain file is cut to
     // the value's length after each write instead.
     kept.fd.reset(::open(p.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!kept.fd) fail(p, "cannot open for writing", errno);
+    if (!kept.fd) throw SystemError(p, "open for writing", errno);
     struct statfs fs {};
     kept.plain = ::fstatfs(kept.fd.get(), &fs) != 0 || fs.f_type != SYSFS_MAGIC;
 }
@@ -176,7 +172,7 @@ void Sysfs::write(std::string_view file, std::string_view value) const {
         reopen(file, once);
         if (!writeAt0(once.fd.get(), once.plain, value)) {
             const int err = errno;
-            fail(path(file), fmt::format("cannot write '{}'", trimSysfs(value)), err);
+            throw SystemError(path(file), fmt::format("write '{}'", trimSysfs(value)), err);
         }
         if (observer_) observer_(std::string(file), value);
         return;
@@ -190,7 +186,7 @@ void Sysfs::write(std::string_view file, std::string_view value) const {
             reopen(file, kept);
             if (!writeAt0(kept.fd.get(), kept.plain, value)) {
                 const int err = errno;
-                fail(path(file), fmt::format("cannot write '{}'", trimSysfs(value)), err);
+                throw SystemError(path(file), fmt::format("write '{}'", trimSysfs(value)), err);
             }
         }
     } catch (...) {

@@ -2,7 +2,8 @@
 // Reads and writes files under a sysfs root ("/sys", or a fixture copy in
 // tests). Paths are relative to the root, e.g.
 // "devices/system/cpu/cpufreq/policy0/scaling_max_freq". Every failure
-// throws CpufreqError naming the file and the reason.
+// throws SystemError naming the file and the reason (CpufreqError for a
+// value that does not parse).
 
 #include <array>
 #include <cstdint>

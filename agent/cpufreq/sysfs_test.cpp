@@ -9,6 +9,7 @@
 
 #include "cpufreq_error.h"
 #include "sysfs_fixture.h"
+#include "system_error.h"
 #include "topology.h"
 
 using namespace vmpower;
@@ -57,7 +58,7 @@ TEST(CpufreqSysfs, ErrorsNameTheFile) {
     try {
         sysfs.write("devices/system/cpu/cpufreq/policy9/scaling_max_freq", "1\n");
         FAIL() << "wrote a missing file";
-    } catch (const CpufreqError& e) {
+    } catch (const SystemError& e) {
         EXPECT_THAT(e.what(), HasSubstr("policy9/scaling_max_freq"));
     }
     EXPECT_FALSE(
@@ -106,7 +107,7 @@ TEST(CpufreqSysfs, AKeptFileThatWasRemovedFailsItsWriteAndIsForgotten) {
     try {
         sysfs.write(kMax, "1600000\n");
         FAIL() << "wrote a removed file";
-    } catch (const CpufreqError& e) {
+    } catch (const SystemError& e) {
         EXPECT_THAT(e.what(), HasSubstr("policy0/scaling_max_freq"));
     }
     EXPECT_FALSE(sysfs.exists(kMax));  // not created again
@@ -121,7 +122,7 @@ TEST(CpufreqSysfs, AKeptFileReplacedByASymlinkIsNotFollowed) {
     std::ofstream(target) << "untouched\n";
     std::filesystem::remove(fx.root() / kMax);
     std::filesystem::create_symlink(target, fx.root() / kMax);
-    EXPECT_THROW(sysfs.write(kMax, "1600000\n"), CpufreqError);
+    EXPECT_THROW(sysfs.write(kMax, "1600000\n"), SystemError);
     std::ifstream in(target);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(text, "untouched\n");

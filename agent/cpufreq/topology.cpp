@@ -7,6 +7,7 @@
 
 #include "cpufreq_error.h"
 #include "sysfs.h"
+#include "system_error.h"
 
 namespace vmpower {
 
@@ -58,54 +59,60 @@ CpuSet parseCpuWords(const Sysfs& sysfs, const std::string& file) {
 }  // namespace
 
 CpufreqTopology CpufreqTopology::scan(const Sysfs& sysfs) {
-    CpufreqTopology topo;
-    const fs::path cpu_root = sysfs.path(kCpuDir);
-    std::error_code ec;
-    if (!fs::is_directory(cpu_root, ec)) return topo;
-    const fs::path canonical_root = fs::canonical(sysfs.root());
+    // A file of the tree that cannot be read makes it broken too: one error type for callers.
+    try {
+        CpufreqTopology topo;
+        const fs::path cpu_root = sysfs.path(kCpuDir);
+        std::error_code ec;
+        if (!fs::is_directory(cpu_root, ec)) return topo;
+        const fs::path canonical_root = fs::canonical(sysfs.root());
 
-    std::map<unsigned, fs::path> cpus;  // ordered: policies come out in CPU order
-    for (const auto& entry : fs::directory_iterator(cpu_root)) {
-        auto n = cpuNumber(entry.path().filename().string());
-        if (n && fs::exists(entry.path() / "cpufreq", ec))
-            cpus.emplace(*n, entry.path() / "cpufreq");
-    }
+        std::map<unsigned, fs::path> cpus;  // ordered: policies come out in CPU order
+        for (const auto& entry : fs::directory_iterator(cpu_root)) {
+            auto n = cpuNumber(entry.path().filename().string());
+            if (n && fs::exists(entry.path() / "cpufreq", ec))
+                cpus.emplace(*n, entry.path() / "cpufreq");
+        }
 
-    std::map<std::string, std::size_t> by_dir;
-    for (const auto& [cpu, link] : cpus) {
-        // Old kernels had a real directory per CPU instead of the symlink;
-        // canonical() handles both.
-        const fs::path target = fs::canonical(link, ec);
-        if (ec)
-            throw CpufreqError(fmt::format("{}: cannot resolve: {}", link.string(), ec.message()));
-        const fs::path rel = target.lexically_relative(canonical_root);
-        if (rel.empty() || *rel.begin() == "..") {
-            throw CpufreqError(fmt::format("{}: points outside the sysfs root", link.string()));
+        std::map<std::string, std::size_t> by_dir;
+        for (const auto& [cpu, link] : cpus) {
+            // Old kernels had a real directory per CPU instead of the symlink;
+            // canonical() handles both.
+            const fs::path target = fs::canonical(link, ec);
+            if (ec)
+                throw CpufreqError(
+                    fmt::format("{}: cannot resolve: {}", link.string(), ec.message()));
+            const fs::path rel = target.lexically_relative(canonical_root);
+            if (rel.empty() || *rel.begin() == "..") {
+                throw CpufreqError(fmt::format("{}: points outside the sysfs root", link.string()));
+            }
+            auto [it, inserted] = by_dir.emplace(rel.string(), topo.policies_.size());
+            if (inserted) {
+                CpufreqPolicy p;
+                p.dir = rel.string();
+                p.name = target.filename().string() == "cpufreq" ? fmt::format("cpu{}", cpu)
+                                                                 : target.filename().string();
+                p.cpus = parseCpuWords(sysfs, p.file("affected_cpus"));
+                topo.policies_.push_back(std::move(p));
+            }
+            const CpufreqPolicy& p = topo.policies_[it->second];
+            if (!p.cpus.contains(cpu)) {
+                // Offline CPU whose link is still there: nothing to drive.
+                spdlog::debug("cpufreq: cpu{} is not in {}/affected_cpus; ignored", cpu, p.dir);
+                continue;
+            }
+            topo.cpu_to_policy_[cpu] = it->second;
         }
-        auto [it, inserted] = by_dir.emplace(rel.string(), topo.policies_.size());
-        if (inserted) {
-            CpufreqPolicy p;
-            p.dir = rel.string();
-            p.name = target.filename().string() == "cpufreq" ? fmt::format("cpu{}", cpu)
-                                                             : target.filename().string();
-            p.cpus = parseCpuWords(sysfs, p.file("affected_cpus"));
-            topo.policies_.push_back(std::move(p));
-        }
-        const CpufreqPolicy& p = topo.policies_[it->second];
-        if (!p.cpus.contains(cpu)) {
-            // Offline CPU whose link is still there: nothing to drive.
-            spdlog::debug("cpufreq: cpu{} is not in {}/affected_cpus; ignored", cpu, p.dir);
-            continue;
-        }
-        topo.cpu_to_policy_[cpu] = it->second;
+        return topo;
+    } catch (const SystemError& e) {
+        throw CpufreqError(e.what());
     }
-    return topo;
 }
 
-std::optional<std::size_t> CpufreqTopology::policyOf(unsigned cpu) const {
+std::optional<CpufreqDomain> CpufreqTopology::domainOf(unsigned cpu) const {
     auto it = cpu_to_policy_.find(cpu);
     if (it == cpu_to_policy_.end()) return std::nullopt;
-    return it->second;
+    return CpufreqDomain(static_cast<std::uint32_t>(it->second));
 }
 
 }  // namespace vmpower

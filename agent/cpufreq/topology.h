@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -40,6 +41,15 @@ class PolicyFile {
     std::size_t len_ = 0;
 };
 
+// One of the kernel's cpufreq policies, i.e. a set of CPUs that share one
+// frequency, by its index in the topology. A type of its own: "policy"
+// elsewhere in the agent means an access rule or a host policy.
+enum class CpufreqDomain : std::uint32_t {};
+
+inline std::size_t indexOf(CpufreqDomain d) {
+    return static_cast<std::size_t>(d);
+}
+
 class CpufreqTopology {
   public:
     // Throws CpufreqError on a tree that is present but inconsistent. A
@@ -48,9 +58,11 @@ class CpufreqTopology {
 
     bool empty() const { return policies_.empty(); }
     const std::vector<CpufreqPolicy>& policies() const { return policies_; }
-    const CpufreqPolicy& policy(std::size_t index) const { return policies_.at(index); }
-    // Index into policies(); nullopt for a CPU without cpufreq.
-    std::optional<std::size_t> policyOf(unsigned cpu) const;
+    std::size_t domainCount() const { return policies_.size(); }
+    // The domain's policy directory.
+    const CpufreqPolicy& policy(CpufreqDomain d) const { return policies_.at(indexOf(d)); }
+    // nullopt for a CPU without cpufreq.
+    std::optional<CpufreqDomain> domainOf(unsigned cpu) const;
 
   private:
     std::vector<CpufreqPolicy> policies_;

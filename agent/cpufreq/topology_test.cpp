@@ -13,14 +13,14 @@ TEST(CpufreqTopology, SharedPolicyGroupsItsCpus) {
     SysfsFixture fx("acpi-cpufreq");
     auto topo = CpufreqTopology::scan(Sysfs(fx.root()));
     ASSERT_EQ(topo.policies().size(), 3u);
-    EXPECT_EQ(topo.policyOf(2), topo.policyOf(3));
-    EXPECT_NE(topo.policyOf(0), topo.policyOf(1));
-    const auto& p = topo.policy(*topo.policyOf(3));
+    EXPECT_EQ(topo.domainOf(2), topo.domainOf(3));
+    EXPECT_NE(topo.domainOf(0), topo.domainOf(1));
+    const auto& p = topo.policy(*topo.domainOf(3));
     EXPECT_EQ(p.name, "policy2");
     EXPECT_EQ(p.dir, "devices/system/cpu/cpufreq/policy2");
     EXPECT_EQ(p.cpus.toString(), "2-3");
     EXPECT_EQ(p.file("scaling_setspeed"), "devices/system/cpu/cpufreq/policy2/scaling_setspeed");
-    EXPECT_FALSE(topo.policyOf(4));
+    EXPECT_FALSE(topo.domainOf(4));
 }
 
 TEST(CpufreqTopology, EveryDriverTreeHasFourCpus) {
@@ -28,7 +28,7 @@ TEST(CpufreqTopology, EveryDriverTreeHasFourCpus) {
         SysfsFixture fx(driver);
         auto topo = CpufreqTopology::scan(Sysfs(fx.root()));
         for (unsigned cpu = 0; cpu < 4; ++cpu)
-            EXPECT_TRUE(topo.policyOf(cpu)) << driver << " cpu" << cpu;
+            EXPECT_TRUE(topo.domainOf(cpu)) << driver << " cpu" << cpu;
     }
 }
 
@@ -38,16 +38,16 @@ TEST(CpufreqTopology, NoCpufreqGivesEmptyTopology) {
     SysfsFixture fx("intel_pstate");
     std::filesystem::remove(fx.root() / "devices/system/cpu/cpu1/cpufreq");
     auto topo = CpufreqTopology::scan(Sysfs(fx.root()));
-    EXPECT_FALSE(topo.policyOf(1));
-    EXPECT_TRUE(topo.policyOf(2));
+    EXPECT_FALSE(topo.domainOf(1));
+    EXPECT_TRUE(topo.domainOf(2));
 }
 
 TEST(CpufreqTopology, OfflineCpuIsIgnored) {
     SysfsFixture fx("acpi-cpufreq");
     fx.write("devices/system/cpu/cpufreq/policy2/affected_cpus", "2\n");
     auto topo = CpufreqTopology::scan(Sysfs(fx.root()));
-    EXPECT_TRUE(topo.policyOf(2));
-    EXPECT_FALSE(topo.policyOf(3));
+    EXPECT_TRUE(topo.domainOf(2));
+    EXPECT_FALSE(topo.domainOf(3));
 }
 
 TEST(CpufreqTopology, BrokenTreesThrow) {

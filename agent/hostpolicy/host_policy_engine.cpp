@@ -165,11 +165,15 @@ void HostPolicyEngine::drop(Actives::iterator it, const char* why) {
 }
 
 Requester HostPolicyEngine::holder(std::string_view uuid, unsigned vcpu) {
-    return Requester{std::string(uuid), kHostPolicyRequesterBit | vcpu};
+    return Requester::hostPolicy(uuid, vcpu);
 }
 
 void HostPolicyEngine::releaseHold(std::string_view uuid, unsigned vcpu, const CpuSet& keep) {
-    power_.releaseVcpuOutside(uuid, holder(uuid, vcpu).vcpu, keep);
+    if (keep.empty()) {
+        power_.releaseHolder(holder(uuid, vcpu));
+    } else {
+        power_.releaseOutside(holder(uuid, vcpu), keep);
+    }
 }
 
 void HostPolicyEngine::releaseHolds(std::string_view uuid, const HostPolicy& policy) {

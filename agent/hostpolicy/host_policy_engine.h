@@ -3,8 +3,8 @@
 // BRANCH_RATIO). Each policy is a RunningPolicy of its type's class, which
 // decides its level and measures what it needs; the engine only schedules
 // and holds: it holds the level on the policy's vCPUs through
-// PowerControl::apply, as Requester {VM uuid, vCPU |
-// kHostPolicyRequesterBit}: the same arbiter, stakeholder rule, floor and
+// PowerControl::apply, as Requester::hostPolicy(VM uuid, vCPU): the
+// same arbiter, stakeholder rule, floor and
 // ceiling as the VM's own requests, in a slot of its own beside them (the
 // highest hold wins), so removing a policy gives the vCPUs back to what the
 // VM held before. One policy per VM; a new one replaces it.

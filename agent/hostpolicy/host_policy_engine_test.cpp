@@ -16,7 +16,6 @@ using testing::FakeTraffic;
 using testing::SettableWall;
 
 constexpr const char* kUuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
-constexpr unsigned kBit = kHostPolicyRequesterBit;
 
 class NoSharing final : public PcpuSharing {
   public:
@@ -52,11 +51,11 @@ struct Rig {
     std::vector<std::string> applied() {
         std::vector<std::string> out;
         for (const auto& c : power.calls) {
-            EXPECT_EQ(c.who.domain_uuid, kUuid);
-            EXPECT_TRUE(c.who.vcpu & kBit) << "not in the policy's slot";
-            EXPECT_EQ(c.pcpus, vcpus.pcpus(c.who.vcpu & ~kBit));
+            EXPECT_EQ(c.who.domainUuid(), kUuid);
+            EXPECT_EQ(c.who.kind(), Requester::Kind::HostPolicy) << "not in the policy's slot";
+            EXPECT_EQ(c.pcpus, vcpus.pcpus(c.who.number()));
             EXPECT_EQ(c.limits.floor_khz, 1000u);
-            out.push_back(std::to_string(c.who.vcpu & ~kBit) + ":" +
+            out.push_back(std::to_string(c.who.number()) + ":" +
                           std::string(powerActionName(c.action)));
         }
         power.calls.clear();
@@ -64,11 +63,11 @@ struct Rig {
     }
     std::vector<unsigned> releasedVcpus() {
         std::vector<unsigned> out;
-        for (const auto& r : power.released_vcpus) {
-            EXPECT_TRUE(r.vcpu & kBit);
-            out.push_back(r.vcpu & ~kBit);
+        for (const auto& r : power.released_holders) {
+            EXPECT_EQ(r.who.kind(), Requester::Kind::HostPolicy);
+            out.push_back(r.who.number());
         }
-        power.released_vcpus.clear();
+        power.released_holders.clear();
         return out;
     }
 

@@ -3,6 +3,7 @@
 // request may do to host CPUs. Implemented by the Arbiter (agent/cpufreq)
 // over a CpufreqBackend; faked in request-path unit tests.
 
+#include <compare>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -15,17 +16,71 @@
 
 namespace vmpower {
 
-// Who holds a frequency request: one vCPU of one domain.
-struct Requester {
-    std::string domain_uuid;
-    unsigned vcpu = 0;
+// Who holds a frequency level: a VM's vCPU, a VM's PHYSICAL request on one
+// host CPU, a VM's host policy on one of its vCPUs, or the operator
+// (`vmpowerctl set-cpu-freq`) on one host CPU. Each holds its own level
+// beside the others: a host policy's hold sits beside the vCPU's own
+// requests, so removing the policy leaves those as they were. Compared by
+// value; ordered by domain (the operator last), then kind, then number.
+class Requester {
+  public:
+    enum class Kind : std::uint8_t { Vcpu, HostPolicy, Physical, Operator };
+
+    Requester() = default;
+    static Requester vcpu(std::string_view domain_uuid, unsigned vcpu) {
+        return {Kind::Vcpu, domain_uuid, vcpu};
+    }
+    static Requester physical(std::string_view domain_uuid, unsigned pcpu) {
+        return {Kind::Physical, domain_uuid, pcpu};
+    }
+    static Requester hostPolicy(std::string_view domain_uuid, unsigned vcpu) {
+        return {Kind::HostPolicy, domain_uuid, vcpu};
+    }
+    // Root's override. Its holds count as every stakeholder's consent (see
+    // "Shared hardware" in docs/architecture.md); one per host CPU asked.
+    static Requester operatorOverride(unsigned pcpu) { return {Kind::Operator, {}, pcpu}; }
+
+    Kind kind() const { return kind_; }
+    bool isOperator() const { return kind_ == Kind::Operator; }
+    // The VM's uuid; empty for the operator.
+    const std::string& domainUuid() const { return domain_uuid_; }
+    // The vCPU (Vcpu, HostPolicy) or host CPU (Physical, Operator).
+    unsigned number() const { return number_; }
+    // For logs: "<uuid> vcpu 1", "<uuid> pcpu 5", "<uuid> host policy vcpu
+    // 1", "operator cpu 2".
+    std::string toString() const;
+
     bool operator==(const Requester&) const = default;
+    std::strong_ordering operator<=>(const Requester& o) const {
+        if (auto c = isOperator() <=> o.isOperator(); c != 0) return c;
+        if (auto c = domain_uuid_.compare(o.domain_uuid_) <=> 0; c != 0) return c;
+        if (auto c = kind_ <=> o.kind_; c != 0) return c;
+        return number_ <=> o.number_;
+    }
+
+  private:
+    Requester(Kind kind, std::string_view domain_uuid, unsigned number)
+        : kind_(kind), domain_uuid_(domain_uuid), number_(number) {}
+
+    Kind kind_ = Kind::Vcpu;
+    std::string domain_uuid_;
+    unsigned number_ = 0;
 };
 
-// The requester uuid of `vmpowerctl set-cpu-freq`: root's override. Its
-// holds count as every stakeholder's consent (see "Shared hardware" in
-// docs/architecture.md).
-inline constexpr std::string_view kOperatorUuid = "operator";
+inline std::string Requester::toString() const {
+    const std::string n = std::to_string(number_);
+    switch (kind_) {
+        case Kind::Vcpu:
+            return domain_uuid_ + " vcpu " + n;
+        case Kind::Physical:
+            return domain_uuid_ + " pcpu " + n;
+        case Kind::HostPolicy:
+            return domain_uuid_ + " host policy vcpu " + n;
+        case Kind::Operator:
+            break;
+    }
+    return "operator cpu " + n;
+}
 
 // What apply() did. Refused: nothing was written and no hold changed;
 // `refusal` says why, naming the stakeholder that did not ask when the
@@ -42,10 +97,10 @@ struct PowerVerdict {
     explicit operator bool() const { return applied; }
 };
 
-// One hold on a policy, for show-cpu-freq.
+// One hold on a cpufreq policy, for show-cpu-freq.
 struct PowerHoldView {
-    std::string holder;  // domain name (uuid when unknown), or "operator"
-    unsigned vcpu = 0;   // with the PHYSICAL bit (1u << 31) for a PHYSICAL request
+    Requester who;
+    std::string name;  // the holder's domain name (uuid when unknown); empty for the operator
     std::optional<std::uint32_t> khz;
     std::optional<bool> turbo;
 };
@@ -102,10 +157,11 @@ class PowerControl {
     // first touched them.
     virtual void release(std::string_view domain_uuid) = 0;
 
-    // A vCPU was re-pinned: its holds on CPUs outside `pinned` (whole policy
-    // domains it no longer runs on) are dropped, as if released.
-    virtual void releaseVcpuOutside(std::string_view domain_uuid, unsigned vcpu,
-                                    const CpuSet& pinned) = 0;
+    // A vCPU was re-pinned: `who`'s holds on CPUs outside `pinned` (whole
+    // policy domains it no longer runs on) are dropped, as if released.
+    virtual void releaseOutside(const Requester& who, const CpuSet& pinned) = 0;
+    // Drops every hold of `who` (a host policy removed), as if released.
+    virtual void releaseHolder(const Requester& who) = 0;
 
     // For queries. nullopt / empty when the CPU has no cpufreq.
     virtual std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const = 0;

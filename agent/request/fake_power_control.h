@@ -26,7 +26,7 @@ class FakePowerControl final : public PowerControl {
                        const FrequencyLimits& limits) override {
         calls.push_back({who, pcpus, action, limits});
         if (apply_result) return PowerVerdict{true, {}, affected, false};
-        last_refusal[who.domain_uuid] = refusal;
+        last_refusal[who.domainUuid()] = refusal;
         return PowerVerdict{false, refusal, {}, refusal_shared_hardware};
     }
     void setFootprint(std::string_view uuid, std::string_view, const CpuSet& cpus) override {
@@ -36,10 +36,11 @@ class FakePowerControl final : public PowerControl {
         released.emplace_back(uuid);
         footprints.erase(std::string(uuid));
     }
-    void releaseVcpuOutside(std::string_view uuid, unsigned vcpu, const CpuSet& kept) override {
-        released.emplace_back(uuid);
-        released_vcpus.push_back({std::string(uuid), vcpu, kept});
+    void releaseOutside(const Requester& who, const CpuSet& kept) override {
+        released.push_back(who.domainUuid());
+        released_holders.push_back({who, kept});
     }
+    void releaseHolder(const Requester& who) override { releaseOutside(who, CpuSet{}); }
     std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override {
         auto it = khz.find(pcpu);
         if (it == khz.end()) return std::nullopt;
@@ -53,7 +54,7 @@ class FakePowerControl final : public PowerControl {
     bool highPriority(unsigned pcpu) const override { return priority.contains(pcpu); }
     std::optional<PowerDescription> describe(unsigned) const override { return std::nullopt; }
     HeldRequest heldBy(const Requester& who, unsigned pcpu) const override {
-        auto it = held.find({who.domain_uuid, who.vcpu, pcpu});
+        auto it = held.find({who.domainUuid(), who.number(), pcpu});
         return it == held.end() ? HeldRequest{} : it->second;
     }
     CpuSet hostCpus() const override { return host; }
@@ -64,12 +65,11 @@ class FakePowerControl final : public PowerControl {
 
     std::vector<PowerCall> calls;
     std::vector<std::string> released;
-    struct VcpuRelease {
-        std::string uuid;
-        unsigned vcpu;
-        CpuSet kept;
+    struct HolderRelease {
+        Requester who;
+        CpuSet kept;  // empty: every hold of `who` (releaseHolder)
     };
-    std::vector<VcpuRelease> released_vcpus;
+    std::vector<HolderRelease> released_holders;
     std::map<std::string, CpuSet> footprints;  // by uuid, as last reported
     bool apply_result = true;
     std::string refusal = "refused by the fake";  // when apply_result is false

@@ -40,7 +40,7 @@ TEST(GoldenBytes, AckOfFreqUpIsByteIdentical) {
     auto req = freqUp("00");
     EXPECT_EQ(rig.send(req), req);
     ASSERT_EQ(rig.power.calls.size(), 1U);
-    EXPECT_EQ(rig.power.calls[0].who.vcpu, 0U);
+    EXPECT_EQ(rig.power.calls[0].who.number(), 0U);
     EXPECT_EQ(rig.power.calls[0].action, PowerAction::ScaleUp);
 }
 

@@ -129,7 +129,7 @@ TEST(HostileGuest, VmNameOfAnotherVmChangesNothing) {
     auto reply2 = rig2.send(req2);
     EXPECT_EQ(reply2, req2) << "vm_name echoed byte for byte: the guest's own bytes";
     ASSERT_EQ(rig2.power.calls.size(), 1U);
-    EXPECT_EQ(rig2.power.calls[0].who.domain_uuid, kVm1Uuid);
+    EXPECT_EQ(rig2.power.calls[0].who.domainUuid(), kVm1Uuid);
     EXPECT_EQ(rig2.power.calls[0].pcpus, CpuSet{3});
 }
 

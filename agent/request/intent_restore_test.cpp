@@ -41,7 +41,7 @@ TEST_F(IntentRestore, EndsAreAskedForAsTheGuestWould) {
     EXPECT_TRUE(v.applied) << v.refusal;
     ASSERT_EQ(power_.calls.size(), 3u);
     EXPECT_EQ(power_.calls[0].action, PowerAction::Max);
-    EXPECT_EQ(power_.calls[0].who, (Requester{kVm1Uuid, 0}));
+    EXPECT_EQ(power_.calls[0].who, Requester::vcpu(kVm1Uuid, 0));
     EXPECT_EQ(power_.calls[0].pcpus, CpuSet{2});
     EXPECT_EQ(power_.calls[1].action, PowerAction::Min);
     EXPECT_EQ(power_.calls[1].pcpus, CpuSet{3});

@@ -31,7 +31,7 @@ PowerDecision placePower(const VmPolicy& rule, const GuestIdentity& guest, CoreT
     static const VcpuMap kNoVcpus;
     const VcpuMap& vcpus = guest.vcpus ? *guest.vcpus : kNoVcpus;
     // id (resource_id) is a u64 from the guest: compare before narrowing it.
-    PowerTarget target{Requester{guest.uuid, 0}, CpuSet{}, action};
+    PowerTarget target{Requester{}, CpuSet{}, action};
     switch (core_type) {
         case CoreType::Invalid:
             return refuse(NackReason::Malformed, "core_type is neither VIRTUAL nor PHYSICAL");
@@ -43,7 +43,7 @@ PowerDecision placePower(const VmPolicy& rule, const GuestIdentity& guest, CoreT
                 return refuse(NackReason::UnknownCpu,
                               "host CPU " + std::to_string(id) + " out of range");
             target.pcpus.add(static_cast<unsigned>(id));
-            target.who.vcpu = kPhysicalRequesterBit | static_cast<unsigned>(id);
+            target.who = Requester::physical(guest.uuid, static_cast<unsigned>(id));
             break;
         case CoreType::Virtual:
             if (id >= vcpus.vcpuCount()) {
@@ -52,7 +52,7 @@ PowerDecision placePower(const VmPolicy& rule, const GuestIdentity& guest, CoreT
                                                           std::to_string(vcpus.vcpuCount()) + ")");
             }
             target.pcpus = vcpus.pcpus(static_cast<std::size_t>(id));
-            target.who.vcpu = static_cast<unsigned>(id);
+            target.who = Requester::vcpu(guest.uuid, static_cast<unsigned>(id));
             if (target.pcpus.empty())
                 return refuse(NackReason::UnknownCpu,
                               "vCPU " + std::to_string(id) + " has no known pCPU");

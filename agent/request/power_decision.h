@@ -12,14 +12,6 @@
 
 namespace vmpower {
 
-// Requester.vcpu for core_type PHYSICAL requests: the host CPU with this bit
-// set, so they never share a slot with a vCPU's requests in the arbiter.
-inline constexpr unsigned kPhysicalRequesterBit = 1U << 31;
-// Requester.vcpu for a host policy's holds (agent/hostpolicy): the vCPU with
-// this bit set, so a policy's hold sits beside the vCPU's own requests and
-// removing the policy leaves those as they were.
-inline constexpr unsigned kHostPolicyRequesterBit = 1U << 30;
-
 struct PowerTarget {
     Requester who;
     CpuSet pcpus;

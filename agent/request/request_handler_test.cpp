@@ -23,7 +23,7 @@ TEST(RequestHandler, EachUnitAppliesItsActionToThePinnedPcpu) {
         const PowerCall& c = rig.power.calls.back();
         EXPECT_EQ(c.action, action);
         EXPECT_EQ(c.pcpus, CpuSet{3});
-        EXPECT_EQ(c.who, (Requester{kVm1Uuid, 1}));
+        EXPECT_EQ(c.who, Requester::vcpu(kVm1Uuid, 1));
     }
     EXPECT_EQ(rig.power.calls.size(), 6U);
     EXPECT_EQ(rig.counters().acked, 6U);
@@ -136,7 +136,7 @@ TEST(RequestHandler, PhysicalWithPermission) {
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 5, "", true))), VMPOWER_CMD_ACK);
     ASSERT_EQ(rig.power.calls.size(), 1U);
     EXPECT_EQ(rig.power.calls[0].pcpus, CpuSet{5});
-    EXPECT_EQ(rig.power.calls[0].who.vcpu, kPhysicalRequesterBit | 5U);
+    EXPECT_EQ(rig.power.calls[0].who, Requester::physical(kVm1Uuid, 5));
     // Still only within the VM's pCPUs (2-5 pinned).
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 9, "", true))), VMPOWER_CMD_NACK);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, std::uint64_t{1} << 40, "", true))),
