@@ -19,11 +19,13 @@
 #include "energy_sampler.h"
 #include "epoll_set.h"
 #include "host_policy_engine.h"
-#include "kept_host_policies.h"
+#include "kept_host_policy_file.h"
 #include "libvirt_hypervisor.h"
 #include "peer_verifier.h"
+#include "periodic_task.h"
 #include "request_handler.h"
 #include "retry_scheduler.h"
+#include "sharing_forwarder.h"
 
 namespace vmpower {
 
@@ -94,31 +96,17 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::string setHostPolicy(std::string_view uuid, HostPolicy policy) override;
     bool removeHostPolicy(std::string_view uuid) override;
     std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override;
-    HostPolicyEngine& hostPolicies() { return *host_policies_; }
 
   private:
     // The one policy in force: the request handler and the registry read it
     // (through the handler); overrides and reloads replace it.
     void setPolicy(std::shared_ptr<const Policy> policy);
 
-    // The handler needs the registry's sharing answers and the registry
-    // needs the handler: this forwards once both exist.
-    struct SharingForwarder final : PcpuSharing {
-        const PcpuSharing* target = nullptr;
-        bool sharedWithOtherDomain(std::string_view uuid, const CpuSet& pcpus) const override {
-            return target != nullptr && target->sharedWithOtherDomain(uuid, pcpus);
-        }
-    };
     void setUpSignals();
     // Host policies beyond the engine: the VM's rule's or kept policy once
     // it runs, the intent and the kept-policies file after each change.
     void settleHostPolicy(const Domain& d);
     void hostPolicyChanged(std::string_view uuid);
-    void keepHostPoliciesSoon();
-    void keepHostPolicies() noexcept;
-    std::filesystem::path keptHostPoliciesFile() const;
-    void sampleEnergy();  // the energy timer: one sample, then re-armed
-    void writeMetricsTextfile();
 
     AgentOptions options_;
     Config config_;
@@ -138,15 +126,11 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<BranchCounterSource> branch_counters_;
     std::unique_ptr<EventLoop::Timer> policy_timer_;
     std::unique_ptr<HostPolicyEngine> host_policies_;
-    // Read from the state directory at start, each applied when its domain
-    // is found (same run only), the rest dropped after the first reconcile.
-    KeptHostPolicies kept_from_last_run_;
-    std::string kept_written_;              // the file's text as last written
-    RetryScheduler::Id keep_pending_ = 0;   // one coalesced write at a time
+    std::unique_ptr<KeptHostPolicyFile> kept_;  // host-policies.json
     std::unique_ptr<EnergySampler> energy_;
-    std::unique_ptr<EventLoop::Timer> energy_timer_;  // after energy_: destroyed first
+    std::unique_ptr<PeriodicTask> energy_timer_;  // after energy_: destroyed first
     AgentTelemetry telemetry_;
-    std::unique_ptr<EventLoop::Timer> metrics_timer_;  // agent.metrics_textfile
+    std::unique_ptr<PeriodicTask> metrics_timer_;  // agent.metrics_textfile
     UniqueFd signal_fd_;
     EventLoop::Watch signal_watch_;
     bool ready_ = false;

@@ -47,7 +47,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
                                                    &telemetry_.peer_check_refusals});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
-    sharing_.target = registry_.get();
+    sharing_.forwardTo(registry_.get());
     handler_->setHoldObserver(registry_.get());
     policy_timer_ = std::make_unique<EventLoop::Timer>([this] { host_policies_->onTimer(); });
     if (options_.branch_counters == nullptr) {
@@ -72,24 +72,15 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
             }
         },
         edges);
+    kept_ = std::make_unique<KeptHostPolicyFile>(config_.agent.state_dir / "host-policies.json",
+                                                 *retries_, *host_policies_, *registry_);
     handler_->setHostPolicies(host_policies_.get());
     host_policies_->onChange([this](std::string_view uuid) { hostPolicyChanged(uuid); });
     registry_->setHostPolicySink(host_policies_.get());
-    std::vector<std::string> problems;
-    kept_from_last_run_ = readKeptHostPolicies(keptHostPoliciesFile(), problems);
-    for (const auto& p : problems) spdlog::warn("{}: {}", keptHostPoliciesFile().string(), p);
-    kept_written_ = keptHostPoliciesText(kept_from_last_run_);
-}
-
-std::filesystem::path Agent::keptHostPoliciesFile() const {
-    return config_.agent.state_dir / "host-policies.json";
 }
 
 Agent::~Agent() {
-    if (keep_pending_ != 0) {
-        retries_->cancel(keep_pending_);
-        keepHostPolicies();  // what is active now is what a restart restores
-    }
+    kept_.reset();  // a pending write is done first
     host_policies_->onChange(nullptr);  // stopping drops no kept policy
     registry_->setHostPolicySink(nullptr);
     control_.reset();
@@ -115,36 +106,25 @@ void Agent::start() {
     }
     hypervisor_->start();
     if (energy_->available()) {
-        energy_timer_ = std::make_unique<EventLoop::Timer>([this] { sampleEnergy(); });
-        energy_timer_->arm(config_.agent.energy_interval);
+        // One sample of the running VMs' QEMU threads per interval.
+        energy_timer_ = std::make_unique<PeriodicTask>(
+            "energy", spdlog::level::err, config_.agent.energy_interval, [this] {
+                std::vector<WatchedDomain> watched;
+                watched.reserve(registry_->domains().size());
+                for (const auto& [uuid, d] : registry_->domains())
+                    watched.push_back({uuid, d->identity.name, d->vcpus.vcpuCount()});
+                energy_->sample(watched);
+            });
+        energy_timer_->start(config_.agent.energy_interval);
     }
     if (!config_.agent.metrics_textfile.empty()) {
-        metrics_timer_ = std::make_unique<EventLoop::Timer>([this] { writeMetricsTextfile(); });
-        metrics_timer_->arm(std::chrono::milliseconds(0));
-    }
-}
-
-void Agent::sampleEnergy() {
-    try {
-        std::vector<WatchedDomain> watched;
-        watched.reserve(registry_->domains().size());
-        for (const auto& [uuid, d] : registry_->domains())
-            watched.push_back({uuid, d->identity.name, d->vcpus.vcpuCount()});
-        energy_->sample(watched);
-    } catch (const std::exception& e) {
-        spdlog::error("energy: {}", e.what());
-    }
-    energy_timer_->arm(config_.agent.energy_interval);
-}
-
-// A timer callback: nothing escapes; a failed write is logged and tried
-// again at the next interval (node_exporter keeps reading the last file).
-void Agent::writeMetricsTextfile() {
-    metrics_timer_->arm(config_.agent.metrics_interval);
-    try {
-        replaceFileAtomically(config_.agent.metrics_textfile, renderAgentMetrics(*this));
-    } catch (const std::exception& e) {
-        spdlog::warn("metrics: {}", e.what());
+        // A failed write is tried again at the next interval (node_exporter
+        // keeps reading the last file).
+        metrics_timer_ = std::make_unique<PeriodicTask>(
+            "metrics", spdlog::level::warn, config_.agent.metrics_interval, [this] {
+                replaceFileAtomically(config_.agent.metrics_textfile, renderAgentMetrics(*this));
+            });
+        metrics_timer_->start(std::chrono::milliseconds(0));
     }
 }
 
@@ -249,13 +229,7 @@ void Agent::onConnected() {
     if (!reconciled) return;  // the close callback will retry
     host_policies_->forgetMissing();
     for (const auto& [uuid, d] : registry_->domains()) settleHostPolicy(*d);
-    if (!kept_from_last_run_.empty()) {
-        // Their domains are not running (or were restarted while we were not).
-        for (const auto& [uuid, k] : kept_from_last_run_)
-            spdlog::info("{}: its kept host policy is dropped: the domain is gone", k.name);
-        kept_from_last_run_.clear();
-        keepHostPoliciesSoon();
-    }
+    kept_->dropUnclaimed();
     if (!ready_) {
         ready_ = true;
         if (options_.notify_systemd) sd_notify(0, "READY=1\nSTATUS=watching libvirt domains");
@@ -292,65 +266,14 @@ std::optional<HostPolicyView> Agent::hostPolicy(std::string_view uuid) const {
 }
 
 void Agent::settleHostPolicy(const Domain& d) {
-    const std::string& uuid = d.identity.uuid;
-    if (auto k = kept_from_last_run_.find(uuid); k != kept_from_last_run_.end()) {
-        KeptHostPolicy kept = std::move(k->second);
-        kept_from_last_run_.erase(k);
-        const std::string type(nameIn(kHostPolicyTypeNames, kept.policy.type));
-        if (kept.domain_id != d.id) {
-            spdlog::info("{}: kept host policy {} dropped: the domain was restarted (id {}, now {})",
-                         d.identity.name, type, kept.domain_id, d.id);
-            keepHostPoliciesSoon();
-        } else if (host_policies_->view(uuid)) {
-            keepHostPoliciesSoon();  // one came with a migration: it is newer
-        } else {
-            const std::string why = host_policies_->setHostPolicy(d.identity, kept.policy, kept.origin);
-            if (why.empty()) {
-                spdlog::info("{}: host policy {} set by the {} kept across the restart",
-                             d.identity.name, type, originName(kept.origin));
-            } else {
-                spdlog::warn("{}: kept host policy {} not applied: {}", d.identity.name, type, why);
-                keepHostPoliciesSoon();
-            }
-        }
-    }
-    host_policies_->settle(uuid);
+    kept_->found(d);
+    host_policies_->settle(d.identity.uuid);
 }
 
 void Agent::hostPolicyChanged(std::string_view uuid) {
     const auto now = host_policies_->view(uuid);
     registry_->hostPolicyChanged(uuid, now ? &*now : nullptr);
-    keepHostPoliciesSoon();
-}
-
-void Agent::keepHostPoliciesSoon() {
-    if (keep_pending_ != 0) return;
-    // Coalesced: a guest re-sending PKT_POLICY at its rate limit costs one
-    // file write a second at the most.
-    keep_pending_ = retries_->schedule(std::chrono::seconds(1), [this] {
-        keep_pending_ = 0;
-        keepHostPolicies();
-    });
-}
-
-void Agent::keepHostPolicies() noexcept {
-    try {
-        KeptHostPolicies kept = kept_from_last_run_;  // not yet found after a restart
-        for (auto& [uuid, view] : host_policies_->views()) {
-            const Domain* d = registry_->find(uuid);
-            if (d == nullptr || view.origin == PolicyOrigin::Rule) continue;
-            kept[uuid] = KeptHostPolicy{d->identity.name, d->id, view.origin,
-                                        std::move(view.policy)};
-        }
-        std::string text = keptHostPoliciesText(kept);
-        if (text == kept_written_) return;
-        std::filesystem::create_directories(keptHostPoliciesFile().parent_path());
-        replaceFileAtomically(keptHostPoliciesFile(), text, 0600);
-        kept_written_ = std::move(text);
-    } catch (const std::exception& e) {
-        // Tried again at the next change.
-        spdlog::warn("{}: host policies not kept: {}", keptHostPoliciesFile().string(), e.what());
-    }
+    kept_->changed();
 }
 
 }  // namespace vmpower
