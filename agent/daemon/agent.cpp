@@ -46,9 +46,10 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
                                                    config_.agent.reply_queue_records, &fd_budget_,
                                                    &telemetry_.peer_check_refusals});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
-    registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
+    intents_ = std::make_unique<PowerIntentKeeper>(*hypervisor_, power_, *retries_);
+    registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_, intents_.get());
     sharing_.forwardTo(registry_.get());
-    handler_->setHoldObserver(registry_.get());
+    handler_->setHoldObserver(intents_.get());
     policy_timer_ = std::make_unique<EventLoop::Timer>([this] { host_policies_->onTimer(); });
     if (options_.branch_counters == nullptr) {
         branch_counters_ = std::make_unique<PerfBranchCounters>(config_.agent.qemu_pid_dir,
@@ -76,13 +77,13 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
                                                  *retries_, *host_policies_, *registry_);
     handler_->setHostPolicies(host_policies_.get());
     host_policies_->onChange([this](std::string_view uuid) { hostPolicyChanged(uuid); });
-    registry_->setHostPolicySink(host_policies_.get());
+    intents_->setHostPolicySink(host_policies_.get());
 }
 
 Agent::~Agent() {
     kept_.reset();  // a pending write is done first
     host_policies_->onChange(nullptr);  // stopping drops no kept policy
-    registry_->setHostPolicySink(nullptr);
+    intents_->setHostPolicySink(nullptr);
     control_.reset();
     // The policies' holds go with each domain's release below.
     handler_->setHostPolicies(nullptr);
@@ -148,7 +149,7 @@ void Agent::setUpSignals() {
         signalfd_siginfo info{};
         while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
             if (info.ssi_signo == SIGHUP) {
-                reload();
+                (void)reload();  // a refusal is logged by reloadConfig
             } else {
                 spdlog::info("signal {}: stopping", strsignal(static_cast<int>(info.ssi_signo)));
                 stopping_ = true;
@@ -157,23 +158,21 @@ void Agent::setUpSignals() {
     });
 }
 
-bool Agent::reload(std::string* error) {
+Verdict Agent::reload() {
     if (options_.config_path.empty()) {
         spdlog::warn("reload: no config file given at start");
-        if (error != nullptr) *error = "no config file was given at start";
-        return false;
+        return Verdict::refused("no config file was given at start");
     }
     ReloadResult r = reloadConfig(options_.config_path, config_);
     if (!r.ok) {
         ++telemetry_.reloads_refused;
-        if (error != nullptr) *error = r.error;
-        return false;
+        return Verdict::refused(r.error);
     }
     ++telemetry_.reloads_applied;
     setPolicy(config_.policy);
     spdlog::set_level(spdlog::level::from_str(options_.log_level.empty() ? config_.agent.log_level
                                                                          : options_.log_level));
-    return true;
+    return Verdict::accepted();
 }
 
 void Agent::setPolicy(std::shared_ptr<const Policy> policy) {
@@ -203,6 +202,21 @@ std::optional<DomainName> Agent::lookupDefined(std::string_view name_or_uuid) {
 
 bool Agent::setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) {
     return registry_->setChannelEnabled(uuid, index, enabled);
+}
+
+std::vector<DomainView> Agent::domains() const {
+    std::vector<DomainView> out;
+    out.reserve(registry_->domains().size());
+    for (const auto& [uuid, d] : registry_->domains()) out.push_back(domainView(*d));
+    return out;
+}
+
+std::optional<DomainView> Agent::domain(std::string_view name_or_uuid) const {
+    if (const Domain* d = registry_->find(name_or_uuid)) return domainView(*d);
+    for (const auto& [uuid, d] : registry_->domains()) {
+        if (d->identity.name == name_or_uuid) return domainView(*d);
+    }
+    return std::nullopt;
 }
 
 HypervisorStatus Agent::hypervisorStatus() const {
@@ -251,10 +265,12 @@ void Agent::onDomainEvent(std::string_view uuid, const DomainEvent& event) {
     }
 }
 
-std::string Agent::setHostPolicy(std::string_view uuid, HostPolicy policy) {
+Verdict Agent::setHostPolicy(std::string_view uuid, HostPolicy policy) {
     const Domain* d = registry_->find(uuid);
-    if (d == nullptr) return "the domain is not running";
-    return host_policies_->setHostPolicy(d->identity, std::move(policy), PolicyOrigin::Operator);
+    if (d == nullptr) return Verdict::refused("the domain is not running");
+    std::string why =
+        host_policies_->setHostPolicy(d->identity, std::move(policy), PolicyOrigin::Operator);
+    return why.empty() ? Verdict::accepted() : Verdict::refused(std::move(why));
 }
 
 bool Agent::removeHostPolicy(std::string_view uuid) {
@@ -272,7 +288,7 @@ void Agent::settleHostPolicy(const Domain& d) {
 
 void Agent::hostPolicyChanged(std::string_view uuid) {
     const auto now = host_policies_->view(uuid);
-    registry_->hostPolicyChanged(uuid, now ? &*now : nullptr);
+    intents_->hostPolicyChanged(uuid, now ? &*now : nullptr);
     kept_->changed();
 }
 

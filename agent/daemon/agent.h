@@ -22,6 +22,7 @@
 #include "kept_host_policy_file.h"
 #include "libvirt_hypervisor.h"
 #include "peer_verifier.h"
+#include "power_intent_keeper.h"
 #include "periodic_task.h"
 #include "request_handler.h"
 #include "retry_scheduler.h"
@@ -60,10 +61,10 @@ class Agent final : public DomainEventListener, public AgentOperations {
     bool stopping() const { return stopping_; }
     bool ready() const override { return ready_; }  // first reconcile done
 
-    // The config file again. False (old policy kept) if invalid; then
-    // *error, when given, is the ConfigError text (FILE:LINE:COLUMN: ...).
-    // Drops the set-query overrides.
-    bool reload(std::string* error = nullptr) override;
+    // The config file again: refused (old policy kept) with the
+    // ConfigError text (FILE:LINE:COLUMN: ...) if invalid. Drops the
+    // set-query overrides.
+    Verdict reload() override;
     nlohmann::json state() const;  // the "state" command
     // One control command; ReadOnly clients are refused every command that
     // changes something.
@@ -71,6 +72,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
                            ControlAccess access = ControlAccess::Full);
 
     DomainRegistry& registry() { return *registry_; }
+    const PowerIntentKeeper& intents() const { return *intents_; }
     LibvirtHypervisor& hypervisor() { return *hypervisor_; }
     const Config& config() const { return config_; }
 
@@ -79,12 +81,13 @@ class Agent final : public DomainEventListener, public AgentOperations {
     void onDomainEvent(std::string_view uuid, const DomainEvent& event) override;
 
     // AgentOperations (the control commands' view of the agent)
-    const DomainMap& domains() const override { return registry_->domains(); }
+    std::vector<DomainView> domains() const override;
+    std::optional<DomainView> domain(std::string_view name_or_uuid) const override;
     HypervisorStatus hypervisorStatus() const override;
     const PowerControl& power() const override { return power_; }
     const Policy& policy() const override { return *config_.policy; }
     const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
-        return registry_->intents().find(uuid);
+        return intents_->find(uuid);
     }
     const EnergySampler* energy() const override { return energy_.get(); }
     const AgentTelemetry& telemetry() const override { return telemetry_; }
@@ -93,7 +96,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
     bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) override;
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override;
-    std::string setHostPolicy(std::string_view uuid, HostPolicy policy) override;
+    Verdict setHostPolicy(std::string_view uuid, HostPolicy policy) override;
     bool removeHostPolicy(std::string_view uuid) override;
     std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override;
 
@@ -120,6 +123,8 @@ class Agent final : public DomainEventListener, public AgentOperations {
     FdBudget fd_budget_{FdBudget::channelsFor(1024)};  // set from the real limit at start()
     std::unique_ptr<ChannelEnv> env_;
     std::unique_ptr<LibvirtHypervisor> hypervisor_;
+    // Before the registry, which reports to it: destroyed after it.
+    std::unique_ptr<PowerIntentKeeper> intents_;
     std::unique_ptr<DomainRegistry> registry_;
     std::unique_ptr<ControlServer> control_;
     SystemWallClock wall_clock_;

@@ -7,10 +7,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "channel_statistics.h"
@@ -54,9 +55,7 @@ struct HypervisorStatus {
 struct AgentTelemetry {
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
     std::uint64_t reloads_applied = 0, reloads_refused = 0;
-    // Every domain event type (domain_events.h's names, in its order) and
-    // how many were handled; filled by the daemon side.
-    std::vector<std::pair<std::string, std::uint64_t>> events;
+    std::map<std::string, std::uint64_t, std::less<>> events;  // by domainEventName()
     std::uint64_t reconciles = 0;
     double last_reconcile_seconds = 0;
     std::uint64_t peer_check_refusals =
