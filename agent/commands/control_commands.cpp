@@ -9,11 +9,11 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "level_position.h"
-#include "energy_json.h"
-#include "host_policy_json.h"
 #include "agent_metrics.h"
 #include "channel_statistics.h"
+#include "energy_json.h"
+#include "host_policy_json.h"
+#include "level_position.h"
 #include "power_action.h"
 #include "power_channel.h"
 #include "record_format.h"
@@ -94,12 +94,9 @@ json channelJson(const ChannelView& ch) {
             nacks[std::string(nackReasonName(static_cast<NackReason>(i)))] =
                 s.requests.nacks_by_reason[i];
     }
-    json out = {{"index", ch.index},
-                {"path", ch.path},
-                {"alias", ch.alias},
-                {"state", channelStateName(ch.state)},
-                {"enabled", ch.enabled},
-                {"nacks_by_reason", std::move(nacks)},
+    json out = {{"index", ch.index},         {"path", ch.path},
+                {"alias", ch.alias},         {"state", channelStateName(ch.state)},
+                {"enabled", ch.enabled},     {"nacks_by_reason", std::move(nacks)},
                 {"last_error", s.last_error}};
     for (const ChannelStatistic& c : kChannelStatistics) out[std::string(c.key)] = c.value(s);
     return out;

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "domain_name.h"
 #include "cpu_set.h"
+#include "domain_name.h"
 
 namespace vmpower {
 

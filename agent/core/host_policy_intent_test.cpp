@@ -11,10 +11,10 @@
 #include "channel_rig.h"
 #include "clock.h"
 #include "domain_registry.h"
-#include "power_intent_keeper.h"
 #include "fake_domain_source.h"
 #include "host_policy_engine.h"
 #include "power_decision.h"
+#include "power_intent_keeper.h"
 #include "test_support.h"
 
 namespace vmpower {

@@ -6,6 +6,8 @@
 // FakeDomainSource plays libvirt, FakePowerControl the Arbiter; the loop and
 // the steady clock are real (the write interval is a bound checked on the
 // recorded call times, never a timing assertion on this machine's speed).
+#include "power_intent_keeper.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,7 +16,6 @@
 #include "channel_rig.h"
 #include "clock.h"
 #include "domain_registry.h"
-#include "power_intent_keeper.h"
 #include "fake_domain_source.h"
 #include "power_intent.h"
 #include "test_support.h"
@@ -57,7 +58,7 @@ class PowerIntentAtTheRegistry : public ::testing::Test {
     void hold(unsigned vcpu, std::optional<std::uint32_t> khz, std::optional<bool> turbo = {}) {
         rig_.power.held[{kUuid, vcpu, 2 + vcpu}] = HeldRequest{khz, turbo};
         keeper_->onApplied(registry_->find(kUuid)->identity, Requester{kUuid, vcpu},
-                             CpuSet{2 + vcpu}, FrequencyLimits{});
+                           CpuSet{2 + vcpu}, FrequencyLimits{});
     }
     template <typename Pred>
     bool turnUntil(Pred pred, std::chrono::milliseconds timeout = 5s) {

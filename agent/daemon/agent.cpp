@@ -55,10 +55,10 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         branch_counters_ = std::make_unique<PerfBranchCounters>(config_.agent.qemu_pid_dir,
                                                                 config_.agent.proc_root);
     }
-    HostPolicyEdges edges{&clock_, options_.wall_clock ? options_.wall_clock : &wall_clock_,
-                          options_.traffic ? options_.traffic : hypervisor_.get(),
-                          options_.branch_counters ? options_.branch_counters
-                                                   : branch_counters_.get()};
+    HostPolicyEdges edges{
+        &clock_, options_.wall_clock ? options_.wall_clock : &wall_clock_,
+        options_.traffic ? options_.traffic : hypervisor_.get(),
+        options_.branch_counters ? options_.branch_counters : branch_counters_.get()};
     host_policies_ = std::make_unique<HostPolicyEngine>(
         power_, sharing_, config_.policy,
         [this](std::string_view uuid) -> const GuestIdentity* {
@@ -81,7 +81,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
 }
 
 Agent::~Agent() {
-    kept_.reset();  // a pending write is done first
+    kept_.reset();                      // a pending write is done first
     host_policies_->onChange(nullptr);  // stopping drops no kept policy
     intents_->setHostPolicySink(nullptr);
     control_.reset();

@@ -6,7 +6,11 @@ namespace vmpower {
 
 PeriodicTask::PeriodicTask(std::string what, spdlog::level::level_enum level,
                            std::chrono::milliseconds interval, std::function<void()> job)
-    : what_(std::move(what)), level_(level), interval_(interval), job_(std::move(job)), timer_([this] { run(); }) {}
+    : what_(std::move(what)),
+      level_(level),
+      interval_(interval),
+      job_(std::move(job)),
+      timer_([this] { run(); }) {}
 
 void PeriodicTask::run() {
     timer_.arm(interval_);

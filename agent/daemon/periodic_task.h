@@ -3,11 +3,11 @@
 // metrics textfile): the job is a loop callback, so nothing it throws
 // escapes; it is logged under `what` and the next interval tries again.
 
+#include <spdlog/common.h>
+
 #include <chrono>
 #include <functional>
 #include <string>
-
-#include <spdlog/common.h>
 
 #include "event_loop.h"
 

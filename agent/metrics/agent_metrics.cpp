@@ -60,8 +60,10 @@ template <typename Fn>
 void eachChannel(const std::vector<DomainView>& domains, Fn fn) {
     for (const DomainView& d : domains) {
         for (const ChannelView& ch : d.channels) {
-            fn(MetricLabels{{"vm", d.name}, {"uuid", d.uuid}, {"channel", std::to_string(ch.index)}},
-               ch.stats);
+            fn(
+                MetricLabels{
+                    {"vm", d.name}, {"uuid", d.uuid}, {"channel", std::to_string(ch.index)}},
+                ch.stats);
         }
     }
 }
@@ -183,8 +185,7 @@ void cpuFamilies(PrometheusText& t, const AgentView& a) {
 
 // Per-VM energy (docs/energy.md); no family at all when there is no
 // powercap tree: unavailable is not zero.
-void energyFamilies(PrometheusText& t, const AgentView& a,
-                    const std::vector<DomainView>& domains) {
+void energyFamilies(PrometheusText& t, const AgentView& a, const std::vector<DomainView>& domains) {
     const EnergySampler* e = a.energy();
     if (e == nullptr || !e->available()) return;
     std::vector<std::tuple<std::string, std::string, VmEnergyReading>> vms;

@@ -38,15 +38,15 @@ struct ChannelStatistic {
 };
 
 inline constexpr std::array<ChannelStatistic, 9> kChannelStatistics{{
-    {"connects", [](const ChannelStats& s) { return s.connects; },
-     "vmpower_channel_connects_total", "Connections made to the channel's QEMU socket."},
+    {"connects", [](const ChannelStats& s) { return s.connects; }, "vmpower_channel_connects_total",
+     "Connections made to the channel's QEMU socket."},
     {"records", [](const ChannelStats& s) { return s.requests.records; }},
     {"acked", [](const ChannelStats& s) { return s.requests.acked; }, "vmpower_replies_total",
      "Replies to the guest by result.", "ack"},
-    {"nacked", [](const ChannelStats& s) { return s.requests.nacked; }, "vmpower_replies_total",
-     "", "nack"},
-    {"answered", [](const ChannelStats& s) { return s.requests.answered; },
-     "vmpower_replies_total", "", "answer"},
+    {"nacked", [](const ChannelStats& s) { return s.requests.nacked; }, "vmpower_replies_total", "",
+     "nack"},
+    {"answered", [](const ChannelStats& s) { return s.requests.answered; }, "vmpower_replies_total",
+     "", "answer"},
     {"ignored", [](const ChannelStats& s) { return s.requests.ignored; },
      "vmpower_requests_ignored_total",
      "Records answered with nothing (CONNECT probes, unknown commands)."},
