@@ -9,10 +9,11 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "level_position.h"
+#include "agent_metrics.h"
+#include "channel_statistics.h"
 #include "energy_json.h"
 #include "host_policy_json.h"
-#include "agent_metrics.h"
+#include "level_position.h"
 #include "power_action.h"
 #include "power_channel.h"
 #include "record_format.h"
@@ -101,31 +102,20 @@ unsigned shownNumber(const Requester& who) {
     return who.number();
 }
 
-json channelJson(const Channel& ch) {
-    const auto& d = ch.description();
-    auto s = ch.stats();
+json channelJson(const ChannelView& ch) {
+    const ChannelStats& s = ch.stats;
     json nacks = json::object();  // only the reasons seen
     for (std::size_t i = 0; i < kNackReasonCount; ++i) {
         if (s.requests.nacks_by_reason[i] != 0)
             nacks[std::string(nackReasonName(static_cast<NackReason>(i)))] =
                 s.requests.nacks_by_reason[i];
     }
-    return {{"index", d.index},
-            {"path", d.source_path},
-            {"alias", d.alias},
-            {"state", Channel::stateName(ch.state())},
-            {"enabled", ch.enabled()},
-            {"connects", s.connects},
-            {"records", s.requests.records},
-            {"acked", s.requests.acked},
-            {"nacked", s.requests.nacked},
-            {"nacks_by_reason", std::move(nacks)},
-            {"ignored", s.requests.ignored},
-            {"rate_limited", s.requests.rate_limited},
-            {"answered", s.requests.answered},
-            {"replies_sent", s.replies_sent},
-            {"replies_dropped", s.replies_dropped},
-            {"last_error", s.last_error}};
+    json out = {{"index", ch.index},         {"path", ch.path},
+                {"alias", ch.alias},         {"state", channelStateName(ch.state)},
+                {"enabled", ch.enabled},     {"nacks_by_reason", std::move(nacks)},
+                {"last_error", s.last_error}};
+    for (const ChannelStatistic& c : kChannelStatistics) out[std::string(c.key)] = c.value(s);
+    return out;
 }
 
 // One vCPU's intent and where it came from (docs/operations.md, "During a
@@ -166,7 +156,7 @@ json intentHostPolicyJson(const DomainIntentRecord* intent) {
     return out;
 }
 
-json domainJson(const Domain& d, const DomainIntentRecord* intent) {
+json domainJson(const DomainView& d, const DomainIntentRecord* intent) {
     json vcpus = json::array();
     for (std::size_t v = 0; v < d.vcpus.vcpuCount(); ++v) {
         json entry = {{"vcpu", v}, {"pcpus", d.vcpus.pcpus(v).toString()}, {"intent", nullptr}};
@@ -177,9 +167,9 @@ json domainJson(const Domain& d, const DomainIntentRecord* intent) {
         vcpus.push_back(std::move(entry));
     }
     json channels = json::array();
-    for (const auto& [index, ch] : d.channels) channels.push_back(channelJson(*ch));
-    return {{"name", d.identity.name},
-            {"uuid", d.identity.uuid},
+    for (const ChannelView& ch : d.channels) channels.push_back(channelJson(ch));
+    return {{"name", d.name},
+            {"uuid", d.uuid},
             {"id", d.id},
             {"vcpus", vcpus},
             {"emulator_pcpus", d.emulator_pcpus.toString()},
@@ -188,7 +178,7 @@ json domainJson(const Domain& d, const DomainIntentRecord* intent) {
             {"intent_host_policy", intentHostPolicyJson(intent)}};
 }
 
-json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {
+json ruleJson(const VmPolicy& r, const PolicyOverride* over, const DomainView* d) {
     json commands = json::array();
     for (PowerAction a : r.allowed_actions) commands.push_back(powerActionName(a));
     json out = {{"label", r.name},
@@ -218,21 +208,14 @@ json ruleJson(const VmPolicy& r, const PolicyOverride* over, const Domain* d) {
 
 using Ops = AgentOperations;
 
-const Domain* findDomain(const Ops& a, const std::string& name_or_uuid) {
-    for (const auto& [uuid, d] : a.domains()) {
-        if (d->identity.name == name_or_uuid || uuid == name_or_uuid) return d.get();
-    }
-    return nullptr;
-}
-
-const Domain& runningDomain(const Ops& a, const json& req) {
+DomainView runningDomain(const Ops& a, const json& req) {
     std::string name = stringArg(req, "name");
-    const Domain* d = findDomain(a, name);
-    if (d == nullptr) {
+    auto d = a.domain(name);
+    if (!d) {
         throw ArgError("no running domain '" + name +
                        "' (vmpowerd tracks running domains only; is it started?)");
     }
-    return *d;
+    return std::move(*d);
 }
 
 json version(Ops&, const json&);
@@ -246,23 +229,23 @@ json state(Ops& a, const json&) {
 }
 
 json showVm(Ops& a, const json& req) {
-    const Domain& d = runningDomain(a, req);
-    json out = domainJson(d, a.powerIntent(d.identity.uuid));
-    out["last_power_refusal"] = a.power().lastRefusal(d.identity.uuid);
-    const auto policy = a.hostPolicy(d.identity.uuid);
+    const DomainView d = runningDomain(a, req);
+    json out = domainJson(d, a.powerIntent(d.uuid));
+    out["last_power_refusal"] = a.power().lastRefusal(d.uuid);
+    const auto policy = a.hostPolicy(d.uuid);
     out["host_policy"] = policy ? hostPolicyJson(*policy) : json(nullptr);
-    addVmEnergy(out, a.energy(), d.identity.uuid);
+    addVmEnergy(out, a.energy(), d.uuid);
     out["ok"] = true;
     return out;
 }
 
 json listChannels(Ops& a, const json&) {
     json channels = json::array();
-    for (const auto& [uuid, d] : a.domains()) {
-        for (const auto& [index, ch] : d->channels) {
-            json c = channelJson(*ch);
-            c["vm"] = d->identity.name;
-            c["uuid"] = uuid;
+    for (const DomainView& d : a.domains()) {
+        for (const ChannelView& ch : d.channels) {
+            json c = channelJson(ch);
+            c["vm"] = d.name;
+            c["uuid"] = d.uuid;
             channels.push_back(std::move(c));
         }
     }
@@ -276,10 +259,9 @@ json showCpuFreq(Ops& a, const json& req) {
     if (!cur) return error("CPU " + std::to_string(cpu) + " has no cpufreq");
     // Who may ask for this CPU: the vCPUs pinned to it.
     json users = json::array();
-    for (const auto& [uuid, d] : a.domains()) {
-        for (std::size_t v = 0; v < d->vcpus.vcpuCount(); ++v) {
-            if (d->vcpus.pcpus(v).contains(cpu))
-                users.push_back({{"vm", d->identity.name}, {"vcpu", v}});
+    for (const DomainView& d : a.domains()) {
+        for (std::size_t v = 0; v < d.vcpus.vcpuCount(); ++v) {
+            if (d.vcpus.pcpus(v).contains(cpu)) users.push_back({{"vm", d.name}, {"vcpu", v}});
         }
     }
     json out = {{"ok", true},
@@ -341,27 +323,32 @@ json setPcpu(Ops& a, const json& req) {
 }
 
 json setChannelStatus(Ops& a, const json& req) {
-    const Domain& d = runningDomain(a, req);
+    const DomainView d = runningDomain(a, req);
     unsigned index = numberArg(req, "index", kMaxPowerChannelIndex, "a channel index");
     bool enable = choiceArg(req, "status", {"enabled", "disabled"}) == "enabled";
-    if (!a.setChannelEnabled(d.identity.uuid, index, enable)) {
-        return error(d.identity.name + " has no power channel " + std::to_string(index) + " (" +
+    if (!a.setChannelEnabled(d.uuid, index, enable)) {
+        return error(d.name + " has no power channel " + std::to_string(index) + " (" +
                      powerChannelName(index) + ")");
     }
     json out = ok();
-    out["state"] = Channel::stateName(d.channels.at(index)->state());
+    // Its state now: a fresh snapshot.
+    if (auto now = a.domain(d.uuid)) {
+        for (const ChannelView& ch : now->channels) {
+            if (ch.index == index) out["state"] = channelStateName(ch.state);
+        }
+    }
     return out;
 }
 
 json setQuery(Ops& a, const json& req) {
-    const Domain& d = runningDomain(a, req);
+    const DomainView d = runningDomain(a, req);
     bool enable = choiceArg(req, "action", {"enable", "disable"}) == "enable";
-    if (enable && a.policy().matchRules(d.identity.name, d.identity.uuid) == nullptr) {
-        return error("no policy rule matches " + d.identity.name +
+    if (enable && a.policy().matchRules(d.name, d.uuid) == nullptr) {
+        return error("no policy rule matches " + d.name +
                      ": it is denied everything; add a rule to the config file, then "
                      "`vmpowerctl reload` (or SIGHUP)");
     }
-    a.setQueryOverride(d.identity.name, d.identity.uuid, enable);
+    a.setQueryOverride(d.name, d.uuid, enable);
     json out = ok();
     out["queries"] = enable;
     out["note"] = "in force until the next reload (SIGHUP, `vmpowerctl reload`) or restart";
@@ -370,8 +357,9 @@ json setQuery(Ops& a, const json& req) {
 
 json showPolicy(Ops& a, const json& req) {
     std::string name = stringArg(req, "name");
-    const Domain* d = findDomain(a, name);
-    std::string vm = d ? d->identity.name : name, uuid = d ? d->identity.uuid : "";
+    const std::optional<DomainView> running = a.domain(name);
+    const DomainView* d = running ? &*running : nullptr;
+    std::string vm = d ? d->name : name, uuid = d ? d->uuid : "";
     if (d == nullptr) {  // a defined, stopped domain is a fair question too
         auto known = a.lookupDefined(name);
         if (!known) return error("no domain '" + name + "' known to libvirt");
@@ -401,37 +389,37 @@ json energy(Ops& a, const json&) {
 }
 
 json setPolicy(Ops& a, const json& req) {
-    const Domain& d = runningDomain(a, req);
+    const DomainView d = runningDomain(a, req);
     HostPolicy policy;
     try {
         policy = hostPolicyFromJson(req);
     } catch (const std::invalid_argument& e) {
         throw ArgError(e.what());
     }
-    const std::string why = a.setHostPolicy(d.identity.uuid, std::move(policy));
-    if (!why.empty()) return error("policy refused for " + d.identity.name + ": " + why);
+    const Verdict v = a.setHostPolicy(d.uuid, std::move(policy));
+    if (!v) return error("policy refused for " + d.name + ": " + v.reason());
     json out = ok();
-    if (auto v = a.hostPolicy(d.identity.uuid)) out["host_policy"] = hostPolicyJson(*v);
+    if (auto now = a.hostPolicy(d.uuid)) out["host_policy"] = hostPolicyJson(*now);
     return out;
 }
 
 json removePolicy(Ops& a, const json& req) {
-    const Domain& d = runningDomain(a, req);
-    if (!a.removeHostPolicy(d.identity.uuid)) {
-        auto v = a.hostPolicy(d.identity.uuid);
+    const DomainView d = runningDomain(a, req);
+    if (!a.removeHostPolicy(d.uuid)) {
+        auto v = a.hostPolicy(d.uuid);
         if (v && v->origin == PolicyOrigin::Rule) {
-            return error(d.identity.name +
+            return error(d.name +
                          "'s host policy is its rule's (host_policy: in the config file); "
                          "change the file and reload");
         }
-        return error(d.identity.name + " has no host policy");
+        return error(d.name + " has no host policy");
     }
     return ok();
 }
 
 json reload(Ops& a, const json&) {
-    std::string why;
-    return a.reload(&why) ? ok() : error("config not reloaded, old policy kept: " + why);
+    const Verdict v = a.reload();
+    return v ? ok() : error("config not reloaded, old policy kept: " + v.reason());
 }
 
 struct Command {
@@ -497,8 +485,8 @@ json runControlCommand(AgentOperations& agent, const json& request, ControlAcces
 
 json agentStateJson(const AgentOperations& agent) {
     json domains = json::array();
-    for (const auto& [uuid, d] : agent.domains())
-        domains.push_back(domainJson(*d, agent.powerIntent(uuid)));
+    for (const DomainView& d : agent.domains())
+        domains.push_back(domainJson(d, agent.powerIntent(d.uuid)));
     HypervisorStatus hv = agent.hypervisorStatus();
     return {{"ok", true},
             {"version", VMPOWER_VERSION},

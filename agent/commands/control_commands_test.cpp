@@ -30,11 +30,21 @@ class FakeAgent final : public AgentOperations {
         lab.name = "lab";
         lab.name_globs = {"vm*"};
         policy_ = std::make_shared<const Policy>(std::vector<VmPolicy>{lab});
-        auto d = std::make_unique<Domain>("vm1", kUuid);
-        d->vcpus = VcpuMap({CpuSet{2}});
+        DomainView d{"vm1", kUuid};
+        d.vcpus = VcpuMap({CpuSet{2}});
         domains_.emplace(kUuid, std::move(d));
     }
-    const DomainMap& domains() const override { return domains_; }
+    std::vector<DomainView> domains() const override {
+        std::vector<DomainView> out;
+        for (const auto& [uuid, d] : domains_) out.push_back(d);
+        return out;
+    }
+    std::optional<DomainView> domain(std::string_view name_or_uuid) const override {
+        for (const auto& [uuid, d] : domains_) {
+            if (d.name == name_or_uuid || uuid == name_or_uuid) return d;
+        }
+        return std::nullopt;
+    }
     HypervisorStatus hypervisorStatus() const override { return {"test:///x", true, 3}; }
     bool ready() const override { return true; }
     const PowerControl& power() const override { return power_; }
@@ -61,11 +71,11 @@ class FakeAgent final : public AgentOperations {
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override {
         policy_ = std::make_shared<const Policy>(policy_->withQueryOverride(name, uuid, queries));
     }
-    std::string setHostPolicy(std::string_view uuid, HostPolicy policy) override {
+    Verdict setHostPolicy(std::string_view uuid, HostPolicy policy) override {
         host_policies[std::string(uuid)] = HostPolicyView{std::move(policy), PolicyOrigin::Operator,
                                                           PolicyLevel::Max, "workload high: max",
                                                           ""};
-        return {};
+        return Verdict::accepted();
     }
     bool removeHostPolicy(std::string_view uuid) override {
         return host_policies.erase(std::string(uuid)) > 0;
@@ -77,14 +87,13 @@ class FakeAgent final : public AgentOperations {
     }
     std::map<std::string, HostPolicyView> host_policies;
     const EnergySampler* energy() const override { return energy_; }
-    bool reload(std::string* error) override {
-        if (error != nullptr) *error = "/etc/vmpower/vmpower.yaml:3:1: end of sequence";
-        return false;
+    Verdict reload() override {
+        return Verdict::refused("/etc/vmpower/vmpower.yaml:3:1: end of sequence");
     }
 
     testing::FakePowerControl power_;
     std::shared_ptr<const Policy> policy_;
-    DomainMap domains_;
+    std::map<std::string, DomainView> domains_;
     std::vector<std::string> pins;
     std::string pin_error;
     DomainIntentRecord intent;
@@ -97,8 +106,8 @@ json run(FakeAgent& a, const json& req) {
 
 TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
     FakeAgent a;
-    auto d = std::make_unique<Domain>("vm1", kUuid);
-    d->vcpus = VcpuMap({CpuSet{2}, CpuSet{3}, CpuSet{4}});
+    DomainView d{"vm1", kUuid};
+    d.vcpus = VcpuMap({CpuSet{2}, CpuSet{3}, CpuSet{4}});
     a.domains_[kUuid] = std::move(d);
     const auto at = std::chrono::system_clock::from_time_t(1796040000);  // 2026-11-30 12:00:00 UTC
     a.intent.vcpus[0] = {

@@ -34,24 +34,6 @@ Channel::~Channel() {
     close();
 }
 
-const char* Channel::stateName(State s) {
-    switch (s) {
-        case State::Connecting:
-            return "connecting";
-        case State::Connected:
-            return "connected";
-        case State::Refused:
-            return "refused";
-        case State::Failed:
-            return "failed";
-        case State::Closed:
-            return "closed";
-        case State::Disabled:
-            return "disabled";
-    }
-    return "?";
-}
-
 void Channel::open() {
     if (!enabled_) return;
     if (state_ == State::Connected || state_ == State::Connecting) return;
@@ -96,6 +78,10 @@ Channel::Stats Channel::stats() const {
     s.replies_sent = replies_.sent();
     s.replies_dropped = replies_.dropped();
     return s;
+}
+
+ChannelView Channel::view() const {
+    return {desc_.index, desc_.source_path, desc_.alias, state_, enabled_, stats()};
 }
 
 void Channel::noteError(const std::string& msg) {

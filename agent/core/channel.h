@@ -10,6 +10,8 @@
 #include <random>
 #include <string>
 
+#include "agent_view.h"
+#include "channel_statistics.h"
 #include "domain_xml.h"
 #include "epoll_set.h"
 #include "fd_budget.h"
@@ -38,7 +40,7 @@ struct ChannelEnv {
 
 class Channel final : public EpollClient {
   public:
-    enum class State { Connecting, Connected, Refused, Failed, Closed, Disabled };
+    using State = ChannelState;
 
     Channel(ChannelEnv& env, const GuestIdentity& guest, PowerChannel desc, RecordFormat format);
     Channel(const Channel&) = delete;
@@ -56,15 +58,9 @@ class Channel final : public EpollClient {
     const PowerChannel& description() const { return desc_; }
     void setRecordFormat(RecordFormat format);
 
-    struct Stats {
-        std::uint64_t connects = 0, bytes_in = 0, partial_dropped = 0;
-        RequestCounters requests;
-        std::uint64_t replies_sent = 0, replies_dropped = 0;
-        std::string last_error;
-    };
+    using Stats = ChannelStats;
     Stats stats() const;
-
-    static const char* stateName(State s);
+    ChannelView view() const;  // a snapshot for the control room
 
   private:
     void tryConnect();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_view.h"
 #include "channel.h"
 #include "request_handler.h"
 #include "vcpu_map.h"
@@ -29,5 +30,8 @@ struct Domain {
     std::vector<std::string> problems;                      // from the XML reader, last seen
     std::map<unsigned, std::unique_ptr<Channel>> channels;  // by poweragent index
 };
+
+// The domain as a value, for the control room (agent/view/agent_view.h).
+DomainView domainView(const Domain& d);
 
 }  // namespace vmpower

@@ -9,8 +9,9 @@
 
 namespace vmpower {
 
-DomainRegistry::DomainRegistry(ChannelEnv& env, DomainSource& source, PowerControl& power)
-    : env_(env), source_(source), power_(power), intents_(source, power, env.retries) {}
+DomainRegistry::DomainRegistry(ChannelEnv& env, DomainSource& source, PowerControl& power,
+                               DomainObserver* observer)
+    : env_(env), source_(source), power_(power), observer_(observer) {}
 
 DomainRegistry::~DomainRegistry() {
     removeAll();
@@ -101,16 +102,7 @@ void DomainRegistry::repinVcpu(Domain& d, const VcpuRepinned& e) {
     setPinning(d, std::move(updated), d.emulator_pcpus);
     // Its requests on CPUs it left no longer speak for it.
     power_.releaseOutside(Requester::vcpu(d.identity.uuid, e.vcpu), e.pcpus);
-    intents_.repinned(d.identity.uuid, e.vcpu, e.pcpus);
-}
-
-void DomainRegistry::onApplied(const GuestIdentity& guest, const Requester& who,
-                               const CpuSet& pcpus, const FrequencyLimits& limits) noexcept {
-    try {
-        intents_.applied(guest, who, pcpus, limits);
-    } catch (const std::exception& e) {
-        spdlog::error("{}: keeping its power intent: {}", guest.name, e.what());
-    }
+    if (observer_ != nullptr) observer_->vcpuRepinned(d.identity.uuid, e.vcpu, e.pcpus);
 }
 
 bool DomainRegistry::setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) {
@@ -210,13 +202,17 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     // Only usable channels reach here (the one verdict, common/power_channel.h);
     // the others are among the problems.
     syncChannels(d, desc.channels);
-    // Just started: its intent (after its channels, so the guest's first
-    // request after the migration finds them connected either way).
+    // How it appeared, told after its channels are open (so the guest's
+    // first request after a migration finds them connected either way).
+    std::optional<DomainArrival> arrival;
     if (auto start = starting_.find(snap.uuid); start != starting_.end()) {
-        const bool migrated = start->second;
+        arrival = start->second ? DomainArrival::MigratedIn : DomainArrival::Started;
         starting_.erase(start);
-        intents_.started(d, snap, migrated, env_.handler.policy(), *this);
+    } else if (inserted) {
+        arrival = DomainArrival::FoundRunning;
     }
+    if (arrival && observer_ != nullptr)
+        observer_->domainAppeared(d, snap, *arrival, env_.handler.policy(), *this);
 }
 
 void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wanted) {
@@ -249,7 +245,7 @@ void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wa
 void DomainRegistry::remove(std::string_view uuid, const char* why) {
     stopRefreshing(uuid);
     if (auto start = starting_.find(uuid); start != starting_.end()) starting_.erase(start);
-    intents_.forget(uuid);
+    if (observer_ != nullptr) observer_->domainGone(uuid);
     auto it = domains_.find(uuid);
     if (it == domains_.end()) return;
     spdlog::info("{}: {}, closing {} channel(s)", it->second->identity.name, why,

@@ -14,16 +14,19 @@
 
 #include "domain.h"
 #include "domain_events.h"
+#include "domain_observer.h"
 #include "domain_source.h"
 #include "power_control.h"
-#include "power_intent_keeper.h"
 #include "request_handler.h"
 
 namespace vmpower {
 
-class DomainRegistry final : public PcpuSharing, public HoldObserver {
+class DomainRegistry final : public PcpuSharing {
   public:
-    DomainRegistry(ChannelEnv& env, DomainSource& source, PowerControl& power);
+    // `observer` (may be null) hears of every domain that appears, moves or
+    // goes; it must outlive the registry.
+    DomainRegistry(ChannelEnv& env, DomainSource& source, PowerControl& power,
+                   DomainObserver* observer = nullptr);
     ~DomainRegistry() override;
 
     // Lists all active domains and makes our state match (start, after every
@@ -47,16 +50,6 @@ class DomainRegistry final : public PcpuSharing, public HoldObserver {
     void removeAll();
 
     bool sharedWithOtherDomain(std::string_view uuid, const CpuSet& pcpus) const override;
-    // HoldObserver: an ACKed request; the domain's intent follows.
-    void onApplied(const GuestIdentity& guest, const Requester& who, const CpuSet& pcpus,
-                   const FrequencyLimits& limits) noexcept override;
-    const PowerIntentKeeper& intents() const { return intents_; }
-    // Host policies and the intent: a migrated domain's policy goes to
-    // `sink`; the VM's guest- or operator-set one is written with its intent.
-    void setHostPolicySink(HostPolicySink* sink) { intents_.setHostPolicySink(sink); }
-    void hostPolicyChanged(std::string_view uuid, const HostPolicyView* now) {
-        intents_.hostPolicyChanged(uuid, now);
-    }
 
   private:
     void refresh(std::string_view uuid);
@@ -89,10 +82,9 @@ class DomainRegistry final : public PcpuSharing, public HoldObserver {
     };
     std::map<std::string, PendingRefresh, std::less<>> refreshing_;
     // Started, not yet read (a lookup may fail and be retried): whether by
-    // live migration. The intent is applied (or a stale one removed) once
-    // the domain is read.
+    // live migration. The observer hears how it arrived once it is read.
     std::map<std::string, bool, std::less<>> starting_;
-    PowerIntentKeeper intents_;
+    DomainObserver* observer_;
 };
 
 }  // namespace vmpower

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cpu_set.h"
+#include "domain_name.h"
 
 namespace vmpower {
 
@@ -36,11 +37,6 @@ enum class MetadataWrite {
     // stalling the agent's one loop), so it was not made. Ask again later.
     Busy,
     Gone,  // no such running domain
-};
-
-struct DomainName {  // a domain libvirt knows, running or not
-    std::string name;
-    std::string uuid;
 };
 
 class DomainSource {

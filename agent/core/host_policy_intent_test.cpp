@@ -14,6 +14,7 @@
 #include "fake_domain_source.h"
 #include "host_policy_engine.h"
 #include "power_decision.h"
+#include "power_intent_keeper.h"
 #include "test_support.h"
 
 namespace vmpower {
@@ -42,7 +43,9 @@ class NoSharing final : public PcpuSharing {
 class HostPolicyInTheIntent : public ::testing::Test {
   protected:
     explicit HostPolicyInTheIntent(VmPolicy rule = testing::allowAll()) {
-        registry_ = std::make_unique<DomainRegistry>(rig_.env, source_, rig_.power);
+        // As the Agent wires them: the keeper hears the registry and the handler.
+        keeper_ = std::make_unique<PowerIntentKeeper>(source_, rig_.power, rig_.env.retries);
+        registry_ = std::make_unique<DomainRegistry>(rig_.env, source_, rig_.power, keeper_.get());
         engine_ = std::make_unique<HostPolicyEngine>(
             rig_.power, sharing_, std::make_shared<const Policy>(std::vector<VmPolicy>{rule}),
             [this](std::string_view uuid) -> const GuestIdentity* {
@@ -53,9 +56,9 @@ class HostPolicyInTheIntent : public ::testing::Test {
         // As the Agent wires them.
         engine_->onChange([this](std::string_view uuid) {
             const auto now = engine_->view(uuid);
-            registry_->hostPolicyChanged(uuid, now ? &*now : nullptr);
+            keeper_->hostPolicyChanged(uuid, now ? &*now : nullptr);
         });
-        registry_->setHostPolicySink(engine_.get());
+        keeper_->setHostPolicySink(engine_.get());
     }
     void start(const std::string& intent_body, bool migrated) {
         source_.add(kUuid, {"vm1", domainXml(intent_body), {{CpuSet{2}, CpuSet{3}}}, true});
@@ -85,6 +88,7 @@ class HostPolicyInTheIntent : public ::testing::Test {
     testing::FakeDomainSource source_;
     SteadyClock clock_;
     NoSharing sharing_;
+    std::unique_ptr<PowerIntentKeeper> keeper_;  // outlives the registry, which reports to it
     std::unique_ptr<DomainRegistry> registry_;
     std::unique_ptr<HostPolicyEngine> engine_;
 };
@@ -98,7 +102,7 @@ TEST_F(HostPolicyInTheIntent, AGuestsPolicyArrivingByMigrationIsAppliedHere) {
     ASSERT_TRUE(view);
     EXPECT_EQ(view->origin, PolicyOrigin::Guest);
     EXPECT_EQ(view->policy.workload, Workload::High);
-    ASSERT_TRUE(registry_->intents().find(kUuid)->host_policy);
+    ASSERT_TRUE(keeper_->find(kUuid)->host_policy);
     // libvirt holds what was read: nothing to write.
     EventLoop::Timer tick([] {});
     for (int i = 0; i < 50; ++i) {
@@ -151,7 +155,7 @@ TEST_F(HostPolicyInTheIntentUnderAStricterRule, APolicyThisHostsRuleForbidsIsNot
     start(kGuestHighOnVcpu0, true);
     EXPECT_TRUE(policyHolds().empty());
     EXPECT_FALSE(engine_->view(kUuid));
-    const DomainIntentRecord* r = registry_->intents().find(kUuid);
+    const DomainIntentRecord* r = keeper_->find(kUuid);
     ASSERT_NE(r, nullptr);
     EXPECT_FALSE(r->host_policy);
     EXPECT_EQ(r->host_policy_refusal, "policy workload not allowed by the rule 'test' (policies: time)");

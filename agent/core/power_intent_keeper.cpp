@@ -21,15 +21,6 @@ std::string wishText(const VcpuIntent& v) {
 
 }  // namespace
 
-std::string intentTimeText(std::chrono::system_clock::time_point t) {
-    std::time_t secs = std::chrono::system_clock::to_time_t(t);
-    std::tm utc{};
-    gmtime_r(&secs, &utc);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &utc);
-    return buf;
-}
-
 PowerIntentKeeper::PowerIntentKeeper(DomainSource& source, PowerControl& power,
                                      RetryScheduler& retries, std::chrono::milliseconds interval)
     : power_(power),
@@ -72,7 +63,16 @@ void PowerIntentKeeper::applied(const GuestIdentity& guest, const Requester& who
     writer_.changed(guest.uuid);
 }
 
-void PowerIntentKeeper::repinned(std::string_view uuid, unsigned vcpu, const CpuSet& pcpus) {
+void PowerIntentKeeper::onApplied(const GuestIdentity& guest, const Requester& who,
+                                  const CpuSet& pcpus, const FrequencyLimits& limits) noexcept {
+    try {
+        applied(guest, who, pcpus, limits);
+    } catch (const std::exception& e) {
+        spdlog::error("{}: keeping its power intent: {}", guest.name, e.what());
+    }
+}
+
+void PowerIntentKeeper::vcpuRepinned(std::string_view uuid, unsigned vcpu, const CpuSet& pcpus) {
     auto dom = domains_.find(uuid);
     if (dom == domains_.end() || pcpus.empty()) return;
     auto rec = dom->second.vcpus.find(vcpu);
@@ -101,13 +101,16 @@ void PowerIntentKeeper::hostPolicyChanged(std::string_view uuid, const HostPolic
     writer_.changed(uuid);
 }
 
-void PowerIntentKeeper::forget(std::string_view uuid) {
+void PowerIntentKeeper::domainGone(std::string_view uuid) {
     if (auto it = domains_.find(uuid); it != domains_.end()) domains_.erase(it);
     writer_.forget(uuid);
 }
 
-void PowerIntentKeeper::started(const Domain& d, const DomainSnapshot& snap, bool migrated,
-                                const Policy& policy, const PcpuSharing& sharing) {
+void PowerIntentKeeper::domainAppeared(const Domain& d, const DomainSnapshot& snap,
+                                       DomainArrival how, const Policy& policy,
+                                       const PcpuSharing& sharing) {
+    if (how == DomainArrival::FoundRunning) return;
+    const bool migrated = how == DomainArrival::MigratedIn;
     const std::string& uuid = d.identity.uuid;
     DomainIntentRecord& record = domains_[uuid];
     record = DomainIntentRecord{};

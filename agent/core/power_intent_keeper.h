@@ -16,8 +16,10 @@
 #include <vector>
 
 #include "domain.h"
+#include "domain_observer.h"
 #include "domain_source.h"
 #include "host_policy_engine.h"
+#include "intent_record.h"
 #include "intent_writer.h"
 #include "power_control.h"
 #include "power_intent.h"
@@ -28,25 +30,10 @@ namespace vmpower {
 class Policy;
 class PcpuSharing;
 
-struct VcpuIntentRecord {
-    enum class Origin { Guest, Migration };
-    VcpuIntent intent;  // as written (Guest) or as read (Migration)
-    Origin origin = Origin::Guest;
-    std::chrono::system_clock::time_point at;  // held since / restored at
-    bool applied = true;                       // Migration: this host applied it
-    std::string refusal;                       // Migration: why not
-    HeldRequest held;                          // what this host holds for it
-};
-
-struct DomainIntentRecord {
-    std::map<unsigned, VcpuIntentRecord> vcpus;
-    // The guest's or operator's host policy in force (written with the
-    // intent), or the one restored from a migration.
-    std::optional<IntentHostPolicy> host_policy;
-    std::string host_policy_refusal;  // migration: why this host did not take it
-};
-
-class PowerIntentKeeper {
+// Hears the registry (DomainObserver: a domain appeared, moved, went) and
+// the request handler (HoldObserver: an ACK); the registry itself knows no
+// intent.
+class PowerIntentKeeper final : public DomainObserver, public HoldObserver {
   public:
     PowerIntentKeeper(DomainSource& source, PowerControl& power, RetryScheduler& retries,
                       std::chrono::milliseconds interval = kIntentWriteInterval);
@@ -55,14 +42,18 @@ class PowerIntentKeeper {
     // O(log domains) when nothing changed (the same level again).
     void applied(const GuestIdentity& guest, const Requester& who, const CpuSet& pcpus,
                  const FrequencyLimits& limits);
-    // The domain (just synced, `snap` its XML) started: by live migration,
-    // its intent is applied again here; normally, a stale one is removed.
-    void started(const Domain& d, const DomainSnapshot& snap, bool migrated, const Policy& policy,
-                 const PcpuSharing& sharing);
+    // HoldObserver: applied(), logged if it fails.
+    void onApplied(const GuestIdentity& guest, const Requester& who, const CpuSet& pcpus,
+                   const FrequencyLimits& limits) noexcept override;
+    // DomainObserver. Arrived by live migration: its intent is applied again
+    // here; started normally: a stale one is removed; found running (the
+    // agent (re)connected): what libvirt holds stays as it is.
+    void domainAppeared(const Domain& d, const DomainSnapshot& snap, DomainArrival how,
+                        const Policy& policy, const PcpuSharing& sharing) override;
     // The vCPU's holds outside `pcpus` were released: its intent goes if
     // nothing is held any more.
-    void repinned(std::string_view uuid, unsigned vcpu, const CpuSet& pcpus);
-    void forget(std::string_view uuid);
+    void vcpuRepinned(std::string_view uuid, unsigned vcpu, const CpuSet& pcpus) override;
+    void domainGone(std::string_view uuid) override;
     // Where a migrated host policy goes (the engine); null: none applied.
     void setHostPolicySink(HostPolicySink* sink) { sink_ = sink; }
     // The VM's host policy is now `now` (the engine's view; null: none). A
@@ -84,8 +75,5 @@ class PowerIntentKeeper {
     std::vector<std::uint32_t> allowed_;  // applied()'s scratch: no allocation per request
     IntentWriter writer_;  // last: its callbacks read domains_
 };
-
-// The time for show-vm: "2026-11-30 12:34:56 UTC".
-std::string intentTimeText(std::chrono::system_clock::time_point t);
 
 }  // namespace vmpower

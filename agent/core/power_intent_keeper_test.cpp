@@ -6,6 +6,8 @@
 // FakeDomainSource plays libvirt, FakePowerControl the Arbiter; the loop and
 // the steady clock are real (the write interval is a bound checked on the
 // recorded call times, never a timing assertion on this machine's speed).
+#include "power_intent_keeper.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -40,8 +42,10 @@ std::string storedIntent(const std::string& body) {
 class PowerIntentAtTheRegistry : public ::testing::Test {
   protected:
     PowerIntentAtTheRegistry() {
-        registry_ = std::make_unique<DomainRegistry>(rig_.env, source_, rig_.power);
-        rig_.handler.setHoldObserver(registry_.get());
+        // As the Agent wires them: the keeper hears the registry and the handler.
+        keeper_ = std::make_unique<PowerIntentKeeper>(source_, rig_.power, rig_.env.retries);
+        registry_ = std::make_unique<DomainRegistry>(rig_.env, source_, rig_.power, keeper_.get());
+        rig_.handler.setHoldObserver(keeper_.get());
         rig_.power.steps[2] = kSteps;
         rig_.power.steps[3] = kSteps;
     }
@@ -53,8 +57,8 @@ class PowerIntentAtTheRegistry : public ::testing::Test {
     // vCPU `vcpu` now holds `khz` (as the Arbiter would after an ACK).
     void hold(unsigned vcpu, std::optional<std::uint32_t> khz, std::optional<bool> turbo = {}) {
         rig_.power.held[{kUuid, vcpu, 2 + vcpu}] = HeldRequest{khz, turbo};
-        registry_->onApplied(registry_->find(kUuid)->identity, Requester::vcpu(kUuid, vcpu),
-                             CpuSet{2 + vcpu}, FrequencyLimits{});
+        keeper_->onApplied(registry_->find(kUuid)->identity, Requester::vcpu(kUuid, vcpu),
+                           CpuSet{2 + vcpu}, FrequencyLimits{});
     }
     template <typename Pred>
     bool turnUntil(Pred pred, std::chrono::milliseconds timeout = 5s) {
@@ -74,10 +78,11 @@ class PowerIntentAtTheRegistry : public ::testing::Test {
         static const std::string kNone = "(nothing written)";
         return source_.metadata_writes.empty() ? kNone : source_.metadata_writes.back().element;
     }
-    const DomainIntentRecord& record() { return *registry_->intents().find(kUuid); }
+    const DomainIntentRecord& record() { return *keeper_->find(kUuid); }
 
     testing::ChannelRig<SteadyClock> rig_{{testing::allowAll()}, 8};
     testing::FakeDomainSource source_;
+    std::unique_ptr<PowerIntentKeeper> keeper_;  // outlives the registry, which reports to it
     std::unique_ptr<DomainRegistry> registry_;
 };
 
@@ -130,8 +135,7 @@ TEST_F(PowerIntentAtTheRegistry, ManyDomainsChangingAtOnceQueueTheirWritesSpaced
         source_.add(uuid, {"vm" + std::to_string(i), xml, {{CpuSet{2}, CpuSet{3}}}, true});
         registry_->onEvent(uuid, DomainStarted{});
         rig_.power.held[{uuid, 0, 2}] = HeldRequest{3000000, {}};
-        registry_->onApplied(registry_->find(uuid)->identity, Requester::vcpu(uuid, 0), CpuSet{2},
-                             {});
+        keeper_->onApplied(registry_->find(uuid)->identity, Requester::vcpu(uuid, 0), CpuSet{2}, {});
         uuids.push_back(uuid);
     }
     ASSERT_TRUE(turnUntil([&] { return source_.metadata_writes.size() == uuids.size(); }));
@@ -164,7 +168,7 @@ TEST_F(PowerIntentAtTheRegistry, ABusyDomainOrAFailingLibvirtIsAskedAgainLater) 
     start("", false);
     source_.metadata_busy = true;  // a migration job runs
     hold(0, 3000000);
-    ASSERT_TRUE(turnUntil([&] { return registry_->intents().writer().stats().busy >= 1; }));
+    ASSERT_TRUE(turnUntil([&] { return keeper_->writer().stats().busy >= 1; }));
     EXPECT_TRUE(source_.metadata_writes.empty());
     source_.metadata_busy = false;
     source_.metadata_fault = true;  // then libvirt fails
@@ -179,7 +183,7 @@ TEST_F(PowerIntentAtTheRegistry, ABusyDomainOrAFailingLibvirtIsAskedAgainLater) 
     const int calls = source_.metadata_calls;
     turnFor(2 * kIntentWriteInterval);
     EXPECT_EQ(source_.metadata_calls, calls);
-    EXPECT_EQ(registry_->intents().find(kUuid), nullptr);
+    EXPECT_EQ(keeper_->find(kUuid), nullptr);
 }
 
 TEST_F(PowerIntentAtTheRegistry, ArrivingByMigrationTheIntentIsAppliedHereUnderThisHostsRule) {

@@ -18,15 +18,11 @@ namespace vmpower {
 
 namespace {
 
-constexpr std::array kChannelStates{Channel::State::Connecting, Channel::State::Connected,
-                                    Channel::State::Refused,    Channel::State::Failed,
-                                    Channel::State::Closed,     Channel::State::Disabled};
-
 double seconds(std::chrono::system_clock::time_point t) {
     return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
-void agentFamilies(PrometheusText& t, const AgentOperations& a) {
+void agentFamilies(PrometheusText& t, const AgentView& a) {
     const AgentTelemetry& tm = a.telemetry();
     t.family("vmpower_build_info", MetricType::Gauge, "vmpowerd's version (always 1).");
     t.sample({{"version", VMPOWER_VERSION}}, 1);
@@ -61,13 +57,13 @@ void agentFamilies(PrometheusText& t, const AgentOperations& a) {
 
 // fn(labels vm, uuid, channel; the channel's stats) for every channel.
 template <typename Fn>
-void eachChannel(const AgentOperations& a, Fn fn) {
-    for (const auto& [uuid, d] : a.domains()) {
-        for (const auto& [index, ch] : d->channels) {
+void eachChannel(const std::vector<DomainView>& domains, Fn fn) {
+    for (const DomainView& d : domains) {
+        for (const ChannelView& ch : d.channels) {
             fn(
                 MetricLabels{
-                    {"vm", d->identity.name}, {"uuid", uuid}, {"channel", std::to_string(index)}},
-                ch->stats());
+                    {"vm", d.name}, {"uuid", d.uuid}, {"channel", std::to_string(ch.index)}},
+                ch.stats);
         }
     }
 }
@@ -84,58 +80,34 @@ void nonZero(PrometheusText& t, const MetricLabels& labels, std::string_view key
     }
 }
 
-void channelFamilies(PrometheusText& t, const AgentOperations& a) {
+void channelFamilies(PrometheusText& t, const AgentView& a,
+                     const std::vector<DomainView>& domains) {
     std::array<std::size_t, kChannelStates.size()> by_state{};
-    for (const auto& [uuid, d] : a.domains()) {
-        for (const auto& [index, ch] : d->channels) {
-            by_state[static_cast<std::size_t>(ch->state())]++;
-        }
+    for (const DomainView& d : domains) {
+        for (const ChannelView& ch : d.channels) by_state[static_cast<std::size_t>(ch.state)]++;
     }
     t.family("vmpower_domains", MetricType::Gauge, "Running domains vmpowerd tracks.");
-    t.sample(static_cast<double>(a.domains().size()));
+    t.sample(static_cast<double>(domains.size()));
     t.family("vmpower_channels", MetricType::Gauge, "Power channels by state.");
     for (auto s : kChannelStates) {
-        t.sample({{"state", Channel::stateName(s)}},
+        t.sample({{"state", channelStateName(s)}},
                  static_cast<double>(by_state[static_cast<std::size_t>(s)]));
     }
     t.family("vmpower_peer_check_refusals_total", MetricType::Counter,
              "Channel sockets refused because their server is not the domain's QEMU.");
     t.sample(static_cast<double>(a.telemetry().peer_check_refusals));
 
-    // Per channel: one family at a time, every channel in each.
-    struct PerChannel {
-        const char* name;
-        const char* help;
-        std::uint64_t (*value)(const Channel::Stats&);
-        const char* result = nullptr;  // the `result` label, if any
-    };
-    static const PerChannel kCounters[] = {
-        {"vmpower_channel_connects_total", "Connections made to the channel's QEMU socket.",
-         [](const Channel::Stats& s) { return s.connects; }},
-        {"vmpower_replies_total", "Replies to the guest by result.",
-         [](const Channel::Stats& s) { return s.requests.acked; }, "ack"},
-        {"vmpower_replies_total", "", [](const Channel::Stats& s) { return s.requests.nacked; },
-         "nack"},
-        {"vmpower_replies_total", "", [](const Channel::Stats& s) { return s.requests.answered; },
-         "answer"},
-        {"vmpower_requests_ignored_total",
-         "Records answered with nothing (CONNECT probes, unknown commands).",
-         [](const Channel::Stats& s) { return s.requests.ignored; }},
-        {"vmpower_requests_rate_limited_total",
-         "Requests refused by the rule's rate limit (also counted as nack).",
-         [](const Channel::Stats& s) { return s.requests.rate_limited; }},
-        {"vmpower_replies_dropped_total",
-         "Replies dropped because the guest did not read them (queue full).",
-         [](const Channel::Stats& s) { return s.replies_dropped; }},
-    };
+    // Per channel, from the one table of statistics (channel_statistics.h):
+    // one family at a time, every channel in each.
     std::string_view current;
-    for (const PerChannel& c : kCounters) {
-        if (current != c.name) {
-            t.family(c.name, MetricType::Counter, c.help);
-            current = c.name;
+    for (const ChannelStatistic& c : kChannelStatistics) {
+        if (c.metric.empty()) continue;
+        if (current != c.metric) {
+            t.family(c.metric, MetricType::Counter, c.help);
+            current = c.metric;
         }
-        eachChannel(a, [&](MetricLabels labels, const Channel::Stats& s) {
-            if (c.result != nullptr) labels.emplace_back("result", c.result);
+        eachChannel(domains, [&](MetricLabels labels, const ChannelStats& s) {
+            if (!c.result.empty()) labels.emplace_back("result", std::string(c.result));
             t.sample(labels, static_cast<double>(c.value(s)));
         });
     }
@@ -144,18 +116,18 @@ void channelFamilies(PrometheusText& t, const AgentOperations& a) {
     // stay few; the names are the protocol's, request_counters.h).
     t.family("vmpower_requests_total", MetricType::Counter,
              "Whole records read from the guest, by command (CPU_POWER by its unit's action).");
-    eachChannel(a, [&](const MetricLabels& labels, const Channel::Stats& s) {
+    eachChannel(domains, [&](const MetricLabels& labels, const ChannelStats& s) {
         nonZero(t, labels, "command", s.requests.by_command, commandSlotName);
     });
     t.family("vmpower_nacks_total", MetricType::Counter,
              "NACKs sent to the guest, by reason (they sum to replies_total{result=\"nack\"}).");
-    eachChannel(a, [&](const MetricLabels& labels, const Channel::Stats& s) {
+    eachChannel(domains, [&](const MetricLabels& labels, const ChannelStats& s) {
         nonZero(t, labels, "reason", s.requests.nacks_by_reason,
                 [](std::size_t i) { return nackReasonName(static_cast<NackReason>(i)); });
     });
 }
 
-void cpuFamilies(PrometheusText& t, const AgentOperations& a) {
+void cpuFamilies(PrometheusText& t, const AgentView& a) {
     const PowerControl& power = a.power();
     // Every CPU the arbiter knows (those with cpufreq), once.
     std::vector<std::pair<unsigned, PowerDescription>> cpus;
@@ -213,12 +185,12 @@ void cpuFamilies(PrometheusText& t, const AgentOperations& a) {
 
 // Per-VM energy (docs/energy.md); no family at all when there is no
 // powercap tree: unavailable is not zero.
-void energyFamilies(PrometheusText& t, const AgentOperations& a) {
+void energyFamilies(PrometheusText& t, const AgentView& a, const std::vector<DomainView>& domains) {
     const EnergySampler* e = a.energy();
     if (e == nullptr || !e->available()) return;
     std::vector<std::tuple<std::string, std::string, VmEnergyReading>> vms;
-    for (const auto& [uuid, d] : a.domains()) {
-        if (auto r = e->reading(uuid)) vms.emplace_back(d->identity.name, uuid, *r);
+    for (const DomainView& d : domains) {
+        if (auto r = e->reading(d.uuid)) vms.emplace_back(d.name, d.uuid, *r);
     }
     t.family("vmpower_vm_energy_joules_total", MetricType::Counter,
              "Energy attributed to the VM since vmpowerd began watching it (RAPL package share).");
@@ -234,12 +206,13 @@ void energyFamilies(PrometheusText& t, const AgentOperations& a) {
 
 }  // namespace
 
-std::string renderAgentMetrics(const AgentOperations& agent) {
+std::string renderAgentMetrics(const AgentView& agent) {
+    const std::vector<DomainView> domains = agent.domains();  // one snapshot
     PrometheusText t;
     agentFamilies(t, agent);
-    channelFamilies(t, agent);
+    channelFamilies(t, agent, domains);
     cpuFamilies(t, agent);
-    energyFamilies(t, agent);
+    energyFamilies(t, agent, domains);
     return t.text();
 }
 

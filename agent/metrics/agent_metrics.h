@@ -7,10 +7,10 @@
 
 #include <string>
 
-#include "agent_operations.h"
+#include "agent_view.h"
 
 namespace vmpower {
 
-std::string renderAgentMetrics(const AgentOperations& agent);
+std::string renderAgentMetrics(const AgentView& agent);
 
 }  // namespace vmpower

@@ -38,7 +38,7 @@ class ServerProcess {
 ServerProcess startEchoFloor(const std::vector<std::filesystem::path>& sockets, int cpu);
 
 struct VmpowerdSetup {
-    std::filesystem::path binary;        // build/agent/core/vmpowerd
+    std::filesystem::path binary;        // build/agent/vmpowerd
     std::filesystem::path fixture_tree;  // tests/fixtures/sysfs/acpi-cpufreq
     std::filesystem::path dir;           // scratch (tmpfs): node.xml, sys/, state/, config
     unsigned domains = 1;

@@ -156,7 +156,7 @@ TEST(MigrationIntent, TheSourcesIntentIsAppliedOnTheDestinationWithinItsOwnRange
     EXPECT_EQ(shown["vcpus"][1]["intent"]["applied"], true);
     // B writes nothing back until the guest changes something; then the
     // vCPU's intent is B's own.
-    EXPECT_EQ(b.agent->registry().intents().writer().stats().attempts, 0u);
+    EXPECT_EQ(b.agent->intents().writer().stats().attempts, 0u);
     b.request("mig", 1, VMPOWER_SCALE_UP);  // 500000 here
     ASSERT_TRUE(runUntil(*b.agent, [&] {
         return b.metadata("mig").find(
@@ -210,7 +210,7 @@ TEST(MigrationIntent, AStormOfRequestsBecomesAFewWritesOfTheLatestIntent) {
     runUntil(
         *a.agent, [] { return false; }, 2 * kIntentWriteInterval);  // late events arrive
     const auto elapsed = std::chrono::steady_clock::now() - begin;
-    const auto& stats = a.agent->registry().intents().writer().stats();
+    const auto& stats = a.agent->intents().writer().stats();
     EXPECT_EQ(acked(), 2001u);
     EXPECT_EQ(static_cast<std::uint64_t>(count.events), stats.written);
     EXPECT_GE(stats.written, 1u);

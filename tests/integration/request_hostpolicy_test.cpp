@@ -289,8 +289,9 @@ TEST_F(HostPolicies, TheRulesPolicyIsHeldFromTheStartGuestsReplaceItRemoveBrings
     ASSERT_TRUE(agent_->reload());
     EXPECT_EQ(setspeed1(), line(2000000));
     writeConfig("  - name: dpdk\n    host_policy: {type: worklaod, vcpus: 0}\n");
-    std::string why;
-    EXPECT_FALSE(agent_->reload(&why));
+    const Verdict refused = agent_->reload();
+    const std::string& why = refused.reason();
+    EXPECT_FALSE(refused);
     EXPECT_NE(why.find("host_policy: 'type' must be one of"), std::string::npos) << why;
     EXPECT_EQ(setspeed1(), line(2000000)) << "a refused file changes nothing";
     writeConfig("  - name: dpdk\n");

@@ -19,11 +19,14 @@
 #include "energy_sampler.h"
 #include "epoll_set.h"
 #include "host_policy_engine.h"
-#include "kept_host_policies.h"
+#include "kept_host_policy_file.h"
 #include "libvirt_hypervisor.h"
 #include "peer_verifier.h"
+#include "periodic_task.h"
+#include "power_intent_keeper.h"
 #include "request_handler.h"
 #include "retry_scheduler.h"
+#include "sharing_forwarder.h"
 
 namespace vmpower {
 
@@ -58,10 +61,10 @@ class Agent final : public DomainEventListener, public AgentOperations {
     bool stopping() const { return stopping_; }
     bool ready() const override { return ready_; }  // first reconcile done
 
-    // The config file again. False (old policy kept) if invalid; then
-    // *error, when given, is the ConfigError text (FILE:LINE:COLUMN: ...).
-    // Drops the set-query overrides.
-    bool reload(std::string* error = nullptr) override;
+    // The config file again: refused (old policy kept) with the
+    // ConfigError text (FILE:LINE:COLUMN: ...) if invalid. Drops the
+    // set-query overrides.
+    Verdict reload() override;
     nlohmann::json state() const;  // the "state" command
     // One control command; ReadOnly clients are refused every command that
     // changes something.
@@ -69,6 +72,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
                            ControlAccess access = ControlAccess::Full);
 
     DomainRegistry& registry() { return *registry_; }
+    const PowerIntentKeeper& intents() const { return *intents_; }
     LibvirtHypervisor& hypervisor() { return *hypervisor_; }
     const Config& config() const { return config_; }
 
@@ -77,12 +81,13 @@ class Agent final : public DomainEventListener, public AgentOperations {
     void onDomainEvent(std::string_view uuid, const DomainEvent& event) override;
 
     // AgentOperations (the control commands' view of the agent)
-    const DomainMap& domains() const override { return registry_->domains(); }
+    std::vector<DomainView> domains() const override;
+    std::optional<DomainView> domain(std::string_view name_or_uuid) const override;
     HypervisorStatus hypervisorStatus() const override;
     const PowerControl& power() const override { return power_; }
     const Policy& policy() const override { return *config_.policy; }
     const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
-        return registry_->intents().find(uuid);
+        return intents_->find(uuid);
     }
     const EnergySampler* energy() const override { return energy_.get(); }
     const AgentTelemetry& telemetry() const override { return telemetry_; }
@@ -91,34 +96,20 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
     bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) override;
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override;
-    std::string setHostPolicy(std::string_view uuid, HostPolicy policy) override;
+    Verdict setHostPolicy(std::string_view uuid, HostPolicy policy) override;
     bool removeHostPolicy(std::string_view uuid) override;
     std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override;
-    HostPolicyEngine& hostPolicies() { return *host_policies_; }
 
   private:
     // The one policy in force: the request handler and the registry read it
     // (through the handler); overrides and reloads replace it.
     void setPolicy(std::shared_ptr<const Policy> policy);
 
-    // The handler needs the registry's sharing answers and the registry
-    // needs the handler: this forwards once both exist.
-    struct SharingForwarder final : PcpuSharing {
-        const PcpuSharing* target = nullptr;
-        bool sharedWithOtherDomain(std::string_view uuid, const CpuSet& pcpus) const override {
-            return target != nullptr && target->sharedWithOtherDomain(uuid, pcpus);
-        }
-    };
     void setUpSignals();
     // Host policies beyond the engine: the VM's rule's or kept policy once
     // it runs, the intent and the kept-policies file after each change.
     void settleHostPolicy(const Domain& d);
     void hostPolicyChanged(std::string_view uuid);
-    void keepHostPoliciesSoon();
-    void keepHostPolicies() noexcept;
-    std::filesystem::path keptHostPoliciesFile() const;
-    void sampleEnergy();  // the energy timer: one sample, then re-armed
-    void writeMetricsTextfile();
 
     AgentOptions options_;
     Config config_;
@@ -132,21 +123,19 @@ class Agent final : public DomainEventListener, public AgentOperations {
     FdBudget fd_budget_{FdBudget::channelsFor(1024)};  // set from the real limit at start()
     std::unique_ptr<ChannelEnv> env_;
     std::unique_ptr<LibvirtHypervisor> hypervisor_;
+    // Before the registry, which reports to it: destroyed after it.
+    std::unique_ptr<PowerIntentKeeper> intents_;
     std::unique_ptr<DomainRegistry> registry_;
     std::unique_ptr<ControlServer> control_;
     SystemWallClock wall_clock_;
     std::unique_ptr<BranchCounterSource> branch_counters_;
     std::unique_ptr<EventLoop::Timer> policy_timer_;
     std::unique_ptr<HostPolicyEngine> host_policies_;
-    // Read from the state directory at start, each applied when its domain
-    // is found (same run only), the rest dropped after the first reconcile.
-    KeptHostPolicies kept_from_last_run_;
-    std::string kept_written_;              // the file's text as last written
-    RetryScheduler::Id keep_pending_ = 0;   // one coalesced write at a time
+    std::unique_ptr<KeptHostPolicyFile> kept_;  // host-policies.json
     std::unique_ptr<EnergySampler> energy_;
-    std::unique_ptr<EventLoop::Timer> energy_timer_;  // after energy_: destroyed first
+    std::unique_ptr<PeriodicTask> energy_timer_;  // after energy_: destroyed first
     AgentTelemetry telemetry_;
-    std::unique_ptr<EventLoop::Timer> metrics_timer_;  // agent.metrics_textfile
+    std::unique_ptr<PeriodicTask> metrics_timer_;  // agent.metrics_textfile
     UniqueFd signal_fd_;
     EventLoop::Watch signal_watch_;
     bool ready_ = false;

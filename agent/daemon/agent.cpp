@@ -46,18 +46,19 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
                                                    config_.agent.reply_queue_records, &fd_budget_,
                                                    &telemetry_.peer_check_refusals});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
-    registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_);
-    sharing_.target = registry_.get();
-    handler_->setHoldObserver(registry_.get());
+    intents_ = std::make_unique<PowerIntentKeeper>(*hypervisor_, power_, *retries_);
+    registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_, intents_.get());
+    sharing_.forwardTo(registry_.get());
+    handler_->setHoldObserver(intents_.get());
     policy_timer_ = std::make_unique<EventLoop::Timer>([this] { host_policies_->onTimer(); });
     if (options_.branch_counters == nullptr) {
         branch_counters_ = std::make_unique<PerfBranchCounters>(config_.agent.qemu_pid_dir,
                                                                 config_.agent.proc_root);
     }
-    HostPolicyEdges edges{&clock_, options_.wall_clock ? options_.wall_clock : &wall_clock_,
-                          options_.traffic ? options_.traffic : hypervisor_.get(),
-                          options_.branch_counters ? options_.branch_counters
-                                                   : branch_counters_.get()};
+    HostPolicyEdges edges{
+        &clock_, options_.wall_clock ? options_.wall_clock : &wall_clock_,
+        options_.traffic ? options_.traffic : hypervisor_.get(),
+        options_.branch_counters ? options_.branch_counters : branch_counters_.get()};
     host_policies_ = std::make_unique<HostPolicyEngine>(
         power_, sharing_, config_.policy,
         [this](std::string_view uuid) -> const GuestIdentity* {
@@ -72,26 +73,17 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
             }
         },
         edges);
+    kept_ = std::make_unique<KeptHostPolicyFile>(config_.agent.state_dir / "host-policies.json",
+                                                 *retries_, *host_policies_, *registry_);
     handler_->setHostPolicies(host_policies_.get());
     host_policies_->onChange([this](std::string_view uuid) { hostPolicyChanged(uuid); });
-    registry_->setHostPolicySink(host_policies_.get());
-    std::vector<std::string> problems;
-    kept_from_last_run_ = readKeptHostPolicies(keptHostPoliciesFile(), problems);
-    for (const auto& p : problems) spdlog::warn("{}: {}", keptHostPoliciesFile().string(), p);
-    kept_written_ = keptHostPoliciesText(kept_from_last_run_);
-}
-
-std::filesystem::path Agent::keptHostPoliciesFile() const {
-    return config_.agent.state_dir / "host-policies.json";
+    intents_->setHostPolicySink(host_policies_.get());
 }
 
 Agent::~Agent() {
-    if (keep_pending_ != 0) {
-        retries_->cancel(keep_pending_);
-        keepHostPolicies();  // what is active now is what a restart restores
-    }
+    kept_.reset();                      // a pending write is done first
     host_policies_->onChange(nullptr);  // stopping drops no kept policy
-    registry_->setHostPolicySink(nullptr);
+    intents_->setHostPolicySink(nullptr);
     control_.reset();
     // The policies' holds go with each domain's release below.
     handler_->setHostPolicies(nullptr);
@@ -115,36 +107,25 @@ void Agent::start() {
     }
     hypervisor_->start();
     if (energy_->available()) {
-        energy_timer_ = std::make_unique<EventLoop::Timer>([this] { sampleEnergy(); });
-        energy_timer_->arm(config_.agent.energy_interval);
+        // One sample of the running VMs' QEMU threads per interval.
+        energy_timer_ = std::make_unique<PeriodicTask>(
+            "energy", spdlog::level::err, config_.agent.energy_interval, [this] {
+                std::vector<WatchedDomain> watched;
+                watched.reserve(registry_->domains().size());
+                for (const auto& [uuid, d] : registry_->domains())
+                    watched.push_back({uuid, d->identity.name, d->vcpus.vcpuCount()});
+                energy_->sample(watched);
+            });
+        energy_timer_->start(config_.agent.energy_interval);
     }
     if (!config_.agent.metrics_textfile.empty()) {
-        metrics_timer_ = std::make_unique<EventLoop::Timer>([this] { writeMetricsTextfile(); });
-        metrics_timer_->arm(std::chrono::milliseconds(0));
-    }
-}
-
-void Agent::sampleEnergy() {
-    try {
-        std::vector<WatchedDomain> watched;
-        watched.reserve(registry_->domains().size());
-        for (const auto& [uuid, d] : registry_->domains())
-            watched.push_back({uuid, d->identity.name, d->vcpus.vcpuCount()});
-        energy_->sample(watched);
-    } catch (const std::exception& e) {
-        spdlog::error("energy: {}", e.what());
-    }
-    energy_timer_->arm(config_.agent.energy_interval);
-}
-
-// A timer callback: nothing escapes; a failed write is logged and tried
-// again at the next interval (node_exporter keeps reading the last file).
-void Agent::writeMetricsTextfile() {
-    metrics_timer_->arm(config_.agent.metrics_interval);
-    try {
-        replaceFileAtomically(config_.agent.metrics_textfile, renderAgentMetrics(*this));
-    } catch (const std::exception& e) {
-        spdlog::warn("metrics: {}", e.what());
+        // A failed write is tried again at the next interval (node_exporter
+        // keeps reading the last file).
+        metrics_timer_ = std::make_unique<PeriodicTask>(
+            "metrics", spdlog::level::warn, config_.agent.metrics_interval, [this] {
+                replaceFileAtomically(config_.agent.metrics_textfile, renderAgentMetrics(*this));
+            });
+        metrics_timer_->start(std::chrono::milliseconds(0));
     }
 }
 
@@ -168,7 +149,7 @@ void Agent::setUpSignals() {
         signalfd_siginfo info{};
         while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
             if (info.ssi_signo == SIGHUP) {
-                reload();
+                (void)reload();  // a refusal is logged by reloadConfig
             } else {
                 spdlog::info("signal {}: stopping", strsignal(static_cast<int>(info.ssi_signo)));
                 stopping_ = true;
@@ -177,23 +158,21 @@ void Agent::setUpSignals() {
     });
 }
 
-bool Agent::reload(std::string* error) {
+Verdict Agent::reload() {
     if (options_.config_path.empty()) {
         spdlog::warn("reload: no config file given at start");
-        if (error != nullptr) *error = "no config file was given at start";
-        return false;
+        return Verdict::refused("no config file was given at start");
     }
     ReloadResult r = reloadConfig(options_.config_path, config_);
     if (!r.ok) {
         ++telemetry_.reloads_refused;
-        if (error != nullptr) *error = r.error;
-        return false;
+        return Verdict::refused(r.error);
     }
     ++telemetry_.reloads_applied;
     setPolicy(config_.policy);
     spdlog::set_level(spdlog::level::from_str(options_.log_level.empty() ? config_.agent.log_level
                                                                          : options_.log_level));
-    return true;
+    return Verdict::accepted();
 }
 
 void Agent::setPolicy(std::shared_ptr<const Policy> policy) {
@@ -225,6 +204,21 @@ bool Agent::setChannelEnabled(std::string_view uuid, unsigned index, bool enable
     return registry_->setChannelEnabled(uuid, index, enabled);
 }
 
+std::vector<DomainView> Agent::domains() const {
+    std::vector<DomainView> out;
+    out.reserve(registry_->domains().size());
+    for (const auto& [uuid, d] : registry_->domains()) out.push_back(domainView(*d));
+    return out;
+}
+
+std::optional<DomainView> Agent::domain(std::string_view name_or_uuid) const {
+    if (const Domain* d = registry_->find(name_or_uuid)) return domainView(*d);
+    for (const auto& [uuid, d] : registry_->domains()) {
+        if (d->identity.name == name_or_uuid) return domainView(*d);
+    }
+    return std::nullopt;
+}
+
 HypervisorStatus Agent::hypervisorStatus() const {
     return {hypervisor_->uri(), hypervisor_->connected(), hypervisor_->connectCount()};
 }
@@ -249,13 +243,7 @@ void Agent::onConnected() {
     if (!reconciled) return;  // the close callback will retry
     host_policies_->forgetMissing();
     for (const auto& [uuid, d] : registry_->domains()) settleHostPolicy(*d);
-    if (!kept_from_last_run_.empty()) {
-        // Their domains are not running (or were restarted while we were not).
-        for (const auto& [uuid, k] : kept_from_last_run_)
-            spdlog::info("{}: its kept host policy is dropped: the domain is gone", k.name);
-        kept_from_last_run_.clear();
-        keepHostPoliciesSoon();
-    }
+    kept_->dropUnclaimed();
     if (!ready_) {
         ready_ = true;
         if (options_.notify_systemd) sd_notify(0, "READY=1\nSTATUS=watching libvirt domains");
@@ -277,10 +265,10 @@ void Agent::onDomainEvent(std::string_view uuid, const DomainEvent& event) {
     }
 }
 
-std::string Agent::setHostPolicy(std::string_view uuid, HostPolicy policy) {
+Verdict Agent::setHostPolicy(std::string_view uuid, HostPolicy policy) {
     const Domain* d = registry_->find(uuid);
-    if (d == nullptr) return "the domain is not running";
-    return host_policies_->set(d->identity, std::move(policy), PolicyOrigin::Operator).reason();
+    if (d == nullptr) return Verdict::refused("the domain is not running");
+    return host_policies_->set(d->identity, std::move(policy), PolicyOrigin::Operator);
 }
 
 bool Agent::removeHostPolicy(std::string_view uuid) {
@@ -292,65 +280,14 @@ std::optional<HostPolicyView> Agent::hostPolicy(std::string_view uuid) const {
 }
 
 void Agent::settleHostPolicy(const Domain& d) {
-    const std::string& uuid = d.identity.uuid;
-    if (auto k = kept_from_last_run_.find(uuid); k != kept_from_last_run_.end()) {
-        KeptHostPolicy kept = std::move(k->second);
-        kept_from_last_run_.erase(k);
-        const std::string type(nameIn(kHostPolicyTypeNames, kept.policy.type));
-        if (kept.domain_id != d.id) {
-            spdlog::info("{}: kept host policy {} dropped: the domain was restarted (id {}, now {})",
-                         d.identity.name, type, kept.domain_id, d.id);
-            keepHostPoliciesSoon();
-        } else if (host_policies_->view(uuid)) {
-            keepHostPoliciesSoon();  // one came with a migration: it is newer
-        } else {
-            const std::string why = host_policies_->set(d.identity, kept.policy, kept.origin).reason();
-            if (why.empty()) {
-                spdlog::info("{}: host policy {} set by the {} kept across the restart",
-                             d.identity.name, type, originName(kept.origin));
-            } else {
-                spdlog::warn("{}: kept host policy {} not applied: {}", d.identity.name, type, why);
-                keepHostPoliciesSoon();
-            }
-        }
-    }
-    host_policies_->settle(uuid);
+    kept_->found(d);
+    host_policies_->settle(d.identity.uuid);
 }
 
 void Agent::hostPolicyChanged(std::string_view uuid) {
     const auto now = host_policies_->view(uuid);
-    registry_->hostPolicyChanged(uuid, now ? &*now : nullptr);
-    keepHostPoliciesSoon();
-}
-
-void Agent::keepHostPoliciesSoon() {
-    if (keep_pending_ != 0) return;
-    // Coalesced: a guest re-sending PKT_POLICY at its rate limit costs one
-    // file write a second at the most.
-    keep_pending_ = retries_->schedule(std::chrono::seconds(1), [this] {
-        keep_pending_ = 0;
-        keepHostPolicies();
-    });
-}
-
-void Agent::keepHostPolicies() noexcept {
-    try {
-        KeptHostPolicies kept = kept_from_last_run_;  // not yet found after a restart
-        for (auto& [uuid, view] : host_policies_->views()) {
-            const Domain* d = registry_->find(uuid);
-            if (d == nullptr || view.origin == PolicyOrigin::Rule) continue;
-            kept[uuid] = KeptHostPolicy{d->identity.name, d->id, view.origin,
-                                        std::move(view.policy)};
-        }
-        std::string text = keptHostPoliciesText(kept);
-        if (text == kept_written_) return;
-        std::filesystem::create_directories(keptHostPoliciesFile().parent_path());
-        replaceFileAtomically(keptHostPoliciesFile(), text, 0600);
-        kept_written_ = std::move(text);
-    } catch (const std::exception& e) {
-        // Tried again at the next change.
-        spdlog::warn("{}: host policies not kept: {}", keptHostPoliciesFile().string(), e.what());
-    }
+    intents_->hostPolicyChanged(uuid, now ? &*now : nullptr);
+    kept_->changed();
 }
 
 }  // namespace vmpower

@@ -1,0 +1,38 @@
+#pragma once
+// A running domain's power intent on this host as the control room sees
+// it: per vCPU the level it holds and where that came from (held since a
+// guest's request, or restored from a live migration), and its host
+// policy. Kept by the PowerIntentKeeper (agent/core); values only.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "power_control.h"
+#include "power_intent.h"
+
+namespace vmpower {
+
+struct VcpuIntentRecord {
+    enum class Origin { Guest, Migration };
+    VcpuIntent intent;  // as written (Guest) or as read (Migration)
+    Origin origin = Origin::Guest;
+    std::chrono::system_clock::time_point at;  // held since / restored at
+    bool applied = true;                       // Migration: this host applied it
+    std::string refusal;                       // Migration: why not
+    HeldRequest held;                          // what this host holds for it
+};
+
+struct DomainIntentRecord {
+    std::map<unsigned, VcpuIntentRecord> vcpus;
+    // The guest's or operator's host policy in force (written with the
+    // intent), or the one restored from a migration.
+    std::optional<IntentHostPolicy> host_policy;
+    std::string host_policy_refusal;  // migration: why this host did not take it
+};
+
+// The time for show-vm: "2026-11-30 12:34:56 UTC".
+std::string intentTimeText(std::chrono::system_clock::time_point t);
+
+}  // namespace vmpower
