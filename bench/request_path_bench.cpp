@@ -75,14 +75,14 @@ struct Rig {
             o.proc_root = fixture->scratch("proc");
             arbiter = makeArbiter(o);
         }
-        VmPolicy rule;
+        AccessRule rule;
         rule.name = "bench";
         rule.name_globs = {"*"};
         rule.requests_per_second = 0;
         rule.allowed_actions = {PowerAction::ScaleUp, PowerAction::ScaleDown};
         handler = std::make_unique<RequestHandler>(
             real_cpufreq ? static_cast<PowerControl&>(*arbiter) : null_power, clock, sharing,
-            std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
+            std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
         state = handler->newChannelState();
     }
 

@@ -30,7 +30,7 @@ class AgentOperations : public AgentView {
     virtual std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) = 0;
     // False: no such running domain or channel.
     virtual bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) = 0;
-    // Until the next reload (Policy::withQueryOverride).
+    // Until the next reload (AccessRules::withQueryOverride).
     virtual void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) = 0;
     // The operator's host policy for a running VM (by uuid), checked like a
     // guest's: accepted, or refused with why not. Remove: false if it had none.

@@ -178,7 +178,7 @@ json domainJson(const DomainView& d, const DomainIntentRecord* intent) {
             {"intent_host_policy", intentHostPolicyJson(intent)}};
 }
 
-json ruleJson(const VmPolicy& r, const PolicyOverride* over, const DomainView* d) {
+json ruleJson(const AccessRule& r, const RuleOverride* over, const DomainView* d) {
     json commands = json::array();
     for (PowerAction a : r.allowed_actions) commands.push_back(powerActionName(a));
     json out = {{"label", r.name},
@@ -343,7 +343,7 @@ json setChannelStatus(Ops& a, const json& req) {
 json setQuery(Ops& a, const json& req) {
     const DomainView d = runningDomain(a, req);
     bool enable = choiceArg(req, "action", {"enable", "disable"}) == "enable";
-    if (enable && a.policy().matchRules(d.name, d.uuid) == nullptr) {
+    if (enable && a.accessRules().matchRules(d.name, d.uuid) == nullptr) {
         return error("no policy rule matches " + d.name +
                      ": it is denied everything; add a rule to the config file, then "
                      "`vmpowerctl reload` (or SIGHUP)");
@@ -366,8 +366,8 @@ json showPolicy(Ops& a, const json& req) {
         vm = known->name;
         uuid = known->uuid;
     }
-    const Policy& policy = a.policy();
-    const VmPolicy* rule = policy.match(vm, uuid);
+    const AccessRules& policy = a.accessRules();
+    const AccessRule* rule = policy.match(vm, uuid);
     json out = {{"ok", true},
                 {"vm", vm},
                 {"uuid", uuid},
@@ -377,7 +377,7 @@ json showPolicy(Ops& a, const json& req) {
         out["note"] = "no rule matches: every request is answered NACK and no CPU is touched";
         return out;
     }
-    const PolicyOverride* over = policy.overrideFor(uuid);
+    const RuleOverride* over = policy.overrideFor(uuid);
     out["rule_index"] =
         over ? over->rule_index : static_cast<std::size_t>(rule - policy.rules().data());
     out["rule"] = ruleJson(*rule, over, d);

@@ -26,10 +26,10 @@ constexpr const char* kUuid = "11111111-1111-1111-1111-111111111111";
 class FakeAgent final : public AgentOperations {
   public:
     FakeAgent() {
-        VmPolicy lab;
+        AccessRule lab;
         lab.name = "lab";
         lab.name_globs = {"vm*"};
-        policy_ = std::make_shared<const Policy>(std::vector<VmPolicy>{lab});
+        rules_ = std::make_shared<const AccessRules>(std::vector<AccessRule>{lab});
         DomainView d{"vm1", kUuid};
         d.vcpus = VcpuMap({CpuSet{2}});
         domains_.emplace(kUuid, std::move(d));
@@ -48,7 +48,7 @@ class FakeAgent final : public AgentOperations {
     HypervisorStatus hypervisorStatus() const override { return {"test:///x", true, 3}; }
     bool ready() const override { return true; }
     const PowerControl& power() const override { return power_; }
-    const Policy& policy() const override { return *policy_; }
+    const AccessRules& accessRules() const override { return *rules_; }
     const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
         return uuid == kUuid && !intent.vcpus.empty() ? &intent : nullptr;
     }
@@ -69,7 +69,7 @@ class FakeAgent final : public AgentOperations {
     }
     bool setChannelEnabled(std::string_view, unsigned, bool) override { return false; }
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override {
-        policy_ = std::make_shared<const Policy>(policy_->withQueryOverride(name, uuid, queries));
+        rules_ = std::make_shared<const AccessRules>(rules_->withQueryOverride(name, uuid, queries));
     }
     Verdict setHostPolicy(std::string_view uuid, HostPolicy policy) override {
         host_policies[std::string(uuid)] = HostPolicyView{std::move(policy), PolicyOrigin::Operator,
@@ -92,7 +92,7 @@ class FakeAgent final : public AgentOperations {
     }
 
     testing::FakePowerControl power_;
-    std::shared_ptr<const Policy> policy_;
+    std::shared_ptr<const AccessRules> rules_;
     std::map<std::string, DomainView> domains_;
     std::vector<std::string> pins;
     std::string pin_error;
@@ -188,9 +188,9 @@ TEST(ControlCommands, SetQueryIsAnOverrideThatShowPolicyShows) {
     EXPECT_EQ(shown["rule"]["queries"], false);
     EXPECT_EQ(shown["rule"]["overrides"]["queries"], false);
     EXPECT_EQ(shown["rule_index"], 0);
-    EXPECT_EQ(a.policy().rules().size(), 1u);  // the file's rules are untouched
+    EXPECT_EQ(a.accessRules().rules().size(), 1u);  // the file's rules are untouched
     ASSERT_EQ(run(a, {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "enable"}})["ok"], true);
-    EXPECT_TRUE(a.policy().overrides().empty());
+    EXPECT_TRUE(a.accessRules().overrides().empty());
 }
 
 TEST(ControlCommands, ShowPolicyOfAStoppedDomainAsksTheAdapter) {

@@ -16,7 +16,7 @@
 #include "epoll_set.h"
 #include "fd_budget.h"
 #include "peer_verifier.h"
-#include "policy.h"
+#include "access_rules.h"
 #include "record_assembler.h"
 #include "reply_queue.h"
 #include "request_handler.h"

@@ -17,8 +17,8 @@ namespace vmpower::testing {
 
 template <typename ClockT>
 struct ChannelRig {
-    ChannelRig(std::vector<VmPolicy> rules, std::size_t reply_queue_records)
-        : handler(power, clock, sharing, std::make_shared<const Policy>(std::move(rules))),
+    ChannelRig(std::vector<AccessRule> rules, std::size_t reply_queue_records)
+        : handler(power, clock, sharing, std::make_shared<const AccessRules>(std::move(rules))),
           env{epoll, retries, handler, peers, reply_queue_records} {}
 
     bool loop = (EventLoop::registerImpl(), true);  // before anything adds a handle

@@ -52,8 +52,8 @@ class ChannelTest : public ::testing::Test {
     }
 
     // Before any member that watches an fd (libvirt's loop must exist).
-    static std::vector<VmPolicy> unlimitedVm() {
-        VmPolicy rule;
+    static std::vector<AccessRule> unlimitedVm() {
+        AccessRule rule;
         rule.name_globs = {"vm"};
         rule.requests_per_second = 0;  // unlimited
         return {rule};

@@ -13,7 +13,7 @@
 
 namespace vmpower {
 
-class Policy;
+class AccessRules;
 class PcpuSharing;
 
 enum class DomainArrival {
@@ -28,7 +28,7 @@ class DomainObserver {
     // the rule set in force and `sharing` the registry's answers (what a
     // restored request is decided under).
     virtual void domainAppeared(const Domain& d, const DomainSnapshot& snap, DomainArrival how,
-                                const Policy& policy, const PcpuSharing& sharing) = 0;
+                                const AccessRules& policy, const PcpuSharing& sharing) = 0;
     // The vCPU's holds outside `pcpus` were released.
     virtual void vcpuRepinned(std::string_view uuid, unsigned vcpu, const CpuSet& pcpus) = 0;
     virtual void domainGone(std::string_view uuid) = 0;

@@ -116,7 +116,7 @@ bool DomainRegistry::setChannelEnabled(std::string_view uuid, unsigned index, bo
 
 void DomainRegistry::onPolicyChanged() {
     for (auto& [uuid, d] : domains_) {
-        RecordFormat f = env_.handler.policy().recordFormat(d->identity.name, d->identity.uuid);
+        RecordFormat f = env_.handler.accessRules().recordFormat(d->identity.name, d->identity.uuid);
         for (auto& [index, ch] : d->channels) ch->setRecordFormat(f);
     }
 }
@@ -212,12 +212,12 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
         arrival = DomainArrival::FoundRunning;
     }
     if (arrival && observer_ != nullptr)
-        observer_->domainAppeared(d, snap, *arrival, env_.handler.policy(), *this);
+        observer_->domainAppeared(d, snap, *arrival, env_.handler.accessRules(), *this);
 }
 
 void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wanted) {
     std::set<unsigned> keep;
-    RecordFormat format = env_.handler.policy().recordFormat(d.identity.name, d.identity.uuid);
+    RecordFormat format = env_.handler.accessRules().recordFormat(d.identity.name, d.identity.uuid);
     for (const auto& pc : wanted) {
         keep.insert(pc.index);
         auto it = d.channels.find(pc.index);

@@ -42,12 +42,12 @@ class NoSharing final : public PcpuSharing {
 
 class HostPolicyInTheIntent : public ::testing::Test {
   protected:
-    explicit HostPolicyInTheIntent(VmPolicy rule = testing::allowAll()) {
+    explicit HostPolicyInTheIntent(AccessRule rule = testing::allowAll()) {
         // As the Agent wires them: the keeper hears the registry and the handler.
         keeper_ = std::make_unique<PowerIntentKeeper>(source_, rig_.power, rig_.env.retries);
         registry_ = std::make_unique<DomainRegistry>(rig_.env, source_, rig_.power, keeper_.get());
         engine_ = std::make_unique<HostPolicyEngine>(
-            rig_.power, sharing_, std::make_shared<const Policy>(std::vector<VmPolicy>{rule}),
+            rig_.power, sharing_, std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}),
             [this](std::string_view uuid) -> const GuestIdentity* {
                 const Domain* d = registry_->find(uuid);
                 return d ? &d->identity : nullptr;
@@ -140,8 +140,8 @@ TEST_F(HostPolicyInTheIntent, TheOperatorsPolicyIsWrittenWithTheIntentAndRemoved
     EXPECT_EQ(source_.metadata_writes.back().element, "");
 }
 
-VmPolicy timeOnly() {
-    VmPolicy rule = testing::allowAll();
+AccessRule timeOnly() {
+    AccessRule rule = testing::allowAll();
     rule.allowed_policies = {HostPolicyType::Time};
     return rule;
 }

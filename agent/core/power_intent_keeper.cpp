@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "intent_restore.h"
-#include "policy.h"
+#include "access_rules.h"
 
 namespace vmpower {
 
@@ -107,7 +107,7 @@ void PowerIntentKeeper::domainGone(std::string_view uuid) {
 }
 
 void PowerIntentKeeper::domainAppeared(const Domain& d, const DomainSnapshot& snap,
-                                       DomainArrival how, const Policy& policy,
+                                       DomainArrival how, const AccessRules& policy,
                                        const PcpuSharing& sharing) {
     if (how == DomainArrival::FoundRunning) return;
     const bool migrated = how == DomainArrival::MigratedIn;
@@ -142,7 +142,7 @@ void PowerIntentKeeper::domainAppeared(const Domain& d, const DomainSnapshot& sn
     writer_.assume(uuid, render(uuid));
 }
 
-void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent, const Policy& policy,
+void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent, const AccessRules& policy,
                                 const PcpuSharing& sharing, DomainIntentRecord& record) {
     const std::string& name = d.identity.name;
     const auto now = std::chrono::system_clock::now();

@@ -27,7 +27,7 @@
 
 namespace vmpower {
 
-class Policy;
+class AccessRules;
 class PcpuSharing;
 
 // Hears the registry (DomainObserver: a domain appeared, moved, went) and
@@ -49,7 +49,7 @@ class PowerIntentKeeper final : public DomainObserver, public HoldObserver {
     // here; started normally: a stale one is removed; found running (the
     // agent (re)connected): what libvirt holds stays as it is.
     void domainAppeared(const Domain& d, const DomainSnapshot& snap, DomainArrival how,
-                        const Policy& policy, const PcpuSharing& sharing) override;
+                        const AccessRules& policy, const PcpuSharing& sharing) override;
     // The vCPU's holds outside `pcpus` were released: its intent goes if
     // nothing is held any more.
     void vcpuRepinned(std::string_view uuid, unsigned vcpu, const CpuSet& pcpus) override;
@@ -65,7 +65,7 @@ class PowerIntentKeeper final : public DomainObserver, public HoldObserver {
     const IntentWriter& writer() const { return writer_; }
 
   private:
-    void restore(const Domain& d, const PowerIntent& intent, const Policy& policy,
+    void restore(const Domain& d, const PowerIntent& intent, const AccessRules& policy,
                  const PcpuSharing& sharing, DomainIntentRecord& record);
     std::string render(std::string_view uuid) const;
 

@@ -33,7 +33,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         spdlog::warn("verify_channel_peer is off: channels are not checked against QEMU's pid");
         peers_ = std::make_unique<TrustingPeerVerifier>();
     }
-    handler_ = std::make_unique<RequestHandler>(power_, clock_, sharing_, config_.policy);
+    handler_ = std::make_unique<RequestHandler>(power_, clock_, sharing_, config_.rules);
     EnergySettings energy;
     energy.sysfs_root = config_.agent.sysfs_root;
     energy.proc_root = config_.agent.proc_root;
@@ -60,7 +60,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         options_.traffic ? options_.traffic : hypervisor_.get(),
         options_.branch_counters ? options_.branch_counters : branch_counters_.get()};
     host_policies_ = std::make_unique<HostPolicyEngine>(
-        power_, sharing_, config_.policy,
+        power_, sharing_, config_.rules,
         [this](std::string_view uuid) -> const GuestIdentity* {
             const Domain* d = registry_->find(uuid);
             return d ? &d->identity : nullptr;
@@ -169,23 +169,23 @@ Verdict Agent::reload() {
         return Verdict::refused(r.error);
     }
     ++telemetry_.reloads_applied;
-    setPolicy(config_.policy);
+    setAccessRules(config_.rules);
     spdlog::set_level(spdlog::level::from_str(options_.log_level.empty() ? config_.agent.log_level
                                                                          : options_.log_level));
     return Verdict::accepted();
 }
 
-void Agent::setPolicy(std::shared_ptr<const Policy> policy) {
-    config_.policy = std::move(policy);
-    handler_->setPolicy(config_.policy);
+void Agent::setAccessRules(std::shared_ptr<const AccessRules> policy) {
+    config_.rules = std::move(policy);
+    handler_->setAccessRules(config_.rules);
     registry_->onPolicyChanged();
-    host_policies_->setPolicy(config_.policy);
+    host_policies_->setAccessRules(config_.rules);
     for (const auto& [uuid, d] : registry_->domains()) host_policies_->settle(uuid);
 }
 
 void Agent::setQueryOverride(std::string_view name, std::string_view uuid, bool queries) {
-    setPolicy(
-        std::make_shared<const Policy>(config_.policy->withQueryOverride(name, uuid, queries)));
+    setAccessRules(
+        std::make_shared<const AccessRules>(config_.rules->withQueryOverride(name, uuid, queries)));
 }
 
 PowerVerdict Agent::applyOperatorRequest(unsigned cpu, PowerAction action) {

@@ -85,7 +85,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::optional<DomainView> domain(std::string_view name_or_uuid) const override;
     HypervisorStatus hypervisorStatus() const override;
     const PowerControl& power() const override { return power_; }
-    const Policy& policy() const override { return *config_.policy; }
+    const AccessRules& accessRules() const override { return *config_.rules; }
     const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
         return intents_->find(uuid);
     }
@@ -103,7 +103,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
   private:
     // The one policy in force: the request handler and the registry read it
     // (through the handler); overrides and reloads replace it.
-    void setPolicy(std::shared_ptr<const Policy> policy);
+    void setAccessRules(std::shared_ptr<const AccessRules> policy);
 
     void setUpSignals();
     // Host policies beyond the engine: the VM's rule's or kept policy once

@@ -31,7 +31,7 @@ bool contains(const std::vector<unsigned>& v, unsigned x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-std::string allowedNames(const VmPolicy& rule) {
+std::string allowedNames(const AccessRule& rule) {
     std::string names;
     for (HostPolicyType t : rule.allowed_policies)
         names += (names.empty() ? "" : ", ") + typeName(t);
@@ -51,23 +51,23 @@ const char* originName(PolicyOrigin origin) {
 }
 
 HostPolicyEngine::HostPolicyEngine(PowerControl& power, const PcpuSharing& sharing,
-                                   std::shared_ptr<const Policy> policy, FindGuest find,
+                                   std::shared_ptr<const AccessRules> policy, FindGuest find,
                                    ArmTimer arm, HostPolicyEdges edges, HostPolicySettings settings)
     : power_(power),
       sharing_(sharing),
-      policy_(std::move(policy)),
+      rules_(std::move(policy)),
       find_(std::move(find)),
       arm_(std::move(arm)),
       edges_(edges),
       settings_(settings) {
-    if (!policy_) policy_ = std::make_shared<const Policy>(std::vector<VmPolicy>{});
+    if (!rules_) rules_ = std::make_shared<const AccessRules>(std::vector<AccessRule>{});
 }
 
 HostPolicyEngine::~HostPolicyEngine() {
     for (auto& [uuid, a] : active_) a.running->stop();
 }
 
-Verdict HostPolicyEngine::admit(const GuestIdentity& guest, const VmPolicy& rule,
+Verdict HostPolicyEngine::admit(const GuestIdentity& guest, const AccessRule& rule,
                                 const HostPolicy& policy) {
     if (!rule.allowed_policies.contains(policy.type)) {
         return Verdict::refused("policy " + typeName(policy.type) + " not allowed by the rule '" +
@@ -85,7 +85,7 @@ Verdict HostPolicyEngine::admit(const GuestIdentity& guest, const VmPolicy& rule
 }
 
 Verdict HostPolicyEngine::set(const GuestIdentity& guest, HostPolicy policy, PolicyOrigin origin) {
-    const VmPolicy* rule = policy_->match(guest.name, guest.uuid);
+    const AccessRule* rule = rules_->match(guest.name, guest.uuid);
     if (rule == nullptr) return Verdict::refused("no policy rule matches this VM");
     if (Verdict admitted = admit(guest, *rule, policy); !admitted) return admitted;
     auto running = startPolicy(policy, guest, edges_, settings_);
@@ -96,7 +96,7 @@ Verdict HostPolicyEngine::set(const GuestIdentity& guest, HostPolicy policy, Pol
     return replace(guest, *rule, std::move(next));
 }
 
-Verdict HostPolicyEngine::replace(const GuestIdentity& guest, const VmPolicy& rule, Active next) {
+Verdict HostPolicyEngine::replace(const GuestIdentity& guest, const AccessRule& rule, Active next) {
     const HostPolicy& p = next.view.policy;
     const PolicyDecision decision = next.running->decide();
     auto old = active_.find(guest.uuid);
@@ -140,7 +140,7 @@ bool HostPolicyEngine::removeHostPolicy(std::string_view uuid) {
 
 void HostPolicyEngine::applyRuleDefault(const GuestIdentity& guest) {
     settled_.insert(guest.uuid);
-    const VmPolicy* rule = policy_->match(guest.name, guest.uuid);
+    const AccessRule* rule = rules_->match(guest.name, guest.uuid);
     if (rule == nullptr || !rule->host_policy || active_.contains(guest.uuid)) return;
     const Verdict applied = set(guest, *rule->host_policy, PolicyOrigin::Rule);
     if (!applied) {
@@ -180,7 +180,7 @@ void HostPolicyEngine::releaseHolds(std::string_view uuid, const HostPolicy& pol
     for (unsigned v : policy.vcpus) releaseHold(uuid, v);
 }
 
-Verdict HostPolicyEngine::hold(const GuestIdentity& guest, const VmPolicy& rule,
+Verdict HostPolicyEngine::hold(const GuestIdentity& guest, const AccessRule& rule,
                                const HostPolicy& policy, std::optional<PolicyLevel> level) {
     if (!level) {
         releaseHolds(guest.uuid, policy);
@@ -209,7 +209,7 @@ Verdict HostPolicyEngine::hold(const GuestIdentity& guest, const VmPolicy& rule,
 
 void HostPolicyEngine::evaluate(const std::string& uuid, Active& a, bool force) {
     const GuestIdentity* guest = find_(uuid);
-    const VmPolicy* rule = guest ? policy_->match(guest->name, guest->uuid) : nullptr;
+    const AccessRule* rule = guest ? rules_->match(guest->name, guest->uuid) : nullptr;
     if (guest == nullptr || rule == nullptr ||
         !rule->allowed_policies.contains(a.view.policy.type)) {
         // Callers drop it: the domain is gone or its rule forbids it now.
@@ -242,7 +242,7 @@ void HostPolicyEngine::followReloadedRule(const std::string& uuid) {
     auto it = active_.find(uuid);
     const GuestIdentity* g = find_(uuid);
     if (it->second.view.origin != PolicyOrigin::Rule || g == nullptr) return;
-    const VmPolicy* rule = policy_->match(g->name, g->uuid);
+    const AccessRule* rule = rules_->match(g->name, g->uuid);
     if (rule != nullptr && rule->host_policy == it->second.view.policy) return;
     std::string why = "the reloaded rule has no host_policy";
     if (rule != nullptr && rule->host_policy) {
@@ -256,9 +256,9 @@ void HostPolicyEngine::followReloadedRule(const std::string& uuid) {
     drop(it, "dropped");
 }
 
-void HostPolicyEngine::setPolicy(std::shared_ptr<const Policy> policy) {
+void HostPolicyEngine::setAccessRules(std::shared_ptr<const AccessRules> policy) {
     if (!policy) return;
-    policy_ = std::move(policy);
+    rules_ = std::move(policy);
     settled_.clear();
     std::vector<std::string> uuids;
     for (const auto& [uuid, a] : active_) uuids.push_back(uuid);
@@ -268,7 +268,7 @@ void HostPolicyEngine::setPolicy(std::shared_ptr<const Policy> policy) {
         evaluate(it->first, it->second, true);
         if (!it->second.view.refusal.empty() && find_(it->first) != nullptr) {
             const GuestIdentity* g = find_(it->first);
-            const VmPolicy* rule = policy_->match(g->name, g->uuid);
+            const AccessRule* rule = rules_->match(g->name, g->uuid);
             if (rule == nullptr || !rule->allowed_policies.contains(it->second.view.policy.type)) {
                 releaseHolds(it->first, it->second.view.policy);
                 drop(it, "dropped: the reloaded rule no longer allows it");

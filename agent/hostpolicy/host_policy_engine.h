@@ -27,7 +27,7 @@
 #include "guest_identity.h"
 #include "host_policy.h"
 #include "host_policy_sink.h"
-#include "policy.h"
+#include "access_rules.h"
 #include "power_control.h"
 #include "running_policy.h"
 #include "verdict.h"
@@ -51,7 +51,7 @@ class HostPolicyEngine final : public HostPolicySink {
     using Changed = std::function<void(std::string_view uuid)>;
 
     HostPolicyEngine(PowerControl& power, const PcpuSharing& sharing,
-                     std::shared_ptr<const Policy> policy, FindGuest find, ArmTimer arm,
+                     std::shared_ptr<const AccessRules> policy, FindGuest find, ArmTimer arm,
                      HostPolicyEdges edges, HostPolicySettings settings = {});
     ~HostPolicyEngine() override;
     HostPolicyEngine(const HostPolicyEngine&) = delete;
@@ -73,7 +73,7 @@ class HostPolicyEngine final : public HostPolicySink {
     // policy follows the rule (replaced, or dropped when the rule has none
     // now), the rest decide again under the new limits. The owner then
     // calls settle() for every running domain.
-    void setPolicy(std::shared_ptr<const Policy> policy);
+    void setAccessRules(std::shared_ptr<const AccessRules> policy);
     // The domain is running: a VM holding no policy gets its rule's
     // (host_policy:), tried once per start, reload or agent start.
     void settle(std::string_view uuid);
@@ -101,9 +101,9 @@ class HostPolicyEngine final : public HostPolicySink {
 
     // The rule's checks every policy passes: its type allowed, its vCPUs
     // the VM's.
-    static Verdict admit(const GuestIdentity& guest, const VmPolicy& rule,
+    static Verdict admit(const GuestIdentity& guest, const AccessRule& rule,
                          const HostPolicy& policy);
-    Verdict replace(const GuestIdentity& guest, const VmPolicy& rule, Active next);
+    Verdict replace(const GuestIdentity& guest, const AccessRule& rule, Active next);
 
     // Holding: the one requester of a policy's hold on a vCPU, in the slot
     // beside the VM's own (kHostPolicyRequesterBit), and its release
@@ -113,7 +113,7 @@ class HostPolicyEngine final : public HostPolicySink {
     void releaseHolds(std::string_view uuid, const HostPolicy& policy);
     // Holds `level` (none: nothing) on the policy's vCPUs. On refusal
     // nothing of this call stays held.
-    Verdict hold(const GuestIdentity& guest, const VmPolicy& rule, const HostPolicy& policy,
+    Verdict hold(const GuestIdentity& guest, const AccessRule& rule, const HostPolicy& policy,
                  std::optional<PolicyLevel> level);
     void evaluate(const std::string& uuid, Active& a, bool force);
     void drop(Actives::iterator it, const char* why);
@@ -133,7 +133,7 @@ class HostPolicyEngine final : public HostPolicySink {
 
     PowerControl& power_;
     const PcpuSharing& sharing_;
-    std::shared_ptr<const Policy> policy_;
+    std::shared_ptr<const AccessRules> rules_;
     FindGuest find_;
     ArmTimer arm_;
     Changed changed_;

@@ -23,12 +23,12 @@ class NoSharing final : public PcpuSharing {
 };
 
 struct Rig {
-    Rig() : Rig(VmPolicy{}) {}
-    explicit Rig(VmPolicy rule) {
+    Rig() : Rig(AccessRule{}) {}
+    explicit Rig(AccessRule rule) {
         rule.name = "lab";
         rule.name_globs = {"vm*"};
         rule.limits = {1000, 3000000};
-        policy = std::make_shared<const Policy>(std::vector<VmPolicy>{rule});
+        policy = std::make_shared<const AccessRules>(std::vector<AccessRule>{rule});
         guest = GuestIdentity{"vm1", kUuid, &vcpus};
         engine = std::make_unique<HostPolicyEngine>(
             power, sharing, policy,
@@ -80,7 +80,7 @@ struct Rig {
     VcpuMap vcpus{{CpuSet{2}, CpuSet{3}, CpuSet{4}}};
     GuestIdentity guest;
     bool running = true;
-    std::shared_ptr<const Policy> policy;
+    std::shared_ptr<const AccessRules> policy;
     std::optional<milliseconds> armed;
     std::unique_ptr<HostPolicyEngine> engine;
 };
@@ -112,7 +112,7 @@ TEST(HostPolicyEngine, RemoveGivesTheVcpusBack) {
 }
 
 TEST(HostPolicyEngine, TheRuleDecidesWhichTypesAVmMaySet) {
-    VmPolicy rule;
+    AccessRule rule;
     rule.allowed_policies = {HostPolicyType::Time};
     Rig rig(rule);
     EXPECT_EQ(rig.set(rig.workload(Workload::High)).reason(),
@@ -243,8 +243,8 @@ TEST(HostPolicyEngine, BranchRatioIsRefusedWithTheSourcesReasonElseFollowsTheRat
 
 // Precedence (docs/policy.md): the rule's host_policy: is the default; the
 // latest guest or operator policy replaces it; their REMOVE brings it back.
-VmPolicy ruleWithDefault(Workload w) {
-    VmPolicy rule;
+AccessRule ruleWithDefault(Workload w) {
+    AccessRule rule;
     HostPolicy p;
     p.type = HostPolicyType::Workload;
     p.workload = w;
@@ -282,30 +282,30 @@ TEST(HostPolicyEngine, AReloadReplacesOrDropsTheRulesPolicyAndKeepsTheGuests) {
     rig.engine->settle(kUuid);
     rig.applied();
     auto reloaded = [](std::optional<Workload> w) {
-        VmPolicy rule = w ? ruleWithDefault(*w) : VmPolicy{};
+        AccessRule rule = w ? ruleWithDefault(*w) : AccessRule{};
         rule.name = "lab";
         rule.name_globs = {"vm*"};
         rule.limits = {1000, 3000000};
-        return std::make_shared<const Policy>(std::vector<VmPolicy>{rule});
+        return std::make_shared<const AccessRules>(std::vector<AccessRule>{rule});
     };
-    rig.engine->setPolicy(reloaded(Workload::Low));
+    rig.engine->setAccessRules(reloaded(Workload::Low));
     EXPECT_EQ(rig.applied().at(0), "0:min");
     EXPECT_EQ(rig.engine->view(kUuid)->policy.workload, Workload::Low);
     EXPECT_EQ(rig.engine->view(kUuid)->level, PolicyLevel::Min);
 
-    rig.engine->setPolicy(reloaded(std::nullopt));
+    rig.engine->setAccessRules(reloaded(std::nullopt));
     EXPECT_FALSE(rig.engine->view(kUuid));
     EXPECT_EQ(rig.releasedVcpus(), (std::vector<unsigned>{0, 1}));
     rig.engine->settle(kUuid);
     EXPECT_TRUE(rig.applied().empty());
 
     // A guest's policy outlives a reload that changes the default.
-    rig.engine->setPolicy(reloaded(Workload::Medium));
+    rig.engine->setAccessRules(reloaded(Workload::Medium));
     rig.engine->settle(kUuid);
     rig.applied();
     ASSERT_TRUE(rig.set(rig.workload(Workload::High, {2})).ok());
     rig.applied();
-    rig.engine->setPolicy(reloaded(Workload::Low));
+    rig.engine->setAccessRules(reloaded(Workload::Low));
     rig.engine->settle(kUuid);
     EXPECT_EQ(rig.engine->view(kUuid)->origin, PolicyOrigin::Guest);
     EXPECT_EQ(rig.engine->view(kUuid)->policy.vcpus, std::vector<unsigned>{2});

@@ -17,12 +17,12 @@ struct ChannelRequestState {
     LogThrottle refusal_log{std::chrono::seconds(10)};
     RequestCounters counters;
     // The channel's rule, matched once per policy (a reload or an override
-    // makes a new Policy) and guest, not per request: matching canonicalises
-    // the UUID and tries every glob. `matched_policy` keeps the policy the
+    // makes a new AccessRules) and guest, not per request: matching canonicalises
+    // the UUID and tries every glob. `matched_rules` keeps the policy the
     // rule points into alive.
-    std::shared_ptr<const Policy> matched_policy;
+    std::shared_ptr<const AccessRules> matched_rules;
     std::string matched_name, matched_uuid;
-    const VmPolicy* rule = nullptr;
+    const AccessRule* rule = nullptr;
 };
 
 }  // namespace vmpower

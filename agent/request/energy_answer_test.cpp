@@ -47,8 +47,8 @@ std::uint64_t le(std::span<const std::byte> b, std::size_t offset, std::size_t s
     return v;
 }
 
-VmPolicy energyAllowed() {
-    VmPolicy r = allowAll();
+AccessRule energyAllowed() {
+    AccessRule r = allowAll();
     r.energy = true;
     return r;
 }
@@ -110,7 +110,7 @@ TEST(EnergyQuery, RefusedUnlessTheRuleAllowsIt) {
 }
 
 TEST(EnergyQuery, LegacyRecordsGetALegacyNack) {
-    VmPolicy rule = energyAllowed();
+    AccessRule rule = energyAllowed();
     rule.record_format = RecordFormat::Legacy16;
     HandlerRig rig(rule);
     auto reply = rig.send(legacyPacket(VMPOWER_QUERY_ENERGY, 0, 0));

@@ -103,7 +103,7 @@ TEST(HostileGuest, PhysicalWithoutPermission) {
 }
 
 TEST(HostileGuest, CoreTypeGarbageByte) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.physical_addressing = true;
     HandlerRig rig(rule);
     auto req = packet(VMPOWER_CPU_POWER, 1, 0);
@@ -143,7 +143,7 @@ TEST(HostileGuest, QueryWithAnotherVmsNameAnswersAboutItself) {
 }
 
 TEST(HostileGuest, FloodOverTheRateLimit) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.requests_per_second = 10;
     rule.burst = 5;
     HandlerRig rig(rule);
@@ -169,7 +169,7 @@ TEST(HostileGuest, FloodOverTheRateLimit) {
 }
 
 TEST(HostileGuest, OtherChannelsKeepBeingServedDuringAFlood) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.requests_per_second = 1;
     rule.burst = 1;
     HandlerRig rig(rule);
@@ -200,7 +200,7 @@ TEST(HostileGuest, GarbageConnect) {
 }
 
 TEST(HostileGuest, ConnectIsNotRateLimited) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.requests_per_second = 1;
     rule.burst = 1;
     HandlerRig rig(rule);

@@ -15,7 +15,7 @@ RestoreVerdict refused(std::string why) {
 
 // A step below max was reached by stepping: either step command allowed
 // lets the VM hold it.
-PowerAction checkedAction(const VmPolicy& rule, const LevelPosition& level) {
+PowerAction checkedAction(const AccessRule& rule, const LevelPosition& level) {
     switch (level.kind) {
         case LevelPosition::Kind::Max:
             return PowerAction::Max;
@@ -30,10 +30,10 @@ PowerAction checkedAction(const VmPolicy& rule, const LevelPosition& level) {
 
 }  // namespace
 
-RestoreVerdict restoreVcpuWish(const Policy& policy, const GuestIdentity& guest, unsigned vcpu,
+RestoreVerdict restoreVcpuWish(const AccessRules& policy, const GuestIdentity& guest, unsigned vcpu,
                                const VcpuWish& wish, PowerControl& power,
                                const PcpuSharing& sharing) {
-    const VmPolicy* rule = policy.match(guest.name, guest.uuid);
+    const AccessRule* rule = policy.match(guest.name, guest.uuid);
     if (!rule) return refused("no policy rule matches this VM");
     RestoreVerdict out{true, {}, std::nullopt};
     if (wish.level) {

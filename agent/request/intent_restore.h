@@ -11,7 +11,7 @@
 
 #include "guest_identity.h"
 #include "level_position.h"
-#include "policy.h"
+#include "access_rules.h"
 #include "power_control.h"
 
 namespace vmpower {
@@ -27,7 +27,7 @@ struct RestoreVerdict {
     std::optional<std::uint32_t> khz;  // the level the position meant here
 };
 
-RestoreVerdict restoreVcpuWish(const Policy& policy, const GuestIdentity& guest, unsigned vcpu,
+RestoreVerdict restoreVcpuWish(const AccessRules& policy, const GuestIdentity& guest, unsigned vcpu,
                                const VcpuWish& wish, PowerControl& power,
                                const PcpuSharing& sharing);
 

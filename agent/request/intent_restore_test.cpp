@@ -23,8 +23,8 @@ class IntentRestore : public ::testing::Test {
         power_.steps[2] = {1000000, 1500000, 2000000, 2500000, 3000000};
     }
     RestoreVerdict restore(unsigned vcpu, VcpuWish wish,
-                           std::vector<VmPolicy> rules = {allowAll()}) {
-        return restoreVcpuWish(Policy(std::move(rules)), guest_, vcpu, wish, power_, sharing_);
+                           std::vector<AccessRule> rules = {allowAll()}) {
+        return restoreVcpuWish(AccessRules(std::move(rules)), guest_, vcpu, wish, power_, sharing_);
     }
 
     VcpuMap vcpus_ = pinnedVcpus(2);
@@ -51,7 +51,7 @@ TEST_F(IntentRestore, EndsAreAskedForAsTheGuestWould) {
 TEST_F(IntentRestore, AStepIsMaxUnderACeilingAtTheStepItMeansHere) {
     // 1 below the top of 3 -> the middle of this host's five, under the
     // rule's own limits (floor kept).
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.limits.floor_khz = 1200000;
     RestoreVerdict v = restore(0, {LevelPosition{Kind::Step, 1, 3}, std::nullopt}, {rule});
     EXPECT_TRUE(v.applied);
@@ -70,17 +70,17 @@ TEST_F(IntentRestore, ThisHostsRuleDecides) {
     EXPECT_FALSE(v.applied);
     EXPECT_EQ(v.refusal, "no policy rule matches this VM");
     // The command is not allowed here.
-    VmPolicy no_max = allowAll();
+    AccessRule no_max = allowAll();
     no_max.allowed_actions.erase(PowerAction::Max);
     v = restore(0, {LevelPosition{Kind::Max, 0, 0}, {}}, {no_max});
     EXPECT_EQ(v.refusal, "command not allowed by the policy");
     // A step needs up or down.
-    VmPolicy no_steps = allowAll();
+    AccessRule no_steps = allowAll();
     no_steps.allowed_actions = {PowerAction::Max};
     v = restore(0, {LevelPosition{Kind::Step, 1, 3}, {}}, {no_steps});
     EXPECT_EQ(v.refusal, "command not allowed by the policy");
     // Shared with another VM where the rule forbids it.
-    VmPolicy not_shared = allowAll();
+    AccessRule not_shared = allowAll();
     not_shared.shared_pcpus = false;
     sharing_.shared = CpuSet{2};
     v = restore(0, {LevelPosition{Kind::Max, 0, 0}, {}}, {not_shared});

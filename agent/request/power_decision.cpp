@@ -10,7 +10,7 @@ PowerDecision refuse(NackReason reason, std::string why) {
 
 }  // namespace
 
-PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest,
+PowerDecision decidePower(const AccessRule& rule, const GuestIdentity& guest,
                           const DecodedRequest& req, const PcpuSharing& sharing) {
     if (!req.action)
         return refuse(NackReason::Malformed, "unknown unit " + std::to_string(req.unit));
@@ -19,14 +19,14 @@ PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest,
     return placePower(rule, guest, req.core_type, req.resource_id, *req.action, sharing);
 }
 
-PowerDecision decideVcpuPower(const VmPolicy& rule, const GuestIdentity& guest, std::uint64_t vcpu,
+PowerDecision decideVcpuPower(const AccessRule& rule, const GuestIdentity& guest, std::uint64_t vcpu,
                               PowerAction action, const PcpuSharing& sharing) {
     if (!rule.allowed_actions.contains(action))
         return refuse(NackReason::NotAllowed, "command not allowed by the policy");
     return placePower(rule, guest, CoreType::Virtual, vcpu, action, sharing);
 }
 
-PowerDecision placePower(const VmPolicy& rule, const GuestIdentity& guest, CoreType core_type,
+PowerDecision placePower(const AccessRule& rule, const GuestIdentity& guest, CoreType core_type,
                          std::uint64_t id, PowerAction action, const PcpuSharing& sharing) {
     static const VcpuMap kNoVcpus;
     const VcpuMap& vcpus = guest.vcpus ? *guest.vcpus : kNoVcpus;

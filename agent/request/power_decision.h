@@ -5,7 +5,7 @@
 #include <string>
 
 #include "guest_identity.h"
-#include "policy.h"
+#include "access_rules.h"
 #include "power_control.h"
 #include "request_counters.h"
 #include "request_decoder.h"
@@ -30,17 +30,17 @@ struct PowerDecision {
 // several pCPUs only with `multi_pcpu`, every pCPU within the allowed set
 // (the rule's `pcpus`, or the pCPUs the VM's vCPUs are pinned to), sharing
 // with another running VM only with `shared_pcpus`.
-PowerDecision decidePower(const VmPolicy& rule, const GuestIdentity& guest,
+PowerDecision decidePower(const AccessRule& rule, const GuestIdentity& guest,
                           const DecodedRequest& req, const PcpuSharing& sharing);
 
 // The same checks for `action` on one of the VM's vCPUs, however it was
 // asked for (a record, or an intent restored after a live migration).
-PowerDecision decideVcpuPower(const VmPolicy& rule, const GuestIdentity& guest, std::uint64_t vcpu,
+PowerDecision decideVcpuPower(const AccessRule& rule, const GuestIdentity& guest, std::uint64_t vcpu,
                               PowerAction action, const PcpuSharing& sharing);
 // The same checks but the command's: where `action` on a vCPU (VIRTUAL) or
 // host CPU (PHYSICAL) `id` may act. Host policies use it with their own
 // action, which no `commands:` list names.
-PowerDecision placePower(const VmPolicy& rule, const GuestIdentity& guest, CoreType core_type,
+PowerDecision placePower(const AccessRule& rule, const GuestIdentity& guest, CoreType core_type,
                          std::uint64_t id, PowerAction action, const PcpuSharing& sharing);
 
 }  // namespace vmpower

@@ -78,7 +78,7 @@ TEST(RequestCounters, EachRecordIsCountedUnderItsCommand) {
 // Each refusal site, one record each: the reason counted is the one the
 // log line gives.
 TEST(RequestCounters, EachNackCountsItsReason) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.allowed_actions = {PowerAction::Max, PowerAction::Min};
     rule.queries = false;
     rule.shared_pcpus = false;
@@ -131,7 +131,7 @@ TEST(RequestCounters, NoRuleAndTheRateLimitAreReasonsToo) {
     unmatched.send(packet(VMPOWER_CPU_POWER, VMPOWER_SCALE_MAX, 0));
     EXPECT_EQ(nacks(unmatched.counters(), NackReason::NoRule), 1U);
 
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.requests_per_second = 1;
     rule.burst = 2;
     HandlerRig rig(rule);
@@ -192,7 +192,7 @@ TEST(RequestCounters, TheArbitersRefusalsOnAFixtureTree) {
     ManualClock clock;
     FakeSharing sharing;
     RequestHandler handler(*arbiter, clock, sharing,
-                           std::make_shared<const Policy>(std::vector<VmPolicy>{allowAll()}));
+                           std::make_shared<const AccessRules>(std::vector<AccessRule>{allowAll()}));
     auto state = handler.newChannelState();
     VcpuMap vcpus = pinnedVcpus();
     GuestIdentity guest{"vm1", kVm1Uuid, &vcpus};

@@ -7,7 +7,7 @@
 #include <optional>
 #include <span>
 
-#include "policy.h"
+#include "access_rules.h"
 #include "power_control.h"
 
 namespace vmpower {

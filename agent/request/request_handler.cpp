@@ -16,13 +16,13 @@ void ChannelRequestStateDeleter::operator()(ChannelRequestState* s) const {
 }
 
 RequestHandler::RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
-                               std::shared_ptr<const Policy> policy)
-    : power_(power), clock_(clock), sharing_(sharing), policy_(std::move(policy)) {
-    if (!policy_) policy_ = std::make_shared<const Policy>(std::vector<VmPolicy>{});
+                               std::shared_ptr<const AccessRules> policy)
+    : power_(power), clock_(clock), sharing_(sharing), rules_(std::move(policy)) {
+    if (!rules_) rules_ = std::make_shared<const AccessRules>(std::vector<AccessRule>{});
 }
 
-void RequestHandler::setPolicy(std::shared_ptr<const Policy> policy) {
-    if (policy) policy_ = std::move(policy);
+void RequestHandler::setAccessRules(std::shared_ptr<const AccessRules> policy) {
+    if (policy) rules_ = std::move(policy);
 }
 
 ChannelRequestStatePtr RequestHandler::newChannelState() const {
@@ -52,7 +52,7 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     }
 
     // Identity is the channel's domain; the record's vm_name is never read.
-    const VmPolicy* rule = matchedRule(guest, state);
+    const AccessRule* rule = matchedRule(guest, state);
     if (!rule)
         return refuse(guest, state, req, record, NackReason::NoRule,
                       "no policy rule matches this VM");
@@ -113,14 +113,14 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     return echoReply(record, VMPOWER_CMD_ACK);
 }
 
-const VmPolicy* RequestHandler::matchedRule(const GuestIdentity& guest,
+const AccessRule* RequestHandler::matchedRule(const GuestIdentity& guest,
                                             ChannelRequestState& state) const {
-    if (state.matched_policy != policy_ || state.matched_uuid != guest.uuid ||
+    if (state.matched_rules != rules_ || state.matched_uuid != guest.uuid ||
         state.matched_name != guest.name) {
-        state.matched_policy = policy_;
+        state.matched_rules = rules_;
         state.matched_name = guest.name;
         state.matched_uuid = guest.uuid;
-        state.rule = policy_->match(guest.name, guest.uuid);
+        state.rule = rules_->match(guest.name, guest.uuid);
     }
     return state.rule;
 }

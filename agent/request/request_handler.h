@@ -13,7 +13,7 @@
 #include "energy_source.h"
 #include "guest_identity.h"  // GuestIdentity, PcpuSharing
 #include "host_policy_sink.h"
-#include "policy.h"
+#include "access_rules.h"
 #include "power_control.h"
 #include "request_counters.h"
 #include "vcpu_map.h"
@@ -44,14 +44,14 @@ class HoldObserver {
 class RequestHandler {
   public:
     RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
-                   std::shared_ptr<const Policy> policy);
-    void setPolicy(std::shared_ptr<const Policy> policy);  // SIGHUP reload
+                   std::shared_ptr<const AccessRules> policy);
+    void setAccessRules(std::shared_ptr<const AccessRules> policy);  // SIGHUP reload
     // Where PKT_POLICY / PKT_POLICY_REMOVE go; none: both are refused.
     void setHostPolicies(HostPolicySink* sink) { host_policies_ = sink; }
     // Answers VMPOWER_QUERY_ENERGY from it; nullptr (the default): every
     // energy query is answered "unavailable".
     void setEnergySource(const EnergySource* energy) { energy_ = energy; }
-    const Policy& policy() const { return *policy_; }
+    const AccessRules& accessRules() const { return *rules_; }
     void setHoldObserver(HoldObserver* observer) { observer_ = observer; }
 
     ChannelRequestStatePtr newChannelState() const;
@@ -66,7 +66,7 @@ class RequestHandler {
 
   private:
     // The guest's rule under the current policy, matched once per channel.
-    const VmPolicy* matchedRule(const GuestIdentity& guest, ChannelRequestState& state) const;
+    const AccessRule* matchedRule(const GuestIdentity& guest, ChannelRequestState& state) const;
     std::vector<std::byte> refuse(const GuestIdentity& guest, ChannelRequestState& state,
                                   const DecodedRequest& req, std::span<const std::byte> record,
                                   NackReason reason, std::string_view why);
@@ -80,7 +80,7 @@ class RequestHandler {
     PowerControl& power_;
     const Clock& clock_;
     const PcpuSharing& sharing_;
-    std::shared_ptr<const Policy> policy_;
+    std::shared_ptr<const AccessRules> rules_;
     HoldObserver* observer_ = nullptr;
     HostPolicySink* host_policies_ = nullptr;
     const EnergySource* energy_ = nullptr;

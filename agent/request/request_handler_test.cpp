@@ -30,7 +30,7 @@ TEST(RequestHandler, EachUnitAppliesItsActionToThePinnedPcpu) {
 }
 
 TEST(RequestHandler, LimitsComeFromTheRule) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.limits = {1000000, 2000000};
     HandlerRig rig(rule);
     rig.send(packet(1, 3, 0));
@@ -40,7 +40,7 @@ TEST(RequestHandler, LimitsComeFromTheRule) {
 }
 
 TEST(RequestHandler, CommandNotAllowedIsNackedUntouched) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.allowed_actions = {PowerAction::ScaleDown};
     HandlerRig rig(rule);
     auto reply = rig.send(packet(1, VMPOWER_SCALE_UP, 0));
@@ -59,7 +59,7 @@ TEST(RequestHandler, UnmatchedVmIsDenied) {
 }
 
 TEST(RequestHandler, RuleMatchedByUuid) {
-    VmPolicy rule;
+    AccessRule rule;
     rule.uuids = {kVm1Uuid};
     HandlerRig rig(rule);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
@@ -68,7 +68,7 @@ TEST(RequestHandler, RuleMatchedByUuid) {
 TEST(RequestHandler, TheRuleIsMatchedAgainForANewPolicyOrAnotherGuest) {
     // The channel keeps its matched rule between requests; a new policy (a
     // reload, an operator's override) or another identity matches afresh.
-    VmPolicy vm1 = allowAll("vm1");
+    AccessRule vm1 = allowAll("vm1");
     HandlerRig rig(vm1);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
@@ -78,16 +78,16 @@ TEST(RequestHandler, TheRuleIsMatchedAgainForANewPolicyOrAnotherGuest) {
     rig.guest.name = "vm1";
     rig.guest.uuid = kVm1Uuid;
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
-    auto queries_off = std::make_shared<const Policy>(
-        Policy(std::vector<VmPolicy>{vm1}).withQueryOverride("vm1", kVm1Uuid, false));
+    auto queries_off = std::make_shared<const AccessRules>(
+        AccessRules(std::vector<AccessRule>{vm1}).withQueryOverride("vm1", kVm1Uuid, false));
     EXPECT_EQ(rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0)).size(), 88U);
-    rig.handler.setPolicy(queries_off);
+    rig.handler.setAccessRules(queries_off);
     EXPECT_EQ(replyCommand(rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0))), VMPOWER_CMD_NACK);
     EXPECT_EQ(rig.power.calls.size(), 3U);
 }
 
 TEST(RequestHandler, ExplicitAllowedPcpus) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.allowed_pcpus = CpuSet{2, 3};
     HandlerRig rig(rule);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 1))), VMPOWER_CMD_ACK);   // pCPU 3
@@ -102,9 +102,9 @@ TEST(RequestHandler, VcpuPinnedToSeveralPcpus) {
     ASSERT_EQ(rig.power.calls.size(), 1U);
     EXPECT_EQ(rig.power.calls[0].pcpus, (CpuSet{2, 3, 6}));
 
-    VmPolicy single = allowAll();
+    AccessRule single = allowAll();
     single.multi_pcpu = false;
-    rig.handler.setPolicy(std::make_shared<const Policy>(std::vector<VmPolicy>{single}));
+    rig.handler.setAccessRules(std::make_shared<const AccessRules>(std::vector<AccessRule>{single}));
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 1))), VMPOWER_CMD_ACK);
     EXPECT_EQ(rig.power.calls.size(), 2U);
@@ -115,9 +115,9 @@ TEST(RequestHandler, SharedPcpus) {
     rig.sharing.shared = CpuSet{2};
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK)
         << "default: allowed, arbitrated";
-    VmPolicy exclusive = allowAll();
+    AccessRule exclusive = allowAll();
     exclusive.shared_pcpus = false;
-    rig.handler.setPolicy(std::make_shared<const Policy>(std::vector<VmPolicy>{exclusive}));
+    rig.handler.setAccessRules(std::make_shared<const AccessRules>(std::vector<AccessRule>{exclusive}));
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 1))), VMPOWER_CMD_ACK);  // pCPU 3 not shared
     EXPECT_EQ(rig.power.calls.size(), 2U);
@@ -130,7 +130,7 @@ TEST(RequestHandler, PowerControlFailureIsNack) {
 }
 
 TEST(RequestHandler, PhysicalWithPermission) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.physical_addressing = true;
     HandlerRig rig(rule);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 5, "", true))), VMPOWER_CMD_ACK);
@@ -142,7 +142,7 @@ TEST(RequestHandler, PhysicalWithPermission) {
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, std::uint64_t{1} << 40, "", true))),
               VMPOWER_CMD_NACK);
     rule.allowed_pcpus = CpuSet::parse("0-15");
-    rig.handler.setPolicy(std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
+    rig.handler.setAccessRules(std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 9, "", true))), VMPOWER_CMD_ACK);
     EXPECT_EQ(rig.power.calls.size(), 2U);
 }
@@ -223,7 +223,7 @@ TEST(RequestHandler, QueryCaps) {
 }
 
 TEST(RequestHandler, QueriesNotAllowedNackInTheReplySize) {
-    VmPolicy rule = allowAll();
+    AccessRule rule = allowAll();
     rule.queries = false;
     HandlerRig rig(rule);
     rig.power.khz = {{2, 1000000}};
@@ -258,10 +258,10 @@ TEST(RequestHandler, Legacy16Records) {
 TEST(RequestHandler, ReloadedPolicyAppliesToTheNextRecord) {
     HandlerRig rig;
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
-    rig.handler.setPolicy(std::make_shared<const Policy>(std::vector<VmPolicy>{}));
+    rig.handler.setAccessRules(std::make_shared<const AccessRules>(std::vector<AccessRule>{}));
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);
-    rig.handler.setPolicy(nullptr);  // ignored: never left without a policy
-    EXPECT_TRUE(rig.handler.policy().rules().empty());
+    rig.handler.setAccessRules(nullptr);  // ignored: never left without a policy
+    EXPECT_TRUE(rig.handler.accessRules().rules().empty());
 }
 
 TEST(RequestHandler, VcpuWithoutKnownPinning) {

@@ -65,8 +65,8 @@ inline VcpuMap pinnedVcpus(unsigned count = 4) {
     return VcpuMap(std::move(pins));
 }
 
-inline VmPolicy allowAll(std::string glob = "*") {
-    VmPolicy r;
+inline AccessRule allowAll(std::string glob = "*") {
+    AccessRule r;
     r.name = "test";
     r.name_globs = {std::move(glob)};
     return r;
@@ -80,9 +80,9 @@ inline constexpr const char* kVm1Uuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
 
 // A handler with fakes behind it and one channel of guest "vm1".
 struct HandlerRig {
-    explicit HandlerRig(VmPolicy rule = allowAll())
+    explicit HandlerRig(AccessRule rule = allowAll())
         : handler(power, clock, sharing,
-                  std::make_shared<const Policy>(std::vector<VmPolicy>{rule})),
+                  std::make_shared<const AccessRules>(std::vector<AccessRule>{rule})),
           state(handler.newChannelState()) {}
 
     std::vector<std::byte> send(std::span<const std::byte> record) {

@@ -18,7 +18,7 @@
 #include "cpu_set.h"
 #include "host_policy_engine.h"
 #include "intent_record.h"
-#include "policy.h"
+#include "access_rules.h"
 #include "power_control.h"
 #include "vcpu_map.h"
 
@@ -71,7 +71,7 @@ class AgentView {
     virtual HypervisorStatus hypervisorStatus() const = 0;
     virtual bool ready() const = 0;                 // first reconcile done
     virtual const PowerControl& power() const = 0;  // its query side
-    virtual const Policy& policy() const = 0;       // the one in force, overrides included
+    virtual const AccessRules& accessRules() const = 0;       // the one in force, overrides included
     // A running domain's power intent and where it came from; null: none kept.
     virtual const DomainIntentRecord* powerIntent(std::string_view uuid) const = 0;
     // Per-VM energy accounting; nullptr when the agent has none.

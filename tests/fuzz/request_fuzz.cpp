@@ -18,7 +18,7 @@
 #include <span>
 
 #include "fake_power_control.h"
-#include "policy.h"
+#include "access_rules.h"
 #include "record_assembler.h"
 #include "request_handler.h"
 #include "vmpower/protocol.h"
@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     data += 2;
     size -= 2;
 
-    VmPolicy rule;
+    AccessRule rule;
     rule.name_globs = {"guest-*"};
     rule.record_format = (flags & 1) ? RecordFormat::Legacy16 : RecordFormat::Dpdk464;
     rule.physical_addressing = (flags & 2) != 0;
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ManualClock clock;
     FakeSharing sharing;
     RequestHandler handler(power, clock, sharing,
-                           std::make_shared<const Policy>(std::vector<VmPolicy>{rule}));
+                           std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
     auto state = handler.newChannelState();
     GuestIdentity guest{matched ? "guest-1" : "other", "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e",
                         &vcpus};

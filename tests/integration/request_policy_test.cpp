@@ -1,4 +1,4 @@
-// Policy keys end to end: multi_pcpu, shared_pcpus, floor_khz/ceiling_khz,
+// AccessRules keys end to end: multi_pcpu, shared_pcpus, floor_khz/ceiling_khz,
 // rate: 0, and a reload (record_format switched; an invalid file ignored).
 
 #include <gtest/gtest.h>
@@ -105,7 +105,7 @@ TEST_F(RequestPath, SharedPcpusOffRefusesAPcpuAnotherRunningVmIsPinnedTo) {
 }
 
 // =========================================================================
-// Policy reload: record_format switched, and an invalid file changes nothing.
+// AccessRules reload: record_format switched, and an invalid file changes nothing.
 
 TEST_F(RequestPath, ReloadSwitchesRecordFormatAndAnInvalidFileKeepsTheOldRule) {
     // acpi-cpufreq. fmt: vCPU 0 on pCPU 1 (policy1). other: pCPU 0.

@@ -30,7 +30,7 @@ ReloadResult applyReload(Config& current, Config fresh) {
     ReloadResult result;
     result.ok = true;
     result.restart_needed = changedNeedingRestart(current.agent, fresh.agent);
-    current.policy = std::move(fresh.policy);
+    current.rules = std::move(fresh.rules);
     current.agent.log_level = fresh.agent.log_level;
     return result;
 }
@@ -45,7 +45,7 @@ ReloadResult reloadConfig(const std::filesystem::path& file, Config& current) {
     }
     ReloadResult result = applyReload(current, std::move(fresh));
     spdlog::info("config reloaded from {}: {} VM rule(s)", file.string(),
-                 current.policy->rules().size());
+                 current.rules->rules().size());
     for (const auto& key : result.restart_needed) {
         spdlog::warn("config reload: agent.{} changed; it takes effect only after a restart", key);
     }

@@ -123,7 +123,7 @@ Config parseConfig(std::string_view yaml, std::string_view name) {
         r.fail(e.mark, e.msg);
     }
     Config config;
-    std::vector<VmPolicy> rules;
+    std::vector<AccessRule> rules;
     try {
         // An empty file is valid: default agent settings and no rules (every VM denied).
         if (!root.IsNull()) {
@@ -145,7 +145,7 @@ Config parseConfig(std::string_view yaml, std::string_view name) {
         // so that nothing but a ConfigError leaves the parser.
         r.fail(e.mark, e.msg);
     }
-    config.policy = std::make_shared<const Policy>(std::move(rules));
+    config.rules = std::make_shared<const AccessRules>(std::move(rules));
     return config;
 }
 

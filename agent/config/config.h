@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "policy.h"
+#include "access_rules.h"
 
 namespace vmpower {
 
@@ -53,7 +53,7 @@ struct AgentSettings {
 
 struct Config {
     AgentSettings agent;
-    std::shared_ptr<const Policy> policy;
+    std::shared_ptr<const AccessRules> rules;
 };
 
 Config loadConfig(const std::filesystem::path& file);              // throws ConfigError

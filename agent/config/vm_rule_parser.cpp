@@ -84,7 +84,7 @@ HostPolicy parseHostPolicy(const YamlReader& r, const YAML::Node& n) {
 // against each other once all are in. Marks, not Nodes: assigning a
 // yaml-cpp Node rebinds the tree it came from.
 struct RuleReading {
-    VmPolicy rule;
+    AccessRule rule;
     YAML::Mark floor_mark = YAML::Mark::null_mark();
     YAML::Mark ceiling_mark = YAML::Mark::null_mark();
     YAML::Mark host_policy_mark = YAML::Mark::null_mark();
@@ -93,7 +93,7 @@ struct RuleReading {
 using KeyHandlers = std::map<std::string, YamlReader::KeyHandler>;
 
 // Which VMs the rule matches, and what it is called in messages.
-void addMatchKeys(KeyHandlers& keys, const YamlReader& r, VmPolicy& rule) {
+void addMatchKeys(KeyHandlers& keys, const YamlReader& r, AccessRule& rule) {
     keys["label"] = [&](const YAML::Node& v) { rule.name = r.string(v, "label"); };
     keys["name"] = [&](const YAML::Node& v) {
         rule.name_globs = r.stringList(v, "name");
@@ -149,7 +149,7 @@ void addPermissionKeys(KeyHandlers& keys, const YamlReader& r, RuleReading& read
 }
 
 // How the matched VMs' channels are served.
-void addChannelKeys(KeyHandlers& keys, const YamlReader& r, VmPolicy& rule) {
+void addChannelKeys(KeyHandlers& keys, const YamlReader& r, AccessRule& rule) {
     keys["physical"] = [&](const YAML::Node& v) {
         rule.physical_addressing = r.boolean(v, "physical");
     };
@@ -173,7 +173,7 @@ void addChannelKeys(KeyHandlers& keys, const YamlReader& r, VmPolicy& rule) {
 // The checks that need more than one key.
 void checkRule(const YamlReader& r, const YAML::Node& node, const std::string& where,
                const RuleReading& reading) {
-    const VmPolicy& rule = reading.rule;
+    const AccessRule& rule = reading.rule;
     if (rule.name_globs.empty() && rule.uuids.empty()) {
         r.fail(node, where + ": needs 'name' (glob) or 'uuid' to say which VMs it matches");
     }
@@ -192,7 +192,7 @@ void checkRule(const YamlReader& r, const YAML::Node& node, const std::string& w
 
 }  // namespace
 
-VmPolicy parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t index) {
+AccessRule parseVmRule(const YamlReader& r, const YAML::Node& node, std::size_t index) {
     const std::string where = "vms[" + std::to_string(index) + "]";
     RuleReading reading;
     reading.rule.name = where;

@@ -21,8 +21,8 @@ std::string errorOf(std::string_view yaml) {
 
 TEST(Config, EmptyFileDeniesEveryVm) {
     Config c = parseConfig("", "f");
-    ASSERT_TRUE(c.policy);
-    EXPECT_TRUE(c.policy->rules().empty());
+    ASSERT_TRUE(c.rules);
+    EXPECT_TRUE(c.rules->rules().empty());
     EXPECT_EQ(c.agent.sysfs_root, "/sys");
 }
 
@@ -81,8 +81,8 @@ vms:
     EXPECT_EQ(c.agent.host_cpus, (CpuSet{0, 1, 16, 17}));
     EXPECT_EQ(c.agent.metrics_textfile, "/var/lib/node_exporter/vmpower.prom");
     EXPECT_EQ(c.agent.metrics_interval, std::chrono::seconds(30));
-    ASSERT_EQ(c.policy->rules().size(), 1U);
-    const VmPolicy& r = c.policy->rules()[0];
+    ASSERT_EQ(c.rules->rules().size(), 1U);
+    const AccessRule& r = c.rules->rules()[0];
     EXPECT_EQ(r.name, "dpdk");
     EXPECT_EQ(r.name_globs, (std::vector<std::string>{"dpdk-*", "pktgen"}));
     EXPECT_EQ(r.uuids, (std::vector<std::string>{"6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e"}));
@@ -114,7 +114,7 @@ TEST(Config, ControlGroupsByNameOrNumber) {
 
 TEST(Config, RuleDefaults) {
     Config c = parseConfig("vms:\n  - name: \"*\"\n", "f");
-    const VmPolicy& r = c.policy->rules().at(0);
+    const AccessRule& r = c.rules->rules().at(0);
     EXPECT_EQ(r.name, "vms[0]");
     EXPECT_FALSE(r.allowed_pcpus);
     EXPECT_EQ(r.allowed_actions.size(), 6U);
@@ -122,7 +122,7 @@ TEST(Config, RuleDefaults) {
     EXPECT_EQ(r.record_format, RecordFormat::Dpdk464);
     EXPECT_FALSE(r.energy) << "a guest learns its energy only when the operator allows it";
     EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(1000));
-    EXPECT_NE(c.policy->match("anything", ""), nullptr);
+    EXPECT_NE(c.rules->match("anything", ""), nullptr);
 }
 
 TEST(Config, HostPolicyPerRuleTakesTheSetPolicyFields) {
@@ -140,7 +140,7 @@ TEST(Config, HostPolicyPerRuleTakesTheSetPolicyFields) {
   - name: "*"
 )",
                            "f");
-    const VmPolicy& r = c.policy->rules().at(0);
+    const AccessRule& r = c.rules->rules().at(0);
     ASSERT_TRUE(r.host_policy);
     EXPECT_EQ(r.host_policy->type, HostPolicyType::Time);
     EXPECT_EQ(r.host_policy->vcpus, (std::vector<unsigned>{0, 1, 2}));
@@ -149,14 +149,14 @@ TEST(Config, HostPolicyPerRuleTakesTheSetPolicyFields) {
     EXPECT_EQ(r.host_policy->quiet_hours, HourSet(0b111));
     EXPECT_EQ(r.host_policy->traffic, (TrafficThresholds{0, 1000, 50000}));
     EXPECT_EQ(r.host_policy->macs, std::vector<std::uint64_t>{*parseMac("52:54:00:12:34:56")});
-    EXPECT_FALSE(c.policy->rules().at(1).host_policy) << "none unless the rule says";
+    EXPECT_FALSE(c.rules->rules().at(1).host_policy) << "none unless the rule says";
     // The same fields as set-policy's: read back from what they write.
     EXPECT_EQ(hostPolicyFromFields(hostPolicyFields(*r.host_policy)), *r.host_policy);
 }
 
 TEST(Config, EmptyCommandListDeniesCpuPower) {
     Config c = parseConfig("vms:\n  - name: quarantine\n    commands: []\n  - name: \"*\"\n", "f");
-    EXPECT_TRUE(c.policy->match("quarantine", "")->allowed_actions.empty());
+    EXPECT_TRUE(c.rules->match("quarantine", "")->allowed_actions.empty());
 }
 
 struct BadCase {
@@ -266,8 +266,8 @@ TEST(Config, LoadReportsTheFileName) {
 
 TEST(Config, ShippedDefaultParses) {
     Config c = loadConfig(VMPOWER_SOURCE_ROOT "/config/vmpower.yaml");
-    ASSERT_FALSE(c.policy->rules().empty());
-    const VmPolicy* any = c.policy->match("some-vm", "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e");
+    ASSERT_FALSE(c.rules->rules().empty());
+    const AccessRule* any = c.rules->match("some-vm", "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e");
     ASSERT_NE(any, nullptr);
     EXPECT_FALSE(any->allowed_pcpus) << "the default scales the pinned pCPUs";
     EXPECT_FALSE(any->physical_addressing);

@@ -25,20 +25,20 @@ TEST_F(ConfigReload, ValidFileReplacesPolicyAndLogLevel) {
     EXPECT_TRUE(r.ok);
     EXPECT_TRUE(r.restart_needed.empty());
     EXPECT_EQ(current.agent.log_level, "debug");
-    EXPECT_EQ(current.policy->match("a", ""), nullptr);
-    EXPECT_NE(current.policy->match("b", ""), nullptr);
+    EXPECT_EQ(current.rules->match("a", ""), nullptr);
+    EXPECT_NE(current.rules->match("b", ""), nullptr);
 }
 
 TEST_F(ConfigReload, InvalidFileKeepsTheOldPolicy) {
     write("vms:\n  - name: a\n");
     Config current = loadConfig(file_);
-    auto old_policy = current.policy;
+    auto old_rules = current.rules;
     write("vms:\n  - name: b\n    pcpus: nonsense\n");
     ReloadResult r = reloadConfig(file_, current);
     EXPECT_FALSE(r.ok);
     EXPECT_EQ(r.error.rfind(file_.string() + ":3:12: pcpus", 0), 0U) << r.error;
-    EXPECT_EQ(current.policy, old_policy);
-    EXPECT_NE(current.policy->match("a", ""), nullptr);
+    EXPECT_EQ(current.rules, old_rules);
+    EXPECT_NE(current.rules->match("a", ""), nullptr);
 }
 
 TEST_F(ConfigReload, MissingFileKeepsTheOldPolicy) {
@@ -46,7 +46,7 @@ TEST_F(ConfigReload, MissingFileKeepsTheOldPolicy) {
     Config current = loadConfig(file_);
     std::filesystem::remove(file_);
     EXPECT_FALSE(reloadConfig(file_, current).ok);
-    EXPECT_NE(current.policy->match("a", ""), nullptr);
+    EXPECT_NE(current.rules->match("a", ""), nullptr);
 }
 
 TEST_F(ConfigReload, AgentSettingsNeedARestart) {

@@ -17,7 +17,7 @@
 
 namespace vmpower {
 
-struct VmPolicy {
+struct AccessRule {
     std::string name;                     // the rule's label, for logs
     std::vector<std::string> name_globs;  // match by domain name (fnmatch)
     std::vector<std::string> uuids;       // or by UUID (canonical: dashed, lower case)
@@ -49,40 +49,40 @@ struct VmPolicy {
 
 // An operator's run-time change to one VM's rule (`vmpowerctl set-query`):
 // in force until the next reload or restart, which start from the file.
-struct PolicyOverride {
+struct RuleOverride {
     std::size_t rule_index = 0;  // the file's rule it changes
     bool queries = true;
-    VmPolicy rule;  // that rule with the override applied, matching the VM's UUID only
+    AccessRule rule;  // that rule with the override applied, matching the VM's UUID only
 };
 
-class Policy {
+class AccessRules {
   public:
     // Rules' UUIDs are brought to canonical form here, so hand-built rules match too.
-    explicit Policy(std::vector<VmPolicy> rules);
+    explicit AccessRules(std::vector<AccessRule> rules);
     // The VM's override when it has one, else the first rule whose name
     // globs or UUIDs match (either is enough); nullptr: the VM is denied
     // everything.
-    const VmPolicy* match(std::string_view domain_name, std::string_view uuid) const;
+    const AccessRule* match(std::string_view domain_name, std::string_view uuid) const;
     // The framing of the VM's channels: its rule's, Dpdk464 when unmatched.
     RecordFormat recordFormat(std::string_view domain_name, std::string_view uuid) const;
-    const std::vector<VmPolicy>& rules() const { return rules_; }
+    const std::vector<AccessRule>& rules() const { return rules_; }
 
     // The file's rule for the VM, overrides ignored.
-    const VmPolicy* matchRules(std::string_view domain_name, std::string_view uuid) const;
+    const AccessRule* matchRules(std::string_view domain_name, std::string_view uuid) const;
     // This policy with the VM's queries switched. An override equal to the
     // file's rule is dropped, not kept; a VM no rule matches gets none (it is
     // denied everything anyway).
-    Policy withQueryOverride(std::string_view domain_name, std::string_view uuid,
+    AccessRules withQueryOverride(std::string_view domain_name, std::string_view uuid,
                              bool queries) const;
     // By canonical UUID; nullptr: none.
-    const PolicyOverride* overrideFor(std::string_view uuid) const;
-    const std::map<std::string, PolicyOverride, std::less<>>& overrides() const {
+    const RuleOverride* overrideFor(std::string_view uuid) const;
+    const std::map<std::string, RuleOverride, std::less<>>& overrides() const {
         return overrides_;
     }
 
   private:
-    std::vector<VmPolicy> rules_;
-    std::map<std::string, PolicyOverride, std::less<>> overrides_;  // by canonical UUID
+    std::vector<AccessRule> rules_;
+    std::map<std::string, RuleOverride, std::less<>> overrides_;  // by canonical UUID
 };
 
 }  // namespace vmpower

@@ -1,4 +1,4 @@
-#include "policy.h"
+#include "access_rules.h"
 
 #include <algorithm>
 
@@ -7,7 +7,7 @@
 
 namespace vmpower {
 
-Policy::Policy(std::vector<VmPolicy> rules) : rules_(std::move(rules)) {
+AccessRules::AccessRules(std::vector<AccessRule> rules) : rules_(std::move(rules)) {
     for (auto& rule : rules_) {
         for (auto& uuid : rule.uuids) {
             if (auto canonical = canonicalUuid(uuid)) uuid = *canonical;
@@ -15,12 +15,12 @@ Policy::Policy(std::vector<VmPolicy> rules) : rules_(std::move(rules)) {
     }
 }
 
-const VmPolicy* Policy::match(std::string_view domain_name, std::string_view uuid) const {
-    if (const PolicyOverride* o = overrideFor(uuid)) return &o->rule;
+const AccessRule* AccessRules::match(std::string_view domain_name, std::string_view uuid) const {
+    if (const RuleOverride* o = overrideFor(uuid)) return &o->rule;
     return matchRules(domain_name, uuid);
 }
 
-const VmPolicy* Policy::matchRules(std::string_view domain_name, std::string_view uuid) const {
+const AccessRule* AccessRules::matchRules(std::string_view domain_name, std::string_view uuid) const {
     const std::string name(domain_name);
     const auto canonical = canonicalUuid(uuid);
     for (const auto& rule : rules_) {
@@ -33,7 +33,7 @@ const VmPolicy* Policy::matchRules(std::string_view domain_name, std::string_vie
     return nullptr;
 }
 
-const PolicyOverride* Policy::overrideFor(std::string_view uuid) const {
+const RuleOverride* AccessRules::overrideFor(std::string_view uuid) const {
     if (overrides_.empty()) return nullptr;
     auto canonical = canonicalUuid(uuid);
     if (!canonical) return nullptr;
@@ -41,15 +41,15 @@ const PolicyOverride* Policy::overrideFor(std::string_view uuid) const {
     return it == overrides_.end() ? nullptr : &it->second;
 }
 
-Policy Policy::withQueryOverride(std::string_view domain_name, std::string_view uuid,
+AccessRules AccessRules::withQueryOverride(std::string_view domain_name, std::string_view uuid,
                                  bool queries) const {
-    Policy out = *this;
+    AccessRules out = *this;
     auto canonical = canonicalUuid(uuid);
     if (!canonical) return out;
     out.overrides_.erase(*canonical);
-    const VmPolicy* base = matchRules(domain_name, uuid);
+    const AccessRule* base = matchRules(domain_name, uuid);
     if (base == nullptr || base->queries == queries) return out;
-    PolicyOverride o;
+    RuleOverride o;
     o.rule_index = static_cast<std::size_t>(base - rules_.data());
     o.queries = queries;
     o.rule = *base;
@@ -60,8 +60,8 @@ Policy Policy::withQueryOverride(std::string_view domain_name, std::string_view 
     return out;
 }
 
-RecordFormat Policy::recordFormat(std::string_view domain_name, std::string_view uuid) const {
-    const VmPolicy* rule = match(domain_name, uuid);
+RecordFormat AccessRules::recordFormat(std::string_view domain_name, std::string_view uuid) const {
+    const AccessRule* rule = match(domain_name, uuid);
     return rule ? rule->record_format : RecordFormat::Dpdk464;
 }
 
