@@ -27,7 +27,8 @@ TEST(WriteAll, WritesEverythingThroughAPipe) {
     ::close(p[1]);
     std::string got(4096, '\0');
     std::size_t n = 0;
-    for (ssize_t r; (r = ::read(p[0], got.data() + n, got.size() - n)) > 0;) n += static_cast<std::size_t>(r);
+    for (ssize_t r; (r = ::read(p[0], got.data() + n, got.size() - n)) > 0;)
+        n += static_cast<std::size_t>(r);
     ::close(p[0]);
     EXPECT_EQ(n, data.size());
 }

@@ -34,9 +34,11 @@ class [[nodiscard]] Verdict {
 template <typename T>
 class [[nodiscard]] Checked {
   public:
-    Checked(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+    Checked(T value) : v_(std::in_place_index<0>, std::move(value)) {}          // NOLINT: implicit
     Checked(Verdict refused) : v_(std::in_place_index<1>, refused.reason()) {}  // NOLINT
-    static Checked refused(std::string reason) { return Checked(Verdict::refused(std::move(reason))); }
+    static Checked refused(std::string reason) {
+        return Checked(Verdict::refused(std::move(reason)));
+    }
 
     bool ok() const { return v_.index() == 0; }
     explicit operator bool() const { return ok(); }
