@@ -118,6 +118,12 @@ Checked<LogLevels> parseLogLevels(std::string_view spec) {
     return levels;
 }
 
+Verdict applyLogLevels(std::string_view spec) {
+    const Checked<LogLevels> levels = parseLogLevels(spec);
+    if (levels) applyLogLevels(*levels);
+    return levels.verdict();
+}
+
 void applyLogLevels(const LogLevels& levels) {
     spdlog::set_level(levels.base);
     for (std::size_t i = 0; i < kLogCategories; ++i) {

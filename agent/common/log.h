@@ -53,6 +53,8 @@ Checked<LogLevels> parseLogLevels(std::string_view spec);
 
 // Sets the default logger's level to `levels.base` and each category's own.
 void applyLogLevels(const LogLevels& levels);
+// parseLogLevels, then applyLogLevels; refused: nothing changed.
+Verdict applyLogLevels(std::string_view spec);
 
 }  // namespace vmpower
 

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "log.h"
 #include "vm_rule_parser.h"
 #include "yaml_reader.h"
 
@@ -18,8 +19,6 @@ namespace {
 
 // A policy file is a few KiB; refuse to slurp something that is not one.
 constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
-
-constexpr std::array kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 // A group by name (or number): only groups that exist, so a typo cannot
 // silently lock operators out (or let nobody in).
@@ -102,11 +101,9 @@ AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
             {"log_level",
              [&](const YAML::Node& v) {
                  a.log_level = r.string(v, "log_level");
-                 for (const char* level : kLogLevels) {
-                     if (a.log_level == level) return;
+                 if (const auto levels = parseLogLevels(a.log_level); !levels) {
+                     r.fail(v, "log_level: " + levels.reason());
                  }
-                 r.fail(v, "log_level: '" + a.log_level +
-                               "' is not one of trace, debug, info, warn, error, critical, off");
              }},
         });
     return a;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "log.h"
+
 namespace vmpower {
 
 namespace {
@@ -40,14 +42,16 @@ ReloadResult reloadConfig(const std::filesystem::path& file, Config& current) {
     try {
         fresh = loadConfig(file);
     } catch (const ConfigError& e) {
-        spdlog::error("config reload rejected, the previous policy stays in force: {}", e.what());
+        LOG(Config).error("config reload rejected, the previous policy stays in force: {}",
+                          e.what());
         return ReloadResult{false, e.what(), {}};
     }
     ReloadResult result = applyReload(current, std::move(fresh));
-    spdlog::info("config reloaded from {}: {} VM rule(s)", file.string(),
-                 current.rules->rules().size());
+    LOG(Config).info("config reloaded from {}: {} VM rule(s)", file.string(),
+                     current.rules->rules().size());
     for (const auto& key : result.restart_needed) {
-        spdlog::warn("config reload: agent.{} changed; it takes effect only after a restart", key);
+        LOG(Config).warn("config reload: agent.{} changed; it takes effect only after a restart",
+                         key);
     }
     return result;
 }

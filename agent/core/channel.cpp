@@ -10,6 +10,7 @@
 #include <functional>
 #include <random>
 
+#include "log.h"
 #include "power_channel.h"
 
 namespace vmpower {
@@ -47,7 +48,7 @@ void Channel::close() {
     retry_.reset();
     dropConnection();
     if (state_ == State::Connected) {
-        spdlog::info("{}: channel {} closed", guest_.name, desc_.index);
+        LOG(Channels).info("{}: channel {} closed", guest_.name, desc_.index);
     }
     state_ = enabled_ ? State::Closed : State::Disabled;
 }
@@ -55,8 +56,8 @@ void Channel::close() {
 void Channel::setEnabled(bool enabled) {
     if (enabled == enabled_) return;
     enabled_ = enabled;
-    spdlog::info("{}: channel {} {} by the operator", guest_.name, desc_.index,
-                 enabled ? "enabled" : "disabled");
+    LOG(Channels).info("{}: channel {} {} by the operator", guest_.name, desc_.index,
+                       enabled ? "enabled" : "disabled");
     if (enabled) {
         state_ = State::Closed;
         open();
@@ -86,7 +87,8 @@ ChannelView Channel::view() const {
 
 void Channel::noteError(const std::string& msg) {
     if (msg != stats_.last_error) {
-        spdlog::warn("{}: channel {} ({}): {}", guest_.name, desc_.index, desc_.source_path, msg);
+        LOG(Channels).warn("{}: channel {} ({}): {}", guest_.name, desc_.index, desc_.source_path,
+                           msg);
     }
     stats_.last_error = msg;
 }
@@ -132,8 +134,8 @@ void Channel::tryConnect() {
     if (check.verdict == PeerVerdict::Reject) {
         state_ = State::Refused;
         if (env_.peer_check_refusals != nullptr) ++*env_.peer_check_refusals;
-        spdlog::error("{}: channel {} ({}) refused: {}", guest_.name, desc_.index,
-                      desc_.source_path, check.why);
+        LOG(Channels).error("{}: channel {} ({}) refused: {}", guest_.name, desc_.index,
+                            desc_.source_path, check.why);
         stats_.last_error = "refused: " + check.why;
         return;
     }
@@ -150,7 +152,8 @@ void Channel::tryConnect() {
     backoff_ = kFirstBackoff;
     ++stats_.connects;
     stats_.last_error.clear();
-    spdlog::info("{}: channel {} connected ({})", guest_.name, desc_.index, desc_.source_path);
+    LOG(Channels).info("{}: channel {} connected ({})", guest_.name, desc_.index,
+                       desc_.source_path);
 }
 
 void Channel::retryLater() {
@@ -171,15 +174,15 @@ void Channel::dropConnection() {
     replies_.clear();
     if (assembler_.pendingBytes() > 0) {
         ++stats_.partial_dropped;
-        spdlog::debug("{}: channel {}: dropped {} bytes of an incomplete record", guest_.name,
-                      desc_.index, assembler_.pendingBytes());
+        LOG(Channels).debug("{}: channel {}: dropped {} bytes of an incomplete record", guest_.name,
+                            desc_.index, assembler_.pendingBytes());
     }
     assembler_.reset();
 }
 
 void Channel::disconnect(const std::string& why, bool retry) {
     dropConnection();
-    spdlog::info("{}: channel {} disconnected: {}", guest_.name, desc_.index, why);
+    LOG(Channels).info("{}: channel {} disconnected: {}", guest_.name, desc_.index, why);
     if (retry) {
         backoff_ = kFirstBackoff;
         retryLater();

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "log.h"
+
 namespace vmpower {
 
 class ControlServer::Client final : public EpollClient {
@@ -135,7 +137,7 @@ ControlServer::ControlServer(EpollSet& epoll, RetryScheduler& retries, ControlSe
         throw std::runtime_error("control socket " + path.string() + ": " + std::strerror(errno));
     }
     token_ = epoll_.add(listen_fd_.get(), EPOLLIN, *this);
-    spdlog::info("control socket at {}", path.string());
+    LOG(Control).info("control socket at {}", path.string());
 }
 
 ControlServer::~ControlServer() {
@@ -166,13 +168,13 @@ void ControlServer::admit(UniqueFd fd) {
     };
     auto peer = controlPeerOf(fd.get());
     if (!peer) {
-        spdlog::warn("control socket: cannot identify a client ({}); refused",
-                     std::strerror(errno));
+        LOG(Control).warn("control socket: cannot identify a client ({}); refused",
+                          std::strerror(errno));
         return;
     }
     auto access = controlAccessFor(*peer, options_.groups);
     if (!access) {
-        spdlog::warn(
+        LOG(Control).warn(
             "control socket: {} refused: neither root nor in the operator or read-only "
             "group",
             describePeer(*peer));
@@ -182,8 +184,8 @@ void ControlServer::admit(UniqueFd fd) {
     }
     const std::size_t limit = options_.max_clients + (peer->uid == 0 ? kRootReserve : 0);
     if (clients_.size() >= limit) {
-        spdlog::warn("control socket: {} clients already; {} refused", clients_.size(),
-                     describePeer(*peer));
+        LOG(Control).warn("control socket: {} clients already; {} refused", clients_.size(),
+                          describePeer(*peer));
         refuse("too many clients of the control socket; try again later");
         return;
     }
@@ -194,8 +196,8 @@ void ControlServer::pauseAccepting(int error) {
     // Level-triggered: a pending connection we cannot accept would wake the
     // loop again at once, forever. Stop watching until fds may be free.
     if (resume_) return;
-    spdlog::warn("control socket: cannot accept ({}); pausing for {} ms", std::strerror(error),
-                 options_.accept_backoff.count());
+    LOG(Control).warn("control socket: cannot accept ({}); pausing for {} ms", std::strerror(error),
+                      options_.accept_backoff.count());
     epoll_.modify(token_, listen_fd_.get(), 0);
     resume_ = retries_.schedule(options_.accept_backoff, [this] {
         resume_.reset();
@@ -204,7 +206,7 @@ void ControlServer::pauseAccepting(int error) {
 }
 
 void ControlServer::drop(Client* client, const char* why) {
-    if (why != nullptr) spdlog::info("control socket: dropping a client: {}", why);
+    if (why != nullptr) LOG(Control).info("control socket: dropping a client: {}", why);
     clients_.remove_if([client](const auto& c) { return c.get() == client; });
 }
 

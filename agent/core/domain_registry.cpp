@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "domain_xml.h"
+#include "log.h"
 
 namespace vmpower {
 
@@ -28,7 +29,7 @@ bool DomainRegistry::reconcile() {
     try {
         active = source_.listActive();
     } catch (const std::exception& e) {
-        spdlog::error("cannot list domains: {}", e.what());
+        LOG(Domains).error("cannot list domains: {}", e.what());
         return false;
     }
     std::set<std::string, std::less<>> seen;
@@ -41,7 +42,8 @@ bool DomainRegistry::reconcile() {
         if (!seen.contains(uuid)) gone.push_back(uuid);
     }
     for (const auto& uuid : gone) remove(uuid, "no longer running");
-    spdlog::info("reconciled: {} running domain(s), {} tracked", active.size(), domains_.size());
+    LOG(Domains).info("reconciled: {} running domain(s), {} tracked", active.size(),
+                      domains_.size());
     return true;
 }
 
@@ -67,7 +69,8 @@ void DomainRegistry::onEvent(std::string_view uuid, const DomainEvent& event) no
                        [&](const DomainStarted& e) {
                            // Arriving by migration: connected now, while the
                            // guest is paused, so its first write is read.
-                           if (e.migrated) spdlog::info("{}: arriving by live migration", uuid);
+                           if (e.migrated)
+                               LOG(Domains).info("{}: arriving by live migration", uuid);
                            bool& migrated = starting_[std::string(uuid)];
                            migrated = migrated || e.migrated;
                            refresh(uuid);
@@ -91,12 +94,12 @@ void DomainRegistry::onEvent(std::string_view uuid, const DomainEvent& event) no
                    },
                    event);
     } catch (const std::exception& e) {
-        spdlog::error("event for {}: {}", uuid, e.what());
+        LOG(Domains).error("event for {}: {}", uuid, e.what());
     }
 }
 
 void DomainRegistry::repinVcpu(Domain& d, const VcpuRepinned& e) {
-    spdlog::info("{}: vCPU {} now on pCPUs {}", d.identity.name, e.vcpu, e.pcpus.toString());
+    LOG(Domains).info("{}: vCPU {} now on pCPUs {}", d.identity.name, e.vcpu, e.pcpus.toString());
     VcpuMap updated = d.vcpus;
     updated.setPcpus(e.vcpu, e.pcpus);
     setPinning(d, std::move(updated), d.emulator_pcpus);
@@ -116,7 +119,8 @@ bool DomainRegistry::setChannelEnabled(std::string_view uuid, unsigned index, bo
 
 void DomainRegistry::onPolicyChanged() {
     for (auto& [uuid, d] : domains_) {
-        RecordFormat f = env_.handler.accessRules().recordFormat(d->identity.name, d->identity.uuid);
+        RecordFormat f =
+            env_.handler.accessRules().recordFormat(d->identity.name, d->identity.uuid);
         for (auto& [index, ch] : d->channels) ch->setRecordFormat(f);
     }
 }
@@ -128,7 +132,7 @@ void DomainRegistry::refresh(std::string_view uuid) {
     } catch (const std::exception& e) {
         // libvirt cannot answer: keep what we have and ask again (a lost
         // connection also reconciles everything when it comes back).
-        spdlog::warn("cannot look up {}: {}", uuid, e.what());
+        LOG(Domains).warn("cannot look up {}: {}", uuid, e.what());
         refreshLater(uuid);
         return;
     }
@@ -162,8 +166,8 @@ void DomainRegistry::stopRefreshing(std::string_view uuid) {
 void DomainRegistry::sync(const DomainSnapshot& snap) {
     if (!snap.unreadable.empty()) {
         // Not "gone": its channels and frequency holds stay as they are.
-        spdlog::warn("{} ({}): cannot read its XML now, keeping what we know: {}", snap.name,
-                     snap.uuid, snap.unreadable);
+        LOG(Domains).warn("{} ({}): cannot read its XML now, keeping what we know: {}", snap.name,
+                          snap.uuid, snap.unreadable);
         refreshLater(snap.uuid);
         return;
     }
@@ -172,19 +176,19 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     try {
         desc = parseDomainXml(snap.xml);
     } catch (const std::exception& e) {
-        spdlog::error("{} ({}): unusable domain XML: {}", snap.name, snap.uuid, e.what());
+        LOG(Domains).error("{} ({}): unusable domain XML: {}", snap.name, snap.uuid, e.what());
         return;
     }
     auto [it, inserted] = domains_.try_emplace(snap.uuid);
     if (inserted) {
         it->second = std::make_unique<Domain>(snap.name, snap.uuid);
-        spdlog::info("{}: running, {} power channel(s)", snap.name, desc.channels.size());
+        LOG(Domains).info("{}: running, {} power channel(s)", snap.name, desc.channels.size());
     }
     Domain& d = *it->second;
     d.identity.name = snap.name;  // a rename is possible while defined
     d.id = desc.id;
     if (desc.problems != d.problems) {
-        for (const auto& p : desc.problems) spdlog::warn("{}: {}", snap.name, p);
+        for (const auto& p : desc.problems) LOG(Domains).warn("{}: {}", snap.name, p);
         d.problems = desc.problems;
     }
     VcpuMap map(snap.vcpu_pins ? *snap.vcpu_pins : effectiveVcpuPins(desc, source_.hostCpus()));
@@ -196,7 +200,8 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
         const bool map_changed = !(map == d.vcpus);
         setPinning(d, std::move(map), std::move(emulator));
         for (std::size_t v = 0; map_changed && v < d.vcpus.vcpuCount(); ++v) {
-            spdlog::debug("{}: vCPU {} on pCPUs {}", snap.name, v, d.vcpus.pcpus(v).toString());
+            LOG(Domains).debug("{}: vCPU {} on pCPUs {}", snap.name, v,
+                               d.vcpus.pcpus(v).toString());
         }
     }
     // Only usable channels reach here (the one verdict, common/power_channel.h);
@@ -237,7 +242,7 @@ void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wa
     }
     std::erase_if(d.channels, [&](const auto& kv) {
         if (keep.contains(kv.first)) return false;
-        spdlog::info("{}: channel {} removed from the domain", d.identity.name, kv.first);
+        LOG(Domains).info("{}: channel {} removed from the domain", d.identity.name, kv.first);
         return true;
     });
 }
@@ -248,8 +253,8 @@ void DomainRegistry::remove(std::string_view uuid, const char* why) {
     if (observer_ != nullptr) observer_->domainGone(uuid);
     auto it = domains_.find(uuid);
     if (it == domains_.end()) return;
-    spdlog::info("{}: {}, closing {} channel(s)", it->second->identity.name, why,
-                 it->second->channels.size());
+    LOG(Domains).info("{}: {}, closing {} channel(s)", it->second->identity.name, why,
+                      it->second->channels.size());
     std::string id(uuid);
     setPinning(*it->second, VcpuMap{}, CpuSet{});  // its footprint goes first
     domains_.erase(it);                            // closes its channels

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "log.h"
 #include "unique_fd.h"
 
 namespace vmpower::epoll_event_impl {
@@ -162,7 +163,7 @@ class Loop {
         ev.events = events;
         ev.data.u64 = key;
         if (epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev) < 0) {
-            spdlog::error("epoll_ctl mod fd {}: {}", fd, std::strerror(errno));
+            LOG(Agent).error("epoll_ctl mod fd {}: {}", fd, std::strerror(errno));
         }
     }
 
@@ -185,7 +186,7 @@ class Loop {
         lock.lock();
         waiting_ = false;
         if (n < 0 && wait_errno != EINTR)
-            spdlog::error("epoll_wait: {}", std::strerror(wait_errno));
+            LOG(Agent).error("epoll_wait: {}", std::strerror(wait_errno));
         dispatchTimeouts(lock);
         for (int i = 0; i < n; ++i) {
             // epoll_event is packed on x86_64: copy fields out, never bind refs.
@@ -221,7 +222,7 @@ class Loop {
         }
         if (h.in_set) {
             if (epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, h.polled_fd, &ev) == 0) return true;
-            spdlog::error("event loop: cannot update fd {}: {}", h.fd, std::strerror(errno));
+            LOG(Agent).error("event loop: cannot update fd {}: {}", h.fd, std::strerror(errno));
             return false;
         }
         int rc = epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, h.polled_fd, &ev);
@@ -236,7 +237,7 @@ class Loop {
             }
         }
         if (rc < 0) {
-            spdlog::error("event loop: cannot watch fd {}: {}", h.fd, std::strerror(errno));
+            LOG(Agent).error("event loop: cannot watch fd {}: {}", h.fd, std::strerror(errno));
             return false;
         }
         h.in_set = true;
@@ -287,9 +288,9 @@ class Loop {
             try {
                 client->onEpollEvents(ready);
             } catch (const std::exception& e) {
-                spdlog::error("channel event handler failed: {}", e.what());
+                LOG(Agent).error("channel event handler failed: {}", e.what());
             } catch (...) {
-                spdlog::error("channel event handler failed");
+                LOG(Agent).error("channel event handler failed");
             }
             lock.lock();
             return;

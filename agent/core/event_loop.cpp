@@ -7,6 +7,7 @@
 
 #include "epoll_event_impl.h"
 #include "libvirt_handles.h"
+#include "log.h"
 
 namespace vmpower {
 
@@ -21,9 +22,9 @@ void onHandle(int /*watch*/, int fd, int events, void* opaque) {
     try {
         static_cast<WatchSlot*>(opaque)->cb(fd, events);
     } catch (const std::exception& e) {
-        spdlog::error("event handler for fd {} failed: {}", fd, e.what());
+        LOG(Agent).error("event handler for fd {} failed: {}", fd, e.what());
     } catch (...) {
-        spdlog::error("event handler for fd {} failed", fd);
+        LOG(Agent).error("event handler for fd {} failed", fd);
     }
 }
 
@@ -82,9 +83,9 @@ void onTimeout(int timer, void* opaque) {
     try {
         slot->cb();
     } catch (const std::exception& e) {
-        spdlog::error("timer failed: {}", e.what());
+        LOG(Agent).error("timer failed: {}", e.what());
     } catch (...) {
-        spdlog::error("timer failed");
+        LOG(Agent).error("timer failed");
     }
 }
 

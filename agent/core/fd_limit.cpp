@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "log.h"
+
 namespace vmpower {
 
 rlim_t raiseFdLimit() {
@@ -14,10 +16,10 @@ rlim_t raiseFdLimit() {
     rlim_t old = lim.rlim_cur;
     lim.rlim_cur = lim.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &lim) < 0) {
-        spdlog::warn("cannot raise the open file limit from {}: {}", old, std::strerror(errno));
+        LOG(Agent).warn("cannot raise the open file limit from {}: {}", old, std::strerror(errno));
         return old;
     }
-    spdlog::info("open file limit raised from {} to {}", old, lim.rlim_cur);
+    LOG(Agent).info("open file limit raised from {} to {}", old, lim.rlim_cur);
     return lim.rlim_cur;
 }
 

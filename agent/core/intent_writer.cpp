@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "log.h"
+
 namespace vmpower {
 
 IntentWriter::IntentWriter(DomainSource& source, RetryScheduler& retries, Render render,
@@ -78,7 +80,7 @@ void IntentWriter::write(const std::string& uuid) {
         d.last_call = retries_.clock().now();
         d.backoff = std::clamp(d.backoff * 2, interval_, kIntentMaxBackoff);
         if (d.last_error != e.what()) {
-            spdlog::warn(
+            LOG(Domains).warn(
                 "{}: cannot write its power intent to libvirt: {} (retrying every {} ms "
                 "at most)",
                 uuid, e.what(), d.backoff.count());
@@ -91,7 +93,8 @@ void IntentWriter::write(const std::string& uuid) {
         case MetadataWrite::Busy:
             // No call was made: a job (a migration) runs on the domain.
             ++stats_.busy;
-            spdlog::debug("{}: a job runs on the domain; its power intent is written later", uuid);
+            LOG(Domains).debug("{}: a job runs on the domain; its power intent is written later",
+                               uuid);
             retry(kIntentBusyRetry);
             return;
         case MetadataWrite::Gone:
@@ -107,13 +110,13 @@ void IntentWriter::write(const std::string& uuid) {
     d.held = element;
     d.backoff = std::chrono::milliseconds(0);
     if (!d.last_error.empty()) {
-        spdlog::info("{}: power intent written to libvirt again", uuid);
+        LOG(Domains).info("{}: power intent written to libvirt again", uuid);
         d.last_error.clear();
     }
-    spdlog::debug("{}: power intent written ({} bytes, {} us)", uuid, element.size(),
-                  std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - call)
-                      .count());
+    LOG(Domains).debug("{}: power intent written ({} bytes, {} us)", uuid, element.size(),
+                       std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - call)
+                           .count());
 }
 
 }  // namespace vmpower

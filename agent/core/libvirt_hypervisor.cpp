@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "cpu_limits.h"
+#include "log.h"
 #include "power_intent.h"
 
 namespace vmpower {
@@ -31,7 +32,7 @@ int onLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* op
     try {
         self(opaque).handleLifecycle(uuidOf(dom), event, detail);
     } catch (...) {
-        spdlog::error("lifecycle callback failed");
+        LOG(Libvirt).error("lifecycle callback failed");
     }
     return 0;
 }
@@ -47,7 +48,7 @@ void onTunable(virConnectPtr, virDomainPtr dom, virTypedParameterPtr params, int
         }
         self(opaque).handleTunable(uuidOf(dom), strings);
     } catch (...) {
-        spdlog::error("tunable callback failed");
+        LOG(Libvirt).error("tunable callback failed");
     }
 }
 
@@ -55,7 +56,7 @@ void onDeviceAdded(virConnectPtr, virDomainPtr dom, const char* alias, void* opa
     try {
         self(opaque).handleDevice(uuidOf(dom), alias ? alias : "", true);
     } catch (...) {
-        spdlog::error("device callback failed");
+        LOG(Libvirt).error("device callback failed");
     }
 }
 
@@ -63,7 +64,7 @@ void onDeviceRemoved(virConnectPtr, virDomainPtr dom, const char* alias, void* o
     try {
         self(opaque).handleDevice(uuidOf(dom), alias ? alias : "", false);
     } catch (...) {
-        spdlog::error("device callback failed");
+        LOG(Libvirt).error("device callback failed");
     }
 }
 
@@ -108,15 +109,15 @@ void LibvirtHypervisor::connect() {
     pending_.reset();
     ConnectHandle conn(virConnectOpen(uri_.c_str()));
     if (!conn) {
-        spdlog::warn("cannot connect to {}: {} (retrying in {} ms)", uri_, lastLibvirtError(),
-                     backoff_.count());
+        LOG(Libvirt).warn("cannot connect to {}: {} (retrying in {} ms)", uri_, lastLibvirtError(),
+                          backoff_.count());
         scheduleReconnect();
         return;
     }
     conn_ = std::move(conn);
     // Remote drivers only; test:/// answers 1 (unsupported), which is fine.
     if (virConnectSetKeepAlive(conn_.get(), 5, 3) < 0) {
-        spdlog::warn("keepalive on {}: {}", uri_, lastLibvirtError());
+        LOG(Libvirt).warn("keepalive on {}: {}", uri_, lastLibvirtError());
     }
     if (virConnectRegisterCloseCallback(conn_.get(), onClose, this, nullptr) == 0) {
         close_callback_ = true;
@@ -138,14 +139,15 @@ void LibvirtHypervisor::connect() {
         int id =
             virConnectDomainEventRegisterAny(conn_.get(), nullptr, sub.id, sub.cb, this, nullptr);
         if (id < 0) {
-            spdlog::warn("{} events unavailable on {}: {}", sub.what, uri_, lastLibvirtError());
+            LOG(Libvirt).warn("{} events unavailable on {}: {}", sub.what, uri_,
+                              lastLibvirtError());
         } else {
             callback_ids_.push_back(id);
         }
     }
     ++connects_;
     backoff_ = kFirstBackoff;
-    spdlog::info("connected to {}", uri_);
+    LOG(Libvirt).info("connected to {}", uri_);
     listener_.onConnected();
 }
 
@@ -161,10 +163,10 @@ void LibvirtHypervisor::disconnect() {
 
 void LibvirtHypervisor::handleLifecycle(std::string_view uuid, int event, int detail) noexcept {
     try {
-        spdlog::debug("lifecycle {} event {} detail {}", uuid, event, detail);
+        LOG(Libvirt).debug("lifecycle {} event {} detail {}", uuid, event, detail);
         if (auto e = lifecycleEvent(event, detail)) listener_.onDomainEvent(uuid, *e);
     } catch (const std::exception& e) {
-        spdlog::error("lifecycle event for {}: {}", uuid, e.what());
+        LOG(Libvirt).error("lifecycle event for {}: {}", uuid, e.what());
     }
 }
 
@@ -172,30 +174,30 @@ void LibvirtHypervisor::handleTunable(std::string_view uuid, const TunableParams
     try {
         std::vector<std::string> rejected;
         for (const auto& e : tunableEvents(params, &rejected)) listener_.onDomainEvent(uuid, e);
-        for (const auto& r : rejected) spdlog::warn("{}: ignoring tunable {}", uuid, r);
+        for (const auto& r : rejected) LOG(Libvirt).warn("{}: ignoring tunable {}", uuid, r);
     } catch (const std::exception& e) {
-        spdlog::error("tunable event for {}: {}", uuid, e.what());
+        LOG(Libvirt).error("tunable event for {}: {}", uuid, e.what());
     }
 }
 
 void LibvirtHypervisor::handleDevice(std::string_view uuid, std::string_view alias,
                                      bool added) noexcept {
     try {
-        spdlog::debug("device {} {} in {}", alias, added ? "added" : "removed", uuid);
+        LOG(Libvirt).debug("device {} {} in {}", alias, added ? "added" : "removed", uuid);
         if (added) {
             listener_.onDomainEvent(uuid, DeviceAdded{std::string(alias)});
         } else {
             listener_.onDomainEvent(uuid, DeviceRemoved{std::string(alias)});
         }
     } catch (const std::exception& e) {
-        spdlog::error("device event for {}: {}", uuid, e.what());
+        LOG(Libvirt).error("device event for {}: {}", uuid, e.what());
     }
 }
 
 void LibvirtHypervisor::handleClose(int reason) noexcept {
     try {
-        spdlog::warn("connection to {} lost: {}; channels stay open, reconnecting", uri_,
-                     closeReason(reason));
+        LOG(Libvirt).warn("connection to {} lost: {}; channels stay open, reconnecting", uri_,
+                          closeReason(reason));
         // Not from inside libvirt's callback: tear down on the next turn.
         if (!pending_) {
             pending_ = retries_.schedule(std::chrono::milliseconds(0), [this] {
@@ -206,7 +208,7 @@ void LibvirtHypervisor::handleClose(int reason) noexcept {
             });
         }
     } catch (...) {
-        spdlog::error("close callback failed");
+        LOG(Libvirt).error("close callback failed");
     }
 }
 
@@ -227,7 +229,7 @@ std::optional<DomainSnapshot> LibvirtHypervisor::snapshot(virDomainPtr dom) {
         // other failure (libvirtd going away mid-call, a timeout) says
         // nothing about the domain: it is kept, and read again later.
         if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) {
-            spdlog::info("{}: gone while reading its XML", snap.name);
+            LOG(Libvirt).info("{}: gone while reading its XML", snap.name);
             return std::nullopt;
         }
         snap.unreadable = lastLibvirtError();

@@ -6,8 +6,9 @@
 #include <ctime>
 #include <vector>
 
-#include "intent_restore.h"
 #include "access_rules.h"
+#include "intent_restore.h"
+#include "log.h"
 
 namespace vmpower {
 
@@ -68,7 +69,7 @@ void PowerIntentKeeper::onApplied(const GuestIdentity& guest, const Requester& w
     try {
         applied(guest, who, pcpus, limits);
     } catch (const std::exception& e) {
-        spdlog::error("{}: keeping its power intent: {}", guest.name, e.what());
+        LOG(Domains).error("{}: keeping its power intent: {}", guest.name, e.what());
     }
 }
 
@@ -122,7 +123,7 @@ void PowerIntentKeeper::domainAppeared(const Domain& d, const DomainSnapshot& sn
         }
         // Only a live migration carries intent; this one is from an earlier
         // run (a persistent definition that kept it). Never applied.
-        spdlog::info(
+        LOG(Domains).info(
             "{}: started normally: ignoring the power intent in its XML (from an earlier "
             "run) and removing it",
             d.identity.name);
@@ -130,9 +131,9 @@ void PowerIntentKeeper::domainAppeared(const Domain& d, const DomainSnapshot& sn
         writer_.changed(uuid);
         return;
     }
-    for (const auto& p : reading.problems) spdlog::warn("{}: {}", d.identity.name, p);
+    for (const auto& p : reading.problems) LOG(Domains).warn("{}: {}", d.identity.name, p);
     if (!reading.intent || reading.intent->empty()) {
-        spdlog::info("{}: arrived by live migration with no power intent", d.identity.name);
+        LOG(Domains).info("{}: arrived by live migration with no power intent", d.identity.name);
         writer_.assume(uuid,
                        reading.intent ? std::optional<std::string>(std::string()) : std::nullopt);
         return;
@@ -142,8 +143,9 @@ void PowerIntentKeeper::domainAppeared(const Domain& d, const DomainSnapshot& sn
     writer_.assume(uuid, render(uuid));
 }
 
-void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent, const AccessRules& policy,
-                                const PcpuSharing& sharing, DomainIntentRecord& record) {
+void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent,
+                                const AccessRules& policy, const PcpuSharing& sharing,
+                                DomainIntentRecord& record) {
     const std::string& name = d.identity.name;
     const auto now = std::chrono::system_clock::now();
     if (intent.host_policy) {
@@ -160,16 +162,16 @@ void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent, cons
                 intent.host_policy->set_by_guest ? PolicyOrigin::Guest : PolicyOrigin::Operator);
         }
         if (why.empty()) {
-            spdlog::info("{}: host policy {} restored from migration", name, type);
+            LOG(Domains).info("{}: host policy {} restored from migration", name, type);
         } else {
-            spdlog::warn("{}: host policy {} from migration not applied: {}", name, type, why);
+            LOG(Domains).warn("{}: host policy {} from migration not applied: {}", name, type, why);
             record.host_policy.reset();
             record.host_policy_refusal = why;
         }
     }
     for (const VcpuIntent& v : intent.vcpus) {
         if (v.vcpu >= d.vcpus.vcpuCount()) {
-            spdlog::warn(
+            LOG(Domains).warn(
                 "{}: power intent from migration names vCPU {} but the domain has {} "
                 "here; ignored",
                 name, v.vcpu, d.vcpus.vcpuCount());
@@ -184,13 +186,14 @@ void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent, cons
             rec.held =
                 power_.heldBy(Requester::vcpu(d.identity.uuid, v.vcpu), pcpus.cpus().front());
         if (verdict.applied) {
-            spdlog::info("{}: vCPU {}: power intent restored from migration: {}{} on pCPUs {}",
-                         name, v.vcpu, wishText(v),
-                         verdict.khz ? fmt::format(", {} kHz here", *verdict.khz) : std::string(),
-                         pcpus.toString());
+            LOG(Domains).info(
+                "{}: vCPU {}: power intent restored from migration: {}{} on pCPUs {}", name, v.vcpu,
+                wishText(v),
+                verdict.khz ? fmt::format(", {} kHz here", *verdict.khz) : std::string(),
+                pcpus.toString());
         } else {
-            spdlog::warn("{}: vCPU {}: power intent from migration ({}) not applied: {}", name,
-                         v.vcpu, wishText(v), verdict.refusal);
+            LOG(Domains).warn("{}: vCPU {}: power intent from migration ({}) not applied: {}", name,
+                              v.vcpu, wishText(v), verdict.refusal);
         }
         record.vcpus[v.vcpu] = std::move(rec);
     }

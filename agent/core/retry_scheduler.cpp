@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "log.h"
+
 namespace vmpower {
 
 RetryScheduler::RetryScheduler(const Clock& clock) : clock_(clock), timer_([this] { runDue(); }) {}
@@ -44,9 +46,9 @@ void RetryScheduler::runDue() {
         try {
             if (fn) fn();  // may schedule or cancel others
         } catch (const std::exception& e) {
-            spdlog::error("deferred work {} failed: {}", id, e.what());
+            LOG(Agent).error("deferred work {} failed: {}", id, e.what());
         } catch (...) {
-            spdlog::error("deferred work {} failed", id);
+            LOG(Agent).error("deferred work {} failed", id);
         }
     }
     rearm();

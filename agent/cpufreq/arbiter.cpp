@@ -8,6 +8,7 @@
 #include <span>
 
 #include "cpufreq_error.h"
+#include "log.h"
 #include "power_action.h"
 
 namespace vmpower {
@@ -30,8 +31,8 @@ Arbiter::Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
       stakeholders_(writer_.topology(), holds_, writer_.drives(), host_cpus_,
                     writer_.switchOfEach(), writer_.switchLayout()) {
     if (writer_.drives() && !host_cpus_.empty()) {
-        spdlog::info("cpufreq: host CPUs {} are stakeholders of every policy covering them",
-                     host_cpus_.toString());
+        LOG(Cpufreq).info("cpufreq: host CPUs {} are stakeholders of every policy covering them",
+                          host_cpus_.toString());
     }
 }
 
@@ -39,7 +40,7 @@ Arbiter::~Arbiter() {
     try {
         restoreAll();
     } catch (const std::exception& e) {
-        spdlog::error("cpufreq: restore at shutdown failed: {}", e.what());
+        LOG(Cpufreq).error("cpufreq: restore at shutdown failed: {}", e.what());
     }
 }
 
@@ -124,7 +125,7 @@ void Arbiter::setHold(CpufreqDomain d, const Requester& who, std::optional<Hold>
 }
 
 PowerVerdict Arbiter::refuse(const Requester& who, std::string why, bool shared_hardware) {
-    spdlog::debug("cpufreq: {} refused: {}", who.toString(), why);
+    LOG(Cpufreq).debug("cpufreq: {} refused: {}", who.toString(), why);
     if (!who.isOperator()) refusals_[who.domainUuid()] = why;
     return PowerVerdict{false, std::move(why), {}, shared_hardware};
 }
@@ -207,15 +208,15 @@ std::optional<PowerVerdict> Arbiter::commit(const Requester& who, PowerAction ac
         // A write failed half way (the kernel refusing, I/O, or the tree
         // changed since it was validated): put the previous holds back, and
         // validate these domains again before their next request.
-        spdlog::error("cpufreq: {} for {} failed: {}; undoing", powerActionName(action),
-                      who.toString(), e.what());
+        LOG(Cpufreq).error("cpufreq: {} for {} failed: {}; undoing", powerActionName(action),
+                           who.toString(), e.what());
         for (std::size_t i = 0; i < domains.size(); ++i) setHold(domains[i], who, plan_before_[i]);
         for (CpufreqDomain d : domains) writer_.recheck(d);
         try {
             for (CpufreqDomain d : domains) reconcile(d);
             for (TurboSwitch s : plan_switches_) reconcile(s);
         } catch (const std::exception& again) {
-            spdlog::error("cpufreq: undo failed too: {}", again.what());
+            LOG(Cpufreq).error("cpufreq: undo failed too: {}", again.what());
         }
         return refuse(who, std::string("writing cpufreq failed: ") + e.what());
     }
@@ -258,14 +259,14 @@ void Arbiter::reconcileQuietly(const Touched& touched, std::string_view what) {
         try {
             reconcile(d);
         } catch (const std::exception& e) {
-            spdlog::error("cpufreq: {} on {}: {}", what, topology().policy(d).dir, e.what());
+            LOG(Cpufreq).error("cpufreq: {} on {}: {}", what, topology().policy(d).dir, e.what());
         }
     }
     for (TurboSwitch s : touched.switches) {
         try {
             reconcile(s);
         } catch (const std::exception& e) {
-            spdlog::error("cpufreq: {}: turbo {}: {}", what, writer_.knob(s).file, e.what());
+            LOG(Cpufreq).error("cpufreq: {}: turbo {}: {}", what, writer_.knob(s).file, e.what());
         }
     }
 }

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cpufreq_error.h"
+#include "log.h"
 
 namespace vmpower {
 
@@ -43,8 +44,8 @@ void FrequencyWriter::survey() {
             knob = backend_->turboKnob(p);
         } catch (const std::runtime_error& e) {  // CpufreqError, or SystemError from sysfs
             // One broken policy must not take the others down: refuse it.
-            spdlog::warn("cpufreq: {} cannot be used, its CPUs will be refused: {}", p.dir,
-                         e.what());
+            LOG(Cpufreq).warn("cpufreq: {} cannot be used, its CPUs will be refused: {}", p.dir,
+                              e.what());
             domains_[i].steps.clear();
             domains_[i].unusable = e.what();
         }
@@ -123,12 +124,12 @@ void FrequencyWriter::write(CpufreqDomain d, std::optional<std::uint32_t> target
         if (journal_.has(pol.name)) {
             journal_.restore(pol.name);  // a failed one stays journaled: retried later
             if (blocked) {
-                spdlog::info(
+                LOG(Cpufreq).info(
                     "cpufreq: {} restored: {} runs there and asked for no frequency; "
                     "the holds take effect again when it leaves",
                     pol.dir, *blocked);
             } else {
-                spdlog::info("cpufreq: {} restored (no requests held)", pol.dir);
+                LOG(Cpufreq).info("cpufreq: {} restored (no requests held)", pol.dir);
             }
         }
         s.applied_khz.reset();
@@ -148,7 +149,7 @@ void FrequencyWriter::write(CpufreqDomain d, std::optional<std::uint32_t> target
     if (s.applied_khz != target) {
         backend_->setFrequency(pol, *target);
         s.applied_khz = target;
-        spdlog::debug("cpufreq: {} at {} kHz", pol.dir, *target);
+        LOG(Cpufreq).debug("cpufreq: {} at {} kHz", pol.dir, *target);
     }
 }
 

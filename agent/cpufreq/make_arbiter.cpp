@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cpufreq_error.h"
+#include "log.h"
 #include "min_max_backend.h"
 #include "other_writers.h"
 #include "restore_journal.h"
@@ -88,15 +89,15 @@ std::unique_ptr<Arbiter> makeArbiter(const CpufreqOptions& options) {
     CpufreqTopology topology = CpufreqTopology::scan(*sysfs);
     std::unique_ptr<CpufreqBackend> backend;
     if (topology.empty()) {
-        spdlog::warn(
+        LOG(Cpufreq).warn(
             "cpufreq: no cpufreq policies under {}; guests' frequency requests will be refused",
             options.sysfs_root.string());
     } else {
         const std::string driver = options.driver_override.empty() ? treeDriver(*sysfs, topology)
                                                                    : options.driver_override;
         backend = makeBackend(driver, *sysfs, options.step_khz);
-        spdlog::info("cpufreq: driver {}, {} policies under {}", driver, topology.policies().size(),
-                     options.sysfs_root.string());
+        LOG(Cpufreq).info("cpufreq: driver {}, {} policies under {}", driver,
+                          topology.policies().size(), options.sysfs_root.string());
         warnAboutOtherCpufreqWriters(options.proc_root);
     }
     CpuSet host = options.host_cpus ? *options.host_cpus : defaultHostCpus(*sysfs, topology);

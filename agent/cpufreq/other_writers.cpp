@@ -7,6 +7,8 @@
 #include <fstream>
 #include <string_view>
 
+#include "log.h"
+
 namespace vmpower {
 
 namespace fs = std::filesystem;
@@ -44,7 +46,7 @@ std::vector<std::string> findOtherCpufreqWriters(const fs::path& proc_root) {
 std::vector<std::string> warnAboutOtherCpufreqWriters(const fs::path& proc_root) {
     auto found = findOtherCpufreqWriters(proc_root);
     for (const auto& name : found) {
-        spdlog::warn(
+        LOG(Cpufreq).warn(
             "cpufreq: {} is running and also writes cpufreq settings; it may undo guests' "
             "requests or change what vmpowerd restores (stop it, or keep it off these CPUs)",
             name);

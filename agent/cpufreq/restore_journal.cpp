@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cpufreq_error.h"
+#include "log.h"
 #include "min_max_backend.h"
 #include "sysfs.h"
 #include "system_error.h"
@@ -116,11 +117,11 @@ bool restoreOne(const Sysfs& sysfs, const JournalEntry& e, bool best_effort) {
         return true;
     } catch (const SystemError& err) {  // the file could not be read or written
         if (best_effort) {
-            spdlog::debug("cpufreq restore: {} (expected unless the governor was userspace)",
-                          err.what());
+            LOG(Cpufreq).debug("cpufreq restore: {} (expected unless the governor was userspace)",
+                               err.what());
             return true;
         }
-        spdlog::error("cpufreq restore: {}", err.what());
+        LOG(Cpufreq).error("cpufreq restore: {}", err.what());
         return false;
     }
 }
@@ -169,10 +170,10 @@ bool restoreEntries(const Sysfs& sysfs, const std::vector<JournalEntry>& entries
                 writeMinMaxSafely(sysfs, min.file, max.file, min.original, max.original);
             }
         } catch (const SystemError& err) {
-            spdlog::error("cpufreq restore: {}", err.what());
+            LOG(Cpufreq).error("cpufreq restore: {}", err.what());
             ok = false;
         } catch (const CpufreqError& err) {  // writeMinMaxSafely refused
-            spdlog::error("cpufreq restore: {}", err.what());
+            LOG(Cpufreq).error("cpufreq restore: {}", err.what());
             ok = false;
         }
     }
@@ -201,7 +202,7 @@ RestoreJournal::RestoreJournal(const Sysfs& sysfs, fs::path file, std::string bo
     if (!in || !parsed) {
         const fs::path aside = file_.string() + ".corrupt";
         fs::rename(file_, aside, ec);
-        spdlog::error(
+        LOG(Cpufreq).error(
             "cpufreq: journal {} cannot be read; moved to {}; cpufreq state of the earlier run "
             "was not restored",
             file_.string(), aside.string());
@@ -210,7 +211,7 @@ RestoreJournal::RestoreJournal(const Sysfs& sysfs, fs::path file, std::string bo
     if (!parsed->boot_id.empty() && !boot_id_.empty() && parsed->boot_id != boot_id_) {
         const fs::path aside = file_.string() + ".boot-" + parsed->boot_id;
         fs::rename(file_, aside, ec);
-        spdlog::warn(
+        LOG(Cpufreq).warn(
             "cpufreq: journal {} is from an earlier boot ({}): the reboot reset those CPUs, and "
             "restoring it would overwrite this boot's settings; archived as {}, not restored",
             file_.string(), parsed->boot_id, aside.string());
@@ -249,14 +250,14 @@ bool RestoreJournal::restore(const std::string& group) {
         // Keep the originals for the next attempt (next release, exit, or
         // the next start): forgetting them would make the next run journal
         // this half-restored state as "original".
-        spdlog::warn("cpufreq: {} not fully restored; kept in the journal for the next attempt",
-                     group);
+        LOG(Cpufreq).warn(
+            "cpufreq: {} not fully restored; kept in the journal for the next attempt", group);
         entries_.insert(entries_.end(), mine.begin(), mine.end());
     }
     try {
         persist();
     } catch (const CpufreqError& err) {
-        spdlog::error("cpufreq: {}", err.what());
+        LOG(Cpufreq).error("cpufreq: {}", err.what());
     }
     return ok;
 }
@@ -312,11 +313,12 @@ std::size_t RestoreJournal::recoverCrashed(const Sysfs& sysfs, const fs::path& f
     RestoreJournal journal(sysfs, file, boot_id);
     const std::size_t n = journal.entries_.size();
     if (n == 0) return 0;
-    spdlog::warn("cpufreq: a previous run did not exit cleanly; restoring {} files from {}", n,
-                 file.string());
-    if (!journal.restoreAll())
-        spdlog::error("cpufreq: some files of the earlier run could not be restored; kept in {}",
+    LOG(Cpufreq).warn("cpufreq: a previous run did not exit cleanly; restoring {} files from {}", n,
                       file.string());
+    if (!journal.restoreAll())
+        LOG(Cpufreq).error(
+            "cpufreq: some files of the earlier run could not be restored; kept in {}",
+            file.string());
     return n;
 }
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "log.h"
+
 namespace vmpower {
 
 Stakeholders::Stakeholders(const CpufreqTopology& topology, const HoldBook& holds, bool drives,
@@ -142,8 +144,8 @@ Stakeholders::Touched Stakeholders::setFootprint(std::string_view domain_uuid,
         }
     }
     if (!touched.domains.empty() || !touched.switches.empty()) {
-        spdlog::debug("cpufreq: {} may run on CPUs {} ({} policies changed stakeholders)", name,
-                      cpus.toString(), touched.domains.size());
+        LOG(Cpufreq).debug("cpufreq: {} may run on CPUs {} ({} policies changed stakeholders)",
+                           name, cpus.toString(), touched.domains.size());
     }
     return touched;
 }

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "cpufreq_error.h"
+#include "log.h"
 #include "sysfs.h"
 #include "system_error.h"
 
@@ -98,7 +99,8 @@ CpufreqTopology CpufreqTopology::scan(const Sysfs& sysfs) {
             const CpufreqPolicy& p = topo.policies_[it->second];
             if (!p.cpus.contains(cpu)) {
                 // Offline CPU whose link is still there: nothing to drive.
-                spdlog::debug("cpufreq: cpu{} is not in {}/affected_cpus; ignored", cpu, p.dir);
+                LOG(Cpufreq).debug("cpufreq: cpu{} is not in {}/affected_cpus; ignored", cpu,
+                                   p.dir);
                 continue;
             }
             topo.cpu_to_policy_[cpu] = it->second;

@@ -14,6 +14,7 @@
 #include "control_commands.h"
 #include "fd_budget.h"
 #include "fd_limit.h"
+#include "log.h"
 #include "perf_branch_counters.h"
 #include "sysfs.h"
 
@@ -30,7 +31,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     if (config_.agent.verify_channel_peer) {
         peers_ = std::make_unique<QemuPidPeerVerifier>(config_.agent.qemu_pid_dir);
     } else {
-        spdlog::warn("verify_channel_peer is off: channels are not checked against QEMU's pid");
+        LOG(Agent).warn("verify_channel_peer is off: channels are not checked against QEMU's pid");
         peers_ = std::make_unique<TrustingPeerVerifier>();
     }
     handler_ = std::make_unique<RequestHandler>(power_, clock_, sharing_, config_.rules);
@@ -109,7 +110,8 @@ void Agent::start() {
     if (energy_->available()) {
         // One sample of the running VMs' QEMU threads per interval.
         energy_timer_ = std::make_unique<PeriodicTask>(
-            "energy", spdlog::level::err, config_.agent.energy_interval, [this] {
+            "energy", LogCategory::Energy, spdlog::level::err, config_.agent.energy_interval,
+            [this] {
                 std::vector<WatchedDomain> watched;
                 watched.reserve(registry_->domains().size());
                 for (const auto& [uuid, d] : registry_->domains())
@@ -122,7 +124,8 @@ void Agent::start() {
         // A failed write is tried again at the next interval (node_exporter
         // keeps reading the last file).
         metrics_timer_ = std::make_unique<PeriodicTask>(
-            "metrics", spdlog::level::warn, config_.agent.metrics_interval, [this] {
+            "metrics", LogCategory::Control, spdlog::level::warn, config_.agent.metrics_interval,
+            [this] {
                 replaceFileAtomically(config_.agent.metrics_textfile, renderAgentMetrics(*this));
             });
         metrics_timer_->start(std::chrono::milliseconds(0));
@@ -131,7 +134,7 @@ void Agent::start() {
 
 void Agent::runUntilStopped() {
     while (!stopping_) EventLoop::runOnce();
-    spdlog::info("stopping");
+    LOG(Agent).info("stopping");
     if (options_.notify_systemd) sd_notify(0, "STOPPING=1");
 }
 
@@ -151,7 +154,7 @@ void Agent::setUpSignals() {
             if (info.ssi_signo == SIGHUP) {
                 (void)reload();  // a refusal is logged by reloadConfig
             } else {
-                spdlog::info("signal {}: stopping", strsignal(static_cast<int>(info.ssi_signo)));
+                LOG(Agent).info("signal {}: stopping", strsignal(static_cast<int>(info.ssi_signo)));
                 stopping_ = true;
             }
         }
@@ -160,7 +163,7 @@ void Agent::setUpSignals() {
 
 Verdict Agent::reload() {
     if (options_.config_path.empty()) {
-        spdlog::warn("reload: no config file given at start");
+        LOG(Agent).warn("reload: no config file given at start");
         return Verdict::refused("no config file was given at start");
     }
     ReloadResult r = reloadConfig(options_.config_path, config_);
@@ -170,8 +173,8 @@ Verdict Agent::reload() {
     }
     ++telemetry_.reloads_applied;
     setAccessRules(config_.rules);
-    spdlog::set_level(spdlog::level::from_str(options_.log_level.empty() ? config_.agent.log_level
-                                                                         : options_.log_level));
+    // Both were checked when read (the file by loadConfig, the option by main).
+    (void)applyLogLevels(options_.log_level.empty() ? config_.agent.log_level : options_.log_level);
     return Verdict::accepted();
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "atomic_file.h"
+#include "log.h"
 
 namespace vmpower {
 
@@ -13,7 +14,7 @@ KeptHostPolicyFile::KeptHostPolicyFile(std::filesystem::path file, RetrySchedule
     : file_(std::move(file)), retries_(retries), engine_(engine), registry_(registry) {
     std::vector<std::string> problems;
     from_last_run_ = readKeptHostPolicies(file_, problems);
-    for (const auto& p : problems) spdlog::warn("{}: {}", file_.string(), p);
+    for (const auto& p : problems) LOG(Agent).warn("{}: {}", file_.string(), p);
     written_ = keptHostPoliciesText(from_last_run_);
 }
 
@@ -32,19 +33,19 @@ void KeptHostPolicyFile::found(const Domain& d) {
     from_last_run_.erase(k);
     const std::string type(nameIn(kHostPolicyTypeNames, kept.policy.type));
     if (kept.domain_id != d.id) {
-        spdlog::info("{}: kept host policy {} dropped: the domain was restarted (id {}, now {})",
-                     d.identity.name, type, kept.domain_id, d.id);
+        LOG(Agent).info("{}: kept host policy {} dropped: the domain was restarted (id {}, now {})",
+                        d.identity.name, type, kept.domain_id, d.id);
         changed();
     } else if (engine_.view(uuid)) {
         changed();  // one came with a migration: it is newer
     } else {
         const Verdict verdict = engine_.set(d.identity, kept.policy, kept.origin);
         if (verdict) {
-            spdlog::info("{}: host policy {} set by the {} kept across the restart",
-                         d.identity.name, type, originName(kept.origin));
+            LOG(Agent).info("{}: host policy {} set by the {} kept across the restart",
+                            d.identity.name, type, originName(kept.origin));
         } else {
-            spdlog::warn("{}: kept host policy {} not applied: {}", d.identity.name, type,
-                         verdict.reason());
+            LOG(Agent).warn("{}: kept host policy {} not applied: {}", d.identity.name, type,
+                            verdict.reason());
             changed();
         }
     }
@@ -54,7 +55,7 @@ void KeptHostPolicyFile::dropUnclaimed() {
     if (from_last_run_.empty()) return;
     // Their domains are not running (or were restarted while we were not).
     for (const auto& [uuid, k] : from_last_run_)
-        spdlog::info("{}: its kept host policy is dropped: the domain is gone", k.name);
+        LOG(Agent).info("{}: its kept host policy is dropped: the domain is gone", k.name);
     from_last_run_.clear();
     changed();
 }
@@ -85,7 +86,7 @@ void KeptHostPolicyFile::write() noexcept {
         written_ = std::move(text);
     } catch (const std::exception& e) {
         // Tried again at the next change.
-        spdlog::warn("{}: host policies not kept: {}", file_.string(), e.what());
+        LOG(Agent).warn("{}: host policies not kept: {}", file_.string(), e.what());
     }
 }
 

@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "config.h"
 #include "control_client.h"
+#include "log.h"
 #include "power_setup.h"
 
 int main(int argc, char** argv) {
@@ -18,13 +19,14 @@ int main(int argc, char** argv) {
     bool dump_state = false;
     app.add_option("-c,--connect", uri, "libvirt URI")->capture_default_str();
     app.add_option("--config", config_path, "YAML config and policy")->capture_default_str();
-    app.add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides config)");
+    app.add_option("--log-level", log_level,
+                   "LEVEL or LEVEL,CATEGORY=LEVEL,... (overrides config)");
     app.add_flag("--dump-state", dump_state, "print the running agent's state (JSON) and exit");
     CLI11_PARSE(app, argc, argv);
 
     // stderr: journald takes it under systemd.
     spdlog::set_default_logger(spdlog::stderr_color_st("vmpowerd"));
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %n: %v");
 
     vmpower::Config config;
     try {
@@ -33,8 +35,12 @@ int main(int argc, char** argv) {
         std::cerr << "vmpowerd: " << e.what() << "\n";
         return 2;
     }
-    spdlog::set_level(
-        spdlog::level::from_str(log_level.empty() ? config.agent.log_level : log_level));
+    if (const vmpower::Verdict v =
+            vmpower::applyLogLevels(log_level.empty() ? config.agent.log_level : log_level);
+        !v) {
+        std::cerr << "vmpowerd: --log-level: " << v.reason() << "\n";
+        return 2;
+    }
 
     if (dump_state) {
         try {
@@ -61,7 +67,7 @@ int main(int argc, char** argv) {
         power->restoreAll();  // give every CPU back as we found it
         return 0;
     } catch (const std::exception& e) {
-        spdlog::critical("{}", e.what());
+        LOG(Agent).critical("{}", e.what());
         return 1;
     }
 }

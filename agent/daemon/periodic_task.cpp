@@ -4,9 +4,10 @@
 
 namespace vmpower {
 
-PeriodicTask::PeriodicTask(std::string what, spdlog::level::level_enum level,
+PeriodicTask::PeriodicTask(std::string what, LogCategory category, spdlog::level::level_enum level,
                            std::chrono::milliseconds interval, std::function<void()> job)
     : what_(std::move(what)),
+      category_(category),
       level_(level),
       interval_(interval),
       job_(std::move(job)),
@@ -17,7 +18,7 @@ void PeriodicTask::run() {
     try {
         job_();
     } catch (const std::exception& e) {
-        spdlog::log(level_, "{}: {}", what_, e.what());
+        logger(category_).log(level_, "{}: {}", what_, e.what());
     }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // A loop timer that runs one job every interval (the energy sample, the
 // metrics textfile): the job is a loop callback, so nothing it throws
-// escapes; it is logged under `what` and the next interval tries again.
+// escapes; it is logged under `what` in `category` and the next interval
+// tries again.
 
 #include <spdlog/common.h>
 
@@ -10,12 +11,13 @@
 #include <string>
 
 #include "event_loop.h"
+#include "log.h"
 
 namespace vmpower {
 
 class PeriodicTask {
   public:
-    PeriodicTask(std::string what, spdlog::level::level_enum level,
+    PeriodicTask(std::string what, LogCategory category, spdlog::level::level_enum level,
                  std::chrono::milliseconds interval, std::function<void()> job);
     PeriodicTask(const PeriodicTask&) = delete;
     PeriodicTask& operator=(const PeriodicTask&) = delete;
@@ -27,6 +29,7 @@ class PeriodicTask {
     void run();
 
     std::string what_;
+    LogCategory category_;
     spdlog::level::level_enum level_;
     std::chrono::milliseconds interval_;
     std::function<void()> job_;

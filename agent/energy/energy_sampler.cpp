@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "log.h"
 #include "qemu_pid_file.h"
 #include "qemu_threads.h"
 
@@ -28,16 +29,16 @@ std::uint32_t toU32(double v) {
 EnergySampler::EnergySampler(EnergySettings settings, const Clock& clock)
     : settings_(std::move(settings)), clock_(clock) {
     PowercapTree tree = scanPowercap(settings_.sysfs_root);
-    for (const auto& p : tree.problems) spdlog::warn("energy: {}", p);
+    for (const auto& p : tree.problems) LOG(Energy).warn("energy: {}", p);
     if (tree.packages.empty()) {
         unavailable_ = tree.unavailable;
-        spdlog::info("energy accounting unavailable: {}", unavailable_);
+        LOG(Energy).info("energy accounting unavailable: {}", unavailable_);
         return;
     }
     std::vector<EnergyPackage> packages;
     for (const auto& p : tree.packages) {
         packages.push_back({p.name, p.max_energy_range_uj, p.cpus});
-        spdlog::info("energy: {} ({}) on CPUs {}", p.name, p.zone, p.cpus.toString());
+        LOG(Energy).info("energy: {} ({}) on CPUs {}", p.name, p.zone, p.cpus.toString());
     }
     const long hz = ::sysconf(_SC_CLK_TCK);
     accounting_ =
@@ -86,7 +87,7 @@ void EnergySampler::sample(std::span<const WatchedDomain> domains) noexcept {
         for (const auto& p : packages_) {
             std::string error;
             energy.push_back(readEnergyUj(settings_.sysfs_root, p, &error));
-            if (!energy.back()) spdlog::debug("energy: {}", error);
+            if (!energy.back()) LOG(Energy).debug("energy: {}", error);
         }
         problems_.clear();
         std::vector<VmSample> vms;
@@ -96,9 +97,9 @@ void EnergySampler::sample(std::span<const WatchedDomain> domains) noexcept {
         publish();
         if (++samples_ % std::max(1u, settings_.save_every) == 0) save();
     } catch (const std::exception& e) {
-        spdlog::error("energy: sample failed: {}", e.what());
+        LOG(Energy).error("energy: sample failed: {}", e.what());
     } catch (...) {
-        spdlog::error("energy: sample failed");
+        LOG(Energy).error("energy: sample failed");
     }
 }
 
@@ -141,20 +142,20 @@ bool EnergySampler::save() const noexcept {
             std::ofstream out(tmp, std::ios::trunc);
             out << nlohmann::json{{"vms", vms}}.dump() << '\n';
             if (!out.flush()) {
-                spdlog::warn("energy: cannot write {}", tmp);
+                LOG(Energy).warn("energy: cannot write {}", tmp);
                 return false;
             }
         }
         std::error_code ec;
         std::filesystem::rename(tmp, settings_.state_file, ec);
         if (ec) {
-            spdlog::warn("energy: cannot replace {}: {}", settings_.state_file.string(),
-                         ec.message());
+            LOG(Energy).warn("energy: cannot replace {}: {}", settings_.state_file.string(),
+                             ec.message());
             return false;
         }
         return true;
     } catch (const std::exception& e) {
-        spdlog::warn("energy: cannot save {}: {}", settings_.state_file.string(), e.what());
+        LOG(Energy).warn("energy: cannot save {}: {}", settings_.state_file.string(), e.what());
         return false;
     }
 }
@@ -177,12 +178,12 @@ void EnergySampler::load() {
             saved.emplace(uuid, std::move(s));
         }
     } catch (const std::exception& e) {
-        spdlog::warn("energy: {} ignored, counts begin again: {}", settings_.state_file.string(),
-                     e.what());
+        LOG(Energy).warn("energy: {} ignored, counts begin again: {}",
+                         settings_.state_file.string(), e.what());
         return;
     }
-    spdlog::info("energy: {} VM count(s) from {} continue where they are the same QEMU",
-                 saved.size(), settings_.state_file.string());
+    LOG(Energy).info("energy: {} VM count(s) from {} continue where they are the same QEMU",
+                     saved.size(), settings_.state_file.string());
     accounting_->restore(std::move(saved));
 }
 

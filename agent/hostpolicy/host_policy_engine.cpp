@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "log.h"
 #include "power_decision.h"
 
 namespace vmpower {
@@ -118,9 +119,10 @@ Verdict HostPolicyEngine::replace(const GuestIdentity& guest, const AccessRule& 
     }
     next.view.level = decision.level;
     next.view.decision = decision.words;
-    spdlog::info("vm {}: {} policy {} on vCPUs {} set by the {}: {}", guest.name,
-                 old != active_.end() ? "replaced by" : "new", typeName(p.type),
-                 fmt::join(p.vcpus, ","), originName(next.view.origin), decision.words);
+    LOG(HostPolicy)
+        .info("vm {}: {} policy {} on vCPUs {} set by the {}: {}", guest.name,
+              old != active_.end() ? "replaced by" : "new", typeName(p.type),
+              fmt::join(p.vcpus, ","), originName(next.view.origin), decision.words);
     active_.insert_or_assign(guest.uuid, std::move(next));
     rearm();
     notify(guest.uuid);
@@ -144,8 +146,9 @@ void HostPolicyEngine::applyRuleDefault(const GuestIdentity& guest) {
     if (rule == nullptr || !rule->host_policy || active_.contains(guest.uuid)) return;
     const Verdict applied = set(guest, *rule->host_policy, PolicyOrigin::Rule);
     if (!applied) {
-        spdlog::warn("vm {}: the host_policy of rule '{}' ({}) not applied: {}", guest.name,
-                     rule->name, typeName(rule->host_policy->type), applied.reason());
+        LOG(HostPolicy)
+            .warn("vm {}: the host_policy of rule '{}' ({}) not applied: {}", guest.name,
+                  rule->name, typeName(rule->host_policy->type), applied.reason());
     }
 }
 
@@ -155,8 +158,8 @@ void HostPolicyEngine::settle(std::string_view uuid) {
 }
 
 void HostPolicyEngine::drop(Actives::iterator it, const char* why) {
-    spdlog::info("vm {}: {} policy {}", it->second.name, typeName(it->second.view.policy.type),
-                 why);
+    LOG(HostPolicy)
+        .info("vm {}: {} policy {}", it->second.name, typeName(it->second.view.policy.type), why);
     retire(*it->second.running, nullptr);
     const std::string uuid = it->first;
     active_.erase(it);
@@ -222,16 +225,17 @@ void HostPolicyEngine::evaluate(const std::string& uuid, Active& a, bool force) 
     const Verdict held = hold(*guest, *rule, a.view.policy, decision.level);
     if (held) {
         if (decision.level != a.view.level) {
-            spdlog::info("vm {}: {} policy: {}", a.name, typeName(a.view.policy.type),
-                         decision.words);
+            LOG(HostPolicy)
+                .info("vm {}: {} policy: {}", a.name, typeName(a.view.policy.type), decision.words);
         }
         a.view.level = decision.level;
         a.view.refusal.clear();
         return;
     }
     if (held.reason() != a.view.refusal)
-        spdlog::warn("vm {}: {} policy: {}, refused: {}", a.name, typeName(a.view.policy.type),
-                     decision.words, held.reason());
+        LOG(HostPolicy)
+            .warn("vm {}: {} policy: {}, refused: {}", a.name, typeName(a.view.policy.type),
+                  decision.words, held.reason());
     a.view.refusal = held.reason();
     (void)hold(*guest, *rule, a.view.policy, a.view.level);  // what held before holds again
 }
@@ -252,7 +256,7 @@ void HostPolicyEngine::followReloadedRule(const std::string& uuid) {
     }
     it = active_.find(uuid);
     releaseHolds(uuid, it->second.view.policy);
-    spdlog::info("vm {}: the rule's policy goes: {}", g->name, why);
+    LOG(HostPolicy).info("vm {}: the rule's policy goes: {}", g->name, why);
     drop(it, "dropped");
 }
 
@@ -316,7 +320,7 @@ void HostPolicyEngine::sampleTraffic() {
     try {
         sample = edges_.traffic->sample(uuids);
     } catch (const std::exception& e) {
-        spdlog::warn("host policies: interface statistics unavailable: {}", e.what());
+        LOG(HostPolicy).warn("host policies: interface statistics unavailable: {}", e.what());
         return;
     }
     const auto now = edges_.clock->now();
@@ -364,9 +368,9 @@ void HostPolicyEngine::onTimer() {
             it = next;
         }
     } catch (const std::exception& e) {
-        spdlog::error("host policies: {}", e.what());
+        LOG(HostPolicy).error("host policies: {}", e.what());
     } catch (...) {
-        spdlog::error("host policies: unknown error");
+        LOG(HostPolicy).error("host policies: unknown error");
     }
     rearm();
 }

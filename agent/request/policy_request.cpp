@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "channel_request_state.h"
+#include "log.h"
 #include "policy_record.h"
 #include "reply_builder.h"
 #include "request_decoder.h"
@@ -22,8 +23,8 @@ std::vector<std::byte> RequestHandler::handlePolicy(const GuestIdentity& guest,
     if (req.kind == RequestKind::PktPolicyRemove) {
         const bool had = host_policies_->removeHostPolicy(guest.uuid);
         ++state.counters.acked;
-        spdlog::debug("vm {}: PKT_POLICY_REMOVE: {}", guest.name,
-                      had ? "policy removed" : "there was none");
+        LOG(Requests).debug("vm {}: PKT_POLICY_REMOVE: {}", guest.name,
+                            had ? "policy removed" : "there was none");
         return {};
     }
     if (req.format != RecordFormat::Dpdk464)

@@ -4,6 +4,7 @@
 
 #include "channel_request_state.h"
 #include "energy_answer.h"
+#include "log.h"
 #include "power_decision.h"
 #include "query_answer.h"
 #include "reply_builder.h"
@@ -88,8 +89,8 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
         if (answer.reply.empty())
             return refuse(guest, state, req, record, answer.reason, answer.refusal);
         ++state.counters.answered;
-        spdlog::debug("vm {}: {} resource_id {} answered", guest.name, kindName(req.kind),
-                      req.resource_id);
+        LOG(Requests).debug("vm {}: {} resource_id {} answered", guest.name, kindName(req.kind),
+                            req.resource_id);
         return std::move(answer.reply);
     }
 
@@ -106,15 +107,15 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     }
     ++state.counters.acked;
     if (observer_ != nullptr) observer_->onApplied(guest, t.who, t.pcpus, rule->limits);
-    if (spdlog::should_log(spdlog::level::debug)) {  // no formatting on the request path
-        spdlog::debug("vm {}: CPU_POWER unit {} resource_id {} on pCPUs {}: ACK", guest.name,
-                      req.unit, req.resource_id, t.pcpus.toString());
+    if (LOG(Requests).should_log(spdlog::level::debug)) {  // no formatting on the request path
+        LOG(Requests).debug("vm {}: CPU_POWER unit {} resource_id {} on pCPUs {}: ACK", guest.name,
+                            req.unit, req.resource_id, t.pcpus.toString());
     }
     return echoReply(record, VMPOWER_CMD_ACK);
 }
 
 const AccessRule* RequestHandler::matchedRule(const GuestIdentity& guest,
-                                            ChannelRequestState& state) const {
+                                              ChannelRequestState& state) const {
     if (state.matched_rules != rules_ || state.matched_uuid != guest.uuid ||
         state.matched_name != guest.name) {
         state.matched_rules = rules_;
@@ -137,11 +138,12 @@ std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest,
     state.counters.countNack(reason);
     std::uint64_t held = 0;
     if (state.refusal_log.allow(clock_.now(), held)) {
-        spdlog::warn("vm {}: {} unit {} resource_id {}: NACK, {} ({} similar refusals not logged)",
-                     guest.name, kindName(req.kind), req.unit, req.resource_id, why, held);
+        LOG(Requests).warn(
+            "vm {}: {} unit {} resource_id {}: NACK, {} ({} similar refusals not logged)",
+            guest.name, kindName(req.kind), req.unit, req.resource_id, why, held);
     } else {
-        spdlog::debug("vm {}: {} unit {} resource_id {}: NACK, {}", guest.name, kindName(req.kind),
-                      req.unit, req.resource_id, why);
+        LOG(Requests).debug("vm {}: {} unit {} resource_id {}: NACK, {}", guest.name,
+                            kindName(req.kind), req.unit, req.resource_id, why);
     }
     // A query's NACK has the size of the reply the guest waits for.
     if (isQuery(req.kind) && req.format == RecordFormat::Dpdk464)
@@ -155,10 +157,10 @@ std::vector<std::byte> RequestHandler::ignore(const GuestIdentity& guest,
     ++state.counters.ignored;
     std::uint64_t held = 0;
     if (warn && state.refusal_log.allow(clock_.now(), held)) {
-        spdlog::warn("vm {}: {} ignored, no reply ({} similar refusals not logged)", guest.name,
-                     why, held);
+        LOG(Requests).warn("vm {}: {} ignored, no reply ({} similar refusals not logged)",
+                           guest.name, why, held);
     } else {
-        spdlog::debug("vm {}: {} ignored, no reply", guest.name, why);
+        LOG(Requests).debug("vm {}: {} ignored, no reply", guest.name, why);
     }
     return {};
 }
