@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "config.h"
 #include "control_client.h"
+#include "instance_lock.h"
 #include "log.h"
 #include "power_setup.h"
 
@@ -54,6 +55,12 @@ int main(int argc, char** argv) {
     }
 
     try {
+        // Before anything in the state directory is read or written.
+        auto lock = vmpower::InstanceLock::take(config.agent.state_dir);
+        if (!lock) {
+            std::cerr << "vmpowerd: " << lock.reason() << "\n";
+            return 1;
+        }
         auto power = vmpower::makeArbiterFor(config.agent);
         {
             vmpower::AgentOptions options;
