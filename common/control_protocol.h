@@ -84,7 +84,19 @@ inline constexpr std::string_view kConsent = "consent";
 inline constexpr std::string_view kFoundCeilingKhz = "found_ceiling_khz";
 inline constexpr std::string_view kNote = "note";
 inline constexpr std::string_view kAffects = "affects";
-// show-policy (vmpowerctl show-rule): a VM's access rule.
+// A vCPU's intent (state, show-vm); besides kKhz, kTurbo, kRefusal.
+inline constexpr std::string_view kLevel = "level";
+inline constexpr std::string_view kOrigin = "origin";
+inline constexpr std::string_view kAt = "at";
+inline constexpr std::string_view kApplied = "applied";
+inline constexpr std::string_view kFromTop = "from_top";
+inline constexpr std::string_view kOf = "of";
+// show-cpu-freq's cpufreq policy, besides the keys above.
+inline constexpr std::string_view kAppliedKhz = "applied_khz";
+inline constexpr std::string_view kTurboFile = "turbo_file";
+inline constexpr std::string_view kTurboGlobal = "turbo_global";
+inline constexpr std::string_view kTurboConsent = "turbo_consent";
+// show-rule (old name show-policy): a VM's access rule.
 inline constexpr std::string_view kRunning = "running";
 inline constexpr std::string_view kMatched = "matched";
 inline constexpr std::string_view kRuleIndex = "rule_index";
@@ -101,6 +113,7 @@ inline constexpr std::string_view kQueries = "queries";
 inline constexpr std::string_view kMultiPcpu = "multi_pcpu";
 inline constexpr std::string_view kSharedPcpus = "shared_pcpus";
 inline constexpr std::string_view kRecordFormat = "record_format";
+inline constexpr std::string_view kOverrides = "overrides";
 // A host policy (show-vm, set-policy).
 inline constexpr std::string_view kSetBy = "set_by";
 inline constexpr std::string_view kDecision = "decision";
@@ -118,6 +131,8 @@ inline constexpr std::string_view kHostUj = "host_uj";
 inline constexpr std::string_view kPowerW = "power_w";
 inline constexpr std::string_view kGap = "gap";
 inline constexpr std::string_view kPackageShare = "package_share";
+inline constexpr std::string_view kWatchedS = "watched_s";
+inline constexpr std::string_view kVcpuUj = "vcpu_uj";
 inline constexpr std::string_view kProblem = "problem";
 // metrics.
 inline constexpr std::string_view kText = "text";
@@ -135,9 +150,10 @@ inline constexpr std::string_view kSetCpuFreq = "set-cpu-freq";
 inline constexpr std::string_view kSetPcpu = "set-pcpu";
 inline constexpr std::string_view kSetChannelStatus = "set-channel-status";
 inline constexpr std::string_view kSetQuery = "set-query";
-// A VM's access rule from the config file (vmpowerctl show-rule). The wire
-// keeps the name it had before vmpowerctl's rename: older agents answer it.
-inline constexpr std::string_view kShowRule = "show-policy";
+// A VM's access rule from the config file; kShowPolicy is its old name,
+// still answered (kAliases).
+inline constexpr std::string_view kShowRule = "show-rule";
+inline constexpr std::string_view kShowPolicy = "show-policy";
 // DPDK's host policies (PKT_POLICY): set and drop one.
 inline constexpr std::string_view kSetPolicy = "set-policy";
 inline constexpr std::string_view kRemovePolicy = "remove-policy";
@@ -150,24 +166,35 @@ using Keys = std::span<const std::string_view>;
 
 // Objects inside replies: the keys each always has.
 namespace object {
-// One counter of a power channel, and where vmpowerctl shows it: a new
-// counter is one line here (and one in the agent's channel JSON).
+// One counter of a power channel: its control-JSON key, where vmpowerctl
+// shows it, and its Prometheus family (agent/metrics). The one list of the
+// statistics: a new counter is one row here (and its value in
+// agent/view/channel_statistics.h). Rows of one Prometheus family are
+// adjacent; the family's help is on its first row.
 enum class Shown { Nowhere, ShowVm, Everywhere };  // Everywhere: list-channels too
 struct ChannelStatistic {
     std::string_view key;
     std::string_view heading;  // vmpowerctl's column
     Shown shown;
+    std::string_view metric = {};  // the Prometheus family; empty: not exported
+    std::string_view help = {};
+    std::string_view result = {};  // the family's `result` label, if any
 };
 inline constexpr std::array<ChannelStatistic, 9> kChannelStatistics{{
-    {key::kConnects, "Connects", Shown::Everywhere},
+    {key::kConnects, "Connects", Shown::Everywhere, "vmpower_channel_connects_total",
+     "Connections made to the channel's QEMU socket."},
     {"records", "Records", Shown::Everywhere},
-    {"acked", "ACK", Shown::Everywhere},
-    {"nacked", "NACK", Shown::Everywhere},
-    {"ignored", "Ignored", Shown::Nowhere},
-    {"rate_limited", "Limited", Shown::ShowVm},
-    {"answered", "Answered", Shown::Nowhere},
+    {"acked", "ACK", Shown::Everywhere, "vmpower_replies_total", "Replies to the guest by result.",
+     "ack"},
+    {"nacked", "NACK", Shown::Everywhere, "vmpower_replies_total", "", "nack"},
+    {"answered", "Answered", Shown::Nowhere, "vmpower_replies_total", "", "answer"},
+    {"ignored", "Ignored", Shown::Nowhere, "vmpower_requests_ignored_total",
+     "Records answered with nothing (CONNECT probes, unknown commands)."},
+    {"rate_limited", "Limited", Shown::ShowVm, "vmpower_requests_rate_limited_total",
+     "Requests refused by the rule's rate limit (also counted as nack)."},
     {"replies_sent", "Sent", Shown::Nowhere},
-    {"replies_dropped", "Dropped", Shown::ShowVm},
+    {"replies_dropped", "Dropped", Shown::ShowVm, "vmpower_replies_dropped_total",
+     "Replies dropped because the guest did not read them (queue full)."},
 }};
 
 // The keys besides the statistics.
@@ -256,8 +283,20 @@ inline constexpr std::array<Command, 16> kCommands{{
     {cmd::kMetrics, true, detail::kNone, detail::kNone, detail::kMetricsReply},
 }};
 
-// nullptr for a name the protocol lacks.
+// Old names the agent still answers: each is the command `name`.
+struct Alias {
+    std::string_view alias;
+    std::string_view name;
+};
+inline constexpr std::array<Alias, 1> kAliases{{
+    {cmd::kShowPolicy, cmd::kShowRule},
+}};
+
+// By name or old name; nullptr for a name the protocol lacks.
 constexpr const Command* findCommand(std::string_view name) {
+    for (const auto& a : kAliases) {
+        if (a.alias == name) name = a.name;
+    }
     for (const auto& c : kCommands) {
         if (c.name == name) return &c;
     }

@@ -26,6 +26,9 @@ int main() {
                                          {"optional", words(c.optional)},
                                          {"reply", words(c.reply)}};
     }
+    // An old name is a request the agent answers like its command.
+    for (const auto& a : p::kAliases)
+        commands[std::string(a.alias)] = commands[std::string(a.name)];
     nlohmann::json statistics = nlohmann::json::array();
     for (const auto& s : p::object::kChannelStatistics) statistics.push_back(s.key);
     nlohmann::json out = {

@@ -35,7 +35,7 @@ TEST(ControlProtocol, ReadOnlyFlagsAreTheAgents) {
         {"ping", true},           {"version", true},       {"state", true},
         {"show-vm", true},        {"list-channels", true}, {"show-cpu-freq", true},
         {"set-cpu-freq", false},  {"set-pcpu", false},     {"set-channel-status", false},
-        {"set-query", false},     {"show-policy", true},   {"set-policy", false},
+        {"set-query", false},     {"show-rule", true},     {"set-policy", false},
         {"remove-policy", false}, {"energy", true},        {"reload", false},
         {"metrics", true}};
     ASSERT_EQ(kCommands.size(), agent.size());
@@ -47,11 +47,18 @@ TEST(ControlProtocol, ReadOnlyFlagsAreTheAgents) {
 }
 
 TEST(ControlProtocol, FindsByWireName) {
-    static_assert(findCommand("show-policy") == &kCommands[10]);
-    static_assert(findCommand("show-rule") == nullptr);  // vmpowerctl's word, not the wire's
-    EXPECT_EQ(findCommand(cmd::kShowRule)->name, "show-policy");
+    static_assert(findCommand("show-rule") == &kCommands[10]);
+    static_assert(findCommand("show-policy") == &kCommands[10]);  // the old name
+    EXPECT_EQ(findCommand(cmd::kShowPolicy)->name, cmd::kShowRule);
     EXPECT_EQ(findCommand("frobnicate"), nullptr);
     for (const auto& c : kCommands) EXPECT_EQ(findCommand(c.name), &c);
+}
+
+TEST(ControlProtocol, AliasesAreNoCommandsName) {
+    for (const auto& a : kAliases) {
+        EXPECT_NE(findCommand(a.name), nullptr) << a.name;
+        for (const auto& c : kCommands) EXPECT_NE(c.name, a.alias);
+    }
 }
 
 TEST(ControlProtocol, EachCommandsKeysAreUnique) {

@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
+#include "control_protocol.h"
 #include "energy_sampler.h"
 #include "power_action.h"
 #include "power_channel.h"
@@ -20,6 +22,8 @@ namespace vmpower {
 namespace {
 
 using json = nlohmann::json;
+namespace key = protocol::key;
+namespace cmd = protocol::cmd;
 
 constexpr const char* kUuid = "11111111-1111-1111-1111-111111111111";
 
@@ -69,12 +73,12 @@ class FakeAgent final : public AgentOperations {
     }
     bool setChannelEnabled(std::string_view, unsigned, bool) override { return false; }
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override {
-        rules_ = std::make_shared<const AccessRules>(rules_->withQueryOverride(name, uuid, queries));
+        rules_ =
+            std::make_shared<const AccessRules>(rules_->withQueryOverride(name, uuid, queries));
     }
     Verdict setHostPolicy(std::string_view uuid, HostPolicy policy) override {
-        host_policies[std::string(uuid)] = HostPolicyView{std::move(policy), PolicyOrigin::Operator,
-                                                          PolicyLevel::Max, "workload high: max",
-                                                          ""};
+        host_policies[std::string(uuid)] = HostPolicyView{
+            std::move(policy), PolicyOrigin::Operator, PolicyLevel::Max, "workload high: max", ""};
         return Verdict::accepted();
     }
     bool removeHostPolicy(std::string_view uuid) override {
@@ -130,7 +134,7 @@ TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
                          false,
                          "cpufreq refused: shared",
                          {}};
-    json shown = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    json shown = run(a, {{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}});
     ASSERT_EQ(shown["ok"], true) << shown.dump();
     const json& v = shown["vcpus"];
     EXPECT_EQ(v[0]["intent"]["from"], "restored from migration (at 2026-11-30 12:00:00 UTC)");
@@ -146,7 +150,8 @@ TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
               "refused: shared");
     EXPECT_EQ(v[2]["intent"]["applied"], false);
     // The same in the state dump.
-    EXPECT_EQ(run(a, {{"cmd", "state"}})["domains"][0]["vcpus"][1]["intent"]["origin"], "guest");
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kState}})["domains"][0]["vcpus"][1]["intent"]["origin"],
+              "guest");
 }
 
 TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething) {
@@ -154,8 +159,9 @@ TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething)
     auto asReader = [&](const json& req) {
         return runControlCommand(a, req, ControlAccess::ReadOnly);
     };
-    EXPECT_EQ(asReader({{"cmd", "show-vm"}, {"name", "vm1"}})["ok"], true);
-    json refused = asReader({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "4"}});
+    EXPECT_EQ(asReader({{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}})["ok"], true);
+    json refused = asReader(
+        {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 0}, {key::kPcpus, "4"}});
     EXPECT_EQ(refused["ok"], false);
     EXPECT_NE(refused["error"].get<std::string>().find("permission denied"), std::string::npos);
     EXPECT_TRUE(a.pins.empty()) << "nothing was done";
@@ -163,18 +169,22 @@ TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething)
 
 TEST(ControlCommands, SetPcpuGoesThroughTheHypervisorAdapter) {
     FakeAgent a;
-    EXPECT_EQ(run(a, {{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "4-5"}})["ok"],
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kSetPcpu},
+                      {key::kName, "vm1"},
+                      {key::kVcpu, 0},
+                      {key::kPcpus, "4-5"}})["ok"],
               true);
     EXPECT_EQ(a.pins, (std::vector<std::string>{"vm1/0/4-5"}));
     a.pin_error = "vm1: Requested operation is not valid";
-    json refused = run(a, {{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "4"}});
+    json refused = run(
+        a, {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 0}, {key::kPcpus, "4"}});
     EXPECT_EQ(refused["ok"], false);
     EXPECT_EQ(refused["error"], "set-pcpu: vm1: Requested operation is not valid");
 }
 
 TEST(ControlCommands, ReloadAnswersWithTheFilesError) {
     FakeAgent a;
-    json r = run(a, {{"cmd", "reload"}});
+    json r = run(a, {{key::kCmd, cmd::kReload}});
     EXPECT_EQ(r["ok"], false);
     EXPECT_NE(r["error"].get<std::string>().find("vmpower.yaml:3:1: end of sequence"),
               std::string::npos);
@@ -182,48 +192,69 @@ TEST(ControlCommands, ReloadAnswersWithTheFilesError) {
 
 TEST(ControlCommands, SetQueryIsAnOverrideThatShowPolicyShows) {
     FakeAgent a;
-    ASSERT_EQ(run(a, {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}})["ok"], true);
-    json shown = run(a, {{"cmd", "show-policy"}, {"name", "vm1"}});
+    ASSERT_EQ(
+        run(a, {{key::kCmd, cmd::kSetQuery}, {key::kName, "vm1"}, {key::kAction, "disable"}})["ok"],
+        true);
+    json shown = run(a, {{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}});
     EXPECT_EQ(shown["rule"]["override"], true);
     EXPECT_EQ(shown["rule"]["queries"], false);
     EXPECT_EQ(shown["rule"]["overrides"]["queries"], false);
     EXPECT_EQ(shown["rule_index"], 0);
     EXPECT_EQ(a.accessRules().rules().size(), 1u);  // the file's rules are untouched
-    ASSERT_EQ(run(a, {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "enable"}})["ok"], true);
+    ASSERT_EQ(
+        run(a, {{key::kCmd, cmd::kSetQuery}, {key::kName, "vm1"}, {key::kAction, "enable"}})["ok"],
+        true);
     EXPECT_TRUE(a.accessRules().overrides().empty());
 }
 
 TEST(ControlCommands, ShowPolicyOfAStoppedDomainAsksTheAdapter) {
     FakeAgent a;
-    json shown = run(a, {{"cmd", "show-policy"}, {"name", "stopped"}});
+    json shown = run(a, {{key::kCmd, cmd::kShowRule}, {key::kName, "stopped"}});
     EXPECT_EQ(shown["running"], false);
     EXPECT_EQ(shown["matched"], false);  // "stopped" is not vm*
-    EXPECT_EQ(run(a, {{"cmd", "show-policy"}, {"name", "nope"}})["error"],
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kShowRule}, {key::kName, "nope"}})["error"],
               "no domain 'nope' known to libvirt");
+}
+
+// show-policy is show-rule's old name: it answers the same, read-only too.
+TEST(ControlCommands, ShowPolicyIsShowRulesOldName) {
+    FakeAgent a;
+    const json rule = run(a, {{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}});
+    ASSERT_EQ(rule[key::kOk], true);
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kShowPolicy}, {key::kName, "vm1"}}), rule);
+    EXPECT_EQ(runControlCommand(a, {{key::kCmd, cmd::kShowPolicy}, {key::kName, "vm1"}},
+                                ControlAccess::ReadOnly),
+              rule);
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kShowPolicy}, {key::kName, "nope"}})[key::kError],
+              "no domain 'nope' known to libvirt");
+    const json listed = run(a, {{key::kCmd, cmd::kVersion}})[key::kCommands];
+    for (auto name : {cmd::kShowRule, cmd::kShowPolicy})
+        EXPECT_NE(std::find(listed.begin(), listed.end(), name), listed.end()) << name;
 }
 
 TEST(ControlCommands, OperatorRequestAndQueriesUseThePowerControl) {
     FakeAgent a;
     a.power_.khz[2] = 2000000;
-    json f = run(a, {{"cmd", "show-cpu-freq"}, {"cpu", 2}});
+    json f = run(a, {{key::kCmd, cmd::kShowCpuFreq}, {key::kCpu, 2}});
     EXPECT_EQ(f["khz"], 2000000);
     EXPECT_EQ(f["vcpus"][0]["vm"], "vm1");
-    ASSERT_EQ(run(a, {{"cmd", "set-cpu-freq"}, {"cpu", 2}, {"action", "max"}})["ok"], true);
+    ASSERT_EQ(run(a, {{key::kCmd, cmd::kSetCpuFreq}, {key::kCpu, 2}, {key::kAction, "max"}})["ok"],
+              true);
     ASSERT_EQ(a.power_.calls.size(), 1u);
     EXPECT_EQ(a.power_.calls[0].who, Requester::operatorOverride(2));
 }
 
 TEST(ControlCommands, StateAndUnknownCommands) {
     FakeAgent a;
-    json s = run(a, {{"cmd", "state"}});
+    json s = run(a, {{key::kCmd, cmd::kState}});
     EXPECT_EQ(s["libvirt"]["connects"], 3);
     EXPECT_EQ(s["domains"][0]["name"], "vm1");
-    EXPECT_EQ(run(a, {{"cmd", "nope"}})["ok"], false);
+    EXPECT_EQ(run(a, {{key::kCmd, "nope"}})["ok"], false);
     EXPECT_EQ(run(a, json::array())["ok"], false);
-    EXPECT_EQ(run(a, {{"cmd", "set-channel-status"},
-                      {"name", "vm1"},
-                      {"index", 0},
-                      {"status", "disabled"}})["ok"],
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kSetChannelStatus},
+                      {key::kName, "vm1"},
+                      {key::kIndex, 0},
+                      {key::kStatus, "disabled"}})["ok"],
               false);
 }
 
@@ -231,16 +262,16 @@ TEST(ControlCommands, StateAndUnknownCommands) {
 // (common/power_channel.h, common/power_action.h).
 TEST(ControlCommands, ChannelIndexAndActionUseTheSharedDefinitions) {
     FakeAgent a;
-    json over = run(a, {{"cmd", "set-channel-status"},
-                        {"name", "vm1"},
-                        {"index", kMaxPowerChannelIndex + 1},
-                        {"status", "enabled"}});
+    json over = run(a, {{key::kCmd, cmd::kSetChannelStatus},
+                        {key::kName, "vm1"},
+                        {key::kIndex, kMaxPowerChannelIndex + 1},
+                        {key::kStatus, "enabled"}});
     EXPECT_EQ(over["ok"], false);
     EXPECT_NE(over["error"].get<std::string>().find("'index' must be a channel index (0-" +
                                                     std::to_string(kMaxPowerChannelIndex)),
               std::string::npos)
         << over;
-    json bad = run(a, {{"cmd", "set-cpu-freq"}, {"cpu", 2}, {"action", "faster"}});
+    json bad = run(a, {{key::kCmd, cmd::kSetCpuFreq}, {key::kCpu, 2}, {key::kAction, "faster"}});
     EXPECT_EQ(bad["ok"], false);
     EXPECT_NE(bad["error"].get<std::string>().find("'action' must be " +
                                                    joinedNames(kPowerActionNames, "|")),
@@ -251,10 +282,10 @@ TEST(ControlCommands, ChannelIndexAndActionUseTheSharedDefinitions) {
 
 TEST(ControlCommands, EnergyUnavailableIsSaidNeverZero) {
     FakeAgent a;  // no sampler
-    json e = run(a, {{"cmd", "energy"}});
+    json e = run(a, {{key::kCmd, cmd::kEnergy}});
     EXPECT_EQ(e["ok"], true);
     EXPECT_EQ(e["available"], false);
-    json vm = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    json vm = run(a, {{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}});
     EXPECT_TRUE(vm["energy_uj"].is_null());
     EXPECT_TRUE(vm["power_w"].is_null());
     EXPECT_NE(vm["energy"].get<std::string>().find("unavailable"), std::string::npos);
@@ -288,7 +319,7 @@ TEST(ControlCommands, EnergyShowsEachVmAndThePackages) {
 
     FakeAgent a;
     a.energy_ = &sampler;
-    json e = run(a, {{"cmd", "energy"}});
+    json e = run(a, {{key::kCmd, cmd::kEnergy}});
     ASSERT_EQ(e["available"], true) << e.dump();
     ASSERT_EQ(e["vms"].size(), 1u);
     EXPECT_EQ(e["vms"][0]["name"], "vm1");
@@ -297,7 +328,7 @@ TEST(ControlCommands, EnergyShowsEachVmAndThePackages) {
     EXPECT_DOUBLE_EQ(e["vms"][0]["package_share"][0].get<double>(), 0.25);
     EXPECT_EQ(e["packages"][0]["name"], "package-0");
     EXPECT_EQ(e["packages"][0]["host_uj"], 30'000'000);
-    json vm = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    json vm = run(a, {{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}});
     EXPECT_EQ(vm["energy_uj"], 10'000'000);
     EXPECT_DOUBLE_EQ(vm["power_w"].get<double>(), 10.0);
 }
@@ -310,15 +341,15 @@ namespace {
 
 TEST(ControlCommands, SetPolicyReadsTheJsonShowVmShowsItRemovePolicyDropsIt) {
     FakeAgent a;
-    json set = run(a, {{"cmd", "set-policy"},
-                       {"name", "vm1"},
-                       {"type", "time"},
-                       {"vcpus", {0}},
-                       {"busy_hours", {9, 10}},
-                       {"traffic_hours", {18}},
-                       {"middle_pps", 1000},
-                       {"max_pps", 5000},
-                       {"macs", {"52:54:00:12:34:56"}}});
+    json set = run(a, {{key::kCmd, cmd::kSetPolicy},
+                       {key::kName, "vm1"},
+                       {key::kType, "time"},
+                       {key::kVcpus, {0}},
+                       {key::kBusyHours, {9, 10}},
+                       {key::kTrafficHours, {18}},
+                       {key::kMiddlePps, 1000},
+                       {key::kMaxPps, 5000},
+                       {key::kMacs, {"52:54:00:12:34:56"}}});
     ASSERT_EQ(set["ok"], true) << set.dump();
     const HostPolicy& p = a.host_policies.at(kUuid).policy;
     EXPECT_EQ(p.type, HostPolicyType::Time);
@@ -328,16 +359,16 @@ TEST(ControlCommands, SetPolicyReadsTheJsonShowVmShowsItRemovePolicyDropsIt) {
     EXPECT_EQ(p.traffic, (TrafficThresholds{0, 1000, 5000}));
     EXPECT_EQ(p.macs, std::vector<std::uint64_t>{*parseMac("52:54:00:12:34:56")});
 
-    json shown = run(a, {{"cmd", "show-vm"}, {"name", "vm1"}});
+    json shown = run(a, {{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}});
     EXPECT_EQ(shown["host_policy"]["type"], "time");
     EXPECT_EQ(shown["host_policy"]["busy_hours"], json({9, 10}));
     EXPECT_EQ(shown["host_policy"]["macs"], json({"52:54:00:12:34:56"}));
     EXPECT_EQ(shown["host_policy"]["set_by"], "operator");
     EXPECT_EQ(shown["host_policy"]["decision"], "workload high: max");
 
-    EXPECT_EQ(run(a, {{"cmd", "remove-policy"}, {"name", "vm1"}})["ok"], true);
-    EXPECT_TRUE(run(a, {{"cmd", "show-vm"}, {"name", "vm1"}})["host_policy"].is_null());
-    EXPECT_EQ(run(a, {{"cmd", "remove-policy"}, {"name", "vm1"}})["error"],
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kRemovePolicy}, {key::kName, "vm1"}})["ok"], true);
+    EXPECT_TRUE(run(a, {{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}})["host_policy"].is_null());
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kRemovePolicy}, {key::kName, "vm1"}})["error"],
               "vm1 has no host policy");
 }
 
@@ -359,7 +390,7 @@ TEST(ControlCommands, SetPolicyRefusesBadJsonNamingTheKey) {
     };
     for (const auto& [fields, error] : bad) {
         json req = fields;
-        req["cmd"] = "set-policy";
+        req[key::kCmd] = cmd::kSetPolicy;
         req["name"] = "vm1";
         EXPECT_EQ(run(a, req)["error"], error) << fields.dump();
     }
@@ -376,7 +407,7 @@ TEST(ControlCommands, MetricsAreReadOnlyPrometheusText) {
     FakeAgent a;
     a.telemetry_.reloads_refused = 2;
     a.telemetry_.events["started"] = 5;
-    json r = runControlCommand(a, {{"cmd", "metrics"}}, ControlAccess::ReadOnly);
+    json r = runControlCommand(a, {{key::kCmd, cmd::kMetrics}}, ControlAccess::ReadOnly);
     ASSERT_EQ(r["ok"], true) << r.dump();
     const std::string text = r["text"];
     for (const char* line : {"# TYPE vmpower_build_info gauge\n",

@@ -3,26 +3,30 @@
 #include <cmath>
 #include <string>
 
+#include "control_protocol.h"
 #include "energy_sampler.h"
 
 namespace vmpower {
 
 namespace {
 
+namespace key = protocol::key;
+
 using json = nlohmann::json;
 
 json vmJson(const EnergySampler& s, const std::string& uuid, const VmEnergy& e) {
-    json out = {{"name", e.name},
-                {"uuid", uuid},
-                {"energy_uj", static_cast<std::uint64_t>(std::llround(e.energy_uj))},
-                {"power_w", e.power_w},
-                {"watched_s", e.watched_s},
-                {"gap", e.gap},
-                {"package_share", e.package_share}};
+    json out = {{key::kName, e.name},
+                {key::kUuid, uuid},
+                {key::kEnergyUj, static_cast<std::uint64_t>(std::llround(e.energy_uj))},
+                {key::kPowerW, e.power_w},
+                {key::kWatchedS, e.watched_s},
+                {key::kGap, e.gap},
+                {key::kPackageShare, e.package_share}};
     json vcpus = json::array();
     for (double uj : e.vcpu_uj) vcpus.push_back(static_cast<std::uint64_t>(std::llround(uj)));
-    out["vcpu_uj"] = vcpus;
-    if (auto p = s.vmProblems().find(uuid); p != s.vmProblems().end()) out["problem"] = p->second;
+    out[key::kVcpuUj] = vcpus;
+    if (auto p = s.vmProblems().find(uuid); p != s.vmProblems().end())
+        out[key::kProblem] = p->second;
     return out;
 }
 
@@ -34,44 +38,44 @@ std::string unavailableText(const EnergySampler* s) {
 
 json energyJson(const EnergySampler* s) {
     if (s == nullptr || !s->available()) {
-        return {{"ok", true}, {"available", false}, {"reason", unavailableText(s)}};
+        return {{key::kOk, true}, {key::kAvailable, false}, {key::kReason, unavailableText(s)}};
     }
     const EnergyAccounting& a = *s->accounting();
     json packages = json::array();
     for (std::size_t i = 0; i < a.packages().size(); ++i) {
         const double last = a.lastPackageDeltaUj()[i];
         packages.push_back(
-            {{"name", a.packages()[i].name},
-             {"cpus", a.packages()[i].cpus.toString()},
-             {"energy_uj", std::llround(a.packageEnergyUj()[i])},
-             {"host_uj", std::llround(a.hostEnergyUj()[i])},
-             {"power_w", a.lastIntervalS() > 0 ? last / 1e6 / a.lastIntervalS() : 0}});
+            {{key::kName, a.packages()[i].name},
+             {key::kCpus, a.packages()[i].cpus.toString()},
+             {key::kEnergyUj, std::llround(a.packageEnergyUj()[i])},
+             {key::kHostUj, std::llround(a.hostEnergyUj()[i])},
+             {key::kPowerW, a.lastIntervalS() > 0 ? last / 1e6 / a.lastIntervalS() : 0}});
     }
     json vms = json::array();
     for (const auto& [uuid, e] : a.vms()) vms.push_back(vmJson(*s, uuid, e));
-    return {{"ok", true},
-            {"available", true},
-            {"interval_ms", s->settings().interval.count()},
-            {"samples", s->samples()},
-            {"packages", packages},
-            {"vms", vms}};
+    return {{key::kOk, true},
+            {key::kAvailable, true},
+            {key::kIntervalMs, s->settings().interval.count()},
+            {key::kSamples, s->samples()},
+            {key::kPackages, packages},
+            {key::kVms, vms}};
 }
 
 void addVmEnergy(json& vm, const EnergySampler* s, std::string_view uuid) {
-    vm["energy_uj"] = nullptr;
-    vm["power_w"] = nullptr;
+    vm[key::kEnergyUj] = nullptr;
+    vm[key::kPowerW] = nullptr;
     if (s == nullptr || !s->available()) {
-        vm["energy"] = "unavailable: " + unavailableText(s);
+        vm[key::kEnergy] = "unavailable: " + unavailableText(s);
         return;
     }
     const VmEnergy* e = s->accounting()->vm(uuid);
     if (e == nullptr) {
-        vm["energy"] = "not sampled yet";
+        vm[key::kEnergy] = "not sampled yet";
         return;
     }
-    vm["energy_uj"] = static_cast<std::uint64_t>(std::llround(e->energy_uj));
-    vm["power_w"] = e->power_w;
-    vm["energy"] = vmJson(*s, std::string(uuid), *e);
+    vm[key::kEnergyUj] = static_cast<std::uint64_t>(std::llround(e->energy_uj));
+    vm[key::kPowerW] = e->power_w;
+    vm[key::kEnergy] = vmJson(*s, std::string(uuid), *e);
 }
 
 }  // namespace vmpower

@@ -97,10 +97,12 @@ void channelFamilies(PrometheusText& t, const AgentView& a,
              "Channel sockets refused because their server is not the domain's QEMU.");
     t.sample(static_cast<double>(a.telemetry().peer_check_refusals));
 
-    // Per channel, from the one table of statistics (channel_statistics.h):
-    // one family at a time, every channel in each.
+    // Per channel, from the protocol's one list of statistics (with their
+    // values in channel_statistics.h): one family at a time, every channel
+    // in each.
     std::string_view current;
-    for (const ChannelStatistic& c : kChannelStatistics) {
+    for (std::size_t i = 0; i < kChannelCounters.size(); ++i) {
+        const protocol::object::ChannelStatistic& c = protocol::object::kChannelStatistics[i];
         if (c.metric.empty()) continue;
         if (current != c.metric) {
             t.family(c.metric, MetricType::Counter, c.help);
@@ -108,7 +110,7 @@ void channelFamilies(PrometheusText& t, const AgentView& a,
         }
         eachChannel(domains, [&](MetricLabels labels, const ChannelStats& s) {
             if (!c.result.empty()) labels.emplace_back("result", std::string(c.result));
-            t.sample(labels, static_cast<double>(c.value(s)));
+            t.sample(labels, static_cast<double>(kChannelCounters[i].value(s)));
         });
     }
 

@@ -1,13 +1,16 @@
 #pragma once
-// A power channel's state and statistics as values, and the one definition
-// of the statistics' names: the control JSON (list-channels, show-vm) and
-// the Prometheus metrics are both rendered from kChannelStatistics.
+// A power channel's state and statistics as values, and each statistic's
+// value for the protocol's list of them (protocol::object::kChannelStatistics):
+// the control JSON (list-channels, show-vm) and the Prometheus metrics are
+// both rendered from that list.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "control_protocol.h"
 #include "request_counters.h"
 
 namespace vmpower {
@@ -27,36 +30,41 @@ struct ChannelStats {
     std::string last_error;
 };
 
-// One counter of a channel. Rows of one Prometheus family are adjacent;
-// the family's help is on its first row.
-struct ChannelStatistic {
-    std::string_view key;  // the control JSON's key
+// Each statistic's value, row for row with the protocol's list
+// (common/control_protocol.h: key, vmpowerctl column, Prometheus family).
+struct ChannelCounter {
+    std::string_view key;  // the protocol row's, checked below
     std::uint64_t (*value)(const ChannelStats&);
-    std::string_view metric = {};  // the Prometheus family; empty: not exported
-    std::string_view help = {};
-    std::string_view result = {};  // the family's `result` label, if any
 };
 
-inline constexpr std::array<ChannelStatistic, 9> kChannelStatistics{{
-    {"connects", [](const ChannelStats& s) { return s.connects; }, "vmpower_channel_connects_total",
-     "Connections made to the channel's QEMU socket."},
-    {"records", [](const ChannelStats& s) { return s.requests.records; }},
-    {"acked", [](const ChannelStats& s) { return s.requests.acked; }, "vmpower_replies_total",
-     "Replies to the guest by result.", "ack"},
-    {"nacked", [](const ChannelStats& s) { return s.requests.nacked; }, "vmpower_replies_total", "",
-     "nack"},
-    {"answered", [](const ChannelStats& s) { return s.requests.answered; }, "vmpower_replies_total",
-     "", "answer"},
-    {"ignored", [](const ChannelStats& s) { return s.requests.ignored; },
-     "vmpower_requests_ignored_total",
-     "Records answered with nothing (CONNECT probes, unknown commands)."},
-    {"rate_limited", [](const ChannelStats& s) { return s.requests.rate_limited; },
-     "vmpower_requests_rate_limited_total",
-     "Requests refused by the rule's rate limit (also counted as nack)."},
-    {"replies_sent", [](const ChannelStats& s) { return s.replies_sent; }},
-    {"replies_dropped", [](const ChannelStats& s) { return s.replies_dropped; },
-     "vmpower_replies_dropped_total",
-     "Replies dropped because the guest did not read them (queue full)."},
-}};
+inline constexpr std::array<ChannelCounter, protocol::object::kChannelStatistics.size()>
+    kChannelCounters{{
+        {"connects", [](const ChannelStats& s) { return s.connects; }},
+        {"records", [](const ChannelStats& s) { return s.requests.records; }},
+        {"acked", [](const ChannelStats& s) { return s.requests.acked; }},
+        {"nacked", [](const ChannelStats& s) { return s.requests.nacked; }},
+        {"answered", [](const ChannelStats& s) { return s.requests.answered; }},
+        {"ignored", [](const ChannelStats& s) { return s.requests.ignored; }},
+        {"rate_limited", [](const ChannelStats& s) { return s.requests.rate_limited; }},
+        {"replies_sent", [](const ChannelStats& s) { return s.replies_sent; }},
+        {"replies_dropped", [](const ChannelStats& s) { return s.replies_dropped; }},
+    }};
+
+static_assert(
+    [] {
+        for (std::size_t i = 0; i < kChannelCounters.size(); ++i) {
+            if (kChannelCounters[i].key != protocol::object::kChannelStatistics[i].key)
+                return false;
+        }
+        return true;
+    }(),
+    "kChannelCounters must follow protocol::object::kChannelStatistics row for row");
+
+// Calls f(statistic, value) for each of the protocol's channel statistics.
+template <typename F>
+void forEachChannelStatistic(const ChannelStats& s, F&& f) {
+    for (std::size_t i = 0; i < kChannelCounters.size(); ++i)
+        f(protocol::object::kChannelStatistics[i], kChannelCounters[i].value(s));
+}
 
 }  // namespace vmpower

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "agent_harness.h"
+#include "control_protocol.h"
 #include "fake_qemu.h"
 #include "power_setup.h"
 #include "sysfs_fixture.h"
@@ -23,6 +24,8 @@ namespace vmpower::test {
 namespace {
 
 using json = nlohmann::json;
+namespace key = protocol::key;
+namespace cmd = protocol::cmd;
 
 constexpr const char* kUuid1 = "11111111-1111-1111-1111-111111111111";
 constexpr const char* kUuid2 = "22222222-2222-2222-2222-222222222222";
@@ -55,8 +58,10 @@ TEST_F(VmpowerctlOnTestDriver, DisabledChannelIsClosedAndStaysClosedUntilEnabled
     FakeQemuSocket q0(path("vm1.0"));
     startWithVm1(q0);
 
-    json off = control(
-        {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "disabled"}});
+    json off = control({{key::kCmd, cmd::kSetChannelStatus},
+                        {key::kName, "vm1"},
+                        {key::kIndex, 0},
+                        {key::kStatus, "disabled"}});
     ASSERT_EQ(off["ok"], true) << off.dump();
     EXPECT_EQ(off["state"], "disabled");
     EXPECT_TRUE(runUntil(*agent_, [&] { return q0.peerClosed(); }));
@@ -69,10 +74,12 @@ TEST_F(VmpowerctlOnTestDriver, DisabledChannelIsClosedAndStaysClosedUntilEnabled
         *agent_, [] { return false; }, std::chrono::milliseconds(300));
     EXPECT_FALSE(q0.poll());
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Disabled);
-    EXPECT_EQ(control({{"cmd", "list-channels"}})["channels"][0]["state"], "disabled");
+    EXPECT_EQ(control({{key::kCmd, cmd::kListChannels}})["channels"][0]["state"], "disabled");
 
-    json on = control(
-        {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "enabled"}});
+    json on = control({{key::kCmd, cmd::kSetChannelStatus},
+                       {key::kName, "vm1"},
+                       {key::kIndex, 0},
+                       {key::kStatus, "enabled"}});
     ASSERT_EQ(on["ok"], true) << on.dump();
     EXPECT_TRUE(accepted(q0));
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected);
@@ -84,7 +91,7 @@ TEST_F(VmpowerctlOnTestDriver, ShowPolicyNamesTheMatchingRuleAndWhatItAllows) {
     start(domainXml("vm1", kUuid1, channelXml(q0.path(), 0)) + domainXml("vm2", kUuid2, "") +
           domainXml("outsider", "33333333-3333-3333-3333-333333333333", ""));
 
-    json vm1 = control({{"cmd", "show-policy"}, {"name", "vm1"}});
+    json vm1 = control({{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}});
     ASSERT_EQ(vm1["ok"], true) << vm1.dump();
     EXPECT_EQ(vm1["running"], true);
     EXPECT_EQ(vm1["rule_index"], 0);
@@ -93,11 +100,11 @@ TEST_F(VmpowerctlOnTestDriver, ShowPolicyNamesTheMatchingRuleAndWhatItAllows) {
     EXPECT_EQ(vm1["rule"]["effective_pcpus"], "0-1");
     EXPECT_EQ(vm1["rule"]["commands"], json({"up", "down"}));
 
-    json vm2 = control({{"cmd", "show-policy"}, {"name", kUuid2}});  // by UUID too
+    json vm2 = control({{key::kCmd, cmd::kShowRule}, {key::kName, kUuid2}});  // by UUID too
     EXPECT_EQ(vm2["rule"]["label"], "default");
     EXPECT_TRUE(vm2["rule"]["pcpus"].is_null());  // its vCPUs' pinning
 
-    json outsider = control({{"cmd", "show-policy"}, {"name", "outsider"}});
+    json outsider = control({{key::kCmd, cmd::kShowRule}, {key::kName, "outsider"}});
     EXPECT_EQ(outsider["ok"], true);
     EXPECT_EQ(outsider["matched"], false);
 
@@ -105,7 +112,7 @@ TEST_F(VmpowerctlOnTestDriver, ShowPolicyNamesTheMatchingRuleAndWhatItAllows) {
     auto dom = lookup(*agent_, "vm2");
     ASSERT_EQ(virDomainDestroy(dom.get()), 0);
     ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->registry().find(kUuid2) == nullptr; }));
-    json stopped = control({{"cmd", "show-policy"}, {"name", "vm2"}});
+    json stopped = control({{key::kCmd, cmd::kShowRule}, {key::kName, "vm2"}});
     EXPECT_EQ(stopped["running"], false);
     EXPECT_EQ(stopped["uuid"], kUuid2);
     EXPECT_EQ(stopped["rule"]["label"], "default");
@@ -130,24 +137,30 @@ TEST_F(VmpowerctlOnTestDriver, SetQueryOverridesThePolicyUntilReload) {
     };
     EXPECT_EQ(query(), std::uint32_t{VMPOWER_CAPS_LIST});
 
-    json off = control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}});
+    json off =
+        control({{key::kCmd, cmd::kSetQuery}, {key::kName, "vm1"}, {key::kAction, "disable"}});
     ASSERT_EQ(off["ok"], true) << off.dump();
     EXPECT_EQ(query(), std::uint32_t{VMPOWER_CMD_NACK});
-    json vm = control({{"cmd", "show-vm"}, {"name", "vm1"}});
+    json vm = control({{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}});
     EXPECT_EQ(vm["channels"][0]["nacks_by_reason"], (json{{"not_allowed", 1}})) << vm.dump();
-    json shown = control({{"cmd", "show-policy"}, {"name", "vm1"}});
+    json shown = control({{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}});
     EXPECT_EQ(shown["rule"]["override"], true);
     EXPECT_EQ(shown["rule"]["queries"], false);
     EXPECT_EQ(shown["rule"]["pcpus"], "0-1");  // the rest of its rule is kept
 
     // Enabling again removes the override instead of stacking another.
-    ASSERT_EQ(control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "enable"}})["ok"], true);
-    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["label"], "lab");
+    ASSERT_EQ(
+        control({{key::kCmd, cmd::kSetQuery}, {key::kName, "vm1"}, {key::kAction, "enable"}})["ok"],
+        true);
+    EXPECT_EQ(control({{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}})["rule"]["label"], "lab");
     EXPECT_EQ(query(), std::uint32_t{VMPOWER_CAPS_LIST});
 
-    ASSERT_EQ(control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}})["ok"], true);
-    ASSERT_EQ(control({{"cmd", "reload"}})["ok"], true);
-    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["queries"], true);
+    ASSERT_EQ(
+        control(
+            {{key::kCmd, cmd::kSetQuery}, {key::kName, "vm1"}, {key::kAction, "disable"}})["ok"],
+        true);
+    ASSERT_EQ(control({{key::kCmd, cmd::kReload}})["ok"], true);
+    EXPECT_EQ(control({{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}})["rule"]["queries"], true);
     EXPECT_EQ(query(), std::uint32_t{VMPOWER_CAPS_LIST});
 }
 
@@ -157,51 +170,62 @@ TEST_F(VmpowerctlOnTestDriver, ReloadShowsTheFilesErrorAndKeepsTheCommandLinesLo
     command_line_log_level_ = "warn";
     start(domainXml("vm1", kUuid1, ""));
     auto before = spdlog::get_level();
-    spdlog::set_level(spdlog::level::warn);               // as main() does with --log-level warn
-    ASSERT_EQ(control({{"cmd", "reload"}})["ok"], true);  // the file says info
+    spdlog::set_level(spdlog::level::warn);  // as main() does with --log-level warn
+    ASSERT_EQ(control({{key::kCmd, cmd::kReload}})["ok"], true);  // the file says info
     EXPECT_EQ(spdlog::get_level(), spdlog::level::warn);
 
     writeFile(config_path_, "vms:\n  - name: [unclosed\n");
-    json refused = control({{"cmd", "reload"}});
+    json refused = control({{key::kCmd, cmd::kReload}});
     expectError(refused, config_path_.string() + ":");
     expectError(refused, "old policy kept");
-    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["label"], "lab");
+    EXPECT_EQ(control({{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}})["rule"]["label"], "lab");
     spdlog::set_level(before);
 }
 
 TEST_F(VmpowerctlOnTestDriver, UnknownVmsAndBadArgumentsGetClearErrors) {
     FakeQemuSocket q0(path("vm1.0"));
     startWithVm1(q0);
-    expectError(control({{"cmd", "show-vm"}, {"name", "nope"}}), "no running domain 'nope'");
-    expectError(control({{"cmd", "show-vm"}}), "show-vm: 'name' is required");
-    expectError(control({{"cmd", "show-vm"}, {"name", 7}}), "'name' must be a non-empty string");
-    expectError(control({{"cmd", "set-query"}, {"name", "nope"}, {"action", "enable"}}),
+    expectError(control({{key::kCmd, cmd::kShowVm}, {key::kName, "nope"}}),
                 "no running domain 'nope'");
-    expectError(control({{"cmd", "set-query"}, {"name", "vm1"}, {"action", "on"}}),
-                "'action' must be enable|disable");
+    expectError(control({{key::kCmd, cmd::kShowVm}}), "show-vm: 'name' is required");
+    expectError(control({{key::kCmd, cmd::kShowVm}, {key::kName, 7}}),
+                "'name' must be a non-empty string");
     expectError(
-        control({{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "off"}}),
-        "'status' must be enabled|disabled");
-    expectError(
-        control(
-            {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", -1}, {"status", "enabled"}}),
-        "'index' must be a channel index");
-    expectError(
-        control(
-            {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 5}, {"status", "enabled"}}),
-        "vm1 has no power channel 5");
-    expectError(
-        control(
-            {{"cmd", "set-channel-status"}, {"name", "nope"}, {"index", 0}, {"status", "enabled"}}),
+        control({{key::kCmd, cmd::kSetQuery}, {key::kName, "nope"}, {key::kAction, "enable"}}),
         "no running domain 'nope'");
-    expectError(control({{"cmd", "show-policy"}, {"name", "nope"}}),
+    expectError(control({{key::kCmd, cmd::kSetQuery}, {key::kName, "vm1"}, {key::kAction, "on"}}),
+                "'action' must be enable|disable");
+    expectError(control({{key::kCmd, cmd::kSetChannelStatus},
+                         {key::kName, "vm1"},
+                         {key::kIndex, 0},
+                         {key::kStatus, "off"}}),
+                "'status' must be enabled|disabled");
+    expectError(control({{key::kCmd, cmd::kSetChannelStatus},
+                         {key::kName, "vm1"},
+                         {key::kIndex, -1},
+                         {key::kStatus, "enabled"}}),
+                "'index' must be a channel index");
+    expectError(control({{key::kCmd, cmd::kSetChannelStatus},
+                         {key::kName, "vm1"},
+                         {key::kIndex, 5},
+                         {key::kStatus, "enabled"}}),
+                "vm1 has no power channel 5");
+    expectError(control({{key::kCmd, cmd::kSetChannelStatus},
+                         {key::kName, "nope"},
+                         {key::kIndex, 0},
+                         {key::kStatus, "enabled"}}),
+                "no running domain 'nope'");
+    expectError(control({{key::kCmd, cmd::kShowRule}, {key::kName, "nope"}}),
                 "no domain 'nope' known to libvirt");
-    expectError(control({{"cmd", "show-cpu-freq"}, {"cpu", "one"}}), "'cpu' must be a CPU number");
-    expectError(control({{"cmd", "set-cpu-freq"}, {"cpu", 0}, {"action", "faster"}}),
+    expectError(control({{key::kCmd, cmd::kShowCpuFreq}, {key::kCpu, "one"}}),
+                "'cpu' must be a CPU number");
+    expectError(control({{key::kCmd, cmd::kSetCpuFreq}, {key::kCpu, 0}, {key::kAction, "faster"}}),
                 "'action' must be up|down|min|max|middle|enable_turbo|disable_turbo");
-    expectError(control({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "x"}}),
-                "'pcpus' must be a cpulist");
-    expectError(control({{"cmd", "frobnicate"}}), "unknown command 'frobnicate'");
+    expectError(
+        control(
+            {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 0}, {key::kPcpus, "x"}}),
+        "'pcpus' must be a cpulist");
+    expectError(control({{key::kCmd, "frobnicate"}}), "unknown command 'frobnicate'");
     expectError(control(json::array()), "a request is");
     // Nothing above disturbed the channel.
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected);
@@ -211,46 +235,56 @@ TEST_F(VmpowerctlOnTestDriver, TheReadOnlyGroupMayReadButChangesNothing) {
     FakeQemuSocket q0(path("vm1.0"));
     startWithVm1(q0);
     auto asReader = [&](const json& req) { return agent_->control(req, ControlAccess::ReadOnly); };
-    for (const char* cmd : {"ping", "version", "state", "list-channels"}) {
-        EXPECT_EQ(asReader({{"cmd", cmd}})["ok"], true) << cmd;
+    for (std::string_view c : {cmd::kPing, cmd::kVersion, cmd::kState, cmd::kListChannels}) {
+        EXPECT_EQ(asReader({{key::kCmd, c}})["ok"], true) << c;
     }
-    EXPECT_EQ(asReader({{"cmd", "show-vm"}, {"name", "vm1"}})["ok"], true);
-    EXPECT_EQ(asReader({{"cmd", "show-policy"}, {"name", "vm1"}})["ok"], true);
+    EXPECT_EQ(asReader({{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}})["ok"], true);
+    EXPECT_EQ(asReader({{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}})["ok"], true);
+    EXPECT_EQ(asReader({{key::kCmd, cmd::kShowPolicy}, {key::kName, "vm1"}})["ok"], true);
     const std::vector<json> writes = {
-        {{"cmd", "set-channel-status"}, {"name", "vm1"}, {"index", 0}, {"status", "disabled"}},
-        {{"cmd", "set-query"}, {"name", "vm1"}, {"action", "disable"}},
-        {{"cmd", "set-cpu-freq"}, {"cpu", 0}, {"action", "min"}},
-        {{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 0}, {"pcpus", "1"}},
-        {{"cmd", "reload"}}};
+        {{key::kCmd, cmd::kSetChannelStatus},
+         {key::kName, "vm1"},
+         {key::kIndex, 0},
+         {key::kStatus, "disabled"}},
+        {{key::kCmd, cmd::kSetQuery}, {key::kName, "vm1"}, {key::kAction, "disable"}},
+        {{key::kCmd, cmd::kSetCpuFreq}, {key::kCpu, 0}, {key::kAction, "min"}},
+        {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 0}, {key::kPcpus, "1"}},
+        {{key::kCmd, cmd::kReload}}};
     for (const auto& w : writes) expectError(asReader(w), "permission denied");
     EXPECT_EQ(channel(kUuid1, 0)->state(), Channel::State::Connected) << "nothing was changed";
-    EXPECT_EQ(control({{"cmd", "show-policy"}, {"name", "vm1"}})["rule"]["queries"], true);
+    EXPECT_EQ(control({{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}})["rule"]["queries"], true);
 }
 
 TEST_F(VmpowerctlOnTestDriver, SetPcpuPinsTheLiveDomain) {
     FakeQemuSocket q0(path("vm1.0"));
     startWithVm1(q0);
-    json r = control({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 1}, {"pcpus", "1"}});
+    json r = control(
+        {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 1}, {key::kPcpus, "1"}});
     ASSERT_EQ(r["ok"], true) << r.dump();
     auto dom = lookup(*agent_, "vm1");
     unsigned char maps[2] = {0, 0};
     ASSERT_EQ(virDomainGetVcpuPinInfo(dom.get(), 2, maps, 1, VIR_DOMAIN_AFFECT_LIVE), 2);
     EXPECT_EQ(maps[1], 0x02);
-    expectError(control({{"cmd", "set-pcpu"}, {"name", "nope"}, {"vcpu", 0}, {"pcpus", "1"}}),
+    expectError(control({{key::kCmd, cmd::kSetPcpu},
+                         {key::kName, "nope"},
+                         {key::kVcpu, 0},
+                         {key::kPcpus, "1"}}),
                 "nope");
-    expectError(control({{"cmd", "set-pcpu"}, {"name", "vm1"}, {"vcpu", 9}, {"pcpus", "1"}}),
-                "vm1");
+    expectError(
+        control(
+            {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 9}, {key::kPcpus, "1"}}),
+        "vm1");
 }
 
 TEST_F(VmpowerctlOnTestDriver, VersionAndListChannels) {
     FakeQemuSocket q0(path("vm1.0"));
     startWithVm1(q0);
-    json v = control({{"cmd", "version"}});
+    json v = control({{key::kCmd, cmd::kVersion}});
     EXPECT_EQ(v["ok"], true);
     EXPECT_TRUE(v["version"].is_string());
     EXPECT_NE(std::find(v["commands"].begin(), v["commands"].end(), "set-channel-status"),
               v["commands"].end());
-    json l = control({{"cmd", "list-channels"}});
+    json l = control({{key::kCmd, cmd::kListChannels}});
     ASSERT_EQ(l["channels"].size(), 1u);
     EXPECT_EQ(l["channels"][0]["vm"], "vm1");
     EXPECT_EQ(l["channels"][0]["state"], "connected");

@@ -18,7 +18,7 @@ TEST_VM = "test"  # the domain libvirt's test:///default runs
 
 
 def rule_label(agent):
-    answer = agent.request({"cmd": "show-policy", "name": TEST_VM})
+    answer = agent.request({"cmd": "show-rule", "name": TEST_VM})
     return answer.get("rule", {}).get("label") if answer.get("ok") else None
 
 

@@ -14,8 +14,9 @@ import vmptest  # noqa: E402
 class ProtocolChecks(unittest.TestCase):
     def test_the_table_has_the_agents_commands(self):
         commands = vmptest.protocol()["commands"]
-        self.assertEqual(commands["show-policy"]["args"], ["name"])
-        self.assertTrue(commands["show-policy"]["read_only"])
+        self.assertEqual(commands["show-rule"]["args"], ["name"])
+        self.assertTrue(commands["show-rule"]["read_only"])
+        self.assertEqual(commands["show-policy"], commands["show-rule"])  # the old name
         self.assertFalse(commands["set-policy"]["read_only"])
         self.assertIn("connects", vmptest.protocol()["channel_statistics"])
 
@@ -23,8 +24,10 @@ class ProtocolChecks(unittest.TestCase):
         vmptest.check_request({"cmd": "show-vm", "name": "vm1"})
         vmptest.check_request({"cmd": "set-policy", "name": "vm1", "type": "workload",
                                "vcpus": [0], "workload": "high"})
+        vmptest.check_request({"cmd": "show-rule", "name": "vm1"})
+        vmptest.check_request({"cmd": "show-policy", "name": "vm1"})  # the old name
         with self.assertRaisesRegex(AssertionError, "no command"):
-            vmptest.check_request({"cmd": "show-rule", "name": "vm1"})  # vmpowerctl's word
+            vmptest.check_request({"cmd": "show-rules", "name": "vm1"})
         with self.assertRaisesRegex(AssertionError, r"\['vm'\] not in"):
             vmptest.check_request({"cmd": "show-vm", "vm": "vm1"})
         with self.assertRaisesRegex(AssertionError, r"\['cpu'\] missing"):

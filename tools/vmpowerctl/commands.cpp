@@ -202,7 +202,7 @@ int setQuery(Invocation& inv, const Args& a) {
                });
 }
 
-// A VM's access rule; the wire keeps the old name (cmd::kShowRule).
+// A VM's access rule (the agent answers its old name show-policy too).
 int showRule(Invocation& inv, const Args& a) {
     return ask(inv, {{key::kCmd, cmd::kShowRule}, {key::kName, a[0]}}, printRule);
 }
