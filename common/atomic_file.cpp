@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <stdexcept>
 #include <string>
 
 #include "system_error.h"
@@ -23,7 +24,11 @@ namespace {
 void replaceFileAtomically(const std::filesystem::path& file, std::string_view content,
                            mode_t mode) {
     const std::filesystem::path tmp = file.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
+        throw SystemError(tmp, "remove the old temporary file", errno);
+    }
+    const int fd = ::open(tmp.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
     if (fd < 0) throw SystemError(tmp, "create", errno);
     if (const int err = writeAll(fd, content); err != 0) {
         ::close(fd);
@@ -41,6 +46,42 @@ void replaceFileAtomically(const std::filesystem::path& file, std::string_view c
         ::unlink(tmp.c_str());
         throw SystemError(tmp, "rename to " + file.string(), err);
     }
+}
+
+std::optional<std::string> readStateFile(const std::filesystem::path& file, std::size_t max_bytes) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        if (errno == ELOOP) {
+            throw std::runtime_error(file.string() + ": is a symbolic link; refusing to read it");
+        }
+        throw SystemError(file, "open", errno);
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw SystemError(file, "stat", errno);
+    if (!S_ISREG(st.st_mode)) {
+        throw std::runtime_error(file.string() + ": is not a regular file; refusing to read it");
+    }
+    if (static_cast<std::size_t>(st.st_size) > max_bytes) {
+        throw std::runtime_error(file.string() + ": " + std::to_string(st.st_size) +
+                                 " bytes, more than the " + std::to_string(max_bytes) +
+                                 " a state file may have");
+    }
+    std::string text;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw SystemError(file, "read", errno);
+        if (n == 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+        if (text.size() > max_bytes) throw std::runtime_error(file.string() + ": grew while read");
+    }
+    return text;
 }
 
 }  // namespace vmpower

@@ -6,14 +6,29 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace vmpower {
 
-// Throws std::runtime_error naming the file and the system's reason; the
-// temporary file is removed then and `file` is unchanged.
+// Throws SystemError naming the file and the system's reason; the
+// temporary file is removed then and `file` is unchanged. The temporary
+// (`file` + ".tmp") is created anew (O_EXCL, O_NOFOLLOW, O_NONBLOCK): whatever
+// another user of the directory left at that name (a FIFO that would hang
+// the open, a link that would redirect the write) is removed first, and one
+// planted again in between fails the write instead of blocking it.
 void replaceFileAtomically(const std::filesystem::path& file, std::string_view content,
                            mode_t mode = 0644);
+
+// A state file's whole text; nullopt when it does not exist. Opened without
+// following a link and without blocking (O_NOFOLLOW, O_NONBLOCK), and read
+// only when it is a regular file of at most `max_bytes`: anything else
+// throws a std::runtime_error (SystemError for the system's refusals) that
+// names the file and why.
+std::optional<std::string> readStateFile(const std::filesystem::path& file,
+                                         std::size_t max_bytes = 16U << 20);
 
 }  // namespace vmpower

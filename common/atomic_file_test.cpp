@@ -52,5 +52,52 @@ TEST(AtomicFile, AFailureLeavesTheOldFileAndSaysWhy) {
     EXPECT_EQ(slurp(file), "old\n");
 }
 
+TEST(AtomicFile, AFifoOrLinkPlantedAtTheTemporaryNameNeitherHangsNorRedirects) {
+    TempDir dir;
+    const auto file = dir.path() / "vmpower.prom";
+    const auto tmp = file.string() + ".tmp";
+    ASSERT_EQ(::mkfifo(tmp.c_str(), 0666), 0);
+    replaceFileAtomically(file, "after a fifo\n");  // must not block on the FIFO
+    EXPECT_EQ(slurp(file), "after a fifo\n");
+
+    const auto target = dir.path() / "victim";
+    replaceFileAtomically(target, "untouched\n");
+    ASSERT_EQ(::symlink(target.c_str(), tmp.c_str()), 0);
+    replaceFileAtomically(file, "after a link\n");
+    EXPECT_EQ(slurp(file), "after a link\n");
+    EXPECT_EQ(slurp(target), "untouched\n") << "the write followed the planted link";
+}
+
+TEST(StateFile, ReadsARegularFileAndSaysAbsentForNone) {
+    TempDir dir;
+    const auto file = dir.path() / "energy.json";
+    EXPECT_EQ(readStateFile(file), std::nullopt);
+    replaceFileAtomically(file, "{}\n", 0600);
+    EXPECT_EQ(readStateFile(file), "{}\n");
+}
+
+TEST(StateFile, RefusesALinkAFifoAndAnOversizedFile) {
+    TempDir dir;
+    const auto real = dir.path() / "real";
+    replaceFileAtomically(real, "0123456789");
+    const auto link = dir.path() / "link";
+    ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+    const auto fifo = dir.path() / "fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    auto refusal = [](const std::filesystem::path& p, std::size_t max) -> std::string {
+        try {
+            (void)readStateFile(p, max);
+        } catch (const std::runtime_error& e) {
+            return e.what();
+        }
+        return "read";
+    };
+    EXPECT_EQ(refusal(link, 100), link.string() + ": is a symbolic link; refusing to read it");
+    EXPECT_EQ(refusal(fifo, 100), fifo.string() + ": is not a regular file; refusing to read it");
+    EXPECT_EQ(refusal(real, 4),
+              real.string() + ": 10 bytes, more than the 4 a state file may have");
+    EXPECT_EQ(refusal(real, 10), "read");
+}
+
 }  // namespace
 }  // namespace vmpower

@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 
+#include "atomic_file.h"
 #include "cpufreq_error.h"
 #include "log.h"
 #include "min_max_backend.h"
@@ -194,18 +195,22 @@ std::string currentBootId(const fs::path& proc_root) {
 RestoreJournal::RestoreJournal(const Sysfs& sysfs, fs::path file, std::string boot_id)
     : sysfs_(sysfs), file_(std::move(file)), boot_id_(std::move(boot_id)) {
     std::error_code ec;
-    if (!fs::exists(file_, ec)) return;
-    std::ifstream in(file_, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto parsed = parse(text.str());
-    if (!in || !parsed) {
+    std::optional<std::string> text;
+    std::string why;
+    try {
+        text = readStateFile(file_);
+        if (!text) return;
+    } catch (const std::exception& e) {
+        why = std::string(": ") + e.what();  // a link or FIFO there: moved aside, never followed
+    }
+    auto parsed = text ? parse(*text) : std::nullopt;
+    if (!parsed) {
         const fs::path aside = file_.string() + ".corrupt";
         fs::rename(file_, aside, ec);
         LOG(Cpufreq).error(
-            "cpufreq: journal {} cannot be read; moved to {}; cpufreq state of the earlier run "
+            "cpufreq: journal {} cannot be read{}; moved to {}; cpufreq state of the earlier run "
             "was not restored",
-            file_.string(), aside.string());
+            file_.string(), why, aside.string());
         return;
     }
     if (!parsed->boot_id.empty() && !boot_id_.empty() && parsed->boot_id != boot_id_) {
@@ -288,23 +293,11 @@ void RestoreJournal::persist() const {
     for (const auto& e : entries_)
         text += fmt::format("{}\t{}\t{}\n", e.group, e.file, toHex(e.original));
 
-    const fs::path tmp = file_.string() + ".tmp";
-    {
-        UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        if (!fd)
-            throw CpufreqError(
-                fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
-        if (int err = writeAll(fd.get(), text))
-            throw CpufreqError(systemErrorText(tmp, "write", err));
-        if (::fsync(fd.get()) != 0) {
-            throw CpufreqError(
-                fmt::format("{}: cannot sync: {}", tmp.string(), std::strerror(errno)));
-        }
+    try {
+        replaceFileAtomically(file_, text, 0600);
+    } catch (const SystemError& e) {
+        throw CpufreqError(e.what());
     }
-    fs::rename(tmp, file_, ec);
-    if (ec)
-        throw CpufreqError(
-            fmt::format("{}: cannot rename to {}: {}", tmp.string(), file_.string(), ec.message()));
     fsyncDir(file_.parent_path());
 }
 

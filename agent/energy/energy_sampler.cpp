@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "atomic_file.h"
 #include "log.h"
 #include "qemu_pid_file.h"
 #include "qemu_threads.h"
@@ -137,22 +138,8 @@ bool EnergySampler::save() const noexcept {
                          {"vcpu_uj", s.vcpu_uj},
                          {"watched_s", s.watched_s}};
         }
-        const auto tmp = settings_.state_file.string() + ".tmp";
-        {
-            std::ofstream out(tmp, std::ios::trunc);
-            out << nlohmann::json{{"vms", vms}}.dump() << '\n';
-            if (!out.flush()) {
-                LOG(Energy).warn("energy: cannot write {}", tmp);
-                return false;
-            }
-        }
-        std::error_code ec;
-        std::filesystem::rename(tmp, settings_.state_file, ec);
-        if (ec) {
-            LOG(Energy).warn("energy: cannot replace {}: {}", settings_.state_file.string(),
-                             ec.message());
-            return false;
-        }
+        replaceFileAtomically(settings_.state_file, nlohmann::json{{"vms", vms}}.dump() + "\n",
+                              0600);
         return true;
     } catch (const std::exception& e) {
         LOG(Energy).warn("energy: cannot save {}: {}", settings_.state_file.string(), e.what());
@@ -162,11 +149,11 @@ bool EnergySampler::save() const noexcept {
 
 void EnergySampler::load() {
     if (settings_.state_file.empty()) return;
-    std::ifstream in(settings_.state_file);
-    if (!in) return;  // first start: counts begin now
     std::map<std::string, SavedVmEnergy, std::less<>> saved;
     try {
-        const auto doc = nlohmann::json::parse(in);
+        const std::optional<std::string> text = readStateFile(settings_.state_file);
+        if (!text) return;  // first start: counts begin now
+        const auto doc = nlohmann::json::parse(*text);
         for (const auto& [uuid, v] : doc.at("vms").items()) {
             SavedVmEnergy s;
             s.instance = v.at("instance").get<std::string>();
