@@ -51,7 +51,7 @@ class ChannelTest : public ::testing::Test {
         return pred();
     }
 
-    // Before any member that watches an fd (libvirt's loop must exist).
+    // Before any member that registers an fd (the loop must exist).
     static std::vector<AccessRule> unlimitedVm() {
         AccessRule rule;
         rule.name_globs = {"vm"};

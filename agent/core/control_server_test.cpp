@@ -138,7 +138,7 @@ class ControlServerTest : public ::testing::Test {
         });
     }
 
-    struct LoopFirst {  // libvirt's loop before the members that add timers
+    struct LoopFirst {  // the loop before the members that add timers
         LoopFirst() { EventLoop::registerImpl(); }
     } loop_;
     test::TempDir dir_;

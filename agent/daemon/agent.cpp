@@ -101,8 +101,7 @@ void Agent::start() {
         o.path = config_.agent.control_socket;
         o.groups = {config_.agent.control_operator_gid, config_.agent.control_reader_gid};
         control_ = std::make_unique<ControlServer>(
-            *retries_, std::move(o),
-            [this](const nlohmann::json& request, ControlAccess access) {
+            *retries_, std::move(o), [this](const nlohmann::json& request, ControlAccess access) {
                 return control(request, access);
             });
     }
