@@ -37,7 +37,8 @@ int fromEpoll(std::uint32_t e) {
     return r;
 }
 
-std::mutex adapter_mutex;  // libvirt may call in from a thread of its own
+struct Adapter;
+Adapter& adapter();
 
 // One libvirt handle: a Registration while it watches any events.
 struct Handle final : EpollClient {
@@ -54,12 +55,7 @@ struct Handle final : EpollClient {
     Handle(int i, int f, virEventHandleCallback c, void* o, virFreeCallback free_cb)
         : id(i), fd(f), polled_fd(f), cb(c), opaque(o), ff(free_cb) {}
 
-    void onEpollEvents(std::uint32_t ready) override {
-        std::unique_lock lock(adapter_mutex);
-        if (removed || !reg.active()) return;
-        lock.unlock();
-        cb(id, fd, fromEpoll(ready), opaque);
-    }
+    void onEpollEvents(std::uint32_t ready) override;
 
     // Brings the registration in line with epoll_events; false when the fd
     // cannot be polled at all.
@@ -118,36 +114,58 @@ void finishTimeout(void* opaque) {
     f->ff(f->opaque);
 }
 
-std::unordered_map<int, std::unique_ptr<Handle>> handles;
-std::unordered_map<int, std::unique_ptr<Timeout>> timeouts;
-int next_watch = 1;
-int next_timer = 1;
+// Never destroyed, like the loop: libvirt keeps the registered functions for
+// the life of the process.
+struct Adapter {
+    std::mutex mutex;  // libvirt may call in from a thread of its own
+    std::unordered_map<int, std::unique_ptr<Handle>> handles;
+    std::unordered_map<int, std::unique_ptr<Timeout>> timeouts;
+    int next_watch = 1;
+    int next_timer = 1;
+};
+Adapter& adapter() {
+    static Adapter* const instance = new Adapter();
+    return *instance;
+}
+
+void Handle::onEpollEvents(std::uint32_t ready) {
+    std::unique_lock lock(adapter().mutex);
+    if (removed || !reg.active()) return;
+    lock.unlock();
+    cb(id, fd, fromEpoll(ready), opaque);
+}
 
 int addHandle(int fd, int events, virEventHandleCallback cb, void* opaque, virFreeCallback ff) {
-    std::lock_guard lock(adapter_mutex);
-    const int id = next_watch;
+    std::lock_guard lock(adapter().mutex);
+    Adapter& a = adapter();
+    const int id = a.next_watch;
     auto h = std::make_unique<Handle>(id, fd, cb, opaque, ff);
     h->epoll_events = toEpoll(events);
-    if (!h->sync()) return -1;
-    handles.emplace(id, std::move(h));
-    ++next_watch;
+    if (!h->sync()) {
+        if (h->polled_fd != fd) ::close(h->polled_fd);
+        return -1;
+    }
+    a.handles.emplace(id, std::move(h));
+    ++a.next_watch;
     return id;
 }
 
 void updateHandle(int watch, int events) {
-    std::lock_guard lock(adapter_mutex);
-    auto it = handles.find(watch);
-    if (it == handles.end()) return;
+    std::lock_guard lock(adapter().mutex);
+    Adapter& a = adapter();
+    auto it = a.handles.find(watch);
+    if (it == a.handles.end()) return;
     it->second->epoll_events = toEpoll(events);
     it->second->sync();
 }
 
 int removeHandle(int watch) {
-    std::lock_guard lock(adapter_mutex);
-    auto it = handles.find(watch);
-    if (it == handles.end()) return -1;
+    std::lock_guard lock(adapter().mutex);
+    Adapter& a = adapter();
+    auto it = a.handles.find(watch);
+    if (it == a.handles.end()) return -1;
     Handle* h = it->second.release();
-    handles.erase(it);
+    a.handles.erase(it);
     h->removed = true;
     h->reg.reset();  // an event still pending in this turn finds nothing
     if (h->polled_fd != h->fd) ::close(h->polled_fd);
@@ -156,9 +174,10 @@ int removeHandle(int watch) {
 }
 
 void onTimer(int id) {
-    std::unique_lock lock(adapter_mutex);
-    auto it = timeouts.find(id);
-    if (it == timeouts.end()) return;
+    std::unique_lock lock(adapter().mutex);
+    Adapter& a = adapter();
+    auto it = a.timeouts.find(id);
+    if (it == a.timeouts.end()) return;
     Timeout& t = *it->second;
     // libvirt timeouts repeat: the next one is due a period after this one.
     if (t.frequency_ms >= 0) t.timer.arm(std::chrono::milliseconds(t.frequency_ms));
@@ -178,28 +197,31 @@ void setFrequency(Timeout& t, int frequency) {
 }
 
 int addTimeout(int frequency, virEventTimeoutCallback cb, void* opaque, virFreeCallback ff) {
-    std::lock_guard lock(adapter_mutex);
-    const int id = next_timer++;
+    std::lock_guard lock(adapter().mutex);
+    Adapter& a = adapter();
+    const int id = a.next_timer++;
     std::unique_ptr<Timeout> t(
         new Timeout{frequency, cb, opaque, ff, EventLoop::Timer([id] { onTimer(id); })});
     setFrequency(*t, frequency);
-    timeouts.emplace(id, std::move(t));
+    a.timeouts.emplace(id, std::move(t));
     return id;
 }
 
 void updateTimeout(int timer, int frequency) {
-    std::lock_guard lock(adapter_mutex);
-    auto it = timeouts.find(timer);
-    if (it != timeouts.end()) setFrequency(*it->second, frequency);
+    std::lock_guard lock(adapter().mutex);
+    Adapter& a = adapter();
+    auto it = a.timeouts.find(timer);
+    if (it != a.timeouts.end()) setFrequency(*it->second, frequency);
 }
 
 int removeTimeout(int timer) {
-    std::lock_guard lock(adapter_mutex);
-    auto it = timeouts.find(timer);
-    if (it == timeouts.end()) return -1;
+    std::lock_guard lock(adapter().mutex);
+    Adapter& a = adapter();
+    auto it = a.timeouts.find(timer);
+    if (it == a.timeouts.end()) return -1;
     if (it->second->ff)
         EventLoop::atTurnEnd(finishTimeout, new FreeCall{it->second->ff, it->second->opaque});
-    timeouts.erase(it);  // its Timer never fires again
+    a.timeouts.erase(it);  // its Timer never fires again
     return 0;
 }
 
