@@ -16,27 +16,12 @@
 #include <vector>
 
 #include "event_loop.h"
-#include "unique_fd.h"
+#include "socket_pair.h"
 
 namespace vmpower {
 namespace {
 
-struct Pair {
-    UniqueFd a, b;
-    Pair() {
-        std::array<int, 2> fds{};
-        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds.data()),
-                  0);
-        a.reset(fds[0]);
-        b.reset(fds[1]);
-    }
-    void send() { ASSERT_EQ(::write(b.get(), "x", 1), 1); }
-    void drain() {
-        char buf[64];
-        while (::read(a.get(), buf, sizeof buf) > 0) {
-        }
-    }
-};
+using Pair = testing::SocketPair;
 
 // What a callback saw, and what it is told to do.
 struct Probe {
