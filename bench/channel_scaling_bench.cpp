@@ -297,7 +297,7 @@ BENCHMARK(BM_RoundTrip)
     ->Unit(benchmark::kMicrosecond);
 
 // A quarter of the channels have no socket: they sit in the RetryScheduler
-// (one libvirt timeout for all of them) and retry every 5 s.
+// (one loop timer for all of them) and retry every 5 s.
 BENCHMARK(BM_RoundTrip)
     ->Name("BM_RoundTrip_QuarterInBackoff")
     ->ArgNames({"channels", "backoff_pct"})
@@ -444,8 +444,9 @@ int startedToConnected(unsigned channels, unsigned rounds) {
             return ok;
         });
         if (!all) return 1;
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                         .count());
+        ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
     }
     std::sort(ms.begin(), ms.end());
     std::printf("started_to_connected channels=%u rounds=%u p50_ms=%.3f max_ms=%.3f\n", channels,

@@ -44,7 +44,6 @@ void Channel::open() {
 }
 
 void Channel::close() {
-    if (retry_) env_.retries.cancel(*retry_);
     retry_.reset();
     dropConnection();
     if (state_ == State::Connected) {
@@ -147,7 +146,7 @@ void Channel::tryConnect() {
     fd_ = std::move(fd);
     fd_ticket_ = std::move(ticket);
     interest_ = EPOLLIN | EPOLLRDHUP;
-    token_ = env_.epoll.add(fd_.get(), interest_, *this);
+    reg_ = EventLoop::add(fd_.get(), interest_, *this);
     state_ = State::Connected;
     backoff_ = kFirstBackoff;
     ++stats_.connects;
@@ -167,8 +166,7 @@ void Channel::retryLater() {
 }
 
 void Channel::dropConnection() {
-    if (token_) env_.epoll.remove(*token_, fd_.get());
-    token_.reset();
+    reg_.reset();  // before the fd closes
     fd_.reset();
     fd_ticket_.reset();
     replies_.clear();
@@ -253,7 +251,7 @@ void Channel::updateInterest() {
     std::uint32_t want = EPOLLIN | EPOLLRDHUP | (replies_.empty() ? 0U : std::uint32_t{EPOLLOUT});
     if (want != interest_) {
         interest_ = want;
-        env_.epoll.modify(*token_, fd_.get(), interest_);
+        reg_.modify(interest_);
     }
 }
 

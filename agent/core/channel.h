@@ -10,13 +10,13 @@
 #include <random>
 #include <string>
 
+#include "access_rules.h"
 #include "agent_view.h"
 #include "channel_statistics.h"
 #include "domain_xml.h"
-#include "epoll_set.h"
+#include "event_loop.h"
 #include "fd_budget.h"
 #include "peer_verifier.h"
-#include "access_rules.h"
 #include "record_assembler.h"
 #include "reply_queue.h"
 #include "request_handler.h"
@@ -27,7 +27,6 @@ namespace vmpower {
 
 // What all channels share.
 struct ChannelEnv {
-    EpollSet& epoll;
     RetryScheduler& retries;
     RequestHandler& handler;
     const PeerVerifier& peers;
@@ -84,9 +83,9 @@ class Channel final : public EpollClient {
 
     State state_ = State::Closed;
     UniqueFd fd_;
-    FdBudget::Ticket fd_ticket_;  // fd_'s place in the agent's budget
-    std::optional<EpollSet::Token> token_;
-    std::optional<RetryScheduler::Id> retry_;
+    FdBudget::Ticket fd_ticket_;   // fd_'s place in the agent's budget
+    EventLoop::Registration reg_;  // declared after fd_: goes before it closes
+    RetryScheduler::Call retry_;
     std::chrono::milliseconds backoff_{50};
     std::minstd_rand jitter_rng_;
     std::uint32_t interest_ = 0;

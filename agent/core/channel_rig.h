@@ -1,6 +1,6 @@
 #pragma once
 // For agent/core's unit tests: what a Channel needs around it (ChannelEnv) —
-// the loop, one epoll set, the retry scheduler and a request handler over
+// the loop, the retry scheduler and a request handler over
 // fakes — built in the order they depend on each other.
 
 #include <memory>
@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "channel.h"
-#include "epoll_set.h"
 #include "event_loop.h"
 #include "retry_scheduler.h"
 #include "test_support.h"
@@ -19,11 +18,10 @@ template <typename ClockT>
 struct ChannelRig {
     ChannelRig(std::vector<AccessRule> rules, std::size_t reply_queue_records)
         : handler(power, clock, sharing, std::make_shared<const AccessRules>(std::move(rules))),
-          env{epoll, retries, handler, peers, reply_queue_records} {}
+          env{retries, handler, peers, reply_queue_records} {}
 
     bool loop = (EventLoop::registerImpl(), true);  // before anything adds a handle
     ClockT clock;
-    EpollSet epoll;
     RetryScheduler retries{clock};
     FakePowerControl power;
     FakeSharing sharing;

@@ -51,7 +51,7 @@ class ChannelTest : public ::testing::Test {
         return pred();
     }
 
-    // Before any member that watches an fd (libvirt's loop must exist).
+    // Before any member that registers an fd (the loop must exist).
     static std::vector<AccessRule> unlimitedVm() {
         AccessRule rule;
         rule.name_globs = {"vm"};
@@ -110,7 +110,7 @@ TEST_F(ChannelTest, APeerCheckRefusalIsCounted) {
     std::ofstream(pid_dir.path() / "vm.pid") << "1\n";
     QemuPidPeerVerifier not_us(pid_dir.path());
     std::uint64_t refusals = 0;
-    ChannelEnv env{rig_.epoll, rig_.retries, rig_.handler, not_us, kQueue, nullptr, &refusals};
+    ChannelEnv env{rig_.retries, rig_.handler, not_us, kQueue, nullptr, &refusals};
     PowerChannel desc;
     desc.index = 0;
     desc.type = "unix";

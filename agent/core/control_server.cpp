@@ -19,12 +19,8 @@ class ControlServer::Client final : public EpollClient {
   public:
     Client(ControlServer& server, UniqueFd fd, ControlPeer peer, ControlAccess access)
         : server_(server), fd_(std::move(fd)), peer_(std::move(peer)), access_(access) {
-        token_ = server_.epoll_.add(fd_.get(), EPOLLIN | EPOLLRDHUP, *this);
+        reg_ = EventLoop::add(fd_.get(), EPOLLIN | EPOLLRDHUP, *this);
         touch();
-    }
-    ~Client() {
-        server_.retries_.cancel(idle_);
-        server_.epoll_.remove(token_, fd_.get());
     }
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
@@ -93,13 +89,11 @@ class ControlServer::Client final : public EpollClient {
             server_.drop(this, "does not read its replies");
             return false;
         }
-        server_.epoll_.modify(token_, fd_.get(),
-                              EPOLLIN | EPOLLRDHUP | (out_.empty() ? 0U : std::uint32_t{EPOLLOUT}));
+        reg_.modify(EPOLLIN | EPOLLRDHUP | (out_.empty() ? 0U : std::uint32_t{EPOLLOUT}));
         return true;
     }
     // Any progress restarts the idle clock (one timer entry per client).
     void touch() {
-        server_.retries_.cancel(idle_);
         idle_ = server_.retries_.schedule(server_.options_.idle_timeout,
                                           [this] { server_.drop(this, "idle"); });
     }
@@ -108,14 +102,13 @@ class ControlServer::Client final : public EpollClient {
     UniqueFd fd_;
     ControlPeer peer_;
     ControlAccess access_;
-    EpollSet::Token token_ = 0;
-    RetryScheduler::Id idle_ = 0;
+    EventLoop::Registration reg_;  // before fd_ closes
+    RetryScheduler::Call idle_;
     std::string in_, out_;
 };
 
-ControlServer::ControlServer(EpollSet& epoll, RetryScheduler& retries, ControlServerOptions options,
-                             Handler handler)
-    : epoll_(epoll), retries_(retries), options_(std::move(options)), handler_(std::move(handler)) {
+ControlServer::ControlServer(RetryScheduler& retries, ControlServerOptions options, Handler handler)
+    : retries_(retries), options_(std::move(options)), handler_(std::move(handler)) {
     const auto& path = options_.path;
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -136,14 +129,14 @@ ControlServer::ControlServer(EpollSet& epoll, RetryScheduler& retries, ControlSe
     if (rc < 0 || ::listen(listen_fd_.get(), 16) < 0) {
         throw std::runtime_error("control socket " + path.string() + ": " + std::strerror(errno));
     }
-    token_ = epoll_.add(listen_fd_.get(), EPOLLIN, *this);
+    reg_ = EventLoop::add(listen_fd_.get(), EPOLLIN, *this);
     LOG(Control).info("control socket at {}", path.string());
 }
 
 ControlServer::~ControlServer() {
-    if (resume_) retries_.cancel(*resume_);
+    resume_.reset();
     clients_.clear();
-    epoll_.remove(token_, listen_fd_.get());
+    reg_.reset();
     ::unlink(options_.path.c_str());
 }
 
@@ -195,14 +188,11 @@ void ControlServer::admit(UniqueFd fd) {
 void ControlServer::pauseAccepting(int error) {
     // Level-triggered: a pending connection we cannot accept would wake the
     // loop again at once, forever. Stop watching until fds may be free.
-    if (resume_) return;
+    if (resume_.pending()) return;
     LOG(Control).warn("control socket: cannot accept ({}); pausing for {} ms", std::strerror(error),
                       options_.accept_backoff.count());
-    epoll_.modify(token_, listen_fd_.get(), 0);
-    resume_ = retries_.schedule(options_.accept_backoff, [this] {
-        resume_.reset();
-        epoll_.modify(token_, listen_fd_.get(), EPOLLIN);
-    });
+    reg_.modify(0);
+    resume_ = retries_.schedule(options_.accept_backoff, [this] { reg_.modify(EPOLLIN); });
 }
 
 void ControlServer::drop(Client* client, const char* why) {

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "control_access.h"
-#include "epoll_set.h"
+#include "event_loop.h"
 #include "retry_scheduler.h"
 #include "unique_fd.h"
 
@@ -35,8 +35,7 @@ class ControlServer final : public EpollClient {
   public:
     static constexpr std::size_t kRootReserve = 4;
     using Handler = std::function<nlohmann::json(const nlohmann::json& request, ControlAccess)>;
-    ControlServer(EpollSet& epoll, RetryScheduler& retries, ControlServerOptions options,
-                  Handler handler);
+    ControlServer(RetryScheduler& retries, ControlServerOptions options, Handler handler);
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
@@ -51,13 +50,12 @@ class ControlServer final : public EpollClient {
     void pauseAccepting(int error);
     void drop(Client* client, const char* why);
 
-    EpollSet& epoll_;
     RetryScheduler& retries_;
     ControlServerOptions options_;
     Handler handler_;
     UniqueFd listen_fd_;
-    EpollSet::Token token_ = 0;
-    std::optional<RetryScheduler::Id> resume_;  // accepting paused until then
+    EventLoop::Registration reg_;  // before listen_fd_ closes
+    RetryScheduler::Call resume_;  // accepting paused until then
     std::list<std::unique_ptr<Client>> clients_;
 };
 

@@ -96,7 +96,7 @@ class ControlServerTest : public ::testing::Test {
         o.path = dir_.path() / "ctl.sock";
         o.groups = {kOperators, kReaders};
         server_ = std::make_unique<ControlServer>(
-            epoll_, retries_, std::move(o), [this](const json& req, ControlAccess access) {
+            retries_, std::move(o), [this](const json& req, ControlAccess access) {
                 ++handled_;
                 json out = {{"ok", true},
                             {"access", access == ControlAccess::Full ? "full" : "read-only"}};
@@ -138,13 +138,12 @@ class ControlServerTest : public ::testing::Test {
         });
     }
 
-    struct LoopFirst {  // libvirt's loop before the members that add timers
+    struct LoopFirst {  // the loop before the members that add timers
         LoopFirst() { EventLoop::registerImpl(); }
     } loop_;
     test::TempDir dir_;
     SteadyClock clock_;
     RetryScheduler retries_{clock_};
-    EpollSet epoll_;
     std::unique_ptr<ControlServer> server_;
     int handled_ = 0;
 };
@@ -184,7 +183,7 @@ TEST_F(ControlServerTest, ASocketModeLetsGroupsInOnlyWhenGroupsAreConfigured) {
     server_.reset();
     ControlServerOptions o;
     o.path = dir_.path() / "root-only.sock";
-    ControlServer root_only(epoll_, retries_, o, [](const json&, ControlAccess) { return json{}; });
+    ControlServer root_only(retries_, o, [](const json&, ControlAccess) { return json{}; });
     ASSERT_EQ(::stat(root_only.path().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
 }

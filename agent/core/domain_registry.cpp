@@ -16,7 +16,7 @@ DomainRegistry::DomainRegistry(ChannelEnv& env, DomainSource& source, PowerContr
 
 DomainRegistry::~DomainRegistry() {
     removeAll();
-    for (const auto& [uuid, pending] : refreshing_) env_.retries.cancel(pending.id);
+    refreshing_.clear();  // their Calls cancel the retries
 }
 
 const Domain* DomainRegistry::find(std::string_view uuid) const {
@@ -145,22 +145,17 @@ void DomainRegistry::refresh(std::string_view uuid) {
 
 void DomainRegistry::refreshLater(std::string_view uuid) {
     constexpr std::chrono::milliseconds kFirst{250}, kMax{10'000};
-    auto [it, inserted] = refreshing_.try_emplace(std::string(uuid), PendingRefresh{0, kFirst});
-    if (!inserted && it->second.id != 0) return;  // one pending retry per domain
+    auto [it, inserted] = refreshing_.try_emplace(std::string(uuid), PendingRefresh{{}, kFirst});
+    if (!inserted && it->second.retry.pending()) return;  // one pending retry per domain
     PendingRefresh& p = it->second;
-    p.id = env_.retries.schedule(p.backoff, [this, key = it->first] {
-        auto pending = refreshing_.find(key);
-        if (pending != refreshing_.end()) pending->second.id = 0;
-        refresh(key);
-    });
+    p.retry = env_.retries.schedule(p.backoff, [this, key = it->first] { refresh(key); });
     p.backoff = std::min(p.backoff * 2, kMax);
 }
 
 void DomainRegistry::stopRefreshing(std::string_view uuid) {
     auto it = refreshing_.find(uuid);
     if (it == refreshing_.end()) return;
-    env_.retries.cancel(it->second.id);
-    refreshing_.erase(it);
+    refreshing_.erase(it);  // its Call cancels the retry
 }
 
 void DomainRegistry::sync(const DomainSnapshot& snap) {

@@ -77,7 +77,7 @@ class DomainRegistry final : public PcpuSharing {
     std::map<std::string, std::unique_ptr<Domain>, std::less<>> domains_;
     std::vector<unsigned> pcpu_users_;  // how many domains may run on each pCPU
     struct PendingRefresh {
-        RetryScheduler::Id id = 0;
+        RetryScheduler::Call retry;
         std::chrono::milliseconds backoff;
     };
     std::map<std::string, PendingRefresh, std::less<>> refreshing_;

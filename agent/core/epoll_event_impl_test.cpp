@@ -15,27 +15,13 @@
 #include <thread>
 #include <vector>
 
-#include "unique_fd.h"
+#include "event_loop.h"
+#include "socket_pair.h"
 
 namespace vmpower {
 namespace {
 
-struct Pair {
-    UniqueFd a, b;
-    Pair() {
-        std::array<int, 2> fds{};
-        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds.data()),
-                  0);
-        a.reset(fds[0]);
-        b.reset(fds[1]);
-    }
-    void send() { ASSERT_EQ(::write(b.get(), "x", 1), 1); }
-    void drain() {
-        char buf[64];
-        while (::read(a.get(), buf, sizeof buf) > 0) {
-        }
-    }
-};
+using Pair = testing::SocketPair;
 
 // What a callback saw, and what it is told to do.
 struct Probe {
@@ -90,7 +76,7 @@ class EpollEventImplTest : public ::testing::Test {
     static void turnWithoutWaiting() {
         Probe p;
         int t = virEventAddTimeout(0, onTimeout, &p, nullptr);
-        epoll_event_impl::runOnce();
+        EventLoop::runOnce();
         virEventRemoveTimeout(t);  // no free callback: nothing left pending
     }
 };
@@ -102,7 +88,7 @@ TEST_F(EpollEventImplTest, ReadableHandleIsCalledWithItsWatchFdAndEvents) {
     int w = virEventAddHandle(s.a.get(), VIR_EVENT_HANDLE_READABLE, onHandle, &p, onFree);
     ASSERT_GT(w, 0);
     s.send();
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p.calls, 1);
     EXPECT_EQ(p.last_watch, w);
     EXPECT_EQ(p.last_fd, s.a.get());
@@ -118,7 +104,7 @@ TEST_F(EpollEventImplTest, HangUpIsReportedAsHangup) {
     Probe p;
     int w = virEventAddHandle(s.a.get(), VIR_EVENT_HANDLE_READABLE, onHandle, &p, nullptr);
     s.b.reset();
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p.calls, 1);
     EXPECT_TRUE(p.last_events & VIR_EVENT_HANDLE_HANGUP);
     virEventRemoveHandle(w);
@@ -135,7 +121,7 @@ TEST_F(EpollEventImplTest, HandleWithNoEventsIsKeptButNotPolled) {
     turnWithoutWaiting();
     EXPECT_EQ(p.calls, 0);
     virEventUpdateHandle(w, VIR_EVENT_HANDLE_READABLE);
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p.calls, 1);
     virEventUpdateHandle(w, 0);
     turnWithoutWaiting();
@@ -149,7 +135,7 @@ TEST_F(EpollEventImplTest, WritableFollowsUpdates) {
     Pair s;
     Probe p;
     int w = virEventAddHandle(s.a.get(), VIR_EVENT_HANDLE_WRITABLE, onHandle, &p, nullptr);
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p.calls, 1);
     EXPECT_EQ(p.last_events, VIR_EVENT_HANDLE_WRITABLE);
     virEventUpdateHandle(w, VIR_EVENT_HANDLE_READABLE);
@@ -167,7 +153,7 @@ TEST_F(EpollEventImplTest, TwoHandlesOnOneFdAreBothCalled) {
     ASSERT_GT(w2, 0);
     EXPECT_NE(w1, w2);
     s.send();
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p1.calls, 1);
     EXPECT_EQ(p2.calls, 1);
     EXPECT_EQ(p2.last_fd, s.a.get());  // the fd libvirt gave, not the loop's dup
@@ -202,7 +188,7 @@ TEST_F(EpollEventImplTest, HandleRemovedByAnotherInTheSameBatchIsNotCalled) {
     p2.remove_watch = w1;
     s1.send();
     s2.send();
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p1.calls + p2.calls, 1);
     Probe& ran = p1.calls ? p1 : p2;
     Probe& removed = p1.calls ? p2 : p1;
@@ -220,7 +206,7 @@ TEST_F(EpollEventImplTest, HandleRemovingItselfIsFreedAfterItsCallback) {
     int w = virEventAddHandle(s.a.get(), VIR_EVENT_HANDLE_READABLE, onHandle, &p, onFree);
     p.remove_watch = w;
     s.send();
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p.calls, 1);
     EXPECT_EQ(p.frees_seen_in_callback, 0);
     EXPECT_EQ(p.frees, 1);
@@ -232,12 +218,12 @@ TEST_F(EpollEventImplTest, ZeroTimeoutFiresEveryTurnAndMinusOneNever) {
     int tn = virEventAddTimeout(-1, onTimeout, &never, onFree);
     ASSERT_GT(t0, 0);
     ASSERT_GT(tn, 0);
-    for (int i = 0; i < 3; ++i) epoll_event_impl::runOnce();
+    for (int i = 0; i < 3; ++i) EventLoop::runOnce();
     EXPECT_EQ(every.calls, 3);
     EXPECT_EQ(never.calls, 0);
     virEventUpdateTimeout(t0, -1);
     virEventUpdateTimeout(tn, 0);
-    for (int i = 0; i < 2; ++i) epoll_event_impl::runOnce();
+    for (int i = 0; i < 2; ++i) EventLoop::runOnce();
     EXPECT_EQ(every.calls, 3);
     EXPECT_EQ(never.calls, 2);
     EXPECT_EQ(virEventRemoveTimeout(t0), 0);
@@ -253,10 +239,10 @@ TEST_F(EpollEventImplTest, TimeoutWaitsItsIntervalAndRepeats) {
     auto start = std::chrono::steady_clock::now();
     int t = virEventAddTimeout(20, onTimeout, &p, nullptr);
     // Nothing else is registered: each turn blocks until the timeout is due.
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p.calls, 1);
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(20));
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p.calls, 2);
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(40));
     virEventRemoveTimeout(t);
@@ -266,7 +252,7 @@ TEST_F(EpollEventImplTest, TimeoutRemovingItselfIsFreedAfterItsCallback) {
     Probe p;
     int t = virEventAddTimeout(0, onTimeout, &p, onFree);
     p.remove_timer = t;
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(p.calls, 1);
     EXPECT_EQ(p.frees_seen_in_callback, 0);
     EXPECT_EQ(p.frees, 1);
@@ -282,7 +268,7 @@ TEST_F(EpollEventImplTest, TimeoutChangedFromAnotherThreadEndsTheWait) {
         virEventUpdateTimeout(t, 0);
     });
     // Blocks with nothing due until the other thread enables the timeout.
-    while (p.calls == 0) epoll_event_impl::runOnce();
+    while (p.calls == 0) EventLoop::runOnce();
     other.join();
     EXPECT_GE(p.calls, 1);
     virEventRemoveTimeout(t);
@@ -322,29 +308,28 @@ struct CountingClient final : EpollClient {
 TEST_F(EpollEventImplTest, ClientsShareTheLoopAndRemovedOnesAreNotCalled) {
     Pair s1, s2;
     CountingClient c1, c2;
-    auto k1 = epoll_event_impl::addClient(s1.a.get(), EPOLLIN, c1);
-    auto k2 = epoll_event_impl::addClient(s2.a.get(), EPOLLIN, c2);
-    EXPECT_NE(k1, k2);
+    auto k1 = EventLoop::add(s1.a.get(), EPOLLIN, c1);
+    auto k2 = EventLoop::add(s2.a.get(), EPOLLIN, c2);
     bool removed1 = false, removed2 = false;
     c1.then = [&] {
-        if (!removed2) epoll_event_impl::removeClient(k2, s2.a.get());
+        if (!removed2) k2.reset();
         removed2 = true;
         s1.drain();
     };
     c2.then = [&] {
-        if (!removed1) epoll_event_impl::removeClient(k1, s1.a.get());
+        if (!removed1) k1.reset();
         removed1 = true;
         s2.drain();
     };
     s1.send();
     s2.send();
-    epoll_event_impl::runOnce();
+    EventLoop::runOnce();
     EXPECT_EQ(c1.calls + c2.calls, 1);
     EXPECT_EQ((c1.calls ? c1.last : c2.last) & EPOLLIN, static_cast<std::uint32_t>(EPOLLIN));
     if (c1.calls) {
-        epoll_event_impl::removeClient(k1, s1.a.get());
+        k1.reset();
     } else {
-        epoll_event_impl::removeClient(k2, s2.a.get());
+        k2.reset();
     }
 }
 
@@ -359,15 +344,15 @@ TEST_F(EpollEventImplTest, AThrowingClientDoesNotStopTheBatch) {
         s2.drain();
         throw 42;
     };
-    auto k1 = epoll_event_impl::addClient(s1.a.get(), EPOLLIN, c1);
-    auto k2 = epoll_event_impl::addClient(s2.a.get(), EPOLLIN, c2);
+    auto k1 = EventLoop::add(s1.a.get(), EPOLLIN, c1);
+    auto k2 = EventLoop::add(s2.a.get(), EPOLLIN, c2);
     s1.send();
     s2.send();
-    EXPECT_NO_THROW(epoll_event_impl::runOnce());
+    EXPECT_NO_THROW(EventLoop::runOnce());
     EXPECT_EQ(c1.calls, 1);
     EXPECT_EQ(c2.calls, 1);
-    epoll_event_impl::removeClient(k1, s1.a.get());
-    epoll_event_impl::removeClient(k2, s2.a.get());
+    k1.reset();
+    k2.reset();
 }
 
 }  // namespace

@@ -1,41 +1,88 @@
 #pragma once
-// The agent's one event loop, registered as libvirt's event implementation
-// (epoll_event_impl.h). libvirt's connection, every channel and control
-// connection (EpollSet), signals and timers are all handles or timeouts in it.
+// The agent's one event loop: one epoll fd for the whole process. Every
+// source of work holds one of its handles, each removed when destroyed:
+//   - EventLoop::Registration: an fd in the epoll set, on EPOLL* flags
+//     (channels, control connections, the signalfd, libvirt's handles);
+//   - EventLoop::Timer: a one-shot timer that can be re-armed;
+//   - RetryScheduler::Call (retry_scheduler.h): deferred work on one Timer.
+// libvirt's event implementation (epoll_event_impl.h) is an adapter on these:
+// its handles are Registrations, its timeouts Timers.
+//
+// A turn visits only the ready fds; a registration's key is never reused, so
+// an fd removed while its events are pending in the current batch is never
+// called; work handed to atTurnEnd (libvirt's free callbacks) runs after every
+// callback of the turn. Nothing thrown by a callback leaves it: it is logged
+// and the batch goes on.
+
+#include <sys/epoll.h>  // the EPOLL* flags registrations are made with
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 
 namespace vmpower {
 
-struct TimerSlot;
+// An fd the agent reads itself.
+class EpollClient {
+  public:
+    virtual void onEpollEvents(std::uint32_t events) = 0;
+
+  protected:
+    ~EpollClient() = default;
+};
 
 class EventLoop {
   public:
-    // Must run before the first virConnectOpen (libvirt's rule).
+    // Registers the libvirt adapter (epoll_event_impl.h); must run before the
+    // first virConnectOpen (libvirt's rule). Later calls do nothing.
     static void registerImpl();
 
-    using FdCallback = std::function<void(int fd, int libvirt_events)>;
-    using TimerCallback = std::function<void()>;
+    // One turn: waits for the next fd event or due timer, dispatches what is
+    // ready, then runs what atTurnEnd was given before.
+    static void runOnce();
 
-    // A watched fd; unwatched when destroyed.
-    class Watch {
+    using FdCallback = std::function<void(std::uint32_t events)>;
+
+    // An fd in the epoll set; removed from it when destroyed or reset (before
+    // the fd is closed: the owner declares the fd first).
+    class Registration {
       public:
-        Watch() = default;
-        explicit Watch(int id) : id_(id) {}
-        Watch(Watch&& o) noexcept : id_(o.id_) { o.id_ = -1; }
-        Watch& operator=(Watch&& o) noexcept;
-        Watch(const Watch&) = delete;
-        Watch& operator=(const Watch&) = delete;
-        ~Watch() { reset(); }
+        Registration() = default;
+        Registration(Registration&& o) noexcept;
+        Registration& operator=(Registration&& o) noexcept;
+        Registration(const Registration&) = delete;
+        Registration& operator=(const Registration&) = delete;
+        ~Registration();
+
+        // New EPOLL* interest; a failure is logged (the fd stays as it was).
+        void modify(std::uint32_t events);
         void reset();
-        void setEvents(int libvirt_events);
-        bool active() const { return id_ >= 0; }
+        bool active() const { return key_ != 0; }
 
       private:
-        int id_ = -1;
+        friend class EventLoop;
+        struct FunctionClient final : EpollClient {
+            explicit FunctionClient(FdCallback f) : cb(std::move(f)) {}
+            void onEpollEvents(std::uint32_t events) override { cb(events); }
+            FdCallback cb;
+        };
+        Registration(std::uint64_t key, int fd, std::unique_ptr<FunctionClient> owned);
+
+        std::uint64_t key_ = 0;
+        int fd_ = -1;
+        std::unique_ptr<FunctionClient> owned_;  // watch()'s callback
     };
+
+    // Registers fd for events (EPOLL* flags); errors and hang-ups are always
+    // reported. Throws SystemError when epoll refuses the fd.
+    [[nodiscard]] static Registration add(int fd, std::uint32_t events, EpollClient& client);
+    [[nodiscard]] static Registration watch(int fd, std::uint32_t events, FdCallback cb);
+
+    using TimerCallback = std::function<void()>;
+    struct TimerSlot;
 
     // A one-shot timer that can be re-armed; removed when destroyed.
     class Timer {
@@ -49,14 +96,14 @@ class EventLoop {
         bool armed() const;
 
       private:
-        TimerSlot* slot_;  // owned by libvirt's loop until its free callback runs
-        int id_ = -1;
+        TimerSlot* slot_;  // owned by the loop until the end of the turn it is removed in
     };
 
-    static Watch watch(int fd, int libvirt_events, FdCallback cb);
-
-    // One turn of the loop: waits for and dispatches events.
-    static void runOnce();
+    // fn(opaque) after every callback of the current (or next) turn, never
+    // from inside the call that removed what it frees.
+    static void atTurnEnd(void (*fn)(void*), void* opaque);
+    // For tests: what atTurnEnd still holds.
+    static std::size_t pendingAtTurnEnd();
 };
 
 }  // namespace vmpower

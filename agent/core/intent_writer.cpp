@@ -12,9 +12,7 @@ IntentWriter::IntentWriter(DomainSource& source, RetryScheduler& retries, Render
                            std::chrono::milliseconds interval)
     : source_(source), retries_(retries), render_(std::move(render)), interval_(interval) {}
 
-IntentWriter::~IntentWriter() {
-    for (const auto& [uuid, d] : domains_) retries_.cancel(d.pending);
-}
+IntentWriter::~IntentWriter() = default;  // each domain's Call cancels its write
 
 void IntentWriter::assume(std::string_view uuid, std::optional<std::string> held) {
     auto [it, added] = domains_.try_emplace(std::string(uuid));
@@ -24,15 +22,14 @@ void IntentWriter::assume(std::string_view uuid, std::optional<std::string> held
 void IntentWriter::forget(std::string_view uuid) {
     auto it = domains_.find(uuid);
     if (it == domains_.end()) return;
-    retries_.cancel(it->second.pending);
-    domains_.erase(it);
+    domains_.erase(it);  // its Call cancels the pending write
 }
 
 void IntentWriter::changed(std::string_view uuid) {
     auto it = domains_.find(uuid);  // no uuid copy per request
     if (it == domains_.end()) it = domains_.try_emplace(std::string(uuid)).first;
     Domain& d = it->second;
-    if (d.pending != 0) return;  // that write will render the latest
+    if (d.pending.pending()) return;  // that write will render the latest
     // At most one call per interval: the first change is written on the
     // next loop turn (not inside the guest's request), later ones wait.
     std::chrono::milliseconds delay{0};
@@ -58,7 +55,6 @@ void IntentWriter::write(const std::string& uuid) {
     auto it = domains_.find(uuid);
     if (it == domains_.end()) return;
     Domain& d = it->second;
-    d.pending = 0;
     const std::string element = render_(uuid);
     if (d.held && *d.held == element) return;  // libvirt holds it already
     // A write before this one ran late: keep the spacing all the same.

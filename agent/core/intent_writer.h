@@ -66,7 +66,7 @@ class IntentWriter {
   private:
     struct Domain {
         std::optional<std::string> held;  // what libvirt holds, if known
-        RetryScheduler::Id pending = 0;
+        RetryScheduler::Call pending;
         std::optional<Clock::TimePoint> last_call;
         std::chrono::milliseconds backoff{0};
         std::string last_error;

@@ -94,7 +94,7 @@ LibvirtHypervisor::LibvirtHypervisor(std::string uri, RetryScheduler& retries,
     : uri_(std::move(uri)), retries_(retries), listener_(listener) {}
 
 LibvirtHypervisor::~LibvirtHypervisor() {
-    if (pending_) retries_.cancel(*pending_);
+    pending_.reset();
     disconnect();
 }
 
@@ -199,7 +199,7 @@ void LibvirtHypervisor::handleClose(int reason) noexcept {
         LOG(Libvirt).warn("connection to {} lost: {}; channels stay open, reconnecting", uri_,
                           closeReason(reason));
         // Not from inside libvirt's callback: tear down on the next turn.
-        if (!pending_) {
+        if (!pending_.pending()) {
             pending_ = retries_.schedule(std::chrono::milliseconds(0), [this] {
                 pending_.reset();
                 disconnect();

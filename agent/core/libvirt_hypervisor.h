@@ -67,7 +67,7 @@ class LibvirtHypervisor final : public DomainSource, public TrafficSource {
     std::vector<int> callback_ids_;
     bool close_callback_ = false;
     std::chrono::milliseconds backoff_{250};
-    std::optional<RetryScheduler::Id> pending_;
+    RetryScheduler::Call pending_;
     std::uint64_t connects_ = 0;
     CpuSet host_cpus_;  // cached per connection
     // Host device -> MAC per domain uuid, from the live XML; read again only

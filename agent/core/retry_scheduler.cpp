@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <utility>
 
 #include "log.h"
 
@@ -11,13 +12,35 @@ namespace vmpower {
 
 RetryScheduler::RetryScheduler(const Clock& clock) : clock_(clock), timer_([this] { runDue(); }) {}
 
-RetryScheduler::Id RetryScheduler::schedule(std::chrono::milliseconds delay,
-                                            std::function<void()> fn) {
+RetryScheduler::Call::Call(Call&& o) noexcept
+    : owner_(std::exchange(o.owner_, nullptr)), id_(std::exchange(o.id_, 0)) {}
+
+RetryScheduler::Call& RetryScheduler::Call::operator=(Call&& o) noexcept {
+    if (this != &o) {
+        reset();
+        owner_ = std::exchange(o.owner_, nullptr);
+        id_ = std::exchange(o.id_, 0);
+    }
+    return *this;
+}
+
+void RetryScheduler::Call::reset() {
+    if (owner_) owner_->cancel(id_);
+    owner_ = nullptr;
+    id_ = 0;
+}
+
+bool RetryScheduler::Call::pending() const {
+    return owner_ && owner_->by_id_.contains(id_);
+}
+
+RetryScheduler::Call RetryScheduler::schedule(std::chrono::milliseconds delay,
+                                              std::function<void()> fn) {
     Id id = next_++;
     auto pos = by_deadline_.emplace(clock_.now() + delay, id);
     by_id_.emplace(id, Entry{pos, std::move(fn)});
     rearm();
-    return id;
+    return Call(this, id);
 }
 
 void RetryScheduler::cancel(Id id) {

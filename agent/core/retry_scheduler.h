@@ -1,8 +1,7 @@
 #pragma once
-// Deferred work (channel reconnect backoff, libvirt reconnect) on ONE libvirt
-// timeout armed for the earliest deadline: libvirt's default loop scans all
-// its timeouts every turn, so a timeout per channel would make every turn
-// cost O(channels).
+// Deferred work (channel reconnect backoff, libvirt reconnect, coalesced
+// writes, idle timeouts) on ONE loop timer armed for the earliest deadline: a
+// timer per channel would make every turn cost O(channels).
 
 #include <chrono>
 #include <cstdint>
@@ -18,14 +17,36 @@ namespace vmpower {
 class RetryScheduler {
   public:
     using Id = std::uint64_t;
+
+    // One scheduled call; cancelled when destroyed or reset (nothing happens
+    // when it already ran). Must not outlive its scheduler.
+    class Call {
+      public:
+        Call() = default;
+        Call(Call&& o) noexcept;
+        Call& operator=(Call&& o) noexcept;
+        Call(const Call&) = delete;
+        Call& operator=(const Call&) = delete;
+        ~Call() { reset(); }
+        void reset();
+        // Scheduled and not yet run (false inside its own body).
+        bool pending() const;
+
+      private:
+        friend class RetryScheduler;
+        Call(RetryScheduler* owner, Id id) : owner_(owner), id_(id) {}
+        RetryScheduler* owner_ = nullptr;
+        Id id_ = 0;
+    };
+
     explicit RetryScheduler(const Clock& clock);
 
-    Id schedule(std::chrono::milliseconds delay, std::function<void()> fn);
-    void cancel(Id id);  // unknown / already run ids are ignored
+    [[nodiscard]] Call schedule(std::chrono::milliseconds delay, std::function<void()> fn);
     std::size_t pending() const { return by_id_.size(); }
     const Clock& clock() const { return clock_; }
 
   private:
+    void cancel(Id id);  // unknown / already run ids are ignored
     void runDue();
     void rearm();
 

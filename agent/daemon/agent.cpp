@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 
@@ -27,7 +28,6 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     : options_(std::move(options)), config_(std::move(config)), power_(power) {
     EventLoop::registerImpl();
     retries_ = std::make_unique<RetryScheduler>(clock_);
-    epoll_ = std::make_unique<EpollSet>();
     if (config_.agent.verify_channel_peer) {
         peers_ = std::make_unique<QemuPidPeerVerifier>(config_.agent.qemu_pid_dir);
     } else {
@@ -43,7 +43,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     energy.interval = config_.agent.energy_interval;
     energy_ = std::make_unique<EnergySampler>(std::move(energy), clock_);
     handler_->setEnergySource(energy_.get());
-    env_ = std::make_unique<ChannelEnv>(ChannelEnv{*epoll_, *retries_, *handler_, *peers_,
+    env_ = std::make_unique<ChannelEnv>(ChannelEnv{*retries_, *handler_, *peers_,
                                                    config_.agent.reply_queue_records, &fd_budget_,
                                                    &telemetry_.peer_check_refusals});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
@@ -101,8 +101,7 @@ void Agent::start() {
         o.path = config_.agent.control_socket;
         o.groups = {config_.agent.control_operator_gid, config_.agent.control_reader_gid};
         control_ = std::make_unique<ControlServer>(
-            *epoll_, *retries_, std::move(o),
-            [this](const nlohmann::json& request, ControlAccess access) {
+            *retries_, std::move(o), [this](const nlohmann::json& request, ControlAccess access) {
                 return control(request, access);
             });
     }
@@ -148,7 +147,7 @@ void Agent::setUpSignals() {
     // Signals arrive as readable data in the loop: no work in a handler.
     signal_fd_.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
     if (!signal_fd_) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-    signal_watch_ = EventLoop::watch(signal_fd_.get(), VIR_EVENT_HANDLE_READABLE, [this](int, int) {
+    signal_watch_ = EventLoop::watch(signal_fd_.get(), EPOLLIN, [this](std::uint32_t) {
         signalfd_siginfo info{};
         while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
             if (info.ssi_signo == SIGHUP) {

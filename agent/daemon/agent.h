@@ -17,7 +17,6 @@
 #include "domain_events.h"
 #include "domain_registry.h"
 #include "energy_sampler.h"
-#include "epoll_set.h"
 #include "host_policy_engine.h"
 #include "kept_host_policy_file.h"
 #include "libvirt_hypervisor.h"
@@ -116,7 +115,6 @@ class Agent final : public DomainEventListener, public AgentOperations {
     PowerControl& power_;
     SteadyClock clock_;
     std::unique_ptr<RetryScheduler> retries_;
-    std::unique_ptr<EpollSet> epoll_;
     std::unique_ptr<PeerVerifier> peers_;
     SharingForwarder sharing_;
     std::unique_ptr<RequestHandler> handler_;
@@ -137,7 +135,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     AgentTelemetry telemetry_;
     std::unique_ptr<PeriodicTask> metrics_timer_;  // agent.metrics_textfile
     UniqueFd signal_fd_;
-    EventLoop::Watch signal_watch_;
+    EventLoop::Registration signal_watch_;
     bool ready_ = false;
     bool stopping_ = false;
 };

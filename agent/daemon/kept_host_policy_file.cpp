@@ -19,8 +19,8 @@ KeptHostPolicyFile::KeptHostPolicyFile(std::filesystem::path file, RetrySchedule
 }
 
 KeptHostPolicyFile::~KeptHostPolicyFile() {
-    if (pending_ != 0) {
-        retries_.cancel(pending_);
+    if (pending_.pending()) {
+        pending_.reset();
         write();  // what is active now is what a restart restores
     }
 }
@@ -61,13 +61,10 @@ void KeptHostPolicyFile::dropUnclaimed() {
 }
 
 void KeptHostPolicyFile::changed() {
-    if (pending_ != 0) return;
+    if (pending_.pending()) return;
     // Coalesced: a guest re-sending PKT_POLICY at its rate limit costs one
     // file write a second at the most.
-    pending_ = retries_.schedule(std::chrono::seconds(1), [this] {
-        pending_ = 0;
-        write();
-    });
+    pending_ = retries_.schedule(std::chrono::seconds(1), [this] { write(); });
 }
 
 void KeptHostPolicyFile::write() noexcept {

@@ -42,8 +42,8 @@ class KeptHostPolicyFile {
     const DomainRegistry& registry_;
     // Read at start, each applied when its domain is found (same run only).
     KeptHostPolicies from_last_run_;
-    std::string written_;             // the file's text as last written
-    RetryScheduler::Id pending_ = 0;  // one coalesced write at a time
+    std::string written_;           // the file's text as last written
+    RetryScheduler::Call pending_;  // one coalesced write at a time
 };
 
 }  // namespace vmpower

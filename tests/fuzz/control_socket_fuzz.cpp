@@ -28,7 +28,6 @@ struct World {
     vmpower::test::TempDir dir;
     vmpower::SteadyClock clock;
     vmpower::RetryScheduler retries{clock};
-    vmpower::EpollSet epoll;
     std::unique_ptr<vmpower::ControlServer> server;
 
     World() {
@@ -38,7 +37,7 @@ struct World {
         o.max_line = 4096;  // small bounds, so short inputs reach them
         o.max_unread_output = 16 * 1024;
         server = std::make_unique<vmpower::ControlServer>(
-            epoll, retries, o, [](const json& req, vmpower::ControlAccess) {
+            retries, o, [](const json& req, vmpower::ControlAccess) {
                 return json{{"ok", true}, {"echo", req}};
             });
     }
