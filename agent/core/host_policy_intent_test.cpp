@@ -128,8 +128,7 @@ TEST_F(HostPolicyInTheIntent, TheOperatorsPolicyIsWrittenWithTheIntentAndRemoved
     p.type = HostPolicyType::Workload;
     p.workload = Workload::Medium;
     p.vcpus = {1};
-    ASSERT_EQ(engine_->setHostPolicy(registry_->find(kUuid)->identity, p, PolicyOrigin::Operator),
-              "");
+    ASSERT_TRUE(engine_->setHostPolicy(registry_->find(kUuid)->identity, p, PolicyOrigin::Operator));
     ASSERT_TRUE(turnUntilWritten());
     EXPECT_EQ(source_.metadata_writes.back().element,
               "<intent>\n  <host-policy set-by=\"operator\" type=\"workload\" vcpus=\"1\" "

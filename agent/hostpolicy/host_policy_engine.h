@@ -60,10 +60,10 @@ class HostPolicyEngine final : public HostPolicySink {
     // Replaces the VM's policy: accepted once its first decision is held,
     // else refused with why, and the VM keeps what it had.
     Verdict set(const GuestIdentity& guest, HostPolicy policy, PolicyOrigin origin);
-    // HostPolicySink's form of set(): "" when accepted.
-    std::string setHostPolicy(const GuestIdentity& guest, HostPolicy policy,
-                              PolicyOrigin origin) override {
-        return set(guest, std::move(policy), origin).reason();
+    // HostPolicySink's name for set().
+    Verdict setHostPolicy(const GuestIdentity& guest, HostPolicy policy,
+                          PolicyOrigin origin) override {
+        return set(guest, std::move(policy), origin);
     }
     bool removeHostPolicy(std::string_view uuid) override;
 

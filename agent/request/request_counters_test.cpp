@@ -148,8 +148,8 @@ TEST(RequestCounters, NoRuleAndTheRateLimitAreReasonsToo) {
 
 class RefusingSink final : public HostPolicySink {
   public:
-    std::string setHostPolicy(const GuestIdentity&, HostPolicy, PolicyOrigin) override {
-        return "the engine says no";
+    Verdict setHostPolicy(const GuestIdentity&, HostPolicy, PolicyOrigin) override {
+        return Verdict::refused("the engine says no");
     }
     bool removeHostPolicy(std::string_view) override { return false; }
 };
