@@ -9,7 +9,7 @@ namespace vmpower {
 namespace {
 
 AccessRule rule(std::string label, std::vector<std::string> globs,
-              std::vector<std::string> uuids = {}) {
+                std::vector<std::string> uuids = {}) {
     AccessRule r;
     r.name = std::move(label);
     r.name_globs = std::move(globs);

@@ -10,7 +10,8 @@ Verdict checkGlob(std::string_view pattern) {
         char c = pattern[i];
         if (c == '\0') return Verdict::refused("name pattern contains a NUL byte");
         if (c == '\\') {
-            if (i + 1 == pattern.size()) return Verdict::refused("name pattern ends with a lone backslash");
+            if (i + 1 == pattern.size())
+                return Verdict::refused("name pattern ends with a lone backslash");
             ++i;
             continue;
         }

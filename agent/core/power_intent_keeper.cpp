@@ -155,11 +155,10 @@ void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent,
         record.host_policy = intent.host_policy;
         const HostPolicy& p = intent.host_policy->policy;
         const std::string type(nameIn(kHostPolicyTypeNames, p.type));
-        const Verdict set =
-            sink_ == nullptr
-                ? Verdict::refused("this agent runs no host policies")
-                : sink_->setHostPolicy(d.identity, p,
-                                       intent.host_policy->set_by_guest ? PolicyOrigin::Guest
+        const Verdict set = sink_ == nullptr ? Verdict::refused("this agent runs no host policies")
+                                             : sink_->setHostPolicy(d.identity, p,
+                                                                    intent.host_policy->set_by_guest
+                                                                        ? PolicyOrigin::Guest
                                                                         : PolicyOrigin::Operator);
         if (set) {
             LOG(Domains).info("{}: host policy {} restored from migration", name, type);

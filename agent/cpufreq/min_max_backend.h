@@ -12,7 +12,6 @@
 
 namespace vmpower {
 
-
 class MinMaxBackend final : public SysfsBackend {
   public:
     MinMaxBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz);

@@ -26,8 +26,7 @@ class SysfsBackend : public CpufreqBackend {
         : sysfs_(sysfs), driver_(std::move(driver)), step_khz_(step_khz) {}
     // Refused with "<file> is missing" for the first of `files` the policy
     // lacks.
-    Verdict allPresent(const CpufreqPolicy& policy,
-                       std::initializer_list<const char*> files) const;
+    Verdict allPresent(const CpufreqPolicy& policy, std::initializer_list<const char*> files) const;
     // A policy file as kHz; nullopt when missing or not a number.
     std::optional<std::uint32_t> readKhz(const CpufreqPolicy& policy, const char* file) const;
 

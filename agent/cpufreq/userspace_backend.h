@@ -8,7 +8,6 @@
 
 namespace vmpower {
 
-
 class UserspaceBackend final : public SysfsBackend {
   public:
     UserspaceBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz);
