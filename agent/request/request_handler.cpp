@@ -85,13 +85,13 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
         if (!rule->queries)
             return refuse(guest, state, req, record, NackReason::NotAllowed,
                           "queries not allowed by the policy");
-        QueryAnswer answer = answerQuery(req, record, guest, power_);
-        if (answer.reply.empty())
-            return refuse(guest, state, req, record, answer.reason, answer.refusal);
+        Checked<std::vector<std::byte>> answer = answerQuery(req, record, guest, power_);
+        if (!answer)
+            return refuse(guest, state, req, record, NackReason::UnknownCpu, answer.reason());
         ++state.counters.answered;
         LOG(Requests).debug("vm {}: {} resource_id {} answered", guest.name, kindName(req.kind),
                             req.resource_id);
-        return std::move(answer.reply);
+        return std::move(*answer);
     }
 
     PowerDecision decision = decidePower(*rule, guest, req, sharing_);
