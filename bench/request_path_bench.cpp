@@ -80,9 +80,10 @@ struct Rig {
         rule.name_globs = {"*"};
         rule.requests_per_second = 0;
         rule.allowed_actions = {PowerAction::ScaleUp, PowerAction::ScaleDown};
+        rules.replace(std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
         handler = std::make_unique<RequestHandler>(
             real_cpufreq ? static_cast<PowerControl&>(*arbiter) : null_power, clock, sharing,
-            std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
+            rules);
         state = handler->newChannelState();
     }
 
@@ -104,6 +105,7 @@ struct Rig {
     NoSharing sharing;
     VcpuMap vcpus{std::vector<CpuSet>{CpuSet{1}, CpuSet{2}}};
     GuestIdentity guest{"vm1", kUuid, &vcpus};
+    RulesInForce rules;
     std::unique_ptr<RequestHandler> handler;
     ChannelRequestStatePtr state;
     RecordAssembler assembler{VMPOWER_PACKET_SIZE};

@@ -18,7 +18,7 @@ struct ReloadResult {
 };
 
 // Reads `file` and applies it to `current` (logs what happened). The caller
-// then hands current.rules to RequestHandler::setPolicy and applies
+// then puts current.rules in force (RulesInForce::replace) and applies
 // current.agent.log_level.
 ReloadResult reloadConfig(const std::filesystem::path& file, Config& current);
 

@@ -4,13 +4,14 @@
 
 namespace vmpower {
 
-std::optional<std::string> globError(std::string_view pattern) {
-    if (pattern.empty()) return "empty name pattern";
+Verdict checkGlob(std::string_view pattern) {
+    if (pattern.empty()) return Verdict::refused("empty name pattern");
     for (std::size_t i = 0; i < pattern.size(); ++i) {
         char c = pattern[i];
-        if (c == '\0') return "name pattern contains a NUL byte";
+        if (c == '\0') return Verdict::refused("name pattern contains a NUL byte");
         if (c == '\\') {
-            if (i + 1 == pattern.size()) return "name pattern ends with a lone backslash";
+            if (i + 1 == pattern.size())
+                return Verdict::refused("name pattern ends with a lone backslash");
             ++i;
             continue;
         }
@@ -20,10 +21,10 @@ std::optional<std::string> globError(std::string_view pattern) {
         if (j < pattern.size() && (pattern[j] == '!' || pattern[j] == '^')) ++j;
         if (j < pattern.size() && pattern[j] == ']') ++j;
         while (j < pattern.size() && pattern[j] != ']') ++j;
-        if (j == pattern.size()) return "unclosed '[' in name pattern";
+        if (j == pattern.size()) return Verdict::refused("unclosed '[' in name pattern");
         i = j;
     }
-    return std::nullopt;
+    return Verdict::accepted();
 }
 
 bool globMatches(const std::string& pattern, const std::string& name) {

@@ -5,12 +5,14 @@
 #include <string>
 #include <string_view>
 
+#include "verdict.h"
+
 namespace vmpower {
 
-// Why `pattern` is not a usable glob, or nullopt when it is. fnmatch itself
+// Whether `pattern` is a usable glob, refused with why not. fnmatch itself
 // takes anything (an unclosed "[" is a literal), so a typo would silently
 // match nothing; we reject it instead.
-std::optional<std::string> globError(std::string_view pattern);
+Verdict checkGlob(std::string_view pattern);
 
 bool globMatches(const std::string& pattern, const std::string& name);
 

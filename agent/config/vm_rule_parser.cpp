@@ -99,8 +99,8 @@ void addMatchKeys(KeyHandlers& keys, const YamlReader& r, AccessRule& rule) {
         rule.name_globs = r.stringList(v, "name");
         // Point at the bad item when a list is given.
         for (std::size_t i = 0; i < rule.name_globs.size(); ++i) {
-            if (auto err = globError(rule.name_globs[i])) {
-                r.fail(v.IsSequence() ? v[i] : v, "name: " + *err);
+            if (Verdict glob = checkGlob(rule.name_globs[i]); !glob) {
+                r.fail(v.IsSequence() ? v[i] : v, "name: " + glob.reason());
             }
         }
     };

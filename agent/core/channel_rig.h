@@ -17,8 +17,20 @@ namespace vmpower::testing {
 template <typename ClockT>
 struct ChannelRig {
     ChannelRig(std::vector<AccessRule> rules, std::size_t reply_queue_records)
-        : handler(power, clock, sharing, std::make_shared<const AccessRules>(std::move(rules))),
+        : rules_in_force(std::make_shared<const AccessRules>(std::move(rules))),
+          handler(power, clock, sharing, rules_in_force, {.observer = &hold_observer}),
           env{retries, handler, peers, reply_queue_records} {}
+
+    // The handler's HoldObserver is given at construction, but a test's
+    // observer (a PowerIntentKeeper) needs this rig's scheduler first: it
+    // hears through this forwarder once set.
+    struct ForwardingObserver final : HoldObserver {
+        void onApplied(const GuestIdentity& guest, const Requester& who, const CpuSet& pcpus,
+                       const FrequencyLimits& limits) noexcept override {
+            if (to != nullptr) to->onApplied(guest, who, pcpus, limits);
+        }
+        HoldObserver* to = nullptr;
+    };
 
     bool loop = (EventLoop::registerImpl(), true);  // before anything adds a handle
     ClockT clock;
@@ -26,6 +38,8 @@ struct ChannelRig {
     FakePowerControl power;
     FakeSharing sharing;
     TrustingPeerVerifier peers;
+    RulesInForce rules_in_force;
+    ForwardingObserver hold_observer;
     RequestHandler handler;
     ChannelEnv env;
 };

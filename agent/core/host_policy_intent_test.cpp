@@ -43,11 +43,12 @@ class NoSharing final : public PcpuSharing {
 class HostPolicyInTheIntent : public ::testing::Test {
   protected:
     explicit HostPolicyInTheIntent(AccessRule rule = testing::allowAll()) {
+        rules_.replace(std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
         // As the Agent wires them: the keeper hears the registry and the handler.
         keeper_ = std::make_unique<PowerIntentKeeper>(source_, rig_.power, rig_.env.retries);
         registry_ = std::make_unique<DomainRegistry>(rig_.env, source_, rig_.power, keeper_.get());
         engine_ = std::make_unique<HostPolicyEngine>(
-            rig_.power, sharing_, std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}),
+            rig_.power, sharing_, rules_,
             [this](std::string_view uuid) -> const GuestIdentity* {
                 const Domain* d = registry_->find(uuid);
                 return d ? &d->identity : nullptr;
@@ -88,15 +89,17 @@ class HostPolicyInTheIntent : public ::testing::Test {
     testing::FakeDomainSource source_;
     SteadyClock clock_;
     NoSharing sharing_;
+    RulesInForce rules_;                         // the engine's
     std::unique_ptr<PowerIntentKeeper> keeper_;  // outlives the registry, which reports to it
     std::unique_ptr<DomainRegistry> registry_;
     std::unique_ptr<HostPolicyEngine> engine_;
 };
 
 TEST_F(HostPolicyInTheIntent, AGuestsPolicyArrivingByMigrationIsAppliedHere) {
-    start("<vmpower-intent:host-policy set-by=\"guest\" type=\"workload\" vcpus=\"0-1\" "
-          "workload=\"high\"/>",
-          true);
+    start(
+        "<vmpower-intent:host-policy set-by=\"guest\" type=\"workload\" vcpus=\"0-1\" "
+        "workload=\"high\"/>",
+        true);
     EXPECT_EQ(policyHolds(), (std::vector<std::string>{"0:max", "1:max"}));
     auto view = engine_->view(kUuid);
     ASSERT_TRUE(view);
@@ -128,8 +131,8 @@ TEST_F(HostPolicyInTheIntent, TheOperatorsPolicyIsWrittenWithTheIntentAndRemoved
     p.type = HostPolicyType::Workload;
     p.workload = Workload::Medium;
     p.vcpus = {1};
-    ASSERT_EQ(engine_->setHostPolicy(registry_->find(kUuid)->identity, p, PolicyOrigin::Operator),
-              "");
+    ASSERT_TRUE(
+        engine_->setHostPolicy(registry_->find(kUuid)->identity, p, PolicyOrigin::Operator));
     ASSERT_TRUE(turnUntilWritten());
     EXPECT_EQ(source_.metadata_writes.back().element,
               "<intent>\n  <host-policy set-by=\"operator\" type=\"workload\" vcpus=\"1\" "
@@ -158,7 +161,8 @@ TEST_F(HostPolicyInTheIntentUnderAStricterRule, APolicyThisHostsRuleForbidsIsNot
     const DomainIntentRecord* r = keeper_->find(kUuid);
     ASSERT_NE(r, nullptr);
     EXPECT_FALSE(r->host_policy);
-    EXPECT_EQ(r->host_policy_refusal, "policy workload not allowed by the rule 'test' (policies: time)");
+    EXPECT_EQ(r->host_policy_refusal,
+              "policy workload not allowed by the rule 'test' (policies: time)");
 }
 
 }  // namespace

@@ -155,18 +155,18 @@ void PowerIntentKeeper::restore(const Domain& d, const PowerIntent& intent,
         record.host_policy = intent.host_policy;
         const HostPolicy& p = intent.host_policy->policy;
         const std::string type(nameIn(kHostPolicyTypeNames, p.type));
-        std::string why = sink_ == nullptr ? "this agent runs no host policies" : "";
-        if (sink_ != nullptr) {
-            why = sink_->setHostPolicy(
-                d.identity, p,
-                intent.host_policy->set_by_guest ? PolicyOrigin::Guest : PolicyOrigin::Operator);
-        }
-        if (why.empty()) {
+        const Verdict set = sink_ == nullptr ? Verdict::refused("this agent runs no host policies")
+                                             : sink_->setHostPolicy(d.identity, p,
+                                                                    intent.host_policy->set_by_guest
+                                                                        ? PolicyOrigin::Guest
+                                                                        : PolicyOrigin::Operator);
+        if (set) {
             LOG(Domains).info("{}: host policy {} restored from migration", name, type);
         } else {
-            LOG(Domains).warn("{}: host policy {} from migration not applied: {}", name, type, why);
+            LOG(Domains).warn("{}: host policy {} from migration not applied: {}", name, type,
+                              set.reason());
             record.host_policy.reset();
-            record.host_policy_refusal = why;
+            record.host_policy_refusal = set.reason();
         }
     }
     for (const VcpuIntent& v : intent.vcpus) {

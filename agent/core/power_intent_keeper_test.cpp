@@ -45,7 +45,7 @@ class PowerIntentAtTheRegistry : public ::testing::Test {
         // As the Agent wires them: the keeper hears the registry and the handler.
         keeper_ = std::make_unique<PowerIntentKeeper>(source_, rig_.power, rig_.env.retries);
         registry_ = std::make_unique<DomainRegistry>(rig_.env, source_, rig_.power, keeper_.get());
-        rig_.handler.setHoldObserver(keeper_.get());
+        rig_.hold_observer.to = keeper_.get();
         rig_.power.steps[2] = kSteps;
         rig_.power.steps[3] = kSteps;
     }
@@ -135,7 +135,8 @@ TEST_F(PowerIntentAtTheRegistry, ManyDomainsChangingAtOnceQueueTheirWritesSpaced
         source_.add(uuid, {"vm" + std::to_string(i), xml, {{CpuSet{2}, CpuSet{3}}}, true});
         registry_->onEvent(uuid, DomainStarted{});
         rig_.power.held[{uuid, 0, 2}] = HeldRequest{3000000, {}};
-        keeper_->onApplied(registry_->find(uuid)->identity, Requester::vcpu(uuid, 0), CpuSet{2}, {});
+        keeper_->onApplied(registry_->find(uuid)->identity, Requester::vcpu(uuid, 0), CpuSet{2},
+                           {});
         uuids.push_back(uuid);
     }
     ASSERT_TRUE(turnUntil([&] { return source_.metadata_writes.size() == uuids.size(); }));

@@ -44,13 +44,10 @@ Arbiter::~Arbiter() {
     }
 }
 
-bool Arbiter::resolve(const CpuSet& pcpus, std::vector<CpufreqDomain>& out,
-                      std::string& why) const {
+Verdict Arbiter::resolve(const CpuSet& pcpus, std::vector<CpufreqDomain>& out) const {
     out.clear();
-    if (pcpus.empty()) {
-        why = "the request names no CPU";
-        return false;
-    }
+    if (pcpus.empty()) return Verdict::refused("the request names no CPU");
+    std::string why;
     pcpus.forEach([&](unsigned cpu) {
         if (!why.empty()) return;
         auto d = topology().domainOf(cpu);
@@ -64,12 +61,12 @@ bool Arbiter::resolve(const CpuSet& pcpus, std::vector<CpufreqDomain>& out,
             out.push_back(*d);
         }
     });
-    return why.empty();
+    return why.empty() ? Verdict::accepted() : Verdict::refused(std::move(why));
 }
 
-std::optional<std::uint32_t> Arbiter::chooseLevel(CpufreqDomain d, const Requester& who,
-                                                  PowerAction action, const FrequencyLimits& limits,
-                                                  std::string& why) const {
+Checked<std::uint32_t> Arbiter::chooseLevel(CpufreqDomain d, const Requester& who,
+                                            PowerAction action,
+                                            const FrequencyLimits& limits) const {
     // The steps within the limits: a range of the ascending list, not a copy
     // (no allocation per request).
     const auto& steps = writer_.steps(d);
@@ -77,9 +74,9 @@ std::optional<std::uint32_t> Arbiter::chooseLevel(CpufreqDomain d, const Request
     const std::span<const std::uint32_t> allowed(
         lo, std::upper_bound(lo, steps.end(), limits.ceiling_khz));
     if (allowed.empty()) {
-        why = fmt::format("no frequency of {} lies in [{}, {}] kHz", topology().policy(d).dir,
-                          limits.floor_khz, limits.ceiling_khz);
-        return std::nullopt;
+        return Checked<std::uint32_t>::refused(
+            fmt::format("no frequency of {} lies in [{}, {}] kHz", topology().policy(d).dir,
+                        limits.floor_khz, limits.ceiling_khz));
     }
     const Hold* held = holds_.find(d, who);
     std::optional<std::uint32_t> base = held && held->khz ? held->khz : writer_.frequencyOf(d);
@@ -102,8 +99,7 @@ std::optional<std::uint32_t> Arbiter::chooseLevel(CpufreqDomain d, const Request
             // DPDK's "medium": index n/2 of its descending list.
             return allowed[allowed.size() - 1 - allowed.size() / 2];
         default:
-            why = "not a frequency action";
-            return std::nullopt;
+            return Checked<std::uint32_t>::refused("not a frequency action");
     }
 }
 
@@ -138,12 +134,12 @@ PowerVerdict Arbiter::apply(const Requester& who, const CpuSet& pcpus, PowerActi
         return refuse(who, fmt::format("floor {} kHz above ceiling {} kHz", limits.floor_khz,
                                        limits.ceiling_khz));
     }
-    std::string why;
-    if (!resolve(pcpus, plan_domains_, why)) return refuse(who, why);
+    if (Verdict resolved = resolve(pcpus, plan_domains_); !resolved)
+        return refuse(who, resolved.reason());
     for (CpufreqDomain d : plan_domains_) {
-        if (auto bad = writer_.checkAgain(d)) {
+        if (Verdict usable = writer_.checkAgain(d); !usable) {
             return refuse(who, fmt::format("{} is not usable since a write failed: {}",
-                                           topology().policy(d).dir, *bad));
+                                           topology().policy(d).dir, usable.reason()));
         }
     }
     // Plan everything before writing anything: all or nothing.
@@ -160,7 +156,6 @@ std::optional<PowerVerdict> Arbiter::plan(const Requester& who, PowerAction acti
                                           const FrequencyLimits& limits) {
     plan_holds_.clear();
     plan_switches_.clear();
-    std::string why;
     for (CpufreqDomain d : plan_domains_) {
         const CpufreqPolicy& pol = topology().policy(d);
         const Hold* held = holds_.find(d, who);
@@ -180,8 +175,9 @@ std::optional<PowerVerdict> Arbiter::plan(const Requester& who, PowerAction acti
                 }
             }
         } else {
-            h.khz = chooseLevel(d, who, action, limits, why);
-            if (!h.khz) return refuse(who, why);
+            const Checked<std::uint32_t> level = chooseLevel(d, who, action, limits);
+            if (!level) return refuse(who, level.reason());
+            h.khz = *level;
             if (*h.khz < writer_.foundCeiling(d)) {
                 if (auto b = stakeholders_.blocker(d, &who))
                     return refuse(who, refusalFor(d, *b), true);

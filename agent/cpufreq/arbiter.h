@@ -118,11 +118,11 @@ class Arbiter final : public PowerControl {
     using Hold = HoldBook::Hold;
     using Touched = Stakeholders::Touched;
 
-    // The domains of pcpus into `out` (cleared first); false with `why`.
-    bool resolve(const CpuSet& pcpus, std::vector<CpufreqDomain>& out, std::string& why) const;
-    std::optional<std::uint32_t> chooseLevel(CpufreqDomain d, const Requester& who,
-                                             PowerAction action, const FrequencyLimits& limits,
-                                             std::string& why) const;
+    // The domains of pcpus into `out` (cleared first: a member reused, no
+    // allocation per request), or refused with why.
+    Verdict resolve(const CpuSet& pcpus, std::vector<CpufreqDomain>& out) const;
+    Checked<std::uint32_t> chooseLevel(CpufreqDomain d, const Requester& who, PowerAction action,
+                                       const FrequencyLimits& limits) const;
     std::string refusalFor(CpufreqDomain d, const std::string& blocker) const;
     // apply()'s halves: every domain's new hold into plan_holds_ (or why
     // not), then the holds set and written, undone on a failed write.

@@ -61,7 +61,7 @@ TEST(CpufreqBackend, UserspaceSwitchesGovernorThenWritesSetspeed) {
     Tree t("acpi-cpufreq");
     UserspaceBackend b(t.sysfs, "acpi-cpufreq", 0);
     const auto& p = t.policyOf(3);
-    EXPECT_FALSE(b.unusable(p));
+    EXPECT_TRUE(b.usable(p));
     b.prepare(p);
     b.setFrequency(p, 2400000);
     EXPECT_EQ(t.fx.changedFiles(),
@@ -74,8 +74,8 @@ TEST(CpufreqBackend, UserspaceNeedsTheUserspaceGovernor) {
     Tree t("acpi-cpufreq");
     t.fx.write(pol(1, "scaling_available_governors"), "performance powersave\n");
     UserspaceBackend b(t.sysfs, "acpi-cpufreq", 0);
-    EXPECT_TRUE(b.unusable(t.policyOf(1)));
-    EXPECT_FALSE(b.unusable(t.policyOf(0)));
+    EXPECT_FALSE(b.usable(t.policyOf(1)));
+    EXPECT_TRUE(b.usable(t.policyOf(0)));
 }
 
 TEST(CpufreqBackend, StepsFromListOrConfiguredStep) {

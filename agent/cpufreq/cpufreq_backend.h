@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "topology.h"
+#include "verdict.h"
 
 namespace vmpower {
 
@@ -36,9 +37,10 @@ class CpufreqBackend {
     virtual ~CpufreqBackend() = default;
 
     virtual std::string_view name() const = 0;
-    // Why the policy cannot be driven, or nullopt. The Arbiter asks once per
-    // policy at start (a policy that breaks later fails its writes instead).
-    virtual std::optional<std::string> unusable(const CpufreqPolicy& policy) const = 0;
+    // Whether the policy can be driven, refused with why not. The Arbiter
+    // asks once per policy at start (a policy that breaks later fails its
+    // writes instead).
+    virtual Verdict usable(const CpufreqPolicy& policy) const = 0;
     // The policy's files prepare()/setFrequency() may write: journaled
     // before the first write so they can be restored byte for byte.
     virtual std::vector<std::string> touchedFiles(const CpufreqPolicy& policy) const = 0;

@@ -39,7 +39,7 @@ void FrequencyWriter::survey() {
         try {
             // Checked once: a domain that breaks later fails its write,
             // which is undone and refused.
-            if (auto bad = backend_->unusable(p)) throw CpufreqError(*bad);
+            if (Verdict u = backend_->usable(p); !u) throw CpufreqError(u.reason());
             domains_[i].steps = backend_->frequencySteps(p);
             knob = backend_->turboKnob(p);
         } catch (const std::runtime_error& e) {  // CpufreqError, or SystemError from sysfs
@@ -108,12 +108,12 @@ bool FrequencyWriter::foundOn(TurboSwitch s) const {
     return (*text == "1") != k.knob.inverted;
 }
 
-std::optional<std::string> FrequencyWriter::checkAgain(CpufreqDomain d) {
+Verdict FrequencyWriter::checkAgain(CpufreqDomain d) {
     DomainState& s = domains_[indexOf(d)];
-    if (!s.recheck) return std::nullopt;
-    if (auto bad = backend_->unusable(topology_.policy(d))) return bad;
+    if (!s.recheck) return Verdict::accepted();
+    if (Verdict u = backend_->usable(topology_.policy(d)); !u) return u;
     s.recheck = false;
-    return std::nullopt;
+    return Verdict::accepted();
 }
 
 void FrequencyWriter::write(CpufreqDomain d, std::optional<std::uint32_t> target,

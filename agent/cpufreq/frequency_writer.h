@@ -56,8 +56,9 @@ class FrequencyWriter {
 
     // A write to the domain failed: check it again before its next request.
     void recheck(CpufreqDomain d) { domains_[indexOf(d)].recheck = true; }
-    // Runs that check if one is due; why the domain is not usable, if so.
-    std::optional<std::string> checkAgain(CpufreqDomain d);
+    // Runs that check if one is due: refused with why the domain is not
+    // usable.
+    Verdict checkAgain(CpufreqDomain d);
 
     // Runs the domain at `target`, or as found when `target` is nullopt or
     // `blocked` names who keeps the holds from being in force (logged).

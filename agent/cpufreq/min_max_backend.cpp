@@ -28,8 +28,8 @@ void writeMinMaxSafely(const Sysfs& sysfs, std::string_view min_file, std::strin
 MinMaxBackend::MinMaxBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz)
     : SysfsBackend(sysfs, std::move(driver), step_khz) {}
 
-std::optional<std::string> MinMaxBackend::unusable(const CpufreqPolicy& policy) const {
-    return firstMissing(
+Verdict MinMaxBackend::usable(const CpufreqPolicy& policy) const {
+    return allPresent(
         policy, {"scaling_min_freq", "scaling_max_freq", "cpuinfo_min_freq", "cpuinfo_max_freq"});
 }
 

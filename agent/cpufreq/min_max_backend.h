@@ -12,12 +12,11 @@
 
 namespace vmpower {
 
-
 class MinMaxBackend final : public SysfsBackend {
   public:
     MinMaxBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz);
 
-    std::optional<std::string> unusable(const CpufreqPolicy& policy) const override;
+    Verdict usable(const CpufreqPolicy& policy) const override;
     std::vector<std::string> touchedFiles(const CpufreqPolicy& policy) const override;
     void prepare(const CpufreqPolicy&) override {}
     void setFrequency(const CpufreqPolicy& policy, std::uint32_t khz) override;

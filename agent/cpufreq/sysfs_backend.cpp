@@ -6,12 +6,12 @@
 
 namespace vmpower {
 
-std::optional<std::string> SysfsBackend::firstMissing(
-    const CpufreqPolicy& policy, std::initializer_list<const char*> files) const {
+Verdict SysfsBackend::allPresent(const CpufreqPolicy& policy,
+                                 std::initializer_list<const char*> files) const {
     for (const char* f : files) {
-        if (!sysfs_.exists(policy.file(f))) return policy.file(f) + " is missing";
+        if (!sysfs_.exists(policy.file(f))) return Verdict::refused(policy.file(f) + " is missing");
     }
-    return std::nullopt;
+    return Verdict::accepted();
 }
 
 std::optional<std::uint32_t> SysfsBackend::readKhz(const CpufreqPolicy& policy,

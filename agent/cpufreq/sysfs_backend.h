@@ -24,9 +24,9 @@ class SysfsBackend : public CpufreqBackend {
   protected:
     SysfsBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz)
         : sysfs_(sysfs), driver_(std::move(driver)), step_khz_(step_khz) {}
-    // "<file> is missing" for the first of `files` the policy lacks.
-    std::optional<std::string> firstMissing(const CpufreqPolicy& policy,
-                                            std::initializer_list<const char*> files) const;
+    // Refused with "<file> is missing" for the first of `files` the policy
+    // lacks.
+    Verdict allPresent(const CpufreqPolicy& policy, std::initializer_list<const char*> files) const;
     // A policy file as kHz; nullopt when missing or not a number.
     std::optional<std::uint32_t> readKhz(const CpufreqPolicy& policy, const char* file) const;
 

@@ -26,16 +26,17 @@ bool hasWord(std::string_view list, std::string_view word) {
 UserspaceBackend::UserspaceBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz)
     : SysfsBackend(sysfs, std::move(driver), step_khz) {}
 
-std::optional<std::string> UserspaceBackend::unusable(const CpufreqPolicy& policy) const {
-    if (auto missing = firstMissing(policy, {"scaling_governor", "scaling_setspeed",
-                                             "cpuinfo_min_freq", "cpuinfo_max_freq"})) {
-        return missing;
+Verdict UserspaceBackend::usable(const CpufreqPolicy& policy) const {
+    if (Verdict present = allPresent(policy, {"scaling_governor", "scaling_setspeed",
+                                              "cpuinfo_min_freq", "cpuinfo_max_freq"});
+        !present) {
+        return present;
     }
     auto governors = sysfs_.tryRead(policy.file("scaling_available_governors"));
     if (!governors || !hasWord(*governors, "userspace")) {
-        return fmt::format("{} has no userspace governor", policy.dir);
+        return Verdict::refused(fmt::format("{} has no userspace governor", policy.dir));
     }
-    return std::nullopt;
+    return Verdict::accepted();
 }
 
 std::vector<std::string> UserspaceBackend::touchedFiles(const CpufreqPolicy& policy) const {

@@ -8,12 +8,11 @@
 
 namespace vmpower {
 
-
 class UserspaceBackend final : public SysfsBackend {
   public:
     UserspaceBackend(const Sysfs& sysfs, std::string driver, std::uint32_t step_khz);
 
-    std::optional<std::string> unusable(const CpufreqPolicy& policy) const override;
+    Verdict usable(const CpufreqPolicy& policy) const override;
     std::vector<std::string> touchedFiles(const CpufreqPolicy& policy) const override;
     void prepare(const CpufreqPolicy& policy) override;
     void setFrequency(const CpufreqPolicy& policy, std::uint32_t khz) override;

@@ -25,7 +25,10 @@ static_assert(FdBudget::kSysfsKeptOpen >= Sysfs::kMaxKeptOpen,
               "the fd budget reserves every cpufreq file the agent keeps open");
 
 Agent::Agent(AgentOptions options, Config config, PowerControl& power)
-    : options_(std::move(options)), config_(std::move(config)), power_(power) {
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      rules_(std::move(config_.rules)),
+      power_(power) {
     EventLoop::registerImpl();
     retries_ = std::make_unique<RetryScheduler>(clock_);
     if (config_.agent.verify_channel_peer) {
@@ -34,7 +37,6 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         LOG(Agent).warn("verify_channel_peer is off: channels are not checked against QEMU's pid");
         peers_ = std::make_unique<TrustingPeerVerifier>();
     }
-    handler_ = std::make_unique<RequestHandler>(power_, clock_, sharing_, config_.rules);
     EnergySettings energy;
     energy.sysfs_root = config_.agent.sysfs_root;
     energy.proc_root = config_.agent.proc_root;
@@ -42,15 +44,10 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     energy.state_file = config_.agent.state_dir / "energy.json";
     energy.interval = config_.agent.energy_interval;
     energy_ = std::make_unique<EnergySampler>(std::move(energy), clock_);
-    handler_->setEnergySource(energy_.get());
-    env_ = std::make_unique<ChannelEnv>(ChannelEnv{*retries_, *handler_, *peers_,
-                                                   config_.agent.reply_queue_records, &fd_budget_,
-                                                   &telemetry_.peer_check_refusals});
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     intents_ = std::make_unique<PowerIntentKeeper>(*hypervisor_, power_, *retries_);
-    registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_, intents_.get());
-    sharing_.forwardTo(registry_.get());
-    handler_->setHoldObserver(intents_.get());
+    // The engine before the handler, which sends it PKT_POLICY: it finds
+    // guests in the registry (built after the handler) only when asked.
     policy_timer_ = std::make_unique<EventLoop::Timer>([this] { host_policies_->onTimer(); });
     if (options_.branch_counters == nullptr) {
         branch_counters_ = std::make_unique<PerfBranchCounters>(config_.agent.qemu_pid_dir,
@@ -61,7 +58,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         options_.traffic ? options_.traffic : hypervisor_.get(),
         options_.branch_counters ? options_.branch_counters : branch_counters_.get()};
     host_policies_ = std::make_unique<HostPolicyEngine>(
-        power_, sharing_, config_.rules,
+        power_, sharing_, rules_,
         [this](std::string_view uuid) -> const GuestIdentity* {
             const Domain* d = registry_->find(uuid);
             return d ? &d->identity : nullptr;
@@ -74,9 +71,16 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
             }
         },
         edges);
+    handler_ = std::make_unique<RequestHandler>(
+        power_, clock_, sharing_, rules_,
+        RequestHandlerLinks{host_policies_.get(), intents_.get(), energy_.get()});
+    env_ = std::make_unique<ChannelEnv>(ChannelEnv{*retries_, *handler_, *peers_,
+                                                   config_.agent.reply_queue_records, &fd_budget_,
+                                                   &telemetry_.peer_check_refusals});
+    registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_, intents_.get());
+    sharing_.forwardTo(registry_.get());
     kept_ = std::make_unique<KeptHostPolicyFile>(config_.agent.state_dir / "host-policies.json",
                                                  *retries_, *host_policies_, *registry_);
-    handler_->setHostPolicies(host_policies_.get());
     host_policies_->onChange([this](std::string_view uuid) { hostPolicyChanged(uuid); });
     intents_->setHostPolicySink(host_policies_.get());
 }
@@ -86,8 +90,9 @@ Agent::~Agent() {
     host_policies_->onChange(nullptr);  // stopping drops no kept policy
     intents_->setHostPolicySink(nullptr);
     control_.reset();
-    // The policies' holds go with each domain's release below.
-    handler_->setHostPolicies(nullptr);
+    // The policies' holds go with each domain's release below. The
+    // handler's pointer to the engine is not used after this: the channels
+    // closed below read no more records (no loop runs here).
     host_policies_.reset();
     registry_->removeAll();  // closes channels, releases every VM's requests
     hypervisor_.reset();
@@ -171,23 +176,22 @@ Verdict Agent::reload() {
         return Verdict::refused(r.error);
     }
     ++telemetry_.reloads_applied;
-    setAccessRules(config_.rules);
+    setAccessRules(std::move(config_.rules));  // held in rules_ alone
     // Both were checked when read (the file by loadConfig, the option by main).
     (void)applyLogLevels(options_.log_level.empty() ? config_.agent.log_level : options_.log_level);
     return Verdict::accepted();
 }
 
-void Agent::setAccessRules(std::shared_ptr<const AccessRules> policy) {
-    config_.rules = std::move(policy);
-    handler_->setAccessRules(config_.rules);
+void Agent::setAccessRules(std::shared_ptr<const AccessRules> rules) {
+    rules_.replace(std::move(rules));  // channels see it at their next record
     registry_->onPolicyChanged();
-    host_policies_->setAccessRules(config_.rules);
+    host_policies_->rulesReplaced();
     for (const auto& [uuid, d] : registry_->domains()) host_policies_->settle(uuid);
 }
 
 void Agent::setQueryOverride(std::string_view name, std::string_view uuid, bool queries) {
     setAccessRules(
-        std::make_shared<const AccessRules>(config_.rules->withQueryOverride(name, uuid, queries)));
+        std::make_shared<const AccessRules>(rules_->withQueryOverride(name, uuid, queries)));
 }
 
 PowerVerdict Agent::applyOperatorRequest(unsigned cpu, PowerAction action) {

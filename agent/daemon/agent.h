@@ -25,6 +25,7 @@
 #include "power_intent_keeper.h"
 #include "request_handler.h"
 #include "retry_scheduler.h"
+#include "rules_in_force.h"
 #include "sharing_forwarder.h"
 
 namespace vmpower {
@@ -84,7 +85,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::optional<DomainView> domain(std::string_view name_or_uuid) const override;
     HypervisorStatus hypervisorStatus() const override;
     const PowerControl& power() const override { return power_; }
-    const AccessRules& accessRules() const override { return *config_.rules; }
+    const AccessRules& accessRules() const override { return *rules_; }
     const DomainIntentRecord* powerIntent(std::string_view uuid) const override {
         return intents_->find(uuid);
     }
@@ -100,9 +101,10 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override;
 
   private:
-    // The one policy in force: the request handler and the registry read it
-    // (through the handler); overrides and reloads replace it.
-    void setAccessRules(std::shared_ptr<const AccessRules> policy);
+    // Replaces the rules in force (a reload, an override) and tells whom it
+    // concerns: the registry and the host-policy engine (the handler reads
+    // rules_ at each channel's next record).
+    void setAccessRules(std::shared_ptr<const AccessRules> rules);
 
     void setUpSignals();
     // Host policies beyond the engine: the VM's rule's or kept policy once
@@ -111,7 +113,10 @@ class Agent final : public DomainEventListener, public AgentOperations {
     void hostPolicyChanged(std::string_view uuid);
 
     AgentOptions options_;
-    Config config_;
+    Config config_;  // its rules are moved into rules_ (at start and on each reload)
+    // The one set of access rules in force; the handler and the engine read
+    // it by reference.
+    RulesInForce rules_;
     PowerControl& power_;
     SteadyClock clock_;
     std::unique_ptr<RetryScheduler> retries_;

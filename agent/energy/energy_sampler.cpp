@@ -86,9 +86,9 @@ void EnergySampler::sample(std::span<const WatchedDomain> domains) noexcept {
         last_sample_ = now;
         std::vector<std::optional<std::uint64_t>> energy;
         for (const auto& p : packages_) {
-            std::string error;
-            energy.push_back(readEnergyUj(settings_.sysfs_root, p, &error));
-            if (!energy.back()) LOG(Energy).debug("energy: {}", error);
+            const Checked<std::uint64_t> uj = readEnergyUj(settings_.sysfs_root, p);
+            if (!uj) LOG(Energy).debug("energy: {}", uj.reason());
+            energy.push_back(uj ? std::optional<std::uint64_t>(*uj) : std::nullopt);
         }
         problems_.clear();
         std::vector<VmSample> vms;

@@ -12,19 +12,17 @@ namespace {
 // Every attribute we read is one short line.
 constexpr std::size_t kMaxAttributeBytes = 256;
 
-std::optional<std::string> readAttribute(const std::filesystem::path& file, std::string* error) {
+Checked<std::string> readAttribute(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
-        if (error) *error = file.string() + ": cannot open (energy_uj is readable by root only)";
-        return std::nullopt;
+        return Checked<std::string>::refused(file.string() +
+                                             ": cannot open (energy_uj is readable by root only)");
     }
     std::string text(kMaxAttributeBytes + 1, '\0');
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxAttributeBytes) {
-        if (error) *error = file.string() + ": longer than a sysfs attribute";
-        return std::nullopt;
-    }
+    if (text.size() > kMaxAttributeBytes)
+        return Checked<std::string>::refused(file.string() + ": longer than a sysfs attribute");
     return text;
 }
 
@@ -41,8 +39,7 @@ std::optional<T> parseDecimal(std::string_view text) {
 std::vector<std::pair<unsigned, unsigned>> cpuPackages(const std::filesystem::path& root,
                                                        std::vector<std::string>& problems) {
     std::vector<std::pair<unsigned, unsigned>> out;
-    std::string error;
-    auto online_text = readAttribute(root / "devices/system/cpu/online", &error);
+    const auto online_text = readAttribute(root / "devices/system/cpu/online");
     std::optional<CpuSet> online;
     if (online_text) {
         std::string_view t = *online_text;
@@ -51,13 +48,13 @@ std::vector<std::pair<unsigned, unsigned>> cpuPackages(const std::filesystem::pa
     }
     if (!online) {
         problems.push_back("devices/system/cpu/online: " +
-                           (error.empty() ? std::string("not a CPU list") : error));
+                           (online_text ? std::string("not a CPU list") : online_text.reason()));
         return out;
     }
     for (unsigned cpu : online->cpus()) {
         const auto file = root / ("devices/system/cpu/cpu" + std::to_string(cpu)) /
                           "topology/physical_package_id";
-        auto text = readAttribute(file, &error);
+        auto text = readAttribute(file);
         auto id = text ? parseDecimal<unsigned>(*text) : std::nullopt;
         if (!id) {
             problems.push_back("CPU " + std::to_string(cpu) + ": no package (" + file.string() +
@@ -106,17 +103,16 @@ PowercapTree scanPowercap(const std::filesystem::path& sysfs_root) {
     for (const auto& zone : zones) {
         RaplPackage p;
         p.zone = zone;
-        std::string error;
-        auto name = readAttribute(sysfs_root / p.file("name"), &error);
+        auto name = readAttribute(sysfs_root / p.file("name"));
         auto id = name ? packageOfZoneName(*name) : std::nullopt;
         if (!id) {
             // psys and other non-package zones are not shared by CPU time.
-            if (!name) tree.problems.push_back(zone + ": " + error);
+            if (!name) tree.problems.push_back(zone + ": " + name.reason());
             continue;
         }
         p.name = "package-" + std::to_string(*id);
         p.id = *id;
-        auto range_text = readAttribute(sysfs_root / p.file("max_energy_range_uj"), &error);
+        auto range_text = readAttribute(sysfs_root / p.file("max_energy_range_uj"));
         auto range = range_text ? parsePowercapNumber(*range_text) : std::nullopt;
         if (!range || *range == 0) {
             tree.problems.push_back(zone + ": max_energy_range_uj unreadable or zero");
@@ -146,17 +142,14 @@ PowercapTree scanPowercap(const std::filesystem::path& sysfs_root) {
     return tree;
 }
 
-std::optional<std::uint64_t> readEnergyUj(const std::filesystem::path& sysfs_root,
-                                          const RaplPackage& package, std::string* error) {
+Checked<std::uint64_t> readEnergyUj(const std::filesystem::path& sysfs_root,
+                                    const RaplPackage& package) {
     const auto file = sysfs_root / package.file("energy_uj");
-    auto text = readAttribute(file, error);
-    if (!text) return std::nullopt;
+    auto text = readAttribute(file);
+    if (!text) return text.verdict();
     auto value = parsePowercapNumber(*text);
-    if (!value) {
-        if (error) *error = file.string() + ": not a number";
-        return std::nullopt;
-    }
-    return value;
+    if (!value) return Checked<std::uint64_t>::refused(file.string() + ": not a number");
+    return *value;
 }
 
 }  // namespace vmpower

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cpu_set.h"
+#include "verdict.h"
 
 namespace vmpower {
 
@@ -39,9 +40,9 @@ struct PowercapTree {
 // Scans the tree once (at start): packages and their CPUs.
 PowercapTree scanPowercap(const std::filesystem::path& sysfs_root);
 
-// One package's counter now; nullopt and *error when it cannot be read.
-std::optional<std::uint64_t> readEnergyUj(const std::filesystem::path& sysfs_root,
-                                          const RaplPackage& package, std::string* error);
+// One package's counter now, or why it cannot be read.
+Checked<std::uint64_t> readEnergyUj(const std::filesystem::path& sysfs_root,
+                                    const RaplPackage& package);
 
 // The pure parts, for tests and the fuzz target.
 // A whole decimal number, optionally followed by one newline.

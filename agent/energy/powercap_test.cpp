@@ -19,8 +19,9 @@ TEST(Powercap, FindsTheOnePackageAndItsCpus) {
     EXPECT_EQ(p.name, "package-0");
     EXPECT_EQ(p.max_energy_range_uj, 262143328850u);
     EXPECT_EQ(p.cpus.toString(), "0-3");
-    std::string error;
-    EXPECT_EQ(readEnergyUj(fx.root(), p, &error), 1000000000u) << error;
+    const auto uj = readEnergyUj(fx.root(), p);
+    ASSERT_TRUE(uj) << uj.reason();
+    EXPECT_EQ(*uj, 1000000000u);
 }
 
 TEST(Powercap, TwoPackagesEachWithItsCpusAndNoSubzonesOrPsys) {
@@ -32,7 +33,7 @@ TEST(Powercap, TwoPackagesEachWithItsCpusAndNoSubzonesOrPsys) {
     EXPECT_EQ(t.packages[1].cpus.toString(), "4-7");
     EXPECT_TRUE(t.problems.empty()) << t.problems.front();
     fx.write("devices/virtual/powercap/intel-rapl/intel-rapl:1/energy_uj", "42\n");
-    EXPECT_EQ(readEnergyUj(fx.root(), t.packages[1], nullptr), 42u);
+    EXPECT_EQ(*readEnergyUj(fx.root(), t.packages[1]), 42u);
 }
 
 TEST(Powercap, OfflineCpusAreNotAPackagesCapacity) {
@@ -58,9 +59,9 @@ TEST(Powercap, BadZonesAreSkippedWithAProblemEach) {
     ASSERT_EQ(t.problems.size(), 1u);
     EXPECT_NE(t.problems[0].find("intel-rapl:1"), std::string::npos) << t.problems[0];
     fx.write("devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj", "-5\n");
-    std::string error;
-    EXPECT_FALSE(readEnergyUj(fx.root(), t.packages[0], &error));
-    EXPECT_NE(error.find("not a number"), std::string::npos) << error;
+    const auto uj = readEnergyUj(fx.root(), t.packages[0]);
+    EXPECT_FALSE(uj);
+    EXPECT_NE(uj.reason().find("not a number"), std::string::npos) << uj.reason();
 }
 
 TEST(Powercap, EveryZoneBadIsUnavailable) {

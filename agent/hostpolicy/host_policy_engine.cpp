@@ -52,17 +52,15 @@ const char* originName(PolicyOrigin origin) {
 }
 
 HostPolicyEngine::HostPolicyEngine(PowerControl& power, const PcpuSharing& sharing,
-                                   std::shared_ptr<const AccessRules> policy, FindGuest find,
-                                   ArmTimer arm, HostPolicyEdges edges, HostPolicySettings settings)
+                                   const RulesInForce& rules, FindGuest find, ArmTimer arm,
+                                   HostPolicyEdges edges, HostPolicySettings settings)
     : power_(power),
       sharing_(sharing),
-      rules_(std::move(policy)),
+      rules_(rules),
       find_(std::move(find)),
       arm_(std::move(arm)),
       edges_(edges),
-      settings_(settings) {
-    if (!rules_) rules_ = std::make_shared<const AccessRules>(std::vector<AccessRule>{});
-}
+      settings_(settings) {}
 
 HostPolicyEngine::~HostPolicyEngine() {
     for (auto& [uuid, a] : active_) a.running->stop();
@@ -260,9 +258,7 @@ void HostPolicyEngine::followReloadedRule(const std::string& uuid) {
     drop(it, "dropped");
 }
 
-void HostPolicyEngine::setAccessRules(std::shared_ptr<const AccessRules> policy) {
-    if (!policy) return;
-    rules_ = std::move(policy);
+void HostPolicyEngine::rulesReplaced() {
     settled_.clear();
     std::vector<std::string> uuids;
     for (const auto& [uuid, a] : active_) uuids.push_back(uuid);

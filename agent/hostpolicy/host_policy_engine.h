@@ -23,12 +23,13 @@
 #include <string>
 #include <string_view>
 
+#include "access_rules.h"
 #include "clock.h"
 #include "guest_identity.h"
 #include "host_policy.h"
 #include "host_policy_sink.h"
-#include "access_rules.h"
 #include "power_control.h"
+#include "rules_in_force.h"
 #include "running_policy.h"
 #include "verdict.h"
 
@@ -50,9 +51,9 @@ class HostPolicyEngine final : public HostPolicySink {
     // The VM's policy or its origin changed (set, replaced, removed).
     using Changed = std::function<void(std::string_view uuid)>;
 
-    HostPolicyEngine(PowerControl& power, const PcpuSharing& sharing,
-                     std::shared_ptr<const AccessRules> policy, FindGuest find, ArmTimer arm,
-                     HostPolicyEdges edges, HostPolicySettings settings = {});
+    HostPolicyEngine(PowerControl& power, const PcpuSharing& sharing, const RulesInForce& rules,
+                     FindGuest find, ArmTimer arm, HostPolicyEdges edges,
+                     HostPolicySettings settings = {});
     ~HostPolicyEngine() override;
     HostPolicyEngine(const HostPolicyEngine&) = delete;
     HostPolicyEngine& operator=(const HostPolicyEngine&) = delete;
@@ -60,20 +61,21 @@ class HostPolicyEngine final : public HostPolicySink {
     // Replaces the VM's policy: accepted once its first decision is held,
     // else refused with why, and the VM keeps what it had.
     Verdict set(const GuestIdentity& guest, HostPolicy policy, PolicyOrigin origin);
-    // HostPolicySink's form of set(): "" when accepted.
-    std::string setHostPolicy(const GuestIdentity& guest, HostPolicy policy,
-                              PolicyOrigin origin) override {
-        return set(guest, std::move(policy), origin).reason();
+    // HostPolicySink's name for set().
+    Verdict setHostPolicy(const GuestIdentity& guest, HostPolicy policy,
+                          PolicyOrigin origin) override {
+        return set(guest, std::move(policy), origin);
     }
     bool removeHostPolicy(std::string_view uuid) override;
 
     void onChange(Changed changed) { changed_ = std::move(changed); }
 
-    // A reload: a policy the VM's rule no longer allows is dropped, a rule's
-    // policy follows the rule (replaced, or dropped when the rule has none
-    // now), the rest decide again under the new limits. The owner then
-    // calls settle() for every running domain.
-    void setAccessRules(std::shared_ptr<const AccessRules> policy);
+    // The owner replaced the rules in force (a reload or an override): a
+    // policy the VM's rule no longer allows is dropped, a rule's policy
+    // follows the rule (replaced, or dropped when the rule has none now),
+    // the rest decide again under the new limits. The owner then calls
+    // settle() for every running domain.
+    void rulesReplaced();
     // The domain is running: a VM holding no policy gets its rule's
     // (host_policy:), tried once per start, reload or agent start.
     void settle(std::string_view uuid);
@@ -133,7 +135,7 @@ class HostPolicyEngine final : public HostPolicySink {
 
     PowerControl& power_;
     const PcpuSharing& sharing_;
-    std::shared_ptr<const AccessRules> rules_;
+    const RulesInForce& rules_;  // the owner's: read, never copied
     FindGuest find_;
     ArmTimer arm_;
     Changed changed_;

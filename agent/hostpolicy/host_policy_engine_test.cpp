@@ -28,10 +28,10 @@ struct Rig {
         rule.name = "lab";
         rule.name_globs = {"vm*"};
         rule.limits = {1000, 3000000};
-        policy = std::make_shared<const AccessRules>(std::vector<AccessRule>{rule});
+        rules.replace(std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
         guest = GuestIdentity{"vm1", kUuid, &vcpus};
         engine = std::make_unique<HostPolicyEngine>(
-            power, sharing, policy,
+            power, sharing, rules,
             [this](std::string_view uuid) -> const GuestIdentity* {
                 return running && uuid == kUuid ? &guest : nullptr;
             },
@@ -45,6 +45,11 @@ struct Rig {
         p.workload = w;
         p.vcpus = std::move(v);
         return p;
+    }
+    // As the Agent does on a reload.
+    void reload(std::shared_ptr<const AccessRules> next) {
+        rules.replace(std::move(next));
+        engine->rulesReplaced();
     }
     Verdict set(HostPolicy p) { return engine->set(guest, std::move(p), PolicyOrigin::Guest); }
     // The policy-slot holds applied since the last call, as "vcpu:action".
@@ -80,7 +85,7 @@ struct Rig {
     VcpuMap vcpus{{CpuSet{2}, CpuSet{3}, CpuSet{4}}};
     GuestIdentity guest;
     bool running = true;
-    std::shared_ptr<const AccessRules> policy;
+    RulesInForce rules;
     std::optional<milliseconds> armed;
     std::unique_ptr<HostPolicyEngine> engine;
 };
@@ -288,24 +293,24 @@ TEST(HostPolicyEngine, AReloadReplacesOrDropsTheRulesPolicyAndKeepsTheGuests) {
         rule.limits = {1000, 3000000};
         return std::make_shared<const AccessRules>(std::vector<AccessRule>{rule});
     };
-    rig.engine->setAccessRules(reloaded(Workload::Low));
+    rig.reload(reloaded(Workload::Low));
     EXPECT_EQ(rig.applied().at(0), "0:min");
     EXPECT_EQ(rig.engine->view(kUuid)->policy.workload, Workload::Low);
     EXPECT_EQ(rig.engine->view(kUuid)->level, PolicyLevel::Min);
 
-    rig.engine->setAccessRules(reloaded(std::nullopt));
+    rig.reload(reloaded(std::nullopt));
     EXPECT_FALSE(rig.engine->view(kUuid));
     EXPECT_EQ(rig.releasedVcpus(), (std::vector<unsigned>{0, 1}));
     rig.engine->settle(kUuid);
     EXPECT_TRUE(rig.applied().empty());
 
     // A guest's policy outlives a reload that changes the default.
-    rig.engine->setAccessRules(reloaded(Workload::Medium));
+    rig.reload(reloaded(Workload::Medium));
     rig.engine->settle(kUuid);
     rig.applied();
     ASSERT_TRUE(rig.set(rig.workload(Workload::High, {2})).ok());
     rig.applied();
-    rig.engine->setAccessRules(reloaded(Workload::Low));
+    rig.reload(reloaded(Workload::Low));
     rig.engine->settle(kUuid);
     EXPECT_EQ(rig.engine->view(kUuid)->origin, PolicyOrigin::Guest);
     EXPECT_EQ(rig.engine->view(kUuid)->policy.vcpus, std::vector<unsigned>{2});

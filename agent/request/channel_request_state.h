@@ -16,10 +16,12 @@ struct ChannelRequestState {
     TokenBucket bucket;
     LogThrottle refusal_log{std::chrono::seconds(10)};
     RequestCounters counters;
-    // The channel's rule, matched once per policy (a reload or an override
-    // makes a new AccessRules) and guest, not per request: matching canonicalises
-    // the UUID and tries every glob. `matched_rules` keeps the policy the
-    // rule points into alive.
+    // The channel's rule, matched once per set of rules in force (a reload
+    // or an override replaces RulesInForce's pointer with a new AccessRules,
+    // which is how a stale match is seen) and guest, not per request:
+    // matching canonicalises the UUID and tries every glob. `matched_rules`
+    // keeps the set the rule points into alive, so its address cannot be
+    // reused by a newer set while it is compared.
     std::shared_ptr<const AccessRules> matched_rules;
     std::string matched_name, matched_uuid;
     const AccessRule* rule = nullptr;

@@ -54,11 +54,10 @@ AccessRule energyAllowed() {
 }
 
 TEST(EnergyQuery, AnsweredWithTheVmsOwnReadingLittleEndian) {
-    HandlerRig rig(energyAllowed());
     FakeEnergy energy;
     energy.readings[kVm1Uuid] = sampleReading();
     energy.readings["another-vm"] = VmEnergyReading{};
-    rig.handler.setEnergySource(&energy);
+    HandlerRig rig(energyAllowed(), {.energy = &energy});
     auto req = packet(VMPOWER_QUERY_ENERGY, 0, 0, "vm1");
     auto reply = rig.send(req);
     ASSERT_EQ(reply.size(), VMPOWER_ENERGY_SIZE);
@@ -82,9 +81,8 @@ TEST(EnergyQuery, AnsweredWithTheVmsOwnReadingLittleEndian) {
 }
 
 TEST(EnergyQuery, NoReadingIsUnavailableNotZeroEnergy) {
-    HandlerRig rig(energyAllowed());
     FakeEnergy energy;  // knows no VM
-    rig.handler.setEnergySource(&energy);
+    HandlerRig rig(energyAllowed(), {.energy = &energy});
     auto reply = rig.send(packet(VMPOWER_QUERY_ENERGY, 0, 0));
     ASSERT_EQ(reply.size(), VMPOWER_ENERGY_SIZE);
     EXPECT_EQ(le(reply, offsetof(vmpower_energy, command), 4), VMPOWER_ENERGY);
@@ -96,10 +94,9 @@ TEST(EnergyQuery, NoReadingIsUnavailableNotZeroEnergy) {
 }
 
 TEST(EnergyQuery, RefusedUnlessTheRuleAllowsIt) {
-    HandlerRig rig;  // allowAll(): energy false by default
     FakeEnergy energy;
     energy.readings[kVm1Uuid] = sampleReading();
-    rig.handler.setEnergySource(&energy);
+    HandlerRig rig(allowAll(), {.energy = &energy});  // allowAll(): energy false by default
     auto req = packet(VMPOWER_QUERY_ENERGY, 0, 0);
     auto reply = rig.send(req);
     ASSERT_EQ(reply.size(), VMPOWER_PACKET_SIZE) << "a NACK frames like the answer";

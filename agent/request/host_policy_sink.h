@@ -9,6 +9,7 @@
 #include "guest_identity.h"
 #include "host_policy.h"
 #include "name_table.h"
+#include "verdict.h"
 
 namespace vmpower {
 
@@ -26,10 +27,10 @@ inline constexpr NameTable<PolicyOrigin, 3> kPolicyOriginNames{{
 class HostPolicySink {
   public:
     virtual ~HostPolicySink() = default;
-    // Replaces the VM's policy. "" when accepted (and its first decision
-    // applied); else why not, and the VM keeps what it had.
-    virtual std::string setHostPolicy(const GuestIdentity& guest, HostPolicy policy,
-                                      PolicyOrigin origin) = 0;
+    // Replaces the VM's policy: accepted once its first decision is
+    // applied; else refused with why, and the VM keeps what it had.
+    virtual Verdict setHostPolicy(const GuestIdentity& guest, HostPolicy policy,
+                                  PolicyOrigin origin) = 0;
     // Drops the VM's guest or operator policy; its vCPUs go back to its
     // rule's policy when the rule has one, else to what the VM's own
     // requests hold. False: it had none (a rule's policy is not removed).

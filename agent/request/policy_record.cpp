@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "record_field.h"
+#include "verdict.h"
 #include "vmpower/protocol.h"
 
 namespace vmpower {
@@ -43,19 +44,21 @@ std::optional<Workload> workloadOf(std::int32_t raw) {
     }
 }
 
-// One of timer_policy's three i32[24] arrays; empty string: fine.
-std::string readHours(std::span<const std::byte> record, std::size_t offset, const char* name,
-                      HourSet& out) {
+// One of timer_policy's three i32[24] arrays into `out`, or refused with
+// the entry that is no hour.
+Verdict readHours(std::span<const std::byte> record, std::size_t offset, const char* name,
+                  HourSet& out) {
     for (std::size_t i = 0; i < VMPOWER_HOURS; ++i) {
         const auto h = readAt<std::int32_t>(record, offset + i * sizeof(std::int32_t));
         if (h < 0) continue;  // unused entry
         if (h > 23) {
-            return std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(h) +
-                   " is not an hour (0-23, negative for unused)";
+            return Verdict::refused(std::string(name) + "[" + std::to_string(i) +
+                                    "] = " + std::to_string(h) +
+                                    " is not an hour (0-23, negative for unused)");
         }
         out.set(static_cast<std::size_t>(h));
     }
-    return {};
+    return Verdict::accepted();
 }
 
 }  // namespace
@@ -108,8 +111,8 @@ PolicyRecord decodePolicyRecord(std::span<const std::byte> record, std::size_t v
             {base + len, "quiet_hours", &p.quiet_hours},
             {base + 2 * len, "hours_to_use_traffic_profile", &p.traffic_hours}};
         for (const HourList& l : lists) {
-            std::string err = readHours(record, l.offset, l.name, *l.set);
-            if (!err.empty()) return refuse(err);
+            const Verdict hours = readHours(record, l.offset, l.name, *l.set);
+            if (!hours) return refuse(hours.reason());
         }
     }
 

@@ -33,9 +33,9 @@ std::vector<std::byte> RequestHandler::handlePolicy(const GuestIdentity& guest,
     const std::size_t vcpus = guest.vcpus ? guest.vcpus->vcpuCount() : 0;
     PolicyRecord decoded = decodePolicyRecord(record, vcpus);
     if (!decoded.policy) return refuse(guest, state, req, record, decoded.reason, decoded.refusal);
-    std::string why =
+    const Verdict set =
         host_policies_->setHostPolicy(guest, std::move(*decoded.policy), PolicyOrigin::Guest);
-    if (!why.empty()) return refuse(guest, state, req, record, NackReason::PolicyRefused, why);
+    if (!set) return refuse(guest, state, req, record, NackReason::PolicyRefused, set.reason());
     ++state.counters.acked;
     return echoReply(record, VMPOWER_CMD_ACK);
 }

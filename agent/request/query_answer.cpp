@@ -24,8 +24,9 @@ std::vector<std::byte> queryNack(RequestKind kind, std::span<const std::byte> re
                         : capsListReply(request, VMPOWER_CMD_NACK, PerVcpu{});
 }
 
-QueryAnswer answerQuery(const DecodedRequest& req, std::span<const std::byte> request,
-                        const GuestIdentity& guest, const PowerControl& power) {
+Checked<std::vector<std::byte>> answerQuery(const DecodedRequest& req,
+                                            std::span<const std::byte> request,
+                                            const GuestIdentity& guest, const PowerControl& power) {
     const std::size_t vcpu_count = guest.vcpus ? guest.vcpus->vcpuCount() : 0;
     PerVcpu values;
     values.num_vcpu =
@@ -34,10 +35,9 @@ QueryAnswer answerQuery(const DecodedRequest& req, std::span<const std::byte> re
     std::size_t last = values.num_vcpu;
     if (req.kind == RequestKind::QueryFreq || req.kind == RequestKind::QueryCaps) {
         if (req.resource_id >= values.num_vcpu) {
-            return {{},
-                    "vCPU " + std::to_string(req.resource_id) + " out of range (the reply holds " +
-                        std::to_string(values.num_vcpu) + ")",
-                    NackReason::UnknownCpu};
+            return Verdict::refused("vCPU " + std::to_string(req.resource_id) +
+                                    " out of range (the reply holds " +
+                                    std::to_string(values.num_vcpu) + ")");
         }
         first = static_cast<std::size_t>(req.resource_id);
         last = first + 1;
@@ -56,10 +56,8 @@ QueryAnswer answerQuery(const DecodedRequest& req, std::span<const std::byte> re
             values.b[i] = power.highPriority(pcpu) ? 1 : 0;
         }
     }
-    return {freq ? freqListReply(request, VMPOWER_FREQ_LIST, values)
-                 : capsListReply(request, VMPOWER_CAPS_LIST, values),
-            {},
-            {}};
+    return freq ? freqListReply(request, VMPOWER_FREQ_LIST, values)
+                : capsListReply(request, VMPOWER_CAPS_LIST, values);
 }
 
 }  // namespace vmpower

@@ -11,6 +11,7 @@
 #include "power_control.h"
 #include "request_counters.h"
 #include "request_decoder.h"
+#include "verdict.h"
 
 namespace vmpower {
 
@@ -20,16 +21,13 @@ bool isQuery(RequestKind kind);
 // stream stays in step, command NACK, only the header echoed.
 std::vector<std::byte> queryNack(RequestKind kind, std::span<const std::byte> request);
 
-struct QueryAnswer {
-    std::vector<std::byte> reply;  // empty when refused
-    std::string refusal;
-    NackReason reason = NackReason::UnknownCpu;  // when refused
-};
-
-// num_vcpu is the VM's vCPU count capped at 8 (the reply arrays' size);
-// entry i describes vCPU i through the lowest pCPU it may run on. The single
-// queries fill only [resource_id] and refuse a resource_id outside the arrays.
-QueryAnswer answerQuery(const DecodedRequest& req, std::span<const std::byte> request,
-                        const GuestIdentity& guest, const PowerControl& power);
+// The reply, or why not (NACKed as NackReason::UnknownCpu, the only
+// refusal here). num_vcpu is the VM's vCPU count capped at 8 (the reply
+// arrays' size); entry i describes vCPU i through the lowest pCPU it may run
+// on. The single queries fill only [resource_id] and refuse a resource_id
+// outside the arrays.
+Checked<std::vector<std::byte>> answerQuery(const DecodedRequest& req,
+                                            std::span<const std::byte> request,
+                                            const GuestIdentity& guest, const PowerControl& power);
 
 }  // namespace vmpower

@@ -148,16 +148,15 @@ TEST(RequestCounters, NoRuleAndTheRateLimitAreReasonsToo) {
 
 class RefusingSink final : public HostPolicySink {
   public:
-    std::string setHostPolicy(const GuestIdentity&, HostPolicy, PolicyOrigin) override {
-        return "the engine says no";
+    Verdict setHostPolicy(const GuestIdentity&, HostPolicy, PolicyOrigin) override {
+        return Verdict::refused("the engine says no");
     }
     bool removeHostPolicy(std::string_view) override { return false; }
 };
 
 TEST(RequestCounters, PolicyRecordsRefusedByTheirFieldsOrTheEngine) {
-    HandlerRig rig;
     RefusingSink sink;
-    rig.handler.setHostPolicies(&sink);
+    HandlerRig rig(allowAll(), {.host_policies = &sink});
     auto bad = packet(VMPOWER_PKT_POLICY, 0, 0);  // num_vcpu 0
     rig.send(bad);
     EXPECT_EQ(nacks(rig.counters(), NackReason::Malformed), 1U);
@@ -191,8 +190,9 @@ TEST(RequestCounters, TheArbitersRefusalsOnAFixtureTree) {
     arbiter->setFootprint("bbbbbbbb-0000-0000-0000-000000000002", "vm-b", CpuSet{3});
     ManualClock clock;
     FakeSharing sharing;
-    RequestHandler handler(*arbiter, clock, sharing,
-                           std::make_shared<const AccessRules>(std::vector<AccessRule>{allowAll()}));
+    const RulesInForce rules(
+        std::make_shared<const AccessRules>(std::vector<AccessRule>{allowAll()}));
+    RequestHandler handler(*arbiter, clock, sharing, rules);
     auto state = handler.newChannelState();
     VcpuMap vcpus = pinnedVcpus();
     GuestIdentity guest{"vm1", kVm1Uuid, &vcpus};

@@ -17,14 +17,14 @@ void ChannelRequestStateDeleter::operator()(ChannelRequestState* s) const {
 }
 
 RequestHandler::RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
-                               std::shared_ptr<const AccessRules> policy)
-    : power_(power), clock_(clock), sharing_(sharing), rules_(std::move(policy)) {
-    if (!rules_) rules_ = std::make_shared<const AccessRules>(std::vector<AccessRule>{});
-}
-
-void RequestHandler::setAccessRules(std::shared_ptr<const AccessRules> policy) {
-    if (policy) rules_ = std::move(policy);
-}
+                               const RulesInForce& rules, RequestHandlerLinks links)
+    : power_(power),
+      clock_(clock),
+      sharing_(sharing),
+      rules_(rules),
+      observer_(links.observer),
+      host_policies_(links.host_policies),
+      energy_(links.energy) {}
 
 ChannelRequestStatePtr RequestHandler::newChannelState() const {
     return ChannelRequestStatePtr(new ChannelRequestState);
@@ -85,13 +85,13 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
         if (!rule->queries)
             return refuse(guest, state, req, record, NackReason::NotAllowed,
                           "queries not allowed by the policy");
-        QueryAnswer answer = answerQuery(req, record, guest, power_);
-        if (answer.reply.empty())
-            return refuse(guest, state, req, record, answer.reason, answer.refusal);
+        Checked<std::vector<std::byte>> answer = answerQuery(req, record, guest, power_);
+        if (!answer)
+            return refuse(guest, state, req, record, NackReason::UnknownCpu, answer.reason());
         ++state.counters.answered;
         LOG(Requests).debug("vm {}: {} resource_id {} answered", guest.name, kindName(req.kind),
                             req.resource_id);
-        return std::move(answer.reply);
+        return std::move(*answer);
     }
 
     PowerDecision decision = decidePower(*rule, guest, req, sharing_);
@@ -116,12 +116,15 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
 
 const AccessRule* RequestHandler::matchedRule(const GuestIdentity& guest,
                                               ChannelRequestState& state) const {
-    if (state.matched_rules != rules_ || state.matched_uuid != guest.uuid ||
+    // A pointer comparison per request (current() is a reference: no
+    // atomic); the copy into the state only when the rules or guest changed.
+    const std::shared_ptr<const AccessRules>& in_force = rules_.current();
+    if (state.matched_rules != in_force || state.matched_uuid != guest.uuid ||
         state.matched_name != guest.name) {
-        state.matched_rules = rules_;
+        state.matched_rules = in_force;
         state.matched_name = guest.name;
         state.matched_uuid = guest.uuid;
-        state.rule = rules_->match(guest.name, guest.uuid);
+        state.rule = in_force->match(guest.name, guest.uuid);
     }
     return state.rule;
 }

@@ -9,13 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include "access_rules.h"
 #include "clock.h"
 #include "energy_source.h"
 #include "guest_identity.h"  // GuestIdentity, PcpuSharing
 #include "host_policy_sink.h"
-#include "access_rules.h"
 #include "power_control.h"
 #include "request_counters.h"
+#include "rules_in_force.h"
 #include "vcpu_map.h"
 
 namespace vmpower {
@@ -41,18 +42,25 @@ class HoldObserver {
     ~HoldObserver() = default;
 };
 
+// Who the handler tells or asks besides PowerControl, given at construction
+// (each outlives the handler, or is null).
+struct RequestHandlerLinks {
+    // Where PKT_POLICY / PKT_POLICY_REMOVE go; none: both are refused.
+    HostPolicySink* host_policies = nullptr;
+    // Told after every ACKed CPU_POWER request; none: nobody.
+    HoldObserver* observer = nullptr;
+    // Answers VMPOWER_QUERY_ENERGY; none: every energy query is answered
+    // "unavailable".
+    const EnergySource* energy = nullptr;
+};
+
 class RequestHandler {
   public:
+    // `rules`: the set in force, read at each channel's next request after
+    // a reload or override replaces it.
     RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
-                   std::shared_ptr<const AccessRules> policy);
-    void setAccessRules(std::shared_ptr<const AccessRules> policy);  // SIGHUP reload
-    // Where PKT_POLICY / PKT_POLICY_REMOVE go; none: both are refused.
-    void setHostPolicies(HostPolicySink* sink) { host_policies_ = sink; }
-    // Answers VMPOWER_QUERY_ENERGY from it; nullptr (the default): every
-    // energy query is answered "unavailable".
-    void setEnergySource(const EnergySource* energy) { energy_ = energy; }
+                   const RulesInForce& rules, RequestHandlerLinks links = {});
     const AccessRules& accessRules() const { return *rules_; }
-    void setHoldObserver(HoldObserver* observer) { observer_ = observer; }
 
     ChannelRequestStatePtr newChannelState() const;
     RequestCounters counters(const ChannelRequestState& state) const;
@@ -65,7 +73,8 @@ class RequestHandler {
                                   std::span<const std::byte> record);
 
   private:
-    // The guest's rule under the current policy, matched once per channel.
+    // The guest's rule under the rules in force, matched once per channel
+    // and set of rules.
     const AccessRule* matchedRule(const GuestIdentity& guest, ChannelRequestState& state) const;
     std::vector<std::byte> refuse(const GuestIdentity& guest, ChannelRequestState& state,
                                   const DecodedRequest& req, std::span<const std::byte> record,
@@ -80,10 +89,10 @@ class RequestHandler {
     PowerControl& power_;
     const Clock& clock_;
     const PcpuSharing& sharing_;
-    std::shared_ptr<const AccessRules> rules_;
-    HoldObserver* observer_ = nullptr;
-    HostPolicySink* host_policies_ = nullptr;
-    const EnergySource* energy_ = nullptr;
+    const RulesInForce& rules_;
+    HoldObserver* const observer_;
+    HostPolicySink* const host_policies_;
+    const EnergySource* const energy_;
 };
 
 }  // namespace vmpower

@@ -81,7 +81,7 @@ TEST(RequestHandler, TheRuleIsMatchedAgainForANewPolicyOrAnotherGuest) {
     auto queries_off = std::make_shared<const AccessRules>(
         AccessRules(std::vector<AccessRule>{vm1}).withQueryOverride("vm1", kVm1Uuid, false));
     EXPECT_EQ(rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0)).size(), 88U);
-    rig.handler.setAccessRules(queries_off);
+    rig.rules.replace(queries_off);
     EXPECT_EQ(replyCommand(rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0))), VMPOWER_CMD_NACK);
     EXPECT_EQ(rig.power.calls.size(), 3U);
 }
@@ -104,7 +104,7 @@ TEST(RequestHandler, VcpuPinnedToSeveralPcpus) {
 
     AccessRule single = allowAll();
     single.multi_pcpu = false;
-    rig.handler.setAccessRules(std::make_shared<const AccessRules>(std::vector<AccessRule>{single}));
+    rig.rules.replace(std::make_shared<const AccessRules>(std::vector<AccessRule>{single}));
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 1))), VMPOWER_CMD_ACK);
     EXPECT_EQ(rig.power.calls.size(), 2U);
@@ -117,7 +117,7 @@ TEST(RequestHandler, SharedPcpus) {
         << "default: allowed, arbitrated";
     AccessRule exclusive = allowAll();
     exclusive.shared_pcpus = false;
-    rig.handler.setAccessRules(std::make_shared<const AccessRules>(std::vector<AccessRule>{exclusive}));
+    rig.rules.replace(std::make_shared<const AccessRules>(std::vector<AccessRule>{exclusive}));
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 1))), VMPOWER_CMD_ACK);  // pCPU 3 not shared
     EXPECT_EQ(rig.power.calls.size(), 2U);
@@ -142,7 +142,7 @@ TEST(RequestHandler, PhysicalWithPermission) {
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, std::uint64_t{1} << 40, "", true))),
               VMPOWER_CMD_NACK);
     rule.allowed_pcpus = CpuSet::parse("0-15");
-    rig.handler.setAccessRules(std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
+    rig.rules.replace(std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 9, "", true))), VMPOWER_CMD_ACK);
     EXPECT_EQ(rig.power.calls.size(), 2U);
 }
@@ -258,9 +258,9 @@ TEST(RequestHandler, Legacy16Records) {
 TEST(RequestHandler, ReloadedPolicyAppliesToTheNextRecord) {
     HandlerRig rig;
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_ACK);
-    rig.handler.setAccessRules(std::make_shared<const AccessRules>(std::vector<AccessRule>{}));
+    rig.rules.replace(std::make_shared<const AccessRules>(std::vector<AccessRule>{}));
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);
-    rig.handler.setAccessRules(nullptr);  // ignored: never left without a policy
+    rig.rules.replace(nullptr);  // none: no rules, never a null set
     EXPECT_TRUE(rig.handler.accessRules().rules().empty());
 }
 

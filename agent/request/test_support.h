@@ -80,9 +80,9 @@ inline constexpr const char* kVm1Uuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
 
 // A handler with fakes behind it and one channel of guest "vm1".
 struct HandlerRig {
-    explicit HandlerRig(AccessRule rule = allowAll())
-        : handler(power, clock, sharing,
-                  std::make_shared<const AccessRules>(std::vector<AccessRule>{rule})),
+    explicit HandlerRig(AccessRule rule = allowAll(), RequestHandlerLinks links = {})
+        : rules(std::make_shared<const AccessRules>(std::vector<AccessRule>{rule})),
+          handler(power, clock, sharing, rules, links),
           state(handler.newChannelState()) {}
 
     std::vector<std::byte> send(std::span<const std::byte> record) {
@@ -95,6 +95,7 @@ struct HandlerRig {
     FakeSharing sharing;
     VcpuMap vcpus = pinnedVcpus();
     GuestIdentity guest{"vm1", kVm1Uuid, &vcpus};
+    RulesInForce rules;  // as the Agent's: replace() is a reload
     RequestHandler handler;
     ChannelRequestStatePtr state;
 };

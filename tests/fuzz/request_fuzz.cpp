@@ -17,8 +17,8 @@
 #include <numeric>
 #include <span>
 
-#include "fake_power_control.h"
 #include "access_rules.h"
+#include "fake_power_control.h"
 #include "record_assembler.h"
 #include "request_handler.h"
 #include "vmpower/protocol.h"
@@ -75,8 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     power.priority = {1};
     ManualClock clock;
     FakeSharing sharing;
-    RequestHandler handler(power, clock, sharing,
-                           std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
+    const RulesInForce rules(std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
+    RequestHandler handler(power, clock, sharing, rules);
     auto state = handler.newChannelState();
     GuestIdentity guest{matched ? "guest-1" : "other", "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e",
                         &vcpus};
