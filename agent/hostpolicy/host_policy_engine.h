@@ -108,7 +108,7 @@ class HostPolicyEngine final : public HostPolicySink {
     Verdict replace(const GuestIdentity& guest, const AccessRule& rule, Active next);
 
     // Holding: the one requester of a policy's hold on a vCPU, in the slot
-    // beside the VM's own (kHostPolicyRequesterBit), and its release
+    // beside the VM's own (Requester::hostPolicy), and its release
     // (outside `keep`: everywhere).
     static Requester holder(std::string_view uuid, unsigned vcpu);
     void releaseHold(std::string_view uuid, unsigned vcpu, const CpuSet& keep = CpuSet{});
