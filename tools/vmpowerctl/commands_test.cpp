@@ -24,7 +24,8 @@ void expectInProtocol(const json& req) {
     const protocol::Command* c = protocol::findCommand(req.value("cmd", ""));
     ASSERT_NE(c, nullptr) << req.dump();
     for (auto k : c->args) EXPECT_TRUE(req.contains(k)) << k << " missing: " << req.dump();
-    for (const auto& [k, v] : req.items()) {
+    for (const auto& item : req.items()) {
+        const std::string k = item.key();  // a variable, not a binding: clang 14 lambdas
         auto in = [&](protocol::Keys keys) {
             return std::find(keys.begin(), keys.end(), k) != keys.end();
         };
