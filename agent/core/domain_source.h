@@ -2,15 +2,14 @@
 // The hypervisor as the agent asks it things: libvirt (LibvirtHypervisor) in
 // the agent and in every integration test, FakeDomainSource in the
 // registry's unit tests. An interface so the registry's reconcile logic does
-// not depend on a connection's lifetime. Every call throws
-// std::runtime_error when the hypervisor cannot answer (not connected,
-// connection lost); callers at a loop boundary catch it.
+// not depend on a connection's lifetime.
 
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "async_call.h"
 #include "cpu_set.h"
 #include "domain_name.h"
 
@@ -29,35 +28,48 @@ struct DomainSnapshot {
     std::string unreadable;
 };
 
+struct ActiveDomains {
+    std::vector<DomainSnapshot> domains;
+    CpuSet host_cpus;  // online, as the hypervisor reports them
+};
+
 // What a write of a domain's live metadata found.
 enum class MetadataWrite {
     Written,
-    // A job runs on the domain (a migration above all, or another client's
-    // change): libvirt would hold the call until the job ends (up to 30 s,
-    // stalling the agent's one loop), so it was not made. Ask again later.
+    // A job runs on the domain (a migration above all, a dump, or another
+    // client's change): libvirt would hold the call until the job ends (up
+    // to 30 s), so it was not made. Ask again when the job has ended.
     Busy,
     Gone,  // no such running domain
 };
 
+// Every call runs off the loop (LibvirtHypervisor: on its worker thread)
+// and answers through `done` on the loop, later (async_call.h): a refusal
+// is the hypervisor's reason (not connected, connection lost, libvirt's
+// error text). Dropping the returned AsyncCall drops the answer.
 class DomainSource {
   public:
     virtual ~DomainSource() = default;
-    // Running (or paused) domains. Throws std::runtime_error when libvirt
-    // cannot answer (connection lost).
-    virtual std::vector<DomainSnapshot> listActive() = 0;
-    // nullopt: no such domain any more, or it is not active. Throws when
-    // libvirt cannot answer.
-    virtual std::optional<DomainSnapshot> lookupActive(std::string_view uuid) = 0;
-    virtual CpuSet hostCpus() = 0;
+    // Running (or paused) domains, with the host's online CPUs.
+    virtual AsyncCall listActive(Done<ActiveDomains> done) = 0;
+    // nullopt: no such domain any more, or it is not active.
+    virtual AsyncCall lookupActive(std::string_view uuid,
+                                   Done<std::optional<DomainSnapshot>> done) = 0;
+    // The host's online CPUs as last read (empty before the first answer
+    // of listActive/lookupActive). Never a call to the hypervisor.
+    virtual CpuSet hostCpus() const = 0;
     // Any defined domain, by name or UUID; nullopt: libvirt knows none.
-    virtual std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) = 0;
+    virtual AsyncCall lookupDefined(std::string_view name_or_uuid,
+                                    Done<std::optional<DomainName>> done) = 0;
     // The live vCPU's affinity (the persistent config stays the admin's).
     // A TUNABLE event reports the change back.
-    virtual void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) = 0;
+    virtual AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
+                              DoneVerdict done) = 0;
     // Sets the running domain's power intent element (xml/power_intent.h,
     // vmpower's intent namespace) in its live <metadata>; "" removes it.
-    // Throws when libvirt cannot answer or refuses.
-    virtual MetadataWrite setPowerIntent(std::string_view uuid, const std::string& element) = 0;
+    // Busy when any job (sync or async: a migration, a dump) runs on it.
+    virtual AsyncCall setPowerIntent(std::string_view uuid, const std::string& element,
+                                     Done<MetadataWrite> done) = 0;
 };
 
 }  // namespace vmpower

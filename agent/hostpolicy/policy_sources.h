@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "async_call.h"
 #include "verdict.h"
 
 namespace vmpower {
@@ -29,10 +30,11 @@ using TrafficSample = std::map<std::string, std::vector<InterfaceCounters>, std:
 class TrafficSource {
   public:
     virtual ~TrafficSource() = default;
-    // ONE hypervisor call for every domain named (by uuid). A domain missing
-    // from the answer is not running or has no counters. Throws
-    // std::runtime_error when the hypervisor cannot answer.
-    virtual TrafficSample sample(const std::vector<std::string>& uuids) = 0;
+    // The interface counters of the domains named (by uuid), read off the
+    // loop; `done` runs on the loop later (async_call.h). A domain missing
+    // from the answer is not running or has no counters; a refusal is the
+    // hypervisor's reason.
+    virtual AsyncCall sample(std::vector<std::string> uuids, Done<TrafficSample> done) = 0;
 };
 
 struct BranchCounts {
