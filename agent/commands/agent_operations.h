@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "agent_view.h"
+#include "async_call.h"
 #include "cpu_set.h"
 #include "domain_name.h"
 #include "host_policy.h"
@@ -24,10 +25,13 @@ class AgentOperations : public AgentView {
     // it overrides the shared-hardware rule (root's choice), and the
     // verdict names the running VMs it affects.
     virtual PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) = 0;
-    // Through the hypervisor adapter; throws std::runtime_error with
-    // libvirt's reason. A defined domain, running or not; nullopt: unknown.
-    virtual void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) = 0;
-    virtual std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) = 0;
+    // Through the hypervisor adapter, off the loop: `done` gets the answer
+    // later (async_call.h), a refusal with libvirt's reason. lookupDefined:
+    // a defined domain, running or not; nullopt: unknown.
+    virtual AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
+                              DoneVerdict done) = 0;
+    virtual AsyncCall lookupDefined(std::string_view name_or_uuid,
+                                    Done<std::optional<DomainName>> done) = 0;
     // False: no such running domain or channel.
     virtual bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) = 0;
     // Until the next reload (AccessRules::withQueryOverride).

@@ -141,13 +141,16 @@ json setCpuFreq(Ops& a, const json& req) {
     return out;
 }
 
-json setPcpu(Ops& a, const json& req) {
+// Answers later: pinning is a libvirt call (off the loop).
+AsyncCall setPcpu(Ops& a, const json& req, ControlReply reply) {
     std::string name = stringArg(req, key::kName);
     unsigned vcpu = numberArg(req, key::kVcpu, CpuSet::kMaxCpu, "a vCPU number");
     auto set = CpuSet::parse(stringArg(req, key::kPcpus));
     if (!set || set->empty()) throw ArgError("'pcpus' must be a cpulist like 2-3,5");
-    a.pinVcpu(name, vcpu, *set);  // throws with libvirt's reason
-    return ok();                  // the TUNABLE event updates our map
+    return a.pinVcpu(name, vcpu, *set, [reply = std::move(reply)](Verdict v) {
+        // The TUNABLE event updates our map.
+        reply(v ? ok() : error(std::string(cmd::kSetPcpu) + ": " + v.reason()));
+    });
 }
 
 json setChannelStatus(Ops& a, const json& req) {
@@ -183,17 +186,7 @@ json setQuery(Ops& a, const json& req) {
     return out;
 }
 
-json showRule(Ops& a, const json& req) {
-    std::string name = stringArg(req, key::kName);
-    const std::optional<DomainView> running = a.domain(name);
-    const DomainView* d = running ? &*running : nullptr;
-    std::string vm = d ? d->name : name, uuid = d ? d->uuid : "";
-    if (d == nullptr) {  // a defined, stopped domain is a fair question too
-        auto known = a.lookupDefined(name);
-        if (!known) return error("no domain '" + name + "' known to libvirt");
-        vm = known->name;
-        uuid = known->uuid;
-    }
+json ruleOf(const Ops& a, const std::string& vm, const std::string& uuid, const DomainView* d) {
     const AccessRules& policy = a.accessRules();
     const AccessRule* rule = policy.match(vm, uuid);
     json out = {{key::kOk, true},
@@ -210,6 +203,26 @@ json showRule(Ops& a, const json& req) {
         over ? over->rule_index : static_cast<std::size_t>(rule - policy.rules().data());
     out[key::kRule] = ruleJson(*rule, over, d);
     return out;
+}
+
+// A running domain answers at once; a defined, stopped one is a fair
+// question too, answered after libvirt's lookup (off the loop).
+AsyncCall showRule(Ops& a, const json& req, ControlReply reply) {
+    std::string name = stringArg(req, key::kName);
+    if (const std::optional<DomainView> running = a.domain(name)) {
+        reply(ruleOf(a, running->name, running->uuid, &*running));
+        return {};
+    }
+    return a.lookupDefined(
+        name, [&a, name, reply = std::move(reply)](Checked<std::optional<DomainName>> known) {
+            if (!known) {
+                reply(error(std::string(cmd::kShowRule) + ": " + known.reason()));
+            } else if (!*known) {
+                reply(error("no domain '" + name + "' known to libvirt"));
+            } else {
+                reply(ruleOf(a, (*known)->name, (*known)->uuid, nullptr));
+            }
+        });
 }
 
 json energy(Ops& a, const json&) {
@@ -262,10 +275,11 @@ json version(Ops&, const json&) {
 }
 
 // A protocol command and what runs it: its name and read-only flag are the
-// protocol's.
+// protocol's. `run` answers at once; `start` may answer later.
 struct Handler {
     const protocol::Command* command;
-    json (*run)(Ops&, const json&);
+    json (*run)(Ops&, const json&) = nullptr;
+    AsyncCall (*start)(Ops&, const json&, ControlReply) = nullptr;
 };
 
 consteval const protocol::Command* command(std::string_view name) {
@@ -283,10 +297,10 @@ constexpr std::array<Handler, protocol::kCommands.size()> kHandlers{{
     {command(cmd::kListChannels), &listChannels},
     {command(cmd::kShowCpuFreq), &showCpuFreq},
     {command(cmd::kSetCpuFreq), &setCpuFreq},
-    {command(cmd::kSetPcpu), &setPcpu},
+    {command(cmd::kSetPcpu), nullptr, &setPcpu},
     {command(cmd::kSetChannelStatus), &setChannelStatus},
     {command(cmd::kSetQuery), &setQuery},
-    {command(cmd::kShowRule), &showRule},
+    {command(cmd::kShowRule), nullptr, &showRule},
     {command(cmd::kSetPolicy), &setPolicy},
     {command(cmd::kRemovePolicy), &removePolicy},
     {command(cmd::kEnergy), &energy},
@@ -300,7 +314,8 @@ static_assert(
     [] {
         for (const auto& c : protocol::kCommands) {
             int n = 0;
-            for (const auto& h : kHandlers) n += h.command == &c && h.run != nullptr ? 1 : 0;
+            for (const auto& h : kHandlers)
+                n += h.command == &c && (h.run != nullptr) != (h.start != nullptr) ? 1 : 0;
             if (n != 1) return false;
         }
         return true;
@@ -317,27 +332,43 @@ const Handler* findHandler(std::string_view name) {
 
 }  // namespace
 
-json runControlCommand(AgentOperations& agent, const json& request, ControlAccess access) {
+AsyncCall startControlCommand(AgentOperations& agent, const json& request, ControlAccess access,
+                              ControlReply reply) {
     auto name = request.is_object() ? request.find(key::kCmd) : request.end();
     if (!request.is_object() || name == request.end() || !name->is_string()) {
-        return error("a request is {\"cmd\": \"...\", ...}");
+        reply(error("a request is {\"cmd\": \"...\", ...}"));
+        return {};
     }
     const std::string cmd = name->get<std::string>();
     const Handler* h = findHandler(cmd);
-    if (h == nullptr) return error("unknown command '" + cmd + "' (try \"version\" for the list)");
+    if (h == nullptr) {
+        reply(error("unknown command '" + cmd + "' (try \"version\" for the list)"));
+        return {};
+    }
     if (access == ControlAccess::ReadOnly && !h->command->read_only) {
-        return error("permission denied: '" + cmd +
-                     "' changes the agent and this client is in the read-only group");
+        reply(error("permission denied: '" + cmd +
+                    "' changes the agent and this client is in the read-only group"));
+        return {};
     }
     // A loop callback: nothing escapes. A bad argument, the hypervisor's
     // refusal or any other failure is the answer.
     try {
-        return h->run(agent, request);
+        if (h->start != nullptr) return h->start(agent, request, reply);
+        reply(h->run(agent, request));
     } catch (const std::exception& e) {
-        return error(cmd + ": " + e.what());
+        reply(error(cmd + ": " + e.what()));
     } catch (...) {
-        return error(cmd + ": internal error");
+        reply(error(cmd + ": internal error"));
     }
+    return {};
+}
+
+json runControlCommand(AgentOperations& agent, const json& request, ControlAccess access) {
+    std::optional<json> answer;
+    AsyncCall later =
+        startControlCommand(agent, request, access, [&answer](json a) { answer = std::move(a); });
+    if (answer) return *answer;
+    return error("this command answers later: ask it over the control socket");
 }
 
 json agentStateJson(const AgentOperations& agent) {

@@ -61,16 +61,35 @@ class FakeAgent final : public AgentOperations {
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override {
         return power_.apply(Requester::operatorOverride(cpu), CpuSet{cpu}, action, {});
     }
-    void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override {
-        if (!pin_error.empty()) throw std::runtime_error(pin_error);
-        pins.push_back(std::string(name) + "/" + std::to_string(vcpu) + "/" + pcpus.toString());
+    // The hypervisor's answers come later, as from the libvirt worker:
+    // answerAll() gives them.
+    AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
+                      DoneVerdict done) override {
+        auto [call, answer] = AsyncCall::start<Verdict>(std::move(done));
+        if (pin_error.empty())
+            pins.push_back(std::string(name) + "/" + std::to_string(vcpu) + "/" + pcpus.toString());
+        Verdict v = pin_error.empty() ? Verdict::accepted() : Verdict::refused(pin_error);
+        answers.push_back([answer, v] { answer(v); });
+        return std::move(call);
     }
-    std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override {
-        if (name_or_uuid == "stopped") {
-            return DomainName{"stopped", "22222222-2222-2222-2222-222222222222"};
+    AsyncCall lookupDefined(std::string_view name_or_uuid,
+                            Done<std::optional<DomainName>> done) override {
+        using R = Checked<std::optional<DomainName>>;
+        auto [call, answer] = AsyncCall::start<R>(std::move(done));
+        std::optional<DomainName> known;
+        if (name_or_uuid == "stopped")
+            known = DomainName{"stopped", "22222222-2222-2222-2222-222222222222"};
+        answers.push_back([answer, known] { answer(known); });
+        return std::move(call);
+    }
+    void answerAll() {
+        while (!answers.empty()) {
+            auto next = std::move(answers.front());
+            answers.erase(answers.begin());
+            next();
         }
-        return std::nullopt;
     }
+    std::vector<std::function<void()>> answers;
     bool setChannelEnabled(std::string_view, unsigned, bool) override { return false; }
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override {
         rules_ =
@@ -104,8 +123,14 @@ class FakeAgent final : public AgentOperations {
     const EnergySampler* energy_ = nullptr;
 };
 
-json run(FakeAgent& a, const json& req) {
-    return runControlCommand(a, req);
+// One command, its later answer included.
+json run(FakeAgent& a, const json& req, ControlAccess access = ControlAccess::Full) {
+    std::optional<json> answer;
+    AsyncCall later =
+        startControlCommand(a, req, access, [&answer](json r) { answer = std::move(r); });
+    a.answerAll();
+    EXPECT_TRUE(answer.has_value()) << req.dump();
+    return answer.value_or(json{});
 }
 
 TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
@@ -157,7 +182,7 @@ TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
 TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething) {
     FakeAgent a;
     auto asReader = [&](const json& req) {
-        return runControlCommand(a, req, ControlAccess::ReadOnly);
+        return run(a, req, ControlAccess::ReadOnly);
     };
     EXPECT_EQ(asReader({{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}})["ok"], true);
     json refused = asReader(
@@ -222,8 +247,7 @@ TEST(ControlCommands, ShowPolicyIsShowRulesOldName) {
     const json rule = run(a, {{key::kCmd, cmd::kShowRule}, {key::kName, "vm1"}});
     ASSERT_EQ(rule[key::kOk], true);
     EXPECT_EQ(run(a, {{key::kCmd, cmd::kShowPolicy}, {key::kName, "vm1"}}), rule);
-    EXPECT_EQ(runControlCommand(a, {{key::kCmd, cmd::kShowPolicy}, {key::kName, "vm1"}},
-                                ControlAccess::ReadOnly),
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kShowPolicy}, {key::kName, "vm1"}}, ControlAccess::ReadOnly),
               rule);
     EXPECT_EQ(run(a, {{key::kCmd, cmd::kShowPolicy}, {key::kName, "nope"}})[key::kError],
               "no domain 'nope' known to libvirt");

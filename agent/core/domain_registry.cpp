@@ -15,8 +15,10 @@ DomainRegistry::DomainRegistry(ChannelEnv& env, DomainSource& source, PowerContr
     : env_(env), source_(source), power_(power), observer_(observer) {}
 
 DomainRegistry::~DomainRegistry() {
+    listing_.reset();
     removeAll();
     refreshing_.clear();  // their Calls cancel the retries
+    lookups_.clear();     // and their AsyncCalls the answers
 }
 
 const Domain* DomainRegistry::find(std::string_view uuid) const {
@@ -24,27 +26,37 @@ const Domain* DomainRegistry::find(std::string_view uuid) const {
     return it == domains_.end() ? nullptr : it->second.get();
 }
 
-bool DomainRegistry::reconcile() {
-    std::vector<DomainSnapshot> active;
-    try {
-        active = source_.listActive();
-    } catch (const std::exception& e) {
-        LOG(Domains).error("cannot list domains: {}", e.what());
-        return false;
+void DomainRegistry::reconcile() {
+    touched_while_listing_.clear();
+    listing_ = source_.listActive(
+        [this](Checked<ActiveDomains> answer) { applyActive(std::move(answer)); });
+}
+
+void DomainRegistry::applyActive(Checked<ActiveDomains> answer) {
+    std::set<std::string, std::less<>> touched;
+    touched.swap(touched_while_listing_);
+    if (!answer) {
+        LOG(Domains).error("cannot list domains: {}", answer.reason());
+        if (hooks_.reconciled) hooks_.reconciled(false);
+        return;
     }
     std::set<std::string, std::less<>> seen;
-    for (const auto& snap : active) {
+    for (const auto& snap : answer->domains) {
         seen.insert(snap.uuid);  // an unreadable domain is still running
-        sync(snap);
+        if (!touched.contains(snap.uuid)) sync(snap);
     }
     std::vector<std::string> gone;
     for (const auto& [uuid, d] : domains_) {
-        if (!seen.contains(uuid)) gone.push_back(uuid);
+        if (!seen.contains(uuid) && !touched.contains(uuid)) gone.push_back(uuid);
     }
     for (const auto& uuid : gone) remove(uuid, "no longer running");
-    LOG(Domains).info("reconciled: {} running domain(s), {} tracked", active.size(),
+    LOG(Domains).info("reconciled: {} running domain(s), {} tracked", answer->domains.size(),
                       domains_.size());
-    return true;
+    if (hooks_.reconciled) hooks_.reconciled(true);
+}
+
+void DomainRegistry::settled(std::string_view uuid) {
+    if (hooks_.settled) hooks_.settled(uuid);
 }
 
 namespace {
@@ -60,10 +72,14 @@ Overloaded(Fs...) -> Overloaded<Fs...>;
 
 void DomainRegistry::onEvent(std::string_view uuid, const DomainEvent& event) noexcept {
     try {
+        if (listing_.pending()) touched_while_listing_.emplace(uuid);
+        // A lookup in flight may predate this event: ask again after it.
+        const bool asking = lookups_.contains(uuid) && lookups_.find(uuid)->second.pending();
         std::visit(Overloaded{
                        // Gone already (destroyed, shut off, migrated away, crashed...).
                        [&](const DomainStopped& e) {
                            remove(uuid, e.migrated ? "migrated away" : "stopped");
+                           settled(uuid);
                        },
                        // Ask the hypervisor what is true now.
                        [&](const DomainStarted& e) {
@@ -84,13 +100,19 @@ void DomainRegistry::onEvent(std::string_view uuid, const DomainEvent& event) no
                        [&](const VcpuRepinned& e) {
                            auto it = domains_.find(uuid);
                            if (it != domains_.end()) repinVcpu(*it->second, e);
+                           if (asking) refresh(uuid);
+                           settled(uuid);
                        },
                        [&](const EmulatorRepinned& e) {
+                           if (asking) refresh(uuid);
                            auto it = domains_.find(uuid);
                            if (it == domains_.end()) return;
                            Domain& d = *it->second;
                            setPinning(d, d.vcpus, e.pcpus);
+                           settled(uuid);
                        },
+                       // Nothing to read: whoever writes to the domain hears it.
+                       [&](const JobEnded&) {},
                    },
                    event);
     } catch (const std::exception& e) {
@@ -126,21 +148,29 @@ void DomainRegistry::onPolicyChanged() {
 }
 
 void DomainRegistry::refresh(std::string_view uuid) {
-    std::optional<DomainSnapshot> snap;
-    try {
-        snap = source_.lookupActive(uuid);
-    } catch (const std::exception& e) {
+    auto [it, added] = lookups_.try_emplace(std::string(uuid));
+    it->second = source_.lookupActive(
+        uuid, [this, key = it->first](Checked<std::optional<DomainSnapshot>> answer) {
+            applyLookup(key, std::move(answer));
+        });
+}
+
+void DomainRegistry::applyLookup(const std::string& uuid,
+                                 Checked<std::optional<DomainSnapshot>> answer) {
+    lookups_.erase(uuid);  // answered (uuid is a copy: the entry held the key)
+    if (!answer) {
         // libvirt cannot answer: keep what we have and ask again (a lost
         // connection also reconciles everything when it comes back).
-        LOG(Domains).warn("cannot look up {}: {}", uuid, e.what());
+        LOG(Domains).warn("cannot look up {}: {}", uuid, answer.reason());
         refreshLater(uuid);
         return;
     }
-    if (snap) {
-        sync(*snap);
+    if (*answer) {
+        sync(**answer);
     } else {
         remove(uuid, "not running");
     }
+    settled(uuid);
 }
 
 void DomainRegistry::refreshLater(std::string_view uuid) {
@@ -244,6 +274,7 @@ void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wa
 
 void DomainRegistry::remove(std::string_view uuid, const char* why) {
     stopRefreshing(uuid);
+    if (auto q = lookups_.find(uuid); q != lookups_.end()) lookups_.erase(q);  // its answer is stale
     if (auto start = starting_.find(uuid); start != starting_.end()) starting_.erase(start);
     if (observer_ != nullptr) observer_->domainGone(uuid);
     auto it = domains_.find(uuid);

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <map>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,10 +31,23 @@ class DomainRegistry final : public PcpuSharing {
                    DomainObserver* observer = nullptr);
     ~DomainRegistry() override;
 
+    // What the owner hears after the registry acted on the hypervisor's
+    // answers (they come later than the event or connect that asked).
+    struct Hooks {
+        // A reconcile's answer was applied (false: libvirt could not answer);
+        // `settled` is not called for the domains it read.
+        std::function<void(bool ok)> reconciled;
+        // Something about this domain may have changed: it was read, re-pinned
+        // or removed (find() says which).
+        std::function<void(std::string_view uuid)> settled;
+    };
+    void setHooks(Hooks hooks) { hooks_ = std::move(hooks); }
+
     // Lists all active domains and makes our state match (start, after every
-    // reconnect). Domains that kept running keep their open channels.
-    // Returns false when libvirt could not answer.
-    bool reconcile();
+    // reconnect), when the answer comes. Domains that kept running keep
+    // their open channels.
+    void reconcile();
+    bool reconciling() const { return listing_.pending(); }
 
     // The event entry point (from LibvirtHypervisor via the Agent, or made
     // up by tests). Never throws.
@@ -52,6 +67,11 @@ class DomainRegistry final : public PcpuSharing {
     bool sharedWithOtherDomain(std::string_view uuid, const CpuSet& pcpus) const override;
 
   private:
+    void applyActive(Checked<ActiveDomains> answer);
+    void applyLookup(const std::string& uuid, Checked<std::optional<DomainSnapshot>> answer);
+    void settled(std::string_view uuid);
+    // Asks the hypervisor what is true now; the latest question per domain
+    // wins (an earlier one's answer is dropped).
     void refresh(std::string_view uuid);
     // A domain libvirt could not read now is asked again later, with
     // backoff; a successful read or its removal ends the retries.
@@ -81,6 +101,13 @@ class DomainRegistry final : public PcpuSharing {
         std::chrono::milliseconds backoff;
     };
     std::map<std::string, PendingRefresh, std::less<>> refreshing_;
+    std::map<std::string, AsyncCall, std::less<>> lookups_;  // one in flight per domain
+    AsyncCall listing_;
+    // Domains an event concerned while a listing was in flight: the listing
+    // may predate the event, so its answer does not decide for them (the
+    // event's own lookup, answered after it, does).
+    std::set<std::string, std::less<>> touched_while_listing_;
+    Hooks hooks_;
     // Started, not yet read (a lookup may fail and be retried): whether by
     // live migration. The observer hears how it arrived once it is read.
     std::map<std::string, bool, std::less<>> starting_;

@@ -4,6 +4,8 @@
 // connection does.
 
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "domain_source.h"
+#include "event_loop.h"
 
 namespace vmpower::testing {
 
@@ -28,44 +31,75 @@ class FakeDomainSource final : public DomainSource {
 
     void add(const std::string& uuid, FakeDomain d) { domains[uuid] = std::move(d); }
 
-    std::vector<DomainSnapshot> listActive() override {
+    // Answers are queued, as the real source's come later from its worker:
+    // the next loop turn or settle() gives them (and any asked meanwhile),
+    // in order. Each call
+    // reads the fake's state when it is asked, as libvirt would.
+    AsyncCall listActive(Done<ActiveDomains> done) override {
         ++calls;
-        if (fail) throw std::runtime_error("not connected (fake)");
-        std::vector<DomainSnapshot> out;
+        if (fail) return later<ActiveDomains>(std::move(done), refused("not connected (fake)"));
+        ActiveDomains out;
+        out.host_cpus = host;
         for (const auto& [uuid, d] : domains) {
-            if (d.active) out.push_back(snapshot(uuid, d));
+            if (d.active) out.domains.push_back(snapshot(uuid, d));
         }
-        return out;
+        return later<ActiveDomains>(std::move(done), std::move(out));
     }
-    std::optional<DomainSnapshot> lookupActive(std::string_view uuid) override {
+    AsyncCall lookupActive(std::string_view uuid,
+                           Done<std::optional<DomainSnapshot>> done) override {
         ++calls;
-        if (fail) throw std::runtime_error("connection lost (fake)");
+        using R = std::optional<DomainSnapshot>;
+        if (fail) return later<R>(std::move(done), refused("connection lost (fake)"));
         auto it = domains.find(std::string(uuid));
-        if (it == domains.end() || !it->second.active) return std::nullopt;
-        return snapshot(it->first, it->second);
+        if (it == domains.end() || !it->second.active) return later<R>(std::move(done), R{});
+        return later<R>(std::move(done), R{snapshot(it->first, it->second)});
     }
-    CpuSet hostCpus() override { return host; }
-    std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override {
-        if (fail) throw std::runtime_error("not connected (fake)");
+    CpuSet hostCpus() const override { return host; }
+    AsyncCall lookupDefined(std::string_view name_or_uuid,
+                            Done<std::optional<DomainName>> done) override {
+        using R = std::optional<DomainName>;
+        if (fail) return later<R>(std::move(done), refused("not connected (fake)"));
         for (const auto& [uuid, d] : domains) {
-            if (d.name == name_or_uuid || uuid == name_or_uuid) return DomainName{d.name, uuid};
+            if (d.name == name_or_uuid || uuid == name_or_uuid)
+                return later<R>(std::move(done), R{DomainName{d.name, uuid}});
         }
-        return std::nullopt;
+        return later<R>(std::move(done), R{});
     }
-    void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override {
-        if (fail) throw std::runtime_error("not connected (fake)");
-        pins.push_back({std::string(name), vcpu, pcpus});
+    AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
+                      DoneVerdict done) override {
+        auto [call, answer] = AsyncCall::start<Verdict>(std::move(done));
+        if (fail) {
+            queue_.push_back([answer] { answer(Verdict::refused("not connected (fake)")); });
+        } else {
+            pins.push_back({std::string(name), vcpu, pcpus});
+            queue_.push_back([answer] { answer(Verdict::accepted()); });
+        }
+        deliver_.arm(std::chrono::milliseconds(0));
+        return std::move(call);
     }
 
-    MetadataWrite setPowerIntent(std::string_view uuid, const std::string& element) override {
+    AsyncCall setPowerIntent(std::string_view uuid, const std::string& element,
+                             Done<MetadataWrite> done) override {
         ++metadata_calls;
-        if (fail || metadata_fault) throw std::runtime_error("cannot set metadata (fake)");
-        if (metadata_busy) return MetadataWrite::Busy;
+        if (fail || metadata_fault)
+            return later<MetadataWrite>(std::move(done), refused("cannot set metadata (fake)"));
+        if (metadata_busy) return later<MetadataWrite>(std::move(done), MetadataWrite::Busy);
         auto it = domains.find(std::string(uuid));
-        if (it == domains.end() || !it->second.active) return MetadataWrite::Gone;
+        if (it == domains.end() || !it->second.active)
+            return later<MetadataWrite>(std::move(done), MetadataWrite::Gone);
         metadata_writes.push_back({std::string(uuid), element, std::chrono::steady_clock::now()});
-        return MetadataWrite::Written;
+        return later<MetadataWrite>(std::move(done), MetadataWrite::Written);
     }
+
+    // Gives every queued answer, and those asked while answering.
+    void settle() {
+        while (!queue_.empty()) {
+            auto next = std::move(queue_.front());
+            queue_.pop_front();
+            next();
+        }
+    }
+    std::size_t unanswered() const { return queue_.size(); }
 
     struct Pin {
         std::string name;
@@ -88,6 +122,17 @@ class FakeDomainSource final : public DomainSource {
     bool metadata_fault = false;                   // setPowerIntent throws
 
   private:
+    static Verdict refused(std::string why) { return Verdict::refused(std::move(why)); }
+    template <typename T>
+    AsyncCall later(Done<T> done, Checked<T> answer) {
+        auto [call, give] = AsyncCall::start<Checked<T>>(std::move(done));
+        queue_.push_back([give, a = std::move(answer)]() mutable { give(std::move(a)); });
+        deliver_.arm(std::chrono::milliseconds(0));
+        return std::move(call);
+    }
+    std::deque<std::function<void()>> queue_;
+    EventLoop::Timer deliver_{[this] { settle(); }};  // a loop turn answers too
+
     static DomainSnapshot snapshot(const std::string& uuid, const FakeDomain& d) {
         if (!d.fault.empty()) return DomainSnapshot{uuid, d.name, {}, std::nullopt, d.fault};
         return DomainSnapshot{uuid, d.name, d.xml, d.vcpu_pins, {}};

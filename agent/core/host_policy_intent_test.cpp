@@ -64,6 +64,7 @@ class HostPolicyInTheIntent : public ::testing::Test {
     void start(const std::string& intent_body, bool migrated) {
         source_.add(kUuid, {"vm1", domainXml(intent_body), {{CpuSet{2}, CpuSet{3}}}, true});
         registry_->onEvent(kUuid, DomainStarted{migrated});
+        source_.settle();
         ASSERT_NE(registry_->find(kUuid), nullptr);
     }
     bool turnUntilWritten() {

@@ -29,7 +29,9 @@ void IntentWriter::changed(std::string_view uuid) {
     auto it = domains_.find(uuid);  // no uuid copy per request
     if (it == domains_.end()) it = domains_.try_emplace(std::string(uuid)).first;
     Domain& d = it->second;
-    if (d.pending.pending()) return;  // that write will render the latest
+    // A scheduled write will render the latest; one in flight looks again
+    // when answered; one waiting for a job goes when the job ends.
+    if (d.pending.pending() || d.writing.pending() || d.waiting_for_job) return;
     // At most one call per interval: the first change is written on the
     // next loop turn (not inside the guest's request), later ones wait.
     std::chrono::milliseconds delay{0};
@@ -39,6 +41,13 @@ void IntentWriter::changed(std::string_view uuid) {
         delay = std::max(interval_ - since, std::chrono::milliseconds(0));
     }
     schedule(it->first, d, delay);
+}
+
+void IntentWriter::jobEnded(std::string_view uuid) {
+    auto it = domains_.find(uuid);
+    if (it == domains_.end() || !it->second.waiting_for_job) return;
+    it->second.waiting_for_job = false;
+    schedule(it->first, it->second, std::chrono::milliseconds(0));
 }
 
 void IntentWriter::schedule(const std::string& uuid, Domain& d, std::chrono::milliseconds delay) {
@@ -66,32 +75,44 @@ void IntentWriter::write(const std::string& uuid) {
         return;
     }
     last_write_start_ = now;
+    d.waiting_for_job = false;
+    ++stats_.in_flight;
+    d.writing = source_.setPowerIntent(
+        uuid, element,
+        [this, uuid, element, began = std::chrono::steady_clock::now()](
+            Checked<MetadataWrite> result) { written(uuid, element, began, std::move(result)); });
+}
+
+void IntentWriter::written(const std::string& uuid, const std::string& element,
+                           std::chrono::steady_clock::time_point began,
+                           Checked<MetadataWrite> result) {
+    --stats_.in_flight;
+    auto it = domains_.find(uuid);
+    if (it == domains_.end()) return;
+    Domain& d = it->second;
     auto retry = [&](std::chrono::milliseconds delay) { schedule(uuid, d, delay); };
-    MetadataWrite result;
-    const auto call = std::chrono::steady_clock::now();
-    try {
-        result = source_.setPowerIntent(uuid, element);
-    } catch (const std::exception& e) {
+    if (!result) {
         ++stats_.attempts;
         d.last_call = retries_.clock().now();
         d.backoff = std::clamp(d.backoff * 2, interval_, kIntentMaxBackoff);
-        if (d.last_error != e.what()) {
+        if (d.last_error != result.reason()) {
             LOG(Domains).warn(
                 "{}: cannot write its power intent to libvirt: {} (retrying every {} ms "
                 "at most)",
-                uuid, e.what(), d.backoff.count());
-            d.last_error = e.what();
+                uuid, result.reason(), d.backoff.count());
+            d.last_error = result.reason();
         }
         retry(d.backoff);
         return;
     }
-    switch (result) {
+    switch (*result) {
         case MetadataWrite::Busy:
-            // No call was made: a job (a migration) runs on the domain.
+            // No write was made: a job (a migration, a dump) runs on the domain.
             ++stats_.busy;
-            LOG(Domains).debug("{}: a job runs on the domain; its power intent is written later",
+            LOG(Domains).debug("{}: a job runs on the domain; its power intent is written when it ends",
                                uuid);
-            retry(kIntentBusyRetry);
+            d.waiting_for_job = true;
+            retry(kIntentJobRecheck);
             return;
         case MetadataWrite::Gone:
             ++stats_.attempts;
@@ -111,8 +132,10 @@ void IntentWriter::write(const std::string& uuid) {
     }
     LOG(Domains).debug("{}: power intent written ({} bytes, {} us)", uuid, element.size(),
                        std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now() - call)
+                           std::chrono::steady_clock::now() - began)
                            .count());
+    // Changed while the write was in flight: the latest goes next.
+    if (render_(uuid) != element) changed(uuid);
 }
 
 }  // namespace vmpower

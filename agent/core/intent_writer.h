@@ -4,10 +4,12 @@
 // thousands of times a second becomes at most one libvirt call per domain
 // per kIntentWriteInterval, always of the latest intent (rendered when the
 // write happens), and none when libvirt already holds that text. Uses the
-// agent's one RetryScheduler (no thread, no timer per domain, no polling).
-// Failures are logged (once per new error) and retried with backoff; a
-// domain busy with a job (a migration) is asked again later; nothing thrown
-// leaves the scheduler's callback.
+// agent's one RetryScheduler (no timer per domain, no polling); the write
+// itself runs off the loop (DomainSource answers later) and at most one per
+// domain is in flight. Failures are logged (once per new error) and retried
+// with backoff; a domain busy with a job (a migration, a dump) is written
+// when the job ends (jobEnded(), from libvirt's event), or checked again
+// after kIntentJobRecheck; nothing thrown leaves the scheduler's callback.
 
 #include <chrono>
 #include <cstdint>
@@ -33,8 +35,10 @@ inline constexpr std::chrono::milliseconds kIntentWriteInterval{250};
 // changing at once their writes queue up (each later, still the latest)
 // instead of the loop spending most of its time inside libvirt calls.
 inline constexpr std::chrono::milliseconds kIntentWriteSpacing{50};
-// A domain busy with a job (a migration takes seconds): asked again then.
-inline constexpr std::chrono::milliseconds kIntentBusyRetry{1000};
+// A domain busy with a job: written at the job's end event; checked again
+// after this in case no event comes (not every job ends with one; asking
+// whether a job runs never waits for the job's lock).
+inline constexpr std::chrono::milliseconds kIntentJobRecheck{5000};
 inline constexpr std::chrono::milliseconds kIntentMaxBackoff{10'000};
 
 class IntentWriter {
@@ -55,11 +59,15 @@ class IntentWriter {
     // so the next changed() writes whatever it renders.
     void assume(std::string_view uuid, std::optional<std::string> held);
     void forget(std::string_view uuid);  // the domain is gone: nothing more to write
+    // A job on the domain may have ended (its end event, a resume): a write
+    // put off for it goes now.
+    void jobEnded(std::string_view uuid);
 
     struct Stats {
         std::uint64_t written = 0;   // libvirt calls that set or removed it
         std::uint64_t attempts = 0;  // every call made (written, failed, gone)
         std::uint64_t busy = 0;      // writes put off because a job ran
+        std::uint64_t in_flight = 0;  // writes handed to the hypervisor, not answered
     };
     const Stats& stats() const { return stats_; }
 
@@ -67,12 +75,16 @@ class IntentWriter {
     struct Domain {
         std::optional<std::string> held;  // what libvirt holds, if known
         RetryScheduler::Call pending;
+        AsyncCall writing;  // the write in flight
+        bool waiting_for_job = false;
         std::optional<Clock::TimePoint> last_call;
         std::chrono::milliseconds backoff{0};
         std::string last_error;
     };
     void schedule(const std::string& uuid, Domain& d, std::chrono::milliseconds delay);
     void write(const std::string& uuid);
+    void written(const std::string& uuid, const std::string& element,
+                 std::chrono::steady_clock::time_point began, Checked<MetadataWrite> result);
 
     DomainSource& source_;
     RetryScheduler& retries_;

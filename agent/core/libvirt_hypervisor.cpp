@@ -68,6 +68,15 @@ void onDeviceRemoved(virConnectPtr, virDomainPtr dom, const char* alias, void* o
     }
 }
 
+void onJobCompleted(virConnectPtr, virDomainPtr dom, virTypedParameterPtr, int,
+                    void* opaque) noexcept {
+    try {
+        self(opaque).handleJobCompleted(uuidOf(dom));
+    } catch (...) {
+        LOG(Libvirt).error("job callback failed");
+    }
+}
+
 void onClose(virConnectPtr, int reason, void* opaque) {
     self(opaque).handleClose(reason);
 }
@@ -95,7 +104,16 @@ LibvirtHypervisor::LibvirtHypervisor(std::string uri, RetryScheduler& retries,
 
 LibvirtHypervisor::~LibvirtHypervisor() {
     pending_.reset();
-    disconnect();
+    connecting_.reset();
+    // The last call: events deregistered and the connection closed on the
+    // worker, which then stops (it still needs link_).
+    AsyncCall bye = worker_.post<Verdict>(
+        [this] {
+            closeLink();
+            return Verdict::accepted();
+        },
+        [](Verdict) {});
+    worker_.stop();
 }
 
 void LibvirtHypervisor::start() {
@@ -105,60 +123,52 @@ void LibvirtHypervisor::start() {
     connect();
 }
 
+// ---- the loop's side of the connection
+
 void LibvirtHypervisor::connect() {
     pending_.reset();
-    ConnectHandle conn(virConnectOpen(uri_.c_str()));
-    if (!conn) {
-        LOG(Libvirt).warn("cannot connect to {}: {} (retrying in {} ms)", uri_, lastLibvirtError(),
-                          backoff_.count());
-        scheduleReconnect();
-        return;
-    }
-    conn_ = std::move(conn);
-    // Remote drivers only; test:/// answers 1 (unsupported), which is fine.
-    if (virConnectSetKeepAlive(conn_.get(), 5, 3) < 0) {
-        LOG(Libvirt).warn("keepalive on {}: {}", uri_, lastLibvirtError());
-    }
-    if (virConnectRegisterCloseCallback(conn_.get(), onClose, this, nullptr) == 0) {
-        close_callback_ = true;
-    }
-    struct Sub {
-        int id;
-        virConnectDomainEventGenericCallback cb;
-        const char* what;
-    };
-    const std::array<Sub, 4> subs{{
-        {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(onLifecycle), "lifecycle"},
-        {VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_CALLBACK(onTunable), "tunable"},
-        {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(onDeviceAdded),
-         "device-added"},
-        {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(onDeviceRemoved),
-         "device-removed"},
-    }};
-    for (const auto& sub : subs) {
-        int id =
-            virConnectDomainEventRegisterAny(conn_.get(), nullptr, sub.id, sub.cb, this, nullptr);
-        if (id < 0) {
-            LOG(Libvirt).warn("{} events unavailable on {}: {}", sub.what, uri_,
-                              lastLibvirtError());
-        } else {
-            callback_ids_.push_back(id);
-        }
-    }
+    connecting_ = worker_.post<Checked<std::pair<virConnectPtr, CpuSet>>>(
+        [this] { return openLink(); },
+        [this](Checked<std::pair<virConnectPtr, CpuSet>> opened) {
+            if (!opened) {
+                LOG(Libvirt).warn("cannot connect to {}: {} (retrying in {} ms)", uri_,
+                                  opened.reason(), backoff_.count());
+                scheduleReconnect();
+                return;
+            }
+            connectedAs(opened->first, std::move(opened->second));
+        });
+}
+
+void LibvirtHypervisor::connectedAs(virConnectPtr conn, CpuSet host_cpus) {
+    connected_ = true;
+    connection_ = conn;
+    host_cpus_ = std::move(host_cpus);
     ++connects_;
     backoff_ = kFirstBackoff;
     LOG(Libvirt).info("connected to {}", uri_);
     listener_.onConnected();
 }
 
-void LibvirtHypervisor::disconnect() {
-    if (!conn_) return;
-    for (int id : callback_ids_) virConnectDomainEventDeregisterAny(conn_.get(), id);
-    callback_ids_.clear();
-    if (close_callback_) virConnectUnregisterCloseCallback(conn_.get(), onClose);
-    close_callback_ = false;
-    conn_.reset();
-    host_cpus_ = CpuSet{};
+void LibvirtHypervisor::lost() {
+    if (!connected_) return;  // told twice (the worker and the loop both saw it)
+    connected_ = false;
+    connection_ = nullptr;
+    // Torn down on the worker (deregistering is a round trip), then again.
+    AsyncCall closing = worker_.post<Verdict>(
+        [this] {
+            closeLink();
+            return Verdict::accepted();
+        },
+        [](Verdict) {});
+    (void)closing;  // nobody waits for it: dropping the handle drops only the answer
+    backoff_ = kFirstBackoff;
+    scheduleReconnect();
+}
+
+void LibvirtHypervisor::scheduleReconnect() {
+    pending_ = retries_.schedule(backoff_, [this] { connect(); });
+    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
 }
 
 void LibvirtHypervisor::handleLifecycle(std::string_view uuid, int event, int detail) noexcept {
@@ -194,27 +204,145 @@ void LibvirtHypervisor::handleDevice(std::string_view uuid, std::string_view ali
     }
 }
 
+void LibvirtHypervisor::handleJobCompleted(std::string_view uuid) noexcept {
+    try {
+        LOG(Libvirt).debug("job completed on {}", uuid);
+        listener_.onDomainEvent(uuid, JobEnded{});
+    } catch (const std::exception& e) {
+        LOG(Libvirt).error("job event for {}: {}", uuid, e.what());
+    }
+}
+
 void LibvirtHypervisor::handleClose(int reason) noexcept {
     try {
         LOG(Libvirt).warn("connection to {} lost: {}; channels stay open, reconnecting", uri_,
                           closeReason(reason));
-        // Not from inside libvirt's callback: tear down on the next turn.
-        if (!pending_.pending()) {
-            pending_ = retries_.schedule(std::chrono::milliseconds(0), [this] {
-                pending_.reset();
-                disconnect();
-                backoff_ = kFirstBackoff;
-                scheduleReconnect();
-            });
-        }
+        // Never from inside libvirt's callback, and always on the loop.
+        worker_.toLoop([this] { lost(); });
     } catch (...) {
         LOG(Libvirt).error("close callback failed");
     }
 }
 
-void LibvirtHypervisor::scheduleReconnect() {
-    pending_ = retries_.schedule(backoff_, [this] { connect(); });
-    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+// ---- calls, posted to the worker
+
+AsyncCall LibvirtHypervisor::listActive(Done<ActiveDomains> done) {
+    return worker_.post<Checked<ActiveDomains>>([this] { return listOnWorker(); },
+                                                std::move(done));
+}
+
+AsyncCall LibvirtHypervisor::lookupActive(std::string_view uuid,
+                                          Done<std::optional<DomainSnapshot>> done) {
+    return worker_.post<Checked<std::optional<DomainSnapshot>>>(
+        [this, id = std::string(uuid)] { return lookupOnWorker(id); }, std::move(done));
+}
+
+AsyncCall LibvirtHypervisor::lookupDefined(std::string_view name_or_uuid,
+                                           Done<std::optional<DomainName>> done) {
+    return worker_.post<Checked<std::optional<DomainName>>>(
+        [this, key = std::string(name_or_uuid)]() -> std::optional<DomainName> {
+            virConnectPtr conn = link();
+            DomainHandle dom(virDomainLookupByName(conn, key.c_str()));
+            if (!dom) dom = DomainHandle(virDomainLookupByUUIDString(conn, key.c_str()));
+            if (!dom) return std::nullopt;
+            DomainName out{key, uuidOf(dom.get())};
+            if (const char* n = virDomainGetName(dom.get())) out.name = n;
+            return out;
+        },
+        std::move(done));
+}
+
+AsyncCall LibvirtHypervisor::pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
+                                     DoneVerdict done) {
+    return worker_.post<Verdict>(
+        [this, n = std::string(name), vcpu, pcpus] {
+            if (pcpus.empty()) return Verdict::refused(n + ": an empty pCPU set");
+            DomainHandle dom(virDomainLookupByName(link(), n.c_str()));
+            if (!dom) return Verdict::refused(n + ": " + lastLibvirtError());
+            std::vector<unsigned char> map(pcpus.cpus().back() / 8 + 1, 0);
+            for (unsigned c : pcpus.cpus()) {
+                map[c / 8] = static_cast<unsigned char>(map[c / 8] | (1U << (c % 8)));
+            }
+            // virDomainPinVcpu acts on the live domain (the test driver has
+            // no ...Flags variant); the persistent config stays the admin's.
+            if (virDomainPinVcpu(dom.get(), vcpu, map.data(), static_cast<int>(map.size())) < 0)
+                return Verdict::refused(n + ": " + lastLibvirtError());
+            return Verdict::accepted();
+        },
+        std::move(done));
+}
+
+AsyncCall LibvirtHypervisor::setPowerIntent(std::string_view uuid, const std::string& element,
+                                            Done<MetadataWrite> done) {
+    return worker_.post<Checked<MetadataWrite>>(
+        [this, id = std::string(uuid), element] { return writeIntentOnWorker(id, element); },
+        std::move(done));
+}
+
+AsyncCall LibvirtHypervisor::sample(std::vector<std::string> uuids, Done<TrafficSample> done) {
+    return worker_.post<Checked<TrafficSample>>(
+        [this, uuids = std::move(uuids)] { return link_.traffic.read(link(), uuids); },
+        std::move(done));
+}
+
+// ---- the worker's side
+
+virConnectPtr LibvirtHypervisor::link() const {
+    if (!link_.conn) throw std::runtime_error("not connected to " + uri_);
+    return link_.conn.get();
+}
+
+std::pair<virConnectPtr, CpuSet> LibvirtHypervisor::openLink() {
+    closeLink();  // a connection lost meanwhile
+    ConnectHandle conn(virConnectOpen(uri_.c_str()));
+    if (!conn) throw std::runtime_error(lastLibvirtError());
+    // Remote drivers only; test:/// answers 1 (unsupported), which is fine.
+    if (virConnectSetKeepAlive(conn.get(), 5, 3) < 0) {
+        LOG(Libvirt).warn("keepalive on {}: {}", uri_, lastLibvirtError());
+    }
+    link_.conn = std::move(conn);
+    if (virConnectRegisterCloseCallback(link_.conn.get(), onClose, this, nullptr) == 0) {
+        link_.close_callback = true;
+    }
+    struct Sub {
+        int id;
+        virConnectDomainEventGenericCallback cb;
+        const char* what;
+    };
+    // Their callbacks run on the loop: libvirt queues events and hands them
+    // out from a timer of the loop's (epoll_event_impl.h).
+    const std::array<Sub, 5> subs{{
+        {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(onLifecycle), "lifecycle"},
+        {VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_CALLBACK(onTunable), "tunable"},
+        {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(onDeviceAdded),
+         "device-added"},
+        {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(onDeviceRemoved),
+         "device-removed"},
+        {VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(onJobCompleted),
+         "job-completed"},
+    }};
+    for (const auto& sub : subs) {
+        int id = virConnectDomainEventRegisterAny(link_.conn.get(), nullptr, sub.id, sub.cb, this,
+                                                  nullptr);
+        if (id < 0) {
+            LOG(Libvirt).warn("{} events unavailable on {}: {}", sub.what, uri_,
+                              lastLibvirtError());
+        } else {
+            link_.callback_ids.push_back(id);
+        }
+    }
+    link_.host_cpus = readHostCpus(link_.conn.get());
+    return {link_.conn.get(), link_.host_cpus};
+}
+
+void LibvirtHypervisor::closeLink() {
+    if (!link_.conn) return;
+    for (int id : link_.callback_ids) virConnectDomainEventDeregisterAny(link_.conn.get(), id);
+    link_.callback_ids.clear();
+    if (link_.close_callback) virConnectUnregisterCloseCallback(link_.conn.get(), onClose);
+    link_.close_callback = false;
+    link_.conn.reset();
+    link_.host_cpus = CpuSet{};
 }
 
 std::optional<DomainSnapshot> LibvirtHypervisor::snapshot(virDomainPtr dom) {
@@ -238,7 +366,7 @@ std::optional<DomainSnapshot> LibvirtHypervisor::snapshot(virDomainPtr dom) {
     snap.xml = xml.get();
 
     int vcpus = virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE);
-    CpuSet host = hostCpus();
+    const CpuSet& host = link_.host_cpus;
     auto ncpus = host.empty() ? 0U : host.cpus().back() + 1;
     if (vcpus > 0 && static_cast<unsigned>(vcpus) <= kMaxVcpus && ncpus > 0) {
         int maplen = VIR_CPU_MAPLEN(static_cast<int>(ncpus));
@@ -260,24 +388,23 @@ std::optional<DomainSnapshot> LibvirtHypervisor::snapshot(virDomainPtr dom) {
     return snap;
 }
 
-std::vector<DomainSnapshot> LibvirtHypervisor::listActive() {
-    if (!conn_) throw std::runtime_error("not connected to " + uri_);
+ActiveDomains LibvirtHypervisor::listOnWorker() {
     virDomainPtr* doms = nullptr;
-    int n = virConnectListAllDomains(conn_.get(), &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    int n = virConnectListAllDomains(link(), &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
     if (n < 0) throw std::runtime_error(lastLibvirtError());
     LibvirtArray<virDomainPtr> list(doms);
     std::vector<DomainHandle> owned;
     for (int i = 0; i < n; ++i) owned.emplace_back(list[static_cast<std::size_t>(i)]);
-    std::vector<DomainSnapshot> out;
+    ActiveDomains out;
     for (auto& dom : owned) {
-        if (auto snap = snapshot(dom.get())) out.push_back(std::move(*snap));
+        if (auto snap = snapshot(dom.get())) out.domains.push_back(std::move(*snap));
     }
+    out.host_cpus = link_.host_cpus;
     return out;
 }
 
-std::optional<DomainSnapshot> LibvirtHypervisor::lookupActive(std::string_view uuid) {
-    if (!conn_) throw std::runtime_error("not connected to " + uri_);
-    DomainHandle dom(virDomainLookupByUUIDString(conn_.get(), std::string(uuid).c_str()));
+std::optional<DomainSnapshot> LibvirtHypervisor::lookupOnWorker(const std::string& uuid) {
+    DomainHandle dom(virDomainLookupByUUIDString(link(), uuid.c_str()));
     if (!dom) {
         if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) return std::nullopt;
         throw std::runtime_error(lastLibvirtError());
@@ -290,51 +417,29 @@ std::optional<DomainSnapshot> LibvirtHypervisor::lookupActive(std::string_view u
     return snapshot(dom.get());
 }
 
-std::optional<DomainName> LibvirtHypervisor::lookupDefined(std::string_view name_or_uuid) {
-    if (!conn_) throw std::runtime_error("not connected to libvirt");
-    const std::string key(name_or_uuid);
-    DomainHandle dom(virDomainLookupByName(conn_.get(), key.c_str()));
-    if (!dom) dom = DomainHandle(virDomainLookupByUUIDString(conn_.get(), key.c_str()));
-    if (!dom) return std::nullopt;
-    DomainName out{key, uuidOf(dom.get())};
-    if (const char* n = virDomainGetName(dom.get())) out.name = n;
-    return out;
-}
-
-void LibvirtHypervisor::pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) {
-    if (!conn_) throw std::runtime_error("not connected to libvirt");
-    const std::string n(name);
-    DomainHandle dom(virDomainLookupByName(conn_.get(), n.c_str()));
-    if (!dom) throw std::runtime_error(n + ": " + lastLibvirtError());
-    if (pcpus.empty()) throw std::runtime_error(n + ": an empty pCPU set");
-    std::vector<unsigned char> map(pcpus.cpus().back() / 8 + 1, 0);
-    for (unsigned c : pcpus.cpus()) {
-        map[c / 8] = static_cast<unsigned char>(map[c / 8] | (1U << (c % 8)));
-    }
-    // virDomainPinVcpu acts on the live domain (the test driver has no
-    // ...Flags variant); the persistent config stays the admin's.
-    if (virDomainPinVcpu(dom.get(), vcpu, map.data(), static_cast<int>(map.size())) < 0) {
-        throw std::runtime_error(n + ": " + lastLibvirtError());
-    }
-}
-
-MetadataWrite LibvirtHypervisor::setPowerIntent(std::string_view uuid, const std::string& element) {
-    if (!conn_) throw std::runtime_error("not connected to " + uri_);
-    DomainHandle dom(virDomainLookupByUUIDString(conn_.get(), std::string(uuid).c_str()));
+MetadataWrite LibvirtHypervisor::writeIntentOnWorker(const std::string& uuid,
+                                                     const std::string& element) {
+    DomainHandle dom(virDomainLookupByUUIDString(link(), uuid.c_str()));
     if (!dom) {
         if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) return MetadataWrite::Gone;
         throw std::runtime_error(lastLibvirtError());
     }
-    // Setting metadata takes a modify job: during a migration (or another
-    // client's job) libvirt would wait for it, up to 30 s, with our loop
-    // stopped. The control state is known without a job; a job starting
-    // between this and the write is the remaining (short) window.
-    virDomainControlInfo control{};
-    if (virDomainGetControlInfo(dom.get(), &control, 0) == 0) {
-        if (control.state != VIR_DOMAIN_CONTROL_OK) return MetadataWrite::Busy;
+    // Setting metadata takes a modify job: while any job runs (a migration
+    // or dump is an async job, which virDomainGetControlInfo does not show
+    // between its monitor calls) libvirt would hold this thread up to 30 s
+    // and fail. Job info is answered without the job lock; the writer waits
+    // for the job's end event (or a slow retry) instead. A job starting
+    // between this and the write is the remaining, short, window.
+    virDomainJobInfo job{};
+    if (virDomainGetJobInfo(dom.get(), &job) == 0) {
+        if (job.type != VIR_DOMAIN_JOB_NONE) return MetadataWrite::Busy;
     } else if (lastLibvirtErrorCode() == VIR_ERR_NO_DOMAIN) {
         return MetadataWrite::Gone;
     }
+    virDomainControlInfo control{};
+    if (virDomainGetControlInfo(dom.get(), &control, 0) == 0 &&
+        control.state != VIR_DOMAIN_CONTROL_OK)
+        return MetadataWrite::Busy;
     const std::string key(kPowerIntentPrefix), ns(kPowerIntentNamespace);
     // METADATA_CHANGE events (this write emits one) are not subscribed to:
     // the agent never re-reads a domain because of its own write.
@@ -351,19 +456,11 @@ MetadataWrite LibvirtHypervisor::setPowerIntent(std::string_view uuid, const std
     return MetadataWrite::Written;
 }
 
-CpuSet LibvirtHypervisor::hostCpus() {
-    // Asked once per connection (host CPUs do not come and go under a
-    // running libvirtd often enough to pay an RPC per domain snapshot).
-    if (host_cpus_.empty()) host_cpus_ = readHostCpus();
-    return host_cpus_;
-}
-
-CpuSet LibvirtHypervisor::readHostCpus() {
+CpuSet LibvirtHypervisor::readHostCpus(virConnectPtr conn) {
     CpuSet set;
-    if (!conn_) return set;
     unsigned char* map = nullptr;
     unsigned int online = 0;
-    int n = virNodeGetCPUMap(conn_.get(), &map, &online, 0);
+    int n = virNodeGetCPUMap(conn, &map, &online, 0);
     LibvirtArray<unsigned char> owned(map);
     if (n <= 0) return set;
     for (int cpu = 0; cpu < n; ++cpu) {

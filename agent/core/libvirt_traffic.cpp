@@ -1,12 +1,11 @@
-// LibvirtHypervisor as a TrafficSource: received packets of every interface
-// of the domains that have a TRAFFIC policy, in one bulk-stats call.
+#include "libvirt_traffic.h"
 
 #include <set>
 #include <stdexcept>
 
 #include "domain_xml.h"
 #include "host_policy.h"
-#include "libvirt_hypervisor.h"
+#include "libvirt_handles.h"
 
 namespace vmpower {
 
@@ -47,12 +46,11 @@ std::map<unsigned, InterfaceCounters> interfacesOf(const virDomainStatsRecord& r
 
 }  // namespace
 
-TrafficSample LibvirtHypervisor::sample(const std::vector<std::string>& uuids) {
-    if (!conn_) throw std::runtime_error("not connected to libvirt");
+TrafficSample TrafficReader::read(virConnectPtr conn, const std::vector<std::string>& uuids) {
     const std::set<std::string, std::less<>> wanted(uuids.begin(), uuids.end());
     StatsRecords records;
     const int n =
-        virConnectGetAllDomainStats(conn_.get(), VIR_DOMAIN_STATS_INTERFACE, &records.list,
+        virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_INTERFACE, &records.list,
                                     VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
     if (n < 0) throw std::runtime_error("virConnectGetAllDomainStats: " + lastLibvirtError());
     TrafficSample out;

@@ -63,6 +63,8 @@ class PowerIntentKeeper final : public DomainObserver, public HoldObserver {
 
     const DomainIntentRecord* find(std::string_view uuid) const;
     const IntentWriter& writer() const { return writer_; }
+    // A job on the domain may have ended: an intent write waiting for it goes.
+    void jobEnded(std::string_view uuid) { writer_.jobEnded(uuid); }
 
   private:
     void restore(const Domain& d, const PowerIntent& intent, const AccessRules& policy,

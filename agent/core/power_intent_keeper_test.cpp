@@ -52,6 +52,7 @@ class PowerIntentAtTheRegistry : public ::testing::Test {
     void start(const std::string& metadata, bool migrated, unsigned vcpus = 2) {
         source_.add(kUuid, {"vm1", domainXml(metadata, vcpus), {{CpuSet{2}, CpuSet{3}}}, true});
         registry_->onEvent(kUuid, DomainStarted{migrated});
+        source_.settle();
         ASSERT_NE(registry_->find(kUuid), nullptr);
     }
     // vCPU `vcpu` now holds `khz` (as the Arbiter would after an ACK).
@@ -134,6 +135,7 @@ TEST_F(PowerIntentAtTheRegistry, ManyDomainsChangingAtOnceQueueTheirWritesSpaced
         xml.replace(xml.find(kUuid), std::string(kUuid).size(), uuid);
         source_.add(uuid, {"vm" + std::to_string(i), xml, {{CpuSet{2}, CpuSet{3}}}, true});
         registry_->onEvent(uuid, DomainStarted{});
+        source_.settle();
         rig_.power.held[{uuid, 0, 2}] = HeldRequest{3000000, {}};
         keeper_->onApplied(registry_->find(uuid)->identity, Requester::vcpu(uuid, 0), CpuSet{2},
                            {});
@@ -165,19 +167,26 @@ TEST_F(PowerIntentAtTheRegistry, TheIntentIsAPositionInTheRangeTheVmMayUse) {
     EXPECT_TRUE(record().vcpus.empty());
 }
 
-TEST_F(PowerIntentAtTheRegistry, ABusyDomainOrAFailingLibvirtIsAskedAgainLater) {
+TEST_F(PowerIntentAtTheRegistry, ABusyDomainWaitsForItsJobsEndAndAFailingLibvirtIsAskedAgain) {
     start("", false);
     source_.metadata_busy = true;  // a migration job runs
     hold(0, 3000000);
     ASSERT_TRUE(turnUntil([&] { return keeper_->writer().stats().busy >= 1; }));
     EXPECT_TRUE(source_.metadata_writes.empty());
+    const int asked = source_.metadata_calls;
+    turnFor(1s);
+    EXPECT_EQ(source_.metadata_calls, asked) << "no write is tried again while the job runs";
+    hold(0, 2000000);  // a change meanwhile waits too
+    turnFor(300ms);
+    EXPECT_EQ(source_.metadata_calls, asked);
     source_.metadata_busy = false;
-    source_.metadata_fault = true;  // then libvirt fails
-    ASSERT_TRUE(turnUntil([&] { return source_.metadata_calls >= 3; }));
+    source_.metadata_fault = true;  // the job ends (its event); then libvirt fails
+    keeper_->jobEnded(kUuid);
+    ASSERT_TRUE(turnUntil([&] { return source_.metadata_calls >= asked + 3; }));
     EXPECT_TRUE(source_.metadata_writes.empty());
     source_.metadata_fault = false;
     ASSERT_TRUE(turnUntil([&] { return !source_.metadata_writes.empty(); }, 15s));
-    EXPECT_NE(lastWritten().find("level=\"max\""), std::string::npos);
+    EXPECT_NE(lastWritten().find("khz=\"2000000\""), std::string::npos) << "the latest";
     // The domain stops: nothing more is written for it.
     hold(0, 1000000);
     registry_->onEvent(kUuid, DomainStopped{});

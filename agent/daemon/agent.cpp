@@ -78,6 +78,8 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
                                                    config_.agent.reply_queue_records, &fd_budget_,
                                                    &telemetry_.peer_check_refusals});
     registry_ = std::make_unique<DomainRegistry>(*env_, *hypervisor_, power_, intents_.get());
+    registry_->setHooks({[this](bool ok) { reconciled(ok); },
+                         [this](std::string_view uuid) { domainSettled(uuid); }});
     sharing_.forwardTo(registry_.get());
     kept_ = std::make_unique<KeptHostPolicyFile>(config_.agent.state_dir / "host-policies.json",
                                                  *retries_, *host_policies_, *registry_);
@@ -198,12 +200,14 @@ PowerVerdict Agent::applyOperatorRequest(unsigned cpu, PowerAction action) {
     return power_.apply(Requester::operatorOverride(cpu), CpuSet{cpu}, action, {});
 }
 
-void Agent::pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) {
-    hypervisor_->pinVcpu(name, vcpu, pcpus);
+AsyncCall Agent::pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
+                         DoneVerdict done) {
+    return hypervisor_->pinVcpu(name, vcpu, pcpus, std::move(done));
 }
 
-std::optional<DomainName> Agent::lookupDefined(std::string_view name_or_uuid) {
-    return hypervisor_->lookupDefined(name_or_uuid);
+AsyncCall Agent::lookupDefined(std::string_view name_or_uuid,
+                               Done<std::optional<DomainName>> done) {
+    return hypervisor_->lookupDefined(name_or_uuid, std::move(done));
 }
 
 bool Agent::setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) {
@@ -234,19 +238,26 @@ nlohmann::json Agent::state() const {
 }
 
 nlohmann::json Agent::control(const nlohmann::json& request, ControlAccess access) {
-    return runControlCommand(*this, request, access);
+    std::optional<nlohmann::json> answer;
+    AsyncCall later = startControlCommand(*this, request, access,
+                                          [&answer](nlohmann::json a) { answer = std::move(a); });
+    while (!answer && later.pending()) EventLoop::runOnce();
+    return answer ? *answer : nlohmann::json{{"ok", false}, {"error", "no answer"}};
 }
 
 void Agent::onConnected() {
-    const auto began = std::chrono::steady_clock::now();
-    const bool reconciled = registry_->reconcile();
+    reconcile_began_ = std::chrono::steady_clock::now();
+    registry_->reconcile();  // reconciled() hears the answer
+}
+
+void Agent::reconciled(bool ok) {
     ++telemetry_.reconciles;
     telemetry_.last_reconcile_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - reconcile_began_).count();
     // Reconciling parsed every domain's XML: hand the freed heap back to the
     // kernel instead of keeping the peak as RSS (once per reconcile).
     ::malloc_trim(0);
-    if (!reconciled) return;  // the close callback will retry
+    if (!ok) return;  // the close callback will retry
     host_policies_->forgetMissing();
     for (const auto& [uuid, d] : registry_->domains()) settleHostPolicy(*d);
     kept_->dropUnclaimed();
@@ -261,7 +272,13 @@ void Agent::onDomainEvent(std::string_view uuid, const DomainEvent& event) {
     auto it = telemetry_.events.find(name);
     if (it == telemetry_.events.end()) it = telemetry_.events.emplace(std::string(name), 0).first;
     ++it->second;
-    registry_->onEvent(uuid, event);
+    // A write of its intent put off for a job goes when the job may be over.
+    if (std::holds_alternative<JobEnded>(event) || std::holds_alternative<DomainChanged>(event))
+        intents_->jobEnded(uuid);
+    registry_->onEvent(uuid, event);  // domainSettled() hears what it did
+}
+
+void Agent::domainSettled(std::string_view uuid) {
     // A stopped domain's policy goes; a changed one's follows its pinning.
     if (const Domain* d = registry_->find(uuid)) {
         host_policies_->refresh(uuid);

@@ -67,7 +67,8 @@ class Agent final : public DomainEventListener, public AgentOperations {
     Verdict reload() override;
     nlohmann::json state() const;  // the "state" command
     // One control command; ReadOnly clients are refused every command that
-    // changes something.
+    // changes something. For tests and in-process callers: a command that
+    // answers later (it asks libvirt) runs the loop until it has answered.
     nlohmann::json control(const nlohmann::json& request,
                            ControlAccess access = ControlAccess::Full);
 
@@ -92,8 +93,10 @@ class Agent final : public DomainEventListener, public AgentOperations {
     const EnergySampler* energy() const override { return energy_.get(); }
     const AgentTelemetry& telemetry() const override { return telemetry_; }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
-    void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
-    std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;
+    AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
+                      DoneVerdict done) override;
+    AsyncCall lookupDefined(std::string_view name_or_uuid,
+                            Done<std::optional<DomainName>> done) override;
     bool setChannelEnabled(std::string_view uuid, unsigned index, bool enabled) override;
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override;
     Verdict setHostPolicy(std::string_view uuid, HostPolicy policy) override;
@@ -107,6 +110,9 @@ class Agent final : public DomainEventListener, public AgentOperations {
     void setAccessRules(std::shared_ptr<const AccessRules> rules);
 
     void setUpSignals();
+    // The registry's answers: a reconcile applied, a domain read or gone.
+    void reconciled(bool ok);
+    void domainSettled(std::string_view uuid);
     // Host policies beyond the engine: the VM's rule's or kept policy once
     // it runs, the intent and the kept-policies file after each change.
     void settleHostPolicy(const Domain& d);
@@ -138,6 +144,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<EnergySampler> energy_;
     std::unique_ptr<PeriodicTask> energy_timer_;  // after energy_: destroyed first
     AgentTelemetry telemetry_;
+    std::chrono::steady_clock::time_point reconcile_began_{};
     std::unique_ptr<PeriodicTask> metrics_timer_;  // agent.metrics_textfile
     UniqueFd signal_fd_;
     EventLoop::Registration signal_watch_;

@@ -39,14 +39,16 @@ struct DeviceAdded {  // only the alias is known: read the domain again
 struct DeviceRemoved {
     std::string alias;
 };
+struct JobEnded {};  // a job on the domain (a migration, a dump) completed
+
 
 using DomainEvent = std::variant<DomainStarted, DomainStopped, DomainChanged, VcpuRepinned,
-                                 EmulatorRepinned, DeviceAdded, DeviceRemoved>;
+                                 EmulatorRepinned, DeviceAdded, DeviceRemoved, JobEnded>;
 
 // Each alternative's name, in the variant's order (metrics, logs).
 inline constexpr std::array<std::string_view, std::variant_size_v<DomainEvent>> kDomainEventNames{
     "started", "stopped", "changed", "vcpu_repinned", "emulator_repinned", "device_added",
-    "device_removed"};
+    "device_removed", "job_ended"};
 inline std::string_view domainEventName(const DomainEvent& e) {
     return kDomainEventNames[e.index()];
 }

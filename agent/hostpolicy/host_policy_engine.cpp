@@ -312,19 +312,21 @@ void HostPolicyEngine::sampleTraffic() {
         if (a.running->needs().traffic) uuids.push_back(uuid);
     }
     if (uuids.empty()) return;
-    TrafficSample sample;
-    try {
-        sample = edges_.traffic->sample(uuids);
-    } catch (const std::exception& e) {
-        LOG(HostPolicy).warn("host policies: interface statistics unavailable: {}", e.what());
-        return;
-    }
-    const auto now = edges_.clock->now();
-    for (const std::string& uuid : uuids) {
-        auto got = sample.find(uuid);
-        active_.find(uuid)->second.running->takeTraffic(
-            got != sample.end() ? &got->second : nullptr, now);
-    }
+    if (traffic_call_.pending()) return;
+    traffic_call_ = edges_.traffic->sample(uuids, [this, uuids](Checked<TrafficSample> sample) {
+        if (!sample) {
+            LOG(HostPolicy).warn("host policies: interface statistics unavailable: {}",
+                                 sample.reason());
+            return;
+        }
+        const auto now = edges_.clock->now();
+        for (const std::string& uuid : uuids) {
+            auto a = active_.find(uuid);
+            if (a == active_.end()) continue;
+            auto got = sample->find(uuid);
+            a->second.running->takeTraffic(got != sample->end() ? &got->second : nullptr, now);
+        }
+    });
 }
 
 void HostPolicyEngine::sampleBranches() {

@@ -145,6 +145,7 @@ class HostPolicyEngine final : public HostPolicySink {
     Actives active_;  // by uuid
     int hour_ = -1;   // the local hour last decided at
     Clock::TimePoint next_traffic_{}, next_branch_{};
+    AsyncCall traffic_call_;
 };
 
 const char* originName(PolicyOrigin origin);
