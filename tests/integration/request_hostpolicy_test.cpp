@@ -129,6 +129,18 @@ class HostPolicies : public RequestPath {
     void startOne(const std::string& rules = "  - name: \"*\"\n") {
         start("acpi-cpufreq", {{"dpdk", {"1"}, 1, "1"}}, rules);
     }
+    // "dpdk" measured by `traffic` (100000 packets/s), its TRAFFIC policy
+    // on vCPU 0 ACKed (middle 1000, max 50000 packets/s).
+    void startTraffic(SteadyTraffic& traffic) {
+        traffic_ = &traffic;
+        startOne();
+        Policy464 p;
+        p.type = 0;
+        p.middle_pps = 1000;
+        p.max_pps = 50000;
+        traffic.rate = 100000;
+        expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    }
     std::string setspeed1() { return fixture_->read(kPolicy1 + "scaling_setspeed"); }
     bool waitForSetspeed1(const std::string& want, std::chrono::milliseconds timeout = 5s) {
         return runUntil(
@@ -257,14 +269,7 @@ TEST_F(HostPolicies, TimeCrossesIntoBusyThenQuietHoursOnTheAgentsTimer) {
 
 TEST_F(HostPolicies, TrafficFollowsThePacketRateOfTheVmsInterfaces) {
     SteadyTraffic traffic;
-    traffic_ = &traffic;
-    startOne();
-    Policy464 p;
-    p.type = 0;
-    p.middle_pps = 1000;
-    p.max_pps = 50000;
-    traffic.rate = 100000;
-    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    startTraffic(traffic);
     EXPECT_TRUE(waitForSetspeed1(line(3400000)));
     traffic.rate = 5000;
     EXPECT_TRUE(waitForSetspeed1(line(2000000)));
@@ -280,14 +285,7 @@ TEST_F(HostPolicies, TrafficFollowsThePacketRateOfTheVmsInterfaces) {
 TEST_F(HostPolicies, ASlowTrafficSourceNeverSlowsTheLoop) {
     SteadyTraffic traffic;
     traffic.delay = 2s;
-    traffic_ = &traffic;
-    startOne();
-    Policy464 p;
-    p.type = 0;
-    p.middle_pps = 1000;
-    p.max_pps = 50000;
-    traffic.rate = 100000;
-    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    startTraffic(traffic);
     ASSERT_TRUE(runUntil(*agent_, [&] { return traffic.inFlight(); }));
     for (auto action : {VMPOWER_SCALE_MIN, VMPOWER_SCALE_MAX, VMPOWER_SCALE_MIN}) {
         const auto asked = std::chrono::steady_clock::now();
