@@ -79,7 +79,6 @@ void TrafficReader::resolveMacs(Watched& w, std::vector<InterfaceCounters>& nics
     if (unknown) {
         w.macs.clear();
         w.read_xml = true;
-        ++xml_reads_;
         LibvirtString xml(virDomainGetXMLDesc(w.dom.get(), 0));
         if (xml) {
             try {

@@ -43,7 +43,6 @@ class TrafficReader {
     void clear() { domains_.clear(); }
 
     std::size_t cachedDomains() const { return domains_.size(); }
-    std::uint64_t xmlReads() const { return xml_reads_; }  // for tests
 
   private:
     struct Watched {
@@ -59,7 +58,6 @@ class TrafficReader {
 
     virConnectPtr conn_ = nullptr;                         // the one the handles belong to
     std::map<std::string, Watched, std::less<>> domains_;  // by uuid
-    std::uint64_t xml_reads_ = 0;
 };
 
 }  // namespace vmpower
