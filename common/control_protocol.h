@@ -118,6 +118,12 @@ inline constexpr std::string_view kOverrides = "overrides";
 inline constexpr std::string_view kSetBy = "set_by";
 inline constexpr std::string_view kDecision = "decision";
 inline constexpr std::string_view kRefusal = "refusal";
+// A host policy that measures traffic: how its statistics are sampled
+// (besides kIntervalMs, kSamples, kLastError).
+inline constexpr std::string_view kTrafficSampling = "traffic_sampling";
+inline constexpr std::string_view kLastSampleMs = "last_sample_ms";
+inline constexpr std::string_view kFailures = "failures";
+inline constexpr std::string_view kInFlight = "in_flight";
 // energy, show-vm.
 inline constexpr std::string_view kAvailable = "available";
 inline constexpr std::string_view kReason = "reason";

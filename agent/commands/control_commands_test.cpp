@@ -109,6 +109,8 @@ class FakeAgent final : public AgentOperations {
         return it->second;
     }
     std::map<std::string, HostPolicyView> host_policies;
+    std::optional<TrafficSamplingView> trafficSampling() const override { return sampling; }
+    std::optional<TrafficSamplingView> sampling;
     const EnergySampler* energy() const override { return energy_; }
     Verdict reload() override {
         return Verdict::refused("/etc/vmpower/vmpower.yaml:3:1: end of sequence");
@@ -426,6 +428,47 @@ TEST(ControlCommands, SetPolicyRefusesBadJsonNamingTheKey) {
 
 namespace vmpower {
 namespace {
+
+TEST(ControlCommands, ShowVmAndTheMetricsSayHowTrafficIsSampled) {
+    FakeAgent a;
+    a.domains_[kUuid] = DomainView{"vm1", kUuid};
+    TrafficSamplingView s;
+    s.interval = std::chrono::milliseconds(1700);
+    s.last_duration = std::chrono::milliseconds(850);
+    s.samples = 12;
+    s.failures = 3;
+    s.last_error = "virDomainListGetStats: timed out";
+    HostPolicyView v;
+    v.policy.type = HostPolicyType::Traffic;
+    v.policy.vcpus = {0};
+    v.traffic = s;
+    a.host_policies[kUuid] = v;
+    a.sampling = s;
+    json shown = run(a, {{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}});
+    EXPECT_EQ(shown[key::kHostPolicy][key::kTrafficSampling],
+              json({{key::kIntervalMs, 1700},
+                    {key::kLastSampleMs, 850},
+                    {key::kSamples, 12},
+                    {key::kFailures, 3},
+                    {key::kLastError, "virDomainListGetStats: timed out"},
+                    {key::kInFlight, false}}))
+        << shown.dump();
+    a.host_policies[kUuid].traffic.reset();  // a policy that measures no traffic
+    shown = run(a, {{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}});
+    EXPECT_FALSE(shown[key::kHostPolicy].contains(key::kTrafficSampling));
+
+    const std::string text = run(a, {{key::kCmd, cmd::kMetrics}})["text"];
+    for (const char* line :
+         {"vmpower_traffic_sample_interval_seconds 1.7\n",
+          "vmpower_traffic_sample_duration_seconds 0.85\n", "vmpower_traffic_samples_total 12\n",
+          "# TYPE vmpower_traffic_sample_failures_total counter\n",
+          "vmpower_traffic_sample_failures_total 3\n"}) {
+        EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+    }
+    a.sampling.reset();  // no host policy engine: no family
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kMetrics}})["text"].get<std::string>().find("traffic"),
+              std::string::npos);
+}
 
 TEST(ControlCommands, MetricsAreReadOnlyPrometheusText) {
     FakeAgent a;

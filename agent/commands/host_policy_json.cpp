@@ -39,6 +39,15 @@ json numbers(const std::vector<unsigned>& v) {
     return out;
 }
 
+json samplingJson(const TrafficSamplingView& s) {
+    return {{key::kIntervalMs, s.interval.count()},
+            {key::kLastSampleMs, s.last_duration ? json(s.last_duration->count()) : json(nullptr)},
+            {key::kSamples, s.samples},
+            {key::kFailures, s.failures},
+            {key::kLastError, s.last_error},
+            {key::kInFlight, s.in_flight}};
+}
+
 }  // namespace
 
 HostPolicy hostPolicyFromJson(const json& req) {
@@ -61,6 +70,7 @@ json hostPolicyJson(const HostPolicyView& view) {
                                          : json(nullptr)},
                 {key::kDecision, view.decision},
                 {key::kRefusal, view.refusal}};
+    if (view.traffic) out[key::kTrafficSampling] = samplingJson(*view.traffic);
     switch (p.type) {
         case HostPolicyType::Workload:
             out[key::kWorkload] = std::string(nameIn(kWorkloadNames, p.workload));

@@ -7,6 +7,10 @@
 //  "middle_pps": 1000, "max_pps": 50000, "min_pps": 0,
 //  "macs": ["52:54:00:12:34:56"]}
 // Only type and vcpus are required; the rest defaults to empty / 0 / low.
+// show-vm's has, besides, "set_by", "level", "decision", "refusal" and, for
+// a policy that measures traffic, "traffic_sampling": {"interval_ms": 2000,
+// "last_sample_ms": 850, "samples": 12, "failures": 0, "last_error": "",
+// "in_flight": false}.
 // The names and checks are common/host_policy.h's fields (shared with the
 // YAML rule key host_policy: and the migration intent).
 

@@ -48,6 +48,8 @@ class DomainRegistry final : public PcpuSharing {
     // their open channels.
     void reconcile();
     bool reconciling() const { return listing_.pending(); }
+    // Waiting for any answer of the hypervisor (a listing or a lookup).
+    bool asking() const { return listing_.pending() || !lookups_.empty(); }
 
     // The event entry point (from LibvirtHypervisor via the Agent, or made
     // up by tests). Never throws.

@@ -292,5 +292,46 @@ TEST_F(DomainRegistryTest, OperatorSwitchesAChannel) {
     EXPECT_EQ(find(kUuid1)->channels.at(0)->state(), Channel::State::Disabled);
 }
 
+// The hypervisor answers later (off the loop): an answer read before an
+// event must not undo what the event did.
+TEST_F(DomainRegistryTest, ALookupAnsweredAfterTheStopDoesNotBringTheDomainBack) {
+    source_.add(kUuid1, vm("vm1", kUuid1, channelXml(0)));
+    registry_->onEvent(kUuid1, DomainStarted{});  // its lookup reads "running"
+    EXPECT_EQ(source_.unanswered(), 1u);
+    EXPECT_EQ(find(kUuid1), nullptr) << "nothing before the answer";
+    source_.domains[kUuid1].active = false;
+    registry_->onEvent(kUuid1, DomainStopped{});  // ...and it stops before the answer comes
+    source_.settle();
+    EXPECT_EQ(find(kUuid1), nullptr) << "the stale answer was dropped";
+}
+
+TEST_F(DomainRegistryTest, AListingAnsweredAfterAnEventLeavesThatDomainToTheEvent) {
+    source_.add(kUuid1, vm("vm1", kUuid1, channelXml(0)));
+    source_.add(kUuid2, vm("vm2", kUuid2, "", {CpuSet{4}}));
+    ASSERT_TRUE(reconcile());
+    // A reconnect lists the domains; vm1 stops and vm2 is re-pinned before the
+    // listing's answer is handled.
+    registry_->reconcile();
+    source_.domains[kUuid1].active = false;
+    registry_->onEvent(kUuid1, DomainStopped{});
+    registry_->onEvent(kUuid2, VcpuRepinned{0, CpuSet{6}});
+    source_.settle();
+    EXPECT_EQ(find(kUuid1), nullptr) << "the listing saw it running, the stop decides";
+    ASSERT_NE(find(kUuid2), nullptr);
+    EXPECT_EQ(find(kUuid2)->vcpus.pcpus(0).toString(), "6") << "the re-pin is not undone";
+}
+
+TEST_F(DomainRegistryTest, ARepinWhileALookupIsInFlightAsksAgain) {
+    source_.add(kUuid1, vm("vm1", kUuid1, channelXml(0)));
+    ASSERT_TRUE(reconcile());
+    registry_->onEvent(kUuid1, DeviceAdded{"net0"});  // a lookup in flight, read with vCPU 0 on 2
+    // libvirt re-pins (its state changes), then tells: the first answer
+    // predates the change, the second, asked on the event, does not.
+    source_.domains[kUuid1].vcpu_pins = std::vector<CpuSet>{CpuSet{5}, CpuSet{3}};
+    registry_->onEvent(kUuid1, VcpuRepinned{0, CpuSet{5}});
+    source_.settle();
+    EXPECT_EQ(find(kUuid1)->vcpus.pcpus(0).toString(), "5");
+}
+
 }  // namespace
 }  // namespace vmpower

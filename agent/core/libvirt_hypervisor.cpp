@@ -107,12 +107,7 @@ LibvirtHypervisor::~LibvirtHypervisor() {
     connecting_.reset();
     // The last call: events deregistered and the connection closed on the
     // worker, which then stops (it still needs link_).
-    AsyncCall bye = worker_.post<Verdict>(
-        [this] {
-            closeLink();
-            return Verdict::accepted();
-        },
-        [](Verdict) {});
+    worker_.detach([this] { closeLink(); });
     worker_.stop();
 }
 
@@ -155,13 +150,7 @@ void LibvirtHypervisor::lost() {
     connected_ = false;
     connection_ = nullptr;
     // Torn down on the worker (deregistering is a round trip), then again.
-    AsyncCall closing = worker_.post<Verdict>(
-        [this] {
-            closeLink();
-            return Verdict::accepted();
-        },
-        [](Verdict) {});
-    (void)closing;  // nobody waits for it: dropping the handle drops only the answer
+    worker_.detach([this] { closeLink(); });
     backoff_ = kFirstBackoff;
     scheduleReconnect();
 }
@@ -174,7 +163,11 @@ void LibvirtHypervisor::scheduleReconnect() {
 void LibvirtHypervisor::handleLifecycle(std::string_view uuid, int event, int detail) noexcept {
     try {
         LOG(Libvirt).debug("lifecycle {} event {} detail {}", uuid, event, detail);
-        if (auto e = lifecycleEvent(event, detail)) listener_.onDomainEvent(uuid, *e);
+        auto e = lifecycleEvent(event, detail);
+        if (!e) return;
+        if (std::holds_alternative<DomainStopped>(*e))
+            worker_.detach([this, id = std::string(uuid)] { link_.traffic.forget(id); });
+        listener_.onDomainEvent(uuid, *e);
     } catch (const std::exception& e) {
         LOG(Libvirt).error("lifecycle event for {}: {}", uuid, e.what());
     }
@@ -194,6 +187,7 @@ void LibvirtHypervisor::handleDevice(std::string_view uuid, std::string_view ali
                                      bool added) noexcept {
     try {
         LOG(Libvirt).debug("device {} {} in {}", alias, added ? "added" : "removed", uuid);
+        worker_.detach([this, id = std::string(uuid)] { link_.traffic.domainChanged(id); });
         if (added) {
             listener_.onDomainEvent(uuid, DeviceAdded{std::string(alias)});
         } else {
@@ -341,6 +335,7 @@ void LibvirtHypervisor::closeLink() {
     link_.callback_ids.clear();
     if (link_.close_callback) virConnectUnregisterCloseCallback(link_.conn.get(), onClose);
     link_.close_callback = false;
+    link_.traffic.clear();  // its handles belong to the connection
     link_.conn.reset();
     link_.host_cpus = CpuSet{};
 }

@@ -1,6 +1,9 @@
 #include "libvirt_worker.h"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
+
+#include <csignal>
 
 #include <cerrno>
 #include <chrono>
@@ -13,7 +16,13 @@ namespace vmpower {
 LibvirtWorker::LibvirtWorker() : wake_loop_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     if (!wake_loop_) throw SystemError("eventfd for the libvirt worker", errno);
     watch_ = EventLoop::watch(wake_loop_.get(), EPOLLIN, [this](std::uint32_t) { deliver(); });
+    // Signals are the loop's (its signalfd): the worker is born with every
+    // signal blocked, so none is ever delivered to it.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     thread_ = std::thread([this] { work(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 void LibvirtWorker::stop() {
@@ -40,6 +49,17 @@ void LibvirtWorker::enqueue(std::shared_ptr<const AsyncCall::State> state,
         stats_.queued = jobs_.size();
     }
     wake_worker_.notify_one();
+}
+
+void LibvirtWorker::detach(std::function<void()> fn) {
+    static const auto always = std::make_shared<const AsyncCall::State>();  // wanted forever
+    enqueue(always, [fn = std::move(fn)] {
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            LOG(Libvirt).error("libvirt worker: {}", e.what());
+        }
+    });
 }
 
 void LibvirtWorker::work() {

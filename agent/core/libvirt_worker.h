@@ -68,6 +68,11 @@ class LibvirtWorker {
     // calls use still exists. Later posts are refused.
     void stop();
 
+    // Runs `fn` on the worker thread in its turn, whatever happens (no
+    // answer): for the worker's own upkeep (closing the connection,
+    // forgetting a stopped domain's cached handle).
+    void detach(std::function<void()> fn);
+
     // Runs fn on the loop thread at its next turn. From any thread: for
     // libvirt callbacks that may arrive on the worker (the close callback).
     void toLoop(std::function<void()> fn);

@@ -102,6 +102,9 @@ class Agent final : public DomainEventListener, public AgentOperations {
     Verdict setHostPolicy(std::string_view uuid, HostPolicy policy) override;
     bool removeHostPolicy(std::string_view uuid) override;
     std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override;
+    std::optional<TrafficSamplingView> trafficSampling() const override {
+        return host_policies_->trafficSampling();
+    }
 
   private:
     // Replaces the rules in force (a reload, an override) and tells whom it

@@ -60,7 +60,9 @@ HostPolicyEngine::HostPolicyEngine(PowerControl& power, const PcpuSharing& shari
       find_(std::move(find)),
       arm_(std::move(arm)),
       edges_(edges),
-      settings_(settings) {}
+      settings_(settings),
+      traffic_(edges.traffic, edges.clock, settings.traffic_interval,
+               settings.traffic_interval_cap) {}
 
 HostPolicyEngine::~HostPolicyEngine() {
     for (auto& [uuid, a] : active_) a.running->stop();
@@ -306,27 +308,42 @@ void HostPolicyEngine::refresh(std::string_view uuid) {
     evaluate(it->first, it->second, true);
 }
 
+// The policy holders' domains only; their answer comes later
+// (trafficAnswered).
 void HostPolicyEngine::sampleTraffic() {
     std::vector<std::string> uuids;
     for (const auto& [uuid, a] : active_) {
         if (a.running->needs().traffic) uuids.push_back(uuid);
     }
-    if (uuids.empty()) return;
-    if (traffic_call_.pending()) return;
-    traffic_call_ = edges_.traffic->sample(uuids, [this, uuids](Checked<TrafficSample> sample) {
-        if (!sample) {
-            LOG(HostPolicy).warn("host policies: interface statistics unavailable: {}",
-                                 sample.reason());
-            return;
-        }
+    traffic_.start(std::move(uuids),
+                   [this](const std::vector<std::string>& asked, const TrafficSample* sample) {
+                       trafficAnswered(asked, sample);
+                   });
+}
+
+// On the loop, some time after sampleTraffic: a holder gone or changed to a
+// policy that measures no traffic meanwhile is skipped. Never throws.
+void HostPolicyEngine::trafficAnswered(const std::vector<std::string>& asked,
+                                       const TrafficSample* sample) {
+    try {
         const auto now = edges_.clock->now();
-        for (const std::string& uuid : uuids) {
-            auto a = active_.find(uuid);
-            if (a == active_.end()) continue;
+        const PolicyWakeups tick{.traffic = true};
+        for (const std::string& uuid : asked) {
+            auto it = active_.find(uuid);
+            if (sample == nullptr || it == active_.end() || !it->second.running->needs().traffic)
+                continue;
             auto got = sample->find(uuid);
-            a->second.running->takeTraffic(got != sample->end() ? &got->second : nullptr, now);
+            it->second.running->takeTraffic(got != sample->end() ? &got->second : nullptr, now);
+            if (!it->second.running->dueAt(tick)) continue;
+            evaluate(it->first, it->second, false);
+            if (find_(uuid) == nullptr) drop(it, "forgotten: the domain is gone");
         }
-    });
+    } catch (const std::exception& e) {
+        LOG(HostPolicy).error("host policies: {}", e.what());
+    } catch (...) {
+        LOG(HostPolicy).error("host policies: unknown error");
+    }
+    rearm();
 }
 
 void HostPolicyEngine::sampleBranches() {
@@ -338,11 +355,8 @@ void HostPolicyEngine::sampleBranches() {
 PolicyWakeups HostPolicyEngine::sample() {
     const auto now = edges_.clock->now();
     PolicyWakeups tick;
-    if (now >= next_traffic_) {
-        sampleTraffic();
-        next_traffic_ = now + settings_.traffic_interval;
-        tick.traffic = true;
-    }
+    // Traffic's tick is its answer's (trafficAnswered).
+    if (traffic_.due(now)) sampleTraffic();
     if (now >= next_branch_) {
         sampleBranches();
         next_branch_ = now + settings_.branch_interval;
@@ -388,22 +402,30 @@ void HostPolicyEngine::rearm() {
             // A little past the change, so the new hour is what it reads.
             sooner(untilNextHour(edges_.wall->now()) + milliseconds(5));
         }
-        if (needs.traffic) sooner(std::chrono::duration_cast<milliseconds>(next_traffic_ - now));
+        // None while a sample is in flight: its answer re-arms.
+        const auto traffic_at = needs.traffic ? traffic_.dueAt() : std::nullopt;
+        if (traffic_at) sooner(std::chrono::duration_cast<milliseconds>(*traffic_at - now));
         if (needs.branches) sooner(std::chrono::duration_cast<milliseconds>(next_branch_ - now));
     }
     arm_(wait);
 }
 
+HostPolicyView HostPolicyEngine::viewOf(const Active& a) const {
+    HostPolicyView v = a.view;
+    if (a.running->needs().traffic) v.traffic = traffic_.view();
+    return v;
+}
+
 std::map<std::string, HostPolicyView, std::less<>> HostPolicyEngine::views() const {
     std::map<std::string, HostPolicyView, std::less<>> out;
-    for (const auto& [uuid, a] : active_) out.emplace(uuid, a.view);
+    for (const auto& [uuid, a] : active_) out.emplace(uuid, viewOf(a));
     return out;
 }
 
 std::optional<HostPolicyView> HostPolicyEngine::view(std::string_view uuid) const {
     auto it = active_.find(uuid);
     if (it == active_.end()) return std::nullopt;
-    return it->second.view;
+    return viewOf(it->second);
 }
 
 }  // namespace vmpower

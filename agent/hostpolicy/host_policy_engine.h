@@ -12,7 +12,9 @@
 // No loop of its own: it asks for ONE timer through `arm` (the next local
 // hour change for TIME, the next sample for TRAFFIC and BRANCH_RATIO) and
 // the owner calls onTimer(). TRAFFIC is measured for all its VMs in one
-// TrafficSource call per sample.
+// TrafficSource call per sample, off the loop: its answer comes later, and
+// the TrafficSampler keeps one in flight at most and stretches the interval
+// while the source is slow.
 
 #include <chrono>
 #include <functional>
@@ -31,6 +33,7 @@
 #include "power_control.h"
 #include "rules_in_force.h"
 #include "running_policy.h"
+#include "traffic_sampler.h"
 #include "verdict.h"
 
 namespace vmpower {
@@ -39,9 +42,10 @@ namespace vmpower {
 struct HostPolicyView {
     HostPolicy policy;
     PolicyOrigin origin = PolicyOrigin::Guest;
-    std::optional<PolicyLevel> level;  // in force; none: holds nothing
-    std::string decision;              // the last decision, in words
-    std::string refusal;               // the last refusal of a decision ("" if none)
+    std::optional<PolicyLevel> level;            // in force; none: holds nothing
+    std::string decision;                        // the last decision, in words
+    std::string refusal;                         // the last refusal of a decision ("" if none)
+    std::optional<TrafficSamplingView> traffic;  // how it is sampled, when it measures traffic
 };
 
 class HostPolicyEngine final : public HostPolicySink {
@@ -89,6 +93,8 @@ class HostPolicyEngine final : public HostPolicySink {
     void onTimer();  // never throws
 
     std::optional<HostPolicyView> view(std::string_view uuid) const;
+    // How TRAFFIC's interface statistics are sampled (the metrics).
+    TrafficSamplingView trafficSampling() const { return traffic_.view(); }
     // Every active policy, by uuid (for the kept-policies file).
     std::map<std::string, HostPolicyView, std::less<>> views() const;
     std::size_t size() const { return active_.size(); }
@@ -126,6 +132,8 @@ class HostPolicyEngine final : public HostPolicySink {
     // timer for the next hour change or sample.
     PolicyWakeups sample();
     void sampleTraffic();
+    void trafficAnswered(const std::vector<std::string>& asked, const TrafficSample* sample);
+    HostPolicyView viewOf(const Active& a) const;
     void sampleBranches();
     void rearm();
 
@@ -144,8 +152,8 @@ class HostPolicyEngine final : public HostPolicySink {
     HostPolicySettings settings_;
     Actives active_;  // by uuid
     int hour_ = -1;   // the local hour last decided at
-    Clock::TimePoint next_traffic_{}, next_branch_{};
-    AsyncCall traffic_call_;
+    Clock::TimePoint next_branch_{};
+    TrafficSampler traffic_;  // last: its answer, in flight, goes first
 };
 
 const char* originName(PolicyOrigin origin);

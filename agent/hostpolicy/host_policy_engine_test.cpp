@@ -1,6 +1,8 @@
 #include "host_policy_engine.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "fake_power_control.h"
 #include "policy_test_fakes.h"
@@ -16,6 +18,7 @@ using testing::FakeTraffic;
 using testing::SettableWall;
 
 constexpr const char* kUuid = "6d1c9b0a-2f0e-4c55-9d0e-3a1f1b2c3d4e";
+constexpr const char* kUuid2 = "0b6a7c3e-81d2-4f4e-a0a1-5e2d9c8b7a61";  // vm2
 
 class NoSharing final : public PcpuSharing {
   public:
@@ -30,9 +33,11 @@ struct Rig {
         rule.limits = {1000, 3000000};
         rules.replace(std::make_shared<const AccessRules>(std::vector<AccessRule>{rule}));
         guest = GuestIdentity{"vm1", kUuid, &vcpus};
+        guest2 = GuestIdentity{"vm2", kUuid2, &vcpus};
         engine = std::make_unique<HostPolicyEngine>(
             power, sharing, rules,
             [this](std::string_view uuid) -> const GuestIdentity* {
+                if (uuid == kUuid2) return &guest2;
                 return running && uuid == kUuid ? &guest : nullptr;
             },
             [this](std::optional<milliseconds> d) { armed = d; },
@@ -51,12 +56,15 @@ struct Rig {
         rules.replace(std::move(next));
         engine->rulesReplaced();
     }
-    Verdict set(HostPolicy p) { return engine->set(guest, std::move(p), PolicyOrigin::Guest); }
+    Verdict set(HostPolicy p) { return set(std::move(p), guest); }
+    Verdict set(HostPolicy p, const GuestIdentity& who) {
+        return engine->set(who, std::move(p), PolicyOrigin::Guest);
+    }
     // The policy-slot holds applied since the last call, as "vcpu:action".
-    std::vector<std::string> applied() {
+    std::vector<std::string> applied(std::string_view uuid = kUuid) {
         std::vector<std::string> out;
         for (const auto& c : power.calls) {
-            EXPECT_EQ(c.who.domainUuid(), kUuid);
+            EXPECT_EQ(c.who.domainUuid(), uuid);
             EXPECT_EQ(c.who.kind(), Requester::Kind::HostPolicy) << "not in the policy's slot";
             EXPECT_EQ(c.pcpus, vcpus.pcpus(c.who.number()));
             EXPECT_EQ(c.limits.floor_khz, 1000u);
@@ -83,7 +91,7 @@ struct Rig {
     FakeTraffic traffic;
     FakeBranches branches;
     VcpuMap vcpus{{CpuSet{2}, CpuSet{3}, CpuSet{4}}};
-    GuestIdentity guest;
+    GuestIdentity guest, guest2;  // vm2 always runs
     bool running = true;
     RulesInForce rules;
     std::optional<milliseconds> armed;
@@ -177,14 +185,20 @@ TEST(HostPolicyEngine, TimeFollowsTheLocalHourOnATimerArmedForTheNextChange) {
     EXPECT_EQ(rig.engine->view(kUuid)->level, std::nullopt);
 }
 
-TEST(HostPolicyEngine, TrafficMeasuresTheVmsSelectedInterfacesInOneCallPerSample) {
-    Rig rig;
+HostPolicy trafficPolicy() {
     HostPolicy p;
     p.type = HostPolicyType::Traffic;
     p.vcpus = {0};
     p.traffic = {10, 1000, 5000};
     p.macs = {*parseMac("52:54:00:00:00:01")};
-    ASSERT_TRUE(rig.set(p).ok());
+    return p;
+}
+
+TEST(HostPolicyEngine, TrafficMeasuresTheVmsSelectedInterfacesInOneCallPerSample) {
+    Rig rig;
+    ASSERT_TRUE(rig.set(trafficPolicy()).ok());
+    ASSERT_TRUE(rig.set(rig.workload(Workload::High, {1}), rig.guest2).ok());  // asked nothing
+    rig.applied(kUuid2);
     EXPECT_EQ(*rig.armed, milliseconds(0));  // the first sample at once
 
     auto counters = [&](std::uint64_t selected, std::uint64_t other) {
@@ -192,27 +206,152 @@ TEST(HostPolicyEngine, TrafficMeasuresTheVmsSelectedInterfacesInOneCallPerSample
             InterfaceCounters{"vnet0", parseMac("52:54:00:00:00:01"), selected},
             InterfaceCounters{"vnet1", parseMac("52:54:00:00:00:02"), other}};
     };
+    // One sample: asked on the timer, answered later (on the loop).
+    auto sample = [&] {
+        rig.engine->onTimer();
+        EXPECT_EQ(rig.traffic.answerQueued(), 1u);
+    };
     counters(100, 0);
-    rig.engine->onTimer();
+    sample();
     EXPECT_EQ(rig.traffic.calls, 1);
-    EXPECT_EQ(rig.traffic.asked, std::vector<std::string>{kUuid});
-    EXPECT_EQ(rig.applied(), std::vector<std::string>{});  // one sample is no rate
+    EXPECT_EQ(rig.traffic.asked, std::vector<std::string>{kUuid});  // its holders only
+    EXPECT_EQ(rig.applied(), std::vector<std::string>{});           // one sample is no rate
     EXPECT_EQ(*rig.armed, seconds(1));
 
     rig.clock.advance(seconds(2));
     counters(100 + 2 * 2000, 1'000'000);  // 2000/s on the selected one; the other ignored
-    rig.engine->onTimer();
+    sample();
     EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:middle"}));
 
     rig.clock.advance(seconds(1));
     counters(4100 + 6000, 0);
-    rig.engine->onTimer();
+    sample();
     EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:max"}));
     rig.clock.advance(seconds(1));
     counters(10100 + 5, 0);
-    rig.engine->onTimer();
+    sample();
     EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:min"}));
     EXPECT_EQ(rig.traffic.calls, 4);
+    const TrafficSamplingView v = *rig.engine->view(kUuid)->traffic;
+    EXPECT_EQ(v.samples, 4u);
+    EXPECT_EQ(v.interval, seconds(1));
+    EXPECT_FALSE(rig.engine->view(kUuid2)->traffic) << "WORKLOAD samples nothing";
+}
+
+TEST(HostPolicyEngine, OneTrafficSampleInFlightAtMostAndTheLoopServesOthersMeanwhile) {
+    Rig rig;
+    ASSERT_TRUE(rig.set(trafficPolicy()).ok());
+    rig.engine->onTimer();
+    EXPECT_EQ(rig.traffic.calls, 1);
+    EXPECT_TRUE(rig.engine->trafficSampling().in_flight);
+    EXPECT_FALSE(rig.armed) << "nothing to wake for until the answer";
+
+    // The source is slow: the timer may fire, time passes, nothing is asked
+    // again, and the engine serves another VM's policy at once.
+    for (int i = 0; i < 5; ++i) {
+        rig.clock.advance(seconds(3));
+        rig.engine->onTimer();
+    }
+    EXPECT_EQ(rig.traffic.calls, 1);
+    ASSERT_TRUE(rig.set(rig.workload(Workload::High, {1, 2}), rig.guest2).ok());
+    EXPECT_EQ(rig.applied(kUuid2), (std::vector<std::string>{"1:max", "2:max"}));
+    EXPECT_EQ(rig.engine->view(kUuid2)->level, PolicyLevel::Max);
+
+    EXPECT_EQ(rig.traffic.answerQueued(), 1u);
+    EXPECT_FALSE(rig.engine->trafficSampling().in_flight);
+    // It took 15 s: the interval stretched to 30 s, the next due 15 s on.
+    EXPECT_EQ(rig.engine->trafficSampling().interval, seconds(30));
+    EXPECT_EQ(*rig.armed, seconds(15));
+    rig.clock.advance(seconds(15));
+    rig.engine->onTimer();
+    EXPECT_EQ(rig.traffic.calls, 2);
+}
+
+TEST(HostPolicyEngine, ASlowTrafficSourceStretchesTheIntervalAndShowVmSaysSo) {
+    Rig rig;
+    rig.traffic.clock = &rig.clock;
+    rig.traffic.delay = milliseconds(850);
+    ASSERT_TRUE(rig.set(trafficPolicy()).ok());
+    rig.engine->onTimer();
+    rig.traffic.answerQueued();
+    TrafficSamplingView v = *rig.engine->view(kUuid)->traffic;
+    EXPECT_EQ(v.last_duration, milliseconds(850));
+    EXPECT_EQ(v.interval, milliseconds(1700));  // twice what it took
+    EXPECT_EQ(*rig.armed, milliseconds(850));   // 1.7 s after it started
+
+    rig.traffic.delay = minutes(1);  // stretched no further than the cap
+    rig.clock.advance(milliseconds(850));
+    rig.engine->onTimer();
+    rig.traffic.answerQueued();
+    EXPECT_EQ(rig.engine->trafficSampling().interval, seconds(30));
+    EXPECT_EQ(*rig.armed, milliseconds(0)) << "past the cap: the next at once, one at a time";
+
+    rig.traffic.delay = milliseconds(20);  // fast again: the configured interval
+    rig.engine->onTimer();
+    rig.traffic.answerQueued();
+    v = *rig.engine->view(kUuid)->traffic;
+    EXPECT_EQ(v.interval, seconds(1));
+    EXPECT_EQ(v.last_duration, milliseconds(20));
+    EXPECT_EQ(*rig.armed, milliseconds(980));
+    EXPECT_EQ(v.samples, 3u);
+}
+
+TEST(HostPolicyEngine, TheAnswerForAHolderGoneMeanwhileIsDropped) {
+    Rig rig;
+    rig.traffic.answer[kUuid] = {InterfaceCounters{"vnet0", parseMac("52:54:00:00:00:01"), 1}};
+    ASSERT_TRUE(rig.set(trafficPolicy()).ok());
+    rig.engine->onTimer();
+    ASSERT_TRUE(rig.set(rig.workload(Workload::Low, {0})).ok());  // no longer TRAFFIC
+    rig.applied();
+    rig.traffic.answerQueued();
+    EXPECT_TRUE(rig.applied().empty());
+    EXPECT_EQ(rig.engine->view(kUuid)->level, PolicyLevel::Min);
+
+    // The engine gone with a sample in flight: the answer is nobody's.
+    ASSERT_TRUE(rig.set(trafficPolicy()).ok());
+    rig.clock.advance(seconds(1));
+    rig.engine->onTimer();
+    ASSERT_EQ(rig.traffic.queued(), 1u);
+    rig.engine.reset();
+    EXPECT_EQ(rig.traffic.answerQueued(), 1u);  // and nothing ran
+}
+
+TEST(HostPolicyEngine, AFailedTrafficSampleIsLoggedOncePerNewReasonAndCounted) {
+    Rig rig;
+    ASSERT_TRUE(rig.set(trafficPolicy()).ok());
+    auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_st>(64);
+    auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+    auto sample = [&](const char* refusal) {
+        rig.traffic.refusal = refusal;
+        rig.engine->onTimer();
+        rig.traffic.answerQueued();
+        rig.clock.advance(seconds(1));
+    };
+    sample("libvirt: connection closed");
+    sample("libvirt: connection closed");
+    sample("libvirt: connection closed");
+    sample("libvirt: timed out");
+    const TrafficSamplingView failing = rig.engine->trafficSampling();
+    sample("");
+    spdlog::set_default_logger(previous);
+    EXPECT_EQ(failing.failures, 4u);
+    EXPECT_EQ(failing.last_error, "libvirt: timed out");
+    EXPECT_EQ(rig.traffic.calls, 5);
+    const TrafficSamplingView v = *rig.engine->view(kUuid)->traffic;
+    EXPECT_EQ(v.failures, 4u);
+    EXPECT_EQ(v.samples, 1u);
+    EXPECT_EQ(v.last_error, "");
+    std::vector<std::string> lines;
+    for (const std::string& line : sink->last_formatted()) {
+        if (line.find("interface statistics") != std::string::npos)
+            lines.push_back(line.substr(line.find("host policies:")));
+    }
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         "host policies: interface statistics unavailable: libvirt: connection "
+                         "closed\n",
+                         "host policies: interface statistics unavailable: libvirt: timed out\n",
+                         "host policies: interface statistics available again\n"}));
 }
 
 TEST(HostPolicyEngine, BranchRatioIsRefusedWithTheSourcesReasonElseFollowsTheRatio) {

@@ -1,14 +1,16 @@
 #pragma once
 // Test doubles of the host policies' edges: a wall clock set to any local
-// hour (and the local time it is made of), interface counters and branch counters given by the
-// test.
+// hour (and the local time it is made of), interface counters (answered
+// later, as the test says) and branch counters given by the test.
 
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "clock.h"
 #include "policy_sources.h"
 #include "wall_clock.h"
 
@@ -45,16 +47,42 @@ class SettableWall final : public WallClock {
     TimePoint now_;
 };
 
+// Answers later, as the hypervisor's worker does: each sample asked for is
+// queued until the test calls answer() (one loop turn's worth of answers).
+// Slow: answer() first moves `clock` on by `delay`, the time the sample took.
 class FakeTraffic final : public TrafficSource {
   public:
-    TrafficSample sample(const std::vector<std::string>& uuids) override {
+    AsyncCall sample(std::vector<std::string> uuids, Done<TrafficSample> done) override {
         ++calls;
-        asked = uuids;
-        return answer;
+        asked = std::move(uuids);
+        auto [call, reply] = AsyncCall::start(std::move(done));
+        queued_.push_back(std::move(reply));
+        return std::move(call);
     }
+    // Answers every queued sample with `answer`, or `refusal` when set;
+    // how many were queued (an answer nobody wants any more is dropped by
+    // AsyncCall).
+    std::size_t answerQueued() {
+        auto queued = std::move(queued_);
+        queued_.clear();
+        if (clock != nullptr && !queued.empty()) clock->advance(delay);
+        for (auto& reply : queued) {
+            reply(refusal.empty() ? Checked<TrafficSample>(answer)
+                                  : Checked<TrafficSample>::refused(refusal));
+        }
+        return queued.size();
+    }
+    std::size_t queued() const { return queued_.size(); }
+
     TrafficSample answer;
+    std::string refusal;
     std::vector<std::string> asked;
     int calls = 0;
+    ManualClock* clock = nullptr;  // slow: moved on by `delay` before answering
+    std::chrono::milliseconds delay{0};
+
+  private:
+    std::vector<std::function<void(Checked<TrafficSample>)>> queued_;
 };
 
 class FakeBranches final : public BranchCounterSource {

@@ -26,6 +26,8 @@ struct HostPolicySettings {
     std::chrono::milliseconds branch_interval{100};
     double branch_ratio_threshold = 0.1;  // misses / branches above it: max
     unsigned branch_hysteresis_samples = 3;
+    // The longest a slow statistics source stretches traffic_interval to.
+    std::chrono::milliseconds traffic_interval_cap{30000};
 };
 
 // The edges. A null source refuses the policy type that needs it.

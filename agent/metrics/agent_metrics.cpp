@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -206,6 +207,26 @@ void energyFamilies(PrometheusText& t, const AgentView& a, const std::vector<Dom
     }
 }
 
+// TRAFFIC's statistics source (docs/policy.md "How TRAFFIC is measured").
+void trafficFamilies(PrometheusText& t, const AgentView& a) {
+    const std::optional<TrafficSamplingView> s = a.trafficSampling();
+    if (!s) return;
+    using Seconds = std::chrono::duration<double>;
+    t.family("vmpower_traffic_sample_interval_seconds", MetricType::Gauge,
+             "The interval between TRAFFIC's interface statistics samples now "
+             "(stretched while the source is slow).");
+    t.sample(Seconds(s->interval).count());
+    t.family("vmpower_traffic_sample_duration_seconds", MetricType::Gauge,
+             "How long the last interface statistics sample took (0: none yet).");
+    t.sample(s->last_duration ? Seconds(*s->last_duration).count() : 0.0);
+    t.family("vmpower_traffic_samples_total", MetricType::Counter,
+             "Interface statistics samples answered.");
+    t.sample(static_cast<double>(s->samples));
+    t.family("vmpower_traffic_sample_failures_total", MetricType::Counter,
+             "Interface statistics samples the hypervisor could not answer.");
+    t.sample(static_cast<double>(s->failures));
+}
+
 }  // namespace
 
 std::string renderAgentMetrics(const AgentView& agent) {
@@ -215,6 +236,7 @@ std::string renderAgentMetrics(const AgentView& agent) {
     channelFamilies(t, agent, domains);
     cpuFamilies(t, agent);
     energyFamilies(t, agent, domains);
+    trafficFamilies(t, agent);
     return t.text();
 }
 

@@ -98,6 +98,8 @@ class Host {
         agent->hypervisor().handleLifecycle(
             uuid, VIR_DOMAIN_EVENT_STARTED,
             migrated ? VIR_DOMAIN_EVENT_STARTED_MIGRATED : VIR_DOMAIN_EVENT_STARTED_BOOTED);
+        // The domain is read off the loop: its answer comes a few turns later.
+        EXPECT_TRUE(runUntil(*agent, [&] { return !agent->registry().asking(); }));
     }
     nlohmann::json showVm(const std::string& name) {
         return agent->control({{"cmd", "show-vm"}, {"name", name}});

@@ -66,26 +66,44 @@ class RunningWall final : public WallClock {
     std::chrono::steady_clock::time_point set_at_;
 };
 
-// Interface counters that grow at a set rate (packets per second).
+// Interface counters that grow at a set rate (packets per second),
+// answered on the agent's loop `delay` after they are asked for, as the
+// hypervisor's worker thread answers (one sample in flight at a time: the
+// engine never asks twice at once, and a second ask would be a bug here).
 class SteadyTraffic final : public TrafficSource {
   public:
-    TrafficSample sample(const std::vector<std::string>& uuids) override {
+    AsyncCall sample(std::vector<std::string> uuids, Done<TrafficSample> done) override {
         ++calls;
+        EXPECT_FALSE(timer_.armed()) << "two samples in flight";
+        auto [call, reply] = AsyncCall::start(std::move(done));
+        reply_ = std::move(reply);
+        asked_ = std::move(uuids);
+        timer_.arm(delay);
+        return std::move(call);
+    }
+    bool inFlight() const { return timer_.armed(); }
+    double rate = 0;
+    int calls = 0;
+    std::chrono::milliseconds delay{0};
+
+  private:
+    void answer() {
         const auto now = std::chrono::steady_clock::now();
         total_ += rate * std::chrono::duration<double>(now - last_).count();
         last_ = now;
         TrafficSample out;
-        for (const auto& u : uuids) {
+        for (const auto& u : asked_) {
             out[u] = {InterfaceCounters{"vnet0", std::nullopt, static_cast<std::uint64_t>(total_)}};
         }
-        return out;
+        auto reply = std::move(reply_);
+        reply(std::move(out));
     }
-    double rate = 0;
-    int calls = 0;
 
-  private:
     double total_ = 0;
     std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+    std::vector<std::string> asked_;
+    std::function<void(Checked<TrafficSample>)> reply_;
+    EventLoop::Timer timer_{[this] { answer(); }};
 };
 
 class FixedRatioBranches final : public BranchCounterSource {
@@ -110,6 +128,18 @@ class HostPolicies : public RequestPath {
     // One VM "dpdk", vCPU 0 on pCPU 1 (policy1), its QEMU threads there too.
     void startOne(const std::string& rules = "  - name: \"*\"\n") {
         start("acpi-cpufreq", {{"dpdk", {"1"}, 1, "1"}}, rules);
+    }
+    // "dpdk" measured by `traffic` (100000 packets/s), its TRAFFIC policy
+    // on vCPU 0 ACKed (middle 1000, max 50000 packets/s).
+    void startTraffic(SteadyTraffic& traffic) {
+        traffic_ = &traffic;
+        startOne();
+        Policy464 p;
+        p.type = 0;
+        p.middle_pps = 1000;
+        p.max_pps = 50000;
+        traffic.rate = 100000;
+        expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
     }
     std::string setspeed1() { return fixture_->read(kPolicy1 + "scaling_setspeed"); }
     bool waitForSetspeed1(const std::string& want, std::chrono::milliseconds timeout = 5s) {
@@ -239,20 +269,37 @@ TEST_F(HostPolicies, TimeCrossesIntoBusyThenQuietHoursOnTheAgentsTimer) {
 
 TEST_F(HostPolicies, TrafficFollowsThePacketRateOfTheVmsInterfaces) {
     SteadyTraffic traffic;
-    traffic_ = &traffic;
-    startOne();
-    Policy464 p;
-    p.type = 0;
-    p.middle_pps = 1000;
-    p.max_pps = 50000;
-    traffic.rate = 100000;
-    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    startTraffic(traffic);
     EXPECT_TRUE(waitForSetspeed1(line(3400000)));
     traffic.rate = 5000;
     EXPECT_TRUE(waitForSetspeed1(line(2000000)));
     traffic.rate = 10;
     EXPECT_TRUE(waitForSetspeed1(line(800000)));
     EXPECT_GE(traffic.calls, 4);
+}
+
+// A statistics source that takes 2 s to answer never slows the loop: the
+// VM's own requests (in their slot beside the policy's) are answered at
+// once meanwhile, and the engine waits for the answer rather than asking
+// again.
+TEST_F(HostPolicies, ASlowTrafficSourceNeverSlowsTheLoop) {
+    SteadyTraffic traffic;
+    traffic.delay = 2s;
+    startTraffic(traffic);
+    ASSERT_TRUE(runUntil(*agent_, [&] { return traffic.inFlight(); }));
+    for (auto action : {VMPOWER_SCALE_MIN, VMPOWER_SCALE_MAX, VMPOWER_SCALE_MIN}) {
+        const auto asked = std::chrono::steady_clock::now();
+        expectReply("dpdk", 0, cpuPower(0, action), VMPOWER_CMD_ACK);
+        EXPECT_LT(std::chrono::steady_clock::now() - asked, 100ms) << "waited on the sample";
+        EXPECT_TRUE(traffic.inFlight());
+    }
+    EXPECT_EQ(traffic.calls, 1);
+    ASSERT_TRUE(runUntil(
+        *agent_, [&] { return !traffic.inFlight(); }, 5s));
+    const auto sampling = agent_->hostPolicy(uuids_["dpdk"])->traffic;
+    ASSERT_TRUE(sampling);
+    EXPECT_GE(sampling->interval, 4s) << "twice the last sample's 2 s";
+    EXPECT_GE(sampling->last_duration, 2s);
 }
 
 TEST_F(HostPolicies, BranchRatioFollowsTheVcpuThreadsCounters) {
@@ -337,8 +384,8 @@ TEST_F(HostPolicies, KeptPoliciesOfGoneOrRestartedDomainsAreDropped) {
     const auto file = dir_.path() / "state" / "host-policies.json";
     std::filesystem::create_directories(file.parent_path());
     auto entry = [](const std::string& uuid, const std::string& name, int domain_id) {
-        return "\"" + uuid + "\": {\"name\": \"" + name + "\", \"domain_id\": " +
-               std::to_string(domain_id) +
+        return "\"" + uuid + "\": {\"name\": \"" + name +
+               "\", \"domain_id\": " + std::to_string(domain_id) +
                ", \"set_by\": \"guest\", \"policy\": {\"type\": \"workload\", \"vcpus\": "
                "\"0\", \"workload\": \"high\"}}";
     };
@@ -350,8 +397,7 @@ TEST_F(HostPolicies, KeptPoliciesOfGoneOrRestartedDomainsAreDropped) {
     EXPECT_FALSE(agent_->hostPolicy(uuids_["dpdk"]));
     EXPECT_EQ(changed(), std::vector<std::string>{});
     ASSERT_TRUE(runUntil(
-        *agent_, [&] { return readFile(file).find("\"domains\": {}") != std::string::npos; },
-        5s))
+        *agent_, [&] { return readFile(file).find("\"domains\": {}") != std::string::npos; }, 5s))
         << readFile(file);
 
     // The same entry with the domain's id is applied.

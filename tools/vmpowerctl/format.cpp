@@ -1,7 +1,9 @@
 #include "format.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -152,6 +154,31 @@ std::string khzText(std::uint64_t khz) {
     return std::to_string(khz) + " kHz (" + ghz + " GHz)";
 }
 
+// "traffic sampled every 2.0 s (last sample took 850 ms)", and its failures.
+std::string trafficSamplingText(const json& s) {
+    auto ms = [&](std::string_view field) -> std::optional<double> {
+        auto it = s.find(field);
+        if (it == s.end() || !it->is_number()) return std::nullopt;
+        return it->get<double>();
+    };
+    char every[32] = "-";
+    if (auto interval = ms(key::kIntervalMs))
+        std::snprintf(every, sizeof every, "%.1f s", *interval / 1000);
+    std::string line = std::string("traffic sampled every ") + every;
+    if (flag(s, key::kInFlight)) {
+        line += " (a sample in flight)";
+    } else if (auto took = ms(key::kLastSampleMs)) {
+        line += " (last sample took " + std::to_string(std::llround(*took)) + " ms)";
+    } else {
+        line += " (no sample yet)";
+    }
+    if (const std::string failures = text(s, key::kFailures); failures != "-" && failures != "0")
+        line += ", " + failures + " failed";
+    if (const std::string why = text(s, key::kLastError); why != "-" && !why.empty())
+        line += ", last: " + why;
+    return line;
+}
+
 void printHostPolicy(std::ostream& out, const std::string& who, const json& p) {
     if (!p.is_object()) {
         out << who << ": no host policy\n";
@@ -163,6 +190,8 @@ void printHostPolicy(std::ostream& out, const std::string& who, const json& p) {
         << text(p, key::kSetBy) << "): " << text(p, key::kDecision) << '\n';
     if (const std::string why = text(p, key::kRefusal); why != "-" && !why.empty())
         out << who << " refused: " << why << '\n';
+    if (const json& s = objectAt(p, key::kTrafficSampling); !s.empty())
+        out << who << ": " << trafficSamplingText(s) << '\n';
 }
 
 void printDomain(std::ostream& out, const json& d) {

@@ -230,6 +230,35 @@ TEST(Format, EnergyTableHasAVmRowPerVmAndTheHost) {
     EXPECT_EQ(none, "energy: unavailable (/sys/class/powercap: gone)\n");
 }
 
+TEST(Format, DomainShowsHowItsTrafficIsSampled) {
+    json policy = {{"type", "traffic"},
+                   {"vcpus", {0}},
+                   {"set_by", "guest"},
+                   {"decision", "2000 packets/s: middle"},
+                   {"refusal", ""},
+                   {"traffic_sampling",
+                    {{"interval_ms", 2000},
+                     {"last_sample_ms", 850},
+                     {"samples", 3},
+                     {"failures", 0},
+                     {"last_error", ""},
+                     {"in_flight", false}}}};
+    json d = {{"name", "vm1"}, {"host_policy", policy}};
+    EXPECT_NE(render(printDomain, d)
+                  .find("  host policy: traffic sampled every 2.0 s (last sample took 850 ms)\n"),
+              std::string::npos)
+        << render(printDomain, d);
+    policy["traffic_sampling"]["failures"] = 2;
+    policy["traffic_sampling"]["last_error"] = "virDomainListGetStats: timed out";
+    policy["traffic_sampling"]["in_flight"] = true;
+    d["host_policy"] = policy;
+    EXPECT_NE(render(printDomain, d)
+                  .find("traffic sampled every 2.0 s (a sample in flight), 2 failed, last: "
+                        "virDomainListGetStats: timed out\n"),
+              std::string::npos)
+        << render(printDomain, d);
+}
+
 TEST(Format, DomainShowsItsEnergyOrWhyNot) {
     json d = {{"name", "vm1"}, {"energy_uj", 2500000}, {"power_w", 1.25}};
     EXPECT_NE(render(printDomain, d).find("energy: 2.500 J, 1.25 W now"), std::string::npos);
