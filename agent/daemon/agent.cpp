@@ -130,7 +130,7 @@ void Agent::start() {
         metrics_timer_ = std::make_unique<PeriodicTask>(
             "metrics", LogCategory::Control, spdlog::level::warn, config_.agent.metrics_interval,
             [this] {
-                replaceFileAtomically(config_.agent.metrics_textfile, renderAgentMetrics(*this));
+                replaceStateFile(config_.agent.metrics_textfile, renderAgentMetrics(*this));
             });
         metrics_timer_->start(std::chrono::milliseconds(0));
     }
