@@ -1,7 +1,6 @@
 #include "kept_host_policies.h"
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <stdexcept>
 

@@ -75,7 +75,8 @@ TEST(KeptHostPolicies, ALinkOrAFifoAtTheFileIsRefusedWithAProblem) {
     std::vector<std::string> problems;
     EXPECT_TRUE(readKeptHostPolicies(link, problems).empty());
     ASSERT_EQ(problems.size(), 1u);
-    EXPECT_EQ(problems[0], "not read: " + link.string() + ": is a symbolic link; refusing to read it");
+    EXPECT_EQ(problems[0],
+              "not read: " + link.string() + ": is a symbolic link; refusing to read it");
 
     const auto fifo = dir.path() / "fifo.json";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
