@@ -94,8 +94,7 @@ TEST(StateFile, RefusesALinkAFifoAndAnOversizedFile) {
     };
     EXPECT_EQ(refusal(link, 100), link.string() + ": is a symbolic link; refusing to read it");
     EXPECT_EQ(refusal(fifo, 100), fifo.string() + ": is not a regular file; refusing to read it");
-    EXPECT_EQ(refusal(real, 4),
-              real.string() + ": 10 bytes, more than the 4 allowed here");
+    EXPECT_EQ(refusal(real, 4), real.string() + ": 10 bytes, more than the 4 allowed here");
     EXPECT_EQ(refusal(real, 10), "read");
 }
 
@@ -115,7 +114,8 @@ TEST(StateFile, AReplacementRefusesALinkOrAFifoAtTheFileAndLeavesThem) {
         }
         return "replaced";
     };
-    EXPECT_EQ(refusal(link), link.string() + ": is a symbolic link; refusing to replace it (remove it)");
+    EXPECT_EQ(refusal(link),
+              link.string() + ": is a symbolic link; refusing to replace it (remove it)");
     EXPECT_EQ(refusal(fifo),
               fifo.string() + ": is not a regular file; refusing to replace it (remove it)");
     EXPECT_TRUE(std::filesystem::is_symlink(link));

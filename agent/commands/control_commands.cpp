@@ -4,6 +4,7 @@
 #include "control_commands.h"
 
 #include <array>
+#include <chrono>
 #include <exception>
 #include <string_view>
 
@@ -340,6 +341,17 @@ json runControlCommand(AgentOperations& agent, const json& request, ControlAcces
     }
 }
 
+namespace {
+
+// The loop's turns in short; the histogram is in the metrics.
+json loopJson(const LoopTurns& turns) {
+    return {{key::kTurns, turns.turns},
+            {key::kSlowTurns, turns.slowTurns()},
+            {key::kLongestTurnS, std::chrono::duration<double>(turns.longest).count()}};
+}
+
+}  // namespace
+
 json agentStateJson(const AgentOperations& agent) {
     json domains = json::array();
     for (const DomainView& d : agent.domains())
@@ -350,7 +362,8 @@ json agentStateJson(const AgentOperations& agent) {
             {key::kLibvirt,
              {{key::kUri, hv.uri}, {key::kConnected, hv.connected}, {key::kConnects, hv.connects}}},
             {key::kReady, agent.ready()},
-            {key::kDomains, domains}};
+            {key::kDomains, domains},
+            {key::kLoop, loopJson(agent.loopTurns())}};
 }
 
 }  // namespace vmpower

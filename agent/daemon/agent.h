@@ -91,6 +91,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     }
     const EnergySampler* energy() const override { return energy_.get(); }
     const AgentTelemetry& telemetry() const override { return telemetry_; }
+    LoopTurns loopTurns() const override { return EventLoop::turns(); }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
     void pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus) override;
     std::optional<DomainName> lookupDefined(std::string_view name_or_uuid) override;

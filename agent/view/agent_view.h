@@ -14,11 +14,12 @@
 #include <string_view>
 #include <vector>
 
+#include "access_rules.h"
 #include "channel_statistics.h"
 #include "cpu_set.h"
 #include "host_policy_engine.h"
 #include "intent_record.h"
-#include "access_rules.h"
+#include "loop_turns.h"
 #include "power_control.h"
 #include "vcpu_map.h"
 
@@ -69,15 +70,17 @@ class AgentView {
     // One running domain by name or UUID; nullopt: not running.
     virtual std::optional<DomainView> domain(std::string_view name_or_uuid) const = 0;
     virtual HypervisorStatus hypervisorStatus() const = 0;
-    virtual bool ready() const = 0;                 // first reconcile done
-    virtual const PowerControl& power() const = 0;  // its query side
-    virtual const AccessRules& accessRules() const = 0;       // the one in force, overrides included
+    virtual bool ready() const = 0;                      // first reconcile done
+    virtual const PowerControl& power() const = 0;       // its query side
+    virtual const AccessRules& accessRules() const = 0;  // the one in force, overrides included
     // A running domain's power intent and where it came from; null: none kept.
     virtual const DomainIntentRecord* powerIntent(std::string_view uuid) const = 0;
     // Per-VM energy accounting; nullptr when the agent has none.
     virtual const EnergySampler* energy() const { return nullptr; }
     virtual const AgentTelemetry& telemetry() const = 0;
     virtual std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const = 0;
+    // How long the loop's turns took (agent/core's EventLoop); none here.
+    virtual LoopTurns loopTurns() const { return {}; }
 
   protected:
     ~AgentView() = default;
