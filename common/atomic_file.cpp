@@ -48,11 +48,36 @@ void replaceFileAtomically(const std::filesystem::path& file, std::string_view c
     }
 }
 
+void replaceStateFile(const std::filesystem::path& file, std::string_view content, mode_t mode) {
+    struct stat st {};
+    if (::lstat(file.c_str(), &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            throw std::runtime_error(file.string() +
+                                     ": is a symbolic link; refusing to replace it (remove it)");
+        }
+        if (!S_ISREG(st.st_mode)) {
+            throw std::runtime_error(file.string() +
+                                     ": is not a regular file; refusing to replace it (remove it)");
+        }
+    } else if (errno != ENOENT) {
+        throw SystemError(file, "stat", errno);
+    }
+    // Whatever is planted in between is replaced by the rename, never
+    // followed nor opened.
+    replaceFileAtomically(file, content, mode);
+}
+
 std::optional<std::string> readStateFile(const std::filesystem::path& file, std::size_t max_bytes) {
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    return readRegularFile(file, max_bytes, FileLinks::Refuse);
+}
+
+std::optional<std::string> readRegularFile(const std::filesystem::path& file, std::size_t max_bytes,
+                                           FileLinks links) {
+    const int nofollow = links == FileLinks::Refuse ? O_NOFOLLOW : 0;
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | nofollow);
     if (fd < 0) {
         if (errno == ENOENT) return std::nullopt;
-        if (errno == ELOOP) {
+        if (errno == ELOOP && links == FileLinks::Refuse) {
             throw std::runtime_error(file.string() + ": is a symbolic link; refusing to read it");
         }
         throw SystemError(file, "open", errno);
@@ -69,7 +94,7 @@ std::optional<std::string> readStateFile(const std::filesystem::path& file, std:
     if (static_cast<std::size_t>(st.st_size) > max_bytes) {
         throw std::runtime_error(file.string() + ": " + std::to_string(st.st_size) +
                                  " bytes, more than the " + std::to_string(max_bytes) +
-                                 " a state file may have");
+                                 " allowed here");
     }
     std::string text;
     char buf[65536];

@@ -94,9 +94,63 @@ TEST(StateFile, RefusesALinkAFifoAndAnOversizedFile) {
     };
     EXPECT_EQ(refusal(link, 100), link.string() + ": is a symbolic link; refusing to read it");
     EXPECT_EQ(refusal(fifo, 100), fifo.string() + ": is not a regular file; refusing to read it");
-    EXPECT_EQ(refusal(real, 4),
-              real.string() + ": 10 bytes, more than the 4 a state file may have");
+    EXPECT_EQ(refusal(real, 4), real.string() + ": 10 bytes, more than the 4 allowed here");
     EXPECT_EQ(refusal(real, 10), "read");
+}
+
+TEST(StateFile, AReplacementRefusesALinkOrAFifoAtTheFileAndLeavesThem) {
+    TempDir dir;
+    const auto target = dir.path() / "victim";
+    replaceFileAtomically(target, "untouched\n");
+    const auto link = dir.path() / "energy.json";
+    ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+    const auto fifo = dir.path() / "host-policies.json";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    auto refusal = [](const std::filesystem::path& p) -> std::string {
+        try {
+            replaceStateFile(p, "new\n", 0600);
+        } catch (const std::runtime_error& e) {
+            return e.what();
+        }
+        return "replaced";
+    };
+    EXPECT_EQ(refusal(link),
+              link.string() + ": is a symbolic link; refusing to replace it (remove it)");
+    EXPECT_EQ(refusal(fifo),
+              fifo.string() + ": is not a regular file; refusing to replace it (remove it)");
+    EXPECT_TRUE(std::filesystem::is_symlink(link));
+    EXPECT_EQ(slurp(target), "untouched\n") << "the write followed the planted link";
+    EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+    EXPECT_FALSE(std::filesystem::exists(link.string() + ".tmp"));
+
+    const auto plain = dir.path() / "kept.json";
+    EXPECT_EQ(refusal(plain), "replaced");  // absent: created
+    EXPECT_EQ(refusal(plain), "replaced");  // a regular file: replaced
+    EXPECT_EQ(slurp(plain), "new\n");
+}
+
+TEST(StateFile, AReaderThatFollowsLinksStillRefusesAFifo) {
+    TempDir dir;
+    const auto real = dir.path() / "vmpower.yaml.real";
+    replaceFileAtomically(real, "agent: {}\n");
+    const auto link = dir.path() / "vmpower.yaml";
+    ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+    EXPECT_EQ(readRegularFile(link, 100, FileLinks::Follow), "agent: {}\n");
+    EXPECT_THROW((void)readRegularFile(link, 100, FileLinks::Refuse), std::runtime_error);
+
+    const auto fifo = dir.path() / "fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const auto fifo_link = dir.path() / "fifo-link";
+    ASSERT_EQ(::symlink(fifo.c_str(), fifo_link.c_str()), 0);
+    // Returns at once (no writer will ever come), with the reason.
+    try {
+        (void)readRegularFile(fifo_link, 100, FileLinks::Follow);
+        FAIL() << "a FIFO was read";
+    } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  fifo_link.string() + ": is not a regular file; refusing to read it");
+    }
+    EXPECT_EQ(readRegularFile(dir.path() / "none", 100, FileLinks::Follow), std::nullopt);
 }
 
 }  // namespace

@@ -142,6 +142,11 @@ inline constexpr std::string_view kVcpuUj = "vcpu_uj";
 inline constexpr std::string_view kProblem = "problem";
 // metrics.
 inline constexpr std::string_view kText = "text";
+// state: the one loop's turns (agent/common/loop_turns.h).
+inline constexpr std::string_view kLoop = "loop";
+inline constexpr std::string_view kTurns = "turns";
+inline constexpr std::string_view kSlowTurns = "slow_turns";
+inline constexpr std::string_view kLongestTurnS = "longest_turn_s";
 }  // namespace key
 
 // The commands' names on the wire.
@@ -244,7 +249,8 @@ inline constexpr std::array kSetPolicyOptional{
     key::kWorkload, key::kBusyHours, key::kQuietHours, key::kTrafficHours,
     key::kMinPps,   key::kMiddlePps, key::kMaxPps,     key::kMacs};
 inline constexpr std::array kVersionReply{key::kVersion, key::kCommands};
-inline constexpr std::array kStateReply{key::kVersion, key::kLibvirt, key::kReady, key::kDomains};
+inline constexpr std::array kStateReply{key::kVersion, key::kLibvirt, key::kReady, key::kDomains,
+                                        key::kLoop};
 inline constexpr auto kShowVmReply =
     joined(object::kDomain, std::array{key::kLastPowerRefusal, key::kHostPolicy, key::kEnergyUj,
                                        key::kPowerW, key::kEnergy});

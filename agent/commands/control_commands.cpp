@@ -4,6 +4,7 @@
 #include "control_commands.h"
 
 #include <array>
+#include <chrono>
 #include <exception>
 #include <string_view>
 
@@ -142,7 +143,7 @@ json setCpuFreq(Ops& a, const json& req) {
 }
 
 // Answers later: pinning is a libvirt call (off the loop).
-AsyncCall setPcpu(Ops& a, const json& req, ControlReply reply) {
+AsyncCall setPcpu(Ops& a, const json& req, CommandReply reply) {
     std::string name = stringArg(req, key::kName);
     unsigned vcpu = numberArg(req, key::kVcpu, CpuSet::kMaxCpu, "a vCPU number");
     auto set = CpuSet::parse(stringArg(req, key::kPcpus));
@@ -207,7 +208,7 @@ json ruleOf(const Ops& a, const std::string& vm, const std::string& uuid, const 
 
 // A running domain answers at once; a defined, stopped one is a fair
 // question too, answered after libvirt's lookup (off the loop).
-AsyncCall showRule(Ops& a, const json& req, ControlReply reply) {
+AsyncCall showRule(Ops& a, const json& req, CommandReply reply) {
     std::string name = stringArg(req, key::kName);
     if (const std::optional<DomainView> running = a.domain(name)) {
         reply(ruleOf(a, running->name, running->uuid, &*running));
@@ -279,7 +280,7 @@ json version(Ops&, const json&) {
 struct Handler {
     const protocol::Command* command;
     json (*run)(Ops&, const json&) = nullptr;
-    AsyncCall (*start)(Ops&, const json&, ControlReply) = nullptr;
+    AsyncCall (*start)(Ops&, const json&, CommandReply) = nullptr;
 };
 
 consteval const protocol::Command* command(std::string_view name) {
@@ -333,7 +334,7 @@ const Handler* findHandler(std::string_view name) {
 }  // namespace
 
 AsyncCall startControlCommand(AgentOperations& agent, const json& request, ControlAccess access,
-                              ControlReply reply) {
+                              CommandReply reply) {
     auto name = request.is_object() ? request.find(key::kCmd) : request.end();
     if (!request.is_object() || name == request.end() || !name->is_string()) {
         reply(error("a request is {\"cmd\": \"...\", ...}"));
@@ -371,6 +372,17 @@ json runControlCommand(AgentOperations& agent, const json& request, ControlAcces
     return error("this command answers later: ask it over the control socket");
 }
 
+namespace {
+
+// The loop's turns in short; the histogram is in the metrics.
+json loopJson(const LoopTurns& turns) {
+    return {{key::kTurns, turns.turns},
+            {key::kSlowTurns, turns.slowTurns()},
+            {key::kLongestTurnS, std::chrono::duration<double>(turns.longest).count()}};
+}
+
+}  // namespace
+
 json agentStateJson(const AgentOperations& agent) {
     json domains = json::array();
     for (const DomainView& d : agent.domains())
@@ -381,7 +393,8 @@ json agentStateJson(const AgentOperations& agent) {
             {key::kLibvirt,
              {{key::kUri, hv.uri}, {key::kConnected, hv.connected}, {key::kConnects, hv.connects}}},
             {key::kReady, agent.ready()},
-            {key::kDomains, domains}};
+            {key::kDomains, domains},
+            {key::kLoop, loopJson(agent.loopTurns())}};
 }
 
 }  // namespace vmpower

@@ -14,7 +14,7 @@ namespace vmpower {
 
 // A command's answer, given once: {"ok": true, ...} or {"ok": false,
 // "error": "<cmd>: <what>"}.
-using ControlReply = std::function<void(nlohmann::json answer)>;
+using CommandReply = std::function<void(nlohmann::json answer)>;
 
 // One request {"cmd": "...", ...}. `reply` runs at once for most commands;
 // a command that asks libvirt (set-pcpu, show-rule of a domain that is not
@@ -23,7 +23,7 @@ using ControlReply = std::function<void(nlohmann::json answer)>;
 // never throws. A ReadOnly client (the control socket's read-only group) is
 // refused every command that changes something.
 AsyncCall startControlCommand(AgentOperations& agent, const nlohmann::json& request,
-                              ControlAccess access, ControlReply reply);
+                              ControlAccess access, CommandReply reply);
 
 // The same for a command that answers at once; one that would answer later
 // is refused (for callers with no loop to wait on).

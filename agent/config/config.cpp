@@ -5,10 +5,11 @@
 
 #include <array>
 #include <charconv>
-#include <fstream>
-#include <sstream>
+#include <optional>
+#include <string_view>
 #include <vector>
 
+#include "atomic_file.h"
 #include "log.h"
 #include "vm_rule_parser.h"
 #include "yaml_reader.h"
@@ -148,16 +149,19 @@ Config parseConfig(std::string_view yaml, std::string_view name) {
 
 Config loadConfig(const std::filesystem::path& file) {
     const std::string name = file.string();
-    std::error_code ec;
-    auto size = std::filesystem::file_size(file, ec);
-    if (ec) throw ConfigError(name + ":1:1: cannot read: " + ec.message());
-    if (size > kMaxConfigBytes)
-        throw ConfigError(name + ":1:1: larger than 1 MiB; not a config file");
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) throw ConfigError(name + ":1:1: cannot read");
-    return parseConfig(text.str(), name);
+    // Read through a link (configuration management keeps the file as one),
+    // but only a regular file, opened without blocking: a FIFO there never
+    // hangs a start or a reload.
+    std::optional<std::string> text;
+    try {
+        text = readRegularFile(file, kMaxConfigBytes, FileLinks::Follow);
+    } catch (const std::exception& e) {
+        std::string_view why = e.what();
+        if (why.starts_with(name + ": ")) why.remove_prefix(name.size() + 2);
+        throw ConfigError(name + ":1:1: cannot read: " + std::string(why));
+    }
+    if (!text) throw ConfigError(name + ":1:1: cannot read: No such file or directory");
+    return parseConfig(*text, name);
 }
 
 }  // namespace vmpower

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -262,6 +264,25 @@ TEST(Config, LoadReportsTheFileName) {
             << e.what();
     }
     EXPECT_THROW(loadConfig(dir / "missing.yaml"), ConfigError);
+}
+
+TEST(Config, ReadThroughALinkButNeverFromAFifo) {
+    test::TempDir dir;
+    const auto real = dir / "managed.yaml";
+    std::ofstream(real) << "agent:\n  log_level: debug\n";
+    const auto link = dir / "vmpower.yaml";
+    ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+    EXPECT_EQ(loadConfig(link).agent.log_level, "debug");  // config management keeps links
+
+    const auto fifo = dir / "fifo.yaml";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    try {
+        loadConfig(fifo);  // returns at once: no writer ever comes
+        FAIL() << "a FIFO was read";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  fifo.string() + ":1:1: cannot read: is not a regular file; refusing to read it");
+    }
 }
 
 TEST(Config, ShippedDefaultParses) {

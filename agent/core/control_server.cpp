@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "log.h"
@@ -19,6 +20,7 @@ class ControlServer::Client final : public EpollClient {
   public:
     Client(ControlServer& server, UniqueFd fd, ControlPeer peer, ControlAccess access)
         : server_(server), fd_(std::move(fd)), peer_(std::move(peer)), access_(access) {
+        link_->deliver = [this](nlohmann::json answer) { deliver(answer); };
         reg_ = EventLoop::add(fd_.get(), EPOLLIN | EPOLLRDHUP, *this);
         touch();
     }
@@ -39,12 +41,13 @@ class ControlServer::Client final : public EpollClient {
                 in_.append(buf.data(), static_cast<std::size_t>(n));
                 touch();
             }
-            for (auto nl = in_.find('\n'); nl != std::string::npos; nl = in_.find('\n')) {
-                std::string line = in_.substr(0, nl);
-                in_.erase(0, nl + 1);
-                if (!handleLine(line)) return;  // dropped
-            }
-            if (in_.size() > server_.options_.max_line) {
+            // The line being read (after the last whole one) is bounded;
+            // whole lines wait to be served, and nothing more is read while
+            // they do (serve() watches EPOLLIN only when none is left).
+            const std::size_t last = in_.rfind('\n');
+            const std::size_t partial =
+                last == std::string::npos ? in_.size() : in_.size() - last - 1;
+            if (partial > server_.options_.max_line) {
                 if (reply({{"ok", false},
                            {"error", "request longer than " +
                                          std::to_string(server_.options_.max_line) + " bytes"}})) {
@@ -52,6 +55,7 @@ class ControlServer::Client final : public EpollClient {
                 }
                 return;
             }
+            if (!serve()) return;
         }
         if ((events & EPOLLOUT) && !flush()) return;
         if ((events & (EPOLLHUP | EPOLLERR)) != 0 && (events & EPOLLIN) == 0) {
@@ -61,21 +65,65 @@ class ControlServer::Client final : public EpollClient {
     }
 
   private:
-    // false: the client was dropped (this is gone).
-    bool handleLine(const std::string& line) {
-        nlohmann::json response;
-        try {
-            response = server_.handler_(nlohmann::json::parse(line), access_);
-        } catch (const nlohmann::json::exception& e) {
-            response = {{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
-        } catch (const std::exception& e) {
-            response = {{"ok", false}, {"error", e.what()}};
+    bool lineWaiting() const { return in_.find('\n') != std::string::npos; }
+
+    // Answers up to kCommandsPerTurn whole lines, in order, stopping at one
+    // answered later; what is left goes on at the next turn. false: the
+    // client was dropped (this is gone).
+    bool serve() {
+        serving_ = true;
+        for (std::size_t n = 0; n < kCommandsPerTurn && !waiting_ && lineWaiting(); ++n) {
+            const std::size_t nl = in_.find('\n');
+            std::string line = in_.substr(0, nl);
+            in_.erase(0, nl + 1);
+            handleLine(line);
         }
-        return reply(response);
+        serving_ = false;
+        if (!flush()) return false;
+        if (!waiting_ && lineWaiting()) continueLater();
+        return true;
     }
-    bool reply(const nlohmann::json& response) {
+    void continueLater() {
+        if (more_.pending()) return;
+        more_ = server_.retries_.schedule(std::chrono::milliseconds(0), [this] {
+            ++server_.continuations_;
+            (void)serve();
+        });
+    }
+    void handleLine(const std::string& line) {
+        waiting_ = true;  // until answered: now, or through `later`
+        ControlReply later(link_);
+        std::optional<nlohmann::json> answer;
+        try {
+            answer = server_.handler_(nlohmann::json::parse(line), access_, later);
+        } catch (const nlohmann::json::exception& e) {
+            answer = {{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
+        } catch (const std::exception& e) {
+            answer = {{"ok", false}, {"error", e.what()}};
+        }
+        if (answer) {
+            later.forget();
+            append(*answer);
+            waiting_ = false;
+        }
+        // else `later` answers: moved out, or (left here) unanswered now.
+    }
+    // An answer given later. Inside serve() (the handler answered at once
+    // through its reply) serve() goes on; otherwise the rest is served on
+    // a later turn, never from inside whoever answered.
+    void deliver(const nlohmann::json& answer) {
+        if (!waiting_) return;
+        append(answer);
+        waiting_ = false;
+        touch();
+        if (!serving_) continueLater();
+    }
+    void append(const nlohmann::json& response) {
         out_ += response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         out_ += '\n';
+    }
+    bool reply(const nlohmann::json& response) {
+        append(response);
         return flush();
     }
     bool flush() {
@@ -89,7 +137,10 @@ class ControlServer::Client final : public EpollClient {
             server_.drop(this, "does not read its replies");
             return false;
         }
-        reg_.modify(EPOLLIN | EPOLLRDHUP | (out_.empty() ? 0U : std::uint32_t{EPOLLOUT}));
+        // Read more only when every whole line read so far is answered.
+        const bool read = !waiting_ && !lineWaiting();
+        reg_.modify((read ? std::uint32_t{EPOLLIN | EPOLLRDHUP} : 0U) |
+                    (out_.empty() ? 0U : std::uint32_t{EPOLLOUT}));
         return true;
     }
     // Any progress restarts the idle clock (one timer entry per client).
@@ -102,10 +153,48 @@ class ControlServer::Client final : public EpollClient {
     UniqueFd fd_;
     ControlPeer peer_;
     ControlAccess access_;
+    // ControlReply's way back; gone with the client, so a late answer to a
+    // dropped client goes nowhere.
+    std::shared_ptr<ControlReply::Link> link_ = std::make_shared<ControlReply::Link>();
     EventLoop::Registration reg_;  // before fd_ closes
     RetryScheduler::Call idle_;
+    RetryScheduler::Call more_;  // lines left for the next turn
     std::string in_, out_;
+    bool waiting_ = false;  // a command's answer is owed (later lines wait)
+    bool serving_ = false;  // inside serve()
 };
+
+ControlReply& ControlReply::operator=(ControlReply&& o) noexcept {
+    if (this != &o) {
+        if (auto link = link_.lock()) link->deliver(noAnswer());
+        link_ = std::move(o.link_);
+        o.link_.reset();
+    }
+    return *this;
+}
+
+ControlReply::~ControlReply() {
+    if (auto link = link_.lock()) link->deliver(noAnswer());
+}
+
+void ControlReply::operator()(nlohmann::json answer) {
+    auto link = link_.lock();
+    link_.reset();
+    if (link) link->deliver(std::move(answer));
+}
+
+nlohmann::json ControlReply::noAnswer() {
+    return {{"ok", false}, {"error", "internal error: the command gave no answer"}};
+}
+
+ControlServer::ControlServer(RetryScheduler& retries, ControlServerOptions options,
+                             SyncHandler handler)
+    : ControlServer(
+          retries, std::move(options),
+          Handler([h = std::move(handler)](const nlohmann::json& request, ControlAccess access,
+                                           ControlReply&) -> std::optional<nlohmann::json> {
+              return h(request, access);
+          })) {}
 
 ControlServer::ControlServer(RetryScheduler& retries, ControlServerOptions options, Handler handler)
     : retries_(retries), options_(std::move(options)), handler_(std::move(handler)) {

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "clock.h"
@@ -138,12 +140,58 @@ class ControlServerTest : public ::testing::Test {
         });
     }
 
+    // A server whose handler answers {"later_ms": N} N ms later through its
+    // ControlReply ({"keep": false}: drops the reply unanswered), and every
+    // other request at once; each answer echoes the request's "id".
+    void startAsyncServer() {
+        ControlServerOptions o;
+        o.path = dir_.path() / "async.sock";
+        server_ = std::make_unique<ControlServer>(
+            retries_, std::move(o),
+            [this](const json& req, ControlAccess, ControlReply& later) -> std::optional<json> {
+                ++handled_;
+                json out = {{"ok", true}, {"id", req.value("id", 0)}};
+                if (!req.contains("later_ms")) return out;
+                if (req.value("keep", true)) {
+                    auto reply = std::make_shared<ControlReply>(std::move(later));
+                    late_.push_back(retries_.schedule(
+                        std::chrono::milliseconds(req["later_ms"].get<int>()), [this, reply, out] {
+                            still_waiting_.push_back(reply->waiting());
+                            (*reply)(out);
+                            ++answered_later_;
+                        }));
+                }
+                return std::nullopt;
+            });
+    }
+    // Reads `count` lines (or until ~5 s pass).
+    std::vector<json> readLines(int fd, std::size_t count) {
+        std::string got;
+        std::vector<json> lines;
+        turnUntil(
+            [&] {
+                char buf[65536];
+                ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+                for (auto nl = got.find('\n'); nl != std::string::npos; nl = got.find('\n')) {
+                    lines.push_back(json::parse(got.substr(0, nl)));
+                    got.erase(0, nl + 1);
+                }
+                return lines.size() >= count || n == 0;
+            },
+            1000);
+        return lines;
+    }
+
     struct LoopFirst {  // the loop before the members that add timers
         LoopFirst() { EventLoop::registerImpl(); }
     } loop_;
     test::TempDir dir_;
     SteadyClock clock_;
     RetryScheduler retries_{clock_};
+    std::vector<RetryScheduler::Call> late_;
+    std::vector<bool> still_waiting_;
+    int answered_later_ = 0;
     std::unique_ptr<ControlServer> server_;
     int handled_ = 0;
 };
@@ -277,6 +325,69 @@ TEST_F(ControlServerTest, AtEmfileTheListenerPausesInsteadOfSpinningAndRecovers)
     hog.clear();
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
     EXPECT_EQ(json::parse(ask(waiting.get(), "{}\n"))["access"], "full") << "recovered";
+}
+
+TEST_F(ControlServerTest, PipelinedCommandsAreAnsweredInOrderOverSeveralTurns) {
+    startServer();
+    UniqueFd root = connectTo(server_->path());
+    ASSERT_TRUE(root);
+    std::string burst;
+    for (int i = 0; i < 200; ++i) burst += R"({"cmd": "ping", "pad": )" + std::to_string(i) + "}\n";
+    ASSERT_EQ(::send(root.get(), burst.data(), burst.size(), MSG_NOSIGNAL), ssize_t(burst.size()));
+    const std::uint64_t turns_before = EventLoop::turns().turns;
+    const std::vector<json> answers = readLines(root.get(), 200);
+    ASSERT_EQ(answers.size(), 200u);
+    for (std::size_t i = 0; i < answers.size(); ++i)
+        EXPECT_EQ(answers[i]["pad"].get<std::string>().size(), i) << "answered out of order";
+    EXPECT_EQ(handled_, 200);
+    // 8 a turn: at least 25 turns, the rest continued on later ones.
+    EXPECT_GE(server_->continuations(), 200u / ControlServer::kCommandsPerTurn - 1);
+    EXPECT_GE(EventLoop::turns().turns - turns_before, 200u / ControlServer::kCommandsPerTurn);
+}
+
+TEST_F(ControlServerTest, AnAnswerGivenLaterKeepsTheClientsOrder) {
+    startAsyncServer();
+    UniqueFd root = connectTo(server_->path());
+    ASSERT_TRUE(root);
+    const std::string two = "{\"id\": 1, \"later_ms\": 50}\n{\"id\": 2}\n";
+    const auto sent = std::chrono::steady_clock::now();
+    ASSERT_EQ(::send(root.get(), two.data(), two.size(), MSG_NOSIGNAL), ssize_t(two.size()));
+    const std::vector<json> answers = readLines(root.get(), 2);
+    ASSERT_EQ(answers.size(), 2u);
+    EXPECT_EQ(answers[0]["id"], 1);
+    EXPECT_EQ(answers[1]["id"], 2) << "the second waited for the first's answer";
+    EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(50));
+    EXPECT_EQ(answered_later_, 1);
+    EXPECT_EQ(still_waiting_, std::vector<bool>{true});
+    // The client goes on as before.
+    EXPECT_EQ(json::parse(ask(root.get(), "{\"id\": 3}\n"))["id"], 3);
+}
+
+TEST_F(ControlServerTest, AClientGoneBeforeItsLateAnswerIsNeverCalledBack) {
+    startAsyncServer();
+    UniqueFd root = connectTo(server_->path());
+    ASSERT_TRUE(root);
+    const std::string one = "{\"id\": 1, \"later_ms\": 50}\n{\"id\": 2}\n";
+    ASSERT_EQ(::send(root.get(), one.data(), one.size(), MSG_NOSIGNAL), ssize_t(one.size()));
+    ASSERT_TRUE(turnUntil([&] { return handled_ == 1; }));
+    root.reset();  // gone while its answer is owed
+    EXPECT_TRUE(turnUntil([&] { return server_->clients() == 0; }));
+    EXPECT_TRUE(turnUntil([&] { return answered_later_ == 1; }));
+    EXPECT_EQ(still_waiting_, std::vector<bool>{false});
+    EXPECT_EQ(handled_, 1) << "the line after the owed answer was never served";
+}
+
+TEST_F(ControlServerTest, AReplyDroppedUnansweredTellsTheClientAndItGoesOn) {
+    startAsyncServer();
+    UniqueFd root = connectTo(server_->path());
+    ASSERT_TRUE(root);
+    const std::string two = "{\"id\": 1, \"later_ms\": 0, \"keep\": false}\n{\"id\": 2}\n";
+    ASSERT_EQ(::send(root.get(), two.data(), two.size(), MSG_NOSIGNAL), ssize_t(two.size()));
+    const std::vector<json> answers = readLines(root.get(), 2);
+    ASSERT_EQ(answers.size(), 2u);
+    EXPECT_EQ(answers[0]["ok"], false);
+    EXPECT_EQ(answers[0]["error"], "internal error: the command gave no answer");
+    EXPECT_EQ(answers[1]["id"], 2);
 }
 
 }  // namespace

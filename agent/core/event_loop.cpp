@@ -143,6 +143,7 @@ class Loop {
         const int n =
             epoll_wait(epfd_.get(), events.data(), static_cast<int>(events.size()), wait_ms);
         const int wait_errno = errno;
+        const auto woke = std::chrono::steady_clock::now();
         lock.lock();
         waiting_ = false;
         if (n < 0 && wait_errno != EINTR)
@@ -161,6 +162,14 @@ class Loop {
         // Outside the lock and after every callback of this turn: a free
         // callback may itself add or remove handles.
         for (auto& [fn, opaque] : at_end) fn(opaque);
+        const auto took = std::chrono::steady_clock::now() - woke;
+        lock.lock();
+        turns_.record(std::chrono::duration_cast<std::chrono::nanoseconds>(took));
+    }
+
+    LoopTurns turns() {
+        std::lock_guard lock(mutex_);
+        return turns_;
     }
 
   private:
@@ -226,6 +235,7 @@ class Loop {
     std::unordered_map<std::uint64_t, Client> clients_;
     std::vector<std::unique_ptr<EventLoop::TimerSlot>> timers_;
     std::vector<std::pair<void (*)(void*), void*>> at_turn_end_;
+    LoopTurns turns_;  // every turn so far (turns())
     std::uint64_t next_key_ = 1;
     bool waiting_ = false;
     std::thread::id loop_thread_;
@@ -250,6 +260,10 @@ void EventLoop::atTurnEnd(void (*fn)(void*), void* opaque) {
 
 std::size_t EventLoop::pendingAtTurnEnd() {
     return loop().pendingAtTurnEnd();
+}
+
+LoopTurns EventLoop::turns() {
+    return loop().turns();
 }
 
 EventLoop::Registration::Registration(std::uint64_t key, int fd,

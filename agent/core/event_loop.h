@@ -23,6 +23,8 @@
 #include <memory>
 #include <utility>
 
+#include "loop_turns.h"
+
 namespace vmpower {
 
 // An fd the agent reads itself.
@@ -104,6 +106,10 @@ class EventLoop {
     static void atTurnEnd(void (*fn)(void*), void* opaque);
     // For tests: what atTurnEnd still holds.
     static std::size_t pendingAtTurnEnd();
+
+    // How long each turn worked so far (steady clock, from epoll_wait's
+    // return to the end of the turn's callbacks): two clock reads a turn.
+    static LoopTurns turns();
 };
 
 }  // namespace vmpower

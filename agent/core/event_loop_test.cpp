@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
+#include <thread>
 
 #include "socket_pair.h"
 
@@ -23,6 +24,44 @@ void turn() {
     EventLoop::Timer now([] {});
     now.arm(std::chrono::milliseconds(0));
     EventLoop::runOnce();
+}
+
+TEST(EventLoop, ATurnsWorkIsTimedIntoItsBucket) {
+    const LoopTurns before = EventLoop::turns();
+    EventLoop::Timer slow([] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); });
+    slow.arm(std::chrono::milliseconds(0));
+    EventLoop::runOnce();
+    const LoopTurns after = EventLoop::turns();
+    EXPECT_EQ(after.turns, before.turns + 1);
+    // 20 ms: above 10 ms, at most 25 ms (unless the machine stalled too).
+    const std::size_t bucket = 8;
+    ASSERT_EQ(LoopTurns::kBounds[bucket], std::chrono::milliseconds(25));
+    const std::uint64_t above = after.counts[bucket + 1] + after.counts[bucket + 2] -
+                                before.counts[bucket + 1] - before.counts[bucket + 2];
+    EXPECT_EQ(after.counts[bucket] - before.counts[bucket] + above, 1U);
+    EXPECT_EQ(after.slowTurns(), before.slowTurns() + 1);
+    EXPECT_GE(after.longest, std::chrono::milliseconds(20));
+    EXPECT_GE(after.total - before.total, std::chrono::milliseconds(20));
+    // A turn of nothing is short, and lands below 10 ms.
+    turn();
+    EXPECT_EQ(EventLoop::turns().slowTurns(), after.slowTurns());
+}
+
+TEST(LoopTurns, BucketsAreInclusiveUpperBounds) {
+    LoopTurns t;
+    t.record(std::chrono::microseconds(50));  // le 50µs
+    t.record(std::chrono::microseconds(51));  // le 100µs
+    t.record(std::chrono::milliseconds(10));  // le 10 ms: not slow
+    t.record(std::chrono::milliseconds(11));  // le 25 ms: slow
+    t.record(std::chrono::seconds(1));        // +Inf
+    EXPECT_EQ(t.counts[0], 1U);
+    EXPECT_EQ(t.counts[1], 1U);
+    EXPECT_EQ(t.counts[7], 1U);
+    EXPECT_EQ(t.counts[8], 1U);
+    EXPECT_EQ(t.counts[10], 1U);
+    EXPECT_EQ(t.turns, 5U);
+    EXPECT_EQ(t.slowTurns(), 2U);
+    EXPECT_EQ(t.longest, std::chrono::seconds(1));
 }
 
 TEST(EventLoop, AWatchIsCalledWithTheEpollEventsUntilItGoes) {

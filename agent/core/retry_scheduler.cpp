@@ -46,6 +46,9 @@ RetryScheduler::Call RetryScheduler::schedule(std::chrono::milliseconds delay,
 void RetryScheduler::cancel(Id id) {
     auto it = by_id_.find(id);
     if (it == by_id_.end()) return;
+    // Destroyed after the maps are consistent again: what the function
+    // holds may schedule on its way out (a control answer owed, say).
+    std::function<void()> gone = std::move(it->second.fn);
     by_deadline_.erase(it->second.pos);
     by_id_.erase(it);
     rearm();

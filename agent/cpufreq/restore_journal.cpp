@@ -294,8 +294,8 @@ void RestoreJournal::persist() const {
         text += fmt::format("{}\t{}\t{}\n", e.group, e.file, toHex(e.original));
 
     try {
-        replaceFileAtomically(file_, text, 0600);
-    } catch (const SystemError& e) {
+        replaceStateFile(file_, text, 0600);
+    } catch (const std::runtime_error& e) {  // the system's refusal, or a link planted there
         throw CpufreqError(e.what());
     }
     fsyncDir(file_.parent_path());

@@ -117,6 +117,26 @@ TEST_F(JournalTest, UnwritableJournalThrowsAndRecordsNothing) {
     EXPECT_FALSE(j.has("policy0"));
 }
 
+TEST_F(JournalTest, ALinkPlantedAtTheJournalIsRefusedAndItsTargetUntouched) {
+    RestoreJournal j(sysfs, file);
+    const auto target = fx.scratch("elsewhere") / "victim";
+    std::ofstream(target) << "untouched\n";
+    std::filesystem::create_symlink(target, file);
+    try {
+        j.record("policy0", {pol(0, "scaling_min_freq")});
+        FAIL() << "the journal was written through a link";
+    } catch (const CpufreqError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  file.string() + ": is a symbolic link; refusing to replace it (remove it)");
+    }
+    EXPECT_FALSE(j.has("policy0"));
+    EXPECT_TRUE(std::filesystem::is_symlink(file));
+    std::ifstream in(target);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "untouched");
+}
+
 namespace {
 constexpr const char* kBootA = "0f3a9c1e-1111-4222-8333-944455556666";
 constexpr const char* kBootB = "7b2d4e6f-aaaa-4bbb-8ccc-dddd0000eeee";

@@ -108,8 +108,9 @@ void Agent::start() {
         o.path = config_.agent.control_socket;
         o.groups = {config_.agent.control_operator_gid, config_.agent.control_reader_gid};
         control_ = std::make_unique<ControlServer>(
-            *retries_, std::move(o), [this](const nlohmann::json& request, ControlAccess access) {
-                return control(request, access);
+            *retries_, std::move(o),
+            [this](const nlohmann::json& request, ControlAccess access, ControlReply& later) {
+                return serve(request, access, later);
             });
     }
     hypervisor_->start();
@@ -132,7 +133,7 @@ void Agent::start() {
         metrics_timer_ = std::make_unique<PeriodicTask>(
             "metrics", LogCategory::Control, spdlog::level::warn, config_.agent.metrics_interval,
             [this] {
-                replaceFileAtomically(config_.agent.metrics_textfile, renderAgentMetrics(*this));
+                replaceStateFile(config_.agent.metrics_textfile, renderAgentMetrics(*this));
             });
         metrics_timer_->start(std::chrono::milliseconds(0));
     }
@@ -235,6 +236,29 @@ HypervisorStatus Agent::hypervisorStatus() const {
 
 nlohmann::json Agent::state() const {
     return agentStateJson(*this);
+}
+
+std::optional<nlohmann::json> Agent::serve(const nlohmann::json& request, ControlAccess access,
+                                           ControlReply& later) {
+    // Most commands answer at once; one that asks libvirt answers from the
+    // worker's answer, through the client's ControlReply (a no-op once the
+    // client is gone). The AsyncCall lives as long as the answer's callback.
+    struct Pending {
+        std::optional<nlohmann::json> now;
+        std::optional<ControlReply> reply;
+        AsyncCall call;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->call = startControlCommand(*this, request, access, [pending](nlohmann::json a) {
+        if (pending->reply) {
+            (*pending->reply)(std::move(a));
+        } else {
+            pending->now = std::move(a);
+        }
+    });
+    if (pending->now) return std::move(pending->now);
+    pending->reply.emplace(std::move(later));
+    return std::nullopt;
 }
 
 nlohmann::json Agent::control(const nlohmann::json& request, ControlAccess access) {

@@ -92,6 +92,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     }
     const EnergySampler* energy() const override { return energy_.get(); }
     const AgentTelemetry& telemetry() const override { return telemetry_; }
+    LoopTurns loopTurns() const override { return EventLoop::turns(); }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
     AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
                       DoneVerdict done) override;
@@ -113,6 +114,10 @@ class Agent final : public DomainEventListener, public AgentOperations {
     void setAccessRules(std::shared_ptr<const AccessRules> rules);
 
     void setUpSignals();
+    // A control socket request: its answer now, or nullopt having taken
+    // `later` to answer when libvirt has.
+    std::optional<nlohmann::json> serve(const nlohmann::json& request, ControlAccess access,
+                                        ControlReply& later);
     // The registry's answers: a reconcile applied, a domain read or gone.
     void reconciled(bool ok);
     void domainSettled(std::string_view uuid);

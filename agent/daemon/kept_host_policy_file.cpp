@@ -79,7 +79,7 @@ void KeptHostPolicyFile::write() noexcept {
         std::string text = keptHostPoliciesText(kept);
         if (text == written_) return;
         std::filesystem::create_directories(file_.parent_path());
-        replaceFileAtomically(file_, text, 0600);
+        replaceStateFile(file_, text, 0600);
         written_ = std::move(text);
     } catch (const std::exception& e) {
         // Tried again at the next change.

@@ -138,7 +138,7 @@ bool EnergySampler::save() const noexcept {
                          {"vcpu_uj", s.vcpu_uj},
                          {"watched_s", s.watched_s}};
         }
-        replaceFileAtomically(settings_.state_file, nlohmann::json{{"vms", vms}}.dump() + "\n",
+        replaceStateFile(settings_.state_file, nlohmann::json{{"vms", vms}}.dump() + "\n",
                               0600);
         return true;
     } catch (const std::exception& e) {

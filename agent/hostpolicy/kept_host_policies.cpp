@@ -1,11 +1,10 @@
 #include "kept_host_policies.h"
 
 #include <nlohmann/json.hpp>
-
-#include <fstream>
-#include <sstream>
+#include <optional>
 #include <stdexcept>
 
+#include "atomic_file.h"
 #include "uuid.h"
 
 namespace vmpower {
@@ -59,11 +58,17 @@ KeptHostPolicies parseKeptHostPolicies(std::string_view text, std::vector<std::s
 
 KeptHostPolicies readKeptHostPolicies(const std::filesystem::path& file,
                                       std::vector<std::string>& problems) {
-    std::ifstream in(file);
-    if (!in) return {};
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parseKeptHostPolicies(text.str(), problems);
+    // Never through a link, never blocking on a FIFO: a refusal is one
+    // problem, and nothing is kept.
+    std::optional<std::string> text;
+    try {
+        text = readStateFile(file);
+    } catch (const std::exception& e) {
+        problems.push_back(std::string("not read: ") + e.what());
+        return {};
+    }
+    if (!text) return {};
+    return parseKeptHostPolicies(*text, problems);
 }
 
 }  // namespace vmpower

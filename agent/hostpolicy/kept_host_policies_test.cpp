@@ -1,6 +1,12 @@
 #include "kept_host_policies.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "temp_dir.h"
 
 namespace vmpower {
 namespace {
@@ -58,6 +64,26 @@ TEST(KeptHostPolicies, AnUnreadableFileKeepsNothing) {
     std::vector<std::string> problems;
     EXPECT_TRUE(readKeptHostPolicies("/nonexistent/host-policies.json", problems).empty());
     EXPECT_TRUE(problems.empty());
+}
+
+TEST(KeptHostPolicies, ALinkOrAFifoAtTheFileIsRefusedWithAProblem) {
+    test::TempDir dir;
+    const auto target = dir.path() / "elsewhere.json";
+    std::ofstream(target) << keptHostPoliciesText(sample());
+    const auto link = dir.path() / "host-policies.json";
+    ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+    std::vector<std::string> problems;
+    EXPECT_TRUE(readKeptHostPolicies(link, problems).empty());
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0],
+              "not read: " + link.string() + ": is a symbolic link; refusing to read it");
+
+    const auto fifo = dir.path() / "fifo.json";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    problems.clear();
+    EXPECT_TRUE(readKeptHostPolicies(fifo, problems).empty());  // at once: no writer comes
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("is not a regular file"), std::string::npos) << problems[0];
 }
 
 }  // namespace

@@ -23,6 +23,25 @@ double seconds(std::chrono::system_clock::time_point t) {
     return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+double seconds(std::chrono::nanoseconds d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+// The one loop's turns (agent/common/loop_turns.h): every guest waits while
+// one runs.
+void loopFamilies(PrometheusText& t, const LoopTurns& turns) {
+    t.family("vmpower_loop_turn_seconds", MetricType::Histogram,
+             "How long each turn of vmpowerd's one loop worked, from epoll_wait's return to the "
+             "end of its callbacks; every guest and the control socket wait meanwhile (above "
+             "0.01 is worth a look).");
+    std::array<double, LoopTurns::kBounds.size()> bounds{};
+    for (std::size_t i = 0; i < bounds.size(); ++i) bounds[i] = seconds(LoopTurns::kBounds[i]);
+    t.histogram({}, bounds, turns.counts, seconds(turns.total));
+    t.family("vmpower_loop_turn_max_seconds", MetricType::Gauge,
+             "The longest turn of the loop since vmpowerd started.");
+    t.sample(seconds(turns.longest));
+}
+
 void agentFamilies(PrometheusText& t, const AgentView& a) {
     const AgentTelemetry& tm = a.telemetry();
     t.family("vmpower_build_info", MetricType::Gauge, "vmpowerd's version (always 1).");
@@ -54,6 +73,7 @@ void agentFamilies(PrometheusText& t, const AgentView& a) {
     t.family("vmpower_reconcile_duration_seconds", MetricType::Gauge,
              "How long the last full re-read took.");
     t.sample(tm.last_reconcile_seconds);
+    loopFamilies(t, a.loopTurns());
 }
 
 // fn(labels vm, uuid, channel; the channel's stats) for every channel.

@@ -25,10 +25,14 @@ std::string escapeLabelValue(std::string_view v) {
     std::string out;
     out.reserve(v.size());
     for (char c : v) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -37,9 +41,12 @@ std::string escapeHelp(std::string_view v) {
     std::string out;
     out.reserve(v.size());
     for (char c : v) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -64,12 +71,36 @@ void PrometheusText::family(std::string_view name, MetricType type, std::string_
     out_ += escapeHelp(help);
     out_ += "\n# TYPE ";
     out_ += name;
-    out_ += type == MetricType::Counter ? " counter\n" : " gauge\n";
+    out_ += type == MetricType::Counter ? " counter\n"
+            : type == MetricType::Gauge ? " gauge\n"
+                                        : " histogram\n";
 }
 
 void PrometheusText::sample(const MetricLabels& labels, double value) {
+    line("", labels, value);
+}
+
+void PrometheusText::histogram(const MetricLabels& labels, std::span<const double> upper_bounds,
+                               std::span<const std::uint64_t> counts, double sum) {
+    if (counts.size() != upper_bounds.size() + 1)
+        throw std::logic_error("a histogram needs one count per bound and one for +Inf");
+    MetricLabels with_le = labels;
+    with_le.emplace_back("le", "");
+    std::uint64_t below = 0;
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        below += counts[i];
+        with_le.back().second =
+            formatSampleValue(i < upper_bounds.size() ? upper_bounds[i] : HUGE_VAL);
+        line("_bucket", with_le, static_cast<double>(below));
+    }
+    line("_sum", labels, sum);
+    line("_count", labels, static_cast<double>(below));
+}
+
+void PrometheusText::line(std::string_view suffix, const MetricLabels& labels, double value) {
     if (family_.empty()) throw std::logic_error("a metric sample before its family");
     out_ += family_;
+    out_ += suffix;
     if (!labels.empty()) {
         out_ += '{';
         bool first = true;

@@ -3,6 +3,8 @@
 // name (# HELP, # TYPE, then its samples), label values and help text
 // escaped as the format says. What to expose is agent_metrics.h's job.
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,7 +14,7 @@ namespace vmpower {
 
 using MetricLabels = std::vector<std::pair<std::string_view, std::string>>;
 
-enum class MetricType { Counter, Gauge };
+enum class MetricType { Counter, Gauge, Histogram };
 
 class PrometheusText {
   public:
@@ -22,10 +24,17 @@ class PrometheusText {
     // A sample of the current family.
     void sample(const MetricLabels& labels, double value);
     void sample(double value) { sample({}, value); }
+    // A Histogram family's samples: `counts` per bucket (not cumulative),
+    // one per upper bound plus the last for +Inf; written as the format's
+    // cumulative _bucket{le=...} lines, then _sum and _count.
+    void histogram(const MetricLabels& labels, std::span<const double> upper_bounds,
+                   std::span<const std::uint64_t> counts, double sum);
 
     const std::string& text() const { return out_; }
 
   private:
+    void line(std::string_view suffix, const MetricLabels& labels, double value);
+
     std::string out_;
     std::string family_;
 };

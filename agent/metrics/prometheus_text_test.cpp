@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -23,6 +24,22 @@ TEST(PrometheusText, WritesFamiliesWithHelpTypeAndSamples) {
               "# HELP vmpower_libvirt_connected 1 when connected.\n"
               "# TYPE vmpower_libvirt_connected gauge\n"
               "vmpower_libvirt_connected 1\n");
+}
+
+TEST(PrometheusText, WritesAHistogramCumulativeWithSumAndCount) {
+    PrometheusText t;
+    t.family("vmpower_loop_turn_seconds", MetricType::Histogram, "Turns.");
+    const std::array<double, 2> bounds{0.001, 0.01};
+    const std::array<std::uint64_t, 3> counts{3, 0, 2};
+    t.histogram({}, bounds, counts, 0.5);
+    EXPECT_EQ(t.text(),
+              "# HELP vmpower_loop_turn_seconds Turns.\n"
+              "# TYPE vmpower_loop_turn_seconds histogram\n"
+              "vmpower_loop_turn_seconds_bucket{le=\"0.001\"} 3\n"
+              "vmpower_loop_turn_seconds_bucket{le=\"0.01\"} 3\n"
+              "vmpower_loop_turn_seconds_bucket{le=\"+Inf\"} 5\n"
+              "vmpower_loop_turn_seconds_sum 0.5\n"
+              "vmpower_loop_turn_seconds_count 5\n");
 }
 
 TEST(PrometheusText, EscapesWhatADomainNameMayHold) {

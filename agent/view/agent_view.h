@@ -19,6 +19,7 @@
 #include "cpu_set.h"
 #include "host_policy_engine.h"
 #include "intent_record.h"
+#include "loop_turns.h"
 #include "power_control.h"
 #include "vcpu_map.h"
 
@@ -81,6 +82,8 @@ class AgentView {
     // How TRAFFIC's interface statistics are sampled (HostPolicyEngine's
     // trafficSampling()); nullopt: the agent has no host policy engine.
     virtual std::optional<TrafficSamplingView> trafficSampling() const { return std::nullopt; }
+    // How long the loop's turns took (agent/core's EventLoop); none here.
+    virtual LoopTurns loopTurns() const { return {}; }
 
   protected:
     ~AgentView() = default;

@@ -69,13 +69,8 @@ class Metrics(unittest.TestCase):
                          f"  metrics_textfile: {self.textfile}\n  metrics_interval: 1\n"))
 
     def tearDown(self):
-        if self.agent:
-            if sys.exc_info()[0] is not None:
-                print(self.agent.log_text())
-            self.agent.close()
-        for q in self.qemu.values():
-            q.close()
-        self.scratch.cleanup()
+        vmptest.close_test_driver(self.agent, self.qemu, self.scratch,
+                                  sys.exc_info()[0] is not None)
 
     def ctl(self, *words):
         return subprocess.run([VMPOWERCTL, "--socket", self.agent.control, *words],

@@ -311,6 +311,18 @@ class QemuEnd:
         self.listener.close()
 
 
+def close_test_driver(agent, qemu, scratch, failed):
+    """A test_driver_guests test's tearDown: the agent (its log printed when
+    the test failed), the QEMU ends, the scratch directory."""
+    if agent:
+        if failed:
+            print(agent.log_text())
+        agent.close()
+    for q in qemu.values():
+        q.close()
+    scratch.cleanup()
+
+
 def test_driver_guests(scratch, guests):
     """A test:/// node with one single-vCPU domain per guest ({name: pCPU}),
     each pinned (vCPU and emulator) to its pCPU with one power channel whose
