@@ -87,6 +87,14 @@ Verdict HostPolicyEngine::set(const GuestIdentity& guest, HostPolicy policy, Pol
     const AccessRule* rule = rules_->match(guest.name, guest.uuid);
     if (rule == nullptr) return Verdict::refused("no policy rule matches this VM");
     if (Verdict admitted = admit(guest, *rule, policy); !admitted) return admitted;
+    // The policy in force again (a guest re-sending its PKT_POLICY): no
+    // work — no apply, no perf reopen, no fresh samples, no log line. One
+    // whose last decision was refused is tried afresh.
+    if (auto it = active_.find(guest.uuid);
+        it != active_.end() && it->second.view.origin == origin &&
+        it->second.view.refusal.empty() && it->second.view.policy == policy) {
+        return Verdict::accepted();
+    }
     auto running = startPolicy(policy, guest, edges_, settings_);
     if (!running) return running.verdict();
     Active next{.view = {.policy = std::move(policy), .origin = origin},
@@ -117,10 +125,14 @@ Verdict HostPolicyEngine::replace(const GuestIdentity& guest, const AccessRule& 
     }
     next.view.level = decision.level;
     next.view.decision = decision.words;
-    LOG(HostPolicy)
-        .info("vm {}: {} policy {} on vCPUs {} set by the {}: {}", guest.name,
-              old != active_.end() ? "replaced by" : "new", typeName(p.type),
-              fmt::join(p.vcpus, ","), originName(next.view.origin), decision.words);
+    std::uint64_t suppressed = 0;
+    if (allowChangeLine(guest.uuid, suppressed)) {
+        LOG(HostPolicy)
+            .info("vm {}: {} policy {} on vCPUs {} set by the {}: {}{}", guest.name,
+                  old != active_.end() ? "replaced by" : "new", typeName(p.type),
+                  fmt::join(p.vcpus, ","), originName(next.view.origin), decision.words,
+                  suppressedNote(suppressed));
+    }
     active_.insert_or_assign(guest.uuid, std::move(next));
     rearm();
     notify(guest.uuid);
@@ -155,9 +167,18 @@ void HostPolicyEngine::settle(std::string_view uuid) {
     if (const GuestIdentity* guest = find_(uuid)) applyRuleDefault(*guest);
 }
 
+bool HostPolicyEngine::allowChangeLine(std::string_view uuid, std::uint64_t& suppressed) {
+    const auto now = edges_.clock ? edges_.clock->now() : Clock::TimePoint{};
+    return change_log_.allow(uuid, now, suppressed);
+}
+
 void HostPolicyEngine::drop(Actives::iterator it, const char* why) {
-    LOG(HostPolicy)
-        .info("vm {}: {} policy {}", it->second.name, typeName(it->second.view.policy.type), why);
+    std::uint64_t held = 0;
+    if (allowChangeLine(it->first, held)) {
+        LOG(HostPolicy)
+            .info("vm {}: {} policy {}{}", it->second.name, typeName(it->second.view.policy.type),
+                  why, suppressedNote(held));
+    }
     retire(*it->second.running, nullptr);
     const std::string uuid = it->first;
     active_.erase(it);
@@ -282,6 +303,7 @@ void HostPolicyEngine::forget(std::string_view uuid) {
     if (auto s = settled_.find(uuid); s != settled_.end()) settled_.erase(s);
     auto it = active_.find(uuid);
     if (it != active_.end()) drop(it, "forgotten: the domain stopped");
+    change_log_.forget(uuid);
 }
 
 void HostPolicyEngine::forgetMissing() {
@@ -293,7 +315,9 @@ void HostPolicyEngine::forgetMissing() {
         }
         it = next;
     }
-    std::erase_if(settled_, [&](const std::string& uuid) { return find_(uuid) == nullptr; });
+    const auto gone = [&](std::string_view uuid) { return find_(uuid) == nullptr; };
+    std::erase_if(settled_, gone);
+    change_log_.forgetIf(gone);
 }
 
 void HostPolicyEngine::refresh(std::string_view uuid) {
