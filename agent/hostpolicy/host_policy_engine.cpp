@@ -89,10 +89,12 @@ Verdict HostPolicyEngine::set(const GuestIdentity& guest, HostPolicy policy, Pol
     if (Verdict admitted = admit(guest, *rule, policy); !admitted) return admitted;
     // The policy in force again (a guest re-sending its PKT_POLICY): no
     // work — no apply, no perf reopen, no fresh samples, no log line. One
-    // whose last decision was refused is tried afresh.
+    // whose last decision was refused is tried afresh. An hourly one only
+    // re-arms the timer: the host's clock may have been set since.
     if (auto it = active_.find(guest.uuid);
         it != active_.end() && it->second.view.origin == origin &&
         it->second.view.refusal.empty() && it->second.view.policy == policy) {
+        if (it->second.running->needs().hour) rearm();
         return Verdict::accepted();
     }
     auto running = startPolicy(policy, guest, edges_, settings_);

@@ -44,6 +44,14 @@ class CountingSink final : public HostPolicySink {
     int sets = 0, removes = 0;
 };
 
+// Every VM, at `rate` requests per second in bursts of `burst`.
+AccessRule rated(double rate, unsigned burst) {
+    AccessRule rule = allowAll();
+    rule.requests_per_second = rate;
+    rule.burst = burst;
+    return rule;
+}
+
 // vm1 with 64 channels (DPDK's maximum: one per lcore).
 struct ManyChannels {
     explicit ManyChannels(HandlerRig& rig) {
@@ -53,10 +61,7 @@ struct ManyChannels {
 };
 
 TEST(VmBudgets, OneBucketForAllTheVmsChannels) {
-    AccessRule rule = allowAll();
-    rule.requests_per_second = 10;
-    rule.burst = 5;
-    HandlerRig rig(rule);
+    HandlerRig rig(rated(10, 5));
     ManyChannels vm1(rig);
     std::size_t acks = 0;
     for (int round = 0; round < 10; ++round) {
@@ -89,9 +94,8 @@ TEST(VmBudgets, OneBucketForAllTheVmsChannels) {
 
 TEST(VmBudgets, PktPolicyHasASmallerBudgetOfItsOwn) {
     CountingSink sink;
-    AccessRule rule = allowAll();  // policy_rate 1/s, policy_burst 4 by default
-    rule.requests_per_second = 0;  // only the policies' budget at work here
-    HandlerRig rig(rule, {.host_policies = &sink});
+    // policy_rate 1/s, policy_burst 4 by default; only that budget at work.
+    HandlerRig rig(rated(0, 1), {.host_policies = &sink});
     ManyChannels vm1(rig);
     std::size_t acks = 0, nacks = 0;
     for (auto& ch : vm1.channels) {
@@ -123,8 +127,7 @@ TEST(VmBudgets, PktPolicyHasASmallerBudgetOfItsOwn) {
 
 TEST(VmBudgets, PolicyRateZeroIsUnlimited) {
     CountingSink sink;
-    AccessRule rule = allowAll();
-    rule.requests_per_second = 0;
+    AccessRule rule = rated(0, 1);
     rule.policy_rate = 0;
     HandlerRig rig(rule, {.host_policies = &sink});
     for (int i = 0; i < 100; ++i)
@@ -169,10 +172,7 @@ TEST(VmBudgets, TheHandlersBookHoldsTheVmsThatHaveChannels) {
 }
 
 TEST(VmBudgets, RefusalsAreLoggedOncePerIntervalPerVmWithTheCountHeldBack) {
-    AccessRule rule = allowAll();
-    rule.requests_per_second = 1;
-    rule.burst = 1;
-    HandlerRig rig(rule);
+    HandlerRig rig(rated(1, 1));
     ManyChannels vm1(rig);
     test::LogCapture log;
     for (auto& ch : vm1.channels) rig.handler.handle(rig.guest, *ch, packet(1, 1, 0));
