@@ -37,8 +37,14 @@ struct AccessRule {
     // Its type is among allowed_policies (checked when read).
     std::optional<HostPolicy> host_policy;
     FrequencyLimits limits;
-    double requests_per_second = 100;  // per channel; 0 = unlimited
+    // The VM's budget, over all its channels (a token bucket per VM);
+    // rate 0 = unlimited.
+    double requests_per_second = 100;
     unsigned burst = 20;
+    // PKT_POLICY and PKT_POLICY_REMOVE, on top of the above: each may cost
+    // several arbiter applies and perf_event_open calls.
+    double policy_rate = 1;
+    unsigned policy_burst = 4;
     bool physical_addressing = false;  // core_type=PHYSICAL allowed
     bool queries = true;               // QUERY_* answered
     bool energy = false;               // VMPOWER_QUERY_ENERGY answered (docs/energy.md)
@@ -73,12 +79,10 @@ class AccessRules {
     // file's rule is dropped, not kept; a VM no rule matches gets none (it is
     // denied everything anyway).
     AccessRules withQueryOverride(std::string_view domain_name, std::string_view uuid,
-                             bool queries) const;
+                                  bool queries) const;
     // By canonical UUID; nullptr: none.
     const RuleOverride* overrideFor(std::string_view uuid) const;
-    const std::map<std::string, RuleOverride, std::less<>>& overrides() const {
-        return overrides_;
-    }
+    const std::map<std::string, RuleOverride, std::less<>>& overrides() const { return overrides_; }
 
   private:
     std::vector<AccessRule> rules_;

@@ -61,6 +61,8 @@ vms:
     ceiling_khz: 2400000
     rate: 50.5
     burst: 5
+    policy_rate: 0.5
+    policy_burst: 2
     physical: true
     queries: false
     energy: true
@@ -98,6 +100,8 @@ vms:
     EXPECT_EQ(r.limits.ceiling_khz, 2400000U);
     EXPECT_DOUBLE_EQ(r.requests_per_second, 50.5);
     EXPECT_EQ(r.burst, 5U);
+    EXPECT_DOUBLE_EQ(r.policy_rate, 0.5);
+    EXPECT_EQ(r.policy_burst, 2U);
     EXPECT_TRUE(r.physical_addressing);
     EXPECT_FALSE(r.queries);
     EXPECT_TRUE(r.energy);
@@ -123,6 +127,10 @@ TEST(Config, RuleDefaults) {
     EXPECT_EQ(r.allowed_policies.size(), 4U);
     EXPECT_EQ(r.record_format, RecordFormat::Dpdk464);
     EXPECT_FALSE(r.energy) << "a guest learns its energy only when the operator allows it";
+    EXPECT_DOUBLE_EQ(r.requests_per_second, 100);
+    EXPECT_EQ(r.burst, 20U);
+    EXPECT_DOUBLE_EQ(r.policy_rate, 1) << "PKT_POLICY: a smaller budget of its own";
+    EXPECT_EQ(r.policy_burst, 4U);
     EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(1000));
     EXPECT_NE(c.rules->match("anything", ""), nullptr);
 }
@@ -242,6 +250,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"vms:\n  - name: a\n    rate: -3\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    rate: .nan\n", "3:11: rate"},
         BadCase{"vms:\n  - name: a\n    burst: 0\n", "3:12: burst: must be at least 1"},
+        BadCase{"vms:\n  - name: a\n    policy_rate: -1\n",
+                "3:18: policy_rate: expected a non-negative number, got '-1'"},
+        BadCase{"vms:\n  - name: a\n    policy_rate: often\n", "3:18: policy_rate"},
+        BadCase{"vms:\n  - name: a\n    policy_burst: 0\n",
+                "3:19: policy_burst: must be at least 1"},
+        BadCase{"vms:\n  - name: a\n    policy_burst: -4\n", "3:19: policy_burst"},
         BadCase{"vms:\n  - name: a\n    record_format: dpdk-456\n", "3:20: record_format"},
         BadCase{"vms:\n  - name: a\n    physical: [true]\n",
                 "3:15: physical: expected true or false"},

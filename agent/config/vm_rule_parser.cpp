@@ -146,6 +146,13 @@ void addPermissionKeys(KeyHandlers& keys, const YamlReader& r, RuleReading& read
         reading.rule.burst = r.u32(v, "burst");
         if (reading.rule.burst == 0) r.fail(v, "burst: must be at least 1");
     };
+    keys["policy_rate"] = [&](const YAML::Node& v) {
+        reading.rule.policy_rate = r.nonNegative(v, "policy_rate");
+    };
+    keys["policy_burst"] = [&](const YAML::Node& v) {
+        reading.rule.policy_burst = r.u32(v, "policy_burst");
+        if (reading.rule.policy_burst == 0) r.fail(v, "policy_burst: must be at least 1");
+    };
 }
 
 // How the matched VMs' channels are served.

@@ -72,7 +72,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
         },
         edges);
     handler_ = std::make_unique<RequestHandler>(
-        power_, clock_, sharing_, rules_,
+        power_, options_.request_clock ? *options_.request_clock : clock_, sharing_, rules_,
         RequestHandlerLinks{host_policies_.get(), intents_.get(), energy_.get()});
     env_ = std::make_unique<ChannelEnv>(ChannelEnv{*retries_, *handler_, *peers_,
                                                    config_.agent.reply_queue_records, &fd_budget_,

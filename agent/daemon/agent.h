@@ -44,6 +44,9 @@ struct AgentOptions {
     const WallClock* wall_clock = nullptr;
     TrafficSource* traffic = nullptr;
     BranchCounterSource* branch_counters = nullptr;
+    // The request path's clock (the VMs' rate-limit buckets and log
+    // throttles); null: the steady clock. Tests move it by hand.
+    const Clock* request_clock = nullptr;
 };
 
 class Agent final : public DomainEventListener, public AgentOperations {

@@ -89,6 +89,16 @@ Verdict HostPolicyEngine::set(const GuestIdentity& guest, HostPolicy policy, Pol
     const AccessRule* rule = rules_->match(guest.name, guest.uuid);
     if (rule == nullptr) return Verdict::refused("no policy rule matches this VM");
     if (Verdict admitted = admit(guest, *rule, policy); !admitted) return admitted;
+    // The policy in force again (a guest re-sending its PKT_POLICY): no
+    // work — no apply, no perf reopen, no fresh samples, no log line. One
+    // whose last decision was refused is tried afresh. An hourly one only
+    // re-arms the timer: the host's clock may have been set since.
+    if (auto it = active_.find(guest.uuid);
+        it != active_.end() && it->second.view.origin == origin &&
+        it->second.view.refusal.empty() && it->second.view.policy == policy) {
+        if (it->second.running->needs().hour) rearm();
+        return Verdict::accepted();
+    }
     auto running = startPolicy(policy, guest, edges_, settings_);
     if (!running) return running.verdict();
     Active next{.view = {.policy = std::move(policy), .origin = origin},
@@ -119,10 +129,14 @@ Verdict HostPolicyEngine::replace(const GuestIdentity& guest, const AccessRule& 
     }
     next.view.level = decision.level;
     next.view.decision = decision.words;
-    LOG(HostPolicy)
-        .info("vm {}: {} policy {} on vCPUs {} set by the {}: {}", guest.name,
-              old != active_.end() ? "replaced by" : "new", typeName(p.type),
-              fmt::join(p.vcpus, ","), originName(next.view.origin), decision.words);
+    std::uint64_t suppressed = 0;
+    if (allowChangeLine(guest.uuid, suppressed)) {
+        LOG(HostPolicy)
+            .info("vm {}: {} policy {} on vCPUs {} set by the {}: {}{}", guest.name,
+                  old != active_.end() ? "replaced by" : "new", typeName(p.type),
+                  fmt::join(p.vcpus, ","), originName(next.view.origin), decision.words,
+                  suppressedNote(suppressed));
+    }
     active_.insert_or_assign(guest.uuid, std::move(next));
     rearm();
     notify(guest.uuid);
@@ -157,9 +171,18 @@ void HostPolicyEngine::settle(std::string_view uuid) {
     if (const GuestIdentity* guest = find_(uuid)) applyRuleDefault(*guest);
 }
 
+bool HostPolicyEngine::allowChangeLine(std::string_view uuid, std::uint64_t& suppressed) {
+    const auto now = edges_.clock ? edges_.clock->now() : Clock::TimePoint{};
+    return change_log_.allow(uuid, now, suppressed);
+}
+
 void HostPolicyEngine::drop(Actives::iterator it, const char* why) {
-    LOG(HostPolicy)
-        .info("vm {}: {} policy {}", it->second.name, typeName(it->second.view.policy.type), why);
+    std::uint64_t held = 0;
+    if (allowChangeLine(it->first, held)) {
+        LOG(HostPolicy)
+            .info("vm {}: {} policy {}{}", it->second.name, typeName(it->second.view.policy.type),
+                  why, suppressedNote(held));
+    }
     retire(*it->second.running, nullptr);
     const std::string uuid = it->first;
     active_.erase(it);
@@ -284,6 +307,7 @@ void HostPolicyEngine::forget(std::string_view uuid) {
     if (auto s = settled_.find(uuid); s != settled_.end()) settled_.erase(s);
     auto it = active_.find(uuid);
     if (it != active_.end()) drop(it, "forgotten: the domain stopped");
+    change_log_.forget(uuid);
 }
 
 void HostPolicyEngine::forgetMissing() {
@@ -295,7 +319,9 @@ void HostPolicyEngine::forgetMissing() {
         }
         it = next;
     }
-    std::erase_if(settled_, [&](const std::string& uuid) { return find_(uuid) == nullptr; });
+    const auto gone = [&](std::string_view uuid) { return find_(uuid) == nullptr; };
+    std::erase_if(settled_, gone);
+    change_log_.forgetIf(gone);
 }
 
 void HostPolicyEngine::refresh(std::string_view uuid) {
@@ -310,106 +336,6 @@ void HostPolicyEngine::refresh(std::string_view uuid) {
 
 // The policy holders' domains only; their answer comes later
 // (trafficAnswered).
-void HostPolicyEngine::sampleTraffic() {
-    std::vector<std::string> uuids;
-    for (const auto& [uuid, a] : active_) {
-        if (a.running->needs().traffic) uuids.push_back(uuid);
-    }
-    traffic_.start(std::move(uuids),
-                   [this](const std::vector<std::string>& asked, const TrafficSample* sample) {
-                       trafficAnswered(asked, sample);
-                   });
-}
-
-// On the loop, some time after sampleTraffic: a holder gone or changed to a
-// policy that measures no traffic meanwhile is skipped. Never throws.
-void HostPolicyEngine::trafficAnswered(const std::vector<std::string>& asked,
-                                       const TrafficSample* sample) {
-    try {
-        const auto now = edges_.clock->now();
-        const PolicyWakeups tick{.traffic = true};
-        for (const std::string& uuid : asked) {
-            auto it = active_.find(uuid);
-            if (sample == nullptr || it == active_.end() || !it->second.running->needs().traffic)
-                continue;
-            auto got = sample->find(uuid);
-            it->second.running->takeTraffic(got != sample->end() ? &got->second : nullptr, now);
-            if (!it->second.running->dueAt(tick)) continue;
-            evaluate(it->first, it->second, false);
-            if (find_(uuid) == nullptr) drop(it, "forgotten: the domain is gone");
-        }
-    } catch (const std::exception& e) {
-        LOG(HostPolicy).error("host policies: {}", e.what());
-    } catch (...) {
-        LOG(HostPolicy).error("host policies: unknown error");
-    }
-    rearm();
-}
-
-void HostPolicyEngine::sampleBranches() {
-    for (auto& [uuid, a] : active_) {
-        if (a.running->needs().branches) a.running->readBranches();
-    }
-}
-
-PolicyWakeups HostPolicyEngine::sample() {
-    const auto now = edges_.clock->now();
-    PolicyWakeups tick;
-    // Traffic's tick is its answer's (trafficAnswered).
-    if (traffic_.due(now)) sampleTraffic();
-    if (now >= next_branch_) {
-        sampleBranches();
-        next_branch_ = now + settings_.branch_interval;
-        tick.branches = true;
-    }
-    const int hour = edges_.wall ? localHour(edges_.wall->now()) : -1;
-    tick.hour = hour != hour_;
-    hour_ = hour;
-    return tick;
-}
-
-void HostPolicyEngine::onTimer() {
-    try {
-        const PolicyWakeups tick = sample();
-        for (auto it = active_.begin(); it != active_.end();) {
-            auto next = std::next(it);
-            if (it->second.running->dueAt(tick)) {
-                evaluate(it->first, it->second, false);
-                if (find_(it->first) == nullptr) drop(it, "forgotten: the domain is gone");
-            }
-            it = next;
-        }
-    } catch (const std::exception& e) {
-        LOG(HostPolicy).error("host policies: {}", e.what());
-    } catch (...) {
-        LOG(HostPolicy).error("host policies: unknown error");
-    }
-    rearm();
-}
-
-void HostPolicyEngine::rearm() {
-    using std::chrono::milliseconds;
-    std::optional<milliseconds> wait;
-    auto sooner = [&](milliseconds d) {
-        if (d < milliseconds(0)) d = milliseconds(0);
-        if (!wait || d < *wait) wait = d;
-    };
-    const auto now = edges_.clock ? edges_.clock->now() : Clock::TimePoint{};
-    for (const auto& [uuid, a] : active_) {
-        const PolicyWakeups needs = a.running->needs();
-        if (needs.hour && edges_.wall != nullptr) {
-            hour_ = hour_ < 0 ? localHour(edges_.wall->now()) : hour_;
-            // A little past the change, so the new hour is what it reads.
-            sooner(untilNextHour(edges_.wall->now()) + milliseconds(5));
-        }
-        // None while a sample is in flight: its answer re-arms.
-        const auto traffic_at = needs.traffic ? traffic_.dueAt() : std::nullopt;
-        if (traffic_at) sooner(std::chrono::duration_cast<milliseconds>(*traffic_at - now));
-        if (needs.branches) sooner(std::chrono::duration_cast<milliseconds>(next_branch_ - now));
-    }
-    arm_(wait);
-}
-
 HostPolicyView HostPolicyEngine::viewOf(const Active& a) const {
     HostPolicyView v = a.view;
     if (a.running->needs().traffic) v.traffic = traffic_.view();

@@ -17,6 +17,7 @@
 // while the source is slow.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +31,7 @@
 #include "guest_identity.h"
 #include "host_policy.h"
 #include "host_policy_sink.h"
+#include "log_throttle.h"
 #include "power_control.h"
 #include "rules_in_force.h"
 #include "running_policy.h"
@@ -137,6 +139,9 @@ class HostPolicyEngine final : public HostPolicySink {
     void sampleBranches();
     void rearm();
 
+    // A VM's policy changes reach the log at most once per
+    // kLogThrottleInterval (a guest may send PKT_POLICY on 64 channels).
+    bool allowChangeLine(std::string_view uuid, std::uint64_t& suppressed);
     void notify(std::string_view uuid) const {
         if (changed_) changed_(uuid);
     }
@@ -151,6 +156,7 @@ class HostPolicyEngine final : public HostPolicySink {
     HostPolicyEdges edges_;
     HostPolicySettings settings_;
     Actives active_;  // by uuid
+    VmLogThrottles change_log_;
     int hour_ = -1;   // the local hour last decided at
     Clock::TimePoint next_branch_{};
     TrafficSampler traffic_;  // last: its answer, in flight, goes first

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "fake_power_control.h"
+#include "log_capture.h"
 #include "policy_test_fakes.h"
 #include "power_decision.h"
 
@@ -473,6 +474,85 @@ TEST(HostPolicyEngine, AStoppedDomainsPolicyIsForgotten) {
     rig.engine->forgetMissing();
     EXPECT_FALSE(rig.engine->view(kUuid));
     EXPECT_EQ(rig.power.released, std::vector<std::string>{kUuid});
+}
+
+// A guest re-sending its PKT_POLICY (on each of its channels, say) costs
+// nothing: no apply, no perf reopen, no fresh samples, no log line, no
+// change to keep.
+TEST(HostPolicyEngine, TheSamePolicyFromTheSameOriginAgainIsAcceptedWithoutWork) {
+    Rig rig;
+    int changes = 0;
+    rig.engine->onChange([&](std::string_view) { ++changes; });
+    ASSERT_TRUE(rig.set(rig.workload(Workload::High)).ok());
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:max", "2:max"}));
+    ASSERT_EQ(changes, 1);
+
+    test::LogCapture log;
+    for (int i = 0; i < 64; ++i) EXPECT_TRUE(rig.set(rig.workload(Workload::High)).ok());
+    EXPECT_EQ(rig.applied(), std::vector<std::string>{}) << "no arbiter apply";
+    EXPECT_TRUE(rig.releasedVcpus().empty());
+    EXPECT_EQ(changes, 1) << "nothing new to keep or carry";
+    EXPECT_TRUE(log.lines().empty()) << ::testing::PrintToString(log.lines());
+
+    // From another origin it is a change (show-vm says who set it) ...
+    EXPECT_TRUE(rig.engine->set(rig.guest, rig.workload(Workload::High), PolicyOrigin::Operator));
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:max", "2:max"}));
+    EXPECT_EQ(rig.engine->view(kUuid)->origin, PolicyOrigin::Operator);
+    EXPECT_EQ(changes, 2);
+    // ... and so is another policy.
+    EXPECT_TRUE(rig.set(rig.workload(Workload::Low)).ok());
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:min", "2:min"}));
+    EXPECT_EQ(changes, 3);
+
+    // BRANCH_RATIO's perf events are not opened again.
+    HostPolicy branch;
+    branch.type = HostPolicyType::BranchRatio;
+    branch.vcpus = {0, 1};
+    ASSERT_TRUE(rig.set(branch).ok());
+    EXPECT_EQ(rig.branches.opened, (std::vector<unsigned>{0, 1}));
+    rig.branches.opened.clear();
+    for (int i = 0; i < 64; ++i) EXPECT_TRUE(rig.set(branch).ok());
+    EXPECT_TRUE(rig.branches.opened.empty()) << "no perf_event_open";
+    EXPECT_EQ(rig.branches.closed, 0);
+    EXPECT_EQ(changes, 4);
+}
+
+TEST(HostPolicyEngine, APolicyWhoseLastDecisionWasRefusedIsTriedAgain) {
+    Rig rig;
+    ASSERT_TRUE(rig.set(rig.workload(Workload::High, {0})).ok());
+    rig.applied();
+    rig.power.apply_result = false;
+    rig.power.refusal = "vm2 runs there too";
+    rig.engine->refresh(kUuid);  // re-pinned, decided again: refused
+    ASSERT_FALSE(rig.engine->view(kUuid)->refusal.empty());
+    rig.applied();
+    rig.power.apply_result = true;
+    EXPECT_TRUE(rig.set(rig.workload(Workload::High, {0})).ok());
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"0:max"}));
+    EXPECT_TRUE(rig.engine->view(kUuid)->refusal.empty());
+}
+
+TEST(HostPolicyEngine, AVmsPolicyChangesAreLoggedOncePerIntervalWithTheCountHeldBack) {
+    Rig rig;
+    test::LogCapture log;
+    for (int i = 0; i < 10; ++i) {
+        ASSERT_TRUE(rig.set(rig.workload(i % 2 == 0 ? Workload::High : Workload::Low)).ok());
+    }
+    EXPECT_TRUE(rig.engine->removeHostPolicy(kUuid));
+    EXPECT_EQ(rig.power.calls.size(), 20U) << "each change applied, only its line held back";
+    auto lines = log.linesWith({"vm vm1:", "policy"});
+    ASSERT_EQ(lines.size(), 1U) << ::testing::PrintToString(log.lines());
+    EXPECT_NE(lines[0].find("new policy workload on vCPUs 0,2 set by the guest"), std::string::npos)
+        << lines[0];
+
+    rig.clock.advance(kLogThrottleInterval);
+    ASSERT_TRUE(rig.set(rig.workload(Workload::Medium)).ok());
+    lines = log.linesWith({"vm vm1:", "policy"});
+    ASSERT_EQ(lines.size(), 2U) << ::testing::PrintToString(log.lines());
+    EXPECT_NE(lines[1].find("new policy workload on vCPUs 0,2 set by the guest: "),
+              std::string::npos)
+        << lines[1];
+    EXPECT_NE(lines[1].find(" (10 similar messages suppressed)"), std::string::npos) << lines[1];
 }
 
 }  // namespace

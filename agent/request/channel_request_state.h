@@ -1,20 +1,20 @@
 #pragma once
-// What the request path keeps per channel: its rate-limit bucket, its log
-// throttle, its counters and its matched policy rule. Opaque to the rest of the agent.
+// What the request path keeps per channel: its lease on the VM's budget
+// (the rate-limit buckets and log throttle all the VM's channels share), its
+// counters and its matched policy rule. Opaque to the rest of the agent.
 
-#include <chrono>
 #include <memory>
 #include <string>
 
-#include "log_throttle.h"
 #include "request_handler.h"
-#include "token_bucket.h"
+#include "vm_budgets.h"
 
 namespace vmpower {
 
 struct ChannelRequestState {
-    TokenBucket bucket;
-    LogThrottle refusal_log{std::chrono::seconds(10)};
+    // The budget of the VM behind the channel, leased at its first record
+    // (and again if the channel's guest changes).
+    VmBudgets::Lease vm;
     RequestCounters counters;
     // The channel's rule, matched once per set of rules in force (a reload
     // or an override replaces RulesInForce's pointer with a new AccessRules,

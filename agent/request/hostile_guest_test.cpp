@@ -168,16 +168,19 @@ TEST(HostileGuest, FloodOverTheRateLimit) {
     EXPECT_EQ(replyCommand(rig.send(packet(1, 1, 0))), VMPOWER_CMD_NACK);
 }
 
-TEST(HostileGuest, OtherChannelsKeepBeingServedDuringAFlood) {
+TEST(HostileGuest, TheVmsOtherChannelsShareItsBudgetAnotherVmIsServed) {
     AccessRule rule = allowAll();
     rule.requests_per_second = 1;
     rule.burst = 1;
     HandlerRig rig(rule);
     for (int i = 0; i < 100; ++i) rig.send(packet(1, 1, 0));
-    // The VM's other channel (another lcore), and another VM, have buckets of their own.
+    // The VM's other channel (another lcore) shares the VM's bucket: a guest
+    // with 64 channels has the budget of one VM, not 64 times it.
     auto other_channel = rig.handler.newChannelState();
     EXPECT_EQ(replyCommand(rig.handler.handle(rig.guest, *other_channel, packet(1, 1, 1))),
-              VMPOWER_CMD_ACK);
+              VMPOWER_CMD_NACK);
+    EXPECT_EQ(rig.handler.counters(*other_channel).rate_limited, 1U);
+    // Another VM has a bucket of its own.
     VcpuMap vm2_vcpus({CpuSet{8}});
     GuestIdentity vm2{"vm2", "11111111-2222-3333-4444-555555555555", &vm2_vcpus};
     auto vm2_channel = rig.handler.newChannelState();

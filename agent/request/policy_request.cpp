@@ -15,11 +15,19 @@ namespace vmpower {
 
 std::vector<std::byte> RequestHandler::handlePolicy(const GuestIdentity& guest,
                                                     ChannelRequestState& state,
+                                                    const AccessRule& rule,
                                                     const DecodedRequest& req,
                                                     std::span<const std::byte> record) {
     if (host_policies_ == nullptr)
         return refuse(guest, state, req, record, NackReason::PoliciesNotServed,
                       "host policies are not served here");
+    // Each one may cost arbiter applies, perf_event_open calls and a log
+    // line: a budget of its own per VM, smaller than the requests'.
+    if (!budgetOf(guest, state).policies.take(clock_.now(), rule.policy_rate, rule.policy_burst)) {
+        ++state.counters.rate_limited;
+        return refuse(guest, state, req, record, NackReason::RateLimited,
+                      "over the VM's host-policy rate limit");
+    }
     if (req.kind == RequestKind::PktPolicyRemove) {
         const bool had = host_policies_->removeHostPolicy(guest.uuid);
         ++state.counters.acked;

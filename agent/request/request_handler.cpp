@@ -57,14 +57,15 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     if (!rule)
         return refuse(guest, state, req, record, NackReason::NoRule,
                       "no policy rule matches this VM");
-    if (!state.bucket.take(clock_.now(), rule->requests_per_second, rule->burst)) {
+    if (!budgetOf(guest, state)
+             .requests.take(clock_.now(), rule->requests_per_second, rule->burst)) {
         ++state.counters.rate_limited;
         return refuse(guest, state, req, record, NackReason::RateLimited,
-                      "over the channel's rate limit");
+                      "over the VM's rate limit");
     }
 
     if (req.kind == RequestKind::PktPolicy || req.kind == RequestKind::PktPolicyRemove) {
-        return handlePolicy(guest, state, req, record);
+        return handlePolicy(guest, state, *rule, req, record);
     }
     if (req.kind == RequestKind::QueryEnergy) {
         if (req.format == RecordFormat::Legacy16) {
@@ -129,6 +130,11 @@ const AccessRule* RequestHandler::matchedRule(const GuestIdentity& guest,
     return state.rule;
 }
 
+VmBudget& RequestHandler::budgetOf(const GuestIdentity& guest, ChannelRequestState& state) {
+    if (!state.vm || state.vm.uuid() != guest.uuid) state.vm = budgets_.lease(guest.uuid);
+    return *state.vm;
+}
+
 std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest,
                                               ChannelRequestState& state, const DecodedRequest& req,
                                               std::span<const std::byte> record, NackReason reason,
@@ -140,10 +146,10 @@ std::vector<std::byte> RequestHandler::refuse(const GuestIdentity& guest,
                       true);
     state.counters.countNack(reason);
     std::uint64_t held = 0;
-    if (state.refusal_log.allow(clock_.now(), held)) {
-        LOG(Requests).warn(
-            "vm {}: {} unit {} resource_id {}: NACK, {} ({} similar refusals not logged)",
-            guest.name, kindName(req.kind), req.unit, req.resource_id, why, held);
+    if (budgetOf(guest, state).refusal_log.allow(clock_.now(), held)) {
+        LOG(Requests).warn("vm {}: {} unit {} resource_id {}: NACK, {}{}", guest.name,
+                           kindName(req.kind), req.unit, req.resource_id, why,
+                           suppressedNote(held));
     } else {
         LOG(Requests).debug("vm {}: {} unit {} resource_id {}: NACK, {}", guest.name,
                             kindName(req.kind), req.unit, req.resource_id, why);
@@ -159,9 +165,8 @@ std::vector<std::byte> RequestHandler::ignore(const GuestIdentity& guest,
                                               bool warn) {
     ++state.counters.ignored;
     std::uint64_t held = 0;
-    if (warn && state.refusal_log.allow(clock_.now(), held)) {
-        LOG(Requests).warn("vm {}: {} ignored, no reply ({} similar refusals not logged)",
-                           guest.name, why, held);
+    if (warn && budgetOf(guest, state).refusal_log.allow(clock_.now(), held)) {
+        LOG(Requests).warn("vm {}: {} ignored, no reply{}", guest.name, why, suppressedNote(held));
     } else {
         LOG(Requests).debug("vm {}: {} ignored, no reply", guest.name, why);
     }

@@ -18,12 +18,14 @@
 #include "request_counters.h"
 #include "rules_in_force.h"
 #include "vcpu_map.h"
+#include "vm_budgets.h"
 
 namespace vmpower {
 
 struct DecodedRequest;
 
-// Per-channel request state (rate limiter bucket and counters).
+// Per-channel request state (counters, matched rule, the lease on its VM's
+// budget).
 struct ChannelRequestState;
 struct ChannelRequestStateDeleter {
     void operator()(ChannelRequestState* s) const;
@@ -57,12 +59,15 @@ struct RequestHandlerLinks {
 class RequestHandler {
   public:
     // `rules`: the set in force, read at each channel's next request after
-    // a reload or override replaces it.
+    // a reload or override replaces it. The handler outlives the channel
+    // states it makes (they lease its VMs' budgets).
     RequestHandler(PowerControl& power, const Clock& clock, const PcpuSharing& sharing,
                    const RulesInForce& rules, RequestHandlerLinks links = {});
     const AccessRules& accessRules() const { return *rules_; }
 
     ChannelRequestStatePtr newChannelState() const;
+    // How many VMs have a budget: those with a channel that sent a record.
+    std::size_t budgetedVms() const { return budgets_.size(); }
     RequestCounters counters(const ChannelRequestState& state) const;
 
     // One whole record (recordSize(format) bytes). Returns the reply to
@@ -76,12 +81,15 @@ class RequestHandler {
     // The guest's rule under the rules in force, matched once per channel
     // and set of rules.
     const AccessRule* matchedRule(const GuestIdentity& guest, ChannelRequestState& state) const;
+    // The budget of the channel's VM: the lease the state keeps, taken
+    // again only when the channel's guest is another VM.
+    VmBudget& budgetOf(const GuestIdentity& guest, ChannelRequestState& state);
     std::vector<std::byte> refuse(const GuestIdentity& guest, ChannelRequestState& state,
                                   const DecodedRequest& req, std::span<const std::byte> record,
                                   NackReason reason, std::string_view why);
     // PKT_POLICY and PKT_POLICY_REMOVE (policy_request.cpp).
     std::vector<std::byte> handlePolicy(const GuestIdentity& guest, ChannelRequestState& state,
-                                        const DecodedRequest& req,
+                                        const AccessRule& rule, const DecodedRequest& req,
                                         std::span<const std::byte> record);
     std::vector<std::byte> ignore(const GuestIdentity& guest, ChannelRequestState& state,
                                   std::string_view why, bool warn);
@@ -93,6 +101,7 @@ class RequestHandler {
     HoldObserver* const observer_;
     HostPolicySink* const host_policies_;
     const EnergySource* const energy_;
+    VmBudgets budgets_;  // per VM, across its channels
 };
 
 }  // namespace vmpower

@@ -19,36 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Policy464 {
-    std::int32_t type = 2;  // policy_to_use: TRAFFIC=0 TIME=1 WORKLOAD=2 BRANCH_RATIO=3
-    std::int32_t workload = 0;
-    std::vector<std::uint8_t> vcpus = {0};
-    std::vector<std::int32_t> busy, quiet, traffic_hours;
-    std::uint32_t middle_pps = 0, max_pps = 0;
-    std::string vm_name;
-};
-
-// A PKT_POLICY record as DPDK's guest builds it (zeroed, then filled).
-Bytes policyRecord(const Policy464& p) {
-    Bytes b = packet(VMPOWER_PKT_POLICY, 0);
-    put(b, offsetof(vmpower_packet, policy_to_use), p.type);
-    put(b, offsetof(vmpower_packet, workload), p.workload);
-    put(b, offsetof(vmpower_packet, num_vcpu), static_cast<std::uint8_t>(p.vcpus.size()));
-    for (std::size_t i = 0; i < p.vcpus.size(); ++i)
-        put(b, offsetof(vmpower_packet, vcpu_to_control) + i, p.vcpus[i]);
-    const std::size_t hours = offsetof(vmpower_packet, timer_policy);
-    for (std::size_t list = 0; list < 3; ++list) {
-        const auto& src = list == 0 ? p.busy : list == 1 ? p.quiet : p.traffic_hours;
-        for (std::size_t i = 0; i < VMPOWER_HOURS; ++i) {
-            put(b, hours + (list * VMPOWER_HOURS + i) * 4,
-                i < src.size() ? src[i] : std::int32_t{-1});
-        }
-    }
-    put(b, offsetof(vmpower_packet, traffic_policy) + 4, p.middle_pps);
-    put(b, offsetof(vmpower_packet, traffic_policy) + 8, p.max_pps);
-    return withVmName(b, p.vm_name);
-}
-
 // The host's clock, set to a chosen local time and running on from there.
 class RunningWall final : public WallClock {
   public:

@@ -96,6 +96,37 @@ inline Bytes echo(Bytes b, std::uint32_t command) {
     return b;
 }
 
+// What a PKT_POLICY record asks for.
+struct Policy464 {
+    std::int32_t type = 2;  // policy_to_use: TRAFFIC=0 TIME=1 WORKLOAD=2 BRANCH_RATIO=3
+    std::int32_t workload = 0;
+    std::vector<std::uint8_t> vcpus = {0};
+    std::vector<std::int32_t> busy, quiet, traffic_hours;
+    std::uint32_t middle_pps = 0, max_pps = 0;
+    std::string vm_name;
+};
+
+// A PKT_POLICY record as DPDK's guest builds it (zeroed, then filled).
+inline Bytes policyRecord(const Policy464& p) {
+    Bytes b = packet(VMPOWER_PKT_POLICY, 0);
+    put(b, offsetof(vmpower_packet, policy_to_use), p.type);
+    put(b, offsetof(vmpower_packet, workload), p.workload);
+    put(b, offsetof(vmpower_packet, num_vcpu), static_cast<std::uint8_t>(p.vcpus.size()));
+    for (std::size_t i = 0; i < p.vcpus.size(); ++i)
+        put(b, offsetof(vmpower_packet, vcpu_to_control) + i, p.vcpus[i]);
+    const std::size_t hours = offsetof(vmpower_packet, timer_policy);
+    for (std::size_t list = 0; list < 3; ++list) {
+        const auto& src = list == 0 ? p.busy : list == 1 ? p.quiet : p.traffic_hours;
+        for (std::size_t i = 0; i < VMPOWER_HOURS; ++i) {
+            put(b, hours + (list * VMPOWER_HOURS + i) * 4,
+                i < src.size() ? src[i] : std::int32_t{-1});
+        }
+    }
+    put(b, offsetof(vmpower_packet, traffic_policy) + 4, p.middle_pps);
+    put(b, offsetof(vmpower_packet, traffic_policy) + 8, p.max_pps);
+    return withVmName(b, p.vm_name);
+}
+
 inline Bytes concat(std::initializer_list<Bytes> parts) {
     Bytes out;
     for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
@@ -320,6 +351,7 @@ class RequestPath : public ::testing::Test {
         opts.wall_clock = wall_clock_;
         opts.traffic = traffic_;
         opts.branch_counters = branch_counters_;
+        opts.request_clock = request_clock_;
         agent_ = std::make_unique<Agent>(opts, cfg, *power_);
         agent_->start();
         ASSERT_TRUE(runUntil(*agent_, [&] { return agent_->ready(); }));
@@ -411,6 +443,8 @@ class RequestPath : public ::testing::Test {
     const WallClock* wall_clock_ = nullptr;
     TrafficSource* traffic_ = nullptr;
     BranchCounterSource* branch_counters_ = nullptr;
+    // The request path's clock (rate limits, log throttles); null: the real one.
+    const Clock* request_clock_ = nullptr;
     std::unique_ptr<SysfsFixture> fixture_;
     TreeSnapshot baseline_;
     std::map<std::string, std::string> uuids_;
