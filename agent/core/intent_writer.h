@@ -25,15 +25,16 @@
 namespace vmpower {
 
 // Why 250 ms: a metadata write costs libvirtd a job, a rewrite of the
-// domain's status XML file and an event to every client, and costs our one
-// loop the round trip (1.4-190 ms, median 10-16 ms, on a loaded shared test machine:
-// docs/operations.md); four a second per busy domain is little, and a level
+// domain's status XML file and an event to every client, and costs the
+// libvirt worker the round trip (1.4-190 ms, median 10-16 ms, on a loaded
+// shared test machine: docs/operations.md), during which other libvirt
+// calls wait; four a second per busy domain is little, and a level
 // changed just before an operator starts a migration is in the metadata a
 // quarter of a second later.
 inline constexpr std::chrono::milliseconds kIntentWriteInterval{250};
 // And at most one write per 50 ms over all domains: with many domains
 // changing at once their writes queue up (each later, still the latest)
-// instead of the loop spending most of its time inside libvirt calls.
+// instead of the worker spending most of its time inside libvirt calls.
 inline constexpr std::chrono::milliseconds kIntentWriteSpacing{50};
 // A domain busy with a job: written at the job's end event; checked again
 // after this in case no event comes (not every job ends with one; asking
