@@ -122,6 +122,7 @@ void LibvirtHypervisor::start() {
 
 void LibvirtHypervisor::connect() {
     pending_.reset();
+    lost_while_connecting_ = false;
     connecting_ = worker_.post<Checked<std::pair<virConnectPtr, CpuSet>>>(
         [this] { return openLink(); },
         [this](Checked<std::pair<virConnectPtr, CpuSet>> opened) {
@@ -142,11 +143,20 @@ void LibvirtHypervisor::connectedAs(virConnectPtr conn, CpuSet host_cpus) {
     ++connects_;
     backoff_ = kFirstBackoff;
     LOG(Libvirt).info("connected to {}", uri_);
+    if (std::exchange(lost_while_connecting_, false)) {
+        lost();
+        return;
+    }
     listener_.onConnected();
 }
 
 void LibvirtHypervisor::lost() {
-    if (!connected_) return;  // told twice (the worker and the loop both saw it)
+    if (!connected_) {
+        // Lost before the connect's answer reached the loop: that answer
+        // names a dead connection; start again once it has come.
+        if (connecting_.pending()) lost_while_connecting_ = true;
+        return;  // or told twice (the worker and the loop both saw it)
+    }
     connected_ = false;
     connection_ = nullptr;
     // Torn down on the worker (deregistering is a round trip), then again.

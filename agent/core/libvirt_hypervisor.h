@@ -92,6 +92,7 @@ class LibvirtHypervisor final : public DomainSource, public TrafficSource {
     std::chrono::milliseconds backoff_{250};
     RetryScheduler::Call pending_;  // the next connect attempt
     AsyncCall connecting_;
+    bool lost_while_connecting_ = false;
     std::uint64_t connects_ = 0;
     CpuSet host_cpus_;  // as of the last connect
 
