@@ -7,10 +7,14 @@
 - HostAgent: one vmpowerd per host (vmptest.Agent on that host's URI,
   qemu_pid_dir and fixture sysfs copy);
 - EventLog: a host's lifecycle events with their times (`virsh event`);
-- Recorder: a value read every few milliseconds, kept with the time it changed.
+- Recorder: a value read every few milliseconds, kept with the time it changed;
+- check/Expectations (one check that stops the test, or several reported
+  together), migrate_cmd, wait_results, channel, require_root: the steps
+  both migration tests take.
 """
 
 import gzip
+import os
 import re
 import subprocess
 import sys
@@ -204,3 +208,56 @@ class Recorder:
 def tree_diff(before, after):
     """The files of two vmptest.tree_snapshot()s that differ."""
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def check(cond, what):
+    if not cond:
+        fail(what)
+    print(f"ok: {what}", flush=True)
+
+
+class Expectations:
+    """Checks that do not depend on each other: all are run and reported,
+    then the test fails with all of them at once."""
+
+    def __init__(self):
+        self.failed = []
+
+    def __call__(self, cond, what):
+        print(f"{'ok' if cond else 'FAILED'}: {what}", flush=True)
+        if not cond:
+            self.failed.append(what)
+        return cond
+
+    def done(self):
+        if self.failed:
+            fail("; ".join(self.failed))
+
+
+def migrate_cmd(hosts, guest, dest_xml, *extra):
+    """`virsh migrate` of the guest from host A to host B."""
+    return ["virsh", "-c", hosts.a.uri, "migrate", "--live", "--persistent", "--undefinesource",
+            "--xml", str(dest_xml), *extra, guest.name, hosts.b.uri]
+
+
+def wait_results(guest, side, count, after, timeout):
+    """The guest's replies on host `side` beyond the first `after`, once
+    there are at least `count` of them."""
+    deadline = time.monotonic() + timeout
+    while len(guest.console_results(side)) < after + count:
+        if time.monotonic() > deadline:
+            fail(f"{guest.name}: fewer than {count} new replies on host {side} in {timeout} s; "
+                 f"console tail:\n{guest.console_tail()}")
+        time.sleep(0.2)
+    return guest.console_results(side)[after:]
+
+
+def channel(agent, name):
+    """The domain's first power channel as the agent's `state` shows it."""
+    dom = agent.domain(name)
+    return dom["channels"][0] if dom and dom["channels"] else None
+
+
+def require_root(_repo):
+    if os.geteuid() != 0:
+        fail("run as root: the test starts two private libvirtd")

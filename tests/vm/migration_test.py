@@ -20,7 +20,6 @@ happened.
 usage: migration_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
 """
 
-import os
 import subprocess
 import sys
 import time
@@ -30,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_vm_test  # noqa: E402
 from vmlib import VmTestError, fail  # noqa: E402
 from two_hosts import TwoHosts  # noqa: E402
-from migration_lib import (EventLog, HostAgent, MigratingGuest, Recorder,  # noqa: E402
-                           tree_diff, tree_snapshot)
+from migration_lib import (EventLog, Expectations, HostAgent, MigratingGuest,  # noqa: E402
+                           Recorder, channel, check, migrate_cmd, require_root, tree_diff,
+                           tree_snapshot, wait_results)
 
 BOOT_TIMEOUT = 120
 PIN_A, PIN_B = "0", "1"          # vCPU 0's pCPU on each host (different: the level must move)
@@ -60,48 +60,9 @@ done
 GUEST_OPTS = ["--timeout-ms", "3000"]
 
 
-def check(cond, what):
-    if not cond:
-        fail(what)
-    print(f"ok: {what}", flush=True)
-
-
-class Expectations:
-    """Checks that do not depend on each other: all are run and reported,
-    then the test fails with all of them at once."""
-
-    def __init__(self):
-        self.failed = []
-
-    def __call__(self, cond, what):
-        print(f"{'ok' if cond else 'FAILED'}: {what}", flush=True)
-        if not cond:
-            self.failed.append(what)
-        return cond
-
-    def done(self):
-        if self.failed:
-            fail("; ".join(self.failed))
-
-
 def level(agent, policy):
     return (agent.policy_file(policy, "scaling_governor"),
             agent.policy_file(policy, "scaling_setspeed"))
-
-
-def migrate_cmd(hosts, guest, dest_xml, *extra):
-    return ["virsh", "-c", hosts.a.uri, "migrate", "--live", "--persistent", "--undefinesource",
-            "--xml", str(dest_xml), *extra, guest.name, hosts.b.uri]
-
-
-def wait_results(guest, side, count, after, timeout):
-    deadline = time.monotonic() + timeout
-    while len(guest.console_results(side)) < after + count:
-        if time.monotonic() > deadline:
-            fail(f"{guest.name}: fewer than {count} new replies on host {side} in {timeout} s; "
-                 f"console tail:\n{guest.console_tail()}")
-        time.sleep(0.2)
-    return guest.console_results(side)[after:]
 
 
 def cpu_freq(agent, pcpu):
@@ -110,11 +71,6 @@ def cpu_freq(agent, pcpu):
     if not reply.get("ok"):
         fail(f"show-cpu-freq {pcpu} on {agent.host.name}: {reply}")
     return reply
-
-
-def channel(agent, name):
-    dom = agent.domain(name)
-    return dom["channels"][0] if dom and dom["channels"] else None
 
 
 def cancelled_migration(hosts, guest, agents, events):
@@ -294,11 +250,6 @@ def scenario(vmpowerd, image):
             for e in events:
                 e.close()
     print(f"figures: the whole test {time.monotonic() - started:.1f} s", flush=True)
-
-
-def require_root(_repo):
-    if os.geteuid() != 0:
-        fail("run as root: the test starts two private libvirtd")
 
 
 def main():
