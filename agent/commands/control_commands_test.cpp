@@ -185,9 +185,7 @@ TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
 
 TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething) {
     FakeAgent a;
-    auto asReader = [&](const json& req) {
-        return run(a, req, ControlAccess::ReadOnly);
-    };
+    auto asReader = [&](const json& req) { return run(a, req, ControlAccess::ReadOnly); };
     EXPECT_EQ(asReader({{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}})["ok"], true);
     json refused = asReader(
         {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 0}, {key::kPcpus, "4"}});
@@ -481,15 +479,15 @@ TEST(ControlCommands, MetricsAreReadOnlyPrometheusText) {
     json r = runControlCommand(a, {{key::kCmd, cmd::kMetrics}}, ControlAccess::ReadOnly);
     ASSERT_EQ(r["ok"], true) << r.dump();
     const std::string text = r["text"];
-    for (const char* line : {"# TYPE vmpower_build_info gauge\n",
-                             "vmpower_config_reloads_total{result=\"refused\"} 2\n",
-                             "vmpower_libvirt_events_total{type=\"started\"} 5\n",
-                             "vmpower_libvirt_events_total{type=\"device_removed\"} 0\n",
-                             "vmpower_libvirt_connected{uri=\"test:///x\"} 1\n",
-                             "vmpower_channels{state=\"connected\"} 0\n",
-                             "# TYPE vmpower_intent_writes_total counter\n",
-                             "vmpower_intent_writes_total 7\n",
-                             "vmpower_intent_writes_deferred_total 3\n"}) {
+    for (const char* line :
+         {"# TYPE vmpower_build_info gauge\n",
+          "vmpower_config_reloads_total{result=\"refused\"} 2\n",
+          "vmpower_libvirt_events_total{type=\"started\"} 5\n",
+          "vmpower_libvirt_events_total{type=\"device_removed\"} 0\n",
+          "vmpower_libvirt_connected{uri=\"test:///x\"} 1\n",
+          "vmpower_channels{state=\"connected\"} 0\n",
+          "# TYPE vmpower_intent_writes_total counter\n", "vmpower_intent_writes_total 7\n",
+          "vmpower_intent_writes_deferred_total 3\n"}) {
         EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
     }
 }

@@ -107,7 +107,7 @@ def live_intent(host, name):
 
 def distribution(values):
     ms = sorted(v * 1000 for v in values)
-    q = statistics.quantiles(ms, n=100) if len(ms) > 1 else ms * 99
+    q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
     return (f"{len(ms)} pings: min {ms[0]:.1f} ms, median {statistics.median(ms):.1f} ms, "
             f"p90 {q[89]:.1f} ms, p99 {q[98]:.1f} ms, max {ms[-1]:.1f} ms")
 
@@ -201,9 +201,11 @@ def after_abort(hosts, guest, agents, t_abort, written_before):
     deadline = t_abort + WRITE_AFTER_ABORT
     while intent_writes(agent_a)[0] <= written_before:
         if time.monotonic() > deadline:
+            said = "\n".join(l for l in agent_a.log_text().splitlines()
+                             if re.search(r"intent|job", l))
             raise VmTestError(f"A's vmpowerd wrote no intent within {WRITE_AFTER_ABORT:.0f} s "
                               f"of the abort (metrics: written, deferred = "
-                              f"{intent_writes(agent_a)})")
+                              f"{intent_writes(agent_a)}); its log on intents and jobs:\n{said}")
         time.sleep(0.1)
     took = time.monotonic() - t_abort
     held = live_intent(hosts.a, guest.name)
