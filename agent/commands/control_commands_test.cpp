@@ -185,7 +185,9 @@ TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
 
 TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething) {
     FakeAgent a;
-    auto asReader = [&](const json& req) { return run(a, req, ControlAccess::ReadOnly); };
+    auto asReader = [&](const json& req) {
+        return run(a, req, ControlAccess::ReadOnly);
+    };
     EXPECT_EQ(asReader({{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}})["ok"], true);
     json refused = asReader(
         {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 0}, {key::kPcpus, "4"}});
