@@ -28,7 +28,6 @@ usage: migration_loop_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
 
 import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,9 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_vm_test  # noqa: E402
 from vmlib import VmTestError  # noqa: E402
-from two_hosts import TwoHosts  # noqa: E402
-from migration_lib import (EventLog, Expectations, HostAgent, MigratingGuest,  # noqa: E402
-                           check, migrate_cmd, require_root, wait_results)
+from migration_lib import (Expectations, MigratingGuest, aborted_migration,  # noqa: E402
+                           check, require_root, two_agents, wait_results)
 
 BOOT_TIMEOUT = 120
 PIN_A, PIN_B = "0", "1"
@@ -131,39 +129,20 @@ def watched_job(hosts, guest, agents, events):
     expect = Expectations()
     written0, deferred0 = intent_writes(agent_a)
     dest_xml = guest.destination_xml(hosts.a, {0: PIN_B})
-    t0 = time.time()
-    proc = subprocess.Popen(migrate_cmd(hosts, guest, dest_xml, "--bandwidth", SLOW_MIB_S),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     pings, samples = [], []
-    try:
-        events[1].wait(r"lifecycle.*Started Migrated", 30, after=t0)
+    with aborted_migration(hosts, guest, events, dest_xml, SLOW_MIB_S) as migration:
         written1, deferred1 = intent_writes(agent_a)
         start = time.monotonic()
         samples.append((start, acks(guest)[0]))
         replies_start = len(guest.console_results("A"))
-        while time.monotonic() - start < JOB_WINDOW:
+        while time.monotonic() - start < JOB_WINDOW and migration.proc.poll() is None:
             pings.append(ping(agent_a))
             samples.append((time.monotonic(), acks(guest)[0]))
-            if proc.poll() is not None:
-                break
             time.sleep(max(0.0, PING_EVERY - (time.monotonic() - samples[-1][0])))
         end = time.monotonic()
-        check(proc.poll() is None, f"the slowed migration still copies after {end - start:.1f} s "
-                                   f"({proc.stdout.read() if proc.poll() is not None else ''})")
         job = hosts.a.virsh("domjobinfo", guest.name).stdout
         written2, deferred2 = intent_writes(agent_a)
         window = guest.console_results("A")[replies_start:]
-        hosts.a.virsh("domjobabort", guest.name)
-        t_abort = time.monotonic()
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    check(proc.returncode != 0, f"virsh migrate failed after domjobabort ({out.strip()})")
-    events[1].wait(r"lifecycle.*Stopped Failed", 30, after=t0)
-    check(hosts.a.virsh("domstate", guest.name).stdout.strip() == "running",
-          "the domain still runs on A")
 
     duration = end - start
     new_acks = samples[-1][1] - samples[0][1]
@@ -188,7 +167,7 @@ def watched_job(hosts, guest, agents, events):
            f"A's intent writer put writes off for the job instead of waiting on it "
            f"({deferred2 - deferred0} deferred)")
     expect.done()
-    return t_abort, written2
+    return migration.aborted, written2
 
 
 def after_abort(hosts, guest, agents, t_abort, written_before):
@@ -217,37 +196,17 @@ def after_abort(hosts, guest, agents, t_abort, written_before):
 
 def scenario(vmpowerd, image):
     started = time.monotonic()
-    with TwoHosts(prefix="vmpower-migloop-") as hosts:
-        events = (EventLog(hosts.a), EventLog(hosts.b))
-        agents = []
-        try:
-            agents.append(HostAgent(vmpowerd, hosts.a, RULES))
-            agents.append(HostAgent(vmpowerd, hosts.b, RULES))
-            with MigratingGuest("vmpower-migloop", image, SCENARIO, pins={0: PIN_A},
-                                uri=hosts.a.uri, guest_opts=GUEST_OPTS) as guest:
-                guest.define()
-                guest.start()
-                guest.wait_for_console(r"^VMPOWER-READY", BOOT_TIMEOUT)
-                first = guest.wait_result("set-cpu-freq,0,max", 60)
-                check(first.status == 0, f"guest on A: set-cpu-freq 0 max -> ACK ({first})")
-                wait_results(guest, "A", 4, 1, 30)
-                check(live_intent(hosts.a, guest.name) != "",
-                      "A's vmpowerd writes the guest's intent to its live metadata")
-                t_abort, written = watched_job(hosts, guest, agents, events)
-                after_abort(hosts, guest, agents, t_abort, written)
-                for a in agents:
-                    check(a.proc.poll() is None, "both vmpowerds still run")
-        except VmTestError:
-            for a in agents:
-                print(f"--- vmpowerd on {a.host.name}, log tail ---\n{a.tail()}", file=sys.stderr)
-            for e in events:
-                print(f"--- events on {e.host.name} ---\n{e.text()}", file=sys.stderr)
-            raise
-        finally:
-            for a in agents:
-                a.close()
-            for e in events:
-                e.close()
+    with two_agents("vmpower-migloop-", vmpowerd, RULES) as (hosts, agents, events):
+        with MigratingGuest("vmpower-migloop", image, SCENARIO, pins={0: PIN_A},
+                            uri=hosts.a.uri, guest_opts=GUEST_OPTS) as guest:
+            guest.boot(BOOT_TIMEOUT)
+            first = guest.wait_result("set-cpu-freq,0,max", 60)
+            check(first.status == 0, f"guest on A: set-cpu-freq 0 max -> ACK ({first})")
+            wait_results(guest, "A", 4, 1, 30)
+            check(live_intent(hosts.a, guest.name) != "",
+                  "A's vmpowerd writes the guest's intent to its live metadata")
+            t_abort, written = watched_job(hosts, guest, agents, events)
+            after_abort(hosts, guest, agents, t_abort, written)
     print(f"figures: the whole test {time.monotonic() - started:.1f} s", flush=True)
 
 
