@@ -111,6 +111,8 @@ class FakeAgent final : public AgentOperations {
     std::map<std::string, HostPolicyView> host_policies;
     std::optional<TrafficSamplingView> trafficSampling() const override { return sampling; }
     std::optional<TrafficSamplingView> sampling;
+    IntentWriteStats intentWrites() const override { return intent_writes; }
+    IntentWriteStats intent_writes;
     const EnergySampler* energy() const override { return energy_; }
     Verdict reload() override {
         return Verdict::refused("/etc/vmpower/vmpower.yaml:3:1: end of sequence");
@@ -474,15 +476,20 @@ TEST(ControlCommands, MetricsAreReadOnlyPrometheusText) {
     FakeAgent a;
     a.telemetry_.reloads_refused = 2;
     a.telemetry_.events["started"] = 5;
+    a.intent_writes.written = 7;
+    a.intent_writes.busy = 3;
     json r = runControlCommand(a, {{key::kCmd, cmd::kMetrics}}, ControlAccess::ReadOnly);
     ASSERT_EQ(r["ok"], true) << r.dump();
     const std::string text = r["text"];
-    for (const char* line : {"# TYPE vmpower_build_info gauge\n",
-                             "vmpower_config_reloads_total{result=\"refused\"} 2\n",
-                             "vmpower_libvirt_events_total{type=\"started\"} 5\n",
-                             "vmpower_libvirt_events_total{type=\"device_removed\"} 0\n",
-                             "vmpower_libvirt_connected{uri=\"test:///x\"} 1\n",
-                             "vmpower_channels{state=\"connected\"} 0\n"}) {
+    for (const char* line :
+         {"# TYPE vmpower_build_info gauge\n",
+          "vmpower_config_reloads_total{result=\"refused\"} 2\n",
+          "vmpower_libvirt_events_total{type=\"started\"} 5\n",
+          "vmpower_libvirt_events_total{type=\"device_removed\"} 0\n",
+          "vmpower_libvirt_connected{uri=\"test:///x\"} 1\n",
+          "vmpower_channels{state=\"connected\"} 0\n",
+          "# TYPE vmpower_intent_writes_total counter\n", "vmpower_intent_writes_total 7\n",
+          "vmpower_intent_writes_deferred_total 3\n"}) {
         EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
     }
 }

@@ -64,6 +64,10 @@ void IntentWriter::write(const std::string& uuid) {
     auto it = domains_.find(uuid);
     if (it == domains_.end()) return;
     Domain& d = it->second;
+    // Running is the look a job waited for (its end event, or the recheck
+    // when none comes: an aborted migration sends none): from here a
+    // change schedules its write again, even when there is nothing to write.
+    d.waiting_for_job = false;
     const std::string element = render_(uuid);
     if (d.held && *d.held == element) return;  // libvirt holds it already
     // A write before this one ran late: keep the spacing all the same.
@@ -75,7 +79,6 @@ void IntentWriter::write(const std::string& uuid) {
         return;
     }
     last_write_start_ = now;
-    d.waiting_for_job = false;
     ++stats_.in_flight;
     d.writing = source_.setPowerIntent(
         uuid, element,
@@ -109,8 +112,8 @@ void IntentWriter::written(const std::string& uuid, const std::string& element,
         case MetadataWrite::Busy:
             // No write was made: a job (a migration, a dump) runs on the domain.
             ++stats_.busy;
-            LOG(Domains).debug("{}: a job runs on the domain; its power intent is written when it ends",
-                               uuid);
+            LOG(Domains).debug(
+                "{}: a job runs on the domain; its power intent is written when it ends", uuid);
             d.waiting_for_job = true;
             retry(kIntentJobRecheck);
             return;

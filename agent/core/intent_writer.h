@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "domain_source.h"
+#include "intent_record.h"
 #include "retry_scheduler.h"
 
 namespace vmpower {
@@ -64,12 +65,7 @@ class IntentWriter {
     // put off for it goes now.
     void jobEnded(std::string_view uuid);
 
-    struct Stats {
-        std::uint64_t written = 0;   // libvirt calls that set or removed it
-        std::uint64_t attempts = 0;  // every call made (written, failed, gone)
-        std::uint64_t busy = 0;      // writes put off because a job ran
-        std::uint64_t in_flight = 0;  // writes handed to the hypervisor, not answered
-    };
+    using Stats = IntentWriteStats;  // what the metrics show
     const Stats& stats() const { return stats_; }
 
   private:

@@ -196,6 +196,28 @@ TEST_F(PowerIntentAtTheRegistry, ABusyDomainWaitsForItsJobsEndAndAFailingLibvirt
     EXPECT_EQ(keeper_->find(kUuid), nullptr);
 }
 
+// An aborted migration sends the source no event: the writer's own recheck
+// finds the job gone. When the level is back to what libvirt holds by then,
+// nothing is written, and the next change must be (issue 23's two-host test
+// found the writer waiting for an end event that never came).
+TEST_F(PowerIntentAtTheRegistry, AJobEndingWithoutAnEventLeavesTheWriterWriting) {
+    start("", false);
+    hold(0, 3000000);
+    ASSERT_TRUE(turnUntil([&] { return source_.metadata_writes.size() == 1; }));
+    source_.metadata_busy = true;  // a migration job runs
+    hold(0, 2000000);
+    ASSERT_TRUE(turnUntil([&] { return keeper_->writer().stats().busy == 1; }));
+    hold(0, 3000000);               // back to what libvirt holds
+    source_.metadata_busy = false;  // the job is aborted: no event
+    const int calls = source_.metadata_calls;
+    turnFor(kIntentJobRecheck + 300ms);  // the recheck: nothing to write
+    EXPECT_EQ(source_.metadata_calls, calls);
+    hold(0, 1000000);
+    ASSERT_TRUE(turnUntil([&] { return source_.metadata_writes.size() == 2; }))
+        << "the change after the job is written";
+    EXPECT_NE(lastWritten().find("khz=\"1000000\""), std::string::npos) << lastWritten();
+}
+
 TEST_F(PowerIntentAtTheRegistry, ArrivingByMigrationTheIntentIsAppliedHereUnderThisHostsRule) {
     start(storedIntent("<vmpower-intent:vcpu id=\"0\" level=\"max\" khz=\"2600000\" turbo=\"on\"/>"
                        "<vmpower-intent:vcpu id=\"1\" level=\"step\" from-top=\"2\" of=\"10\"/>"

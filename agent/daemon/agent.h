@@ -96,6 +96,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     const EnergySampler* energy() const override { return energy_.get(); }
     const AgentTelemetry& telemetry() const override { return telemetry_; }
     LoopTurns loopTurns() const override { return EventLoop::turns(); }
+    IntentWriteStats intentWrites() const override { return intents_->writer().stats(); }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
     AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
                       DoneVerdict done) override;

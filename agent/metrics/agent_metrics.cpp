@@ -42,6 +42,18 @@ void loopFamilies(PrometheusText& t, const LoopTurns& turns) {
     t.sample(seconds(turns.longest));
 }
 
+// The power intents written to libvirt (docs/architecture.md, "The power
+// intent"): a write is put off, never waited for, while a job runs.
+void intentFamilies(PrometheusText& t, const IntentWriteStats& w) {
+    t.family("vmpower_intent_writes_total", MetricType::Counter,
+             "Power intents written to (or removed from) the domains' live metadata.");
+    t.sample(static_cast<double>(w.written));
+    t.family("vmpower_intent_writes_deferred_total", MetricType::Counter,
+             "Power intent writes put off because a job (a migration, a dump) ran on the "
+             "domain; each is written when the job has ended.");
+    t.sample(static_cast<double>(w.busy));
+}
+
 void agentFamilies(PrometheusText& t, const AgentView& a) {
     const AgentTelemetry& tm = a.telemetry();
     t.family("vmpower_build_info", MetricType::Gauge, "vmpowerd's version (always 1).");
@@ -74,6 +86,7 @@ void agentFamilies(PrometheusText& t, const AgentView& a) {
              "How long the last full re-read took.");
     t.sample(tm.last_reconcile_seconds);
     loopFamilies(t, a.loopTurns());
+    intentFamilies(t, a.intentWrites());
 }
 
 // fn(labels vm, uuid, channel; the channel's stats) for every channel.

@@ -84,6 +84,9 @@ class AgentView {
     virtual std::optional<TrafficSamplingView> trafficSampling() const { return std::nullopt; }
     // How long the loop's turns took (agent/core's EventLoop); none here.
     virtual LoopTurns loopTurns() const { return {}; }
+    // The power intents' writes to the domains' metadata (agent/core's
+    // IntentWriter); none here.
+    virtual IntentWriteStats intentWrites() const { return {}; }
 
   protected:
     ~AgentView() = default;

@@ -5,6 +5,7 @@
 // policy. Kept by the PowerIntentKeeper (agent/core); values only.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,14 @@ struct DomainIntentRecord {
     // intent), or the one restored from a migration.
     std::optional<IntentHostPolicy> host_policy;
     std::string host_policy_refusal;  // migration: why this host did not take it
+};
+
+// What the IntentWriter (agent/core) did with the intents, for the metrics.
+struct IntentWriteStats {
+    std::uint64_t written = 0;    // libvirt calls that set or removed it
+    std::uint64_t attempts = 0;   // every call made (written, failed, gone)
+    std::uint64_t busy = 0;       // writes put off because a job ran
+    std::uint64_t in_flight = 0;  // writes handed to the hypervisor, not answered
 };
 
 // The time for show-vm: "2026-11-30 12:34:56 UTC".

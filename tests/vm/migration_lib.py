@@ -7,20 +7,31 @@
 - HostAgent: one vmpowerd per host (vmptest.Agent on that host's URI,
   qemu_pid_dir and fixture sysfs copy);
 - EventLog: a host's lifecycle events with their times (`virsh event`);
-- Recorder: a value read every few milliseconds, kept with the time it changed.
+- Recorder: a value read every few milliseconds, kept with the time it changed;
+- two_agents: hosts A and B with a vmpowerd and an EventLog each, closed
+  at the end, their logs printed when a check failed;
+- aborted_migration: a migration slowed to a crawl, watched while it
+  copies, then cancelled (virsh domjobabort);
+- check/Expectations (one check that stops the test, or several reported
+  together), migrate_cmd, wait_results, channel, require_root: the steps
+  both migration tests take.
 """
 
+import contextlib
 import gzip
+import os
 import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from types import SimpleNamespace
 from datetime import datetime
 from pathlib import Path
 
-from vmlib import TestDomain, fail, parse_results
+from two_hosts import TwoHosts
+from vmlib import TestDomain, VmTestError, fail, parse_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libvirt"))
 from vmptest import Agent, Scratch, tree_snapshot  # noqa: E402,F401
@@ -85,6 +96,12 @@ class MigratingGuest(TestDomain):
         path = self.workdir / "destination.xml"
         path.write_text(xml)
         return path
+
+    def boot(self, timeout):
+        """Defines and starts the domain on its host, waits for its program."""
+        self.define()
+        self.start()
+        self.wait_for_console(r"^VMPOWER-READY", timeout)
 
     def moved_to(self, host, side):
         """After a migration: the domain lives on `host`, its console is B's."""
@@ -204,3 +221,115 @@ class Recorder:
 def tree_diff(before, after):
     """The files of two vmptest.tree_snapshot()s that differ."""
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def check(cond, what):
+    if not cond:
+        fail(what)
+    print(f"ok: {what}", flush=True)
+
+
+class Expectations:
+    """Checks that do not depend on each other: all are run and reported,
+    then the test fails with all of them at once."""
+
+    def __init__(self):
+        self.failed = []
+
+    def __call__(self, cond, what):
+        print(f"{'ok' if cond else 'FAILED'}: {what}", flush=True)
+        if not cond:
+            self.failed.append(what)
+        return cond
+
+    def done(self):
+        if self.failed:
+            fail("; ".join(self.failed))
+
+
+def migrate_cmd(hosts, guest, dest_xml, *extra):
+    """`virsh migrate` of the guest from host A to host B."""
+    return ["virsh", "-c", hosts.a.uri, "migrate", "--live", "--persistent", "--undefinesource",
+            "--xml", str(dest_xml), *extra, guest.name, hosts.b.uri]
+
+
+def wait_results(guest, side, count, after, timeout):
+    """The guest's replies on host `side` beyond the first `after`, once
+    there are at least `count` of them."""
+    deadline = time.monotonic() + timeout
+    while len(guest.console_results(side)) < after + count:
+        if time.monotonic() > deadline:
+            fail(f"{guest.name}: fewer than {count} new replies on host {side} in {timeout} s; "
+                 f"console tail:\n{guest.console_tail()}")
+        time.sleep(0.2)
+    return guest.console_results(side)[after:]
+
+
+def channel(agent, name):
+    """The domain's first power channel as the agent's `state` shows it."""
+    dom = agent.domain(name)
+    return dom["channels"][0] if dom and dom["channels"] else None
+
+
+def require_root(_repo):
+    if os.geteuid() != 0:
+        fail("run as root: the test starts two private libvirtd")
+
+
+@contextlib.contextmanager
+def two_agents(prefix, vmpowerd, rules):
+    """Hosts A and B (TwoHosts), a vmpowerd on each with `rules` as its
+    vms: list, and both hosts' EventLogs: yields (hosts, agents, events).
+    A failed check prints both agents' log tails and both hosts' events;
+    the agents must still run at the end; everything is closed."""
+    with TwoHosts(prefix=prefix) as hosts:
+        events = (EventLog(hosts.a), EventLog(hosts.b))
+        agents = []
+        try:
+            agents.append(HostAgent(vmpowerd, hosts.a, rules))
+            agents.append(HostAgent(vmpowerd, hosts.b, rules))
+            yield hosts, agents, events
+            for a in agents:
+                check(a.proc.poll() is None, f"vmpowerd on {a.host.name} still runs")
+        except VmTestError:
+            for a in agents:
+                print(f"--- vmpowerd on {a.host.name}, log tail ---\n{a.tail()}", file=sys.stderr)
+            for e in events:
+                print(f"--- events on {e.host.name} ---\n{e.text()}", file=sys.stderr)
+            raise
+        finally:
+            for a in agents:
+                a.close()
+            for e in events:
+                e.close()
+
+
+@contextlib.contextmanager
+def aborted_migration(hosts, guest, events, dest_xml, bandwidth_mib_s):
+    """The guest's migration from A to B at `bandwidth_mib_s`: the block runs
+    once B's STARTED_MIGRATED is seen (B's QEMU is there, the copy runs) and
+    gets (proc, started: time.time() at virsh migrate, aborted: None); when it
+    ends the migration must still copy and is aborted (virsh domjobabort;
+    `aborted` is the time.monotonic() right after). Then virsh migrate has
+    failed, B's QEMU stopped (STOPPED_FAILED) and the domain runs on A."""
+    job = SimpleNamespace(started=time.time(), aborted=None)
+    job.proc = subprocess.Popen(migrate_cmd(hosts, guest, dest_xml, "--bandwidth",
+                                            str(bandwidth_mib_s)),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        events[1].wait(r"lifecycle.*Started Migrated", 30, after=job.started)
+        yield job
+        check(job.proc.poll() is None,
+              f"the slowed migration still copies when aborted "
+              f"({job.proc.stdout.read() if job.proc.poll() is not None else 'running'})")
+        hosts.a.virsh("domjobabort", guest.name)
+        job.aborted = time.monotonic()
+        out, _ = job.proc.communicate(timeout=60)
+    finally:
+        if job.proc.poll() is None:
+            job.proc.kill()
+            job.proc.wait()
+    check(job.proc.returncode != 0, f"virsh migrate failed after domjobabort ({out.strip()})")
+    events[1].wait(r"lifecycle.*Stopped Failed", 30, after=job.started)
+    check(hosts.a.virsh("domstate", guest.name).stdout.strip() == "running",
+          "the domain still runs on A")

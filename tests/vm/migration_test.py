@@ -20,7 +20,6 @@ happened.
 usage: migration_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
 """
 
-import os
 import subprocess
 import sys
 import time
@@ -28,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_vm_test  # noqa: E402
-from vmlib import VmTestError, fail  # noqa: E402
-from two_hosts import TwoHosts  # noqa: E402
-from migration_lib import (EventLog, HostAgent, MigratingGuest, Recorder,  # noqa: E402
-                           tree_diff, tree_snapshot)
+from vmlib import fail  # noqa: E402
+from migration_lib import (Expectations, MigratingGuest, Recorder,  # noqa: E402
+                           aborted_migration, channel, check, migrate_cmd, require_root,
+                           tree_diff, tree_snapshot, two_agents, wait_results)
 
 BOOT_TIMEOUT = 120
 PIN_A, PIN_B = "0", "1"          # vCPU 0's pCPU on each host (different: the level must move)
@@ -60,48 +59,9 @@ done
 GUEST_OPTS = ["--timeout-ms", "3000"]
 
 
-def check(cond, what):
-    if not cond:
-        fail(what)
-    print(f"ok: {what}", flush=True)
-
-
-class Expectations:
-    """Checks that do not depend on each other: all are run and reported,
-    then the test fails with all of them at once."""
-
-    def __init__(self):
-        self.failed = []
-
-    def __call__(self, cond, what):
-        print(f"{'ok' if cond else 'FAILED'}: {what}", flush=True)
-        if not cond:
-            self.failed.append(what)
-        return cond
-
-    def done(self):
-        if self.failed:
-            fail("; ".join(self.failed))
-
-
 def level(agent, policy):
     return (agent.policy_file(policy, "scaling_governor"),
             agent.policy_file(policy, "scaling_setspeed"))
-
-
-def migrate_cmd(hosts, guest, dest_xml, *extra):
-    return ["virsh", "-c", hosts.a.uri, "migrate", "--live", "--persistent", "--undefinesource",
-            "--xml", str(dest_xml), *extra, guest.name, hosts.b.uri]
-
-
-def wait_results(guest, side, count, after, timeout):
-    deadline = time.monotonic() + timeout
-    while len(guest.console_results(side)) < after + count:
-        if time.monotonic() > deadline:
-            fail(f"{guest.name}: fewer than {count} new replies on host {side} in {timeout} s; "
-                 f"console tail:\n{guest.console_tail()}")
-        time.sleep(0.2)
-    return guest.console_results(side)[after:]
 
 
 def cpu_freq(agent, pcpu):
@@ -112,11 +72,6 @@ def cpu_freq(agent, pcpu):
     return reply
 
 
-def channel(agent, name):
-    dom = agent.domain(name)
-    return dom["channels"][0] if dom and dom["channels"] else None
-
-
 def cancelled_migration(hosts, guest, agents, events):
     """A slowed migration aborted while B holds the incoming QEMU."""
     agent_a, agent_b = agents
@@ -124,23 +79,8 @@ def cancelled_migration(hosts, guest, agents, events):
     holds_a, holds_b = cpu_freq(agent_a, PIN_A), cpu_freq(agent_b, PIN_B)
     answered = channel(agent_a, guest.name)["answered"]
     dest_xml = guest.destination_xml(hosts.a, {0: PIN_B})
-    t0 = time.time()
-    proc = subprocess.Popen(migrate_cmd(hosts, guest, dest_xml, "--bandwidth", SLOW_MIB_S),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        events[1].wait(r"lifecycle.*Started Migrated", 30, after=t0)
+    with aborted_migration(hosts, guest, events, dest_xml, SLOW_MIB_S):
         time.sleep(1.0)  # the copy runs; B's vmpowerd has seen the incoming domain
-        check(proc.poll() is None, "the slowed migration is still copying after 1 s")
-        hosts.a.virsh("domjobabort", guest.name)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    check(proc.returncode != 0, f"virsh migrate failed after domjobabort ({out.strip()})")
-    events[1].wait(r"lifecycle.*Stopped Failed", 30, after=t0)
-    check(hosts.a.virsh("domstate", guest.name).stdout.strip() == "running",
-          "the domain still runs on A")
     check(not events[0].events(r"lifecycle.*(Suspended|Stopped)"),
           f"A saw no suspend or stop:\n{events[0].text()}")
     results_before = len(guest.console_results("A"))
@@ -260,45 +200,20 @@ def level_of(tree, policy):
 
 def scenario(vmpowerd, image):
     started = time.monotonic()
-    with TwoHosts(prefix="vmpower-mig-") as hosts:
-        events = (EventLog(hosts.a), EventLog(hosts.b))
-        agents = []
-        try:
-            agents.append(HostAgent(vmpowerd, hosts.a, RULES))
-            agents.append(HostAgent(vmpowerd, hosts.b, RULES))
-            agent_a, agent_b = agents
-            pristine_a = tree_snapshot(agent_a.sysfs)
-            with MigratingGuest("vmpower-mig", image, SCENARIO, pins={0: PIN_A},
-                                uri=hosts.a.uri, guest_opts=GUEST_OPTS) as guest:
-                guest.define()
-                guest.start()
-                guest.wait_for_console(r"^VMPOWER-READY", BOOT_TIMEOUT)
-                first = guest.wait_result("set-cpu-freq,0,max", 60)
-                check(first.status == 0, f"guest on A: set-cpu-freq 0 max -> ACK ({first})")
-                check(level(agent_a, POLICY_A) == HELD, f"A's pCPU {PIN_A} is at max")
-                wait_results(guest, "A", 3, 1, 30)
+    with two_agents("vmpower-mig-", vmpowerd, RULES) as (hosts, agents, events):
+        agent_a, agent_b = agents
+        pristine_a = tree_snapshot(agent_a.sysfs)
+        with MigratingGuest("vmpower-mig", image, SCENARIO, pins={0: PIN_A},
+                            uri=hosts.a.uri, guest_opts=GUEST_OPTS) as guest:
+            guest.boot(BOOT_TIMEOUT)
+            first = guest.wait_result("set-cpu-freq,0,max", 60)
+            check(first.status == 0, f"guest on A: set-cpu-freq 0 max -> ACK ({first})")
+            check(level(agent_a, POLICY_A) == HELD, f"A's pCPU {PIN_A} is at max")
+            wait_results(guest, "A", 3, 1, 30)
 
-                cancelled_migration(hosts, guest, agents, events)
-                migration(hosts, guest, agents, events, pristine_a)
-                for a in agents:
-                    check(a.proc.poll() is None, "both vmpowerds still run")
-        except VmTestError:
-            for a in agents:
-                print(f"--- vmpowerd on {a.host.name}, log tail ---\n{a.tail()}", file=sys.stderr)
-            for e in events:
-                print(f"--- events on {e.host.name} ---\n{e.text()}", file=sys.stderr)
-            raise
-        finally:
-            for a in agents:
-                a.close()
-            for e in events:
-                e.close()
+            cancelled_migration(hosts, guest, agents, events)
+            migration(hosts, guest, agents, events, pristine_a)
     print(f"figures: the whole test {time.monotonic() - started:.1f} s", flush=True)
-
-
-def require_root(_repo):
-    if os.geteuid() != 0:
-        fail("run as root: the test starts two private libvirtd")
 
 
 def main():
