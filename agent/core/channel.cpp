@@ -1,17 +1,20 @@
 #include "channel.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <random>
 
 #include "log.h"
 #include "power_channel.h"
+#include "verdict.h"
 
 namespace vmpower {
 
@@ -19,6 +22,30 @@ namespace {
 constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
 constexpr int kReadsPerWakeup = 16;  // then let other channels run
+
+// A socket stands in for a new connection to `path` when it is a connected
+// AF_UNIX stream socket whose peer is bound at `path`. It is made
+// non-blocking here: the loop never waits on a channel.
+Verdict connectedTo(int fd, const std::string& path) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        return Verdict::refused(std::string("not a socket: ") + std::strerror(errno));
+    if (type != SOCK_STREAM) return Verdict::refused("not a stream socket");
+    sockaddr_un peer{};
+    len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) < 0)
+        return Verdict::refused(std::string("no peer: ") + std::strerror(errno));
+    if (peer.sun_family != AF_UNIX) return Verdict::refused("not an AF_UNIX socket");
+    const std::size_t path_bytes =
+        len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+    std::string bound(peer.sun_path, ::strnlen(peer.sun_path, path_bytes));
+    if (bound != path) return Verdict::refused("its peer is bound at '" + bound + "'");
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return Verdict::refused(std::string("fcntl: ") + std::strerror(errno));
+    return Verdict::accepted();
+}
 }  // namespace
 
 Channel::Channel(ChannelEnv& env, const GuestIdentity& guest, PowerChannel desc,
@@ -94,8 +121,6 @@ void Channel::noteError(const std::string& msg) {
 
 void Channel::tryConnect() {
     retry_.reset();
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
     if (desc_.source_path.empty() || desc_.source_path.size() > kMaxSocketPathBytes) {
         state_ = State::Failed;
         noteError(desc_.source_path.empty()
@@ -104,32 +129,16 @@ void Channel::tryConnect() {
                             " bytes, AF_UNIX allows " + std::to_string(kMaxSocketPathBytes));
         return;
     }
-    std::memcpy(addr.sun_path, desc_.source_path.data(), desc_.source_path.size());
-
-    FdBudget::Ticket ticket;
-    if (env_.fds != nullptr) {
-        ticket = env_.fds->take();
-        if (!ticket) {
-            noteError("no file descriptor left for channels (" + std::to_string(env_.fds->limit()) +
-                      " in use; raise LimitNOFILE): waiting for one to be freed");
-            retryLater();
-            return;
-        }
+    KeptSocket socket = adoptKept();
+    const bool adopted = socket.fd.valid();
+    if (!adopted) {
+        socket.fd = connectSocket(socket.ticket);
+        if (!socket.fd) return;
     }
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd) {
-        noteError(std::string("socket: ") + std::strerror(errno));
-        retryLater();
-        return;
+    PeerCheck check = env_.peers.verify(socket.fd.get(), guest_.name);
+    if (check.verdict != PeerVerdict::Accept && adopted) {
+        env_.keeper->released(guest_.uuid, desc_.index);  // the next try connects anew
     }
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
-        // ENOENT: QEMU has not bound yet (or the directory is missing);
-        // ECONNREFUSED: stale socket; EAGAIN: backlog full. All transient.
-        noteError(std::string("connect: ") + std::strerror(errno));
-        retryLater();
-        return;
-    }
-    PeerCheck check = env_.peers.verify(fd.get(), guest_.name);
     if (check.verdict == PeerVerdict::Reject) {
         state_ = State::Refused;
         if (env_.peer_check_refusals != nullptr) ++*env_.peer_check_refusals;
@@ -143,16 +152,72 @@ void Channel::tryConnect() {
         retryLater();
         return;
     }
+    connected(std::move(socket.fd), std::move(socket.ticket), adopted);
+}
+
+UniqueFd Channel::connectSocket(FdBudget::Ticket& ticket) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, desc_.source_path.data(), desc_.source_path.size());
+    if (env_.fds != nullptr) {
+        ticket = env_.fds->take();
+        if (!ticket) {
+            noteError("no file descriptor left for channels (" + std::to_string(env_.fds->limit()) +
+                      " in use; raise LimitNOFILE): waiting for one to be freed");
+            retryLater();
+            return {};
+        }
+    }
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        noteError(std::string("socket: ") + std::strerror(errno));
+        retryLater();
+        return {};
+    }
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
+        // ENOENT: QEMU has not bound yet (or the directory is missing);
+        // ECONNREFUSED: stale socket; EAGAIN: backlog full. All transient.
+        noteError(std::string("connect: ") + std::strerror(errno));
+        retryLater();
+        return {};
+    }
+    return fd;
+}
+
+KeptSocket Channel::adoptKept() {
+    if (env_.keeper == nullptr) return {};
+    KeptSocket kept = env_.keeper->adopt(guest_.uuid, desc_.index);
+    if (!kept.fd) return kept;
+    // The domain's XML may name another path now, or the socket may be
+    // something else altogether: only a connected stream socket whose peer
+    // is bound at the channel's path stands in for a new connection.
+    Verdict usable = connectedTo(kept.fd.get(), desc_.source_path);
+    if (usable) return kept;
+    LOG(Channels).warn("{}: channel {} ({}): not using the socket kept by the previous run: {}",
+                       guest_.name, desc_.index, desc_.source_path, usable.reason());
+    env_.keeper->released(guest_.uuid, desc_.index);
+    return {};
+}
+
+void Channel::connected(UniqueFd fd, FdBudget::Ticket ticket, bool adopted) {
     fd_ = std::move(fd);
     fd_ticket_ = std::move(ticket);
     interest_ = EPOLLIN | EPOLLRDHUP;
+    // Level-triggered: bytes the guest wrote while no agent ran are
+    // reported on the next turn.
     reg_ = EventLoop::add(fd_.get(), interest_, *this);
     state_ = State::Connected;
     backoff_ = kFirstBackoff;
     ++stats_.connects;
     stats_.last_error.clear();
+    if (adopted) {
+        LOG(Channels).info("{}: channel {} connected ({}), kept across the agent's restart",
+                           guest_.name, desc_.index, desc_.source_path);
+        return;  // the store still holds it
+    }
     LOG(Channels).info("{}: channel {} connected ({})", guest_.name, desc_.index,
                        desc_.source_path);
+    if (env_.keeper != nullptr) env_.keeper->kept(guest_.uuid, desc_.index, fd_.get());
 }
 
 void Channel::retryLater() {
@@ -166,6 +231,13 @@ void Channel::retryLater() {
 }
 
 void Channel::dropConnection() {
+    if (fd_ && env_.keeper != nullptr) {
+        if (assembler_.pendingBytes() > 0) {
+            env_.keeper->torn(guest_.uuid, desc_.index);
+        } else {
+            env_.keeper->released(guest_.uuid, desc_.index);
+        }
+    }
     reg_.reset();  // before the fd closes
     fd_.reset();
     fd_ticket_.reset();

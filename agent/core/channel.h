@@ -12,6 +12,7 @@
 
 #include "access_rules.h"
 #include "agent_view.h"
+#include "channel_keeper.h"
 #include "channel_statistics.h"
 #include "domain_xml.h"
 #include "event_loop.h"
@@ -35,6 +36,9 @@ struct ChannelEnv {
     // Counts the sockets the peer check refused, across every channel the
     // agent ever had (a channel goes with its domain); null: not counted.
     std::uint64_t* peer_check_refusals = nullptr;
+    // Keeps connected sockets across a restart of the agent (systemd's fd
+    // store); null: a channel's socket goes with the process.
+    ChannelKeeper* keeper = nullptr;
 };
 
 class Channel final : public EpollClient {
@@ -63,6 +67,14 @@ class Channel final : public EpollClient {
 
   private:
     void tryConnect();
+    // A new socket connected to the channel's path, its place in the budget
+    // taken; empty after scheduling a retry (or failing for good).
+    UniqueFd connectSocket(FdBudget::Ticket& ticket);
+    // The socket the previous run kept for this channel, when it still is
+    // what connectSocket() would give; empty otherwise.
+    KeptSocket adoptKept();
+    // The peer check passed: the socket joins the loop.
+    void connected(UniqueFd fd, FdBudget::Ticket ticket, bool adopted);
     void retryLater();
     // The socket, its epoll entry, queued replies and a partial record go
     // (the latter counted); close() and disconnect() both start here.

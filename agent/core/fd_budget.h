@@ -18,7 +18,14 @@ class FdBudget {
     // Among them the cpufreq files kept open for writing (at most
     // Sysfs::kMaxKeptOpen, checked in agent.cpp).
     static constexpr std::size_t kSysfsKeptOpen = 16;
+    // And the copies of channel sockets waiting to go to systemd's fd store
+    // while the service manager is behind (NotifySocket in agent/daemon).
+    // Sockets a previous run kept there come back as channels' fds and
+    // take tickets like any other.
+    static constexpr std::size_t kNotifyQueued = 16;
     static constexpr std::size_t kReserve = 48;
+    static_assert(kSysfsKeptOpen + kNotifyQueued < kReserve,
+                  "the loop, libvirt and the control socket keep a share of the reserve");
 
     // The channels' share of an open-file limit (the one in force after
     // raiseFdLimit()).

@@ -96,12 +96,20 @@ Agent::~Agent() {
     // handler's pointer to the engine is not used after this: the channels
     // closed below read no more records (no loop runs here).
     host_policies_.reset();
+    // The channels closing now stay in the fd store: a restart adopts them.
+    if (fd_store_) fd_store_->agentStopping();
     registry_->removeAll();  // closes channels, releases every VM's requests
     hypervisor_.reset();
 }
 
 void Agent::start() {
     fd_budget_.setLimit(FdBudget::channelsFor(raiseFdLimit()));
+    if (options_.notify_systemd) {
+        // Before the first reconcile opens a channel: it may adopt a socket
+        // the previous run kept.
+        fd_store_ = std::make_unique<FdStore>(NotifySocket::fromEnvironment(), fd_budget_);
+        env_->keeper = fd_store_.get();
+    }
     if (options_.handle_signals) setUpSignals();
     if (options_.control_socket) {
         ControlServerOptions o;
@@ -286,6 +294,7 @@ void Agent::reconciled(bool ok) {
     for (const auto& [uuid, d] : registry_->domains()) settleHostPolicy(*d);
     kept_->dropUnclaimed();
     if (!ready_) {
+        if (fd_store_) fd_store_->dropUnadopted();  // every running domain's channel took its own
         ready_ = true;
         if (options_.notify_systemd) sd_notify(0, "READY=1\nSTATUS=watching libvirt domains");
     }

@@ -17,6 +17,7 @@
 #include "domain_events.h"
 #include "domain_registry.h"
 #include "energy_sampler.h"
+#include "fd_store.h"
 #include "host_policy_engine.h"
 #include "kept_host_policy_file.h"
 #include "libvirt_hypervisor.h"
@@ -142,6 +143,9 @@ class Agent final : public DomainEventListener, public AgentOperations {
     SharingForwarder sharing_;
     std::unique_ptr<RequestHandler> handler_;
     FdBudget fd_budget_{FdBudget::channelsFor(1024)};  // set from the real limit at start()
+    // systemd's fd store (notify_systemd only): built at start(), after the
+    // budget its kept sockets draw on; outlives the registry's channels.
+    std::unique_ptr<FdStore> fd_store_;
     std::unique_ptr<ChannelEnv> env_;
     std::unique_ptr<LibvirtHypervisor> hypervisor_;
     // Before the registry, which reports to it: destroyed after it.

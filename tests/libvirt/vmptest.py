@@ -195,7 +195,10 @@ class Agent:
     """vmpowerd as a process, on a copy of a fixture sysfs tree."""
 
     def __init__(self, binary, scratch, driver="acpi-cpufreq", extra_vms='  - name: "*"\n',
-                 uri=URI, agent_extra="", sysfs_exists_ok=False, preexec_fn=None):
+                 uri=URI, agent_extra="", sysfs_exists_ok=False, preexec_fn=None, env=None,
+                 wrapper=(), pass_fds=()):
+        """env: the process's environment (default: this one's); wrapper:
+        argv words before the binary's; pass_fds: fds it inherits."""
         self.scratch = scratch
         self.sysfs = os.path.join(scratch.path, "sys")
         if not (sysfs_exists_ok and os.path.isdir(self.sysfs)):  # a restart keeps its tree
@@ -208,9 +211,9 @@ class Agent:
                     f"  control_socket: {self.control}\n  log_level: debug\n{agent_extra}"
                     f"vms:\n{extra_vms}")
         self.log = open(os.path.join(scratch.path, "vmpowerd.log"), "w+")
-        self.proc = subprocess.Popen([binary, "--connect", uri, "--config", self.config],
+        self.proc = subprocess.Popen([*wrapper, binary, "--connect", uri, "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT,
-                                     preexec_fn=preexec_fn)
+                                     preexec_fn=preexec_fn, env=env, pass_fds=pass_fds)
         wait_for(lambda: self.state().get("ready"), what="vmpowerd ready")
 
     def request(self, req):

@@ -9,7 +9,8 @@ Usage: installed_service_test.py BUILD_DIR VMPOWERD
   rates it at most 4.0;
 - the man pages, tmpfiles.d and sysusers.d files are installed, and
   systemd-tmpfiles / systemd-sysusers apply them to a scratch root;
-- with --prefix=/usr the config lands in /etc/vmpower.
+- with --prefix=/usr the config lands in /etc/vmpower;
+- FileDescriptorStoreMax= has room for every channel LimitNOFILE= allows.
 """
 import os
 import re
@@ -63,6 +64,12 @@ def main(build_dir, vmpowerd):
         # under the destdir) and man: at the installed pages.
         with open(unit, encoding="utf-8") as f:
             text = f.read()
+        # The fd store holds every channel the fd budget allows
+        # (agent/core/fd_budget.h: LimitNOFILE minus a reserve of 48).
+        nofile = re.search(r"^LimitNOFILE=(\d+)$", text, re.M)
+        store = re.search(r"^FileDescriptorStoreMax=(\d+)$", text, re.M)
+        if not nofile or not store or int(store.group(1)) < int(nofile.group(1)) - 48:
+            fail("FileDescriptorStoreMax= must hold every channel LimitNOFILE= allows")
         m = re.search(r"^ExecStart=(\S+)", text, re.M)
         if not m:
             fail("the unit has no ExecStart")
