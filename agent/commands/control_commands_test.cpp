@@ -65,22 +65,26 @@ class FakeAgent final : public AgentOperations {
     // answerAll() gives them.
     AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
                       DoneVerdict done) override {
-        auto [call, answer] = AsyncCall::start<Verdict>(std::move(done));
+        auto started = AsyncCall::start<Verdict>(std::move(done));
+        AsyncCall call = std::move(started.first);
+        auto answer = std::move(started.second);  // no structured binding: lambdas capture it
         if (pin_error.empty())
             pins.push_back(std::string(name) + "/" + std::to_string(vcpu) + "/" + pcpus.toString());
         Verdict v = pin_error.empty() ? Verdict::accepted() : Verdict::refused(pin_error);
         answers.push_back([answer, v] { answer(v); });
-        return std::move(call);
+        return call;
     }
     AsyncCall lookupDefined(std::string_view name_or_uuid,
                             Done<std::optional<DomainName>> done) override {
         using R = Checked<std::optional<DomainName>>;
-        auto [call, answer] = AsyncCall::start<R>(std::move(done));
+        auto started = AsyncCall::start<R>(std::move(done));
+        AsyncCall call = std::move(started.first);
+        auto answer = std::move(started.second);  // no structured binding: lambdas capture it
         std::optional<DomainName> known;
         if (name_or_uuid == "stopped")
             known = DomainName{"stopped", "22222222-2222-2222-2222-222222222222"};
         answers.push_back([answer, known] { answer(known); });
-        return std::move(call);
+        return call;
     }
     void answerAll() {
         while (!answers.empty()) {

@@ -67,7 +67,9 @@ class FakeDomainSource final : public DomainSource {
     }
     AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
                       DoneVerdict done) override {
-        auto [call, answer] = AsyncCall::start<Verdict>(std::move(done));
+        auto started = AsyncCall::start<Verdict>(std::move(done));
+        AsyncCall call = std::move(started.first);
+        auto answer = std::move(started.second);  // no structured binding: lambdas capture it
         if (fail) {
             queue_.push_back([answer] { answer(Verdict::refused("not connected (fake)")); });
         } else {
@@ -75,7 +77,7 @@ class FakeDomainSource final : public DomainSource {
             queue_.push_back([answer] { answer(Verdict::accepted()); });
         }
         deliver_.arm(std::chrono::milliseconds(0));
-        return std::move(call);
+        return call;
     }
 
     AsyncCall setPowerIntent(std::string_view uuid, const std::string& element,
@@ -125,10 +127,12 @@ class FakeDomainSource final : public DomainSource {
     static Verdict refused(std::string why) { return Verdict::refused(std::move(why)); }
     template <typename T>
     AsyncCall later(Done<T> done, Checked<T> answer) {
-        auto [call, give] = AsyncCall::start<Checked<T>>(std::move(done));
+        auto started = AsyncCall::start<Checked<T>>(std::move(done));
+        AsyncCall call = std::move(started.first);
+        auto give = std::move(started.second);  // no structured binding: lambdas capture it
         queue_.push_back([give, a = std::move(answer)]() mutable { give(std::move(a)); });
         deliver_.arm(std::chrono::milliseconds(0));
-        return std::move(call);
+        return call;
     }
     std::deque<std::function<void()>> queue_;
     EventLoop::Timer deliver_{[this] { settle(); }};  // a loop turn answers too

@@ -45,7 +45,9 @@ class LibvirtWorker {
     // comes is skipped.
     template <typename R>
     AsyncCall post(std::function<R()> call, std::function<void(R)> done) {
-        auto [handle, answer] = AsyncCall::start<R>(std::move(done));
+        auto started = AsyncCall::start<R>(std::move(done));
+        AsyncCall handle = std::move(started.first);
+        auto answer = std::move(started.second);  // no structured binding: lambdas capture it
         enqueue(handle.state(), [this, call = std::move(call), answer = std::move(answer)]() mutable {
             std::optional<R> result;
             try {
@@ -59,7 +61,7 @@ class LibvirtWorker {
                 answer(std::move(r));
             });
         });
-        return std::move(handle);
+        return handle;
     }
 
     // Stops the thread: the call in progress ends (libvirt's own timeouts
