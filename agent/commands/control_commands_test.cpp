@@ -103,6 +103,11 @@ class FakeAgent final : public AgentOperations {
     bool removeHostPolicy(std::string_view uuid) override {
         return host_policies.erase(std::string(uuid)) > 0;
     }
+    std::size_t releaseAll() override {
+        const std::size_t n = host_policies.size();
+        host_policies.clear();
+        return n;
+    }
     std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override {
         auto it = host_policies.find(std::string(uuid));
         if (it == host_policies.end()) return std::nullopt;
@@ -183,9 +188,7 @@ TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
 
 TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething) {
     FakeAgent a;
-    auto asReader = [&](const json& req) {
-        return run(a, req, ControlAccess::ReadOnly);
-    };
+    auto asReader = [&](const json& req) { return run(a, req, ControlAccess::ReadOnly); };
     EXPECT_EQ(asReader({{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}})["ok"], true);
     json refused = asReader(
         {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 0}, {key::kPcpus, "4"}});

@@ -109,8 +109,8 @@ void IntentWriter::written(const std::string& uuid, const std::string& element,
         case MetadataWrite::Busy:
             // No write was made: a job (a migration, a dump) runs on the domain.
             ++stats_.busy;
-            LOG(Domains).debug("{}: a job runs on the domain; its power intent is written when it ends",
-                               uuid);
+            LOG(Domains).debug(
+                "{}: a job runs on the domain; its power intent is written when it ends", uuid);
             d.waiting_for_job = true;
             retry(kIntentJobRecheck);
             return;

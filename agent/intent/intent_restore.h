@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
+#include "access_rules.h"
 #include "guest_identity.h"
 #include "level_position.h"
-#include "access_rules.h"
 #include "power_control.h"
 
 namespace vmpower {
