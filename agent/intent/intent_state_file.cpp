@@ -41,6 +41,7 @@ void IntentStateFile::setAside(const std::filesystem::path& file, const std::str
          std::filesystem::symlink_status(aside).type() != std::filesystem::file_type::not_found;
          ++n)
         aside = base + "." + std::to_string(n);
+    lost_ = true;
     std::error_code ec;
     std::filesystem::rename(file, aside, ec);
     if (ec) {
@@ -80,6 +81,7 @@ void IntentStateFile::readLegacy(StoredIntents& into) {
         problems.push_back(std::string("not read: ") + e.what());
     }
     if (!text && problems.empty()) return;  // none: nothing to fold in
+    lost_ = true;                           // it kept host policies only
     if (text) {
         if (auto kept = parseLegacyHostPolicies(*text, problems)) {
             for (auto& [uuid, entry] : *kept) into.try_emplace(uuid, std::move(entry));

@@ -40,6 +40,10 @@ class IntentStateFile final : public IntentCarrier {
     // intents.json, and the older host-policies.json's (then renamed
     // aside) where the new file has none for the domain.
     StoredIntents load();
+    // What load() found cannot say what every domain held: intents.json was
+    // set aside, or this is the first start with it after the older
+    // host-policies.json (an upgrade). The domains' live metadata may.
+    bool storeLost() const { return lost_; }
     void changed(std::string_view uuid) override;
     void forget(std::string_view uuid) override { changed(uuid); }
     // The agent stops: what is pending is written now, and nothing after
@@ -66,6 +70,7 @@ class IntentStateFile final : public IntentCarrier {
     std::optional<Clock::TimePoint> last_write_;
     std::uint64_t writes_ = 0;
     bool frozen_ = false;
+    bool lost_ = false;
 };
 
 }  // namespace vmpower

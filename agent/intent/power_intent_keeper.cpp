@@ -42,6 +42,7 @@ void PowerIntentKeeper::keepInStateDir(const std::filesystem::path& state_dir, s
     file_ = std::make_unique<IntentStateFile>(
         state_dir, std::move(boot_id), writer_.retries(), [this] { return stored(); }, interval);
     last_run_ = file_->load();
+    from_metadata_ = file_->storeLost();
 }
 
 const DomainIntentRecord* PowerIntentKeeper::find(std::string_view uuid) const {
@@ -216,9 +217,11 @@ void PowerIntentKeeper::foundRunning(const Domain& d, const DomainSnapshot& snap
         followMetadata(uuid, reading);
         return;
     }
-    if (settled_) return;  // found at a reconnect: what libvirt holds stays as it is
-    // The first start with this store (an upgrade), or it was lost: the
-    // live metadata says what the guest held.
+    // Found at a reconnect, or the store says it held nothing (a fresh one
+    // too): what libvirt holds stays as it is.
+    if (settled_ || !from_metadata_) return;
+    // The store was lost (set aside) or is new after an upgrade: the live
+    // metadata says what the guest held.
     PowerIntentReading reading = readPowerIntent(snap.xml);
     for (const auto& p : reading.problems) LOG(Domains).warn("{}: {}", d.identity.name, p);
     if (!reading.intent || reading.intent->empty()) return;

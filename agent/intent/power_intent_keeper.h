@@ -129,8 +129,11 @@ class PowerIntentKeeper final : public DomainObserver, public HoldObserver {
     HostPolicySink* sink_ = nullptr;
     RunOf run_of_;
     std::map<std::string, Kept, std::less<>> domains_;
-    StoredIntents last_run_;                 // from the state file, until each domain is found
-    bool settled_ = false;                   // the first reconcile since start is done
+    StoredIntents last_run_;  // from the state file, until each domain is found
+    bool settled_ = false;    // the first reconcile since start is done
+    // The state file could not say what every domain held (set aside, or
+    // an upgrade): a domain without an entry is restored from its metadata.
+    bool from_metadata_ = false;
     std::vector<std::uint32_t> allowed_;     // applied()'s scratch: no allocation per request
     IntentWriter writer_;                    // its callbacks read domains_
     std::unique_ptr<IntentStateFile> file_;  // last: destroyed first, writing what is pending

@@ -314,7 +314,17 @@ TEST_F(AfterAnAgentRestart, ADomainRestartedMeanwhileGetsNothing) {
     EXPECT_TRUE(parseIntentFile(text, problems)->domains.empty()) << text;
 }
 
-TEST_F(AfterAnAgentRestart, WithoutAKeptEntryTheLiveMetadataSaysWhatWasHeld) {
+TEST_F(AfterAnAgentRestart, AFreshStoreRestoresNothingNotEvenFromTheMetadata) {
+    // As a domain found running by a newly installed agent (or one that
+    // migrated in while it was down): libvirt keeps what it holds.
+    metadata_ = storedIntent("<vmpower-intent:vcpu id=\"1\" level=\"min\"/>");
+    restart();
+    EXPECT_TRUE(rig_.power.calls.empty());
+    EXPECT_TRUE(record().vcpus.empty());
+}
+
+TEST_F(AfterAnAgentRestart, WithTheStoreLostTheLiveMetadataSaysWhatWasHeld) {
+    std::ofstream(dir_.path() / "intents.json") << "{ corrupt";  // set aside at start
     metadata_ = storedIntent("<vmpower-intent:vcpu id=\"1\" level=\"min\"/>");
     restart();
     ASSERT_EQ(rig_.power.calls.size(), 1u);

@@ -364,7 +364,7 @@ int shell(Invocation& inv, const Args&) {
     return kExitOk;
 }  // main.cpp starts the prompt for `vmpowerctl shell`
 
-constexpr std::array<CtlCommand, 26> kCommands{{
+constexpr std::array<CtlCommand, 27> kCommands{{
     {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1,
      showVm},
     {"show-cpu-freq", "", true, "CPU",
