@@ -401,6 +401,21 @@ TEST(ControlCommands, SetPolicyReadsTheJsonShowVmShowsItRemovePolicyDropsIt) {
               "vm1 has no host policy");
 }
 
+TEST(ControlCommands, ReleaseAllAnswersHowManyVmsItReleasedAndIsNotReadOnly) {
+    FakeAgent a;
+    ASSERT_EQ(run(a, {{key::kCmd, cmd::kSetPolicy},
+                      {key::kName, "vm1"},
+                      {key::kType, "workload"},
+                      {key::kVcpus, {0}}})["ok"],
+              true);
+    json released = run(a, {{key::kCmd, cmd::kReleaseAll}});
+    ASSERT_EQ(released["ok"], true) << released.dump();
+    EXPECT_EQ(released[key::kReleased], 1);
+    EXPECT_TRUE(a.host_policies.empty());
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kReleaseAll}})[key::kReleased], 0);
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kReleaseAll}}, ControlAccess::ReadOnly)["ok"], false);
+}
+
 TEST(ControlCommands, SetPolicyRefusesBadJsonNamingTheKey) {
     FakeAgent a;
     const std::pair<json, std::string> bad[] = {
