@@ -104,7 +104,7 @@ TEST(StateFile, AReplacementRefusesALinkOrAFifoAtTheFileAndLeavesThem) {
     replaceFileAtomically(target, "untouched\n");
     const auto link = dir.path() / "energy.json";
     ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
-    const auto fifo = dir.path() / "host-policies.json";
+    const auto fifo = dir.path() / "intents.json";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     auto refusal = [](const std::filesystem::path& p) -> std::string {
         try {

@@ -84,6 +84,7 @@ inline constexpr std::string_view kConsent = "consent";
 inline constexpr std::string_view kFoundCeilingKhz = "found_ceiling_khz";
 inline constexpr std::string_view kNote = "note";
 inline constexpr std::string_view kAffects = "affects";
+inline constexpr std::string_view kReleased = "released";
 // A vCPU's intent (state, show-vm); besides kKhz, kTurbo, kRefusal.
 inline constexpr std::string_view kLevel = "level";
 inline constexpr std::string_view kOrigin = "origin";
@@ -170,6 +171,8 @@ inline constexpr std::string_view kSetPolicy = "set-policy";
 inline constexpr std::string_view kRemovePolicy = "remove-policy";
 inline constexpr std::string_view kEnergy = "energy";
 inline constexpr std::string_view kReload = "reload";
+// Every VM's holds and host policies released, their kept intent forgotten.
+inline constexpr std::string_view kReleaseAll = "release-all";
 inline constexpr std::string_view kMetrics = "metrics";
 }  // namespace cmd
 
@@ -259,6 +262,7 @@ inline constexpr std::array kShowCpuFreqReply{key::kCpu,   key::kKhz,   key::kAv
                                               key::kTurbo, key::kVcpus, key::kHostCpus};
 inline constexpr std::array kAffectsReply{key::kAffects};
 inline constexpr std::array kStateOnlyReply{key::kState};
+inline constexpr std::array kReleasedReply{key::kReleased};
 inline constexpr std::array kSetQueryReply{key::kQueries, key::kNote};
 inline constexpr std::array kShowRuleReply{key::kVm, key::kUuid, key::kRunning, key::kMatched};
 inline constexpr std::array kEnergyReply{key::kAvailable};
@@ -274,7 +278,7 @@ struct Command {
 };
 
 // In the order `version` lists them.
-inline constexpr std::array<Command, 16> kCommands{{
+inline constexpr std::array<Command, 17> kCommands{{
     {cmd::kPing, true, detail::kNone, detail::kNone, detail::kNone},
     {cmd::kVersion, true, detail::kNone, detail::kNone, detail::kVersionReply},
     {cmd::kState, true, detail::kNone, detail::kNone, detail::kStateReply},
@@ -292,6 +296,7 @@ inline constexpr std::array<Command, 16> kCommands{{
     {cmd::kRemovePolicy, false, detail::kNameArg, detail::kNone, detail::kNone},
     {cmd::kEnergy, true, detail::kNone, detail::kNone, detail::kEnergyReply},
     {cmd::kReload, false, detail::kNone, detail::kNone, detail::kNone},
+    {cmd::kReleaseAll, false, detail::kNone, detail::kNone, detail::kReleasedReply},
     {cmd::kMetrics, true, detail::kNone, detail::kNone, detail::kMetricsReply},
 }};
 

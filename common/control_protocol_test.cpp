@@ -37,7 +37,7 @@ TEST(ControlProtocol, ReadOnlyFlagsAreTheAgents) {
         {"set-cpu-freq", false},  {"set-pcpu", false},     {"set-channel-status", false},
         {"set-query", false},     {"show-rule", true},     {"set-policy", false},
         {"remove-policy", false}, {"energy", true},        {"reload", false},
-        {"metrics", true}};
+        {"release-all", false},   {"metrics", true}};
     ASSERT_EQ(kCommands.size(), agent.size());
     for (const auto& c : kCommands) {
         auto it = agent.find(c.name);

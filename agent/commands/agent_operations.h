@@ -40,6 +40,10 @@ class AgentOperations : public AgentView {
     // guest's: accepted, or refused with why not. Remove: false if it had none.
     virtual Verdict setHostPolicy(std::string_view uuid, HostPolicy policy) = 0;
     virtual bool removeHostPolicy(std::string_view uuid) = 0;
+    // Every VM's vCPU holds and guest or operator host policies released,
+    // and their kept intent forgotten (metadata and state file): how many
+    // VMs held something.
+    virtual std::size_t releaseAll() = 0;
     // The config file again: accepted, or refused with the ConfigError text
     // (FILE:LINE:COLUMN: ...) and the old policy kept.
     virtual Verdict reload() = 0;

@@ -264,6 +264,10 @@ json reload(Ops& a, const json&) {
     return v ? ok() : error("config not reloaded, old policy kept: " + v.reason());
 }
 
+json releaseAll(Ops& a, const json&) {
+    return {{key::kOk, true}, {key::kReleased, a.releaseAll()}};
+}
+
 json metrics(Ops& a, const json&) {
     return {{key::kOk, true}, {key::kText, renderAgentMetrics(a)}};
 }
@@ -306,6 +310,7 @@ constexpr std::array<Handler, protocol::kCommands.size()> kHandlers{{
     {command(cmd::kRemovePolicy), &removePolicy},
     {command(cmd::kEnergy), &energy},
     {command(cmd::kReload), &reload},
+    {command(cmd::kReleaseAll), &releaseAll},
     {command(cmd::kMetrics), &metrics},
 }};
 

@@ -107,6 +107,11 @@ class FakeAgent final : public AgentOperations {
     bool removeHostPolicy(std::string_view uuid) override {
         return host_policies.erase(std::string(uuid)) > 0;
     }
+    std::size_t releaseAll() override {
+        const std::size_t n = host_policies.size();
+        host_policies.clear();
+        return n;
+    }
     std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override {
         auto it = host_policies.find(std::string(uuid));
         if (it == host_policies.end()) return std::nullopt;
@@ -189,9 +194,7 @@ TEST(ControlCommands, ShowVmSaysWhereEachVcpusLevelCameFrom) {
 
 TEST(ControlCommands, TheReadOnlyGroupIsRefusedEveryCommandThatChangesSomething) {
     FakeAgent a;
-    auto asReader = [&](const json& req) {
-        return run(a, req, ControlAccess::ReadOnly);
-    };
+    auto asReader = [&](const json& req) { return run(a, req, ControlAccess::ReadOnly); };
     EXPECT_EQ(asReader({{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}})["ok"], true);
     json refused = asReader(
         {{key::kCmd, cmd::kSetPcpu}, {key::kName, "vm1"}, {key::kVcpu, 0}, {key::kPcpus, "4"}});
@@ -402,6 +405,21 @@ TEST(ControlCommands, SetPolicyReadsTheJsonShowVmShowsItRemovePolicyDropsIt) {
     EXPECT_TRUE(run(a, {{key::kCmd, cmd::kShowVm}, {key::kName, "vm1"}})["host_policy"].is_null());
     EXPECT_EQ(run(a, {{key::kCmd, cmd::kRemovePolicy}, {key::kName, "vm1"}})["error"],
               "vm1 has no host policy");
+}
+
+TEST(ControlCommands, ReleaseAllAnswersHowManyVmsItReleasedAndIsNotReadOnly) {
+    FakeAgent a;
+    ASSERT_EQ(run(a, {{key::kCmd, cmd::kSetPolicy},
+                      {key::kName, "vm1"},
+                      {key::kType, "workload"},
+                      {key::kVcpus, {0}}})["ok"],
+              true);
+    json released = run(a, {{key::kCmd, cmd::kReleaseAll}});
+    ASSERT_EQ(released["ok"], true) << released.dump();
+    EXPECT_EQ(released[key::kReleased], 1);
+    EXPECT_TRUE(a.host_policies.empty());
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kReleaseAll}})[key::kReleased], 0);
+    EXPECT_EQ(run(a, {{key::kCmd, cmd::kReleaseAll}}, ControlAccess::ReadOnly)["ok"], false);
 }
 
 TEST(ControlCommands, SetPolicyRefusesBadJsonNamingTheKey) {

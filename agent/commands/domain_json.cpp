@@ -21,16 +21,29 @@ namespace key = protocol::key;
 // live migration"); null when it holds nothing.
 json intentJson(const VcpuIntentRecord& r) {
     const VcpuIntent& i = r.intent;
-    const bool migrated = r.origin == VcpuIntentRecord::Origin::Migration;
     const std::string at = intentTimeText(r.at);
-    std::string from = migrated ? "restored from migration (at " + at + ")" : "held since " + at;
+    std::string from;
+    const char* origin = "guest";
+    switch (r.origin) {
+        case VcpuIntentRecord::Origin::Guest:
+            from = "held since " + at;
+            break;
+        case VcpuIntentRecord::Origin::Migration:
+            from = "restored from migration (at " + at + ")";
+            origin = "migration";
+            break;
+        case VcpuIntentRecord::Origin::AgentRestart:
+            from = "restored after an agent restart (at " + at + ")";
+            origin = "restart";
+            break;
+    }
     if (!r.applied) from += ", not applied: " + r.refusal;
     json out = {{key::kLevel, i.level ? json(std::string(nameIn(kLevelKindNames, i.level->kind)))
                                       : json(nullptr)},
                 {key::kLevelText, i.level ? describe(*i.level) : std::string("-")},
                 {key::kKhz, i.khz ? json(*i.khz) : json(nullptr)},
                 {key::kTurbo, i.turbo ? json(*i.turbo) : json(nullptr)},
-                {key::kOrigin, migrated ? "migration" : "guest"},
+                {key::kOrigin, origin},
                 {key::kAt, at},
                 {key::kApplied, r.applied},
                 {key::kRefusal, r.refusal},

@@ -13,10 +13,12 @@
 #include "atomic_file.h"
 #include "config_reload.h"
 #include "control_commands.h"
+#include "domain_run.h"
 #include "fd_budget.h"
 #include "fd_limit.h"
 #include "log.h"
 #include "perf_branch_counters.h"
+#include "restore_journal.h"
 #include "sysfs.h"
 
 namespace vmpower {
@@ -46,6 +48,13 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     energy_ = std::make_unique<EnergySampler>(std::move(energy), clock_);
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     intents_ = std::make_unique<PowerIntentKeeper>(*hypervisor_, power_, *retries_);
+    // The intents.json store: what the last run held comes back when each
+    // domain is found running in the same run (docs/operations.md).
+    intents_->keepInStateDir(
+        config_.agent.state_dir, currentBootId(config_.agent.proc_root),
+        [pid_dir = config_.agent.qemu_pid_dir, proc = config_.agent.proc_root](const Domain& d) {
+            return readDomainRun(d.id, d.identity.name, pid_dir, proc);
+        });
     // The engine before the handler, which sends it PKT_POLICY: it finds
     // guests in the registry (built after the handler) only when asked.
     policy_timer_ = std::make_unique<EventLoop::Timer>([this] { host_policies_->onTimer(); });
@@ -81,15 +90,15 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     registry_->setHooks({[this](bool ok) { reconciled(ok); },
                          [this](std::string_view uuid) { domainSettled(uuid); }});
     sharing_.forwardTo(registry_.get());
-    kept_ = std::make_unique<KeptHostPolicyFile>(config_.agent.state_dir / "host-policies.json",
-                                                 *retries_, *host_policies_, *registry_);
     host_policies_->onChange([this](std::string_view uuid) { hostPolicyChanged(uuid); });
     intents_->setHostPolicySink(host_policies_.get());
 }
 
 Agent::~Agent() {
-    kept_.reset();                      // a pending write is done first
-    host_policies_->onChange(nullptr);  // stopping drops no kept policy
+    // The state file keeps what is held now (a pending write is done
+    // first): letting go of the domains below drops no kept intent.
+    intents_->stopping();
+    host_policies_->onChange(nullptr);
     intents_->setHostPolicySink(nullptr);
     control_.reset();
     // The policies' holds go with each domain's release below. The
@@ -292,7 +301,7 @@ void Agent::reconciled(bool ok) {
     if (!ok) return;  // the close callback will retry
     host_policies_->forgetMissing();
     for (const auto& [uuid, d] : registry_->domains()) settleHostPolicy(*d);
-    kept_->dropUnclaimed();
+    intents_->settled();
     if (!ready_) {
         if (fd_store_) fd_store_->dropUnadopted();  // every running domain's channel took its own
         ready_ = true;
@@ -336,14 +345,12 @@ std::optional<HostPolicyView> Agent::hostPolicy(std::string_view uuid) const {
 }
 
 void Agent::settleHostPolicy(const Domain& d) {
-    kept_->found(d);
     host_policies_->settle(d.identity.uuid);
 }
 
 void Agent::hostPolicyChanged(std::string_view uuid) {
     const auto now = host_policies_->view(uuid);
     intents_->hostPolicyChanged(uuid, now ? &*now : nullptr);
-    kept_->changed();
 }
 
 }  // namespace vmpower

@@ -19,7 +19,6 @@
 #include "energy_sampler.h"
 #include "fd_store.h"
 #include "host_policy_engine.h"
-#include "kept_host_policy_file.h"
 #include "libvirt_hypervisor.h"
 #include "peer_verifier.h"
 #include "periodic_task.h"
@@ -107,6 +106,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     void setQueryOverride(std::string_view name, std::string_view uuid, bool queries) override;
     Verdict setHostPolicy(std::string_view uuid, HostPolicy policy) override;
     bool removeHostPolicy(std::string_view uuid) override;
+    std::size_t releaseAll() override { return intents_->releaseAll(); }
     std::optional<HostPolicyView> hostPolicy(std::string_view uuid) const override;
     std::optional<TrafficSamplingView> trafficSampling() const override {
         return host_policies_->trafficSampling();
@@ -126,8 +126,8 @@ class Agent final : public DomainEventListener, public AgentOperations {
     // The registry's answers: a reconcile applied, a domain read or gone.
     void reconciled(bool ok);
     void domainSettled(std::string_view uuid);
-    // Host policies beyond the engine: the VM's rule's or kept policy once
-    // it runs, the intent and the kept-policies file after each change.
+    // Host policies beyond the engine: the VM's rule's once it runs, the
+    // intent after each change.
     void settleHostPolicy(const Domain& d);
     void hostPolicyChanged(std::string_view uuid);
 
@@ -156,7 +156,6 @@ class Agent final : public DomainEventListener, public AgentOperations {
     std::unique_ptr<BranchCounterSource> branch_counters_;
     std::unique_ptr<EventLoop::Timer> policy_timer_;
     std::unique_ptr<HostPolicyEngine> host_policies_;
-    std::unique_ptr<KeptHostPolicyFile> kept_;  // host-policies.json
     std::unique_ptr<EnergySampler> energy_;
     std::unique_ptr<PeriodicTask> energy_timer_;  // after energy_: destroyed first
     AgentTelemetry telemetry_;

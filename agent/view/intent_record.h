@@ -1,8 +1,9 @@
 #pragma once
 // A running domain's power intent on this host as the control room sees
 // it: per vCPU the level it holds and where that came from (held since a
-// guest's request, or restored from a live migration), and its host
-// policy. Kept by the PowerIntentKeeper (agent/core); values only.
+// guest's request, restored from a live migration or after an agent
+// restart), and its host policy. Kept by the PowerIntentKeeper
+// (agent/intent); values only.
 
 #include <chrono>
 #include <cstdint>
@@ -16,12 +17,12 @@
 namespace vmpower {
 
 struct VcpuIntentRecord {
-    enum class Origin { Guest, Migration };
+    enum class Origin { Guest, Migration, AgentRestart };
     VcpuIntent intent;  // as written (Guest) or as read (Migration)
     Origin origin = Origin::Guest;
     std::chrono::system_clock::time_point at;  // held since / restored at
-    bool applied = true;                       // Migration: this host applied it
-    std::string refusal;                       // Migration: why not
+    bool applied = true;                       // restored: this host applied it
+    std::string refusal;                       // restored: why not
     HeldRequest held;                          // what this host holds for it
 };
 

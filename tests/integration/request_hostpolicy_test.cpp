@@ -318,15 +318,21 @@ TEST_F(HostPolicies, TheRulesPolicyIsHeldFromTheStartGuestsReplaceItRemoveBrings
     EXPECT_EQ(changed(), std::vector<std::string>{});
 }
 
+std::string readFile(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 TEST_F(HostPolicies, AGuestsPolicyIsKeptAcrossAnAgentRestart) {
     startOne("  - name: dpdk\n    host_policy: {type: workload, vcpus: 0, workload: low}\n");
     Policy464 p;  // WORKLOAD HIGH
     expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
     ASSERT_EQ(setspeed1(), line(3400000));
-    const auto file = dir_.path() / "state" / "host-policies.json";
-    // Written within a second (coalesced).
+    const auto file = dir_.path() / "state" / "intents.json";
+    // Written within a quarter of a second (coalesced).
     ASSERT_TRUE(runUntil(
-        *agent_, [&] { return std::filesystem::exists(file); }, 5s));
+        *agent_, [&] { return readFile(file).find("\"workload\": \"high\"") != std::string::npos; },
+        5s));
 
     restartAgent();
     EXPECT_TRUE(waitForSetspeed1(line(3400000))) << "the guest's HIGH, not the rule's LOW";
@@ -343,16 +349,15 @@ TEST_F(HostPolicies, AGuestsPolicyIsKeptAcrossAnAgentRestart) {
     EXPECT_EQ(agent_->hostPolicy(uuids_["dpdk"])->origin, PolicyOrigin::Rule);
 }
 
-std::string readFile(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-TEST_F(HostPolicies, KeptPoliciesOfGoneOrRestartedDomainsAreDropped) {
+// The older store, host-policies.json, is carried into intents.json at
+// start and renamed aside: its policies of gone or restarted domains are
+// dropped, the same run's applied.
+TEST_F(HostPolicies, TheOlderStoresPoliciesOfGoneOrRestartedDomainsAreDropped) {
     startOne();
     const int id = agent_->registry().find(uuids_["dpdk"])->id;
     stopAgent();
-    const auto file = dir_.path() / "state" / "host-policies.json";
+    const auto legacy = dir_.path() / "state" / "host-policies.json";
+    const auto file = dir_.path() / "state" / "intents.json";
     std::filesystem::create_directories(file.parent_path());
     auto entry = [](const std::string& uuid, const std::string& name, int domain_id) {
         return "\"" + uuid + "\": {\"name\": \"" + name +
@@ -362,9 +367,11 @@ TEST_F(HostPolicies, KeptPoliciesOfGoneOrRestartedDomainsAreDropped) {
     };
     // dpdk's entry is from an earlier run of the domain (another id); the
     // other domain is not running.
-    writeFile(file, "{\"version\": 1, \"domains\": {" + entry(uuids_["dpdk"], "dpdk", id + 1) +
-                        ", " + entry(uuidOf(7), "gone", 3) + "}}");
+    writeFile(legacy, "{\"version\": 1, \"domains\": {" + entry(uuids_["dpdk"], "dpdk", id + 1) +
+                          ", " + entry(uuidOf(7), "gone", 3) + "}}");
     startAgent();
+    EXPECT_FALSE(std::filesystem::exists(legacy)) << "one store from here on";
+    EXPECT_TRUE(std::filesystem::exists(legacy.string() + ".migrated"));
     EXPECT_FALSE(agent_->hostPolicy(uuids_["dpdk"]));
     EXPECT_EQ(changed(), std::vector<std::string>{});
     ASSERT_TRUE(runUntil(
@@ -373,9 +380,13 @@ TEST_F(HostPolicies, KeptPoliciesOfGoneOrRestartedDomainsAreDropped) {
 
     // The same entry with the domain's id is applied.
     stopAgent();
-    writeFile(file, "{\"version\": 1, \"domains\": {" + entry(uuids_["dpdk"], "dpdk", id) + "}}");
+    writeFile(legacy, "{\"version\": 1, \"domains\": {" + entry(uuids_["dpdk"], "dpdk", id) + "}}");
     startAgent();
     EXPECT_TRUE(waitForSetspeed1(line(3400000)));
+    ASSERT_TRUE(runUntil(
+        *agent_, [&] { return readFile(file).find("\"workload\": \"high\"") != std::string::npos; },
+        5s))
+        << readFile(file);
 }
 
 }  // namespace

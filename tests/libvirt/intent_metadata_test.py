@@ -26,7 +26,7 @@ import vmptest  # noqa: E402
 
 VMPOWERD = None
 NS = "urn:vmpower:intent:1"
-INTERVAL = 0.25  # kIntentWriteInterval (agent/core/intent_writer.h)
+INTERVAL = 0.25  # kIntentWriteInterval (agent/intent/intent_writer.h)
 # guest/include/vmpower/protocol.h
 CPU_POWER, ACK, MAX, ENABLE_TURBO, DISABLE_TURBO = 1, 1, 3, 5, 6
 RECORD = 464

@@ -4,7 +4,10 @@ with three guests (this test plays their QEMU ends), the guests drive
 requests, and vmpowerd is killed with SIGKILL at a random moment; 50 rounds.
 After every restart (its crash restore done, before any new request) the
 fixture sysfs tree must be byte-identical to the original, and at the end a
-clean SIGTERM leaves it so too.
+clean SIGTERM leaves it so too. The guests' kept intents (intents.json) are
+removed before each restart: a restart applies them again after the crash
+restore (tests/integration/agent_restart_intent_test.cpp tests that), and
+this test is about the crash restore alone.
 Usage: vmpowerd_crash_test.py PATH/TO/vmpowerd"""
 
 import os
@@ -39,6 +42,9 @@ class KilledAtRandom(unittest.TestCase):
         self.scratch.cleanup()
 
     def start_agent(self):
+        kept = os.path.join(self.scratch.path, "state", "intents.json")
+        if os.path.exists(kept):
+            os.unlink(kept)
         self.agent = vmptest.Agent(
             VMPOWERD, self.scratch, uri=self.uri,
             extra_vms='  - name: "*"\n    rate: 0\n',

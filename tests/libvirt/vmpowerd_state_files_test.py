@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """State files are never followed nor waited on, on libvirt's test driver:
 symbolic links planted at every file vmpowerd keeps (the restore journal,
-energy.json, host-policies.json, the metrics textfile and its temporary)
+energy.json, intents.json, the metrics textfile and its temporary)
 and a FIFO at the textfile's temporary name. vmpowerd logs a refusal naming
 each file, keeps running (`ping` answers, the guest is answered), and every
 link's target stays as it was.
@@ -19,7 +19,7 @@ import vmptest  # noqa: E402
 
 VMPOWERD = None
 MAX_UNIT = 3
-STATE_FILES = ("cpufreq-journal", "energy.json", "host-policies.json")
+STATE_FILES = ("cpufreq-journal", "energy.json", "intents.json")
 
 
 class StateFiles(unittest.TestCase):
@@ -83,7 +83,7 @@ class StateFiles(unittest.TestCase):
     def test_links_and_a_fifo_at_the_state_files_are_refused_not_followed(self):
         state = os.path.join(self.scratch.path, "state")
         journal = os.path.join(state, "cpufreq-journal")
-        kept = os.path.join(state, "host-policies.json")
+        kept = os.path.join(state, "intents.json")
 
         # At start: each link found is refused with its name.
         self.logged(f"{journal} cannot be read: {journal}: is a symbolic link")
@@ -110,11 +110,16 @@ class StateFiles(unittest.TestCase):
         self.alive()
         os.unlink(journal)  # the journal works again (the policy below needs it)
 
-        # host-policies.json, at its (coalesced) write.
+        # intents.json: its link was set aside at start (never followed);
+        # one planted again is refused at the (coalesced) write.
+        self.assertTrue(any(n.startswith("intents.json.corrupt-") for n in os.listdir(state)))
+        if os.path.lexists(kept):
+            os.unlink(kept)  # the store written anew since
+        os.symlink(self.targets[kept], kept)
         r = self.agent.request({"cmd": "set-policy", "name": "vm1", "type": "workload",
                                 "vcpus": "0", "workload": "high"})
         self.assertTrue(r.get("ok"), r)
-        self.logged(f"{kept}: host policies not kept: {kept}: is a symbolic link")
+        self.logged(f"{kept}: intents not kept: {kept}: is a symbolic link")
 
         # The textfile's own link removed: written beside the link planted at
         # the temporary name, which is replaced, not followed.

@@ -217,6 +217,13 @@ int reload(Invocation& inv, const Args&) {
     });
 }
 
+int releaseAll(Invocation& inv, const Args&) {
+    return ask(inv, {{key::kCmd, cmd::kReleaseAll}}, [](std::ostream& out, const json& answer) {
+        out << "released " << answer.value(key::kReleased, 0)
+            << " VM(s): their holds and host policies are given back and not kept\n";
+    });
+}
+
 int metrics(Invocation& inv, const Args&) {
     return ask(inv, {{key::kCmd, cmd::kMetrics}},
                [](std::ostream& out, const json& answer) { out << answer.value(key::kText, ""); });
@@ -357,7 +364,7 @@ int shell(Invocation& inv, const Args&) {
     return kExitOk;
 }  // main.cpp starts the prompt for `vmpowerctl shell`
 
-constexpr std::array<CtlCommand, 26> kCommands{{
+constexpr std::array<CtlCommand, 27> kCommands{{
     {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1,
      showVm},
     {"show-cpu-freq", "", true, "CPU",
@@ -394,6 +401,10 @@ constexpr std::array<CtlCommand, 26> kCommands{{
      0, 0, state},
     {"reload", "", false, "", "re-read the config file (as SIGHUP); an invalid one is refused", 0,
      0, reload},
+    {"release-all", "", false, "",
+     "give back every VM's holds and host policies now and forget them (a restart restores "
+     "none)",
+     0, 0, releaseAll},
     {"version", "", false, "", "vmpowerctl's and vmpowerd's versions, the agent's commands", 0, 0,
      version},
     {"metrics", "", false, "", "the agent's metrics in Prometheus text format", 0, 0, metrics},

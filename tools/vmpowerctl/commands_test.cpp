@@ -109,6 +109,7 @@ TEST_F(Commands, SendsTheAgentsRequests) {
         {{"list-channels"}, {{"cmd", "list-channels"}}},
         {{"dump-state"}, {{"cmd", "state"}}},
         {{"reload"}, {{"cmd", "reload"}}},
+        {{"release-all"}, {{"cmd", "release-all"}}},
         {{"ping"}, {{"cmd", "ping"}}},
         {{"version"}, {{"cmd", "version"}}},
     };
@@ -133,6 +134,7 @@ TEST_F(Commands, BadArgumentsAreUsageErrorsAndNothingIsSent) {
         {"set-query", "vm1", "on"},
         {"show-policy"},
         {"reload", "now"},
+        {"release-all", "now"},
         {"frobnicate"},
     };
     for (const auto& words : bad) {

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "domain_source.h"
+#include "intent_carrier.h"
 #include "intent_record.h"
 #include "retry_scheduler.h"
 
@@ -43,7 +44,7 @@ inline constexpr std::chrono::milliseconds kIntentWriteSpacing{50};
 inline constexpr std::chrono::milliseconds kIntentJobRecheck{5000};
 inline constexpr std::chrono::milliseconds kIntentMaxBackoff{10'000};
 
-class IntentWriter {
+class IntentWriter final : public IntentCarrier {
   public:
     // The element the domain's metadata should hold now ("" = none).
     using Render = std::function<std::string(std::string_view uuid)>;
@@ -56,17 +57,18 @@ class IntentWriter {
 
     // The intent may now differ from what libvirt holds: write it within
     // the interval. O(log domains); at most one scheduled write per domain.
-    void changed(std::string_view uuid);
+    void changed(std::string_view uuid) override;
     // What libvirt holds now (read from the domain's XML); nullopt: unknown,
     // so the next changed() writes whatever it renders.
     void assume(std::string_view uuid, std::optional<std::string> held);
-    void forget(std::string_view uuid);  // the domain is gone: nothing more to write
+    void forget(std::string_view uuid) override;  // the domain is gone: nothing more to write
     // A job on the domain may have ended (its end event, a resume): a write
     // put off for it goes now.
     void jobEnded(std::string_view uuid);
 
     using Stats = IntentWriteStats;  // what the metrics show
     const Stats& stats() const { return stats_; }
+    RetryScheduler& retries() const { return retries_; }
 
   private:
     struct Domain {

@@ -1,6 +1,7 @@
 #pragma once
 // A VM's intent for one vCPU (the level it held, as a position, and its
-// turbo wish), applied again on this host after a live migration: under
+// turbo wish), applied again on this host after a live migration or a
+// vmpowerd restart (the intent store's one restore path): under
 // this host's policy rule for the VM (the same checks as a guest's record),
 // within this host's frequencies, through PowerControl::apply and so the
 // shared-hardware rule. The guest's library never sends a level again that
@@ -9,9 +10,9 @@
 #include <optional>
 #include <string>
 
+#include "access_rules.h"
 #include "guest_identity.h"
 #include "level_position.h"
-#include "access_rules.h"
 #include "power_control.h"
 
 namespace vmpower {

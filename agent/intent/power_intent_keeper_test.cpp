@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "channel_rig.h"
@@ -18,6 +20,7 @@
 #include "domain_registry.h"
 #include "fake_domain_source.h"
 #include "power_intent.h"
+#include "temp_dir.h"
 #include "test_support.h"
 
 namespace vmpower {
@@ -278,6 +281,78 @@ TEST_F(PowerIntentAtTheRegistry, ALookupThatFailsAtStartRestoresOnceTheDomainIsR
     source_.domains[kUuid].fault.clear();
     ASSERT_TRUE(turnUntil([&] { return !rig_.power.calls.empty(); }));
     EXPECT_EQ(rig_.power.calls[0].who, Requester::vcpu(kUuid, 1));
+}
+
+// An agent restart: the keeper and registry built again on the same state
+// directory; the domain is found running at the first reconcile.
+class AfterAnAgentRestart : public PowerIntentAtTheRegistry {
+  protected:
+    // What the last run kept for vm1, as of domain id `id` (its XML says 4).
+    void kept(int id, const std::string& metadata = "") {
+        PowerIntent intent;
+        intent.vcpus = {{0, LevelPosition{Kind::Max, 0, 0}, 3000000, std::nullopt}};
+        std::ofstream(dir_.path() / "intents.json")
+            << intentFileText({"boot", {{kUuid, {"vm1", {id, 0}, intent, {}}}}});
+        metadata_ = metadata;
+    }
+    void restart() {
+        registry_.reset();
+        keeper_ = std::make_unique<PowerIntentKeeper>(source_, rig_.power, rig_.env.retries);
+        keeper_->keepInStateDir(dir_.path(), "boot");
+        registry_ = std::make_unique<DomainRegistry>(rig_.env, source_, rig_.power, keeper_.get());
+        rig_.hold_observer.to = keeper_.get();
+        source_.add(kUuid, {"vm1", domainXml(metadata_), {{CpuSet{2}, CpuSet{3}}}, true});
+        registry_->reconcile();
+        source_.settle();
+        ASSERT_NE(registry_->find(kUuid), nullptr);
+        keeper_->settled();
+    }
+    test::TempDir dir_;
+    std::string metadata_;
+};
+
+TEST_F(AfterAnAgentRestart, TheSameRunGetsItsKeptIntentBack) {
+    kept(4);
+    restart();
+    ASSERT_EQ(rig_.power.calls.size(), 1u);
+    EXPECT_EQ(rig_.power.calls[0].who, Requester::vcpu(kUuid, 0));
+    EXPECT_EQ(rig_.power.calls[0].action, PowerAction::Max);
+    EXPECT_EQ(record().vcpus.at(0).origin, VcpuIntentRecord::Origin::AgentRestart);
+}
+
+TEST_F(AfterAnAgentRestart, ADomainRestartedMeanwhileGetsNothing) {
+    kept(3, storedIntent("<vmpower-intent:vcpu id=\"0\" level=\"max\"/>"));
+    restart();
+    EXPECT_TRUE(rig_.power.calls.empty());
+    EXPECT_TRUE(record().vcpus.empty());
+    // The metadata's intent is the earlier run's: removed.
+    ASSERT_TRUE(turnUntil([&] { return !source_.metadata_writes.empty(); }));
+    EXPECT_EQ(lastWritten(), "");
+    // And the store forgets it.
+    ASSERT_TRUE(turnUntil([&] { return keeper_->stateFile()->writes() > 0; }));
+    std::vector<std::string> problems;
+    std::ifstream in(dir_.path() / "intents.json");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(parseIntentFile(text, problems)->domains.empty()) << text;
+}
+
+TEST_F(AfterAnAgentRestart, AFreshStoreRestoresNothingNotEvenFromTheMetadata) {
+    // As a domain found running by a newly installed agent (or one that
+    // migrated in while it was down): libvirt keeps what it holds.
+    metadata_ = storedIntent("<vmpower-intent:vcpu id=\"1\" level=\"min\"/>");
+    restart();
+    EXPECT_TRUE(rig_.power.calls.empty());
+    EXPECT_TRUE(record().vcpus.empty());
+}
+
+TEST_F(AfterAnAgentRestart, WithTheStoreLostTheLiveMetadataSaysWhatWasHeld) {
+    std::ofstream(dir_.path() / "intents.json") << "{ corrupt";  // set aside at start
+    metadata_ = storedIntent("<vmpower-intent:vcpu id=\"1\" level=\"min\"/>");
+    restart();
+    ASSERT_EQ(rig_.power.calls.size(), 1u);
+    EXPECT_EQ(rig_.power.calls[0].who, Requester::vcpu(kUuid, 1));
+    EXPECT_EQ(rig_.power.calls[0].action, PowerAction::Min);
+    EXPECT_EQ(record().vcpus.at(1).origin, VcpuIntentRecord::Origin::AgentRestart);
 }
 
 }  // namespace
