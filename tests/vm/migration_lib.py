@@ -18,12 +18,10 @@
 """
 
 import contextlib
-import gzip
 import os
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from types import SimpleNamespace
@@ -46,8 +44,7 @@ class MigratingGuest(TestDomain):
 
     def __init__(self, name_prefix, image_dir, scenario, pins, uri, guest_opts=None):
         super().__init__(name_prefix, image_dir, vcpus=1, pins=pins, poweragent_channels=1,
-                         guest_opts=guest_opts, memory_mb=128, uri=uri)
-        self.scenario = scenario
+                         guest_opts=guest_opts, memory_mb=128, uri=uri, scenario=scenario)
         self.side = "A"
         self.console_log = self.console_path("A")
 
@@ -62,20 +59,6 @@ class MigratingGuest(TestDomain):
             return parse_results(self.console_path(side).read_text(errors="replace"))
         except FileNotFoundError:
             return []
-
-    def _prepare_workdir(self):
-        super()._prepare_workdir()
-        # The kernel unpacks concatenated initramfs archives in order: a
-        # second one adds /scenario.sh without rebuilding the image.
-        with tempfile.TemporaryDirectory() as stage:
-            Path(stage, "scenario.sh").write_text(self.scenario)
-            Path(stage, "scenario.sh").chmod(0o755)
-            cpio = subprocess.run(["cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet"],
-                                  input=b"scenario.sh\n", cwd=stage, capture_output=True)
-            if cpio.returncode != 0:
-                fail(f"cpio: {cpio.stderr.decode().strip()} (apt-get install cpio)")
-        with open(self.workdir / "initrd.img", "ab") as f:
-            f.write(gzip.compress(cpio.stdout))
 
     def destination_xml(self, source, dest_pins):
         """The running domain's migratable XML with B's host-side paths and

@@ -18,6 +18,7 @@ What is missing is a failure with a message saying what, never a skip.
 """
 
 import atexit
+import gzip
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ import signal
 import socket
 import string
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,13 +111,15 @@ class TestDomain:
       DPDK needs SSE4.2, which the default qemu64 model lacks); None: default.
     nics: MAC addresses of virtio-net interfaces backed by taps libvirt
       creates (type='ethernet'), named tap_name(i); the guest sees eth0...
+    scenario: the guest's /scenario.sh (busybox sh, lib.sh's helpers), run
+      instead of the control loop; None: none.
     """
 
     _count = 0
 
     def __init__(self, name_prefix, image_dir, vcpus=2, pins=None, poweragent_channels=2,
                  control=False, cmds=None, guest_opts=None, memory_mb=256, uri=URI,
-                 cpu_mode=None, nics=()):
+                 cpu_mode=None, nics=(), scenario=None):
         require_image(image_dir)
         TestDomain._count += 1
         self.number = TestDomain._count
@@ -131,6 +135,7 @@ class TestDomain:
         self.uri = uri
         self.cpu_mode = cpu_mode
         self.nics = list(nics)
+        self.scenario = scenario
         self.workdir = STATE_ROOT / self.name
         self.console_log = self.workdir / "console.log"
         self.defined = False
@@ -197,6 +202,21 @@ class TestDomain:
         for f in ("vmlinuz", "initrd.img"):
             shutil.copy(self.image_dir / f, self.workdir / f)
             os.chmod(self.workdir / f, 0o644)
+        if self.scenario is not None:
+            self._append_scenario()
+
+    def _append_scenario(self):
+        # The kernel unpacks concatenated initramfs archives in order: a
+        # second one adds /scenario.sh without rebuilding the image.
+        with tempfile.TemporaryDirectory() as stage:
+            Path(stage, "scenario.sh").write_text(self.scenario)
+            Path(stage, "scenario.sh").chmod(0o755)
+            cpio = subprocess.run(["cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet"],
+                                  input=b"scenario.sh\n", cwd=stage, capture_output=True)
+            if cpio.returncode != 0:
+                fail(f"cpio: {cpio.stderr.decode().strip()} (apt-get install cpio)")
+        with open(self.workdir / "initrd.img", "ab") as f:
+            f.write(gzip.compress(cpio.stdout))
 
     # --- life cycle ------------------------------------------------------
     def define(self):
