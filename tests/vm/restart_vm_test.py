@@ -52,31 +52,19 @@ RULES = """\
 """
 # One vmpower-guest for the guest's whole life, its commands the control
 # channel's lines: it opens the power port at its first request and keeps
-# it open. Each forwarded line is announced first, so the test finds the
+# it open. lib.sh's control loop runs each line through vmpower_run, here
+# the forwarding to it; each line is announced first, so the test finds the
 # reply that follows it on the console.
 SCENARIO = """\
 mkfifo /tmp/guest.in
 # shellcheck disable=SC2086
 vmpower-guest $VMPOWER_OPTS </tmp/guest.in &
 exec 4>/tmp/guest.in
-exec 3<"$VMPOWER_CONTROL_PORT"
-idle=0
-while [ $idle -lt 1500 ]; do
-    if read -r line <&3; then
-        idle=0
-        case "$line" in
-        quit) break ;;
-        "") ;;
-        *)
-            echo "VMPOWER-SENT $line"
-            echo "$line" >&4
-            ;;
-        esac
-    else
-        idle=$((idle + 1))
-        sleep 0.2
-    fi
-done
+vmpower_run() {
+    echo "VMPOWER-SENT $*"
+    echo "$*" >&4
+}
+vmpower_control_loop
 exec 4>&-
 wait
 """
