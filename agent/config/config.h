@@ -42,7 +42,8 @@ struct AgentSettings {
     std::optional<gid_t> control_reader_gid;
     // The CPUs the host keeps for itself: they are stakeholders of the
     // hardware they share with VMs, and never ask. nullopt: every CPU not in
-    // <sysfs_root>/devices/system/cpu/isolated when it lists any, else none.
+    // <sysfs_root>/devices/system/cpu/isolated when it lists any, else none
+    // (the host then a stakeholder of each host-wide turbo switch).
     std::optional<CpuSet> host_cpus;
     // Prometheus metrics written for node_exporter's textfile collector
     // every metrics_interval; empty: not written (vmpowerctl metrics still

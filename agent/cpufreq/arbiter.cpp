@@ -23,12 +23,12 @@ bool isTurbo(PowerAction a) {
 
 Arbiter::Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
                  std::unique_ptr<CpufreqBackend> backend, const std::filesystem::path& journal_file,
-                 CpuSet host_cpus, std::string boot_id)
+                 CpuSet host_cpus, std::string boot_id, bool host_everywhere)
     : writer_(std::move(sysfs), std::move(topology), std::move(backend), journal_file,
               std::move(boot_id)),
       holds_(writer_.switchOfEach(), writer_.switchLayout().size()),
       host_cpus_(std::move(host_cpus)),
-      stakeholders_(writer_.topology(), holds_, writer_.drives(), host_cpus_,
+      stakeholders_(writer_.topology(), holds_, writer_.drives(), host_cpus_, host_everywhere,
                     writer_.switchOfEach(), writer_.switchLayout()) {
     if (writer_.drives() && !host_cpus_.empty()) {
         LOG(Cpufreq).info("cpufreq: host CPUs {} are stakeholders of every policy covering them",

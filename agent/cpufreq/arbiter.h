@@ -80,10 +80,12 @@ class Arbiter final : public PowerControl {
   public:
     // `backend` null: the machine has no cpufreq; every apply() is refused.
     // `host_cpus`: the CPUs the host keeps for itself (stakeholders that
-    // never ask).
+    // never ask). `host_everywhere`: the host's own tasks may run on every
+    // CPU (nothing isolated, agent.host_cpus unset), which makes the host a
+    // stakeholder of each host-wide turbo switch (docs/policy.md).
     Arbiter(std::unique_ptr<Sysfs> sysfs, CpufreqTopology topology,
             std::unique_ptr<CpufreqBackend> backend, const std::filesystem::path& journal_file,
-            CpuSet host_cpus = {}, std::string boot_id = {});
+            CpuSet host_cpus = {}, std::string boot_id = {}, bool host_everywhere = false);
     ~Arbiter() override;  // restoreAll()
     Arbiter(const Arbiter&) = delete;
     Arbiter& operator=(const Arbiter&) = delete;

@@ -25,9 +25,11 @@ const Requester kB = Requester::vcpu("bbbbbbbb-0000-0000-0000-000000000002", 0);
 
 struct ArbiterTest {
     // `isolated`: written to devices/system/cpu/isolated first (the host's
-    // CPUs default to the others); `host`: agent.host_cpus.
+    // CPUs default to the others); `host`: agent.host_cpus, by default ""
+    // (a host that keeps no CPU: most cases here are about VMs only);
+    // nullopt: the default from `isolated`.
     explicit ArbiterTest(const char* driver, std::uint32_t step_khz = 0,
-                         const char* isolated = nullptr, std::optional<CpuSet> host = std::nullopt)
+                         const char* isolated = nullptr, std::optional<CpuSet> host = CpuSet{})
         : fx(driver) {
         if (isolated) fx.write("devices/system/cpu/isolated", isolated);
         CpufreqOptions o;
@@ -344,7 +346,7 @@ namespace {
 // An arbiter whose domains a and b report footprints, as the registry does.
 struct SharedTest : ArbiterTest {
     explicit SharedTest(const char* driver, const char* isolated = nullptr,
-                        std::optional<CpuSet> host = std::nullopt)
+                        std::optional<CpuSet> host = CpuSet{})
         : ArbiterTest(driver, 0, isolated, std::move(host)) {}
     void place(const Requester& who, CpuSet cpus) {
         arbiter->setFootprint(who.domainUuid(),
@@ -473,7 +475,7 @@ TEST(CpufreqArbiterShared, FootprintChangesRaiseBackAndReapplyTheKeptHolds) {
 }
 
 TEST(CpufreqArbiterShared, HostCpusFromIsolatedNeverAsk) {
-    SharedTest t("acpi-cpufreq", "2-3\n");  // isolcpus=2-3: CPUs 0-1 are the host's
+    SharedTest t("acpi-cpufreq", "2-3\n", std::nullopt);  // isolcpus=2-3: CPUs 0-1 are the host's
     EXPECT_EQ(t.arbiter->hostCpus().toString(), "0-1");
     t.place(kA, {1});
     auto v = t.verdict(kA, {1}, PowerAction::Min);
@@ -496,11 +498,29 @@ TEST(CpufreqArbiterShared, ExplicitHostCpusWinOverIsolated) {
 }
 
 TEST(CpufreqArbiterShared, NoIsolatedCpusMeansNoHostCpus) {
-    SharedTest t("intel_pstate");  // the fixture's isolated file is empty
+    SharedTest t("intel_pstate", nullptr, std::nullopt);  // the fixture's isolated file is empty
     EXPECT_TRUE(t.arbiter->hostCpus().empty());
     std::filesystem::remove(t.fx.root() / "devices/system/cpu/isolated");
-    SharedTest u("intel_pstate");
+    SharedTest u("intel_pstate", nullptr, std::nullopt);
     EXPECT_TRUE(u.arbiter->hostCpus().empty());
+}
+
+TEST(CpufreqArbiterShared, NothingIsolatedMakesTheHostAStakeholderOfGlobalTurboOnly) {
+    // No isolation, host_cpus unset: the host's tasks may run anywhere. A VM
+    // alone still scales its own policy, but never turns the host's turbo off.
+    for (const char* driver : {"intel_pstate", "acpi-cpufreq"}) {
+        SharedTest t(driver, nullptr, std::nullopt);
+        t.place(kA, {1});
+        EXPECT_TRUE(t.apply(kA, {1}, PowerAction::Min)) << driver;
+        auto v = t.verdict(kA, {1}, PowerAction::DisableTurbo);
+        ASSERT_FALSE(v.applied) << driver;
+        EXPECT_NE(v.refusal.find("the host (no CPU isolated"), std::string::npos) << v.refusal;
+        EXPECT_TRUE(t.apply(kA, {1}, PowerAction::EnableTurbo)) << driver;
+    }
+    // host_cpus: "" says the host keeps nothing: turbo off is A's alone.
+    SharedTest none("intel_pstate", nullptr, CpuSet{});
+    none.place(kA, {1});
+    EXPECT_TRUE(none.apply(kA, {1}, PowerAction::DisableTurbo));
 }
 
 TEST(CpufreqArbiterShared, PhysicalRequestsObeyTheSameRule) {

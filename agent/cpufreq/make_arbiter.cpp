@@ -30,24 +30,48 @@ std::string treeDriver(const Sysfs& sysfs, const CpufreqTopology& topology) {
     return driver;
 }
 
-// The host's own CPUs when the operator did not list them: with CPUs
-// isolated (isolcpus=, the usual DPDK set-up) every CPU that is not; without
-// any, none. Not "every CPU no VM is pinned to": on a host that isolates
-// nothing that would make every CPU a host CPU and no CPU could ever be
-// slowed; such an operator lists the host's CPUs in agent.host_cpus.
-CpuSet defaultHostCpus(const Sysfs& sysfs, const CpufreqTopology& topology) {
-    auto isolated = CpuSet::parse(sysfs.tryRead("devices/system/cpu/isolated").value_or(""));
-    if (!isolated || isolated->empty()) return {};
+// Every CPU the tree knows: online, and every policy's.
+CpuSet allCpus(const Sysfs& sysfs, const CpufreqTopology& topology) {
     CpuSet all;
     if (auto online = CpuSet::parse(sysfs.tryRead("devices/system/cpu/online").value_or(""))) {
         all = *online;
     }
     for (const auto& p : topology.policies()) all |= p.cpus;
+    return all;
+}
+
+// Where the host's own tasks run when the operator did not say.
+struct HostDefault {
+    CpuSet cpus;              // the host's own CPUs (per-policy stakeholders)
+    bool everywhere = false;  // nothing isolated: the host may run on every CPU
+};
+
+// With CPUs isolated (isolcpus=, the usual DPDK set-up) every CPU that is
+// not is the host's. Without any, the host's tasks may run on every CPU: it
+// is then a stakeholder of each host-wide turbo switch, but not of each
+// policy, since no CPU of such a host could ever be slowed
+// (docs/policy.md, "host_cpus default"); its operator lists the host's
+// CPUs in agent.host_cpus to protect them.
+HostDefault defaultHost(const Sysfs& sysfs, const CpufreqTopology& topology) {
+    auto isolated = CpuSet::parse(sysfs.tryRead("devices/system/cpu/isolated").value_or(""));
+    if (!isolated || isolated->empty()) return {{}, true};
     CpuSet host;
-    for (unsigned cpu : all.cpus()) {
+    for (unsigned cpu : allCpus(sysfs, topology).cpus()) {
         if (!isolated->contains(cpu)) host.add(cpu);
     }
-    return host;
+    return {host, false};
+}
+
+// The one start-up warning of a host that isolates nothing and did not say
+// which CPUs are its own.
+void warnHostEverywhere(const Sysfs& sysfs, const CpufreqTopology& topology) {
+    LOG(Cpufreq).warn(
+        "cpufreq: no CPU is isolated and agent.host_cpus is unset: the host's own tasks may run on "
+        "every CPU ({}), so the host is a stakeholder of the host-wide turbo switch (no VM may "
+        "turn it off) but not of any single policy (a VM alone on a policy may slow it); list the "
+        "host's CPUs in agent.host_cpus (e.g. host_cpus: 0-1) or isolate the VMs' CPUs "
+        "(isolcpus=) to protect them, or set host_cpus: \"\" to say the host keeps none",
+        allCpus(sysfs, topology).toString());
 }
 
 }  // namespace
@@ -100,9 +124,11 @@ std::unique_ptr<Arbiter> makeArbiter(const CpufreqOptions& options) {
                           topology.policies().size(), options.sysfs_root.string());
         warnAboutOtherCpufreqWriters(options.proc_root);
     }
-    CpuSet host = options.host_cpus ? *options.host_cpus : defaultHostCpus(*sysfs, topology);
+    HostDefault host =
+        options.host_cpus ? HostDefault{*options.host_cpus, false} : defaultHost(*sysfs, topology);
+    if (host.everywhere && backend) warnHostEverywhere(*sysfs, topology);
     return std::make_unique<Arbiter>(std::move(sysfs), std::move(topology), std::move(backend),
-                                     journal, std::move(host), boot_id);
+                                     journal, std::move(host.cpus), boot_id, host.everywhere);
 }
 
 }  // namespace vmpower

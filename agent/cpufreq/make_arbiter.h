@@ -21,7 +21,8 @@ struct CpufreqOptions {
     std::uint32_t step_khz = 0;                            // 0 = the driver's frequency list
     std::filesystem::path proc_root = "/proc";             // tuned & co., and this boot's id
     // The host's own CPUs; nullopt: every CPU not in devices/system/cpu/isolated
-    // when that file lists any, else none.
+    // when that file lists any, else none, the host then being a stakeholder
+    // of each host-wide turbo switch (and warned about at start).
     std::optional<CpuSet> host_cpus;
 };
 

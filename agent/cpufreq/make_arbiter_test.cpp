@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cpufreq_error.h"
+#include "log_capture.h"
 #include "sysfs_fixture.h"
 
 using namespace vmpower;
@@ -23,6 +24,7 @@ CpufreqOptions optionsFor(const SysfsFixture& fx) {
     o.sysfs_root = fx.root();
     o.state_dir = fx.scratch("state");
     o.proc_root = fx.scratch("proc");
+    o.host_cpus = CpuSet{};  // agent.host_cpus: "", so a VM alone may turn turbo off
     return o;
 }
 
@@ -127,4 +129,25 @@ TEST(CpufreqMakeArbiter, WarnsAboutTuned) {
                             }),
               1)
         << ::testing::PrintToString(lines);
+}
+
+TEST(CpufreqMakeArbiter, WarnsOnceWhenTheHostMayRunEverywhere) {
+    // Issue 25: nothing isolated and agent.host_cpus unset.
+    auto warnings = [](const char* isolated, std::optional<CpuSet> host) {
+        SysfsFixture fx("acpi-cpufreq");
+        auto o = optionsFor(fx);
+        o.host_cpus = std::move(host);
+        fx.write("devices/system/cpu/isolated", isolated);
+        vmpower::test::LogCapture log;
+        auto a = makeArbiter(o);
+        return log.linesWith({"no CPU is isolated and agent.host_cpus is unset"});
+    };
+    const auto lines = warnings("\n", std::nullopt);
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find("warning"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("every CPU (0-3)"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("agent.host_cpus (e.g. host_cpus: 0-1)"), std::string::npos)
+        << lines[0];
+    EXPECT_TRUE(warnings("2-3\n", std::nullopt).empty()) << "an NFV host sees nothing new";
+    EXPECT_TRUE(warnings("\n", CpuSet{}).empty()) << "host_cpus: \"\" is an answer";
 }

@@ -11,7 +11,7 @@
 namespace vmpower {
 
 Stakeholders::Stakeholders(const CpufreqTopology& topology, const HoldBook& holds, bool drives,
-                           const CpuSet& host_cpus,
+                           const CpuSet& host_cpus, bool host_everywhere,
                            const std::vector<std::optional<TurboSwitch>>& switch_of,
                            const std::vector<Switch>& switches)
     : topology_(topology),
@@ -29,7 +29,8 @@ Stakeholders::Stakeholders(const CpufreqTopology& topology, const HoldBook& hold
     for (std::size_t k = 0; k < switches.size(); ++k) {
         SwitchStake& s = switches_[k];
         s.global = switches[k].global;
-        s.host = s.global && !host_cpus.empty();
+        s.host_everywhere = s.global && host_everywhere;
+        s.host = (s.global && !host_cpus.empty()) || s.host_everywhere;
         for (CpufreqDomain d : switches[k].domains) {
             if (!domains_[indexOf(d)].host.empty()) s.host = true;
         }
@@ -57,6 +58,11 @@ std::optional<std::string> Stakeholders::switchBlocker(TurboSwitch k,
                                                        const Requester* asking) const {
     const SwitchStake& s = switches_[indexOf(k)];
     if ((asking && asking->isOperator()) || holds_.operatorWishes(k)) return std::nullopt;
+    if (s.host_everywhere) {
+        return std::string(
+            "the host (no CPU isolated and agent.host_cpus unset: its own tasks may run on every "
+            "CPU)");
+    }
     if (s.host) return std::string("the host's own CPUs (agent.host_cpus)");
     for (const auto& uuid : s.silent) {
         if (!asking || uuid != asking->domainUuid()) return nameOf(uuid);

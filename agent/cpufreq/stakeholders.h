@@ -6,7 +6,8 @@
 // A domain's stakeholders: every VM whose footprint (the CPUs its vCPUs or
 // emulator threads may run on) meets the domain's CPUs, plus the host when
 // one of its own CPUs is among them. A switch's: the stakeholders of its
-// domains; for a global switch every VM, and the host if it keeps any CPU.
+// domains; for a global switch every VM, and the host if it keeps any CPU
+// or runs everywhere (nothing isolated, agent.host_cpus unset).
 // The VMs among them that hold nothing there ("silent") are kept as a set,
 // so finding who blocks costs no walk over the VMs.
 
@@ -41,8 +42,11 @@ class Stakeholders {
     // `switch_of`: each domain's turbo switch (by domain index); `switches`:
     // each switch's kind and domains. `holds` is read for who holds what.
     // `drives` false (no cpufreq): only the VMs' names are kept.
+    // `host_everywhere`: the host's tasks may run on every CPU (nothing
+    // isolated, agent.host_cpus unset): a stakeholder of each global switch.
     Stakeholders(const CpufreqTopology& topology, const HoldBook& holds, bool drives,
-                 const CpuSet& host_cpus, const std::vector<std::optional<TurboSwitch>>& switch_of,
+                 const CpuSet& host_cpus, bool host_everywhere,
+                 const std::vector<std::optional<TurboSwitch>>& switch_of,
                  const std::vector<Switch>& switches);
 
     // The VM may run on `cpus` (empty: nowhere). Returns the domains and
@@ -74,7 +78,8 @@ class Stakeholders {
     };
     struct SwitchStake {
         bool global = false;
-        bool host = false;  // a host CPU is under it
+        bool host = false;             // a host CPU is under it
+        bool host_everywhere = false;  // global, and the host may run anywhere
         Names stakeholders;
         Names silent;  // stakeholders holding no turbo wish
     };
