@@ -1,8 +1,10 @@
 #include "domain_xml.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <pugixml.hpp>
+#include <set>
 
 #include "outside_text.h"
 #include "power_channel.h"
@@ -139,6 +141,54 @@ void readCputune(const pugi::xml_node& domain, DomainDescription& d, Problems& p
     if (pugi::xml_node pin = cputune.child("emulatorpin")) {
         d.emulatorpin = cpulist(attr(pin, "cpuset"), "<emulatorpin>", problems);
     }
+    for (pugi::xml_node pin : cputune.children("iothreadpin")) {
+        std::string what = "<iothreadpin iothread=" + quoted(attr(pin, "iothread")) + ">";
+        auto id = parseDecimal(attr(pin, "iothread"));
+        if (!id || !std::binary_search(d.iothreads.begin(), d.iothreads.end(), *id)) {
+            problems.add(what + " names no IOThread of the domain; ignored");
+            continue;
+        }
+        auto set = cpulist(attr(pin, "cpuset"), what, problems);
+        if (!set) continue;
+        if (!d.iothreadpin.emplace(static_cast<unsigned>(*id), std::move(*set)).second) {
+            problems.add(what + " appears twice; first kept");
+        }
+    }
+}
+
+// libvirt's IOThread ids: <iothreadids> lists some, <iothreads>N says how
+// many there are; the ones not listed get the lowest free ids from 1.
+void readIothreads(const pugi::xml_node& domain, DomainDescription& d, Problems& problems) {
+    constexpr unsigned kMax = DomainDescription::kMaxIothreads;
+    std::set<unsigned> ids;
+    for (pugi::xml_node t : domain.child("iothreadids").children("iothread")) {
+        auto id = parseDecimal(attr(t, "id"));
+        if (!id || *id == 0 || *id > std::numeric_limits<unsigned>::max()) {
+            problems.add("<iothread id=" + quoted(attr(t, "id")) +
+                         "> is not an IOThread id; ignored");
+            continue;
+        }
+        if (ids.size() >= kMax) {
+            problems.add("more than " + std::to_string(kMax) + " IOThreads; the rest ignored");
+            break;
+        }
+        ids.insert(static_cast<unsigned>(*id));
+    }
+    if (pugi::xml_node n = domain.child("iothreads")) {
+        std::string_view text = n.child_value();
+        auto count = parseDecimal(text);
+        if (!count) {
+            problems.add("<iothreads> count " + quoted(text) + " is not a number; ignored");
+        } else {
+            if (*count > kMax) {
+                problems.add("<iothreads> count " + quoted(text) + " is above " +
+                             std::to_string(kMax) + "; using " + std::to_string(kMax));
+            }
+            const auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(*count, kMax));
+            for (unsigned next = 1; ids.size() < wanted; ++next) ids.insert(next);
+        }
+    }
+    d.iothreads.assign(ids.begin(), ids.end());
 }
 
 // Why a power channel is unusable, quoting what the XML says.
@@ -261,6 +311,7 @@ DomainDescription parseDomainXml(std::string_view xml) {
         }
     }
     readVcpus(domain, d, problems);
+    readIothreads(domain, d, problems);
     readCputune(domain, d, problems);
     readChannels(domain, d, problems);
     readInterfaces(domain, d);
@@ -282,6 +333,18 @@ std::vector<CpuSet> effectiveVcpuPins(const DomainDescription& domain, const Cpu
         }
     }
     return pins;
+}
+
+CpuSet iothreadCpus(const DomainDescription& domain, const CpuSet& host_cpus) {
+    CpuSet out;
+    for (unsigned id : domain.iothreads) {
+        if (auto pin = domain.iothreadpin.find(id); pin != domain.iothreadpin.end()) {
+            out |= pin->second;
+        } else {
+            out |= domain.vcpu_cpuset.value_or(host_cpus);
+        }
+    }
+    return out;
 }
 
 }  // namespace vmpower

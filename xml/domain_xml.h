@@ -57,6 +57,12 @@ struct DomainDescription {
     bool placement_auto = false;         // <vcpu placement='auto'> (numad)
     std::map<unsigned, CpuSet> vcpupin;  // vCPU id -> <cputune><vcpupin cpuset>
     std::optional<CpuSet> emulatorpin;
+    // IOThreads: the ids from <iothreadids>, topped up to <iothreads>N with
+    // the lowest free ids from 1 (as libvirt numbers them), ascending, at
+    // most kMaxIothreads; and their <cputune><iothreadpin> sets.
+    std::vector<unsigned> iothreads;
+    std::map<unsigned, CpuSet> iothreadpin;
+    static constexpr unsigned kMaxIothreads = kMaxVcpus;
     // Only usable ones (powerChannelFlaw() says None: type unix, virtio
     // target, absolute path that fits a unix socket address, QEMU listening)
     // with a valid unique index; the rest are problems. Document order.
@@ -77,5 +83,10 @@ DomainDescription parseDomainXml(std::string_view xml);
 // numad-chosen CPUs are not in the XML, so host_cpus stands in (a superset
 // of the truth; virDomainGetVcpuPinInfo gives the real affinity).
 std::vector<CpuSet> effectiveVcpuPins(const DomainDescription& domain, const CpuSet& host_cpus);
+
+// The CPUs the domain's IOThreads may run on: each one's <iothreadpin>, else
+// libvirt's default placement (<vcpu cpuset>, else host_cpus, as for vCPUs).
+// Empty when the domain has no IOThread.
+CpuSet iothreadCpus(const DomainDescription& domain, const CpuSet& host_cpus);
 
 }  // namespace vmpower
