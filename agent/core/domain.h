@@ -26,6 +26,11 @@ struct Domain {
     GuestIdentity identity;
     VcpuMap vcpus;
     CpuSet emulator_pcpus;  // QEMU's own threads; empty when not pinned
+    CpuSet iothread_pcpus;  // its IOThreads' (pins, else libvirt's default); empty: none
+    // Its XML could not be parsed at the last read: it may run anywhere, so
+    // its footprint is every host CPU until it can be read (issue 25).
+    bool xml_unreadable = false;
+    bool described = false;  // its XML was read at least once
     int id = -1;
     std::vector<std::string> problems;                      // from the XML reader, last seen
     std::map<unsigned, std::unique_ptr<Channel>> channels;  // by poweragent index

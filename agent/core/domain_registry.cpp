@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <set>
+#include <utility>
 #include <variant>
 
 #include "domain_xml.h"
@@ -108,7 +109,7 @@ void DomainRegistry::onEvent(std::string_view uuid, const DomainEvent& event) no
                            auto it = domains_.find(uuid);
                            if (it == domains_.end()) return;
                            Domain& d = *it->second;
-                           setPinning(d, d.vcpus, e.pcpus);
+                           setPinning(d, d.vcpus, e.pcpus, d.iothread_pcpus);
                            settled(uuid);
                        },
                        // Nothing to read: whoever writes to the domain hears it.
@@ -124,7 +125,7 @@ void DomainRegistry::repinVcpu(Domain& d, const VcpuRepinned& e) {
     LOG(Domains).info("{}: vCPU {} now on pCPUs {}", d.identity.name, e.vcpu, e.pcpus.toString());
     VcpuMap updated = d.vcpus;
     updated.setPcpus(e.vcpu, e.pcpus);
-    setPinning(d, std::move(updated), d.emulator_pcpus);
+    setPinning(d, std::move(updated), d.emulator_pcpus, d.iothread_pcpus);
     // Its requests on CPUs it left no longer speak for it.
     power_.releaseOutside(Requester::vcpu(d.identity.uuid, e.vcpu), e.pcpus);
     if (observer_ != nullptr) observer_->vcpuRepinned(d.identity.uuid, e.vcpu, e.pcpus);
@@ -202,6 +203,7 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
         desc = parseDomainXml(snap.xml);
     } catch (const std::exception& e) {
         LOG(Domains).error("{} ({}): unusable domain XML: {}", snap.name, snap.uuid, e.what());
+        syncUnreadable(snap, e.what());
         return;
     }
     auto [it, inserted] = domains_.try_emplace(snap.uuid);
@@ -211,6 +213,9 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     }
     Domain& d = *it->second;
     d.identity.name = snap.name;  // a rename is possible while defined
+    const bool first_read = !std::exchange(d.described, true);
+    const bool was_unreadable = std::exchange(d.xml_unreadable, false);
+    if (was_unreadable) LOG(Domains).info("{}: its XML is readable again", snap.name);
     d.id = desc.id;
     if (desc.problems != d.problems) {
         for (const auto& p : desc.problems) LOG(Domains).warn("{}: {}", snap.name, p);
@@ -221,9 +226,11 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     // cpuset>; without either, anywhere (empty here, every host CPU in the
     // footprint).
     CpuSet emulator = desc.emulatorpin.value_or(desc.vcpu_cpuset.value_or(CpuSet{}));
-    if (!(map == d.vcpus) || !(emulator == d.emulator_pcpus)) {
+    CpuSet iothreads = iothreadCpus(desc, source_.hostCpus());
+    if (!(map == d.vcpus) || !(emulator == d.emulator_pcpus) || !(iothreads == d.iothread_pcpus) ||
+        was_unreadable) {
         const bool map_changed = !(map == d.vcpus);
-        setPinning(d, std::move(map), std::move(emulator));
+        setPinning(d, std::move(map), std::move(emulator), std::move(iothreads));
         for (std::size_t v = 0; map_changed && v < d.vcpus.vcpuCount(); ++v) {
             LOG(Domains).debug("{}: vCPU {} on pCPUs {}", snap.name, v,
                                d.vcpus.pcpus(v).toString());
@@ -238,11 +245,27 @@ void DomainRegistry::sync(const DomainSnapshot& snap) {
     if (auto start = starting_.find(snap.uuid); start != starting_.end()) {
         arrival = start->second ? DomainArrival::MigratedIn : DomainArrival::Started;
         starting_.erase(start);
-    } else if (inserted) {
+    } else if (first_read) {
         arrival = DomainArrival::FoundRunning;
     }
     if (arrival && observer_ != nullptr)
         observer_->domainAppeared(d, snap, *arrival, env_.handler.accessRules(), *this);
+}
+
+void DomainRegistry::syncUnreadable(const DomainSnapshot& snap, const std::string& why) {
+    auto [it, inserted] = domains_.try_emplace(snap.uuid);
+    if (inserted) it->second = std::make_unique<Domain>(snap.name, snap.uuid);
+    Domain& d = *it->second;
+    d.identity.name = snap.name;
+    d.problems = {"its XML cannot be read (" + why +
+                  "): a stakeholder of every host CPU until it can be"};
+    if (!std::exchange(d.xml_unreadable, true)) {
+        LOG(Domains).warn(
+            "{} ({}): running with an unreadable XML: no CPU it may run on can be "
+            "slowed until its XML can be read",
+            snap.name, snap.uuid);
+    }
+    reportFootprint(d);
 }
 
 void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wanted) {
@@ -274,7 +297,8 @@ void DomainRegistry::syncChannels(Domain& d, const std::vector<PowerChannel>& wa
 
 void DomainRegistry::remove(std::string_view uuid, const char* why) {
     stopRefreshing(uuid);
-    if (auto q = lookups_.find(uuid); q != lookups_.end()) lookups_.erase(q);  // its answer is stale
+    if (auto q = lookups_.find(uuid); q != lookups_.end())
+        lookups_.erase(q);  // its answer is stale
     if (auto start = starting_.find(uuid); start != starting_.end()) starting_.erase(start);
     if (observer_ != nullptr) observer_->domainGone(uuid);
     auto it = domains_.find(uuid);
@@ -282,8 +306,8 @@ void DomainRegistry::remove(std::string_view uuid, const char* why) {
     LOG(Domains).info("{}: {}, closing {} channel(s)", it->second->identity.name, why,
                       it->second->channels.size());
     std::string id(uuid);
-    setPinning(*it->second, VcpuMap{}, CpuSet{});  // its footprint goes first
-    domains_.erase(it);                            // closes its channels
+    setPinning(*it->second, VcpuMap{}, CpuSet{}, CpuSet{});  // its footprint goes first
+    domains_.erase(it);                                      // closes its channels
     power_.release(id);
 }
 
@@ -291,10 +315,11 @@ void DomainRegistry::removeAll() {
     while (!domains_.empty()) remove(std::string(domains_.begin()->first), "agent stopping");
 }
 
-void DomainRegistry::setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator) {
+void DomainRegistry::setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator, CpuSet iothreads) {
     countPcpus(d.vcpus.allPcpus(), -1);
     d.vcpus = std::move(vcpus);
     d.emulator_pcpus = std::move(emulator);
+    d.iothread_pcpus = std::move(iothreads);
     countPcpus(d.vcpus.allPcpus(), +1);
     // The hardware's stakeholders follow at once. A domain being removed
     // (no vCPUs left) is forgotten by release() instead.
@@ -302,9 +327,15 @@ void DomainRegistry::setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator) {
 }
 
 void DomainRegistry::reportFootprint(const Domain& d) {
-    // Emulator threads with no pinning may run on every host CPU.
+    // Emulator threads with no pinning may run on every host CPU; so may
+    // every thread of a domain whose XML cannot be read.
+    if (d.xml_unreadable) {
+        power_.setFootprint(d.identity.uuid, d.identity.name, source_.hostCpus());
+        return;
+    }
     CpuSet cpus = d.emulator_pcpus.empty() ? source_.hostCpus() : d.emulator_pcpus;
     cpus |= d.vcpus.allPcpus();
+    cpus |= d.iothread_pcpus;
     power_.setFootprint(d.identity.uuid, d.identity.name, cpus);
 }
 

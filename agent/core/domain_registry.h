@@ -5,8 +5,8 @@
 // set.
 
 #include <chrono>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -80,17 +80,21 @@ class DomainRegistry final : public PcpuSharing {
     void refreshLater(std::string_view uuid);
     void stopRefreshing(std::string_view uuid);
     void sync(const DomainSnapshot& snap);
+    // A running domain whose XML cannot be parsed: registered (or kept),
+    // without new channels, as a stakeholder of every host CPU.
+    void syncUnreadable(const DomainSnapshot& snap, const std::string& why);
     void remove(std::string_view uuid, const char* why);
     void syncChannels(Domain& d, const std::vector<PowerChannel>& wanted);
     void repinVcpu(Domain& d, const VcpuRepinned& e);
-    // The one place a domain's vCPU map and emulator set change (sync,
-    // re-pin events, and remove() which empties both first). Keeps
+    // The one place a domain's vCPU map, emulator and IOThread sets change
+    // (sync, re-pin events, and remove() which empties them first). Keeps
     // pcpu_users_ in step with the map (O(its pCPUs)), so the per-request
     // sharing check does not walk every domain.
-    void setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator);
+    void setPinning(Domain& d, VcpuMap vcpus, CpuSet emulator, CpuSet iothreads);
     void countPcpus(const CpuSet& set, int delta);
-    // Tells PowerControl every CPU the domain's vCPUs or emulator threads
-    // may run on (its footprint on shared hardware).
+    // Tells PowerControl every CPU the domain's vCPUs, emulator threads or
+    // IOThreads may run on (its footprint on shared hardware); every host
+    // CPU while its XML is unreadable.
     void reportFootprint(const Domain& d);
 
     ChannelEnv& env_;

@@ -277,8 +277,56 @@ TEST_F(DomainRegistryTest, UnusableXmlLeavesOthersAlone) {
     source_.add(kUuid1, {"vm1", "<domain", std::nullopt, true});
     source_.add(kUuid2, vm("vm2", kUuid2, channelXml(0)));
     ASSERT_TRUE(reconcile());
-    EXPECT_EQ(find(kUuid1), nullptr);
+    ASSERT_NE(find(kUuid1), nullptr);
+    EXPECT_TRUE(find(kUuid1)->channels.empty());
     EXPECT_NE(find(kUuid2), nullptr);
+    EXPECT_EQ(find(kUuid2)->channels.size(), 1u);
+}
+
+TEST_F(DomainRegistryTest, AnUnparsableRunningDomainIsAStakeholderOfEveryCpuUntilRead) {
+    // Issue 25: it may run anywhere, so nothing may be slowed under it.
+    source_.add(kUuid1, {"vm1", "<domain", std::nullopt, true});
+    onEvent(kUuid1, DomainStarted{});
+    const Domain* d = find(kUuid1);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->xml_unreadable);
+    EXPECT_TRUE(d->channels.empty());
+    ASSERT_EQ(d->problems.size(), 1u);
+    EXPECT_NE(d->problems[0].find("a stakeholder of every host CPU"), std::string::npos);
+    EXPECT_EQ(rig_.power.footprints.at(kUuid1).toString(), "0-7");
+    // Readable again: its real footprint and its channels.
+    source_.domains[kUuid1] = vm("vm1", kUuid1, channelXml(0), {CpuSet{2}, CpuSet{3}});
+    source_.domains[kUuid1].xml =
+        domainXml("vm1", kUuid1, channelXml(0), "<cputune><emulatorpin cpuset='1'/></cputune>");
+    onEvent(kUuid1, DomainChanged{});
+    d = find(kUuid1);
+    ASSERT_NE(d, nullptr);
+    EXPECT_FALSE(d->xml_unreadable);
+    EXPECT_EQ(d->channels.size(), 1u);
+    EXPECT_EQ(rig_.power.footprints.at(kUuid1).toString(), "1-3");
+    // Stopped: forgotten.
+    source_.domains[kUuid1].active = false;
+    onEvent(kUuid1, DomainStopped{});
+    EXPECT_EQ(find(kUuid1), nullptr);
+    EXPECT_TRUE(released(kUuid1));
+}
+
+TEST_F(DomainRegistryTest, IothreadsAreInTheFootprint) {
+    // vCPUs on 2 and 3, emulator on 1, IOThread 1 pinned to 5, IOThread 2
+    // unpinned under <vcpu cpuset='4-6'>: the footprint is 1-6.
+    auto d = vm("vm1", kUuid1, "");
+    d.xml = "<domain type='kvm'><name>vm1</name><uuid>" + std::string(kUuid1) +
+            "</uuid><memory>1048576</memory><vcpu cpuset='4-6'>2</vcpu><iothreads>2</iothreads>"
+            "<cputune><emulatorpin cpuset='1'/><iothreadpin iothread='1' cpuset='5'/></cputune>"
+            "<os><type>hvm</type></os><devices/></domain>";
+    source_.add(kUuid1, d);
+    onEvent(kUuid1, DomainStarted{});
+    ASSERT_NE(find(kUuid1), nullptr);
+    EXPECT_EQ(find(kUuid1)->iothread_pcpus.toString(), "4-6");
+    EXPECT_EQ(rig_.power.footprints.at(kUuid1).toString(), "1-6");
+    // The emulator re-pinned: the IOThreads stay in the footprint.
+    onEvent(kUuid1, EmulatorRepinned{CpuSet{0}});
+    EXPECT_EQ(rig_.power.footprints.at(kUuid1).toString(), "0,2-6");
 }
 
 TEST_F(DomainRegistryTest, OperatorSwitchesAChannel) {

@@ -56,6 +56,11 @@ std::vector<DomainEvent> tunableEvents(const TunableParams& params,
             }
             continue;
         }
+        if (key.starts_with("cputune.iothreadpin")) {
+            // An IOThread re-pinned: its footprint is in the live XML.
+            out.emplace_back(DomainChanged{});
+            continue;
+        }
         if (!key.starts_with(kPin)) continue;
         auto vcpu = vcpuNumber(std::string_view(key).substr(kPin.size()));
         auto set = CpuSet::parse(value);

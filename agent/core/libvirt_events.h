@@ -21,7 +21,8 @@ std::optional<DomainEvent> lifecycleEvent(int event, int detail);
 using TunableParams = std::vector<std::pair<std::string, std::string>>;  // string params only
 
 // TUNABLE: "cputune.vcpupin<N>" = cpulist -> VcpuRepinned,
-// "cputune.emulatorpin" = cpulist -> EmulatorRepinned; other keys are not
+// "cputune.emulatorpin" = cpulist -> EmulatorRepinned, "cputune.iothreadpin<N>"
+// -> DomainChanged (the live XML has the IOThread's new set); other keys are not
 // ours. A pinning we cannot read is appended to *rejected as key='value'.
 std::vector<DomainEvent> tunableEvents(const TunableParams& params,
                                        std::vector<std::string>* rejected);

@@ -58,6 +58,14 @@ TEST(LibvirtEvents, TunablePinningBecomesTypedRepins) {
     EXPECT_TRUE(rejected.empty());
 }
 
+TEST(LibvirtEvents, AnIothreadRepinnedReadsTheDomainAgain) {
+    std::vector<std::string> rejected;
+    auto events = tunableEvents({{"cputune.iothreadpin1", "4"}}, &rejected);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<DomainChanged>(events[0]));
+    EXPECT_TRUE(rejected.empty());
+}
+
 TEST(LibvirtEvents, UnreadablePinningIsRejectedNotGuessed) {
     std::vector<std::string> rejected;
     auto events = tunableEvents({{"cputune.vcpupin0", "garbage"},
