@@ -231,6 +231,9 @@ struct Vm {
     // neighbour can then only raise). Two VMs that must scale independently
     // pin their emulator threads to their own CPUs, as DPDK guides say.
     std::string emulator;
+    // One IOThread: <iothreadpin cpuset> when a cpulist, unpinned (every host
+    // CPU) when "*", none when "".
+    std::string iothread;
 };
 
 inline std::string unitName(std::uint32_t unit) {
@@ -263,20 +266,24 @@ inline std::string uuidOf(std::size_t i) {
 inline std::string testDomainXml(const std::string& name, const std::string& uuid,
                                  const std::vector<std::string>& pins, const std::string& emulator,
                                  const std::vector<std::filesystem::path>& channel_paths,
-                                 const std::string& metadata = "") {
+                                 const std::string& metadata = "",
+                                 const std::string& iothread = "") {
     std::string cputune, channels;
     for (std::size_t v = 0; v < pins.size(); ++v) {
         if (pins[v].empty()) continue;  // unpinned: every host CPU
         cputune += "<vcpupin vcpu='" + std::to_string(v) + "' cpuset='" + pins[v] + "'/>";
     }
     if (!emulator.empty()) cputune += "<emulatorpin cpuset='" + emulator + "'/>";
+    if (!iothread.empty() && iothread != "*")
+        cputune += "<iothreadpin iothread='1' cpuset='" + iothread + "'/>";
     for (std::size_t c = 0; c < channel_paths.size(); ++c) {
         channels += channelXml(channel_paths[c].string(), static_cast<unsigned>(c));
     }
     return "<domain type='test'><name>" + name + "</name><uuid>" + uuid + "</uuid>" +
            (metadata.empty() ? "" : "<metadata>" + metadata + "</metadata>") +
            "<memory>1048576</memory><vcpu placement='static'>" + std::to_string(pins.size()) +
-           "</vcpu><cputune>" + cputune +
+           "</vcpu>" + (iothread.empty() ? "" : "<iothreads>1</iothreads>") + "<cputune>" +
+           cputune +
            "</cputune><os><type>hvm</type></os><devices>"
            "<controller type='virtio-serial' index='0'/>" +
            channels + "</devices></domain>\n";
@@ -313,7 +320,8 @@ class RequestPath : public ::testing::Test {
                 qemu_[key] = std::make_unique<QemuEnd>(dir_.path() / key);
                 paths.push_back(dir_.path() / key);
             }
-            domains += testDomainXml(vm.name, uuids_[vm.name], vm.pins, vm.emulator, paths);
+            domains += testDomainXml(vm.name, uuids_[vm.name], vm.pins, vm.emulator, paths, "",
+                                     vm.iothread);
         }
         writeFile(dir_.path() / "node.xml", fourCpuNodeXml(domains));
 
@@ -371,7 +379,8 @@ class RequestPath : public ::testing::Test {
 
     // The config file with `rules` as its `vms:` (same agent: settings).
     void writeConfig(const std::string& rules) {
-        writeFile(config_path_, agentYaml(dir_.path(), fixture_->root(), false, rules));
+        writeFile(config_path_,
+                  agentYaml(dir_.path(), fixture_->root(), false, rules, extra_agent_yaml_));
     }
 
     QemuEnd& q(const std::string& vm, unsigned index) {
@@ -439,6 +448,10 @@ class RequestPath : public ::testing::Test {
 
     TempDir dir_;
     std::filesystem::path config_path_;
+    // More "  key: value\n" lines under agent:. By default the host keeps no
+    // CPU (`host_cpus: ""`): the fixture trees isolate nothing, and the cases
+    // here are about VMs; a test of the host's own stake clears or changes it.
+    std::string extra_agent_yaml_ = "  host_cpus: \"\"\n";
     // Host policies' edges for the agent; null: the real ones.
     const WallClock* wall_clock_ = nullptr;
     TrafficSource* traffic_ = nullptr;

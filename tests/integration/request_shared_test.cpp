@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "log_capture.h"
 #include "request_path_world.h"
 
 namespace vmpower::test {
@@ -239,6 +240,7 @@ TEST_F(SharedHardware, ANeighbourRepinnedOntoASlowedPolicyRaisesItAndBack) {
 
 TEST_F(SharedHardware, HostCpusFromIsolatedAreStakeholdersThatNeverAsk) {
     // isolcpus=1-3: CPU 0 is the host's. cppc: policy0 = CPUs 0-1.
+    extra_agent_yaml_.clear();  // agent.host_cpus unset: from `isolated`
     start("cppc_cpufreq", {{"a", {"1"}, -1, "1"}, {"b", {"2"}, -1, "2"}}, "  - name: \"*\"\n",
           {{kCpu + "isolated", "1-3\n"}});
     EXPECT_EQ(power_->hostCpus().toString(), "0");
@@ -247,6 +249,68 @@ TEST_F(SharedHardware, HostCpusFromIsolatedAreStakeholdersThatNeverAsk) {
     expectReply("a", 0, cpuPower(0, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);
     expectReply("b", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);  // isolated, alone
     EXPECT_EQ(fixture_->read(policyFile(2, "scaling_max_freq")), "1000000\n");
+    stopAgent();
+    expectTreeAsBefore();
+}
+
+TEST_F(SharedHardware, NothingIsolatedAndHostCpusUnsetTheHostKeepsTurbo) {
+    // Issue 25: one VM alone on a host that isolates nothing and did not say
+    // which CPUs are its own. The host's tasks may run anywhere: no VM turns
+    // the host-wide turbo off, and vmpowerd said so at start.
+    extra_agent_yaml_.clear();
+    LogCapture log;
+    start("intel_pstate", {{"a", {"1"}, -1, "1"}}, "  - name: \"*\"\n");
+    const auto warning =
+        log.linesWith({"warning", "no CPU is isolated and agent.host_cpus is unset",
+                       "every CPU (0-3)", "host_cpus: 0-1"});
+    EXPECT_EQ(warning.size(), 1u) << ::testing::PrintToString(log.lines());
+    EXPECT_TRUE(power_->hostCpus().empty());
+    expectReply("a", 0, cpuPower(0, VMPOWER_DISABLE_TURBO), VMPOWER_CMD_NACK);
+    EXPECT_NE(refusal("a").find("the host (no CPU isolated"), std::string::npos) << refusal("a");
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+    // Its own policy is its own business (docs/policy.md, "host_cpus default").
+    expectReply("a", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);
+    expectReply("a", 0, cpuPower(0, VMPOWER_ENABLE_TURBO), VMPOWER_CMD_ACK);
+    stopAgent();
+    expectTreeAsBefore();
+}
+
+TEST_F(SharedHardware, AnNfvHostSeesNoWarningAndTurboAsBefore) {
+    // isolcpus=1-3 and a VM alone on CPU 1 of intel_pstate's no_turbo: the
+    // host's CPU 0 is a stakeholder of the global switch, as before.
+    extra_agent_yaml_.clear();
+    LogCapture log;
+    start("intel_pstate", {{"a", {"1"}, -1, "1"}}, "  - name: \"*\"\n",
+          {{kCpu + "isolated", "1-3\n"}});
+    EXPECT_TRUE(log.linesWith({"no CPU is isolated"}).empty());
+    EXPECT_EQ(power_->hostCpus().toString(), "0");
+    expectReply("a", 0, cpuPower(0, VMPOWER_DISABLE_TURBO), VMPOWER_CMD_NACK);
+    EXPECT_NE(refusal("a").find("the host's own CPUs (agent.host_cpus)"), std::string::npos)
+        << refusal("a");
+    expectReply("a", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_ACK);  // isolated, alone
+    stopAgent();
+    expectTreeAsBefore();
+}
+
+TEST_F(SharedHardware, ANeighboursIothreadOnAPolicyIsAStakeholder) {
+    // Issue 25: b's vCPU and emulator are on CPU 0, but its IOThread is
+    // pinned to CPU 3, on a's policy2 (acpi-cpufreq: CPUs 2-3).
+    start("acpi-cpufreq", {{"a", {"2"}, -1, "2"}, {"b", {"0"}, -1, "0", "3"}}, "  - name: \"*\"\n");
+    expectReply("a", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_NACK);
+    EXPECT_NE(refusal("a").find("shared with b,"), std::string::npos) << refusal("a");
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+    auto cpu = agent_->control({{"cmd", "show-cpu-freq"}, {"cpu", 2}});
+    EXPECT_EQ(cpu["policy"]["stakeholders"], (nlohmann::json{"a", "b"}));
+    expectReply("a", 0, cpuPower(0, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);  // a raise
+    stopAgent();
+    expectTreeAsBefore();
+}
+
+TEST_F(SharedHardware, AnUnpinnedIothreadRunsEverywhere) {
+    // No <iothreadpin> and no <vcpu cpuset>: libvirt runs it on every host CPU.
+    start("acpi-cpufreq", {{"a", {"2"}, -1, "2"}, {"b", {"0"}, -1, "0", "*"}}, "  - name: \"*\"\n");
+    expectReply("a", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_NACK);
+    EXPECT_NE(refusal("a").find("shared with b,"), std::string::npos) << refusal("a");
     stopAgent();
     expectTreeAsBefore();
 }
