@@ -159,6 +159,8 @@ inline constexpr std::string_view kShowVm = "show-vm";
 inline constexpr std::string_view kListChannels = "list-channels";
 inline constexpr std::string_view kShowCpuFreq = "show-cpu-freq";
 inline constexpr std::string_view kSetCpuFreq = "set-cpu-freq";
+// The operator's set-cpu-freq holds until this releases it.
+inline constexpr std::string_view kReleaseCpuFreq = "release-cpu-freq";
 inline constexpr std::string_view kSetPcpu = "set-pcpu";
 inline constexpr std::string_view kSetChannelStatus = "set-channel-status";
 inline constexpr std::string_view kSetQuery = "set-query";
@@ -278,7 +280,7 @@ struct Command {
 };
 
 // In the order `version` lists them.
-inline constexpr std::array<Command, 17> kCommands{{
+inline constexpr std::array<Command, 18> kCommands{{
     {cmd::kPing, true, detail::kNone, detail::kNone, detail::kNone},
     {cmd::kVersion, true, detail::kNone, detail::kNone, detail::kVersionReply},
     {cmd::kState, true, detail::kNone, detail::kNone, detail::kStateReply},
@@ -286,6 +288,7 @@ inline constexpr std::array<Command, 17> kCommands{{
     {cmd::kListChannels, true, detail::kNone, detail::kNone, detail::kChannelsReply},
     {cmd::kShowCpuFreq, true, detail::kCpuArg, detail::kNone, detail::kShowCpuFreqReply},
     {cmd::kSetCpuFreq, false, detail::kSetCpuFreqArgs, detail::kNone, detail::kAffectsReply},
+    {cmd::kReleaseCpuFreq, false, detail::kCpuArg, detail::kNone, detail::kNone},
     {cmd::kSetPcpu, false, detail::kSetPcpuArgs, detail::kNone, detail::kNone},
     {cmd::kSetChannelStatus, false, detail::kSetChannelStatusArgs, detail::kNone,
      detail::kStateOnlyReply},

@@ -25,6 +25,9 @@ class AgentOperations : public AgentView {
     // it overrides the shared-hardware rule (root's choice), and the
     // verdict names the running VMs it affects.
     virtual PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) = 0;
+    // The operator's hold on one CPU given back: the VMs' holds there are in
+    // force again. False: the operator held nothing there.
+    virtual bool releaseOperatorRequest(unsigned cpu) = 0;
     // Through the hypervisor adapter, off the loop: `done` gets the answer
     // later (async_call.h), a refusal with libvirt's reason. lookupDefined:
     // a defined domain, running or not; nullopt: unknown.

@@ -142,6 +142,15 @@ json setCpuFreq(Ops& a, const json& req) {
     return out;
 }
 
+// The operator's set-cpu-freq holds (the arbiter refuses the VMs' requests
+// there) until this gives it back.
+json releaseCpuFreq(Ops& a, const json& req) {
+    unsigned cpu = cpuArg(req, key::kCpu);
+    if (!a.releaseOperatorRequest(cpu))
+        return error("CPU " + std::to_string(cpu) + ": the operator holds nothing there");
+    return ok();
+}
+
 // Answers later: pinning is a libvirt call (off the loop).
 AsyncCall setPcpu(Ops& a, const json& req, CommandReply reply) {
     std::string name = stringArg(req, key::kName);
@@ -302,6 +311,7 @@ constexpr std::array<Handler, protocol::kCommands.size()> kHandlers{{
     {command(cmd::kListChannels), &listChannels},
     {command(cmd::kShowCpuFreq), &showCpuFreq},
     {command(cmd::kSetCpuFreq), &setCpuFreq},
+    {command(cmd::kReleaseCpuFreq), &releaseCpuFreq},
     {command(cmd::kSetPcpu), nullptr, &setPcpu},
     {command(cmd::kSetChannelStatus), &setChannelStatus},
     {command(cmd::kSetQuery), &setQuery},

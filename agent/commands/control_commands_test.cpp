@@ -61,6 +61,12 @@ class FakeAgent final : public AgentOperations {
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override {
         return power_.apply(Requester::operatorOverride(cpu), CpuSet{cpu}, action, {});
     }
+    bool releaseOperatorRequest(unsigned cpu) override {
+        const Requester op = Requester::operatorOverride(cpu);
+        if (power_.heldBy(op, cpu) == HeldRequest{}) return false;
+        power_.releaseHolder(op);
+        return true;
+    }
     // The hypervisor's answers come later, as from the libvirt worker:
     // answerAll() gives them.
     AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,

@@ -120,6 +120,30 @@ void Arbiter::setHold(CpufreqDomain d, const Requester& who, std::optional<Hold>
     stakeholders_.held(d, who, holds_.set(d, who, hold));
 }
 
+// The operator's precedence, in one place: while it holds a level on a
+// policy (or a wish on a turbo switch), that is what the hardware does, and
+// nobody else's request there is taken until the operator releases it.
+std::optional<PowerVerdict> Arbiter::heldByOperator(const Requester& who, CpufreqDomain d,
+                                                    bool turbo) {
+    if (who.isOperator()) return std::nullopt;
+    const CpufreqPolicy& pol = topology().policy(d);
+    if (turbo) {
+        const auto s = writer_.switchOf(d);
+        if (!s || !holds_.operatorWishes(*s)) return std::nullopt;
+        PowerVerdict v = refuse(who, fmt::format("turbo switch {} is held by the operator until "
+                                                 "`vmpowerctl release-cpu-freq`",
+                                                 writer_.knob(*s).file));
+        v.held_by_operator = true;
+        return v;
+    }
+    if (!holds_.operatorHoldsLevel(d)) return std::nullopt;
+    PowerVerdict v = refuse(who, fmt::format("{} (CPUs {}) is held by the operator until "
+                                             "`vmpowerctl release-cpu-freq`",
+                                             pol.name, pol.cpus.toString()));
+    v.held_by_operator = true;
+    return v;
+}
+
 PowerVerdict Arbiter::refuse(const Requester& who, std::string why, bool shared_hardware) {
     LOG(Cpufreq).debug("cpufreq: {} refused: {}", who.toString(), why);
     if (!who.isOperator()) refusals_[who.domainUuid()] = why;
@@ -158,6 +182,8 @@ std::optional<PowerVerdict> Arbiter::plan(const Requester& who, PowerAction acti
     plan_switches_.clear();
     for (CpufreqDomain d : plan_domains_) {
         const CpufreqPolicy& pol = topology().policy(d);
+        if (auto held_by_operator = heldByOperator(who, d, isTurbo(action)))
+            return held_by_operator;
         const Hold* held = holds_.find(d, who);
         Hold h = held ? *held : Hold{};
         if (isTurbo(action)) {
@@ -233,17 +259,19 @@ std::vector<std::string> Arbiter::affected() const {
 }
 
 void Arbiter::reconcile(CpufreqDomain d) {
-    const std::optional<std::uint32_t> target = holds_.highest(d);  // the highest hold wins
+    // The operator's level while it holds one; else the highest hold wins.
+    std::optional<std::uint32_t> target = holds_.operatorLevel(d);
+    if (!target) target = holds_.highest(d);
     std::optional<std::string> blocked;
     if (target && *target < writer_.foundCeiling(d)) blocked = stakeholders_.blocker(d, nullptr);
     writer_.write(d, target, blocked);
 }
 
 void Arbiter::reconcile(TurboSwitch s) {
-    std::optional<bool> want;
-    if (holds_.wishesOn(s) > 0) {
+    std::optional<bool> want = holds_.operatorWish(s);  // the operator's, while it has one
+    if (!want && holds_.wishesOn(s) > 0) {
         want = true;
-    } else if (holds_.wishesOff(s) > 0 &&
+    } else if (!want && holds_.wishesOff(s) > 0 &&
                (!writer_.foundOn(s) || !stakeholders_.switchBlocker(s, nullptr))) {
         want = false;
     }

@@ -38,6 +38,13 @@
 // switch is on if anyone wants it on; off if someone wants it off and it has
 // consent or was found off; else as found.
 //
+// The operator's precedence. While the operator (set-cpu-freq) holds a level
+// on a policy, the policy runs at the operator's level, whatever else is held
+// there, and every other requester's level request there is refused ("held
+// by the operator"); the same for a turbo wish on a switch. The holds of
+// others are kept and take effect again when the operator releases its hold
+// (releaseHolder(Requester::operatorOverride(cpu))).
+//
 // Refusals. apply() refuses, writing nothing and changing no hold, a request
 // whose own new level is below the found ceiling of a policy without consent
 // (with its hold counted), or turbo off on a switch found on without consent.
@@ -145,6 +152,9 @@ class Arbiter final : public PowerControl {
     // Reconciles, logging failures instead of throwing (event paths).
     void reconcileQuietly(const Touched& touched, std::string_view what);
     PowerVerdict refuse(const Requester& who, std::string why, bool shared_hardware = false);
+    // Refused when the operator holds `d`'s level (or, for `turbo`, its
+    // switch) and `who` is not the operator; nullopt: not held.
+    std::optional<PowerVerdict> heldByOperator(const Requester& who, CpufreqDomain d, bool turbo);
 
     FrequencyWriter writer_;
     HoldBook holds_;

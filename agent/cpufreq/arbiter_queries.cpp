@@ -34,7 +34,20 @@ std::optional<PowerDescription> Arbiter::describe(unsigned pcpu) const {
     if (b && holds_.highest(*d) && !out.applied_khz) {
         out.note = fmt::format("holds not in force: {} runs there and asked for no frequency", *b);
     }
-    if (auto s = writer_.switchOf(*d)) {
+    // The operator's precedence (Arbiter::heldByOperator): said first.
+    const bool level_held = holds_.operatorHoldsLevel(*d);
+    const auto sw = writer_.switchOf(*d);
+    const bool turbo_held = sw && holds_.operatorWishes(*sw);
+    if (level_held || turbo_held) {
+        out.note = fmt::format(
+            "held by the operator ({}) until `vmpowerctl release-cpu-freq`: VMs' requests for "
+            "it are refused{}",
+            level_held && turbo_held ? "frequency and turbo"
+            : level_held             ? "frequency"
+                                     : "turbo",
+            out.note.empty() ? "" : "; " + out.note);
+    }
+    if (auto s = sw) {
         const TurboKnob& knob = writer_.knob(*s);
         out.turbo_file = knob.file;
         out.turbo_global = knob.global;

@@ -540,10 +540,38 @@ TEST(CpufreqArbiterShared, TheOperatorOverridesAndIsToldWhomItAffects) {
     ASSERT_TRUE(v.applied) << v.refusal;
     EXPECT_EQ(v.affected, (std::vector<std::string>{"vm-a", "vm-b"}));
     EXPECT_EQ(t.get(pol(2, "scaling_setspeed")), "800000\n");
-    EXPECT_TRUE(t.apply(kA, {2}, PowerAction::ScaleUp));  // consent while the operator holds
-    EXPECT_EQ(t.get(pol(2, "scaling_setspeed")), "1000000\n");
     EXPECT_TRUE(t.apply(kOperator, {2}, PowerAction::DisableTurbo));
     EXPECT_EQ(t.get(kBoost), "0\n");
+}
+
+// The operator's decision holds until it releases it: the VMs' requests on
+// the policy (and on its turbo switch) are refused meanwhile, raises too.
+TEST(CpufreqArbiterShared, TheOperatorsHoldWinsUntilReleased) {
+    SharedTest t("acpi-cpufreq");
+    t.place(kA, {2});
+    t.place(kB, {3});
+    ASSERT_TRUE(t.apply(kA, {2}, PowerAction::Max));  // held before the operator's
+    ASSERT_TRUE(t.apply(kOperator, {2}, PowerAction::Min));
+    EXPECT_EQ(t.get(pol(2, "scaling_setspeed")), "800000\n") << "the operator's, not a's max";
+    auto up = t.verdict(kB, {3}, PowerAction::Max);
+    EXPECT_FALSE(up.applied);
+    EXPECT_TRUE(up.held_by_operator);
+    EXPECT_NE(up.refusal.find("held by the operator"), std::string::npos) << up.refusal;
+    EXPECT_EQ(t.get(pol(2, "scaling_setspeed")), "800000\n");
+    auto d = t.arbiter->describe(2);
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->note.starts_with("held by the operator (frequency)")) << d->note;
+
+    ASSERT_TRUE(t.apply(kOperator, {2}, PowerAction::DisableTurbo));
+    EXPECT_EQ(t.get(kBoost), "0\n");
+    auto on = t.verdict(kA, {2}, PowerAction::EnableTurbo);
+    EXPECT_TRUE(on.held_by_operator) << on.refusal;
+    EXPECT_EQ(t.get(kBoost), "0\n");
+
+    t.arbiter->releaseHolder(kOperator);
+    EXPECT_EQ(t.get(pol(2, "scaling_setspeed")), "3400000\n") << "a's max again";
+    EXPECT_TRUE(t.apply(kA, {2}, PowerAction::EnableTurbo));
+    EXPECT_EQ(t.get(kBoost), "1\n");
 }
 
 TEST(CpufreqArbiterShared, FoundCeilingOfAUserspaceGovernorIsItsSetspeed) {

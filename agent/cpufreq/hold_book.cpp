@@ -27,6 +27,23 @@ std::optional<std::uint32_t> HoldBook::highest(CpufreqDomain d) const {
     return *levels.rbegin();
 }
 
+std::optional<std::uint32_t> HoldBook::operatorLevel(CpufreqDomain d) const {
+    const DomainHolds& h = domains_[indexOf(d)];
+    std::optional<std::uint32_t> level;
+    if (h.operator_levels == 0) return level;
+    for (const auto& [who, hold] : h.holds) {
+        if (who.isOperator() && hold.khz && (!level || *hold.khz > *level)) level = hold.khz;
+    }
+    return level;
+}
+
+std::optional<bool> HoldBook::operatorWish(TurboSwitch s) const {
+    const SwitchWishes& k = switches_[indexOf(s)];
+    if (k.operator_on > 0) return true;
+    if (k.operator_off > 0) return false;
+    return std::nullopt;
+}
+
 bool HoldBook::holdsLevel(CpufreqDomain d, std::string_view domain_uuid) const {
     return domains_[indexOf(d)].level_holders.contains(domain_uuid);
 }
@@ -59,7 +76,8 @@ void HoldBook::countWish(TurboSwitch s, const Requester& who, bool on, int delta
     unsigned& all = on ? k.on : k.off;
     all = static_cast<unsigned>(static_cast<int>(all) + delta);
     if (who.isOperator()) {
-        k.operator_wishes = static_cast<unsigned>(static_cast<int>(k.operator_wishes) + delta);
+        unsigned& op = on ? k.operator_on : k.operator_off;
+        op = static_cast<unsigned>(static_cast<int>(op) + delta);
         return;
     }
     auto w = k.by_vm.find(who.domainUuid());

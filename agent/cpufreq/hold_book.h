@@ -51,9 +51,16 @@ class HoldBook {
     bool operatorHoldsLevel(CpufreqDomain d) const {
         return domains_[indexOf(d)].operator_levels > 0;
     }
+    // The operator's level on `d` (the highest of its holds there): while
+    // it holds one, it is what the policy runs at; nullopt: none.
+    std::optional<std::uint32_t> operatorLevel(CpufreqDomain d) const;
 
     bool wishes(TurboSwitch s, std::string_view domain_uuid) const;
-    bool operatorWishes(TurboSwitch s) const { return switches_[indexOf(s)].operator_wishes > 0; }
+    bool operatorWishes(TurboSwitch s) const {
+        return switches_[indexOf(s)].operator_on + switches_[indexOf(s)].operator_off > 0;
+    }
+    // The operator's wish for the switch (on wins); nullopt: none.
+    std::optional<bool> operatorWish(TurboSwitch s) const;
     unsigned wishesOn(TurboSwitch s) const { return switches_[indexOf(s)].on; }
     unsigned wishesOff(TurboSwitch s) const { return switches_[indexOf(s)].off; }
 
@@ -70,7 +77,7 @@ class HoldBook {
     };
     struct SwitchWishes {
         std::map<std::string, Wishes, std::less<>> by_vm;  // by uuid
-        unsigned operator_wishes = 0;
+        unsigned operator_on = 0, operator_off = 0;
         unsigned on = 0, off = 0;
     };
 

@@ -218,6 +218,13 @@ PowerVerdict Agent::applyOperatorRequest(unsigned cpu, PowerAction action) {
     return power_.apply(Requester::operatorOverride(cpu), CpuSet{cpu}, action, {});
 }
 
+bool Agent::releaseOperatorRequest(unsigned cpu) {
+    const Requester op = Requester::operatorOverride(cpu);
+    if (power_.heldBy(op, cpu) == HeldRequest{}) return false;
+    power_.releaseHolder(op);
+    return true;
+}
+
 AsyncCall Agent::pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
                          DoneVerdict done) {
     return hypervisor_->pinVcpu(name, vcpu, pcpus, std::move(done));

@@ -98,6 +98,7 @@ class Agent final : public DomainEventListener, public AgentOperations {
     LoopTurns loopTurns() const override { return EventLoop::turns(); }
     IntentWriteStats intentWrites() const override { return intents_->writer().stats(); }
     PowerVerdict applyOperatorRequest(unsigned cpu, PowerAction action) override;
+    bool releaseOperatorRequest(unsigned cpu) override;
     AsyncCall pinVcpu(std::string_view name, unsigned vcpu, const CpuSet& pcpus,
                       DoneVerdict done) override;
     AsyncCall lookupDefined(std::string_view name_or_uuid,

@@ -213,6 +213,9 @@ Verdict HostPolicyEngine::hold(const GuestIdentity& guest, const AccessRule& rul
         return Verdict::accepted();
     }
     const PowerAction action = actionFor(*level);
+    // The rule's `commands` bound every route: a policy moves a VM only
+    // where the VM could have asked for the same itself.
+    if (Verdict allowed = commandAllowed(rule, action); !allowed) return allowed;
     // Every vCPU placed before anything is applied.
     std::vector<PowerTarget> targets;
     for (unsigned v : policy.vcpus) {

@@ -135,6 +135,38 @@ TEST(HostPolicyEngine, TheRuleDecidesWhichTypesAVmMaySet) {
     EXPECT_FALSE(rig.engine->view(kUuid));
 }
 
+// `commands` bound host policies too: each decision needs the command that
+// reaches its level, and a refusal names the missing one.
+TEST(HostPolicyEngine, EmptyCommandsShutTheVmOutOfEveryLevel) {
+    AccessRule rule;
+    rule.allowed_actions = {};
+    Rig rig(rule);
+    EXPECT_EQ(rig.set(rig.workload(Workload::Low)).reason(), "the rule does not allow 'min'");
+    EXPECT_EQ(rig.set(rig.workload(Workload::High)).reason(), "the rule does not allow 'max'");
+    EXPECT_EQ(rig.set(rig.workload(Workload::Medium)).reason(),
+              "the rule does not allow 'up' or 'down'");
+    EXPECT_TRUE(rig.power.calls.empty());
+    EXPECT_FALSE(rig.engine->view(kUuid));
+}
+
+TEST(HostPolicyEngine, ARaiseOnlyRuleMayHoldMaxButATimePolicyCannotLower) {
+    AccessRule rule;
+    rule.allowed_actions = {PowerAction::ScaleUp, PowerAction::Max};
+    Rig rig(rule);
+    HostPolicy p = testing::busy9Quiet10();
+    rig.wall.at(9, 0, 0, 5);
+    ASSERT_TRUE(rig.set(p).ok());
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"1:max"}));
+    rig.wall.at(10, 0, 0, 5);
+    rig.engine->onTimer();
+    // Quiet hours would mean min: refused, shown, and max holds again.
+    EXPECT_EQ(rig.engine->view(kUuid)->refusal, "the rule does not allow 'min'");
+    EXPECT_EQ(rig.engine->view(kUuid)->level, PolicyLevel::Max);
+    EXPECT_EQ(rig.applied(), (std::vector<std::string>{"1:max"}));
+    // `up` lets the middle step be held (it is reached by stepping).
+    EXPECT_TRUE(rig.set(rig.workload(Workload::Medium, {1})).ok());
+}
+
 TEST(HostPolicyEngine, ARefusedDecisionLeavesNothingHeldAndTheOldPolicyInForce) {
     Rig rig;
     ASSERT_TRUE(rig.set(rig.workload(Workload::High, {0})).ok());
@@ -157,11 +189,7 @@ TEST(HostPolicyEngine, VcpusOutOfTheVmAreRefused) {
 
 TEST(HostPolicyEngine, TimeFollowsTheLocalHourOnATimerArmedForTheNextChange) {
     Rig rig;
-    HostPolicy p;
-    p.type = HostPolicyType::Time;
-    p.vcpus = {1};
-    p.busy_hours.set(9);
-    p.quiet_hours.set(10);
+    HostPolicy p = testing::busy9Quiet10();
     rig.wall.at(8, 59, 59, 900);
     ASSERT_TRUE(rig.set(p).ok());
     EXPECT_EQ(rig.applied(), std::vector<std::string>{});  // hour 8: in no list

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "host_policy.h"
 #include "policy_sources.h"
 #include "wall_clock.h"
 
@@ -24,6 +25,16 @@ inline WallClock::TimePoint localTime(std::tm day, int hour, int min = 0, int se
     day.tm_isdst = -1;
     return std::chrono::system_clock::from_time_t(std::mktime(&day)) +
            std::chrono::milliseconds(ms);
+}
+
+// TIME on vCPU 1: 9 o'clock busy, 10 quiet.
+inline HostPolicy busy9Quiet10() {
+    HostPolicy p;
+    p.type = HostPolicyType::Time;
+    p.vcpus = {1};
+    p.busy_hours.set(9);
+    p.quiet_hours.set(10);
+    return p;
 }
 
 // A day without a daylight-saving change.

@@ -7,21 +7,13 @@
 namespace vmpower {
 namespace {
 
+using testing::busy9Quiet10;
 using testing::FakeTraffic;
 using testing::SettableWall;
 
-HostPolicy timePolicy() {
-    HostPolicy p;
-    p.type = HostPolicyType::Time;
-    p.vcpus = {1};
-    p.busy_hours.set(9);
-    p.quiet_hours.set(10);
-    return p;
-}
-
 TEST(TimePolicy, TheLocalHourDecides) {
     SettableWall wall;
-    const TimePolicy policy(timePolicy(), wall);
+    const TimePolicy policy(busy9Quiet10(), wall);
     wall.at(8, 59, 59, 900);
     EXPECT_EQ(policy.decide().level, std::nullopt);
     EXPECT_EQ(policy.decide().words, "hour 8 is in no list: holds nothing");
@@ -37,7 +29,7 @@ TEST(TimePolicy, TheLocalHourDecides) {
 
 TEST(TimePolicy, WatchesTheHourAndSamplesTrafficOnlyForTrafficHours) {
     SettableWall wall;
-    const TimePolicy hours(timePolicy(), wall);
+    const TimePolicy hours(busy9Quiet10(), wall);
     EXPECT_TRUE(hours.needs().hour);
     EXPECT_FALSE(hours.needs().traffic);
     EXPECT_FALSE(hours.needs().branches);
@@ -45,14 +37,14 @@ TEST(TimePolicy, WatchesTheHourAndSamplesTrafficOnlyForTrafficHours) {
     EXPECT_TRUE(hours.dueAt({.traffic = true}));
     EXPECT_FALSE(hours.dueAt({.branches = true}));
 
-    HostPolicy p = timePolicy();
+    HostPolicy p = busy9Quiet10();
     p.traffic_hours.set(12);
     EXPECT_TRUE(TimePolicy(p, wall).needs().traffic);
 }
 
 TEST(TimePolicy, ATrafficHourDecidesByTheRate) {
     SettableWall wall;
-    HostPolicy p = timePolicy();
+    HostPolicy p = busy9Quiet10();
     p.traffic_hours.set(12);
     p.traffic = {10, 1000, 5000};
     TimePolicy policy(p, wall);
@@ -72,9 +64,9 @@ TEST(TimePolicy, NeedsTheHostsClockAndForTrafficHoursTheirSource) {
     SettableWall wall;
     FakeTraffic traffic;
     const GuestIdentity guest{"vm1", "u1", nullptr};
-    EXPECT_EQ(startPolicy(timePolicy(), guest, HostPolicyEdges{}, {}).reason(),
+    EXPECT_EQ(startPolicy(busy9Quiet10(), guest, HostPolicyEdges{}, {}).reason(),
               "TIME needs the host's clock");
-    HostPolicy p = timePolicy();
+    HostPolicy p = busy9Quiet10();
     p.traffic_hours.set(12);
     EXPECT_EQ(startPolicy(p, guest, HostPolicyEdges{nullptr, &wall}, {}).reason(),
               "TRAFFIC needs interface statistics and this agent has no source for them");

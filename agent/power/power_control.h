@@ -94,6 +94,9 @@ struct PowerVerdict {
     // Refused by the shared-hardware rule (a stakeholder did not ask), not
     // by cpufreq itself: the metrics count the two apart.
     bool shared_hardware = false;
+    // Refused because the operator holds the hardware (set-cpu-freq) until
+    // it releases it.
+    bool held_by_operator = false;
     explicit operator bool() const { return applied; }
 };
 
@@ -115,8 +118,8 @@ struct PowerDescription {
     bool consent = false;  // may be slowed below what was found
     std::optional<std::uint32_t> found_ceiling_khz;
     std::optional<std::uint32_t> applied_khz;  // what the agent last wrote; none: as found
-    std::string note;                          // why holds are not in force, if so
-    std::optional<std::string> turbo_file;     // the policy's turbo switch, if any
+    std::string note;  // the operator holds it; why holds are not in force, if so
+    std::optional<std::string> turbo_file;  // the policy's turbo switch, if any
     bool turbo_global = false;
     bool turbo_consent = false;
     std::optional<bool> turbo_applied;

@@ -10,18 +10,30 @@ PowerDecision refuse(NackReason reason, std::string why) {
 
 }  // namespace
 
+Verdict commandAllowed(const AccessRule& rule, PowerAction action) {
+    const auto& allowed = rule.allowed_actions;
+    if (action == PowerAction::Middle) {
+        if (allowed.contains(PowerAction::ScaleUp) || allowed.contains(PowerAction::ScaleDown))
+            return Verdict::accepted();
+        return Verdict::refused("the rule does not allow 'up' or 'down'");
+    }
+    if (allowed.contains(action)) return Verdict::accepted();
+    return Verdict::refused("the rule does not allow '" + std::string(powerActionName(action)) +
+                            "'");
+}
+
 PowerDecision decidePower(const AccessRule& rule, const GuestIdentity& guest,
                           const DecodedRequest& req, const PcpuSharing& sharing) {
     if (!req.action)
         return refuse(NackReason::Malformed, "unknown unit " + std::to_string(req.unit));
-    if (!rule.allowed_actions.contains(*req.action))
+    if (!commandAllowed(rule, *req.action))
         return refuse(NackReason::NotAllowed, "command not allowed by the policy");
     return placePower(rule, guest, req.core_type, req.resource_id, *req.action, sharing);
 }
 
-PowerDecision decideVcpuPower(const AccessRule& rule, const GuestIdentity& guest, std::uint64_t vcpu,
-                              PowerAction action, const PcpuSharing& sharing) {
-    if (!rule.allowed_actions.contains(action))
+PowerDecision decideVcpuPower(const AccessRule& rule, const GuestIdentity& guest,
+                              std::uint64_t vcpu, PowerAction action, const PcpuSharing& sharing) {
+    if (!commandAllowed(rule, action))
         return refuse(NackReason::NotAllowed, "command not allowed by the policy");
     return placePower(rule, guest, CoreType::Virtual, vcpu, action, sharing);
 }

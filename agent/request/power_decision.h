@@ -4,11 +4,12 @@
 #include <optional>
 #include <string>
 
-#include "guest_identity.h"
 #include "access_rules.h"
+#include "guest_identity.h"
 #include "power_control.h"
 #include "request_counters.h"
 #include "request_decoder.h"
+#include "verdict.h"
 
 namespace vmpower {
 
@@ -25,6 +26,13 @@ struct PowerDecision {
     NackReason reason = NackReason::NotAllowed;  // when refused
 };
 
+// Whether the rule's `commands` let the VM reach `action` by any route (a
+// guest's record, a host policy's decision, a restored intent): refused
+// naming the missing command ("the rule does not allow 'min'"). The middle
+// step is reached by stepping: `up` or `down` allows it. `commands: []`
+// allows nothing.
+Verdict commandAllowed(const AccessRule& rule, PowerAction action);
+
 // Checks, in order: the command is allowed, core_type is valid (PHYSICAL
 // only with `physical`), resource_id is a vCPU of this VM (or a host CPU),
 // several pCPUs only with `multi_pcpu`, every pCPU within the allowed set
@@ -35,11 +43,11 @@ PowerDecision decidePower(const AccessRule& rule, const GuestIdentity& guest,
 
 // The same checks for `action` on one of the VM's vCPUs, however it was
 // asked for (a record, or an intent restored after a live migration).
-PowerDecision decideVcpuPower(const AccessRule& rule, const GuestIdentity& guest, std::uint64_t vcpu,
-                              PowerAction action, const PcpuSharing& sharing);
+PowerDecision decideVcpuPower(const AccessRule& rule, const GuestIdentity& guest,
+                              std::uint64_t vcpu, PowerAction action, const PcpuSharing& sharing);
 // The same checks but the command's: where `action` on a vCPU (VIRTUAL) or
-// host CPU (PHYSICAL) `id` may act. Host policies use it with their own
-// action, which no `commands:` list names.
+// host CPU (PHYSICAL) `id` may act. Callers check commandAllowed first
+// (host policies, with the refusal naming the command).
 PowerDecision placePower(const AccessRule& rule, const GuestIdentity& guest, CoreType core_type,
                          std::uint64_t id, PowerAction action, const PcpuSharing& sharing);
 

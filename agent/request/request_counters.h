@@ -29,9 +29,10 @@ enum class NackReason {
     CpufreqFailed,       // cpufreq could not do it (no cpufreq, no turbo switch, a write failed)
     PoliciesNotServed,   // PKT_POLICY with no host policy engine
     PolicyRefused,       // the host policy engine refused the policy
+    HeldByOperator,      // the operator holds the hardware (set-cpu-freq) until it releases it
 };
 
-inline constexpr NameTable<NackReason, 12> kNackReasonNames{{
+inline constexpr NameTable<NackReason, 13> kNackReasonNames{{
     {"rate_limited", NackReason::RateLimited},
     {"no_rule", NackReason::NoRule},
     {"not_allowed", NackReason::NotAllowed},
@@ -44,9 +45,10 @@ inline constexpr NameTable<NackReason, 12> kNackReasonNames{{
     {"cpufreq_failed", NackReason::CpufreqFailed},
     {"policies_not_served", NackReason::PoliciesNotServed},
     {"policy_refused", NackReason::PolicyRefused},
+    {"held_by_operator", NackReason::HeldByOperator},
 }};
 inline constexpr std::size_t kNackReasonCount = kNackReasonNames.size();
-static_assert(static_cast<std::size_t>(NackReason::PolicyRefused) + 1 == kNackReasonCount,
+static_assert(static_cast<std::size_t>(NackReason::HeldByOperator) + 1 == kNackReasonCount,
               "every reason has a name, and indexes an array");
 
 constexpr std::string_view nackReasonName(NackReason r) {

@@ -101,10 +101,10 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
     const PowerTarget& t = *decision.target;
     PowerVerdict verdict = power_.apply(t.who, t.pcpus, t.action, rule->limits);
     if (!verdict.applied) {
-        return refuse(
-            guest, state, req, record,
-            verdict.shared_hardware ? NackReason::SharedHardware : NackReason::CpufreqFailed,
-            "cpufreq refused: " + verdict.refusal);
+        const NackReason why = verdict.held_by_operator  ? NackReason::HeldByOperator
+                               : verdict.shared_hardware ? NackReason::SharedHardware
+                                                         : NackReason::CpufreqFailed;
+        return refuse(guest, state, req, record, why, "cpufreq refused: " + verdict.refusal);
     }
     ++state.counters.acked;
     if (observer_ != nullptr) observer_->onApplied(guest, t.who, t.pcpus, rule->limits);

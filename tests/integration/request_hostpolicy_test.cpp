@@ -111,6 +111,14 @@ class HostPolicies : public RequestPath {
         traffic.rate = 100000;
         expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
     }
+    // TIME on vCPU 0: 9 o'clock busy, 10 and 11 quiet.
+    static Policy464 busy9Quiet10And11() {
+        Policy464 p;
+        p.type = 1;
+        p.busy = {9};
+        p.quiet = {10, 11};
+        return p;
+    }
     std::string setspeed1() { return fixture_->read(kPolicy1 + "scaling_setspeed"); }
     bool waitForSetspeed1(const std::string& want, std::chrono::milliseconds timeout = 5s) {
         return runUntil(
@@ -218,10 +226,7 @@ TEST_F(HostPolicies, TimeCrossesIntoBusyThenQuietHoursOnTheAgentsTimer) {
     wall_clock_ = &wall;
     startOne();
     wall.at(8, 59, 59, 500);
-    Policy464 p;
-    p.type = 1;
-    p.busy = {9};
-    p.quiet = {10, 11};
+    Policy464 p = busy9Quiet10And11();
     expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
     EXPECT_EQ(changed(), std::vector<std::string>{}) << "8:59 is in no list";
     EXPECT_TRUE(waitForSetspeed1(line(3400000))) << "9:00 is busy";
@@ -235,6 +240,49 @@ TEST_F(HostPolicies, TimeCrossesIntoBusyThenQuietHoursOnTheAgentsTimer) {
     EXPECT_TRUE(waitForSetspeed1(line(800000))) << "10:00 is quiet";
     sendRemove("dpdk");
     EXPECT_EQ(changed(), std::vector<std::string>{});
+}
+
+// `commands: []` shuts a VM out by every route: its own records, its
+// PKT_POLICY, and the rule's own host_policy; nothing moves.
+TEST_F(HostPolicies, EmptyCommandsRefuseEveryPolicyAndNothingMoves) {
+    startOne(
+        "  - name: dpdk\n"
+        "    commands: []\n"
+        "    host_policy: {type: workload, vcpus: [0], workload: low}\n");
+    EXPECT_FALSE(agent_->hostPolicy(uuids_["dpdk"])) << "the rule's own LOW is refused";
+    Policy464 low;
+    low.workload = 2;
+    expectReply("dpdk", 0, policyRecord(low), VMPOWER_CMD_NACK);
+    expectReply("dpdk", 0, policyRecord(Policy464{}), VMPOWER_CMD_NACK);  // HIGH too
+    expectReply("dpdk", 0, cpuPower(0, VMPOWER_SCALE_MIN), VMPOWER_CMD_NACK);
+    EXPECT_FALSE(agent_->hostPolicy(uuids_["dpdk"]));
+    EXPECT_EQ(changed(), std::vector<std::string>{});
+    stopAgent();
+    expectTreeAsBefore();
+}
+
+// A raise-only rule: its TIME policy holds max in busy hours, and quiet
+// hours, which would mean min, are refused (shown by show-vm) while max holds.
+TEST_F(HostPolicies, ARaiseOnlyVmsTimePolicyCannotLower) {
+    RunningWall wall;
+    wall_clock_ = &wall;
+    startOne(
+        "  - name: dpdk\n"
+        "    commands: [up, max]\n");
+    wall.at(9, 59, 59, 500);
+    Policy464 p = busy9Quiet10And11();
+    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_ACK);
+    EXPECT_EQ(setspeed1(), line(3400000));
+    EXPECT_TRUE(runUntil(
+        *agent_, [&] { return !agent_->hostPolicy(uuids_["dpdk"])->refusal.empty(); }, 5s))
+        << "10:00 is quiet";
+    EXPECT_EQ(agent_->hostPolicy(uuids_["dpdk"])->refusal, "the rule does not allow 'min'");
+    EXPECT_EQ(setspeed1(), line(3400000));
+    // Quiet from the start: the first decision is refused, NACK.
+    wall.at(10, 30, 0, 0);
+    p.busy = {};
+    expectReply("dpdk", 0, policyRecord(p), VMPOWER_CMD_NACK);
+    EXPECT_EQ(setspeed1(), line(3400000)) << "the policy before holds";
 }
 
 TEST_F(HostPolicies, TrafficFollowsThePacketRateOfTheVmsInterfaces) {

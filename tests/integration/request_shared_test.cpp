@@ -342,9 +342,47 @@ TEST_F(SharedHardware, TheOperatorMayOverrideAndIsToldWhomItAffects) {
     EXPECT_EQ(cpu["policy"]["cpus"], "2-3");
     EXPECT_EQ(cpu["policy"]["consent"], true);
     EXPECT_EQ(cpu["policy"]["holds"][0]["holder"], "operator");
-    // A VM may go down under the operator's hold too, and a raise wins.
+    // The operator's decision holds: a VM's raise there is refused until
+    // the operator releases the CPU, then taken.
+    expectReply("b", 0, cpuPower(0, VMPOWER_SCALE_MAX), VMPOWER_CMD_NACK);
+    EXPECT_EQ(fixture_->read(kPolicy2 + "scaling_setspeed"), "800000\n");
+    auto released = agent_->control({{"cmd", "release-cpu-freq"}, {"cpu", 2}});
+    ASSERT_EQ(released["ok"], true) << released.dump();
     expectReply("b", 0, cpuPower(0, VMPOWER_SCALE_MAX), VMPOWER_CMD_ACK);
     EXPECT_EQ(fixture_->read(kPolicy2 + "scaling_setspeed"), "3400000\n");
+    stopAgent();
+    expectTreeAsBefore();
+}
+
+// An operator's turbo-off survives a guest's ENABLE_TURBO (NACK, "held by
+// the operator", shown by show-cpu-freq) until release-cpu-freq; then the
+// guest's request is taken.
+TEST_F(SharedHardware, TheOperatorsTurboOffHoldsUntilReleased) {
+    start("acpi-cpufreq", {{"a", {"2"}, -1, "2"}}, "  - name: \"*\"\n");
+    ASSERT_EQ(fixture_->read(kBoost), "1\n");
+    auto off = agent_->control({{"cmd", "set-cpu-freq"}, {"cpu", 2}, {"action", "disable_turbo"}});
+    ASSERT_EQ(off["ok"], true) << off.dump();
+    EXPECT_EQ(fixture_->read(kBoost), "0\n");
+    expectReply("a", 0, cpuPower(0, VMPOWER_ENABLE_TURBO), VMPOWER_CMD_NACK);
+    EXPECT_EQ(fixture_->read(kBoost), "0\n");
+    EXPECT_NE(refusal("a").find("held by the operator"), std::string::npos) << refusal("a");
+    EXPECT_EQ(channel("a", 0)
+                  .stats()
+                  .requests.nacks_by_reason[static_cast<std::size_t>(NackReason::HeldByOperator)],
+              1u);
+    auto cpu = agent_->control({{"cmd", "show-cpu-freq"}, {"cpu", 2}});
+    EXPECT_TRUE(cpu["policy"]["note"].get<std::string>().starts_with("held by the operator"))
+        << cpu.dump();
+
+    auto released = agent_->control({{"cmd", "release-cpu-freq"}, {"cpu", 2}});
+    ASSERT_EQ(released["ok"], true) << released.dump();
+    auto again = agent_->control({{"cmd", "release-cpu-freq"}, {"cpu", 2}});
+    EXPECT_EQ(again["ok"], false) << "nothing held any more";
+    EXPECT_EQ(fixture_->read(kBoost), "1\n") << "as found";
+    expectReply("a", 0, cpuPower(0, VMPOWER_DISABLE_TURBO), VMPOWER_CMD_ACK);
+    EXPECT_EQ(fixture_->read(kBoost), "0\n");
+    expectReply("a", 0, cpuPower(0, VMPOWER_ENABLE_TURBO), VMPOWER_CMD_ACK);
+    EXPECT_EQ(fixture_->read(kBoost), "1\n");
     stopAgent();
     expectTreeAsBefore();
 }

@@ -422,6 +422,16 @@ TEST_F(VmpowerctlBinary, MaskCommandsScaleEveryCpuOfTheMaskOrNone) {
     EXPECT_EQ(show.status, 0) << show.err;
     EXPECT_NE(show.out.find("CPU 0:"), std::string::npos) << show.out;
     EXPECT_NE(show.out.find("CPU 1:"), std::string::npos) << show.out;
+    EXPECT_NE(show.out.find("held by the operator"), std::string::npos) << show.out;
+
+    // The operator's hold stays until released; released twice: exit 1.
+    CtlRun release = run({"--socket", socket(), "release-cpu-freq", "0"});
+    EXPECT_EQ(release.status, 0) << release.err;
+    EXPECT_EQ(release.out, "CPU 0: released; the VMs' requests there are taken again\n");
+    EXPECT_EQ(fixture_->read(cpu0), found0) << "nobody else holds it: as found";
+    CtlRun again = run({"--socket", socket(), "release-cpu-freq", "0"});
+    EXPECT_EQ(again.status, 1);
+    EXPECT_NE(again.err.find("the operator holds nothing there"), std::string::npos) << again.err;
 
     CtlRun pin = run({"--socket", socket(), "set_pcpu_mask", "vm1", "1", "0x2"});
     EXPECT_EQ(pin.status, 0) << pin.err;

@@ -207,6 +207,14 @@ int showRule(Invocation& inv, const Args& a) {
     return ask(inv, {{key::kCmd, cmd::kShowRule}, {key::kName, a[0]}}, printRule);
 }
 
+int releaseCpuFreq(Invocation& inv, const Args& a) {
+    unsigned cpu = parseNumber(a[0], kMaxCpu, "a CPU number");
+    return ask(inv, {{key::kCmd, cmd::kReleaseCpuFreq}, {key::kCpu, cpu}},
+               [&](std::ostream& out, const json&) {
+                   out << "CPU " << cpu << ": released; the VMs' requests there are taken again\n";
+               });
+}
+
 int energy(Invocation& inv, const Args&) {
     return ask(inv, {{key::kCmd, cmd::kEnergy}}, printEnergy);
 }
@@ -364,13 +372,16 @@ int shell(Invocation& inv, const Args&) {
     return kExitOk;
 }  // main.cpp starts the prompt for `vmpowerctl shell`
 
-constexpr std::array<CtlCommand, 27> kCommands{{
+constexpr std::array<CtlCommand, 28> kCommands{{
     {"show-vm", "", true, "[VM]", "a VM's vCPU->pCPU map and channels (all VMs without VM)", 0, 1,
      showVm},
     {"show-cpu-freq", "", true, "CPU",
      "a host CPU's frequency, its steps and the vCPUs pinned to it", 1, 1, showCpuFreq},
     {"set-cpu-freq", "", true, "CPU up|down|min|max|middle|enable_turbo|disable_turbo",
-     "scale a host CPU as the operator (arbitrated with the VMs' requests)", 2, 2, setCpuFreq},
+     "scale a host CPU as the operator; held until release-cpu-freq", 2, 2, setCpuFreq},
+    {"release-cpu-freq", "", false, "CPU",
+     "give back the operator's set-cpu-freq on a CPU: the VMs' requests are taken again", 1, 1,
+     releaseCpuFreq},
     {"set-pcpu", "", true, "VM VCPU CPULIST", "pin a vCPU to host CPUs (live, through libvirt)", 3,
      3, setPcpu},
     {"show-cpu-freq-mask", "", true, "MASK",
