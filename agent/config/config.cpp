@@ -70,6 +70,15 @@ AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
                      r.fail(v, "energy_interval: seconds between energy samples, 0.1 to 3600");
                  a.energy_interval = std::chrono::milliseconds(static_cast<long>(s * 1000));
              }},
+            {"energy_guest_period",
+             [&](const YAML::Node& v) {
+                 const double s = r.nonNegative(v, "energy_guest_period");
+                 if (s < 0.1 || s > 86400)
+                     r.fail(v,
+                            "energy_guest_period: seconds a guest's energy reading is held, "
+                            "0.1 to 86400");
+                 a.energy_guest_period = std::chrono::milliseconds(static_cast<long>(s * 1000));
+             }},
             {"reply_queue_records",
              [&](const YAML::Node& v) {
                  a.reply_queue_records = r.u32(v, "reply_queue_records");

@@ -34,6 +34,9 @@ struct AgentSettings {
     std::filesystem::path proc_root = "/proc";  // QEMU threads' CPU time (energy)
     // How often package energy and QEMU threads are sampled (docs/energy.md).
     std::chrono::milliseconds energy_interval{1000};
+    // How long a guest's own energy reading stays the same: no finer a view
+    // of the package's power than this (docs/energy.md).
+    std::chrono::milliseconds energy_guest_period{10000};
     std::size_t reply_queue_records = 64;  // per channel, oldest dropped first
     std::string log_level = "info";
     // Groups whose members may use the control socket besides root: every

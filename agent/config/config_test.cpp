@@ -45,6 +45,7 @@ agent:
   qemu_pid_dir: /tmp/qemu
   proc_root: /tmp/proc
   energy_interval: 2.5
+  energy_guest_period: 30
   reply_queue_records: 8
   log_level: debug
   host_cpus: 0-1,16-17
@@ -80,6 +81,7 @@ vms:
     EXPECT_EQ(c.agent.qemu_pid_dir, "/tmp/qemu");
     EXPECT_EQ(c.agent.proc_root, "/tmp/proc");
     EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(2500));
+    EXPECT_EQ(c.agent.energy_guest_period, std::chrono::seconds(30));
     EXPECT_EQ(c.agent.reply_queue_records, 8U);
     EXPECT_EQ(c.agent.log_level, "debug");
     EXPECT_EQ(c.agent.host_cpus, (CpuSet{0, 1, 16, 17}));
@@ -132,6 +134,7 @@ TEST(Config, RuleDefaults) {
     EXPECT_DOUBLE_EQ(r.policy_rate, 1) << "PKT_POLICY: a smaller budget of its own";
     EXPECT_EQ(r.policy_burst, 4U);
     EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(1000));
+    EXPECT_EQ(c.agent.energy_guest_period, std::chrono::seconds(10));
     EXPECT_NE(c.rules->match("anything", ""), nullptr);
 }
 
@@ -196,6 +199,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"agent:\n  reply_queue_records: 0\n", "2:24: reply_queue_records"},
         BadCase{"agent:\n  energy_interval: 0.01\n", "2:20: energy_interval: seconds between"},
         BadCase{"agent:\n  energy_interval: soon\n", "2:20: energy_interval"},
+        BadCase{"agent:\n  energy_guest_period: 0.05\n",
+                "2:24: energy_guest_period: seconds a guest's energy reading is held"},
+        BadCase{"agent:\n  energy_guest_period: -3\n", "2:24: energy_guest_period"},
+        BadCase{"agent:\n  energy_guest_period: [10]\n", "2:24: energy_guest_period"},
         BadCase{"vms:\n  - name: a\n    energy: yes please\n",
                 "3:13: energy: expected true or false"},
         BadCase{"agent: [1]\n", "1:8: agent: expected a mapping"},

@@ -28,7 +28,7 @@ std::uint32_t toU32(double v) {
 }  // namespace
 
 EnergySampler::EnergySampler(EnergySettings settings, const Clock& clock)
-    : settings_(std::move(settings)), clock_(clock) {
+    : settings_(std::move(settings)), clock_(clock), guest_(settings_.guest_period) {
     PowercapTree tree = scanPowercap(settings_.sysfs_root);
     for (const auto& p : tree.problems) LOG(Energy).warn("energy: {}", p);
     if (tree.packages.empty()) {
@@ -119,12 +119,17 @@ void EnergySampler::publish() {
             r.vcpu_uj[i] = toU64(e.vcpu_uj[i]);
         readings_.emplace(uuid, r);
     }
+    guest_.publish(clock_.now(), readings_);
 }
 
 std::optional<VmEnergyReading> EnergySampler::reading(std::string_view uuid) const {
     auto it = readings_.find(std::string(uuid));
     if (it == readings_.end()) return std::nullopt;
     return it->second;
+}
+
+std::optional<VmEnergyReading> EnergySampler::guestReading(std::string_view uuid) const {
+    return guest_.reading(uuid);
 }
 
 // The state file: {"vms": {uuid: {instance, energy_uj, vcpu_uj, watched_s}}}.
@@ -138,8 +143,7 @@ bool EnergySampler::save() const noexcept {
                          {"vcpu_uj", s.vcpu_uj},
                          {"watched_s", s.watched_s}};
         }
-        replaceStateFile(settings_.state_file, nlohmann::json{{"vms", vms}}.dump() + "\n",
-                              0600);
+        replaceStateFile(settings_.state_file, nlohmann::json{{"vms", vms}}.dump() + "\n", 0600);
         return true;
     } catch (const std::exception& e) {
         LOG(Energy).warn("energy: cannot save {}: {}", settings_.state_file.string(), e.what());

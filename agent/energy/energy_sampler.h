@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "energy_accounting.h"
 #include "energy_source.h"
+#include "guest_energy.h"
 #include "powercap.h"
 
 namespace vmpower {
@@ -29,6 +30,8 @@ struct EnergySettings {
     // Where the counts survive a restart; empty: they do not.
     std::filesystem::path state_file;
     std::chrono::milliseconds interval{1000};
+    // How long a guest's own reading stays the same (GuestEnergyGate).
+    std::chrono::milliseconds guest_period{10000};
     // Samples between two saves of the state file (and one at exit).
     unsigned save_every = 10;
 };
@@ -63,6 +66,7 @@ class EnergySampler final : public EnergySource {
     bool save() const noexcept;
 
     std::optional<VmEnergyReading> reading(std::string_view uuid) const override;
+    std::optional<VmEnergyReading> guestReading(std::string_view uuid) const override;
 
   private:
     VmSample readVm(const WatchedDomain& d);
@@ -77,6 +81,7 @@ class EnergySampler final : public EnergySource {
     std::optional<Clock::TimePoint> last_sample_;
     std::uint64_t samples_ = 0;
     std::unordered_map<std::string, VmEnergyReading> readings_;
+    GuestEnergyGate guest_;
     std::unordered_map<std::string, std::string> problems_;
 };
 

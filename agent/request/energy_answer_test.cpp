@@ -16,7 +16,12 @@ using namespace vmpower::testing;
 
 class FakeEnergy final : public EnergySource {
   public:
-    std::optional<VmEnergyReading> reading(std::string_view uuid) const override {
+    // The operator's reading is never the guest's answer.
+    std::optional<VmEnergyReading> reading(std::string_view) const override {
+        ADD_FAILURE() << "the guest asked for the operator's reading";
+        return std::nullopt;
+    }
+    std::optional<VmEnergyReading> guestReading(std::string_view uuid) const override {
         ++lookups;
         auto it = readings.find(std::string(uuid));
         if (it == readings.end()) return std::nullopt;

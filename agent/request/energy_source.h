@@ -26,7 +26,11 @@ class EnergySource {
   public:
     virtual ~EnergySource() = default;
     // nullopt: no energy to tell (no powercap tree, or the VM not sampled yet).
+    // The last interval's: for the operator.
     virtual std::optional<VmEnergyReading> reading(std::string_view uuid) const = 0;
+    // What the guest is told: the same, changing at most once per
+    // agent.energy_guest_period (docs/energy.md, "What a guest can infer").
+    virtual std::optional<VmEnergyReading> guestReading(std::string_view uuid) const = 0;
 };
 
 }  // namespace vmpower

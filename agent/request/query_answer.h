@@ -23,9 +23,12 @@ std::vector<std::byte> queryNack(RequestKind kind, std::span<const std::byte> re
 
 // The reply, or why not (NACKed as NackReason::UnknownCpu, the only
 // refusal here). num_vcpu is the VM's vCPU count capped at 8 (the reply
-// arrays' size); entry i describes vCPU i through the lowest pCPU it may run
-// on. The single queries fill only [resource_id] and refuse a resource_id
-// outside the arrays.
+// arrays' size); entry i describes vCPU i through every pCPU it may run on
+// (an unpinned vCPU: all of its affinity, never one CPU of it): its
+// frequency when they all run at one, else 0; turbo and priority when every
+// one has them. The single queries fill only [resource_id]; they refuse a
+// resource_id outside the arrays, and a frequency query for a vCPU whose
+// pCPUs are not at one frequency.
 Checked<std::vector<std::byte>> answerQuery(const DecodedRequest& req,
                                             std::span<const std::byte> request,
                                             const GuestIdentity& guest, const PowerControl& power);

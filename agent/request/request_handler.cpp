@@ -76,7 +76,7 @@ std::vector<std::byte> RequestHandler::handle(const GuestIdentity& guest,
             return refuse(guest, state, req, record, NackReason::NotAllowed,
                           "energy not allowed by the policy");
         ++state.counters.answered;
-        return energyReply(record, energy_ ? energy_->reading(guest.uuid) : std::nullopt);
+        return energyReply(record, energy_ ? energy_->guestReading(guest.uuid) : std::nullopt);
     }
     if (isQuery(req.kind)) {
         if (req.format == RecordFormat::Legacy16) {

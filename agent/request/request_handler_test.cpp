@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "log_capture.h"
 #include "power_decision.h"
 #include "test_support.h"
 
@@ -159,8 +160,8 @@ TEST(RequestHandler, WithoutAPolicyEnginePolicyIsNackedAndRemoveUnanswered) {
 
 TEST(RequestHandler, QueryFreqList) {
     HandlerRig rig;
-    rig.power.khz = {{2, 1200000}, {3, 2400000}, {5, 800000}};  // pCPU 4 has no cpufreq
-    rig.vcpus.setPcpus(3, CpuSet{5, 7});                        // reported through pCPU 5
+    rig.power.khz = {{2, 1200000}, {3, 2400000}, {5, 800000}, {7, 800000}};  // 4: no cpufreq
+    rig.vcpus.setPcpus(3, CpuSet{5, 7});  // both at one frequency: that one
     auto r = rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0, "vm1"));
     ASSERT_EQ(r.size(), 88U);
     EXPECT_EQ(replyCommand(r), VMPOWER_FREQ_LIST);
@@ -201,6 +202,41 @@ TEST(RequestHandler, QueryFreqFillsOnlyItsSlot) {
     auto out = rig.send(packet(VMPOWER_QUERY_FREQ, 0, 4));
     EXPECT_EQ(out.size(), 88U);
     EXPECT_EQ(replyCommand(out), VMPOWER_CMD_NACK);
+}
+
+// An unpinned vCPU (affinity: every host CPU) is answered from all of its
+// CPUs, never from host CPU 0 alone (issue 25).
+TEST(RequestHandler, QueryForAnUnpinnedVcpuAnswersFromItsWholeAffinity) {
+    HandlerRig rig;
+    for (unsigned p = 0; p < 8; ++p) rig.power.khz[p] = 2000000;
+    rig.power.khz[0] = 800000;  // host CPU 0 is slower than the rest
+    rig.vcpus.setPcpus(1, CpuSet{0, 1, 2, 3, 4, 5, 6, 7});
+    rig.vcpus.setPcpus(2, CpuSet{4, 5, 6, 7});
+    auto list = rig.send(packet(VMPOWER_QUERY_FREQ_LIST, 0, 0));
+    ASSERT_EQ(replyCommand(list), VMPOWER_FREQ_LIST);
+    EXPECT_EQ(fieldAt<std::uint32_t>(list, 48 + 4), 0U) << "not at one frequency: unknown";
+    EXPECT_EQ(fieldAt<std::uint32_t>(list, 48 + 8), 2000000U) << "all of 4-7 at one frequency";
+    test::LogCapture log;
+    auto one = rig.send(packet(VMPOWER_QUERY_FREQ, 0, 1));
+    ASSERT_EQ(one.size(), 88U);
+    EXPECT_EQ(replyCommand(one), VMPOWER_CMD_NACK);
+    EXPECT_EQ(log.linesWith({"vCPU 1 may run on CPUs 0-7, which are not at one frequency"}).size(),
+              1U)
+        << log.lines().size();
+    EXPECT_EQ(replyCommand(rig.send(packet(VMPOWER_QUERY_FREQ, 0, 2))), VMPOWER_FREQ_LIST);
+    rig.power.khz[0] = 2000000;
+    auto same = rig.send(packet(VMPOWER_QUERY_FREQ, 0, 1));
+    ASSERT_EQ(replyCommand(same), VMPOWER_FREQ_LIST);
+    EXPECT_EQ(fieldAt<std::uint32_t>(same, 48 + 4), 2000000U);
+
+    // Capabilities: only what every CPU of the set has.
+    rig.power.turbo = {0, 4, 5, 6, 7};
+    rig.power.priority = {0};
+    auto caps = rig.send(packet(VMPOWER_QUERY_CAPS_LIST, 0, 0));
+    ASSERT_EQ(replyCommand(caps), VMPOWER_CAPS_LIST);
+    EXPECT_EQ(fieldAt<std::uint64_t>(caps, 48 + 8 * 1), 0U) << "CPUs 1-3 have no turbo";
+    EXPECT_EQ(fieldAt<std::uint64_t>(caps, 48 + 8 * 2), 1U);
+    EXPECT_EQ(fieldAt<std::uint64_t>(caps, 112 + 8 * 1), 0U) << "CPU 0's priority is not its";
 }
 
 TEST(RequestHandler, QueryCaps) {

@@ -23,13 +23,15 @@ constexpr const char* kEnergyFile = "devices/virtual/powercap/intel-rapl/intel-r
 
 class EnergyQuery : public AgentTestDriverFixture {
   protected:
-    void SetUp() override {
+    void SetUp() override { setUp("0.1"); }
+    void setUp(const std::string& guest_period) {
         copyProcFixture(VMPOWER_PROC_FIXTURES "/qemu-tcg", dir_ / "proc");
         std::filesystem::create_directories(dir_ / "pids");
         writeFile(dir_ / "pids/vm1.pid", "4242\n");  // both VMs' "QEMU" is process 4242
         writeFile(dir_ / "pids/vm2.pid", "4242\n");
-        extra_agent_yaml_ =
-            "  proc_root: " + (dir_ / "proc").string() + "\n  energy_interval: 0.1\n";
+        extra_agent_yaml_ = "  proc_root: " + (dir_ / "proc").string() +
+                            "\n  energy_interval: 0.1\n" +
+                            "  energy_guest_period: " + guest_period + "\n";
     }
     void start() {
         startAgent(domainXml("vm1", kUuid1, channelXml(path("vm1.0"), 0)) +
@@ -68,8 +70,9 @@ TEST_F(EnergyQuery, TheGuestReadsItsOwnEnergyThroughItsChannel) {
     // One interval: vCPU 0 busy for 10 ticks, the counter up 4 J.
     addTaskTicks(dir_ / "proc", 4242, 4245, 10);
     fixture_->write(kEnergyFile, "1004000000\n");
+    // Two samples: the guest's reading is a period (0.1 s here) old at most.
     const auto before = samples();
-    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() > before; }));
+    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() > before + 1; }));
 
     vmpower_energy e{};
     ASSERT_EQ(query(q1, e), VMPOWER_OK);
@@ -90,6 +93,37 @@ TEST_F(EnergyQuery, TheGuestReadsItsOwnEnergyThroughItsChannel) {
     // The operator sees the same.
     json answer = agent_->control({{"cmd", "show-vm"}, {"name", "vm1"}});
     EXPECT_GE(answer["energy_uj"].get<std::uint64_t>(), e.energy_uj);
+}
+
+// Issue 25: the guest's reading changes at most once per
+// agent.energy_guest_period, while the operator sees every sample.
+class EnergyQueryHeld : public EnergyQuery {
+  protected:
+    void SetUp() override { setUp("3600"); }
+};
+
+TEST_F(EnergyQueryHeld, TheGuestsReadingIsHeldForAPeriod) {
+    FakeQemuSocket q1(path("vm1.0")), q2(path("vm2.0"));
+    start();
+    ASSERT_TRUE(accepted(q1));
+    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() >= 2; }));
+    vmpower_energy first{};
+    ASSERT_EQ(query(q1, first), VMPOWER_OK);
+    ASSERT_EQ(first.flags & VMPOWER_ENERGY_AVAILABLE, VMPOWER_ENERGY_AVAILABLE);
+    for (int round = 1; round <= 3; ++round) {
+        addTaskTicks(dir_ / "proc", 4242, 4245, 10);
+        fixture_->write(kEnergyFile, std::to_string(1000000000 + round * 4000000) + "\n");
+        const auto before = samples();
+        ASSERT_TRUE(runUntil(*agent_, [&] { return samples() > before + 1; }));
+        vmpower_energy e{};
+        ASSERT_EQ(query(q1, e), VMPOWER_OK);
+        EXPECT_EQ(e.energy_uj, first.energy_uj) << "round " << round;
+        EXPECT_EQ(e.power_mw, first.power_mw);
+        EXPECT_EQ(e.vcpu_energy_uj[0], first.vcpu_energy_uj[0]);
+    }
+    json answer = agent_->control({{"cmd", "show-vm"}, {"name", "vm1"}});
+    EXPECT_GT(answer["energy_uj"].get<std::uint64_t>(), first.energy_uj)
+        << "the operator's view follows every sample";
 }
 
 TEST_F(EnergyQuery, AHostWithoutPowercapAnswersUnavailable) {

@@ -28,7 +28,8 @@ using Printer = std::function<void(std::ostream&, const json&)>;
 
 std::string errorText(const json& answer) {
     auto it = answer.find(key::kError);
-    return it != answer.end() && it->is_string() ? it->get<std::string>() : "the agent refused";
+    return it != answer.end() && it->is_string() ? escapedText(it->get_ref<const std::string&>())
+                                                 : "the agent refused";
 }
 
 // Sends one request; prints the answer (JSON or via `print`); 0 or 1.
@@ -90,7 +91,8 @@ int setCpuFreq(Invocation& inv, const Args& a) {
                    if (answer.contains(key::kAffects) && answer[key::kAffects].is_array()) {
                        for (const auto& v : answer[key::kAffects])
                            if (v.is_string())
-                               vms += (vms.empty() ? "" : ", ") + v.get<std::string>();
+                               vms += (vms.empty() ? "" : ", ") +
+                                      escapedText(v.get_ref<const std::string&>());
                    }
                    // Root's override of the shared-hardware rule: say whom it touches.
                    out << (vms.empty() ? " (no running VM shares it)" : "; it affects " + vms)
@@ -185,7 +187,8 @@ int setChannelStatus(Invocation& inv, const Args& a) {
                     {key::kIndex, index},
                     {key::kStatus, status}};
         int one = ask(inv, req, [&](std::ostream& out, const json& answer) {
-            out << a[0] << ": channel " << index << " " << answer.value(key::kState, "?") << '\n';
+            out << a[0] << ": channel " << index << " "
+                << escapedText(answer.value(key::kState, "?")) << '\n';
         });
         rc = std::max(rc, one);
     }
@@ -198,7 +201,7 @@ int setQuery(Invocation& inv, const Args& a) {
                [](std::ostream& out, const json& answer) {
                    out << "queries "
                        << (answer.value(key::kQueries, false) ? "enabled" : "disabled") << "; "
-                       << answer.value(key::kNote, "") << '\n';
+                       << escapedText(answer.value(key::kNote, "")) << '\n';
                });
 }
 
@@ -233,8 +236,9 @@ int releaseAll(Invocation& inv, const Args&) {
 }
 
 int metrics(Invocation& inv, const Args&) {
-    return ask(inv, {{key::kCmd, cmd::kMetrics}},
-               [](std::ostream& out, const json& answer) { out << answer.value(key::kText, ""); });
+    return ask(inv, {{key::kCmd, cmd::kMetrics}}, [](std::ostream& out, const json& answer) {
+        out << escapedText(answer.value(key::kText, ""), true);
+    });
 }
 
 int ping(Invocation& inv, const Args&) {

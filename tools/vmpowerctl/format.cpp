@@ -23,7 +23,7 @@ std::string text(const json& obj, std::string_view field) {
     if (!obj.is_object()) return "-";
     auto it = obj.find(field);
     if (it == obj.end() || it->is_null()) return "-";
-    if (it->is_string()) return it->get<std::string>();
+    if (it->is_string()) return escapedText(it->get_ref<const std::string&>());
     if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
     return it->dump();
 }
@@ -33,7 +33,7 @@ std::string joined(const json& obj, std::string_view field, const char* sep = " 
     std::string out;
     for (const auto& v : obj[field]) {
         if (!out.empty()) out += sep;
-        out += v.is_string() ? v.get<std::string>() : v.dump();
+        out += v.is_string() ? escapedText(v.get_ref<const std::string&>()) : v.dump();
     }
     return out.empty() ? "(none)" : out;
 }
@@ -79,7 +79,61 @@ std::vector<std::string> channelRow(std::vector<std::string> first, const json& 
     return first;
 }
 
+// The length of the valid UTF-8 sequence at s[i] that is neither a control
+// nor a C1 control, or 0.
+std::size_t printableUtf8(std::string_view s, std::size_t i) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char b = byte(i);
+    if (b >= 0x20 && b < 0x7f) return 1;
+    std::size_t n = b >= 0xc2 && b <= 0xdf   ? 2
+                    : (b & 0xf0) == 0xe0     ? 3
+                    : b >= 0xf0 && b <= 0xf4 ? 4
+                                             : 0;
+    if (n == 0 || i + n > s.size()) return 0;
+    std::uint32_t cp = b & (0x7f >> n);
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((byte(i + k) & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (byte(i + k) & 0x3f);
+    }
+    const bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+    const bool bad = overlong || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || cp < 0xa0;
+    return bad ? 0 : n;
+}
+
 }  // namespace
+
+std::string escapedText(std::string_view raw, bool keep_newlines) {
+    std::string out;
+    out.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size();) {
+        if (std::size_t n = printableUtf8(raw, i)) {
+            out.append(raw.substr(i, n));
+            i += n;
+            continue;
+        }
+        const char c = raw[i++];
+        switch (c) {
+            case '\n':
+                out += keep_newlines ? "\n" : "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\x1b':
+                out += "\\e";
+                break;
+            default: {
+                char hex[8];
+                std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(c));
+                out += hex;
+            }
+        }
+    }
+    return out;
+}
 
 std::string joulesText(double uj) {
     char buf[48];
@@ -225,7 +279,7 @@ void printDomain(std::ostream& out, const json& d) {
     for (const auto& c : arrayAt(d, key::kChannels)) {
         std::string reasons;
         for (const auto& [reason, n] : objectAt(c, key::kNacksByReason).items())
-            reasons += (reasons.empty() ? "" : ", ") + reason + " " + n.dump();
+            reasons += (reasons.empty() ? "" : ", ") + escapedText(reason) + " " + n.dump();
         if (!reasons.empty())
             out << "  channel " << text(c, key::kIndex) << " NACKs by reason: " << reasons << '\n';
     }
@@ -233,7 +287,8 @@ void printDomain(std::ostream& out, const json& d) {
         out << "  host policy in its intent: " << hp << " (not applied)\n";
     }
     for (const auto& p : arrayAt(d, key::kProblems)) {
-        out << "  problem: " << (p.is_string() ? p.get<std::string>() : p.dump()) << '\n';
+        out << "  problem: "
+            << (p.is_string() ? escapedText(p.get_ref<const std::string&>()) : p.dump()) << '\n';
     }
     if (const std::string why = text(d, key::kLastPowerRefusal); why != "-" && !why.empty()) {
         out << "  last refused: " << why << '\n';

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 namespace vmpower::ctl {
 
@@ -19,6 +20,15 @@ void printVersion(std::ostream& out, const json& answer);   // version
 void printEnergy(std::ostream& out, const json& answer);    // energy
 // A VM's host policy (show-vm, set-policy), each line starting with `who`.
 void printHostPolicy(std::ostream& out, const std::string& who, const json& policy);
+
+// Text from the agent as it may safely reach a terminal: domain names come
+// from libvirt and may hold escape sequences. Bytes below 0x20, 0x7f, the C1
+// controls (U+0080..U+009F, which some terminals obey) and bytes that are not
+// valid UTF-8 are shown as \e, \n, \r, \t or \xNN; everything else, other
+// scripts included, as it is. `keep_newlines` leaves '\n' alone (multi-line
+// answers such as metrics). Every string vmpowerctl prints from an answer
+// goes through it.
+std::string escapedText(std::string_view raw, bool keep_newlines = false);
 
 // 1234567 (uJ) -> "1.235 J"; 2.5 -> "2.50 W".
 std::string joulesText(double uj);

@@ -29,6 +29,41 @@ TEST(Table, PadsColumnsAndTrimsTrailingBlanks) {
               "  y\n");
 }
 
+TEST(EscapedText, ControlsAndInvalidUtf8AreShownNotSent) {
+    EXPECT_EQ(escapedText("vm-1"), "vm-1");
+    EXPECT_EQ(escapedText("\x1b[31mred\x1b[0m"), "\\e[31mred\\e[0m");
+    EXPECT_EQ(escapedText("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+    EXPECT_EQ(escapedText(std::string("a\0b\x07\x7f", 5)), "a\\x00b\\x07\\x7F");
+    // Other scripts pass; a C1 control (U+009B, CSI) and broken UTF-8 do not.
+    EXPECT_EQ(escapedText("caf\xc3\xa9 \xe6\x97\xa5"), "caf\xc3\xa9 \xe6\x97\xa5");
+    EXPECT_EQ(escapedText("\xc2\x9b"
+                          "31m"),
+              "\\xC2\\x9B31m");
+    EXPECT_EQ(escapedText("\xff\xc3"), "\\xFF\\xC3");
+    EXPECT_EQ(escapedText("\xc0\xaf"), "\\xC0\\xAF");  // overlong '/'
+    EXPECT_EQ(escapedText("l1\nl2\x1b\n", true), "l1\nl2\\e\n");
+}
+
+TEST(Format, EveryNameFromTheAgentIsEscaped) {
+    const std::string evil = "vm\x1b[31m";
+    const json vm = {{"name", evil}, {"uuid", "u"}, {"id", 1}, {"problems", {evil}}};
+    const json energy = {{"available", true},
+                         {"interval_ms", 1000},
+                         {"samples", 1},
+                         {"packages", json::array()},
+                         {"vms", {{{"name", evil}, {"energy_uj", 1}, {"power_w", 0}}}}};
+    const json channels = {{"channels", {{{"vm", evil}, {"index", 0}, {"state", "connected"}}}}};
+    const json cpu = {{"cpu", 2},
+                      {"khz", 1000},
+                      {"vcpus", {{{"vm", evil}, {"vcpu", 0}}}},
+                      {"policy", {{"name", "policy2"}, {"stakeholders", {evil}}}}};
+    for (const std::string& out : {render(printDomain, vm), render(printEnergy, energy),
+                                   render(printChannels, channels), render(printCpuFreq, cpu)}) {
+        EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+        EXPECT_NE(out.find("vm\\e[31m"), std::string::npos) << out;
+    }
+}
+
 TEST(Format, DomainShowsVcpuMapAndChannels) {
     json d = {{"name", "vm1"},
               {"uuid", "u1"},

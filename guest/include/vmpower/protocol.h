@@ -133,8 +133,9 @@ struct vmpower_energy {
     uint32_t num_vcpu;                 /* the VM's vCPUs; vcpu_energy_uj holds the first 48 */
     uint64_t energy_uj;                /* the whole VM, since the host began watching it */
     uint64_t watched_ms;               /* how long that is */
-    uint32_t power_mw;                 /* over the host's last sampling interval */
-    uint32_t interval_ms;              /* that interval */
+    uint32_t power_mw;                 /* average over interval_ms */
+    uint32_t interval_ms;              /* the span up to this reading: the host holds a
+                                          guest's reading for a period (10 s by default) */
     uint64_t vcpu_energy_uj[VMPOWER_ENERGY_MAX_VCPUS]; /* per vCPU, same period */
 };
 
