@@ -8,8 +8,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "domain_xml_test_support.h"
+
 namespace vmpower {
 namespace {
+
+using namespace testing;
 
 namespace fs = std::filesystem;
 
@@ -31,43 +35,6 @@ DomainDescription parseLive(const std::string& file) {
     if (xml.empty()) ADD_FAILURE() << "cannot read " << path << " (VMPOWER_SOURCE_ROOT unset?)";
     return parseDomainXml(xml);
 }
-
-// A minimal domain around the given elements.
-std::string domainXml(const std::string& body, const std::string& attrs = "") {
-    return "<domain type='kvm'" + attrs +
-           "><name>t</name>"
-           "<uuid>00000000-0000-4000-8000-000000000001</uuid>" +
-           body + "</domain>";
-}
-
-std::string channelXml(const std::string& type, const std::string& name, const std::string& source,
-                       const std::string& alias = "") {
-    std::string xml =
-        "<channel type='" + type + "'>" + source + "<target type='virtio' name='" + name + "'/>";
-    if (!alias.empty()) xml += "<alias name='" + alias + "'/>";
-    return xml + "</channel>";
-}
-
-std::vector<std::string> pinStrings(const std::vector<CpuSet>& pins) {
-    std::vector<std::string> out;
-    for (const auto& p : pins) out.push_back(p.toString());
-    return out;
-}
-
-bool anyProblemContains(const DomainDescription& d, const std::string& a,
-                        const std::string& b = "") {
-    return std::any_of(d.problems.begin(), d.problems.end(), [&](const std::string& p) {
-        return p.find(a) != std::string::npos && p.find(b) != std::string::npos;
-    });
-}
-
-std::string allProblems(const DomainDescription& d) {
-    std::string out;
-    for (const auto& p : d.problems) out += p + "\n";
-    return out;
-}
-
-const CpuSet kHost{0, 1, 2, 3, 4, 5, 6, 7};
 
 // ---- corpus of live XML -------------------------------------------------
 
@@ -398,62 +365,6 @@ TEST(DomainXmlPinning, PinsFollowOnlineVcpuIds) {
         "<cputune><vcpupin vcpu='0' cpuset='0'/><vcpupin vcpu='3' cpuset='3'/></cputune>"));
     EXPECT_EQ(d.online_vcpus, (std::vector<unsigned>{1, 3}));
     EXPECT_EQ(pinStrings(effectiveVcpuPins(d, kHost)), (std::vector<std::string>{"0-7", "3"}));
-}
-
-// ---- IOThreads (issue 25: libvirt places them, so they are in the footprint) ---
-
-TEST(DomainXmlIothreads, NoIothreadsNoCpus) {
-    DomainDescription d = parseDomainXml(domainXml("<vcpu>2</vcpu>"));
-    EXPECT_TRUE(d.iothreads.empty());
-    EXPECT_TRUE(iothreadCpus(d, kHost).empty());
-}
-
-TEST(DomainXmlIothreads, PinnedOnesRunOnTheirPinTheOthersWhereLibvirtPutsThem) {
-    // Two IOThreads, the second pinned: the first runs on every host CPU.
-    DomainDescription d = parseDomainXml(
-        domainXml("<vcpu>2</vcpu><iothreads>2</iothreads>"
-                  "<cputune><vcpupin vcpu='0' cpuset='2'/><iothreadpin iothread='2' cpuset='5'/>"
-                  "</cputune>"));
-    EXPECT_TRUE(d.problems.empty()) << allProblems(d);
-    EXPECT_EQ(d.iothreads, (std::vector<unsigned>{1, 2}));
-    EXPECT_EQ(d.iothreadpin.at(2).toString(), "5");
-    EXPECT_EQ(iothreadCpus(d, kHost).toString(), "0-7");
-    // Both pinned: only their pins.
-    d = parseDomainXml(domainXml(
-        "<vcpu>2</vcpu><iothreads>2</iothreads><cputune><iothreadpin iothread='1' cpuset='4'/>"
-        "<iothreadpin iothread='2' cpuset='5'/></cputune>"));
-    EXPECT_EQ(iothreadCpus(d, kHost).toString(), "4-5");
-    // Unpinned under <vcpu cpuset>: that cpuset.
-    d = parseDomainXml(domainXml("<vcpu cpuset='6-7'>2</vcpu><iothreads>1</iothreads>"));
-    EXPECT_EQ(iothreadCpus(d, kHost).toString(), "6-7");
-}
-
-TEST(DomainXmlIothreads, IothreadidsNameThemAndTheCountTopsThemUp) {
-    DomainDescription d =
-        parseDomainXml(domainXml("<vcpu>1</vcpu><iothreads>3</iothreads><iothreadids>"
-                                 "<iothread id='2'/><iothread id='7'/></iothreadids>"
-                                 "<cputune><iothreadpin iothread='7' cpuset='3'/>"
-                                 "<iothreadpin iothread='2' cpuset='1'/>"
-                                 "<iothreadpin iothread='1' cpuset='0'/></cputune>"));
-    EXPECT_EQ(d.iothreads, (std::vector<unsigned>{1, 2, 7}));
-    EXPECT_EQ(iothreadCpus(d, kHost).toString(), "0-1,3");
-    // <iothreadids> alone count too.
-    d = parseDomainXml(domainXml("<vcpu>1</vcpu><iothreadids><iothread id='4'/></iothreadids>"));
-    EXPECT_EQ(d.iothreads, (std::vector<unsigned>{4}));
-    EXPECT_EQ(iothreadCpus(d, CpuSet{1, 3}).toString(), "1,3");
-}
-
-TEST(DomainXmlIothreads, NonsenseIsAProblemNeverAThrow) {
-    DomainDescription d = parseDomainXml(
-        domainXml("<vcpu>1</vcpu><iothreads>x</iothreads><iothreadids><iothread id='0'/>"
-                  "<iothread id='y'/></iothreadids><cputune><iothreadpin iothread='9' cpuset='1'/>"
-                  "</cputune>"));
-    EXPECT_TRUE(d.iothreads.empty());
-    EXPECT_EQ(d.problems.size(), 4u) << allProblems(d);
-    EXPECT_TRUE(anyProblemContains(d, "<iothreadpin iothread='9'>", "names no IOThread"));
-    d = parseDomainXml(domainXml("<vcpu>1</vcpu><iothreads>99999999999</iothreads>"));
-    EXPECT_EQ(d.iothreads.size(), DomainDescription::kMaxIothreads);
-    EXPECT_EQ(d.problems.size(), 1u) << allProblems(d);
 }
 
 // ---- channels ------------------------------------------------------------------
