@@ -5,7 +5,9 @@
 # initramfs (OUTDIR/initrd.img) holding busybox (busybox-static), the virtio
 # modules of that kernel (console and net), the static vmpower-guest,
 # dpdk-power-guest (tests/vm/dpdk_power_guest.c built here against Debian's
-# libdpdk-dev, with the shared libraries it loads) and an /init
+# libdpdk-dev, with the shared libraries it loads), Debian's unmodified
+# prometheus-node-exporter (the energy test reads its rapl collector in the
+# guest) and an /init
 # (guest/image/init) that loads
 # the modules, makes /dev/virtio-ports/<name> links and runs a scenario
 # (see docs/guest.md, "The test guest image"):
@@ -19,7 +21,8 @@
 # on the console; then "VMPOWER-DONE" and the guest powers off.
 #
 # The kernel package (the version `apt-cache depends linux-image-amd64`
-# names, or $VMPOWER_KERNEL_PACKAGE) is downloaded once into the cache
+# names, or $VMPOWER_KERNEL_PACKAGE) and prometheus-node-exporter are
+# downloaded once into the cache
 # (default OUTDIR/cache). Fails, saying what is missing, when a part is.
 set -eu
 
@@ -124,6 +127,24 @@ if [ "$(cat "$kdir/.complete" 2>/dev/null)" != "$modules" ]; then
 fi
 kver=$(cat "$kdir/version")
 
+# --- prometheus-node-exporter (Debian's binary, unmodified) ----------------
+nedeb=$(find "$cache" -maxdepth 1 -name 'prometheus-node-exporter_*.deb' | head -n 1)
+if [ -z "$nedeb" ]; then
+    echo "build-guest-image: downloading prometheus-node-exporter into $cache"
+    (cd "$cache" && apt-get download -q prometheus-node-exporter) ||
+        die "apt-get download prometheus-node-exporter failed (network? apt sources?)"
+    nedeb=$(find "$cache" -maxdepth 1 -name 'prometheus-node-exporter_*.deb' | head -n 1)
+    [ -n "$nedeb" ] || die "apt-get download prometheus-node-exporter left no .deb in $cache"
+fi
+nebin=$cache/prometheus-node-exporter
+if [ ! -x "$nebin" ]; then
+    netmp=$(mktemp -d)
+    dpkg-deb -x "$nedeb" "$netmp" || die "dpkg-deb -x $nedeb failed (corrupt download? delete it and rerun)"
+    [ -x "$netmp/usr/bin/prometheus-node-exporter" ] || die "$nedeb holds no usr/bin/prometheus-node-exporter"
+    cp "$netmp/usr/bin/prometheus-node-exporter" "$nebin.tmp" && mv "$nebin.tmp" "$nebin"
+    rm -rf "$netmp"
+fi
+
 # --- the initramfs ----------------------------------------------------------
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -153,13 +174,21 @@ libdir=${libc#"$stage"}
 libdir=${libdir%/*}
 cp -L "$libdir/libgcc_s.so.1" "$stage$libdir/" || die "$libdir/libgcc_s.so.1 missing (apt-get install libgcc-s1)"
 if command -v strip >/dev/null 2>&1; then strip "$stage/usr/bin/dpdk-power-guest"; fi
+# node_exporter links only libc, already there for dpdk-power-guest; copy
+# whatever else ldd names, the same way.
+cp "$nebin" "$stage/usr/bin/prometheus-node-exporter"
+for lib in $(ldd "$stage/usr/bin/prometheus-node-exporter" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+    [ -e "$stage$lib" ] && continue
+    mkdir -p "$stage${lib%/*}"
+    cp -L "$lib" "$stage$lib" || die "cannot copy $lib (from ldd prometheus-node-exporter)"
+done
 image_src=$(dirname "$0")/../guest/image
 [ -f "$image_src/init" ] || die "$image_src/init missing (run from a vmpower checkout)"
 cp "$image_src/init" "$stage/init"
 cp "$image_src/lib.sh" "$stage/lib/vmpower/lib.sh"
 [ -z "$scenario" ] || cp "$scenario" "$stage/scenario.sh"
 chmod 0755 "$stage/init" "$stage/bin/busybox" "$stage/usr/bin/vmpower-guest" \
-    "$stage/usr/bin/dpdk-power-guest"
+    "$stage/usr/bin/dpdk-power-guest" "$stage/usr/bin/prometheus-node-exporter"
 # The kernel's built-in initramfs has /dev/console; add it anyway when we can.
 if [ "$(id -u)" = 0 ]; then mknod -m 600 "$stage/dev/console" c 5 1; fi
 

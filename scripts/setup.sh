@@ -76,7 +76,8 @@ timed "build-static-guest/" ninja -C build-static-guest guest/vmpower-guest
 
 # The tiny guest image of the real-VM tests (Debian kernel + busybox + the
 # static vmpower-guest + dpdk-power-guest built against libdpdk-dev, for the
-# DPDK guest's policy test); downloads the kernel package once. Rebuilt on
+# DPDK guest's policy test, + Debian's node_exporter for the energy test);
+# downloads the kernel and node_exporter packages once. Rebuilt on
 # every run: the image follows guest/image and tests/vm/dpdk_power_guest.c.
 timed "guest image" \
     scripts/build-guest-image.sh build-static-guest/guest/vmpower-guest data/guest-image

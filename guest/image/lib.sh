@@ -26,6 +26,13 @@ vmpower_read_cmdline() {
 #   dpdk WORD...         runs dpdk-power-guest WORD... (Debian's librte_power,
 #                        tests/vm/dpdk_power_guest.c);
 #   net-up ADDR/LEN      brings eth0 (virtio_net) up with ADDR;
+#   lo-up                brings the loopback interface up;
+#   spawn NAME PROG ARG...
+#                        starts PROG ARG... in the background, its output in
+#                        /tmp/NAME.log (vmpower-guest gets vmpower.opts= too);
+#   scrape REGEX         the lines of node_exporter's /metrics (on
+#                        127.0.0.1:9100) that match REGEX;
+#   show FILE...         the files' contents (missing ones say so).
 #   ping PEER SECONDS INTERVAL
 #                        sends ICMP echo requests to PEER every INTERVAL
 #                        seconds for SECONDS, in the background (traffic).
@@ -46,6 +53,40 @@ vmpower_run() {
         ping -q -i "$4" -w "$3" "$2" >/dev/null 2>&1 &
         echo "VMPOWER-RESULT $words 0 started"
         return 0
+        ;;
+    lo-up)
+        out=$(ip link set lo up 2>&1)
+        st=$?
+        ;;
+    spawn)
+        log=/tmp/$2.log
+        shift 2
+        if [ "$1" = vmpower-guest ]; then
+            # shellcheck disable=SC2086
+            "$@" $VMPOWER_OPTS >"$log" 2>&1 &
+        else
+            "$@" >"$log" 2>&1 &
+        fi
+        echo "VMPOWER-RESULT $words 0 started $!"
+        return 0
+        ;;
+    scrape)
+        rm -f /tmp/metrics
+        if wget -O /tmp/metrics http://127.0.0.1:9100/metrics >/tmp/scrape.log 2>&1; then
+            out=$(grep -E "$2" /tmp/metrics)
+            st=$?
+        else
+            out=$(cat /tmp/scrape.log)
+            st=2
+        fi
+        ;;
+    show)
+        shift
+        out=""
+        for f in "$@"; do
+            if [ -e "$f" ]; then out="$out$f: $(cat "$f" 2>&1) "; else out="$out$f: missing "; fi
+        done
+        st=0
         ;;
     net-up)
         out=$(ip link set eth0 up 2>&1 && ip addr add "$2" dev eth0 2>&1)
