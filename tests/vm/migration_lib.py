@@ -20,6 +20,7 @@
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -32,18 +33,31 @@ from two_hosts import TwoHosts
 from vmlib import TestDomain, VmTestError, fail, parse_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libvirt"))
-from vmptest import Agent, Scratch, tree_snapshot  # noqa: E402,F401
+from vmptest import Agent, Scratch  # noqa: E402
+from vmptest import tree_snapshot as whole_tree_snapshot  # noqa: E402
+from powercap_fixture import ENERGY, add_package  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tree_snapshot(root):
+    """A host's sysfs tree as vmpowerd may change it: all but the package
+    energy counter, which the test itself advances."""
+    skip = str(ENERGY / "energy_uj")
+    return {k: v for k, v in whole_tree_snapshot(root).items() if k != skip}
 
 CPUFREQ = Path("devices/system/cpu/cpufreq")
 
 
 class MigratingGuest(TestDomain):
-    """The test guest, one vCPU, one power channel. `side` ("A" or "B")
+    """The test guest, one vCPU, one power channel (or more). `side` ("A" or "B")
     names the host whose paths channel_socket()/console() use; `scenario`
     is the guest's /scenario.sh (busybox sh, lib.sh's helpers)."""
 
-    def __init__(self, name_prefix, image_dir, scenario, pins, uri, guest_opts=None):
-        super().__init__(name_prefix, image_dir, vcpus=1, pins=pins, poweragent_channels=1,
+    def __init__(self, name_prefix, image_dir, scenario, pins, uri, guest_opts=None,
+                 poweragent_channels=1):
+        super().__init__(name_prefix, image_dir, vcpus=1, pins=pins,
+                         poweragent_channels=poweragent_channels,
                          guest_opts=guest_opts, memory_mb=128, uri=uri, scenario=scenario)
         self.side = "A"
         self.console_log = self.console_path("A")
@@ -95,13 +109,21 @@ class MigratingGuest(TestDomain):
 
 class HostAgent(Agent):
     """vmpowerd for one host: its URI, its QEMU pid files, its own copy of a
-    fixture sysfs tree, control socket and state directory."""
+    fixture sysfs tree (acpi-cpufreq with one powercap package, whose counter
+    the test may advance: powercap_fixture.PackageCounter), control socket
+    and state directory. Energy is sampled every 0.25 s and a guest's
+    reading follows it as closely."""
 
     def __init__(self, binary, host, vms_rules):
         self.host = host
         self.scratch_dir = Scratch()
+        sysfs = Path(self.scratch_dir.path) / "sys"
+        shutil.copytree(ROOT / "tests/fixtures/sysfs/acpi-cpufreq", sysfs, symlinks=True)
+        add_package(sysfs, ROOT)
         super().__init__(str(binary), self.scratch_dir, uri=host.uri, extra_vms=vms_rules,
-                         agent_extra=f"  qemu_pid_dir: {host.qemu_pid_dir}\n")
+                         agent_extra=f"  qemu_pid_dir: {host.qemu_pid_dir}\n"
+                                     "  energy_interval: 0.25\n  energy_guest_period: 0.25\n",
+                         sysfs_exists_ok=True)
         self.sysfs = Path(self.sysfs)
 
     def policy_file(self, policy, name):

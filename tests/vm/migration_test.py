@@ -13,13 +13,19 @@ fixture sysfs tree (acpi-cpufreq: pCPU N is policyN):
     console paths through `virsh migrate --xml`): B's pCPU 1 reaches max
     within 1 s of RESUMED_MIGRATED; A's pCPU 0 keeps max until
     STOPPED_MIGRATED and is then restored as found; every request the guest
-    sends after the migration is answered, by B's vmpowerd.
+    sends after the migration is answered, by B's vmpowerd;
+  - energy: both hosts count the VM's energy (a fixture package counter at
+    20 W each); in the guest `vmpower-guest powercap` keeps its powercap
+    tree from what A, then B, tell it, and the guest's energy_uj, printed
+    every 0.2 s on each host's console, never goes back across the move
+    (B's count for the VM starts again) and keeps rising on B.
 Everything (hosts, domain, agents, files) is removed at the end, whatever
 happened.
 
 usage: migration_test.py [--repo DIR] [--image DIR] [--vmpowerd PATH]
 """
 
+import re
 import subprocess
 import sys
 import time
@@ -28,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_vm_test  # noqa: E402
 from vmlib import fail  # noqa: E402
+from powercap_fixture import PackageCounter  # noqa: E402
 from migration_lib import (Expectations, MigratingGuest, Recorder,  # noqa: E402
                            aborted_migration, channel, check, migrate_cmd, require_root,
                            tree_diff, tree_snapshot, two_agents, wait_results)
@@ -44,18 +51,24 @@ RULES = """\
     commands: [up, down, min, max]
     rate: 0
     queries: true
+    energy: true
 """
 # The guest's program: max once, then a query every 0.2 s (each reply is a
 # VMPOWER-RESULT console line); bounded so a lost domain ends on its own.
+# The powercap daemon asks through port 1 (a virtio port opens once: port 0
+# is the queries'); its tree is read between queries: a VMPOWER-ENERGY line.
 SCENARIO = """\
+vmpower-guest powercap --interval 0.25 --timeout-ms 3000 --query-port 1 >/tmp/powercap.log 2>&1 &
 vmpower_run set-cpu-freq 0 max
 n=0
 while [ $n -lt 3000 ]; do
     n=$((n + 1))
     vmpower_run query-freq 0
+    echo "VMPOWER-ENERGY $(cat /sys/class/powercap/intel-rapl:0/energy_uj 2>&1)"
     sleep 0.2
 done
 """
+ENERGY_LINE = re.compile(r"^VMPOWER-ENERGY (\d+)\s*$", re.M)
 GUEST_OPTS = ["--timeout-ms", "3000"]
 
 
@@ -193,6 +206,32 @@ def migration(hosts, guest, agents, events, pristine_a):
     expect.done()
 
 
+def guest_energy(guest, side):
+    """The guest's energy_uj as its scenario printed it on `side`'s console."""
+    try:
+        text = guest.console_path(side).read_text(errors="replace")
+    except FileNotFoundError:
+        return []
+    return [int(v) for v in ENERGY_LINE.findall(text)]
+
+
+def energy_across_the_move(guest):
+    """The guest's counter never went back, and rose on B."""
+    on_a = guest_energy(guest, "A")
+    deadline = time.monotonic() + 20
+    while len(guest_energy(guest, "B")) < 10 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    on_b = guest_energy(guest, "B")
+    seen = on_a + on_b
+    back = [(i, seen[i - 1], v) for i, v in enumerate(seen) if i and v < seen[i - 1]]
+    check(on_a and on_a[-1] > 0, f"the guest's energy_uj rose on A ({on_a[:3]}...{on_a[-3:]})")
+    check(not back, f"the guest's energy_uj never went back (index, before, after: {back[:5]})")
+    check(len(on_b) >= 10 and on_b[-1] > on_a[-1],
+          f"... and kept rising on B: last on A {on_a[-1]}, on B {on_b[:2]}...{on_b[-2:]}")
+    print(f"figures: the guest's energy_uj {on_a[0]} -> {on_a[-1]} on A, "
+          f"{on_b[0]} -> {on_b[-1]} on B", flush=True)
+
+
 def level_of(tree, policy):
     base = f"devices/system/cpu/cpufreq/{policy}/"
     return tuple(tree[base + f].decode().strip() for f in ("scaling_governor", "scaling_setspeed"))
@@ -204,15 +243,18 @@ def scenario(vmpowerd, image):
         agent_a, agent_b = agents
         pristine_a = tree_snapshot(agent_a.sysfs)
         with MigratingGuest("vmpower-mig", image, SCENARIO, pins={0: PIN_A},
-                            uri=hosts.a.uri, guest_opts=GUEST_OPTS) as guest:
+                            uri=hosts.a.uri, guest_opts=GUEST_OPTS,
+                            poweragent_channels=2) as guest:
             guest.boot(BOOT_TIMEOUT)
             first = guest.wait_result("set-cpu-freq,0,max", 60)
             check(first.status == 0, f"guest on A: set-cpu-freq 0 max -> ACK ({first})")
             check(level(agent_a, POLICY_A) == HELD, f"A's pCPU {PIN_A} is at max")
             wait_results(guest, "A", 3, 1, 30)
 
-            cancelled_migration(hosts, guest, agents, events)
-            migration(hosts, guest, agents, events, pristine_a)
+            with PackageCounter(agent_a.sysfs), PackageCounter(agent_b.sysfs):
+                cancelled_migration(hosts, guest, agents, events)
+                migration(hosts, guest, agents, events, pristine_a)
+                energy_across_the_move(guest)
     print(f"figures: the whole test {time.monotonic() - started:.1f} s", flush=True)
 
 
