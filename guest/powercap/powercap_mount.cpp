@@ -22,21 +22,20 @@ bool isTmpfs(const char* path) {
 
 }  // namespace
 
-bool checkSysfsPowercap() {
+void checkSysfsPowercap() {
     std::error_code ec;
     if (!fs::is_directory(kSysfsPowercap, ec))
         throw PowercapError(std::string(kSysfsPowercap) +
                             ": cannot mount over a missing sysfs dir: use --root DIR and the "
                             "tool's sysfs option");
     // Our own tmpfs from an earlier run: the tree's checks decide.
-    if (isTmpfs(kSysfsPowercap)) return true;
+    if (isTmpfs(kSysfsPowercap)) return checkRoot(kSysfsPowercap);
     fs::directory_iterator it(kSysfsPowercap, ec);
     if (ec) throw PowercapError(std::string(kSysfsPowercap) + ": " + ec.message());
     if (it != fs::directory_iterator{})
         throw PowercapError(std::string(kSysfsPowercap) + " holds zones of its own (" +
                             it->path().filename().string() +
                             "): not covering a real powercap tree; use --root DIR");
-    return false;
 }
 
 bool mountPowercapTmpfs() {

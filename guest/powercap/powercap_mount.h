@@ -12,8 +12,9 @@ inline constexpr const char* kSysfsPowercap = "/sys/class/powercap";
 
 // Checks the default place without changing anything: throws PowercapError
 // when /sys/class/powercap is missing or holds zones of its own (a real
-// powercap tree). Returns true when vmpower's tmpfs is already there.
-bool checkSysfsPowercap();
+// powercap tree). A tmpfs already there (ours, from an earlier run) is
+// left to checkRoot.
+void checkSysfsPowercap();
 
 // Mounts a tmpfs over /sys/class/powercap unless one is there already.
 // Needs CAP_SYS_ADMIN. Throws PowercapError. Returns true if it mounted.
