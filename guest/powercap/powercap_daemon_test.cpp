@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,10 @@ Outcome run(std::vector<std::string> args) {
         vmpower::guest::runCli(static_cast<int>(argv.size()), argv.data(), in, out, err, false);
     EXPECT_EQ(out.str(), "") << "the daemon logs on standard error only";
     return {status, err.str()};
+}
+
+bool logged(const Outcome& o, std::string_view line) {
+    return o.log.find(line) != std::string::npos;
 }
 
 // Answers each request with the next of `replies` (an empty Bytes: none).
@@ -85,8 +90,7 @@ TEST(PowercapDaemon, OnceWritesTheVmsEnergy) {
     EXPECT_EQ(o.status, 0) << o.log;
     EXPECT_EQ(r.package(), 5000u);
     EXPECT_EQ(r.core(), 4000u) << "the vCPUs' part";
-    EXPECT_NE(o.log.find("writing the VM's energy under " + r.root.string()), std::string::npos)
-        << o.log;
+    EXPECT_TRUE(logged(o, "writing the VM's energy under " + r.root.string())) << o.log;
 }
 
 TEST(PowercapDaemon, AMigrationDoesNotTakeTheTreeBack) {
@@ -98,15 +102,15 @@ TEST(PowercapDaemon, AMigrationDoesNotTakeTheTreeBack) {
     EXPECT_EQ(run(r.once()).status, 0);
     Outcome restarted = run(r.once());  // a new daemon continues from the tree
     EXPECT_EQ(restarted.status, 0);
-    EXPECT_NE(restarted.log.find("continuing from 5000 µJ"), std::string::npos) << restarted.log;
+    EXPECT_TRUE(logged(restarted, "continuing from 5000 µJ")) << restarted.log;
     EXPECT_EQ(r.package(), 5600u) << "the marker's host reading: only the delta counts";
     EXPECT_EQ(r.core(), 4500u);
     Outcome migrated = run(r.once());
     t.join();
     EXPECT_EQ(migrated.status, 0);
-    EXPECT_NE(migrated.log.find("the host's count started again (live migration or agent "
-                                "restart): continuing from 5600 µJ"),
-              std::string::npos)
+    EXPECT_TRUE(logged(migrated,
+                       "the host's count started again (live migration or agent "
+                       "restart): continuing from 5600 µJ"))
         << migrated.log;
     EXPECT_EQ(r.package(), 5900u);
     EXPECT_EQ(r.core(), 4700u);
@@ -118,9 +122,9 @@ TEST(PowercapDaemon, ANackAtTheFirstQueryLeavesNoTree) {
     Outcome o = run(r.once());
     t.join();
     EXPECT_EQ(o.status, 2);
-    EXPECT_NE(o.log.find("the host does not allow this VM energy queries: its rule needs "
-                         "energy: true"),
-              std::string::npos)
+    EXPECT_TRUE(logged(o,
+                       "the host does not allow this VM energy queries: its rule needs "
+                       "energy: true"))
         << o.log;
     EXPECT_FALSE(fs::exists(r.root));
 }
@@ -131,7 +135,7 @@ TEST(PowercapDaemon, AHostWithoutCountersGetsATreeThatStaysPut) {
     Outcome o = run(r.once());
     t.join();
     EXPECT_EQ(o.status, 0) << o.log;
-    EXPECT_NE(o.log.find("the host measures no energy now"), std::string::npos) << o.log;
+    EXPECT_TRUE(logged(o, "the host measures no energy now")) << o.log;
     EXPECT_EQ(r.package(), 0u) << "laid out: readers need a tree";
 }
 
@@ -151,8 +155,7 @@ TEST(PowercapDaemon, ARealZoneIsRefusedBeforeAsking) {
     fs::create_directories(r.root / "intel-rapl:0");
     Outcome o = run(r.once());  // the host is never asked: nothing serves it
     EXPECT_EQ(o.status, 2);
-    EXPECT_NE(o.log.find("holds a RAPL zone of its own (intel-rapl:0)"), std::string::npos)
-        << o.log;
+    EXPECT_TRUE(logged(o, "holds a RAPL zone of its own (intel-rapl:0)")) << o.log;
     EXPECT_FALSE(fs::exists(r.root / ".vmpower-powercap"));
 }
 
@@ -181,12 +184,12 @@ TEST(PowercapDaemon, TheLoopBacksOffOnANackAndStopsOnSigterm) {
     daemon.join();
     EXPECT_TRUE(served);
     EXPECT_EQ(o.status, 0) << o.log;
-    EXPECT_NE(o.log.find("the host refused the energy query (its rate limit): asking every "
-                         "0.2 s"),
-              std::string::npos)
+    EXPECT_TRUE(logged(o,
+                       "the host refused the energy query (its rate limit): asking every "
+                       "0.2 s"))
         << o.log;
-    EXPECT_NE(o.log.find("the host answers again: asking every 0.1 s"), std::string::npos) << o.log;
-    EXPECT_NE(o.log.find("stopped by SIGTERM; the tree keeps 2000 µJ"), std::string::npos) << o.log;
+    EXPECT_TRUE(logged(o, "the host answers again: asking every 0.1 s")) << o.log;
+    EXPECT_TRUE(logged(o, "stopped by SIGTERM; the tree keeps 2000 µJ")) << o.log;
     EXPECT_EQ(r.package(), 2000u) << "the tree stays";
 }
 
