@@ -9,6 +9,7 @@
 #include <string>
 #include <variant>
 
+#include "powercap_daemon.h"
 #include "session.h"
 
 namespace vmpower::guest {
@@ -44,6 +45,18 @@ int runCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
     auto* qcaps = app.add_subcommand("query-caps", "turbo/priority of a core, or of all");
     qcaps->add_option("core", core, "core number or all")->required();
     auto* energy = app.add_subcommand("energy", "this VM's energy, as a vmpower host accounts it");
+    PowercapOptions pc;
+    auto* powercap = app.add_subcommand(
+        "powercap",
+        "keep a RAPL-shaped powercap tree of this VM's energy for unmodified readers "
+        "(node_exporter, Kepler, Scaphandre)");
+    powercap->add_option("--root", pc.root,
+                         "where the tree goes, created if missing (default: a tmpfs "
+                         "mounted over /sys/class/powercap)");
+    powercap->add_option("--interval", pc.interval_s, "seconds between queries")
+        ->capture_default_str()
+        ->check(CLI::Range(kMinIntervalS, 3600.0));
+    powercap->add_flag("--once", pc.once, "one query, one update, then exit");
     app.require_subcommand(0, 1);
 
     try {
@@ -52,6 +65,11 @@ int runCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
         return app.exit(e, out, err) == 0 ? kExitAck : kExitError;
     }
 
+    if (powercap->parsed()) {
+        pc.channel = channelOptions(settings);
+        pc.port = settings.query_all_port;
+        return runPowercap(pc, err);
+    }
     Session session(settings, out, err);
     std::string line;
     if (set->parsed()) line = "set-cpu-freq " + core + ' ' + what;

@@ -7,9 +7,20 @@
 #include <ostream>
 #include <string>
 
+#include "free_port.h"
+
 namespace vmpower::guest {
 
 constexpr std::string_view kPrompt = "vm_power(guest)> ";
+
+vmpower_channel_options channelOptions(const Settings& settings) {
+    vmpower_channel_options opts;
+    vmpower_channel_options_init(&opts);
+    opts.port_dir = settings.port_dir.empty() ? nullptr : settings.port_dir.c_str();
+    opts.timeout_ms = settings.timeout_ms;
+    opts.legacy = settings.legacy;
+    return opts;
+}
 
 Session::Session(Settings settings, std::ostream& out, std::ostream& err)
     : settings_(std::move(settings)), out_(out), err_(err) {}
@@ -19,12 +30,7 @@ Channel& Session::channel(unsigned port) {
     // A channel whose open failed is retried on the next command: the
     // port may have appeared meanwhile.
     if (!slot || !slot->isOpen()) {
-        vmpower_channel_options opts;
-        vmpower_channel_options_init(&opts);
-        opts.port_dir = settings_.port_dir.empty() ? nullptr : settings_.port_dir.c_str();
-        opts.timeout_ms = settings_.timeout_ms;
-        opts.legacy = settings_.legacy;
-        slot = std::make_unique<Channel>(port, opts);
+        slot = std::make_unique<Channel>(port, channelOptions(settings_));
     }
     return *slot;
 }
@@ -35,14 +41,8 @@ int Session::report(vmpower_status st, unsigned port, const Channel& ch) {
         out_ << "NACK: " << vmpower_strerror(st) << '\n';
         return kExitNack;
     }
-    char path[4096];
-    const char* dir = settings_.port_dir.empty() ? nullptr : settings_.port_dir.c_str();
-    if (!vmpower_port_path(port, dir, path, sizeof path)) std::strcpy(path, "(port path too long)");
-    err_ << "vmpower-guest: " << path << ": " << vmpower_strerror(st);
-    if (st == VMPOWER_ERR_TIMEOUT) err_ << " (" << settings_.timeout_ms << " ms)";
-    if (int e = ch.lastErrno(); e != 0 && (st == VMPOWER_ERR_IO || st == VMPOWER_ERR_BUSY))
-        err_ << ": " << std::strerror(e);
-    err_ << '\n';
+    err_ << "vmpower-guest: "
+         << describePortError(st, port, channelOptions(settings_), ch.lastErrno()) << '\n';
     return kExitError;
 }
 

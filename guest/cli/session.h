@@ -22,6 +22,9 @@ struct Settings {
     unsigned query_all_port = 0;  // the port "all" queries go through
 };
 
+// The library's options for these settings (port_dir points into them).
+vmpower_channel_options channelOptions(const Settings& settings);
+
 class Session {
   public:
     Session(Settings settings, std::ostream& out, std::ostream& err);

@@ -16,26 +16,11 @@ using vmpower::guest::Channel;
 using vmpower::testing::Bytes;
 using vmpower::testing::echo;
 using vmpower::testing::FakeHost;
+using vmpower::testing::putLe;
 
-void putLe(Bytes& b, std::size_t offset, std::uint64_t v, std::size_t size) {
-    for (std::size_t i = 0; i < size; ++i) b[offset + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-// A host's reply to `req`, as vmpowerd builds it.
+// A host's reply to `req`, as vmpowerd builds it: two vCPUs.
 Bytes energyReply(const Bytes& req, std::uint32_t flags, std::uint64_t uj) {
-    Bytes b(VMPOWER_ENERGY_SIZE, 0);
-    std::copy(req.begin(), req.begin() + offsetof(vmpower_energy, flags), b.begin());
-    using E = vmpower_energy;
-    putLe(b, offsetof(E, command), VMPOWER_ENERGY, 4);
-    putLe(b, offsetof(E, flags), flags, 4);
-    putLe(b, offsetof(E, num_vcpu), 2, 4);
-    putLe(b, offsetof(E, energy_uj), uj, 8);
-    putLe(b, offsetof(E, watched_ms), 2500, 8);
-    putLe(b, offsetof(E, power_mw), 1500, 4);
-    putLe(b, offsetof(E, interval_ms), 1000, 4);
-    putLe(b, offsetof(E, vcpu_energy_uj), uj - 1, 8);
-    putLe(b, offsetof(E, vcpu_energy_uj) + 8, 1, 8);
-    return b;
+    return vmpower::testing::energyReply(req, {flags, uj, 2500, {uj - 1, 1}});
 }
 
 vmpower_channel_options options(const FakeHost& host, int timeout_ms = 1000) {

@@ -6,6 +6,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -37,9 +39,17 @@ FakeHost::~FakeHost() {
 std::optional<Bytes> FakeHost::read(std::size_t size, int timeout_ms) {
     Bytes out(size);
     std::size_t got = 0;
-    while (got < size) {
+    // While no guest has the port open the master reports POLLHUP: a guest
+    // that opens the port for each query (vmpower-guest powercap) is
+    // waited for, up to the timeout.
+    for (int waited = 0; got < size;) {
         pollfd p{master_, POLLIN, 0};
-        if (poll(&p, 1, timeout_ms) <= 0 || !(p.revents & POLLIN)) return std::nullopt;
+        if (waited >= timeout_ms || poll(&p, 1, timeout_ms - waited) <= 0) return std::nullopt;
+        if (!(p.revents & POLLIN)) {
+            usleep(5000);
+            waited += 5;
+            continue;
+        }
         ssize_t n = ::read(master_, out.data() + got, size - got);
         if (n <= 0) return std::nullopt;
         got += static_cast<std::size_t>(n);
@@ -110,6 +120,26 @@ Bytes capsList(std::uint64_t resource_id, std::uint32_t unit, std::uint8_t num_v
     r.num_vcpu = num_vcpu;
     Bytes b(sizeof r);
     std::memcpy(b.data(), &r, sizeof r);
+    return b;
+}
+
+void putLe(Bytes& b, std::size_t offset, std::uint64_t v, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i) b[offset + i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+Bytes energyReply(const Bytes& req, const EnergyNumbers& n) {
+    using E = vmpower_energy;
+    Bytes b(VMPOWER_ENERGY_SIZE, 0);
+    std::copy(req.begin(), req.begin() + offsetof(E, flags), b.begin());
+    putLe(b, offsetof(E, command), VMPOWER_ENERGY, 4);
+    putLe(b, offsetof(E, flags), n.flags, 4);
+    putLe(b, offsetof(E, num_vcpu), n.vcpu_uj.size(), 4);
+    putLe(b, offsetof(E, energy_uj), n.energy_uj, 8);
+    putLe(b, offsetof(E, watched_ms), n.watched_ms, 8);
+    putLe(b, offsetof(E, power_mw), 1500, 4);
+    putLe(b, offsetof(E, interval_ms), 1000, 4);
+    for (std::size_t i = 0; i < n.vcpu_uj.size() && i < VMPOWER_ENERGY_MAX_VCPUS; ++i)
+        putLe(b, offsetof(E, vcpu_energy_uj) + 8 * i, n.vcpu_uj[i], 8);
     return b;
 }
 

@@ -43,6 +43,19 @@ Bytes echo(const Bytes& request, std::uint32_t command);
 Bytes request(std::uint64_t resource_id, std::uint32_t unit, std::uint32_t command);
 Bytes freqList(std::uint64_t resource_id, std::uint32_t unit, std::uint8_t num_vcpu,
                std::uint32_t first_khz);
+// Writes `v`'s low `size` bytes at `offset`, little endian.
+void putLe(Bytes& b, std::size_t offset, std::uint64_t v, std::size_t size);
+
+// What a vmpower host answers to an energy query.
+struct EnergyNumbers {
+    std::uint32_t flags = VMPOWER_ENERGY_AVAILABLE;
+    std::uint64_t energy_uj = 0;
+    std::uint64_t watched_ms = 2500;
+    std::vector<std::uint64_t> vcpu_uj;  // num_vcpu is its size
+};
+// The reply to `request`, as vmpowerd builds it (little endian).
+Bytes energyReply(const Bytes& request, const EnergyNumbers& n);
+
 Bytes capsList(std::uint64_t resource_id, std::uint32_t unit, std::uint8_t num_vcpu);
 
 }  // namespace vmpower::testing

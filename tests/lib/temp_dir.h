@@ -1,7 +1,7 @@
 #pragma once
 // Test helper: a fresh directory under $TMPDIR (or /tmp), removed with
-// everything in it. The one TempDir of every host-side test (the libc-only
-// guest/ tree keeps its own).
+// everything in it. The one TempDir of every test (header only: guest/'s
+// tests use it too).
 
 #include <stdlib.h>
 

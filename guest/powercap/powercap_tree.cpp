@@ -1,0 +1,139 @@
+#include "powercap_tree.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "powercap_text.h"
+
+namespace vmpower::guest {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail(const fs::path& file, const std::string& what, int err) {
+    throw PowercapError(file.string() + ": " + what + ": " + std::strerror(err));
+}
+
+// Writes `text` to a temporary file beside `file` and renames it over
+// `file`: readers see the whole old text or the whole new one. No fsync:
+// the tree lives on tmpfs, and a restart continues from what is there.
+void replaceFile(const fs::path& file, std::string_view text) {
+    const fs::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp");
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) fail(tmp, "cannot create", errno);
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int err = n < 0 ? errno : EIO;
+            ::close(fd);
+            fail(tmp, "cannot write", err);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::close(fd) != 0) fail(tmp, "cannot write", errno);
+    if (::rename(tmp.c_str(), file.c_str()) != 0) fail(file, "cannot replace", errno);
+}
+
+void makeDir(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) fail(dir, "cannot create the directory", ec.value());
+}
+
+std::string line(std::uint64_t v) {
+    return std::to_string(v) + '\n';
+}
+
+// A zone's files; energy_uj starts at `energy_uj` (modulo the range).
+void writeZone(const fs::path& dir, std::string_view name, std::uint64_t energy_uj) {
+    makeDir(dir);
+    replaceFile(dir / "name", std::string(name) + '\n');
+    replaceFile(dir / "max_energy_range_uj", line(kMaxEnergyRangeUj));
+    replaceFile(dir / "enabled", "1\n");
+    replaceFile(dir / "energy_uj", line(energy_uj % kMaxEnergyRangeUj));
+}
+
+std::uint64_t readCounter(const fs::path& file) {
+    auto text = readSmallFile(file);
+    return text ? parseCounter(*text).value_or(0) : 0;
+}
+
+}  // namespace
+
+std::optional<std::string> readSmallFile(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::string text(4096, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    return text;
+}
+
+void checkRoot(const fs::path& root) {
+    std::error_code ec;
+    if (!fs::exists(root, ec)) return;
+    if (!fs::is_directory(root, ec)) throw PowercapError(root.string() + ": not a directory");
+    auto marker = readSmallFile(root / kMarkerFile);
+    if (marker && isMarker(*marker)) return;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (isRaplName(name))
+            throw PowercapError(root.string() + " holds a RAPL zone of its own (" + name +
+                                ") and no vmpower marker: a real powercap tree is left alone");
+    }
+    if (ec) fail(root, "cannot list", ec.value());
+}
+
+PowercapTree::PowercapTree(fs::path root) : root_(std::move(root)) {
+    checkRoot(root_);
+    restore();
+    layOut();
+}
+
+void PowercapTree::restore() {
+    auto marker = readSmallFile(root_ / kMarkerFile);
+    if (!marker || !isMarker(*marker)) return;
+    continued_ = true;
+    restored_.package_uj = readCounter(packageDir() / "energy_uj");
+    restored_.core_uj = readCounter(coreDir() / "energy_uj");
+    restored_host_ = markerHostCount(*marker);
+}
+
+void PowercapTree::layOut() {
+    makeDir(root_);
+    // The marker first: a tree left half laid out is still known as ours.
+    replaceFile(root_ / kMarkerFile, formatMarker(restored_host_));
+    makeDir(root_ / kControlType);
+    replaceFile(root_ / kControlType / "enabled", "1\n");
+    writeZone(packageDir(), "package-0", restored_.package_uj);
+    writeZone(coreDir(), "core", restored_.core_uj);
+    const fs::path link = root_ / kCoreZone;
+    std::error_code ec;
+    if (!fs::is_symlink(link, ec)) {
+        fs::create_directory_symlink(fs::path(kPackageZone) / kCoreZone, link, ec);
+        if (ec) fail(link, "cannot create the symlink", ec.value());
+    }
+    written_ = restored_;
+    written_host_ = restored_host_;
+}
+
+void PowercapTree::write(const GuestCount& count, const std::optional<HostCount>& host) {
+    // Counters before the marker: a daemon stopped in between counts the
+    // last interval again rather than losing it.
+    if (count.package_uj != written_.package_uj)
+        replaceFile(packageDir() / "energy_uj", line(count.package_uj % kMaxEnergyRangeUj));
+    if (count.core_uj != written_.core_uj)
+        replaceFile(coreDir() / "energy_uj", line(count.core_uj % kMaxEnergyRangeUj));
+    written_ = count;
+    if (host != written_host_) replaceFile(root_ / kMarkerFile, formatMarker(host));
+    written_host_ = host;
+}
+
+}  // namespace vmpower::guest
