@@ -153,7 +153,7 @@ def scenario(vmpowerd_exe, image, repo):
         work = run.work
         sysfs = work / "sysfs"
         shutil.copytree(repo / "tests/fixtures/sysfs/rapl-one-package", sysfs, symlinks=True)
-        counter = PackageCounter(sysfs)
+        counter = PackageCounter(sysfs, below_max_uj=5_000_000)
         agent = run.agent = Vmpowerd(vmpowerd_exe, work, CONFIG)
         with TestDomain("vmpower-energy-busy", image, vcpus=1, pins={0: "0"},
                         poweragent_channels=1, control=True,

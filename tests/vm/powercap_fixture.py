@@ -23,11 +23,15 @@ def add_package(sysfs, repo):
 
 
 class PackageCounter:
-    def __init__(self, sysfs, below_max_uj=5_000_000):
-        """Starts below_max_uj under max_energy_range_uj: wraps soon."""
+    def __init__(self, sysfs, below_max_uj=None):
+        """Starts below_max_uj under max_energy_range_uj (wraps soon), else
+        from the file's value (a vmpowerd already reading it sees no jump)."""
         self.path = Path(sysfs) / ENERGY / "energy_uj"
         self.max_uj = int((Path(sysfs) / ENERGY / "max_energy_range_uj").read_text())
-        self.value = self.max_uj - below_max_uj
+        if below_max_uj is None:
+            self.value = int(self.path.read_text())
+        else:
+            self.value = self.max_uj - below_max_uj
         self.advanced = 0
         self.path.write_text(f"{self.value}\n")
         self._stop = threading.Event()
