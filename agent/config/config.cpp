@@ -79,6 +79,15 @@ AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
                             "0.1 to 86400");
                  a.energy_guest_period = std::chrono::milliseconds(static_cast<long>(s * 1000));
              }},
+            {"energy_idle",
+             [&](const YAML::Node& v) {
+                 const auto idle = parseEnergyIdle(r.string(v, "energy_idle"));
+                 if (!idle)
+                     r.fail(v,
+                            "energy_idle: must be one of host, vcpus (who is given the "
+                            "energy no VM ran for)");
+                 a.energy_idle = *idle;
+             }},
             {"reply_queue_records",
              [&](const YAML::Node& v) {
                  a.reply_queue_records = r.u32(v, "reply_queue_records");

@@ -62,7 +62,7 @@ TEST_F(Sampler, ABusyVcpuGetsItsShareOfThePackage) {
     EXPECT_EQ(r->watched_ms, 1000u);
     EXPECT_EQ(r->vcpu_count, 2u);
     EXPECT_FALSE(r->gap);
-    EXPECT_DOUBLE_EQ(s.accounting()->hostEnergyUj()[0], 28'000'000);
+    EXPECT_EQ(s.accounting()->hostEnergyUj()[0], 28'000'000u);
 }
 
 TEST_F(Sampler, NoPowercapTreeIsUnavailableNeverZero) {
