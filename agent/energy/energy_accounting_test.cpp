@@ -188,5 +188,67 @@ TEST_F(Accounting, ThreadsOnCpusOfNoPackageAreTheHosts) {
     EXPECT_EQ(one_.hostEnergyUj()[0], 40'000'000u);
 }
 
+// agent.energy_idle (docs/energy.md "Idle energy"): a busy VM a (one vCPU,
+// 40 of 400 ticks) and an idle VM b (two vCPU threads that did not run).
+class IdleEnergy : public ::testing::Test {
+  protected:
+    static std::vector<VmSample> at(std::uint64_t a_ticks) {
+        return {vm("a", {vcpu(10, 0, a_ticks, 0)}),
+                vm("b", {vcpu(20, 0, 7, 1), vcpu(21, 1, 7, 2)}, 2)};
+    }
+    static void run(EnergyAccounting& acc) {
+        acc.sample(1.0, Readings{0}, at(0));
+        acc.sample(1.0, Readings{40'000'000}, at(40));
+    }
+    static void expectExact(const EnergyAccounting& acc) {
+        EXPECT_EQ(acc.hostEnergyUj()[0] + acc.vmsEnergyUj()[0], acc.packageEnergyUj()[0]);
+        for (const auto& [uuid, e] : acc.vms())
+            EXPECT_EQ(std::accumulate(e.vcpu_uj.begin(), e.vcpu_uj.end(), std::uint64_t{0}),
+                      e.energy_uj)
+                << uuid;
+    }
+};
+
+TEST_F(IdleEnergy, HostModeAnIdleVmGetsNothing) {
+    EnergyAccounting acc({package("package-0", CpuSet{0, 1, 2, 3})}, kTicksPerSecond,
+                         EnergyIdle::Host);
+    run(acc);
+    EXPECT_EQ(acc.vm("a")->energy_uj, 4'000'000u);
+    EXPECT_EQ(acc.vm("b")->energy_uj, 0u);
+    EXPECT_EQ(acc.vm("b")->idle_uj, 0u);
+    EXPECT_EQ(acc.hostEnergyUj()[0], 36'000'000u);
+    EXPECT_EQ(acc.idleEnergyUj()[0], 0u);
+    expectExact(acc);
+}
+
+TEST_F(IdleEnergy, VcpusModeSharesTheRestByVcpuThreadsOnThePackage) {
+    EnergyAccounting acc({package("package-0", CpuSet{0, 1, 2, 3})}, kTicksPerSecond,
+                         EnergyIdle::Vcpus);
+    run(acc);
+    // The 36 J no VM ran for: a has 1 vCPU thread there, b 2: 12 J and 24 J.
+    EXPECT_EQ(acc.vm("a")->energy_uj, 16'000'000u);
+    EXPECT_EQ(acc.vm("a")->idle_uj, 12'000'000u);
+    EXPECT_EQ(acc.vm("b")->energy_uj, 24'000'000u);
+    EXPECT_EQ(acc.vm("b")->idle_uj, 24'000'000u);
+    EXPECT_EQ(acc.vm("b")->vcpu_uj, (std::vector<std::uint64_t>{12'000'000, 12'000'000}));
+    EXPECT_DOUBLE_EQ(acc.vm("b")->package_share[0], 0.6);
+    EXPECT_DOUBLE_EQ(acc.vm("b")->power_w, 24.0);
+    EXPECT_EQ(acc.hostEnergyUj()[0], 0u);
+    EXPECT_EQ(acc.idleEnergyUj()[0], 36'000'000u);
+    expectExact(acc);
+}
+
+TEST_F(IdleEnergy, VcpusModeAPackageWithNoVcpuOnItIsTheHosts) {
+    EnergyAccounting acc({package("package-0", CpuSet{0, 1}), package("package-1", CpuSet{2, 3})},
+                         kTicksPerSecond, EnergyIdle::Vcpus);
+    auto on0 = [](std::uint64_t ticks) { return std::vector{vm("a", {vcpu(10, 0, ticks, 1)})}; };
+    acc.sample(1.0, Readings{0, 0}, on0(0));
+    acc.sample(1.0, Readings{10'000'000, 30'000'000}, on0(50));
+    EXPECT_EQ(acc.vm("a")->energy_uj, 10'000'000u) << "all of package 0";
+    EXPECT_EQ(acc.vm("a")->idle_uj, 7'500'000u) << "50 of 200 ticks ran: 2.5 J busy";
+    EXPECT_EQ(acc.hostEnergyUj()[1], 30'000'000u);
+    expectExact(acc);
+}
+
 }  // namespace
 }  // namespace vmpower
