@@ -77,6 +77,7 @@ void addVmEnergy(json& vm, const EnergySampler* s, std::string_view uuid) {
     vm[key::kEnergyUj] = e->energy_uj;
     vm[key::kPowerW] = e->power_w;
     vm[key::kEnergy] = vmJson(*s, std::string(uuid), *e);
+    vm[key::kEnergy][key::kIdle] = std::string(energyIdleName(s->accounting()->idle()));
 }
 
 }  // namespace vmpower

@@ -114,6 +114,14 @@ vms:
     EXPECT_EQ(r.record_format, RecordFormat::Legacy16);
 }
 
+TEST(Config, EnergyIdleIsHostOrVcpus) {
+    EXPECT_EQ(parseConfig("agent:\n  energy_idle: host\n", "f").agent.energy_idle,
+              EnergyIdle::Host);
+    EXPECT_EQ(parseConfig("agent:\n  energy_idle: vcpus\n", "f").agent.energy_idle,
+              EnergyIdle::Vcpus);
+    EXPECT_EQ(parseConfig("agent: {}\n", "f").agent.energy_idle, EnergyIdle::Host);
+}
+
 TEST(Config, ControlGroupsByNameOrNumber) {
     Config c =
         parseConfig("agent:\n  control_operator_group: root\n  control_reader_group: 4242\n", "f");

@@ -38,8 +38,8 @@ EnergyAccounting::EnergyAccounting(std::vector<EnergyPackage> packages, double t
     }
     const std::size_t n = packages_.size();
     last_reading_.resize(n);
-    for (auto* v : {&package_total_uj_, &host_uj_, &vms_uj_, &idle_uj_, &last_delta_uj_,
-                    &last_host_uj_})
+    for (auto* v :
+         {&package_total_uj_, &host_uj_, &vms_uj_, &idle_uj_, &last_delta_uj_, &last_host_uj_})
         v->assign(n, 0);
 }
 
@@ -157,8 +157,7 @@ EnergyAccounting::PackageDeltas EnergyAccounting::readCounters(
     double elapsed_s, std::span<const std::optional<std::uint64_t>> energy_uj) {
     PackageDeltas delta(packages_.size());
     for (std::size_t i = 0; i < packages_.size(); ++i) {
-        const std::optional<std::uint64_t> now =
-            i < energy_uj.size() ? energy_uj[i] : std::nullopt;
+        const std::optional<std::uint64_t> now = i < energy_uj.size() ? energy_uj[i] : std::nullopt;
         if (sampled_ && last_reading_[i] && now && elapsed_s > 0) {
             delta[i] = counterDelta(*last_reading_[i], *now, packages_[i].max_energy_range_uj);
         }
@@ -281,8 +280,7 @@ void EnergyAccounting::payPackages(Interval& interval, const PackageDeltas& delt
             claims.push_back({&interval.states[v]->carry[p], u.ticks(), u.idleWeight()});
             claimant.push_back(v);
         }
-        const PackagePayout paid =
-            payPackage(*delta[p], total, claims, idle_ == EnergyIdle::Vcpus);
+        const PackagePayout paid = payPackage(*delta[p], total, claims, idle_ == EnergyIdle::Vcpus);
         for (std::size_t c = 0; c < claims.size(); ++c) {
             VmEnergy& e = *interval.entries[claimant[c]];
             const std::uint64_t uj = paid.busy[c] + paid.idle[c];
@@ -306,8 +304,8 @@ void EnergyAccounting::closeVmIntervals(const Interval& interval, const PackageD
         VmEnergy& e = *interval.entries[v];
         for (std::size_t p = 0; p < packages_.size(); ++p) {
             if (delta[p] && *delta[p] > 0)
-                e.package_share[p] = static_cast<double>(e.package_last_uj[p]) /
-                                     static_cast<double>(*delta[p]);
+                e.package_share[p] =
+                    static_cast<double>(e.package_last_uj[p]) / static_cast<double>(*delta[p]);
         }
         if (!first && interval.counted[v] && elapsed_s > 0) {
             e.power_w = static_cast<double>(e.last_interval_uj) / 1e6 / elapsed_s;

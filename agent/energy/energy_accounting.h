@@ -61,14 +61,14 @@ struct VmSample {
 struct VmEnergy {
     std::string name;
     std::string instance;
-    std::uint64_t energy_uj = 0;          // since watched: what it ran for, and idle
-    std::uint64_t idle_uj = 0;            // of which idle energy (agent.energy_idle: vcpus)
-    std::vector<std::uint64_t> vcpu_uj;   // per vCPU, since watched; they add up to energy_uj
-    std::uint64_t last_interval_uj = 0;   // in the last interval
+    std::uint64_t energy_uj = 0;         // since watched: what it ran for, and idle
+    std::uint64_t idle_uj = 0;           // of which idle energy (agent.energy_idle: vcpus)
+    std::vector<std::uint64_t> vcpu_uj;  // per vCPU, since watched; they add up to energy_uj
+    std::uint64_t last_interval_uj = 0;  // in the last interval
     std::vector<std::uint64_t> package_last_uj;  // per package, in the last interval
-    double power_w = 0;                   // last interval's energy / its length
-    std::vector<double> package_share;    // of each package's last delta, 0..1
-    double watched_s = 0;                 // seconds of intervals counted
+    double power_w = 0;                          // last interval's energy / its length
+    std::vector<double> package_share;           // of each package's last delta, 0..1
+    double watched_s = 0;                        // seconds of intervals counted
     // Continued from the state directory after the agent restarted: what
     // the VM used while the agent was down is not in energy_uj.
     bool gap = false;

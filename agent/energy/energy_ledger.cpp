@@ -26,8 +26,7 @@ std::uint64_t claimShare(ShareCarry& c, std::uint64_t delta, Uint128 ticks, Uint
     // Rounded up to 2^-32 µJ: shares that add up to whole µJ (three thirds)
     // are paid whole; the extra is at most 2^-32 µJ a share, and payPackage
     // never lets it exceed the delta.
-    const Uint128 fraction =
-        ((rest << ShareCarry::kFractionBits) + total - 1) / total + c.fraction;
+    const Uint128 fraction = ((rest << ShareCarry::kFractionBits) + total - 1) / total + c.fraction;
     c.fraction = static_cast<std::uint32_t>(fraction & 0xffffffffu);
     const Uint128 claim = whole + (fraction >> ShareCarry::kFractionBits) + c.owed_uj;
     c.owed_uj = 0;

@@ -38,8 +38,8 @@ std::vector<std::uint64_t> splitByWeight(std::uint64_t amount,
 // One VM on one package in one interval, as payPackage needs it.
 struct PackageClaim {
     ShareCarry* carry = nullptr;
-    Uint128 ticks = 0;                // its threads' CPU ticks on the package
-    std::uint64_t idle_weight = 0;    // its vCPU threads on the package
+    Uint128 ticks = 0;              // its threads' CPU ticks on the package
+    std::uint64_t idle_weight = 0;  // its vCPU threads on the package
 };
 
 struct PackagePayout {

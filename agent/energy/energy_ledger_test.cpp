@@ -18,8 +18,10 @@ TEST(Ledger, LargestRemainderAddsUpExactly) {
     EXPECT_EQ(splitByWeight(10, std::vector<std::uint64_t>{1, 1, 1}),
               (std::vector<std::uint64_t>{4, 3, 3}))
         << "the tie goes to the lower index";
-    EXPECT_EQ(splitByWeight(7, std::vector<std::uint64_t>{1, 2}), (std::vector<std::uint64_t>{2, 5}));
-    EXPECT_EQ(splitByWeight(5, std::vector<std::uint64_t>{0, 0}), (std::vector<std::uint64_t>{3, 2}))
+    EXPECT_EQ(splitByWeight(7, std::vector<std::uint64_t>{1, 2}),
+              (std::vector<std::uint64_t>{2, 5}));
+    EXPECT_EQ(splitByWeight(5, std::vector<std::uint64_t>{0, 0}),
+              (std::vector<std::uint64_t>{3, 2}))
         << "no weight: an equal split";
     EXPECT_TRUE(splitByWeight(5, std::vector<std::uint64_t>{}).empty());
     const std::vector<std::uint64_t> huge = {UINT64_MAX, UINT64_MAX, 1};

@@ -207,7 +207,8 @@ void EnergySampler::load() {
         const std::optional<std::string> text = readStateFile(settings_.state_file);
         if (!text) return;  // first start: counts begin now
         const auto doc = nlohmann::json::parse(*text);
-        for (const auto& [uuid, v] : doc.at("vms").items()) saved.vms.emplace(uuid, savedVm(uuid, v));
+        for (const auto& [uuid, v] : doc.at("vms").items())
+            saved.vms.emplace(uuid, savedVm(uuid, v));
         saved.packages = savedPackages(doc);
     } catch (const std::exception& e) {
         LOG(Energy).warn("energy: {} ignored, counts begin again: {}",

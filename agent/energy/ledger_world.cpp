@@ -116,8 +116,8 @@ std::vector<std::optional<std::uint64_t>> LedgerWorld::moveCounters(double elaps
     for (std::size_t p = 0; p < packages_.size(); ++p) {
         const std::uint64_t range = packages_[p].max_energy_range_uj;
         // Less than the range: one wrap at most, as counterDelta assumes.
-        const std::uint64_t most = std::min<std::uint64_t>(
-            range - 1, static_cast<std::uint64_t>(elapsed_s * 200'000'000));
+        const std::uint64_t most =
+            std::min<std::uint64_t>(range - 1, static_cast<std::uint64_t>(elapsed_s * 200'000'000));
         const std::uint64_t d = draw_(most + 1);
         if (counter_[p] + d > range) {
             counter_[p] = counter_[p] + d - range;
