@@ -39,6 +39,16 @@ class EnergyQuery : public AgentTestDriverFixture {
                    "  - name: vm1\n    energy: true\n  - name: vm2\n", false, "rapl-one-package");
     }
     std::uint64_t samples() const { return agent_->energy()->samples(); }
+    // After a first sample, one interval: vCPU 0 busy for 10 ticks, the
+    // counter up 4 J; then two samples, so the guest's reading (a period,
+    // 0.1 s here, old at most) has it.
+    bool oneBusyInterval() {
+        if (!runUntil(*agent_, [&] { return samples() >= 1; })) return false;
+        addTaskTicks(dir_ / "proc", 4242, 4245, 10);
+        fixture_->write(kEnergyFile, "1004000000\n");
+        const auto before = samples();
+        return runUntil(*agent_, [&] { return samples() > before + 1; });
+    }
     // The `energy` answer's µJ add up: per package host + VMs, per VM its vCPUs.
     static void expectTheLedgerAddsUp(const json& energy) {
         std::uint64_t vms = 0;
@@ -80,13 +90,7 @@ TEST_F(EnergyQuery, TheGuestReadsItsOwnEnergyThroughItsChannel) {
     ASSERT_TRUE(accepted(q1));
     ASSERT_TRUE(accepted(q2));
     ASSERT_TRUE(agent_->energy()->available()) << agent_->energy()->unavailableReason();
-    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() >= 1; }));
-    // One interval: vCPU 0 busy for 10 ticks, the counter up 4 J.
-    addTaskTicks(dir_ / "proc", 4242, 4245, 10);
-    fixture_->write(kEnergyFile, "1004000000\n");
-    // Two samples: the guest's reading is a period (0.1 s here) old at most.
-    const auto before = samples();
-    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() > before + 1; }));
+    ASSERT_TRUE(oneBusyInterval());
 
     vmpower_energy e{};
     ASSERT_EQ(query(q1, e), VMPOWER_OK);
@@ -129,11 +133,7 @@ TEST_F(EnergyQueryIdleVcpus, TheEnergyCommandGivesTheIdlePartToTheVms) {
     start();
     ASSERT_TRUE(accepted(q1));
     ASSERT_TRUE(agent_->energy()->available()) << agent_->energy()->unavailableReason();
-    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() >= 1; }));
-    addTaskTicks(dir_ / "proc", 4242, 4245, 10);
-    fixture_->write(kEnergyFile, "1004000000\n");
-    const auto before = samples();
-    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() > before + 1; }));
+    ASSERT_TRUE(oneBusyInterval());
 
     const json energy = agent_->control({{"cmd", "energy"}});
     EXPECT_EQ(energy["idle"], "vcpus");
