@@ -1,6 +1,5 @@
 #include "energy_json.h"
 
-#include <cmath>
 #include <string>
 
 #include "control_protocol.h"
@@ -17,14 +16,13 @@ using json = nlohmann::json;
 json vmJson(const EnergySampler& s, const std::string& uuid, const VmEnergy& e) {
     json out = {{key::kName, e.name},
                 {key::kUuid, uuid},
-                {key::kEnergyUj, static_cast<std::uint64_t>(std::llround(e.energy_uj))},
+                {key::kEnergyUj, e.energy_uj},
+                {key::kIdleUj, e.idle_uj},
                 {key::kPowerW, e.power_w},
                 {key::kWatchedS, e.watched_s},
                 {key::kGap, e.gap},
                 {key::kPackageShare, e.package_share}};
-    json vcpus = json::array();
-    for (double uj : e.vcpu_uj) vcpus.push_back(static_cast<std::uint64_t>(std::llround(uj)));
-    out[key::kVcpuUj] = vcpus;
+    out[key::kVcpuUj] = e.vcpu_uj;
     if (auto p = s.vmProblems().find(uuid); p != s.vmProblems().end())
         out[key::kProblem] = p->second;
     return out;
@@ -43,12 +41,14 @@ json energyJson(const EnergySampler* s) {
     const EnergyAccounting& a = *s->accounting();
     json packages = json::array();
     for (std::size_t i = 0; i < a.packages().size(); ++i) {
-        const double last = a.lastPackageDeltaUj()[i];
+        const auto last = static_cast<double>(a.lastPackageDeltaUj()[i]);
         packages.push_back(
             {{key::kName, a.packages()[i].name},
              {key::kCpus, a.packages()[i].cpus.toString()},
-             {key::kEnergyUj, std::llround(a.packageEnergyUj()[i])},
-             {key::kHostUj, std::llround(a.hostEnergyUj()[i])},
+             {key::kEnergyUj, a.packageEnergyUj()[i]},
+             {key::kHostUj, a.hostEnergyUj()[i]},
+             {key::kVmsUj, a.vmsEnergyUj()[i]},
+             {key::kIdleUj, a.idleEnergyUj()[i]},
              {key::kPowerW, a.lastIntervalS() > 0 ? last / 1e6 / a.lastIntervalS() : 0}});
     }
     json vms = json::array();
@@ -57,6 +57,7 @@ json energyJson(const EnergySampler* s) {
             {key::kAvailable, true},
             {key::kIntervalMs, s->settings().interval.count()},
             {key::kSamples, s->samples()},
+            {key::kIdle, std::string(energyIdleName(a.idle()))},
             {key::kPackages, packages},
             {key::kVms, vms}};
 }
@@ -73,9 +74,10 @@ void addVmEnergy(json& vm, const EnergySampler* s, std::string_view uuid) {
         vm[key::kEnergy] = "not sampled yet";
         return;
     }
-    vm[key::kEnergyUj] = static_cast<std::uint64_t>(std::llround(e->energy_uj));
+    vm[key::kEnergyUj] = e->energy_uj;
     vm[key::kPowerW] = e->power_w;
     vm[key::kEnergy] = vmJson(*s, std::string(uuid), *e);
+    vm[key::kEnergy][key::kIdle] = std::string(energyIdleName(s->accounting()->idle()));
 }
 
 }  // namespace vmpower

@@ -9,7 +9,9 @@ namespace vmpower {
 
 class EnergySampler;
 
-// {"available", "reason" | "interval_ms", "packages": [...], "vms": [...]};
+// {"available", "reason" | "interval_ms", "samples", "idle" (agent.energy_idle),
+//  "packages": [{energy_uj, host_uj, vms_uj, idle_uj, ...}],
+//  "vms": [{energy_uj, idle_uj, vcpu_uj, ...}]}; integers in µJ;
 // `sampler` nullptr: energy accounting is not part of this agent.
 nlohmann::json energyJson(const EnergySampler* sampler);
 

@@ -44,6 +44,16 @@ std::filesystem::path path(const YamlReader& r, const YAML::Node& v, const std::
     return s;
 }
 
+// agent.energy_idle: who is given the energy no VM ran for.
+EnergyIdle energyIdle(const YamlReader& r, const YAML::Node& v) {
+    const auto idle = parseEnergyIdle(r.string(v, "energy_idle"));
+    if (!idle)
+        r.fail(v,
+               "energy_idle: must be one of host, vcpus (who is given the energy no VM ran "
+               "for)");
+    return *idle;
+}
+
 AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
     AgentSettings a;
     r.forEachKey(
@@ -79,6 +89,7 @@ AgentSettings parseAgent(const YamlReader& r, const YAML::Node& node) {
                             "0.1 to 86400");
                  a.energy_guest_period = std::chrono::milliseconds(static_cast<long>(s * 1000));
              }},
+            {"energy_idle", [&](const YAML::Node& v) { a.energy_idle = energyIdle(r, v); }},
             {"reply_queue_records",
              [&](const YAML::Node& v) {
                  a.reply_queue_records = r.u32(v, "reply_queue_records");

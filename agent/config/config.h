@@ -13,6 +13,7 @@
 #include <string>
 
 #include "access_rules.h"
+#include "energy_idle.h"
 
 namespace vmpower {
 
@@ -37,6 +38,9 @@ struct AgentSettings {
     // How long a guest's own energy reading stays the same: no finer a view
     // of the package's power than this (docs/energy.md).
     std::chrono::milliseconds energy_guest_period{10000};
+    // Who is given the energy no VM ran for: the host, or the VMs by their
+    // vCPUs (docs/energy.md "Idle energy").
+    EnergyIdle energy_idle = EnergyIdle::Host;
     std::size_t reply_queue_records = 64;  // per channel, oldest dropped first
     std::string log_level = "info";
     // Groups whose members may use the control socket besides root: every

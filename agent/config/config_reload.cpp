@@ -20,6 +20,7 @@ std::vector<std::string> changedNeedingRestart(const AgentSettings& a, const Age
     if (a.proc_root != b.proc_root) out.emplace_back("proc_root");
     if (a.energy_interval != b.energy_interval) out.emplace_back("energy_interval");
     if (a.energy_guest_period != b.energy_guest_period) out.emplace_back("energy_guest_period");
+    if (a.energy_idle != b.energy_idle) out.emplace_back("energy_idle");
     if (a.reply_queue_records != b.reply_queue_records) out.emplace_back("reply_queue_records");
     if (a.host_cpus != b.host_cpus) out.emplace_back("host_cpus");
     if (a.metrics_textfile != b.metrics_textfile) out.emplace_back("metrics_textfile");

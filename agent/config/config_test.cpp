@@ -46,6 +46,7 @@ agent:
   proc_root: /tmp/proc
   energy_interval: 2.5
   energy_guest_period: 30
+  energy_idle: vcpus
   reply_queue_records: 8
   log_level: debug
   host_cpus: 0-1,16-17
@@ -82,6 +83,7 @@ vms:
     EXPECT_EQ(c.agent.proc_root, "/tmp/proc");
     EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(2500));
     EXPECT_EQ(c.agent.energy_guest_period, std::chrono::seconds(30));
+    EXPECT_EQ(c.agent.energy_idle, EnergyIdle::Vcpus);
     EXPECT_EQ(c.agent.reply_queue_records, 8U);
     EXPECT_EQ(c.agent.log_level, "debug");
     EXPECT_EQ(c.agent.host_cpus, (CpuSet{0, 1, 16, 17}));
@@ -112,6 +114,14 @@ vms:
     EXPECT_EQ(r.record_format, RecordFormat::Legacy16);
 }
 
+TEST(Config, EnergyIdleIsHostOrVcpus) {
+    EXPECT_EQ(parseConfig("agent:\n  energy_idle: host\n", "f").agent.energy_idle,
+              EnergyIdle::Host);
+    EXPECT_EQ(parseConfig("agent:\n  energy_idle: vcpus\n", "f").agent.energy_idle,
+              EnergyIdle::Vcpus);
+    EXPECT_EQ(parseConfig("agent: {}\n", "f").agent.energy_idle, EnergyIdle::Host);
+}
+
 TEST(Config, ControlGroupsByNameOrNumber) {
     Config c =
         parseConfig("agent:\n  control_operator_group: root\n  control_reader_group: 4242\n", "f");
@@ -135,6 +145,7 @@ TEST(Config, RuleDefaults) {
     EXPECT_EQ(r.policy_burst, 4U);
     EXPECT_EQ(c.agent.energy_interval, std::chrono::milliseconds(1000));
     EXPECT_EQ(c.agent.energy_guest_period, std::chrono::seconds(10));
+    EXPECT_EQ(c.agent.energy_idle, EnergyIdle::Host) << "idle energy is the host's by default";
     EXPECT_NE(c.rules->match("anything", ""), nullptr);
 }
 
@@ -203,6 +214,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "2:24: energy_guest_period: seconds a guest's energy reading is held"},
         BadCase{"agent:\n  energy_guest_period: -3\n", "2:24: energy_guest_period"},
         BadCase{"agent:\n  energy_guest_period: [10]\n", "2:24: energy_guest_period"},
+        BadCase{"agent:\n  energy_idle: vms\n",
+                "2:16: energy_idle: must be one of host, vcpus (who is given the energy"},
+        BadCase{"agent:\n  energy_idle: [host]\n", "2:16: energy_idle"},
         BadCase{"vms:\n  - name: a\n    energy: yes please\n",
                 "3:13: energy: expected true or false"},
         BadCase{"agent: [1]\n", "1:8: agent: expected a mapping"},

@@ -46,6 +46,7 @@ Agent::Agent(AgentOptions options, Config config, PowerControl& power)
     energy.state_file = config_.agent.state_dir / "energy.json";
     energy.interval = config_.agent.energy_interval;
     energy.guest_period = config_.agent.energy_guest_period;
+    energy.idle = config_.agent.energy_idle;
     energy_ = std::make_unique<EnergySampler>(std::move(energy), clock_);
     hypervisor_ = std::make_unique<LibvirtHypervisor>(options_.uri, *retries_, *this);
     intents_ = std::make_unique<PowerIntentKeeper>(*hypervisor_, power_, *retries_);

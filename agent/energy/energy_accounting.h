@@ -9,9 +9,14 @@
 //
 // A thread counts for the package of the CPU it last ran on. QEMU's own
 // threads' share (I/O, main loop) is split equally among the VM's vCPUs.
-// What no VM is given is the host's. The shares of one package never add
-// up to more than its delta: when ticks exceed the capacity (tick rounding,
-// a CPU counted in the wrong package), they are scaled down.
+// What no VM is given is the host's, or with agent.energy_idle: vcpus the
+// VMs' by their vCPU threads on the package. The shares of one package never
+// add up to more than its delta: when ticks exceed the capacity (tick
+// rounding, a CPU counted in the wrong package), they are scaled down.
+//
+// All in whole µJ (energy_ledger.h): per package and interval the VMs' parts
+// and the host's add up to the counter's delta exactly, and a VM's vCPUs add
+// up to the VM.
 
 #include <sys/types.h>
 
@@ -24,6 +29,8 @@
 #include <vector>
 
 #include "cpu_set.h"
+#include "energy_idle.h"
+#include "energy_ledger.h"
 
 namespace vmpower {
 
@@ -54,12 +61,14 @@ struct VmSample {
 struct VmEnergy {
     std::string name;
     std::string instance;
-    double energy_uj = 0;               // since watched
-    std::vector<double> vcpu_uj;        // per vCPU, since watched
-    double last_interval_uj = 0;        // in the last interval
-    double power_w = 0;                 // last interval's energy / its length
-    std::vector<double> package_share;  // of each package's last delta, 0..1
-    double watched_s = 0;               // seconds of intervals counted
+    std::uint64_t energy_uj = 0;         // since watched: what it ran for, and idle
+    std::uint64_t idle_uj = 0;           // of which idle energy (agent.energy_idle: vcpus)
+    std::vector<std::uint64_t> vcpu_uj;  // per vCPU, since watched; they add up to energy_uj
+    std::uint64_t last_interval_uj = 0;  // in the last interval
+    std::vector<std::uint64_t> package_last_uj;  // per package, in the last interval
+    double power_w = 0;                          // last interval's energy / its length
+    std::vector<double> package_share;           // of each package's last delta, 0..1
+    double watched_s = 0;                        // seconds of intervals counted
     // Continued from the state directory after the agent restarted: what
     // the VM used while the agent was down is not in energy_uj.
     bool gap = false;
@@ -68,14 +77,30 @@ struct VmEnergy {
 // What a restarted agent had counted for a VM (state directory).
 struct SavedVmEnergy {
     std::string instance;
-    double energy_uj = 0;
-    std::vector<double> vcpu_uj;
+    std::uint64_t energy_uj = 0;
+    std::uint64_t idle_uj = 0;
+    std::vector<std::uint64_t> vcpu_uj;
     double watched_s = 0;
+};
+
+// A package's ledger since the counts began (energy == host + vms).
+struct SavedPackageEnergy {
+    std::string name;
+    std::uint64_t energy_uj = 0;
+    std::uint64_t host_uj = 0;
+    std::uint64_t vms_uj = 0;
+    std::uint64_t idle_uj = 0;  // of vms_uj: idle energy given to VMs
+};
+
+struct SavedEnergy {
+    std::map<std::string, SavedVmEnergy, std::less<>> vms;
+    std::vector<SavedPackageEnergy> packages;  // empty: a state file from before
 };
 
 class EnergyAccounting {
   public:
-    EnergyAccounting(std::vector<EnergyPackage> packages, double ticks_per_second);
+    EnergyAccounting(std::vector<EnergyPackage> packages, double ticks_per_second,
+                     EnergyIdle idle = EnergyIdle::Host);
 
     // One sample, `elapsed_s` after the previous one. energy_uj[i] is
     // package i's counter (nullopt: unreadable now; that interval of the
@@ -86,18 +111,27 @@ class EnergyAccounting {
     void sample(double elapsed_s, std::span<const std::optional<std::uint64_t>> energy_uj,
                 std::span<const VmSample> vms);
 
-    // Carried over from before a restart: used when the VM first appears
-    // with the same instance, then dropped.
-    void restore(std::map<std::string, SavedVmEnergy, std::less<>> saved);
-    std::map<std::string, SavedVmEnergy, std::less<>> save() const;
+    // Carried over from before a restart: a VM's counts are used when it
+    // first appears with the same instance, then dropped; the packages'
+    // totals continue when the packages are the same (by name, in order).
+    // Before the first sample.
+    void restore(SavedEnergy saved);
+    SavedEnergy save() const;
 
     const std::vector<EnergyPackage>& packages() const { return packages_; }
     const std::map<std::string, VmEnergy, std::less<>>& vms() const { return vms_; }
     const VmEnergy* vm(std::string_view uuid) const;
-    // Since the first sample, per package: counted, and given to no VM.
-    const std::vector<double>& packageEnergyUj() const { return package_total_uj_; }
-    const std::vector<double>& hostEnergyUj() const { return host_uj_; }
-    const std::vector<double>& lastPackageDeltaUj() const { return last_delta_uj_; }
+    EnergyIdle idle() const { return idle_; }
+    // Since the counts began, per package: counted, given to no VM, given to
+    // VMs (those stopped since included), and of that the idle part. Always
+    // packageEnergyUj == hostEnergyUj + vmsEnergyUj, to the µJ.
+    const std::vector<std::uint64_t>& packageEnergyUj() const { return package_total_uj_; }
+    const std::vector<std::uint64_t>& hostEnergyUj() const { return host_uj_; }
+    const std::vector<std::uint64_t>& vmsEnergyUj() const { return vms_uj_; }
+    const std::vector<std::uint64_t>& idleEnergyUj() const { return idle_uj_; }
+    // The last interval, per package: the delta, and the host's part of it.
+    const std::vector<std::uint64_t>& lastPackageDeltaUj() const { return last_delta_uj_; }
+    const std::vector<std::uint64_t>& lastHostUj() const { return last_host_uj_; }
     double lastIntervalS() const { return last_interval_s_; }
 
     // Energy between two readings of a counter that wraps to 0 after
@@ -106,15 +140,13 @@ class EnergyAccounting {
                                       std::uint64_t max_range);
 
   private:
-    struct ThreadBaseline {
-        std::uint64_t cpu_ticks = 0;
-    };
     struct VmState {
-        std::map<pid_t, ThreadBaseline> threads;
+        std::map<pid_t, std::uint64_t> thread_ticks;  // baselines
+        std::vector<ShareCarry> carry;                // per package
     };
     // Each package's energy in one interval; nullopt: not attributable.
-    using PackageDeltas = std::vector<std::optional<double>>;
-    struct Interval;  // one sample's thread use and shares (energy_accounting.cpp)
+    using PackageDeltas = std::vector<std::optional<std::uint64_t>>;
+    struct Interval;  // one sample's thread use per VM and package (.cpp)
 
     std::optional<std::size_t> packageOf(unsigned cpu) const;
     VmEnergy& vmEntry(const VmSample& s, bool& fresh);
@@ -125,19 +157,21 @@ class EnergyAccounting {
     void measureVmThreads(std::size_t v, const VmSample& s, bool baseline_only,
                           const PackageDeltas& delta, Interval& interval);
     void forgetStoppedVms(std::span<const VmSample> vms);
-    void attributeToVms(Interval& interval, const PackageDeltas& delta, double elapsed_s);
-    void closeVmIntervals(const Interval& interval, double elapsed_s, bool first);
-    void carryRemainders(const PackageDeltas& delta, const std::vector<double>& attributed);
+    void payPackages(Interval& interval, const PackageDeltas& delta, double elapsed_s);
+    void closeVmIntervals(const Interval& interval, const PackageDeltas& delta, double elapsed_s,
+                          bool first);
 
     std::vector<EnergyPackage> packages_;
     double ticks_per_second_;
+    EnergyIdle idle_;
     std::vector<std::int32_t> package_of_cpu_;  // -1: in no package
     std::vector<std::optional<std::uint64_t>> last_reading_;
     bool sampled_ = false;
     std::map<std::string, VmEnergy, std::less<>> vms_;
     std::map<std::string, VmState, std::less<>> state_;
     std::map<std::string, SavedVmEnergy, std::less<>> saved_;
-    std::vector<double> package_total_uj_, host_uj_, last_delta_uj_;
+    std::vector<std::uint64_t> package_total_uj_, host_uj_, vms_uj_, idle_uj_;
+    std::vector<std::uint64_t> last_delta_uj_, last_host_uj_;
     double last_interval_s_ = 0;
 };
 

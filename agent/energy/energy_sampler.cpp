@@ -21,6 +21,14 @@ namespace {
 std::uint64_t toU64(double v) {
     return v <= 0 ? 0 : v >= 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(v);
 }
+// A count of µJ from the state file: an integer, or a number from a file
+// written before the counts were integers.
+std::uint64_t microjoules(const nlohmann::json& v) {
+    if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+    const double d = v.get<double>();
+    if (!std::isfinite(d) || d < 0 || d >= 1.8e19) throw std::runtime_error("implausible µJ");
+    return static_cast<std::uint64_t>(std::llround(d));
+}
 std::uint32_t toU32(double v) {
     return v <= 0 ? 0 : v >= 4.2e9 ? UINT32_MAX : static_cast<std::uint32_t>(v);
 }
@@ -42,8 +50,8 @@ EnergySampler::EnergySampler(EnergySettings settings, const Clock& clock)
         LOG(Energy).info("energy: {} ({}) on CPUs {}", p.name, p.zone, p.cpus.toString());
     }
     const long hz = ::sysconf(_SC_CLK_TCK);
-    accounting_ =
-        std::make_unique<EnergyAccounting>(std::move(packages), hz > 0 ? double(hz) : 100.0);
+    accounting_ = std::make_unique<EnergyAccounting>(std::move(packages),
+                                                     hz > 0 ? double(hz) : 100.0, settings_.idle);
     packages_ = std::move(tree.packages);
     load();
 }
@@ -109,14 +117,14 @@ void EnergySampler::publish() {
     const double interval_s = accounting_->lastIntervalS();
     for (const auto& [uuid, e] : accounting_->vms()) {
         VmEnergyReading r;
-        r.energy_uj = toU64(e.energy_uj);
+        r.energy_uj = e.energy_uj;
         r.watched_ms = toU64(std::round(e.watched_s * 1000));
         r.power_mw = toU32(e.power_w * 1000);
         r.interval_ms = toU32(std::round(interval_s * 1000));
         r.gap = e.gap;
         r.vcpu_count = static_cast<std::uint32_t>(e.vcpu_uj.size());
         for (std::size_t i = 0; i < e.vcpu_uj.size() && i < r.vcpu_uj.size(); ++i)
-            r.vcpu_uj[i] = toU64(e.vcpu_uj[i]);
+            r.vcpu_uj[i] = e.vcpu_uj[i];
         readings_.emplace(uuid, r);
     }
     guest_.publish(clock_.now(), readings_);
@@ -132,18 +140,30 @@ std::optional<VmEnergyReading> EnergySampler::guestReading(std::string_view uuid
     return guest_.reading(uuid);
 }
 
-// The state file: {"vms": {uuid: {instance, energy_uj, vcpu_uj, watched_s}}}.
+// The state file: {"vms": {uuid: {instance, energy_uj, idle_uj, vcpu_uj,
+// watched_s}}, "packages": [{name, energy_uj, host_uj, vms_uj, idle_uj}]}.
 bool EnergySampler::save() const noexcept {
     if (!accounting_ || settings_.state_file.empty()) return false;
     try {
+        const SavedEnergy saved = accounting_->save();
         nlohmann::json vms = nlohmann::json::object();
-        for (const auto& [uuid, s] : accounting_->save()) {
+        for (const auto& [uuid, s] : saved.vms) {
             vms[uuid] = {{"instance", s.instance},
                          {"energy_uj", s.energy_uj},
+                         {"idle_uj", s.idle_uj},
                          {"vcpu_uj", s.vcpu_uj},
                          {"watched_s", s.watched_s}};
         }
-        replaceStateFile(settings_.state_file, nlohmann::json{{"vms", vms}}.dump() + "\n", 0600);
+        nlohmann::json packages = nlohmann::json::array();
+        for (const SavedPackageEnergy& p : saved.packages) {
+            packages.push_back({{"name", p.name},
+                                {"energy_uj", p.energy_uj},
+                                {"host_uj", p.host_uj},
+                                {"vms_uj", p.vms_uj},
+                                {"idle_uj", p.idle_uj}});
+        }
+        replaceStateFile(settings_.state_file,
+                         nlohmann::json{{"vms", vms}, {"packages", packages}}.dump() + "\n", 0600);
         return true;
     } catch (const std::exception& e) {
         LOG(Energy).warn("energy: cannot save {}: {}", settings_.state_file.string(), e.what());
@@ -151,30 +171,52 @@ bool EnergySampler::save() const noexcept {
     }
 }
 
+namespace {
+
+SavedVmEnergy savedVm(const std::string& uuid, const nlohmann::json& v) {
+    SavedVmEnergy s;
+    s.instance = v.at("instance").get<std::string>();
+    s.energy_uj = microjoules(v.at("energy_uj"));
+    if (v.contains("idle_uj")) s.idle_uj = microjoules(v.at("idle_uj"));
+    const auto& vcpus = v.at("vcpu_uj");
+    if (!vcpus.is_array() || vcpus.size() > 4096)
+        throw std::runtime_error("implausible values for " + uuid);
+    for (const auto& uj : vcpus) s.vcpu_uj.push_back(microjoules(uj));
+    s.watched_s = v.at("watched_s").get<double>();
+    return s;
+}
+
+// A state file from before the packages' totals were kept has none.
+std::vector<SavedPackageEnergy> savedPackages(const nlohmann::json& doc) {
+    std::vector<SavedPackageEnergy> out;
+    if (!doc.contains("packages")) return out;
+    for (const auto& p : doc.at("packages")) {
+        out.push_back({p.at("name").get<std::string>(), microjoules(p.at("energy_uj")),
+                       microjoules(p.at("host_uj")), microjoules(p.at("vms_uj")),
+                       microjoules(p.at("idle_uj"))});
+    }
+    return out;
+}
+
+}  // namespace
+
 void EnergySampler::load() {
     if (settings_.state_file.empty()) return;
-    std::map<std::string, SavedVmEnergy, std::less<>> saved;
+    SavedEnergy saved;
     try {
         const std::optional<std::string> text = readStateFile(settings_.state_file);
         if (!text) return;  // first start: counts begin now
         const auto doc = nlohmann::json::parse(*text);
-        for (const auto& [uuid, v] : doc.at("vms").items()) {
-            SavedVmEnergy s;
-            s.instance = v.at("instance").get<std::string>();
-            s.energy_uj = v.at("energy_uj").get<double>();
-            s.vcpu_uj = v.at("vcpu_uj").get<std::vector<double>>();
-            s.watched_s = v.at("watched_s").get<double>();
-            if (!std::isfinite(s.energy_uj) || s.energy_uj < 0 || s.vcpu_uj.size() > 4096)
-                throw std::runtime_error("implausible values for " + uuid);
-            saved.emplace(uuid, std::move(s));
-        }
+        for (const auto& [uuid, v] : doc.at("vms").items())
+            saved.vms.emplace(uuid, savedVm(uuid, v));
+        saved.packages = savedPackages(doc);
     } catch (const std::exception& e) {
         LOG(Energy).warn("energy: {} ignored, counts begin again: {}",
                          settings_.state_file.string(), e.what());
         return;
     }
     LOG(Energy).info("energy: {} VM count(s) from {} continue where they are the same QEMU",
-                     saved.size(), settings_.state_file.string());
+                     saved.vms.size(), settings_.state_file.string());
     accounting_->restore(std::move(saved));
 }
 

@@ -32,6 +32,8 @@ struct EnergySettings {
     std::chrono::milliseconds interval{1000};
     // How long a guest's own reading stays the same (GuestEnergyGate).
     std::chrono::milliseconds guest_period{10000};
+    // Who is given the energy no VM ran for (agent.energy_idle).
+    EnergyIdle idle = EnergyIdle::Host;
     // Samples between two saves of the state file (and one at exit).
     unsigned save_every = 10;
 };

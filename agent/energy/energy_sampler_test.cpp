@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "proc_fixture.h"
 #include "sysfs_fixture.h"
@@ -62,7 +63,7 @@ TEST_F(Sampler, ABusyVcpuGetsItsShareOfThePackage) {
     EXPECT_EQ(r->watched_ms, 1000u);
     EXPECT_EQ(r->vcpu_count, 2u);
     EXPECT_FALSE(r->gap);
-    EXPECT_DOUBLE_EQ(s.accounting()->hostEnergyUj()[0], 28'000'000);
+    EXPECT_EQ(s.accounting()->hostEnergyUj()[0], 28'000'000u);
 }
 
 TEST_F(Sampler, NoPowercapTreeIsUnavailableNeverZero) {
@@ -110,6 +111,36 @@ TEST_F(Sampler, CountsContinueAfterARestartForTheSameQemu) {
     EXPECT_EQ(r->energy_uj, 8'000'000u);
     EXPECT_TRUE(r->gap);
     EXPECT_EQ(r->watched_ms, 2000u);
+    // The package's ledger continues too: 40 J before, 40 J after.
+    const EnergyAccounting& a = *again.accounting();
+    EXPECT_EQ(a.packageEnergyUj()[0], 80'000'000u);
+    EXPECT_EQ(a.vmsEnergyUj()[0], 8'000'000u);
+    EXPECT_EQ(a.hostEnergyUj()[0] + a.vmsEnergyUj()[0], a.packageEnergyUj()[0]);
+}
+
+TEST_F(Sampler, AStateFileFromBeforeTheIntegerLedgerIsRead) {
+    settings_.state_file = fx_.scratch("state") / "energy.json";
+    setEnergy(0);
+    {
+        EnergySampler s(settings_, clock_);
+        s.sample(domains_);
+    }
+    // As an older vmpowerd wrote it: µJ as doubles, no packages' totals.
+    auto doc = nlohmann::json::parse(std::ifstream(settings_.state_file));
+    auto& vm = doc["vms"]["uuid-a"];
+    vm.erase("idle_uj");
+    vm["energy_uj"] = 3'000'000.4;
+    vm["vcpu_uj"] = {2'000'000.3, 1'000'000.1};
+    doc.erase("packages");
+    std::ofstream(settings_.state_file) << doc.dump();
+    EnergySampler again(settings_, clock_);
+    again.sample(domains_);
+    auto r = again.reading("uuid-a");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->energy_uj, 3'000'000u) << "the sum of its vCPUs'";
+    EXPECT_EQ(r->vcpu_uj[0], 2'000'000u);
+    EXPECT_TRUE(r->gap);
+    EXPECT_EQ(again.accounting()->packageEnergyUj()[0], 0u) << "its totals begin now";
 }
 
 TEST_F(Sampler, ABadStateFileIsIgnored) {

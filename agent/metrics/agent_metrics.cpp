@@ -238,6 +238,21 @@ void energyFamilies(PrometheusText& t, const AgentView& a, const std::vector<Dom
     for (const auto& [name, uuid, r] : vms) {
         t.sample({{"vm", name}, {"uuid", uuid}}, static_cast<double>(r.power_mw) / 1000.0);
     }
+    // agent.energy_idle: with vcpus the VMs' counters include their idle
+    // share, shown apart here (docs/energy.md "Idle energy").
+    t.family("vmpower_energy_idle_mode", MetricType::Gauge,
+             "Who is given the energy no VM ran for (agent.energy_idle): 1 for the mode in use.");
+    const EnergyIdle mode = e->accounting()->idle();
+    for (EnergyIdle m : {EnergyIdle::Host, EnergyIdle::Vcpus})
+        t.sample({{"mode", std::string(energyIdleName(m))}}, m == mode ? 1.0 : 0.0);
+    t.family("vmpower_vm_idle_energy_joules_total", MetricType::Counter,
+             "Of the VM's energy, its share of what no VM ran for (agent.energy_idle: vcpus; "
+             "0 with host).");
+    for (const auto& [name, uuid, r] : vms) {
+        const VmEnergy* ve = e->accounting()->vm(uuid);
+        t.sample({{"vm", name}, {"uuid", uuid}},
+                 ve == nullptr ? 0.0 : static_cast<double>(ve->idle_uj) / 1e6);
+    }
 }
 
 // TRAFFIC's statistics source (docs/policy.md "How TRAFFIC is measured").

@@ -39,6 +39,30 @@ class EnergyQuery : public AgentTestDriverFixture {
                    "  - name: vm1\n    energy: true\n  - name: vm2\n", false, "rapl-one-package");
     }
     std::uint64_t samples() const { return agent_->energy()->samples(); }
+    // After a first sample, one interval: vCPU 0 busy for 10 ticks, the
+    // counter up 4 J; then two samples, so the guest's reading (a period,
+    // 0.1 s here, old at most) has it.
+    bool oneBusyInterval() {
+        if (!runUntil(*agent_, [&] { return samples() >= 1; })) return false;
+        addTaskTicks(dir_ / "proc", 4242, 4245, 10);
+        fixture_->write(kEnergyFile, "1004000000\n");
+        const auto before = samples();
+        return runUntil(*agent_, [&] { return samples() > before + 1; });
+    }
+    // The `energy` answer's µJ add up: per package host + VMs, per VM its vCPUs.
+    static void expectTheLedgerAddsUp(const json& energy) {
+        std::uint64_t vms = 0;
+        for (const json& vm : energy["vms"]) {
+            std::uint64_t vcpus = 0;
+            for (const json& uj : vm["vcpu_uj"]) vcpus += uj.get<std::uint64_t>();
+            EXPECT_EQ(vcpus, vm["energy_uj"].get<std::uint64_t>()) << vm.dump();
+            vms += vm["energy_uj"].get<std::uint64_t>();
+        }
+        const json& p = energy["packages"][0];
+        EXPECT_EQ(p["host_uj"].get<std::uint64_t>() + p["vms_uj"].get<std::uint64_t>(),
+                  p["energy_uj"].get<std::uint64_t>());
+        EXPECT_EQ(p["vms_uj"].get<std::uint64_t>(), vms) << "no VM has stopped";
+    }
 
     // vmpower_query_energy in a thread while the agent's loop runs here.
     vmpower_status query(FakeQemuSocket& q, vmpower_energy& out) {
@@ -66,13 +90,7 @@ TEST_F(EnergyQuery, TheGuestReadsItsOwnEnergyThroughItsChannel) {
     ASSERT_TRUE(accepted(q1));
     ASSERT_TRUE(accepted(q2));
     ASSERT_TRUE(agent_->energy()->available()) << agent_->energy()->unavailableReason();
-    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() >= 1; }));
-    // One interval: vCPU 0 busy for 10 ticks, the counter up 4 J.
-    addTaskTicks(dir_ / "proc", 4242, 4245, 10);
-    fixture_->write(kEnergyFile, "1004000000\n");
-    // Two samples: the guest's reading is a period (0.1 s here) old at most.
-    const auto before = samples();
-    ASSERT_TRUE(runUntil(*agent_, [&] { return samples() > before + 1; }));
+    ASSERT_TRUE(oneBusyInterval());
 
     vmpower_energy e{};
     ASSERT_EQ(query(q1, e), VMPOWER_OK);
@@ -93,6 +111,45 @@ TEST_F(EnergyQuery, TheGuestReadsItsOwnEnergyThroughItsChannel) {
     // The operator sees the same.
     json answer = agent_->control({{"cmd", "show-vm"}, {"name", "vm1"}});
     EXPECT_GE(answer["energy_uj"].get<std::uint64_t>(), e.energy_uj);
+    const json energy = agent_->control({{"cmd", "energy"}});
+    EXPECT_EQ(energy["idle"], "host");
+    expectTheLedgerAddsUp(energy);
+    EXPECT_GT(energy["packages"][0]["host_uj"].get<std::uint64_t>(), 0u) << "idle is the host's";
+}
+
+// agent.energy_idle: vcpus: the same, with what no VM ran for shared among the
+// VMs by their vCPU threads on the package (both VMs' "QEMU" is process 4242,
+// its vCPU threads on CPUs 2 and 3 of package-0).
+class EnergyQueryIdleVcpus : public EnergyQuery {
+  protected:
+    void SetUp() override {
+        setUp("0.1");
+        extra_agent_yaml_ += "  energy_idle: vcpus\n";
+    }
+};
+
+TEST_F(EnergyQueryIdleVcpus, TheEnergyCommandGivesTheIdlePartToTheVms) {
+    FakeQemuSocket q1(path("vm1.0")), q2(path("vm2.0"));
+    start();
+    ASSERT_TRUE(accepted(q1));
+    ASSERT_TRUE(agent_->energy()->available()) << agent_->energy()->unavailableReason();
+    ASSERT_TRUE(oneBusyInterval());
+
+    const json energy = agent_->control({{"cmd", "energy"}});
+    EXPECT_EQ(energy["idle"], "vcpus");
+    expectTheLedgerAddsUp(energy);
+    const json& package = energy["packages"][0];
+    EXPECT_EQ(package["energy_uj"].get<std::uint64_t>(), 4'000'000u);
+    EXPECT_EQ(package["host_uj"].get<std::uint64_t>(), 0u) << "all of it on the VMs";
+    EXPECT_GT(package["idle_uj"].get<std::uint64_t>(), 0u);
+    for (const json& vm : energy["vms"]) EXPECT_GT(vm["idle_uj"].get<std::uint64_t>(), 0u);
+
+    json answer = agent_->control({{"cmd", "show-vm"}, {"name", "vm1"}});
+    EXPECT_EQ(answer["energy"]["idle"], "vcpus");
+    vmpower_energy e{};
+    ASSERT_EQ(query(q1, e), VMPOWER_OK);
+    EXPECT_EQ(e.energy_uj, answer["energy_uj"].get<std::uint64_t>())
+        << "the guest's reading includes its idle share";
 }
 
 // Issue 25: the guest's reading changes at most once per

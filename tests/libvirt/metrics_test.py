@@ -128,7 +128,8 @@ class Metrics(unittest.TestCase):
         self.assertTrue(used)
         # Energy families exist only with a powercap tree (unavailable is not
         # zero): this fixture has none; tests/vm/energy_vm_test.py sees them.
-        energy = {"vmpower_vm_energy_joules_total", "vmpower_vm_power_watts"}
+        energy = {"vmpower_vm_energy_joules_total", "vmpower_vm_power_watts",
+                  "vmpower_vm_idle_energy_joules_total", "vmpower_energy_idle_mode"}
         self.assertEqual(families & energy, set())
         self.assertEqual(used - families - energy, set(),
                          "the dashboard plots metrics the agent lacks")

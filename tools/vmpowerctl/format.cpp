@@ -155,7 +155,14 @@ void printEnergy(std::ostream& out, const json& a) {
     const json& packages = arrayAt(a, key::kPackages);
     out << "energy sampled every " << text(a, key::kIntervalMs) << " ms (" << text(a, key::kSamples)
         << " samples); shares are of each package's last interval\n";
-    std::vector<std::string> header = {"VM", "Joules", "Watts"};
+    // agent.energy_idle: an agent from before it has none (the host's).
+    const bool idle_to_vms = text(a, key::kIdle) == "vcpus";
+    out << (idle_to_vms ? "idle energy (what no VM ran for) is shared among the VMs by their "
+                          "vCPUs (energy_idle: vcpus): the Idle column\n"
+                        : "idle energy (what no VM ran for) is the host's (energy_idle: host)\n");
+    std::vector<std::string> header = {"VM", "Joules"};
+    if (idle_to_vms) header.push_back("Idle");
+    header.push_back("Watts");
     for (const auto& p : packages) header.push_back(text(p, key::kName));
     Table t(header);
     auto number = [](const json& obj, std::string_view field) {
@@ -171,8 +178,9 @@ void printEnergy(std::ostream& out, const json& a) {
     double vm_watts = 0;
     for (const auto& vm : arrayAt(a, key::kVms)) {
         std::vector<std::string> row = {text(vm, key::kName) + (flag(vm, key::kGap) ? " *" : ""),
-                                        joulesText(number(vm, key::kEnergyUj)),
-                                        wattsText(number(vm, key::kPowerW))};
+                                        joulesText(number(vm, key::kEnergyUj))};
+        if (idle_to_vms) row.push_back(joulesText(number(vm, key::kIdleUj)));
+        row.push_back(wattsText(number(vm, key::kPowerW)));
         vm_watts += number(vm, key::kPowerW);
         const json& shares = arrayAt(vm, key::kPackageShare);
         for (std::size_t i = 0; i < packages.size(); ++i) {
@@ -187,8 +195,9 @@ void printEnergy(std::ostream& out, const json& a) {
         host_uj += number(p, key::kHostUj);
         package_watts += number(p, key::kPowerW);
     }
-    std::vector<std::string> host = {"(host)", joulesText(host_uj),
-                                     wattsText(std::max(0.0, package_watts - vm_watts))};
+    std::vector<std::string> host = {"(host)", joulesText(host_uj)};
+    if (idle_to_vms) host.push_back("-");
+    host.push_back(wattsText(std::max(0.0, package_watts - vm_watts)));
     for (double s : vm_share) host.push_back(percent(std::max(0.0, 1.0 - s)));
     t.add(host);
     t.print(out);
@@ -299,12 +308,16 @@ void printDomain(std::ostream& out, const json& d) {
         const json& uj = d[key::kEnergyUj];
         const json& w = d[key::kPowerW];
         if (uj.is_number() && w.is_number()) {
+            const json& details = objectAt(d, key::kEnergy);
             out << "  energy: " << joulesText(uj.get<double>()) << ", "
                 << wattsText(w.get<double>()) << " now"
-                << (flag(objectAt(d, key::kEnergy), key::kGap)
-                        ? " (counted across an agent restart)"
-                        : "")
-                << '\n';
+                << (flag(details, key::kGap) ? " (counted across an agent restart)" : "") << '\n';
+            if (text(details, key::kIdle) == "vcpus") {
+                const json& idle = details.contains(key::kIdleUj) ? details[key::kIdleUj] : json();
+                out << "  of which idle: "
+                    << joulesText(idle.is_number() ? idle.get<double>() : 0.0)
+                    << " (its vCPUs' share of what no VM ran for; energy_idle: vcpus)\n";
+            }
         } else {
             out << "  energy: " << text(d, key::kEnergy) << '\n';
         }

@@ -265,6 +265,46 @@ TEST(Format, EnergyTableHasAVmRowPerVmAndTheHost) {
     EXPECT_EQ(none, "energy: unavailable (/sys/class/powercap: gone)\n");
 }
 
+TEST(Format, EnergyTableSaysWhoHasTheIdleEnergy) {
+    json a = {{"available", true},
+              {"interval_ms", 1000},
+              {"samples", 5},
+              {"idle", "vcpus"},
+              {"packages", {{{"name", "package-0"}, {"host_uj", 0}, {"power_w", 40.0}}}},
+              {"vms",
+               {{{"name", "busy"},
+                 {"energy_uj", 30000000},
+                 {"idle_uj", 10000000},
+                 {"power_w", 30.0},
+                 {"package_share", {0.75}}},
+                {{"name", "idle"},
+                 {"energy_uj", 10000000},
+                 {"idle_uj", 10000000},
+                 {"power_w", 10.0},
+                 {"package_share", {0.25}}}}}};
+    std::string out = render(printEnergy, a);
+    EXPECT_NE(out.find("shared among the VMs by their vCPUs (energy_idle: vcpus)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("VM      Joules    Idle      Watts    package-0"), std::string::npos) << out;
+    EXPECT_NE(out.find("busy    30.000 J  10.000 J  30.00 W  75.0%"), std::string::npos) << out;
+    EXPECT_NE(out.find("(host)  0.000 J   -         0.00 W   0.0%"), std::string::npos) << out;
+    a["idle"] = "host";
+    EXPECT_NE(render(printEnergy, a).find("is the host's (energy_idle: host)"), std::string::npos);
+}
+
+TEST(Format, DomainShowsItsIdleEnergyInVcpusMode) {
+    json d = {{"name", "vm1"},
+              {"energy_uj", 2500000},
+              {"power_w", 1.25},
+              {"energy", {{"idle", "vcpus"}, {"idle_uj", 500000}}}};
+    EXPECT_NE(render(printDomain, d).find("  of which idle: 0.500 J (its vCPUs' share"),
+              std::string::npos)
+        << render(printDomain, d);
+    d["energy"]["idle"] = "host";
+    EXPECT_EQ(render(printDomain, d).find("of which idle"), std::string::npos);
+}
+
 TEST(Format, DomainShowsHowItsTrafficIsSampled) {
     json policy = {{"type", "traffic"},
                    {"vcpus", {0}},
