@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "string_map.h"
 #include "unique_fd.h"
 
 namespace vmpower {
@@ -60,17 +61,13 @@ class Sysfs {
         UniqueFd fd;
         bool plain = false;  // not on sysfs: check for replacement, truncate
     };
-    struct PathHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
     KeptFile& keep(std::string_view file) const;  // opened now if not kept
     void reopen(std::string_view file, KeptFile& kept) const;
 
     std::filesystem::path root_;
     WriteObserver observer_;
     // By path relative to the root; a handful per cpufreq policy.
-    mutable std::unordered_map<std::string, KeptFile, PathHash, std::equal_to<>> kept_;
+    mutable StringMap<KeptFile> kept_;
 };
 
 // A frequency as sysfs takes it ("2400000\n"), formatted on the stack.

@@ -23,6 +23,7 @@
 #include "intent_carrier.h"
 #include "intent_record.h"
 #include "retry_scheduler.h"
+#include "string_map.h"
 
 namespace vmpower {
 
@@ -89,7 +90,7 @@ class IntentWriter final : public IntentCarrier {
     RetryScheduler& retries_;
     Render render_;
     std::chrono::milliseconds interval_;
-    std::map<std::string, Domain, std::less<>> domains_;
+    StringMap<Domain> domains_;
     std::optional<Clock::TimePoint> next_slot_;  // the earliest the next write may run
     std::optional<Clock::TimePoint> last_write_start_;
     Stats stats_;

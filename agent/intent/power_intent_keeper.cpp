@@ -51,8 +51,12 @@ const DomainIntentRecord* PowerIntentKeeper::find(std::string_view uuid) const {
 }
 
 void PowerIntentKeeper::changed(std::string_view uuid) {
-    if (auto it = domains_.find(uuid); it != domains_.end())
-        it->second.since = std::chrono::system_clock::now();
+    auto it = domains_.find(uuid);
+    changed(it == domains_.end() ? nullptr : &it->second, uuid);
+}
+
+void PowerIntentKeeper::changed(Kept* kept, std::string_view uuid) {
+    if (kept != nullptr) kept->since = std::chrono::system_clock::now();
     writer_.changed(uuid);
     if (file_) file_->changed(uuid);
 }
@@ -87,7 +91,7 @@ void PowerIntentKeeper::applied(const GuestIdentity& guest, const Requester& who
             intent, VcpuIntentRecord::Origin::Guest, std::chrono::system_clock::now(), true, {},
             held};
     }
-    changed(guest.uuid);
+    changed(&dom->second, guest.uuid);
 }
 
 void PowerIntentKeeper::onApplied(const GuestIdentity& guest, const Requester& who,

@@ -36,6 +36,7 @@
 #include "power_control.h"
 #include "power_intent.h"
 #include "retry_scheduler.h"
+#include "string_map.h"
 
 namespace vmpower {
 
@@ -122,13 +123,14 @@ class PowerIntentKeeper final : public DomainObserver, public HoldObserver {
     // renders, else written.
     void followMetadata(std::string_view uuid, const PowerIntentReading& reading);
     void changed(std::string_view uuid);
+    void changed(Kept* kept, std::string_view uuid);  // kept: uuid's, when known
     std::string render(std::string_view uuid) const;
     StoredIntents stored() const;
 
     PowerControl& power_;
     HostPolicySink* sink_ = nullptr;
     RunOf run_of_;
-    std::map<std::string, Kept, std::less<>> domains_;
+    StringMap<Kept> domains_;
     StoredIntents last_run_;  // from the state file, until each domain is found
     bool settled_ = false;    // the first reconcile since start is done
     // The state file could not say what every domain held (set aside, or
