@@ -40,7 +40,7 @@ class NullPower final : public PowerControl {
     void releaseOutside(const Requester&, const CpuSet&) override {}
     void releaseHolder(const Requester&) override {}
     std::optional<std::uint32_t> currentFrequency(unsigned) const override { return 2000000; }
-    std::vector<std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
+    std::span<const std::uint32_t> availableFrequencies(unsigned) const override { return {}; }
     bool turboCapable(unsigned) const override { return false; }
     bool highPriority(unsigned) const override { return false; }
     std::optional<PowerDescription> describe(unsigned) const override { return std::nullopt; }

@@ -93,13 +93,15 @@ json showCpuFreq(Ops& a, const json& req) {
                 users.push_back({{key::kVm, d.name}, {key::kVcpu, v}});
         }
     }
-    json out = {{key::kOk, true},
-                {key::kCpu, cpu},
-                {key::kKhz, *cur},
-                {key::kAvailableKhz, power.availableFrequencies(cpu)},
-                {key::kTurbo, power.turboCapable(cpu)},
-                {key::kVcpus, users},
-                {key::kHostCpus, power.hostCpus().toString()}};
+    const auto available = power.availableFrequencies(cpu);
+    json out = {
+        {key::kOk, true},
+        {key::kCpu, cpu},
+        {key::kKhz, *cur},
+        {key::kAvailableKhz, std::vector<std::uint32_t>(available.begin(), available.end())},
+        {key::kTurbo, power.turboCapable(cpu)},
+        {key::kVcpus, users},
+        {key::kHostCpus, power.hostCpus().toString()}};
     // Shared hardware: who runs on this CPU's policy, who holds what.
     if (auto d = power.describe(cpu)) {
         auto orNull = [](const auto& v) { return v ? json(*v) : json(nullptr); };

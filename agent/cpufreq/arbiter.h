@@ -106,7 +106,7 @@ class Arbiter final : public PowerControl {
     void releaseHolder(const Requester& who) override;
 
     std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const override;
-    std::vector<std::uint32_t> availableFrequencies(unsigned pcpu) const override;  // ascending
+    std::span<const std::uint32_t> availableFrequencies(unsigned pcpu) const override;
     bool turboCapable(unsigned pcpu) const override;
     bool highPriority(unsigned pcpu) const override;
     std::optional<PowerDescription> describe(unsigned pcpu) const override;

@@ -77,9 +77,10 @@ std::optional<std::uint32_t> Arbiter::currentFrequency(unsigned pcpu) const {
     }
 }
 
-std::vector<std::uint32_t> Arbiter::availableFrequencies(unsigned pcpu) const {
+std::span<const std::uint32_t> Arbiter::availableFrequencies(unsigned pcpu) const {
     auto d = writer_.drives() ? topology().domainOf(pcpu) : std::nullopt;
-    return d ? writer_.steps(*d) : std::vector<std::uint32_t>{};
+    if (!d) return {};
+    return writer_.steps(*d);
 }
 
 bool Arbiter::turboCapable(unsigned pcpu) const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -168,7 +169,9 @@ class PowerControl {
 
     // For queries. nullopt / empty when the CPU has no cpufreq.
     virtual std::optional<std::uint32_t> currentFrequency(unsigned pcpu) const = 0;
-    virtual std::vector<std::uint32_t> availableFrequencies(unsigned pcpu) const = 0;
+    // Ascending; the steps are read once at start, so the span stays valid
+    // (and the request path copies nothing).
+    virtual std::span<const std::uint32_t> availableFrequencies(unsigned pcpu) const = 0;
     virtual bool turboCapable(unsigned pcpu) const = 0;
     // A high-priority (e.g. SST-BF base-frequency boosted) core.
     virtual bool highPriority(unsigned pcpu) const = 0;

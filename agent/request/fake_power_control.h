@@ -46,9 +46,9 @@ class FakePowerControl final : public PowerControl {
         if (it == khz.end()) return std::nullopt;
         return it->second;
     }
-    std::vector<std::uint32_t> availableFrequencies(unsigned pcpu) const override {
+    std::span<const std::uint32_t> availableFrequencies(unsigned pcpu) const override {
         auto it = steps.find(pcpu);
-        return it == steps.end() ? std::vector<std::uint32_t>{} : it->second;
+        return it == steps.end() ? std::span<const std::uint32_t>{} : it->second;
     }
     bool turboCapable(unsigned pcpu) const override { return turbo.contains(pcpu); }
     bool highPriority(unsigned pcpu) const override { return priority.contains(pcpu); }
