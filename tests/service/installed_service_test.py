@@ -10,7 +10,10 @@ Usage: installed_service_test.py BUILD_DIR VMPOWERD
 - the man pages, tmpfiles.d and sysusers.d files are installed, and
   systemd-tmpfiles / systemd-sysusers apply them to a scratch root;
 - with --prefix=/usr the config lands in /etc/vmpower;
-- FileDescriptorStoreMax= has room for every channel LimitNOFILE= allows.
+- FileDescriptorStoreMax= has room for every channel LimitNOFILE= allows;
+- the guest's unit vmpower-guest-powercap.service passes the same checks and
+  sets no option that gives it a mount namespace of its own (the tmpfs it
+  mounts over /sys/class/powercap must be what node_exporter sees).
 """
 import os
 import re
@@ -31,6 +34,40 @@ def run(argv, **kw):
 def fail(msg):
     print("FAIL:", msg)
     sys.exit(1)
+
+
+# Options that give a unit a mount namespace of its own.
+NAMESPACE_OPTIONS = ["ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices",
+                     "PrivateMounts", "PrivateNetwork", "ReadWritePaths", "ReadOnlyPaths",
+                     "InaccessiblePaths", "ProtectKernelTunables", "ProtectKernelModules",
+                     "ProtectKernelLogs", "ProtectControlGroups", "ProtectProc", "TemporaryFileSystem",
+                     "BindPaths", "BindReadOnlyPaths", "RootDirectory", "RootImage"]
+
+
+def verify_unit(dest, root, opts, unit, binary):
+    """systemd-analyze verify (ExecStart pointed at the built binary, man:
+    at the installed pages) and security; returns the exposure."""
+    name = os.path.basename(unit)
+    with open(unit, encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"^ExecStart=(\S+)", text, re.M)
+    if not m:
+        fail(f"{name} has no ExecStart")
+    checked = os.path.join(dest, name)
+    with open(checked, "w", encoding="utf-8") as f:
+        f.write(text.replace(m.group(1), os.path.abspath(binary), 1))
+    env = dict(os.environ, MANPATH=os.path.join(root, opts["mandir"]))
+    v = run(["systemd-analyze", "verify", checked], env=env)
+    if v.returncode != 0 or v.stderr.strip():
+        fail(f"systemd-analyze verify {name}: {v.stdout}{v.stderr}")
+    s = run(["systemd-analyze", "security", "--offline=true", unit])
+    m = re.search(rf"Overall exposure level for {re.escape(name)}: ([0-9.]+)", s.stdout + s.stderr)
+    if not m:
+        fail(f"systemd-analyze security {name} said: {s.stdout}{s.stderr}")
+    exposure = float(m.group(1))
+    if exposure > MAX_EXPOSURE:
+        fail(f"{name}: exposure {exposure} > {MAX_EXPOSURE}:\n{s.stdout}")
+    return exposure
 
 
 def main(build_dir, vmpowerd):
@@ -70,24 +107,18 @@ def main(build_dir, vmpowerd):
         store = re.search(r"^FileDescriptorStoreMax=(\d+)$", text, re.M)
         if not nofile or not store or int(store.group(1)) < int(nofile.group(1)) - 48:
             fail("FileDescriptorStoreMax= must hold every channel LimitNOFILE= allows")
-        m = re.search(r"^ExecStart=(\S+)", text, re.M)
-        if not m:
-            fail("the unit has no ExecStart")
-        checked = os.path.join(dest, "vmpowerd.service")
-        with open(checked, "w", encoding="utf-8") as f:
-            f.write(text.replace(m.group(1), os.path.abspath(vmpowerd), 1))
-        env = dict(os.environ, MANPATH=os.path.join(root, opts["mandir"]))
-        v = run(["systemd-analyze", "verify", checked], env=env)
-        if v.returncode != 0 or v.stderr.strip():
-            fail(f"systemd-analyze verify: {v.stdout}{v.stderr}")
+        exposure = verify_unit(dest, root, opts, unit, vmpowerd)
 
-        s = run(["systemd-analyze", "security", "--offline=true", unit])
-        m = re.search(r"Overall exposure level for vmpowerd.service: ([0-9.]+)", s.stdout + s.stderr)
-        if not m:
-            fail(f"systemd-analyze security said: {s.stdout}{s.stderr}")
-        exposure = float(m.group(1))
-        if exposure > MAX_EXPOSURE:
-            fail(f"exposure {exposure} > {MAX_EXPOSURE}:\n{s.stdout}")
+        guest_unit = os.path.join(root, "lib/systemd/system/vmpower-guest-powercap.service")
+        if not os.path.isfile(guest_unit):
+            fail(f"no guest unit at {guest_unit}")
+        with open(guest_unit, encoding="utf-8") as f:
+            guest_text = f.read()
+        namespaced = re.findall(r"^(" + "|".join(NAMESPACE_OPTIONS) + r")=", guest_text, re.M)
+        if namespaced:
+            fail(f"the guest unit sets {namespaced}: its tmpfs would be hidden from other services")
+        guest_exposure = verify_unit(dest, root, opts, guest_unit,
+                                     os.path.join(build_dir, "guest", "vmpower-guest"))
 
         scratch = os.path.join(dest, "scratch")
         os.makedirs(os.path.join(scratch, "etc"))
@@ -112,7 +143,8 @@ def main(build_dir, vmpowerd):
             fail(f"channels/ owned by uid {st.st_uid}, not libvirt-qemu ({qemu})")
         if os.stat(os.path.join(scratch, "var/lib/vmpower")).st_mode & 0o755 != 0o755:
             fail("/var/lib/vmpower must stay traversable for QEMU")
-    print(f"ok: unit verified, exposure {exposure} <= {MAX_EXPOSURE}, "
+    print(f"ok: units verified, exposure {exposure} (vmpowerd), {guest_exposure} (guest) <= "
+          f"{MAX_EXPOSURE}, "
           f"{len(PAGES)} man pages, tmpfiles and sysusers applied")
 
 
