@@ -1,6 +1,7 @@
 #include "powercap_tree.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -93,8 +94,29 @@ void checkRoot(const fs::path& root) {
 
 PowercapTree::PowercapTree(fs::path root) : root_(std::move(root)) {
     checkRoot(root_);
-    restore();
-    layOut();
+    makeDir(root_);
+    lock_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock_fd_ < 0) fail(root_, "cannot open", errno);
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        ::close(lock_fd_);
+        if (err == EWOULDBLOCK)
+            throw PowercapError(root_.string() +
+                                ": another vmpower-guest powercap keeps this tree (it holds its "
+                                "lock)");
+        fail(root_, "cannot lock", err);
+    }
+    try {
+        restore();
+        layOut();
+    } catch (...) {
+        ::close(lock_fd_);
+        throw;
+    }
+}
+
+PowercapTree::~PowercapTree() {
+    ::close(lock_fd_);  // and the lock with it
 }
 
 void PowercapTree::restore() {

@@ -50,8 +50,13 @@ class PowercapTree {
   public:
     // checkRoot, then continues an earlier run's tree (its counters and the
     // marker's host reading) or lays a new one out (counters 0). Creates
-    // the root if missing. Throws PowercapError.
+    // the root if missing. Holds a lock on the root while it lives: a
+    // second daemon on the same tree is refused (two would add the same
+    // host deltas). Throws PowercapError.
     explicit PowercapTree(std::filesystem::path root);
+    ~PowercapTree();
+    PowercapTree(const PowercapTree&) = delete;
+    PowercapTree& operator=(const PowercapTree&) = delete;
 
     const std::filesystem::path& root() const { return root_; }
     bool continued() const { return continued_; }
@@ -69,6 +74,7 @@ class PowercapTree {
     std::filesystem::path coreDir() const { return packageDir() / kCoreZone; }
 
     std::filesystem::path root_;
+    int lock_fd_ = -1;  // the root, flock()ed: one daemon per tree
     bool continued_ = false;
     GuestCount restored_;
     std::optional<HostCount> restored_host_;

@@ -100,6 +100,21 @@ TEST(PowercapTree, ARestartContinuesFromTheTree) {
     EXPECT_EQ(slurp(dir / "intel-rapl:0/energy_uj"), "9000\n") << "not reset by the layout";
 }
 
+TEST(PowercapTree, ASecondDaemonOnTheSameTreeIsRefused) {
+    TempDir dir;
+    PowercapTree first(dir.path());
+    first.write(GuestCount{5000, 4000}, HostCount{5000, 4000, 1000});
+    try {
+        PowercapTree second(dir.path());
+        FAIL() << "a second tree on the same root was accepted";
+    } catch (const PowercapError& e) {
+        EXPECT_NE(std::string(e.what()).find("another vmpower-guest powercap keeps this tree"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(slurp(dir / "intel-rapl:0/energy_uj"), "5000\n") << "left as the first wrote it";
+}
+
 TEST(PowercapTree, ARealRaplZoneIsRefusedAndLeftAlone) {
     TempDir dir;
     fs::create_directory(dir / "intel-rapl:0");
