@@ -53,6 +53,13 @@ std::string line(std::uint64_t v) {
 }
 
 // A zone's files; energy_uj starts at `energy_uj` (modulo the range).
+void link(const fs::path& at, const fs::path& to) {
+    std::error_code ec;
+    if (fs::is_symlink(at, ec)) return;
+    fs::create_directory_symlink(to, at, ec);
+    if (ec) fail(at, "cannot create the symlink", ec.value());
+}
+
 void writeZone(const fs::path& dir, std::string_view name, std::uint64_t energy_uj) {
     makeDir(dir);
     replaceFile(dir / "name", std::string(name) + '\n');
@@ -136,12 +143,10 @@ void PowercapTree::layOut() {
     replaceFile(root_ / kControlType / "enabled", "1\n");
     writeZone(packageDir(), "package-0", restored_.package_uj);
     writeZone(coreDir(), "core", restored_.core_uj);
-    const fs::path link = root_ / kCoreZone;
-    std::error_code ec;
-    if (!fs::is_symlink(link, ec)) {
-        fs::create_directory_symlink(fs::path(kPackageZone) / kCoreZone, link, ec);
-        if (ec) fail(link, "cannot create the symlink", ec.value());
-    }
+    // The kernel's tree reaches each zone from the top (Scaphandre lists
+    // it flat) and from its control type (tools that walk intel-rapl/).
+    link(root_ / kCoreZone, fs::path(kPackageZone) / kCoreZone);
+    link(root_ / kControlType / kPackageZone, fs::path("..") / kPackageZone);
     written_ = restored_;
     written_host_ = restored_host_;
 }

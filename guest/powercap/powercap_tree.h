@@ -5,6 +5,7 @@
 //   .vmpower-powercap             marker: the tree is vmpower's, and the last
 //                                 host reading its counters include
 //   intel-rapl/enabled            the control type: 1
+//   intel-rapl/intel-rapl:0 -> ../intel-rapl:0
 //   intel-rapl:0/{name,energy_uj,max_energy_range_uj,enabled}   package-0
 //   intel-rapl:0/intel-rapl:0:0/{...}                           core
 //   intel-rapl:0:0 -> intel-rapl:0/intel-rapl:0:0

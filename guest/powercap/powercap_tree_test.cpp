@@ -49,6 +49,9 @@ TEST(PowercapTree, LaysOutWhatEveryReaderNeeds) {
     EXPECT_TRUE(fs::is_symlink(root / "intel-rapl:0:0"));
     EXPECT_EQ(fs::read_symlink(root / "intel-rapl:0:0"), "intel-rapl:0/intel-rapl:0:0");
     EXPECT_EQ(slurp(root / "intel-rapl/enabled"), "1\n");
+    // ... and the zone under its control type, as in the kernel's tree.
+    EXPECT_EQ(slurp(root / "intel-rapl/intel-rapl:0/name"), "package-0\n");
+    EXPECT_EQ(slurp(root / "intel-rapl/intel-rapl:0/intel-rapl:0:0/name"), "core\n");
     EXPECT_TRUE(vmpower::guest::isMarker(slurp(root / ".vmpower-powercap")));
     // Only zones carry a `name` at the top (node_exporter's test of a zone).
     int named = 0;

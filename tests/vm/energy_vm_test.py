@@ -101,6 +101,9 @@ def guest_readings(busy, idle, agent):
     check(b is not None and i is not None,
           f"node_exporter shows node_rapl_package_joules_total in both guests ({rb}, {ri})")
     check(joules(rb, CORE_JOULES) is not None, f"... and node_rapl_core_joules_total ({rb})")
+    lines = rb.output.replace(" node_", "\nnode_")
+    check(len(PACKAGE_JOULES.findall(lines)) == 1 and len(CORE_JOULES.findall(lines)) == 1,
+          f"... one series each: the tree's links make no second zone ({rb})")
     return b, i, host[busy.name]["energy_uj"] / 1e6
 
 
