@@ -13,7 +13,10 @@ TCG domain, removed at the end whatever happens. The steps:
      this VM: NACK, and vmpowerd's log says why;
   6. the re-pin: vCPU 1 moves to pCPU 0 (virsh vcpupin --live); vmpowerd's
      map follows and vCPU 1's request now lands on pCPU 0;
-  7. the guest shuts down: pCPU 0 is given back exactly as it was found.
+  7. its energy: vmpowerd shares a (fixture) package counter among the VMs
+     by CPU time; in the guest `vmpower-guest powercap` shows the VM's share
+     as a RAPL tree and Debian's unmodified node_exporter reads it;
+  8. the guest shuts down: pCPU 0 is given back exactly as it was found.
 
 usage: demo.py [--repo DIR] [--pause SECONDS]
 """
@@ -30,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "vm"))
 from vmlib import TestDomain, VmTestError, ensure_libvirtd, fail, virsh  # noqa: E402
 from real_vm_test import AgentRun, Vmpowerd, diff, snapshot  # noqa: E402
+from powercap_fixture import PackageCounter, add_package  # noqa: E402
 
 CONFIG = """\
 agent:
@@ -37,12 +41,17 @@ agent:
   state_dir: {state}
   control_socket: {control}
   log_level: info
+  energy_interval: 0.5
+  energy_guest_period: 1    # the guest's reading changes every second (default 10)
 vms:
   - label: demo
     name: "vmpower-demo-*"
     pcpus: "0"          # this VM may change pCPU 0 only
     rate: 0
+    energy: true        # the guest may ask for its own energy
 """
+NODE_EXPORTER = ("prometheus-node-exporter --collector.disable-defaults --collector.rapl "
+                 "--web.listen-address=127.0.0.1:9100")
 FILES = ("scaling_governor", "scaling_setspeed", "scaling_min_freq", "scaling_max_freq")
 GUEST_OPTS = ["--timeout-ms", "10000"]
 
@@ -87,6 +96,31 @@ class Story:
         for r in rows:
             self.say("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
+    def guest_energy(self, dom, agent):
+        """The guest's own node_exporter reads the VM's energy, twice."""
+        self.say("the host's package counter (a fixture) advances at 20 W; the guest keeps a vCPU busy")
+        dom.run("busy 30")
+        self.say("guest$ vmpower-guest powercap &     # the VM's energy as a RAPL tree, /sys/class/powercap")
+        self.say(f"guest$ {NODE_EXPORTER} &")
+        for cmd in ("lo-up", "spawn powercap vmpower-guest powercap --interval 0.5",
+                    f"spawn ne {NODE_EXPORTER}"):
+            dom.run(cmd)
+        readings = []
+        for wait in (4, 5):
+            time.sleep(wait)
+            r = dom.run("scrape ^node_rapl_package")
+            agent.alive()
+            self.say("guest$ curl -s localhost:9100/metrics | grep ^node_rapl_package")
+            self.say(f"  {r.output or '(nothing: ' + str(r.status) + ')'}")
+            value = r.output.split()[-1] if r.status == 0 and r.output else None
+            readings.append((time.monotonic(), float(value) if value else None))
+        (t0, j0), (t1, j1) = readings
+        if j0 is not None and j1 is not None:
+            self.say(f"  -> {(j1 - j0) / (t1 - t0):.2f} W over the last {t1 - t0:.0f} s, "
+                     "as node_exporter in the guest sees it")
+        self.say()
+        self.vmpowerctl(agent, "energy")
+
     def guest_asks(self, dom, agent, command, expect=None):
         """Runs vmpower-guest in the guest. vmpowerd connects channels and
         follows pinning from libvirt events, which race the guest: retry a
@@ -117,8 +151,9 @@ def tell(repo, image, pause):
     with AgentRun("vmpower-demo-") as run:
         work = run.work
         shutil.copytree(repo / "tests/fixtures/sysfs/acpi-cpufreq", work / "sysfs", symlinks=True)
+        add_package(work / "sysfs", repo)  # and one RAPL package counter
         agent = run.agent = Vmpowerd(exe, work, CONFIG)
-        with TestDomain("vmpower-demo", image, vcpus=2, pins={0: "0", 1: "1"},
+        with PackageCounter(work / "sysfs"), TestDomain("vmpower-demo", image, vcpus=2, pins={0: "0", 1: "1"},
                         poweragent_channels=2, control=True, guest_opts=GUEST_OPTS) as dom:
             story.chapter("The tiny guest boots")
             story.say(f"domain {dom.name}: 2 vCPUs (vCPU 0 pinned to pCPU 0, vCPU 1 to pCPU 1),")
@@ -159,6 +194,9 @@ def tell(repo, image, pause):
             story.guest_asks(dom, agent, "set-cpu-freq 1 max", expect=0)
             story.say()
             story.vmpowerctl(agent, "show-vm", dom.name)
+
+            story.chapter("Its energy: the VM's share of the package, read inside the guest")
+            story.guest_energy(dom, agent)
 
             story.chapter("The guest shuts down: vmpowerd gives pCPU 0 back as it found it")
             dom.send_control("quit")
