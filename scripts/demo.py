@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "vm"))
 from vmlib import TestDomain, VmTestError, ensure_libvirtd, fail, virsh  # noqa: E402
 from real_vm_test import AgentRun, Vmpowerd, diff, snapshot  # noqa: E402
-from powercap_fixture import PackageCounter, add_package  # noqa: E402
+from powercap_fixture import NODE_EXPORTER, PackageCounter, add_package, start_guest_tools  # noqa: E402,E501
 
 CONFIG = """\
 agent:
@@ -50,8 +50,6 @@ vms:
     rate: 0
     energy: true        # the guest may ask for its own energy
 """
-NODE_EXPORTER = ("prometheus-node-exporter --collector.disable-defaults --collector.rapl "
-                 "--web.listen-address=127.0.0.1:9100")
 FILES = ("scaling_governor", "scaling_setspeed", "scaling_min_freq", "scaling_max_freq")
 GUEST_OPTS = ["--timeout-ms", "10000"]
 
@@ -102,9 +100,9 @@ class Story:
         dom.run("busy 30")
         self.say("guest$ vmpower-guest powercap &     # the VM's energy as a RAPL tree, /sys/class/powercap")
         self.say(f"guest$ {NODE_EXPORTER} &")
-        for cmd in ("lo-up", "spawn powercap vmpower-guest powercap --interval 0.5",
-                    f"spawn ne {NODE_EXPORTER}"):
-            dom.run(cmd)
+        failed = start_guest_tools(dom, 0.5)
+        if failed is not None:
+            fail(f"the guest's powercap daemon or node_exporter did not start: {failed}")
         readings = []
         for wait in (4, 5):
             time.sleep(wait)

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_vm_test  # noqa: E402
 from real_vm_test import AgentRun, Vmpowerd, check, guest_run  # noqa: E402
 from vmlib import TestDomain  # noqa: E402
-from powercap_fixture import PackageCounter  # noqa: E402
+from powercap_fixture import PackageCounter, start_guest_tools  # noqa: E402
 
 BOOT_TIMEOUT = 180
 MEASURE_S = 10
@@ -62,18 +62,6 @@ vms:
     energy: true
     rate: 0
 """
-NODE_EXPORTER = ("prometheus-node-exporter --collector.disable-defaults --collector.rapl "
-                 "--web.listen-address=127.0.0.1:9100")
-
-
-def start_guest_tools(dom):
-    """vmpower-guest powercap over /sys/class/powercap, then node_exporter."""
-    for cmd in ("lo-up", "spawn powercap vmpower-guest powercap --interval 0.25",
-                f"spawn ne {NODE_EXPORTER}"):
-        r = dom.run(cmd)
-        check(r.status == 0, f"{dom.name}: {cmd} ({r})")
-
-
 def scrape(doms):
     """node_exporter's rapl lines in each guest (asked of all at once)."""
     before = [len(d.results()) for d in doms]
@@ -169,7 +157,8 @@ def scenario(vmpowerd_exe, image, repo):
             for dom in (busy, idle):
                 dom.wait_for_console(r"^VMPOWER-READY", BOOT_TIMEOUT)
             for dom in (busy, idle):
-                start_guest_tools(dom)
+                failed = start_guest_tools(dom, 0.25)
+                check(failed is None, f"{dom.name}: powercap and node_exporter started ({failed})")
             r = busy.run(f"busy {MEASURE_S + GUEST_WINDOW_S + 60}")
             check(r.status == 0, f"busy guest spinning ({r})")
             # Let the idle guest settle and vmpowerd take its baselines.

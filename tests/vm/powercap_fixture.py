@@ -6,7 +6,10 @@ advanced by a test at a known rate (docs/energy.md):
   class/powercap links, each CPU's physical_package_id) into a copied
   cpufreq fixture tree, so one vmpowerd has both;
 - PackageCounter: the zone's energy_uj, advanced by STEP_UJ every 0.1 s in a
-  thread (wrapping at max_energy_range_uj) while the `with` block runs.
+  thread (wrapping at max_energy_range_uj) while the `with` block runs;
+- start_guest_tools(dom, interval): in a test guest, `vmpower-guest
+  powercap` over /sys/class/powercap, then Debian's node_exporter with only
+  its rapl collector on 127.0.0.1:9100 (NODE_EXPORTER).
 """
 
 import shutil
@@ -15,6 +18,20 @@ from pathlib import Path
 
 ENERGY = Path("devices/virtual/powercap/intel-rapl/intel-rapl:0")
 STEP_UJ = 2_000_000  # per 0.1 s: 20 W
+
+
+NODE_EXPORTER = ("prometheus-node-exporter --collector.disable-defaults --collector.rapl "
+                 "--web.listen-address=127.0.0.1:9100")
+
+
+def start_guest_tools(dom, interval):
+    """Returns the failed step's Result, else None."""
+    for cmd in ("lo-up", f"spawn powercap vmpower-guest powercap --interval {interval}",
+                f"spawn ne {NODE_EXPORTER}"):
+        r = dom.run(cmd)
+        if r.status != 0:
+            return r
+    return None
 
 
 def add_package(sysfs, repo):
