@@ -6,9 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
+#include "atomic_file.h"
 #include "powercap_text.h"
+#include "system_error.h"
 
 namespace vmpower::guest {
 
@@ -20,26 +21,14 @@ namespace {
     throw PowercapError(file.string() + ": " + what + ": " + std::strerror(err));
 }
 
-// Writes `text` to a temporary file beside `file` and renames it over
-// `file`: readers see the whole old text or the whole new one. No fsync:
-// the tree lives on tmpfs, and a restart continues from what is there.
+// The tree's files are replaced whole (common/atomic_file): a reader sees
+// the old value or the new one, never half.
 void replaceFile(const fs::path& file, std::string_view text) {
-    const fs::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp");
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) fail(tmp, "cannot create", errno);
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int err = n < 0 ? errno : EIO;
-            ::close(fd);
-            fail(tmp, "cannot write", err);
-        }
-        done += static_cast<std::size_t>(n);
+    try {
+        replaceFileAtomically(file, text);
+    } catch (const SystemError& e) {
+        throw PowercapError(e.what());
     }
-    if (::close(fd) != 0) fail(tmp, "cannot write", errno);
-    if (::rename(tmp.c_str(), file.c_str()) != 0) fail(file, "cannot replace", errno);
 }
 
 void makeDir(const fs::path& dir) {
@@ -76,12 +65,11 @@ std::uint64_t readCounter(const fs::path& file) {
 }  // namespace
 
 std::optional<std::string> readSmallFile(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::string text(4096, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    return text;
+    try {
+        return readStateFile(file, 4096);
+    } catch (const std::exception&) {
+        return std::nullopt;  // not a file of ours (a link, a FIFO, too big)
+    }
 }
 
 void checkRoot(const fs::path& root) {
@@ -102,28 +90,17 @@ void checkRoot(const fs::path& root) {
 PowercapTree::PowercapTree(fs::path root) : root_(std::move(root)) {
     checkRoot(root_);
     makeDir(root_);
-    lock_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock_fd_ < 0) fail(root_, "cannot open", errno);
-    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-        const int err = errno;
-        ::close(lock_fd_);
-        if (err == EWOULDBLOCK)
+    lock_ = UniqueFd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!lock_) fail(root_, "cannot open", errno);
+    if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
             throw PowercapError(root_.string() +
                                 ": another vmpower-guest powercap keeps this tree (it holds its "
                                 "lock)");
-        fail(root_, "cannot lock", err);
+        fail(root_, "cannot lock", errno);
     }
-    try {
-        restore();
-        layOut();
-    } catch (...) {
-        ::close(lock_fd_);
-        throw;
-    }
-}
-
-PowercapTree::~PowercapTree() {
-    ::close(lock_fd_);  // and the lock with it
+    restore();
+    layOut();
 }
 
 void PowercapTree::restore() {

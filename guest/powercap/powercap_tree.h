@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "energy_counter.h"
+#include "unique_fd.h"
 
 namespace vmpower::guest {
 
@@ -55,9 +56,6 @@ class PowercapTree {
     // second daemon on the same tree is refused (two would add the same
     // host deltas). Throws PowercapError.
     explicit PowercapTree(std::filesystem::path root);
-    ~PowercapTree();
-    PowercapTree(const PowercapTree&) = delete;
-    PowercapTree& operator=(const PowercapTree&) = delete;
 
     const std::filesystem::path& root() const { return root_; }
     bool continued() const { return continued_; }
@@ -75,7 +73,7 @@ class PowercapTree {
     std::filesystem::path coreDir() const { return packageDir() / kCoreZone; }
 
     std::filesystem::path root_;
-    int lock_fd_ = -1;  // the root, flock()ed: one daemon per tree
+    UniqueFd lock_;  // the root, flock()ed: one daemon per tree
     bool continued_ = false;
     GuestCount restored_;
     std::optional<HostCount> restored_host_;

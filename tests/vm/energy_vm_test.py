@@ -70,8 +70,13 @@ def scrape(doms):
     return [d.wait_result("scrape,^node_rapl_", 60, after=n) for d, n in zip(doms, before)]
 
 
+def series(result):
+    """A scrape's lines (the console joined them with spaces)."""
+    return result.output.replace(" node_", "\nnode_")
+
+
 def joules(result, pattern=PACKAGE_JOULES):
-    m = pattern.search(result.output.replace(" node_", "\nnode_"))
+    m = pattern.search(series(result))
     return float(m.group(1)) if m else None
 
 
@@ -89,7 +94,7 @@ def guest_readings(busy, idle, agent):
     check(b is not None and i is not None,
           f"node_exporter shows node_rapl_package_joules_total in both guests ({rb}, {ri})")
     check(joules(rb, CORE_JOULES) is not None, f"... and node_rapl_core_joules_total ({rb})")
-    lines = rb.output.replace(" node_", "\nnode_")
+    lines = series(rb)
     check(len(PACKAGE_JOULES.findall(lines)) == 1 and len(CORE_JOULES.findall(lines)) == 1,
           f"... one series each: the tree's links make no second zone ({rb})")
     return b, i, host[busy.name]["energy_uj"] / 1e6
